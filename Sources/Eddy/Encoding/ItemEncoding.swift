@@ -1,0 +1,125 @@
+/// The compact binary encoding of an item, as stored in the `items` key space.
+///
+/// Layout: a format byte (`1`), the attribute count, then each attribute's name (length-prefixed UTF-8) and
+/// value. A value is a type tag followed by its payload: strings and binaries length-prefixed, numbers in
+/// ``KeyEncoding``'s self-delimiting form, booleans and null in the tag alone, lists, maps and sets as a count
+/// followed by their members. Lengths and counts are LEB128 varints.
+enum ItemEncoding {
+    private static let formatVersion: UInt8 = 1
+
+    private enum Tag: UInt8 {
+        case s = 1, n, b, boolTrue, boolFalse, null, m, l, ss, ns, bs
+    }
+
+    /// The stored bytes of `item`.
+    static func encode(_ item: Item) -> [UInt8] {
+        var writer = ByteWriter(capacity: 128)
+        writer.write(formatVersion)
+        appendMap(item, to: &writer)
+        return writer.bytes
+    }
+
+    /// The item stored as `bytes`; throws if they are not an item of this format.
+    static func decode(_ bytes: [UInt8]) throws(EncodingError) -> Item {
+        var reader = ByteReader(bytes)
+        guard try reader.readByte() == formatVersion else { throw EncodingError.corrupt("unknown item format") }
+        let item = try readMap(from: &reader)
+        guard reader.isAtEnd else { throw EncodingError.corrupt("trailing bytes after item") }
+        return item
+    }
+
+    private static func appendMap(_ map: [String: AttributeValue], to writer: inout ByteWriter) {
+        writer.writeVarint(map.count)
+        for (name, value) in map {
+            writer.writeLengthPrefixed(name.utf8)
+            append(value, to: &writer)
+        }
+    }
+
+    private static func append(_ value: AttributeValue, to writer: inout ByteWriter) {
+        switch value {
+        case .s(let string):
+            writer.write(Tag.s.rawValue)
+            writer.writeLengthPrefixed(string.utf8)
+        case .n:
+            writer.write(Tag.n.rawValue)
+            KeyEncoding.append(value, to: &writer)
+        case .b(let bytes):
+            writer.write(Tag.b.rawValue)
+            writer.writeLengthPrefixed(bytes)
+        case .bool(let flag):
+            writer.write(flag ? Tag.boolTrue.rawValue : Tag.boolFalse.rawValue)
+        case .null:
+            writer.write(Tag.null.rawValue)
+        case .m(let map):
+            writer.write(Tag.m.rawValue)
+            appendMap(map, to: &writer)
+        case .l(let list):
+            writer.write(Tag.l.rawValue)
+            writer.writeVarint(list.count)
+            for element in list { append(element, to: &writer) }
+        case .ss(let strings):
+            writer.write(Tag.ss.rawValue)
+            writer.writeVarint(strings.count)
+            for string in strings { writer.writeLengthPrefixed(string.utf8) }
+        case .ns(let numbers):
+            writer.write(Tag.ns.rawValue)
+            writer.writeVarint(numbers.count)
+            for number in numbers { KeyEncoding.append(.n(number), to: &writer) }
+        case .bs(let binaries):
+            writer.write(Tag.bs.rawValue)
+            writer.writeVarint(binaries.count)
+            for binary in binaries { writer.writeLengthPrefixed(binary) }
+        }
+    }
+
+    private static func readMap(from reader: inout ByteReader) throws(EncodingError) -> [String: AttributeValue] {
+        let count = try reader.readVarint()
+        var map: [String: AttributeValue] = [:]
+        map.reserveCapacity(count)
+        for _ in 0..<count {
+            let name = try reader.readLengthPrefixedString()
+            map[name] = try read(from: &reader)
+        }
+        return map
+    }
+
+    private static func read(from reader: inout ByteReader) throws(EncodingError) -> AttributeValue {
+        guard let tag = Tag(rawValue: try reader.readByte()) else { throw EncodingError.corrupt("unknown value tag") }
+        switch tag {
+        case .s: return .s(try reader.readLengthPrefixedString())
+        case .n: return try KeyEncoding.read(.n, from: &reader)
+        case .b: return .b(try reader.readLengthPrefixedBytes())
+        case .boolTrue: return .bool(true)
+        case .boolFalse: return .bool(false)
+        case .null: return .null
+        case .m: return .m(try readMap(from: &reader))
+        case .l:
+            let count = try reader.readVarint()
+            var list: [AttributeValue] = []
+            list.reserveCapacity(min(count, 1024))
+            for _ in 0..<count { list.append(try read(from: &reader)) }
+            return .l(list)
+        case .ss:
+            let count = try reader.readVarint()
+            var strings: [String] = []
+            for _ in 0..<count { strings.append(try reader.readLengthPrefixedString()) }
+            return .ss(strings)
+        case .ns:
+            let count = try reader.readVarint()
+            var numbers: [DecimalNumber] = []
+            for _ in 0..<count {
+                guard case .n(let number) = try KeyEncoding.read(.n, from: &reader) else {
+                    throw EncodingError.corrupt("number set member")
+                }
+                numbers.append(number)
+            }
+            return .ns(numbers)
+        case .bs:
+            let count = try reader.readVarint()
+            var binaries: [[UInt8]] = []
+            for _ in 0..<count { binaries.append(try reader.readLengthPrefixedBytes()) }
+            return .bs(binaries)
+        }
+    }
+}

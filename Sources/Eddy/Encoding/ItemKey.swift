@@ -1,0 +1,83 @@
+/// Where an item lives in the `items` key space:
+/// `table id (8 bytes) · partition hash (4 bytes) · partition key · sort key`, each key value in
+/// ``KeyEncoding``'s ordered form.
+///
+/// The hash comes before the partition key so that a table's partitions spread over the key space as
+/// DynamoDB's do: a Scan visits them in hash order, and a parallel scan's segment is a contiguous range of
+/// hash values. Within a partition, items are in sort-key order, which is what Query reads.
+struct ItemKey: Hashable, Sendable {
+    /// The encoded key, as stored in RocksDB.
+    let bytes: [UInt8]
+
+    /// The key of the item with `key`'s attribute values in `table`.
+    init(table: ResolvedTable, key: Item) {
+        var partition = ByteWriter(capacity: 32)
+        KeyEncoding.append(key[table.key.partitionKeyName]!, to: &partition)
+        var writer = ByteWriter(capacity: 48)
+        writer.writeBigEndian(table.id)
+        writer.writeBigEndian(PartitionHash.hash(of: partition.bytes))
+        writer.write(partition.bytes)
+        if let sortKeyName = table.key.sortKeyName {
+            KeyEncoding.append(key[sortKeyName]!, to: &writer)
+        }
+        bytes = writer.bytes
+    }
+
+    init(bytes: [UInt8]) {
+        self.bytes = bytes
+    }
+
+    /// The first key of every item of table `id`.
+    static func tableStart(_ id: UInt64) -> [UInt8] {
+        var writer = ByteWriter(capacity: 8)
+        writer.writeBigEndian(id)
+        return writer.bytes
+    }
+
+    /// The first key after every item of table `id`.
+    static func tableEnd(_ id: UInt64) -> [UInt8] {
+        tableStart(id + 1)
+    }
+
+    /// The first key of the items of table `id` whose partition hash is at least `hash` (`hash` may be
+    /// 2^32, the end of the table).
+    static func hashStart(_ id: UInt64, hash: UInt64) -> [UInt8] {
+        guard hash <= UInt64(UInt32.max) else { return tableEnd(id) }
+        var writer = ByteWriter(capacity: 12)
+        writer.writeBigEndian(id)
+        writer.writeBigEndian(UInt32(hash))
+        return writer.bytes
+    }
+
+    /// The prefix shared by every item of one partition.
+    static func partitionPrefix(table: ResolvedTable, partitionKey: AttributeValue) -> [UInt8] {
+        var partition = ByteWriter(capacity: 32)
+        KeyEncoding.append(partitionKey, to: &partition)
+        var writer = ByteWriter(capacity: 48)
+        writer.writeBigEndian(table.id)
+        writer.writeBigEndian(PartitionHash.hash(of: partition.bytes))
+        writer.write(partition.bytes)
+        return writer.bytes
+    }
+
+    /// The partition hash of this key.
+    var partitionHash: UInt32 {
+        bytes[8..<12].reduce(0) { ($0 << 8) | UInt32($1) }
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// The smallest byte string greater than every string that begins with `self`, or nil if there is none
+    /// (all bytes 0xFF).
+    var prefixSuccessor: [UInt8]? {
+        var result = self
+        while let last = result.last {
+            if last < 0xFF {
+                result[result.count - 1] = last + 1
+                return result
+            }
+            result.removeLast()
+        }
+        return nil
+    }
+}

@@ -1,0 +1,119 @@
+import EddyStorage
+
+extension Database {
+    /// Reads up to 100 items by key from one or more tables (DynamoDB's `BatchGetItem`).
+    ///
+    /// ```swift
+    /// let found = try await db.batchGetItem(BatchGetItemInput(requestItems: [
+    ///     "Users": KeysAndAttributes(keys: [["id": "u1"], ["id": "u2"]])
+    /// ])).responses["Users"] ?? []
+    /// ```
+    ///
+    /// Keys whose items would take the response past 16 MB come back in `unprocessedKeys`.
+    ///
+    /// - Throws: `ValidationException` for more than 100 keys, duplicate keys or keys that do not match a
+    ///   table's schema; `ResourceNotFoundException` if a table does not exist.
+    public func batchGetItem(_ input: BatchGetItemInput) async throws(EddyError) -> BatchGetItemOutput {
+        guard !input.requestItems.isEmpty else {
+            throw TableValidation.constraint(value: "{}", field: "requestItems", "Member must have length greater than or equal to 1")
+        }
+        let keyCount = input.requestItems.values.reduce(0) { $0 + $1.keys.count }
+        guard keyCount <= Limits.batchGetItemKeysMax else {
+            throw .validation("Too many items requested for the BatchGetItem call")
+        }
+        var requests: [(name: String, table: ResolvedTable, request: KeysAndAttributes, projection: Projection)] = []
+        for (name, request) in input.requestItems.sorted(by: { $0.key < $1.key }) {
+            let table = try resolveTable(name)
+            guard !request.keys.isEmpty else {
+                throw TableValidation.constraint(value: "[]", field: "requestItems.\(name).member.keys", "Member must have length greater than or equal to 1")
+            }
+            var seen = Set<ItemKey>()
+            for key in request.keys {
+                try table.validateKey(key)
+                guard seen.insert(ItemKey(table: table, key: key)).inserted else {
+                    throw .validation("Provided list of item keys contains duplicates")
+                }
+            }
+            requests.append((name, table, request, try Projection(attributesToGet: request.attributesToGet)))
+        }
+        var responses: [String: [Item]] = [:]
+        var unprocessed: [String: KeysAndAttributes] = [:]
+        var responseBytes = 0
+        for (name, table, request, projection) in requests {
+            responses[name] = []
+            for (index, key) in request.keys.enumerated() {
+                guard let item = try readItem(ItemKey(table: table, key: key)) else { continue }
+                let size = ItemSize.of(item)
+                if responseBytes + size > Limits.batchGetItemResponseBytesMax {
+                    var rest = request
+                    rest.keys = Array(request.keys[index...])
+                    unprocessed[name] = rest
+                    break
+                }
+                responseBytes += size
+                responses[name, default: []].append(projection.apply(item))
+            }
+        }
+        return BatchGetItemOutput(responses: responses, unprocessedKeys: unprocessed)
+    }
+
+    /// Puts and deletes up to 25 items over one or more tables (DynamoDB's `BatchWriteItem`).
+    ///
+    /// ```swift
+    /// try await db.batchWriteItem(BatchWriteItemInput(requestItems: ["Users": [
+    ///     WriteRequest(putRequest: PutRequest(item: ["id": "u3", "name": "Grace"])),
+    ///     WriteRequest(deleteRequest: DeleteRequest(key: ["id": "u1"])),
+    /// ]]))
+    /// ```
+    ///
+    /// Every request is validated before anything is written; then all of them commit in one atomic batch.
+    ///
+    /// - Throws: `ValidationException` for more than 25 requests, two requests on one item, or any invalid
+    ///   request; `ResourceNotFoundException` if a table does not exist.
+    @discardableResult
+    public func batchWriteItem(_ input: BatchWriteItemInput) async throws(EddyError) -> BatchWriteItemOutput {
+        guard !input.requestItems.isEmpty else {
+            throw TableValidation.constraint(value: "{}", field: "requestItems", "Member must have length greater than or equal to 1")
+        }
+        let requestCount = input.requestItems.values.reduce(0) { $0 + $1.count }
+        guard requestCount <= Limits.batchWriteItemRequestsMax else {
+            throw TableValidation.constraint(
+                value: "\(requestCount) requests", field: "requestItems",
+                "Map value must satisfy constraint: [Member must have length less than or equal to \(Limits.batchWriteItemRequestsMax), Member must have length greater than or equal to 1]")
+        }
+        var batch = StorageBatch()
+        var keys: [ItemKey] = []
+        var tableIds: [UInt64] = []
+        for (name, requests) in input.requestItems {
+            let table = try resolveTable(name)
+            guard !requests.isEmpty else {
+                throw TableValidation.constraint(value: "[]", field: "requestItems.\(name).member", "Member must have length greater than or equal to 1")
+            }
+            tableIds.append(table.id)
+            var seen = Set<ItemKey>()
+            for request in requests {
+                let itemKey: ItemKey
+                switch (request.putRequest, request.deleteRequest) {
+                case (let put?, nil):
+                    itemKey = try validatedPut(put.item, in: table)
+                    batch.put(itemKey.bytes, ItemEncoding.encode(put.item), in: .items)
+                case (nil, let delete?):
+                    try table.validateKey(delete.key)
+                    itemKey = ItemKey(table: table, key: delete.key)
+                    batch.delete(itemKey.bytes, in: .items)
+                default:
+                    throw .validation("Supplied WriteRequest must contain exactly one of PutRequest or DeleteRequest")
+                }
+                guard seen.insert(itemKey).inserted else {
+                    throw .validation("Provided list of item keys contains duplicates")
+                }
+                keys.append(itemKey)
+            }
+        }
+        let prepared = PreparedWrite(batch: batch, tablesMustExist: tableIds)
+        try await locks.withLocks(keys) { () async throws(EddyError) in
+            try await committer.commit(prepared)
+        }
+        return BatchWriteItemOutput(unprocessedItems: [:])
+    }
+}

@@ -1,0 +1,174 @@
+import EddyStorage
+
+extension Database {
+    /// Reads the items of one partition in sort-key order, a page at a time (DynamoDB's `Query` with the
+    /// legacy `KeyConditions`).
+    ///
+    /// ```swift
+    /// var start: Item? = nil
+    /// repeat {
+    ///     let page = try await db.query(QueryInput(
+    ///         tableName: "Orders",
+    ///         keyConditions: ["customer": Condition(.eq, ["c1"]), "orderedAt": Condition(.ge, [1_700_000_000])],
+    ///         limit: 50, exclusiveStartKey: start))
+    ///     for order in page.items ?? [] { print(order) }
+    ///     start = page.lastEvaluatedKey
+    /// } while start != nil
+    /// ```
+    ///
+    /// A page ends after `limit` items or before its items' sizes would pass 1 MB.
+    ///
+    /// - Throws: `ValidationException` for conditions DynamoDB refuses, a bad `ExclusiveStartKey`, `Limit` or
+    ///   `Select`; `ResourceNotFoundException` if there is no such table.
+    public func query(_ input: QueryInput) async throws(EddyError) -> QueryOutput {
+        let table = try resolveTable(input.tableName)
+        let shape = try PageShape(limit: input.limit, select: input.select, attributesToGet: input.attributesToGet)
+        var range = try KeyConditionRange(input.keyConditions, table: table)
+        let forward = input.scanIndexForward ?? true
+        if let start = input.exclusiveStartKey {
+            try validateStartKey(start, table: table)
+            let startKey = ItemKey(table: table, key: start).bytes
+            guard startKey.starts(with: range.partitionPrefix) else {
+                throw .validation("The provided starting key is invalid: The provided key element does not match the schema")
+            }
+            range.resume(after: startKey, forward: forward)
+        }
+        return try readPage(table: table, lower: range.lower, upper: range.upper, forward: forward, shape: shape)
+    }
+
+    /// Reads every item of a table, or of one segment of a parallel scan, a page at a time (DynamoDB's
+    /// `Scan`). Segments split the table into disjoint parts that together hold every item once.
+    ///
+    /// ```swift
+    /// let pages = try await withThrowingTaskGroup(of: Int.self) { group in
+    ///     for segment in 0..<4 {
+    ///         group.addTask { try await db.scan(ScanInput(tableName: "Users", segment: segment, totalSegments: 4)).count }
+    ///     }
+    ///     return try await group.reduce(0, +)
+    /// }
+    /// ```
+    ///
+    /// - Throws: `ValidationException` for a bad `Segment`/`TotalSegments`, `ExclusiveStartKey`, `Limit` or
+    ///   `Select`; `ResourceNotFoundException` if there is no such table.
+    public func scan(_ input: ScanInput) async throws(EddyError) -> ScanOutput {
+        let table = try resolveTable(input.tableName)
+        let shape = try PageShape(limit: input.limit, select: input.select, attributesToGet: input.attributesToGet)
+        var lower = ItemKey.tableStart(table.id)
+        var upper = ItemKey.tableEnd(table.id)
+        if let (segment, totalSegments) = try validatedSegment(input.segment, input.totalSegments) {
+            lower = ItemKey.hashStart(table.id, hash: PartitionHash.segmentStart(segment, of: totalSegments))
+            upper = ItemKey.hashStart(table.id, hash: PartitionHash.segmentStart(segment + 1, of: totalSegments))
+        }
+        if let start = input.exclusiveStartKey {
+            try validateStartKey(start, table: table)
+            let startKey = ItemKey(table: table, key: start).bytes
+            guard startKey.lexicographicallyPrecedes(upper), !startKey.lexicographicallyPrecedes(lower) else {
+                throw .validation("The provided Exclusive start key does not map to the provided segment")
+            }
+            lower = startKey + [0]
+        }
+        return try readPage(table: table, lower: lower, upper: upper, forward: true, shape: shape)
+    }
+
+    private func validatedSegment(_ segment: Int?, _ totalSegments: Int?) throws(EddyError) -> (Int, Int)? {
+        switch (segment, totalSegments) {
+        case (nil, nil):
+            return nil
+        case (_?, nil):
+            throw .validation("The TotalSegments parameter is required but was not present in the request when Segment parameter is present")
+        case (nil, _?):
+            throw .validation("The Segment parameter is required but was not present in the request when parameter TotalSegments is present")
+        case (let segment?, let totalSegments?):
+            guard totalSegments >= 1 else {
+                throw TableValidation.constraint(value: "\(totalSegments)", field: "totalSegments", "Member must have value greater than or equal to 1")
+            }
+            guard totalSegments <= Limits.scanTotalSegmentsMax else {
+                throw TableValidation.constraint(value: "\(totalSegments)", field: "totalSegments", "Member must have value less than or equal to \(Limits.scanTotalSegmentsMax)")
+            }
+            guard segment >= 0 else {
+                throw TableValidation.constraint(value: "\(segment)", field: "segment", "Member must have value greater than or equal to 0")
+            }
+            guard segment < totalSegments else {
+                throw .validation("The Segment parameter is zero-based and must be less than parameter TotalSegments: Segment: \(segment) is out of bounds for TotalSegments: \(totalSegments)")
+            }
+            return (segment, totalSegments)
+        }
+    }
+
+    private func validateStartKey(_ start: Item, table: ResolvedTable) throws(EddyError) {
+        do {
+            try table.validateKey(start)
+        } catch {
+            throw .validation("The provided starting key is invalid: \(error.message)")
+        }
+    }
+
+    /// Reads one page of `[lower, upper)` in the given direction.
+    private func readPage(table: ResolvedTable, lower: [UInt8], upper: [UInt8], forward: Bool, shape: PageShape) throws(EddyError) -> QueryOutput {
+        var items: [Item] = []
+        var scanned = 0
+        var pageBytes = 0
+        var lastKey: Item?
+        guard lower.lexicographicallyPrecedes(upper) else {
+            return QueryOutput(items: shape.returnsItems ? [] : nil, count: 0, scannedCount: 0, lastEvaluatedKey: nil)
+        }
+        let cursor = try storageCall {
+            try store.scan(in: .items, from: lower, to: upper, direction: forward ? .forward : .backward, snapshot: nil)
+        }
+        var more = false
+        while let (_, value) = try storageCall({ try cursor.next() }) {
+            let item = try decodeItem(value)
+            let size = ItemSize.of(item)
+            if scanned == shape.limit || (scanned > 0 && pageBytes + size > Limits.pageSizeBytesMax) {
+                more = true
+                break
+            }
+            scanned += 1
+            pageBytes += size
+            lastKey = table.keyAttributes(of: item)
+            if shape.returnsItems { items.append(shape.projection.apply(item)) }
+        }
+        return QueryOutput(
+            items: shape.returnsItems ? items : nil,
+            count: scanned,
+            scannedCount: scanned,
+            lastEvaluatedKey: more ? lastKey : nil
+        )
+    }
+}
+
+/// How many items a page holds and what of them it returns.
+struct PageShape {
+    let limit: Int?
+    let returnsItems: Bool
+    let projection: Projection
+
+    init(limit: Int?, select: Select?, attributesToGet: [String]?) throws(EddyError) {
+        if let limit, limit < 1 {
+            throw TableValidation.constraint(value: "\(limit)", field: "limit", "Member must have value greater than or equal to 1")
+        }
+        self.limit = limit
+        projection = try Projection(attributesToGet: attributesToGet)
+        switch select {
+        case .count:
+            guard attributesToGet == nil else {
+                throw .validation("Cannot specify the AttributesToGet when choosing to get only the Count")
+            }
+            returnsItems = false
+        case .allAttributes:
+            guard attributesToGet == nil else {
+                throw .validation("Cannot specify the AttributesToGet when choosing to get ALL_ATTRIBUTES")
+            }
+            returnsItems = true
+        case .allProjectedAttributes:
+            throw .validation("ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName")
+        case .specificAttributes:
+            guard attributesToGet != nil else {
+                throw .validation("Must specify the AttributesToGet when choosing to get SPECIFIC_ATTRIBUTES")
+            }
+            returnsItems = true
+        case nil:
+            returnsItems = true
+        }
+    }
+}

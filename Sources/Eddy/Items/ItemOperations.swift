@@ -1,0 +1,144 @@
+/// What a write returns of the item: DynamoDB's `ReturnValues`.
+public enum ReturnValue: String, Codable, Sendable, CaseIterable {
+    /// Nothing (the default).
+    case none = "NONE"
+    /// The whole item as it was before the write, if it existed.
+    case allOld = "ALL_OLD"
+    /// UpdateItem only: the updated attributes as they were before.
+    case updatedOld = "UPDATED_OLD"
+    /// UpdateItem only: the whole item as it is after the write.
+    case allNew = "ALL_NEW"
+    /// UpdateItem only: the updated attributes as they are after.
+    case updatedNew = "UPDATED_NEW"
+}
+
+/// The request of ``Database/putItem(_:)``.
+public struct PutItemInput: Codable, Sendable {
+    public var tableName: String
+    /// The whole item, key attributes included; it replaces any item with the same key.
+    public var item: Item
+    /// `NONE` (default) or `ALL_OLD`.
+    public var returnValues: ReturnValue?
+
+    public init(tableName: String, item: Item, returnValues: ReturnValue? = nil) {
+        self.tableName = tableName
+        self.item = item
+        self.returnValues = returnValues
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case tableName = "TableName", item = "Item", returnValues = "ReturnValues"
+    }
+}
+
+/// The result of ``Database/putItem(_:)``, ``Database/deleteItem(_:)`` and ``Database/updateItem(_:)``.
+public struct WriteItemOutput: Codable, Sendable, Equatable {
+    /// The attributes `ReturnValues` asked for; nil when there are none.
+    public var attributes: Item?
+
+    enum CodingKeys: String, CodingKey {
+        case attributes = "Attributes"
+    }
+}
+
+/// The request of ``Database/getItem(_:)``.
+public struct GetItemInput: Codable, Sendable {
+    public var tableName: String
+    /// Exactly the table's key attributes.
+    public var key: Item
+    /// Accepted; every Eddy read is strongly consistent.
+    public var consistentRead: Bool?
+    /// The top-level attributes to return (legacy projection); all when nil.
+    public var attributesToGet: [String]?
+
+    public init(tableName: String, key: Item, consistentRead: Bool? = nil, attributesToGet: [String]? = nil) {
+        self.tableName = tableName
+        self.key = key
+        self.consistentRead = consistentRead
+        self.attributesToGet = attributesToGet
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case tableName = "TableName", key = "Key", consistentRead = "ConsistentRead", attributesToGet = "AttributesToGet"
+    }
+}
+
+/// The result of ``Database/getItem(_:)``.
+public struct GetItemOutput: Codable, Sendable, Equatable {
+    /// The item, or nil if there is none with that key.
+    public var item: Item?
+
+    enum CodingKeys: String, CodingKey {
+        case item = "Item"
+    }
+}
+
+/// The request of ``Database/deleteItem(_:)``.
+public struct DeleteItemInput: Codable, Sendable {
+    public var tableName: String
+    public var key: Item
+    /// `NONE` (default) or `ALL_OLD`.
+    public var returnValues: ReturnValue?
+
+    public init(tableName: String, key: Item, returnValues: ReturnValue? = nil) {
+        self.tableName = tableName
+        self.key = key
+        self.returnValues = returnValues
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case tableName = "TableName", key = "Key", returnValues = "ReturnValues"
+    }
+}
+
+/// The action of one legacy `AttributeUpdates` entry.
+public enum AttributeAction: String, Codable, Sendable, CaseIterable {
+    /// Sets the attribute to the value (the default).
+    case put = "PUT"
+    /// Adds a number to a number, or members to a set; creates the attribute if absent.
+    case add = "ADD"
+    /// Removes the attribute, or (with a value) those members from a set.
+    case delete = "DELETE"
+}
+
+/// One entry of UpdateItem's legacy `AttributeUpdates`.
+public struct AttributeValueUpdate: Codable, Sendable, Equatable {
+    public var value: AttributeValue?
+    public var action: AttributeAction?
+
+    public init(value: AttributeValue? = nil, action: AttributeAction? = nil) {
+        self.value = value
+        self.action = action
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case value = "Value", action = "Action"
+    }
+}
+
+/// The request of ``Database/updateItem(_:)``: changes attributes of one item, creating it if absent.
+public struct UpdateItemInput: Codable, Sendable {
+    public var tableName: String
+    public var key: Item
+    /// Attribute name to the change to make to it.
+    public var attributeUpdates: [String: AttributeValueUpdate]?
+    public var returnValues: ReturnValue?
+
+    public init(tableName: String, key: Item, attributeUpdates: [String: AttributeValueUpdate]? = nil, returnValues: ReturnValue? = nil) {
+        self.tableName = tableName
+        self.key = key
+        self.attributeUpdates = attributeUpdates
+        self.returnValues = returnValues
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case tableName = "TableName", key = "Key", attributeUpdates = "AttributeUpdates", returnValues = "ReturnValues"
+    }
+}
+
+/// The result of ``Database/putItem(_:)``.
+public typealias PutItemOutput = WriteItemOutput
+/// The result of ``Database/deleteItem(_:)``.
+public typealias DeleteItemOutput = WriteItemOutput
+/// The result of ``Database/updateItem(_:)``.
+public typealias UpdateItemOutput = WriteItemOutput

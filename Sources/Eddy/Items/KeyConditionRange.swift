@@ -1,0 +1,106 @@
+/// The key range a Query reads: legacy `KeyConditions` turned into `[lower, upper)` over ``ItemKey`` bytes.
+///
+/// Key encodings are self-delimiting and the sort key is the last part of an item key, so no stored key has
+/// another as a proper prefix: `k + [0]` is the first key after `k`, and a prefix's successor is the first
+/// key after every key beginning with it.
+struct KeyConditionRange {
+    let partitionPrefix: [UInt8]
+    private(set) var lower: [UInt8]
+    private(set) var upper: [UInt8]
+
+    private static let sortKeyOperators: Set<ComparisonOperator> = [.eq, .lt, .le, .gt, .ge, .beginsWith, .between]
+
+    init(_ conditions: [String: Condition], table: ResolvedTable) throws(EddyError) {
+        let partitionName = table.key.partitionKeyName
+        guard conditions.count <= 2 else { throw .validation("Conditions can be of length 1 or 2 only") }
+        guard let partitionCondition = conditions[partitionName] else {
+            throw .validation("Query condition missed key schema element: \(partitionName)")
+        }
+        for name in conditions.keys where name != partitionName && name != table.key.sortKeyName {
+            throw .validation("Query condition missed key schema element: \(table.key.sortKeyName ?? partitionName)")
+        }
+        guard partitionCondition.comparisonOperator == .eq else {
+            throw .validation("Query key condition not supported")
+        }
+        let partitionValue = try Self.operands(of: partitionCondition, count: 1, type: table.key.partitionKeyType)[0]
+        partitionPrefix = ItemKey.partitionPrefix(table: table, partitionKey: partitionValue)
+        let partitionEnd = partitionPrefix.prefixSuccessor!
+        lower = partitionPrefix
+        upper = partitionEnd
+
+        guard let sortName = table.key.sortKeyName, let sortType = table.key.sortKeyType,
+            let condition = conditions[sortName]
+        else { return }
+        let op = condition.comparisonOperator
+        guard Self.sortKeyOperators.contains(op) else {
+            throw .validation("Attempted conditional constraint is not an indexable operation")
+        }
+        let operands = try Self.operands(of: condition, count: op == .between ? 2 : 1, type: sortType)
+        func encoded(_ value: AttributeValue) -> [UInt8] {
+            var writer = ByteWriter(capacity: partitionPrefix.count + 16)
+            writer.write(partitionPrefix)
+            KeyEncoding.append(value, to: &writer)
+            return writer.bytes
+        }
+        switch op {
+        case .eq:
+            lower = encoded(operands[0])
+            upper = lower + [0]
+        case .lt:
+            upper = encoded(operands[0])
+        case .le:
+            upper = encoded(operands[0]) + [0]
+        case .gt:
+            lower = encoded(operands[0]) + [0]
+        case .ge:
+            lower = encoded(operands[0])
+        case .between:
+            let (from, through) = (encoded(operands[0]), encoded(operands[1]))
+            guard !through.lexicographicallyPrecedes(from) else {
+                throw .validation(
+                    "Invalid KeyConditionExpression: The BETWEEN operator requires upper bound to be greater than or equal to lower bound; lower bound operand: AttributeValue: {\(operands[0].typeDescriptor):\(Self.render(operands[0]))}, upper bound operand: AttributeValue: {\(operands[1].typeDescriptor):\(Self.render(operands[1]))}"
+                )
+            }
+            lower = from
+            upper = through + [0]
+        case .beginsWith:
+            guard sortType != .n else {
+                throw .validation("One or more parameter values were invalid: ComparisonOperator BEGINS_WITH is not valid for N AttributeValue type")
+            }
+            lower = partitionPrefix + KeyEncoding.prefixBytes(operands[0])
+            upper = lower.prefixSuccessor ?? partitionEnd
+        default:
+            preconditionFailure("sortKeyOperators lists the operators handled here")
+        }
+    }
+
+    /// Narrows the range to the keys after (forward) or before (backward) `startKey`.
+    mutating func resume(after startKey: [UInt8], forward: Bool) {
+        if forward {
+            let next = startKey + [0]
+            if lower.lexicographicallyPrecedes(next) { lower = next }
+        } else if startKey.lexicographicallyPrecedes(upper) {
+            upper = startKey
+        }
+    }
+
+    private static func operands(of condition: Condition, count: Int, type: ScalarAttributeType) throws(EddyError) -> [AttributeValue] {
+        let values = condition.attributeValueList ?? []
+        guard values.count == count else {
+            throw .validation("One or more parameter values were invalid: Invalid number of argument(s) for the \(condition.comparisonOperator.rawValue) ComparisonOperator")
+        }
+        for value in values where value.typeDescriptor != type.rawValue {
+            throw .validation("One or more parameter values were invalid: Condition parameter type does not match schema type")
+        }
+        return values
+    }
+
+    private static func render(_ value: AttributeValue) -> String {
+        switch value {
+        case .s(let string): string
+        case .n(let number): number.description
+        case .b(let bytes): "\(bytes)"
+        default: "\(value)"
+        }
+    }
+}

@@ -1,0 +1,120 @@
+/// What Query and Scan return: DynamoDB's `Select`.
+public enum Select: String, Codable, Sendable, CaseIterable {
+    case allAttributes = "ALL_ATTRIBUTES"
+    case allProjectedAttributes = "ALL_PROJECTED_ATTRIBUTES"
+    case specificAttributes = "SPECIFIC_ATTRIBUTES"
+    /// Only `Count` and `ScannedCount`, no items.
+    case count = "COUNT"
+}
+
+/// A legacy comparison operator (`KeyConditions`, and later `QueryFilter`, `ScanFilter`, `Expected`).
+public enum ComparisonOperator: String, Codable, Sendable, CaseIterable {
+    case eq = "EQ", ne = "NE", le = "LE", lt = "LT", ge = "GE", gt = "GT"
+    case notNull = "NOT_NULL", null = "NULL", contains = "CONTAINS", notContains = "NOT_CONTAINS"
+    case beginsWith = "BEGINS_WITH", `in` = "IN", between = "BETWEEN"
+}
+
+/// One legacy condition: an operator and its operands.
+public struct Condition: Codable, Sendable, Equatable {
+    public var comparisonOperator: ComparisonOperator
+    public var attributeValueList: [AttributeValue]?
+
+    public init(_ comparisonOperator: ComparisonOperator, _ attributeValueList: [AttributeValue]) {
+        self.comparisonOperator = comparisonOperator
+        self.attributeValueList = attributeValueList
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case comparisonOperator = "ComparisonOperator", attributeValueList = "AttributeValueList"
+    }
+}
+
+/// The request of ``Database/query(_:)``: the items of one partition, in sort-key order.
+public struct QueryInput: Codable, Sendable {
+    public var tableName: String
+    /// `EQ` on the partition key; optionally one of `EQ LT LE GT GE BEGINS_WITH BETWEEN` on the sort key.
+    public var keyConditions: [String: Condition]
+    /// Ascending sort-key order when true (the default), descending when false.
+    public var scanIndexForward: Bool?
+    /// At most this many items are read for the page.
+    public var limit: Int?
+    /// The previous page's ``QueryOutput/lastEvaluatedKey``.
+    public var exclusiveStartKey: Item?
+    public var select: Select?
+    public var attributesToGet: [String]?
+    /// Accepted; every Eddy read is strongly consistent.
+    public var consistentRead: Bool?
+
+    public init(
+        tableName: String, keyConditions: [String: Condition], scanIndexForward: Bool? = nil, limit: Int? = nil,
+        exclusiveStartKey: Item? = nil, select: Select? = nil, attributesToGet: [String]? = nil, consistentRead: Bool? = nil
+    ) {
+        self.tableName = tableName
+        self.keyConditions = keyConditions
+        self.scanIndexForward = scanIndexForward
+        self.limit = limit
+        self.exclusiveStartKey = exclusiveStartKey
+        self.select = select
+        self.attributesToGet = attributesToGet
+        self.consistentRead = consistentRead
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case tableName = "TableName", keyConditions = "KeyConditions", scanIndexForward = "ScanIndexForward"
+        case limit = "Limit", exclusiveStartKey = "ExclusiveStartKey", select = "Select"
+        case attributesToGet = "AttributesToGet", consistentRead = "ConsistentRead"
+    }
+}
+
+/// The request of ``Database/scan(_:)``: every item of a table, or of one segment of it.
+public struct ScanInput: Codable, Sendable {
+    public var tableName: String
+    public var limit: Int?
+    public var exclusiveStartKey: Item?
+    /// With ``totalSegments``: which segment of a parallel scan this is (0-based).
+    public var segment: Int?
+    /// The number of segments of a parallel scan (1 to 1,000,000).
+    public var totalSegments: Int?
+    public var select: Select?
+    public var attributesToGet: [String]?
+    public var consistentRead: Bool?
+
+    public init(
+        tableName: String, limit: Int? = nil, exclusiveStartKey: Item? = nil, segment: Int? = nil,
+        totalSegments: Int? = nil, select: Select? = nil, attributesToGet: [String]? = nil, consistentRead: Bool? = nil
+    ) {
+        self.tableName = tableName
+        self.limit = limit
+        self.exclusiveStartKey = exclusiveStartKey
+        self.segment = segment
+        self.totalSegments = totalSegments
+        self.select = select
+        self.attributesToGet = attributesToGet
+        self.consistentRead = consistentRead
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case tableName = "TableName", limit = "Limit", exclusiveStartKey = "ExclusiveStartKey"
+        case segment = "Segment", totalSegments = "TotalSegments", select = "Select"
+        case attributesToGet = "AttributesToGet", consistentRead = "ConsistentRead"
+    }
+}
+
+/// A page of Query or Scan results.
+public struct QueryOutput: Codable, Sendable, Equatable {
+    /// The items of the page; nil with `Select: COUNT`.
+    public var items: [Item]?
+    /// Items returned (after filtering, once filters exist).
+    public var count: Int
+    /// Items read for the page.
+    public var scannedCount: Int
+    /// Present when more items may follow: pass it as the next page's `exclusiveStartKey`.
+    public var lastEvaluatedKey: Item?
+
+    enum CodingKeys: String, CodingKey {
+        case items = "Items", count = "Count", scannedCount = "ScannedCount", lastEvaluatedKey = "LastEvaluatedKey"
+    }
+}
+
+/// A page of Scan results.
+public typealias ScanOutput = QueryOutput

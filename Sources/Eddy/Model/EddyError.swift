@@ -1,0 +1,48 @@
+/// An error Eddy answers, one case per DynamoDB error type, each carrying DynamoDB's message.
+///
+/// ```swift
+/// do {
+///     try await db.getItem(GetItemInput(tableName: "Nope", key: ["id": .s("1")]))
+/// } catch let error as EddyError {
+///     print(error.errorType, error.message) // ResourceNotFoundException Requested resource not found
+/// }
+/// ```
+public enum EddyError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The request is malformed or breaks one of DynamoDB's rules (`ValidationException`).
+    case validation(String)
+    /// The table (or other resource) does not exist, or is not `ACTIVE` (`ResourceNotFoundException`).
+    case resourceNotFound(String)
+    /// The resource exists already or is being changed (`ResourceInUseException`).
+    case resourceInUse(String)
+    /// A condition of a write evaluated to false (`ConditionalCheckFailedException`); carries the item
+    /// when the request asked for `ReturnValuesOnConditionCheckFailure: ALL_OLD`.
+    case conditionalCheckFailed(String, item: Item?)
+    /// A limit of the account was exceeded, such as the number of tables (`LimitExceededException`).
+    case limitExceeded(String)
+    /// Eddy failed on its own (storage error, bug): the request may be retried (`InternalServerError`).
+    case internalServerError(String)
+
+    /// DynamoDB's name of the error type, as the wire protocol's `__type` ends.
+    public var errorType: String {
+        switch self {
+        case .validation: "ValidationException"
+        case .resourceNotFound: "ResourceNotFoundException"
+        case .resourceInUse: "ResourceInUseException"
+        case .conditionalCheckFailed: "ConditionalCheckFailedException"
+        case .limitExceeded: "LimitExceededException"
+        case .internalServerError: "InternalServerError"
+        }
+    }
+
+    /// The human-readable message, as DynamoDB words it.
+    public var message: String {
+        switch self {
+        case .validation(let message), .resourceNotFound(let message), .resourceInUse(let message),
+            .conditionalCheckFailed(let message, _), .limitExceeded(let message),
+            .internalServerError(let message):
+            message
+        }
+    }
+
+    public var description: String { "\(errorType): \(message)" }
+}

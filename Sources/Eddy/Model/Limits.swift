@@ -1,0 +1,35 @@
+/// DynamoDB's limits, in one place (AWS Developer Guide, "Quotas in Amazon DynamoDB").
+///
+/// Every check in Eddy refers to a constant here, never to a literal.
+public enum Limits {
+    /// Largest item, in bytes as DynamoDB counts them (names plus values): 400 KB.
+    public static let itemSizeBytesMax = 409_600
+    /// Largest partition key value, in bytes.
+    public static let partitionKeySizeBytesMax = 2048
+    /// Largest sort key value, in bytes.
+    public static let sortKeySizeBytesMax = 1024
+    /// Deepest nesting of lists and maps in an attribute value.
+    public static let nestingDepthMax = 32
+    /// Significant decimal digits of a Number.
+    public static let numberSignificantDigitsMax = 38
+    /// Table names: 3 to 255 characters of `[a-zA-Z0-9_.-]`.
+    public static let tableNameLengthRange = 3...255
+    /// Attribute names (of keys and definitions): 1 to 255 bytes.
+    public static let keyAttributeNameLengthRange = 1...255
+    /// Attribute names in general: 1 to 65535 bytes.
+    public static let attributeNameLengthMax = 65_535
+    /// Items a Query or Scan reads into one page before stopping: 1 MB of item sizes.
+    public static let pageSizeBytesMax = 1_048_576
+    /// Keys one BatchGetItem may ask for.
+    public static let batchGetItemKeysMax = 100
+    /// Total size of the items one BatchGetItem returns: 16 MB.
+    public static let batchGetItemResponseBytesMax = 16 * 1_048_576
+    /// Put and delete requests in one BatchWriteItem.
+    public static let batchWriteItemRequestsMax = 25
+    /// Tables one ListTables page returns.
+    public static let listTablesLimitMax = 100
+    /// Segments of a parallel scan.
+    public static let scanTotalSegmentsMax = 1_000_000
+    /// Tables per database (DynamoDB's default per-Region quota).
+    public static let tablesMax = 2500
+}

@@ -1,0 +1,47 @@
+import Foundation
+
+/// A table as the catalog stores it: what CreateTable and UpdateTable decided.
+///
+/// `id` is unique for the life of the database and never reused, so the items of a deleted table can never
+/// be mistaken for those of a new table of the same name.
+struct TableDefinition: Codable, Sendable, Equatable {
+    var name: String
+    var id: UInt64
+    var tableUUID: String
+    var keySchema: [KeySchemaElement]
+    var attributeDefinitions: [AttributeDefinition]
+    var creationDateTime: Double
+    var billingMode: BillingMode
+    var provisionedThroughput: ProvisionedThroughput?
+    var tableClass: TableClass
+    var deletionProtectionEnabled: Bool
+
+    /// The primary key derived from `keySchema` and `attributeDefinitions` (validated at creation).
+    var primaryKey: PrimaryKeySchema {
+        func type(of name: String) -> ScalarAttributeType {
+            attributeDefinitions.first { $0.attributeName == name }!.attributeType
+        }
+        let hash = keySchema.first { $0.keyType == .hash }!.attributeName
+        let range = keySchema.first { $0.keyType == .range }?.attributeName
+        return PrimaryKeySchema(
+            partitionKeyName: hash,
+            partitionKeyType: type(of: hash),
+            sortKeyName: range,
+            sortKeyType: range.map(type(of:))
+        )
+    }
+}
+
+/// A table opened for item operations: its definition with the key schema resolved once.
+struct ResolvedTable: Sendable {
+    let definition: TableDefinition
+    let key: PrimaryKeySchema
+
+    init(_ definition: TableDefinition) {
+        self.definition = definition
+        self.key = definition.primaryKey
+    }
+
+    var id: UInt64 { definition.id }
+    var name: String { definition.name }
+}

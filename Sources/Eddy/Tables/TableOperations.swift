@@ -1,0 +1,157 @@
+import Foundation
+
+/// The request of ``Database/createTable(_:)``, with DynamoDB's `CreateTable` fields.
+public struct CreateTableInput: Codable, Sendable {
+    public var tableName: String
+    public var keySchema: [KeySchemaElement]
+    public var attributeDefinitions: [AttributeDefinition]
+    /// `PROVISIONED` (DynamoDB's default, needs ``provisionedThroughput``) or `PAY_PER_REQUEST`.
+    public var billingMode: BillingMode?
+    public var provisionedThroughput: ProvisionedThroughput?
+    public var tableClass: TableClass?
+    public var deletionProtectionEnabled: Bool?
+
+    public init(
+        tableName: String,
+        keySchema: [KeySchemaElement],
+        attributeDefinitions: [AttributeDefinition],
+        billingMode: BillingMode? = nil,
+        provisionedThroughput: ProvisionedThroughput? = nil,
+        tableClass: TableClass? = nil,
+        deletionProtectionEnabled: Bool? = nil
+    ) {
+        self.tableName = tableName
+        self.keySchema = keySchema
+        self.attributeDefinitions = attributeDefinitions
+        self.billingMode = billingMode
+        self.provisionedThroughput = provisionedThroughput
+        self.tableClass = tableClass
+        self.deletionProtectionEnabled = deletionProtectionEnabled
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case tableName = "TableName", keySchema = "KeySchema", attributeDefinitions = "AttributeDefinitions"
+        case billingMode = "BillingMode", provisionedThroughput = "ProvisionedThroughput"
+        case tableClass = "TableClass", deletionProtectionEnabled = "DeletionProtectionEnabled"
+    }
+}
+
+/// The request of ``Database/updateTable(_:)``: the settings to change, each optional.
+public struct UpdateTableInput: Codable, Sendable {
+    public var tableName: String
+    public var billingMode: BillingMode?
+    public var provisionedThroughput: ProvisionedThroughput?
+    public var tableClass: TableClass?
+    public var deletionProtectionEnabled: Bool?
+    /// New definitions are accepted for the indexes a later UpdateTable may create; unused for now.
+    public var attributeDefinitions: [AttributeDefinition]?
+
+    public init(
+        tableName: String,
+        billingMode: BillingMode? = nil,
+        provisionedThroughput: ProvisionedThroughput? = nil,
+        tableClass: TableClass? = nil,
+        deletionProtectionEnabled: Bool? = nil,
+        attributeDefinitions: [AttributeDefinition]? = nil
+    ) {
+        self.tableName = tableName
+        self.billingMode = billingMode
+        self.provisionedThroughput = provisionedThroughput
+        self.tableClass = tableClass
+        self.deletionProtectionEnabled = deletionProtectionEnabled
+        self.attributeDefinitions = attributeDefinitions
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case tableName = "TableName", billingMode = "BillingMode"
+        case provisionedThroughput = "ProvisionedThroughput", tableClass = "TableClass"
+        case deletionProtectionEnabled = "DeletionProtectionEnabled", attributeDefinitions = "AttributeDefinitions"
+    }
+}
+
+/// The request of ``Database/listTables(_:)``.
+public struct ListTablesInput: Codable, Sendable {
+    /// The name after which the page starts (the previous page's ``ListTablesOutput/lastEvaluatedTableName``).
+    public var exclusiveStartTableName: String?
+    /// At most this many names (1 to 100; 100 when absent).
+    public var limit: Int?
+
+    public init(exclusiveStartTableName: String? = nil, limit: Int? = nil) {
+        self.exclusiveStartTableName = exclusiveStartTableName
+        self.limit = limit
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case exclusiveStartTableName = "ExclusiveStartTableName", limit = "Limit"
+    }
+}
+
+/// A page of table names.
+public struct ListTablesOutput: Codable, Sendable, Equatable {
+    public var tableNames: [String]
+    /// Present when more names may follow: pass it as the next page's `exclusiveStartTableName`.
+    public var lastEvaluatedTableName: String?
+
+    enum CodingKeys: String, CodingKey {
+        case tableNames = "TableNames", lastEvaluatedTableName = "LastEvaluatedTableName"
+    }
+}
+
+/// The provisioned throughput of a table as DescribeTable reports it.
+public struct ProvisionedThroughputDescription: Codable, Sendable, Equatable {
+    public var readCapacityUnits: Int64
+    public var writeCapacityUnits: Int64
+    public var numberOfDecreasesToday: Int64
+
+    enum CodingKeys: String, CodingKey {
+        case readCapacityUnits = "ReadCapacityUnits", writeCapacityUnits = "WriteCapacityUnits"
+        case numberOfDecreasesToday = "NumberOfDecreasesToday"
+    }
+}
+
+/// The billing mode of a table as DescribeTable reports it.
+public struct BillingModeSummary: Codable, Sendable, Equatable {
+    public var billingMode: BillingMode
+
+    enum CodingKeys: String, CodingKey {
+        case billingMode = "BillingMode"
+    }
+}
+
+/// The table class of a table as DescribeTable reports it.
+public struct TableClassSummary: Codable, Sendable, Equatable {
+    public var tableClass: TableClass
+
+    enum CodingKeys: String, CodingKey {
+        case tableClass = "TableClass"
+    }
+}
+
+/// A table's definition and state, as CreateTable, DescribeTable, UpdateTable and DeleteTable return it.
+public struct TableDescription: Codable, Sendable, Equatable {
+    public var tableName: String
+    public var tableStatus: TableStatus
+    public var keySchema: [KeySchemaElement]
+    public var attributeDefinitions: [AttributeDefinition]
+    /// Seconds since 1970, as DynamoDB's JSON carries it.
+    public var creationDateTime: Double
+    public var provisionedThroughput: ProvisionedThroughputDescription
+    public var billingModeSummary: BillingModeSummary
+    public var tableClassSummary: TableClassSummary
+    public var deletionProtectionEnabled: Bool
+    /// The total size of the table's items, in DynamoDB's item-size bytes.
+    public var tableSizeBytes: Int64
+    public var itemCount: Int64
+    /// `arn:aws:dynamodb:<region>:<account>:table/<name>`.
+    public var tableArn: String
+    /// A UUID that identifies this incarnation of the table.
+    public var tableId: String
+
+    enum CodingKeys: String, CodingKey {
+        case tableName = "TableName", tableStatus = "TableStatus", keySchema = "KeySchema"
+        case attributeDefinitions = "AttributeDefinitions", creationDateTime = "CreationDateTime"
+        case provisionedThroughput = "ProvisionedThroughput", billingModeSummary = "BillingModeSummary"
+        case tableClassSummary = "TableClassSummary", deletionProtectionEnabled = "DeletionProtectionEnabled"
+        case tableSizeBytes = "TableSizeBytes", itemCount = "ItemCount", tableArn = "TableArn", tableId = "TableId"
+    }
+}

@@ -1,0 +1,61 @@
+import ArgumentParser
+import Eddy
+import Foundation
+
+/// `eddy`: Eddy's command line. Requests and results are JSON in DynamoDB's shapes, as the AWS CLI's
+/// `--cli-input-json` and output.
+@main
+struct EddyCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eddy",
+        abstract: "Eddy, a DynamoDB-compatible database with change streams.",
+        subcommands: [Tables.self, Items.self]
+    )
+}
+
+/// Options shared by every command that opens a database.
+struct DatabaseOptions: ParsableArguments {
+    @Option(help: "The database directory (created if missing).")
+    var dataDir: String = "./eddy-data"
+
+    func open() throws -> Database {
+        try Database(path: dataDir)
+    }
+}
+
+/// Reads a request: inline JSON, `file://PATH`, or standard input when absent.
+func readRequest<Request: Decodable>(_ text: String?, as type: Request.Type) throws -> Request {
+    let json: Data
+    switch text {
+    case let text? where text.hasPrefix("file://"):
+        json = try Data(contentsOf: URL(fileURLWithPath: String(text.dropFirst("file://".count))))
+    case let text?:
+        json = Data(text.utf8)
+    case nil:
+        json = FileHandle.standardInput.readDataToEndOfFile()
+    }
+    do {
+        return try JSONDecoder().decode(Request.self, from: json)
+    } catch let error as EddyError {
+        throw error
+    } catch {
+        throw EddyError.validation("The request is not valid JSON of the expected shape: \(error)")
+    }
+}
+
+/// Prints a result as pretty JSON.
+func printJSON(_ value: some Encodable) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
+
+/// Runs one operation, turning an ``EddyError`` into the AWS CLI's wording and a non-zero exit.
+func runOperation(_ operation: String, _ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let error as EddyError {
+        FileHandle.standardError.write(Data("An error occurred (\(error.errorType)) when calling the \(operation) operation: \(error.message)\n".utf8))
+        throw ExitCode(254)
+    }
+}

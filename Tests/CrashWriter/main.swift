@@ -1,0 +1,71 @@
+// The child process of the crash test (Tests/EddyTests/CrashTests.swift): writes to an Eddy database from
+// several tasks and prints one line per acknowledged write, until it is killed with SIGKILL.
+//
+//   CrashWriter DATA_DIR ROUND
+//
+// Lines: `PUT <id>` after PutItem of item <id> returned; `ADD <writer> <value>` after UpdateItem returned the
+// counter of <writer> as <value>. Each line is written with one write(2) once the call has returned, so a
+// line on stdout means the write was acknowledged.
+import Eddy
+import Foundation
+
+let arguments = CommandLine.arguments
+guard arguments.count == 3, let round = Int(arguments[2]) else {
+    FileHandle.standardError.write(Data("usage: CrashWriter DATA_DIR ROUND\n".utf8))
+    exit(2)
+}
+let db = try Database(path: arguments[1])
+let table = "Crash"
+/// Creates the table unless an earlier round did.
+func createTableIfMissing() async throws(EddyError) {
+    do {
+        try await db.createTable(CreateTableInput(
+            tableName: table,
+            keySchema: [KeySchemaElement(attributeName: "id", keyType: .hash)],
+            attributeDefinitions: [AttributeDefinition(attributeName: "id", attributeType: .s)],
+            billingMode: .payPerRequest))
+    } catch {
+        guard case .resourceInUse = error else { throw error }
+    }
+}
+try await createTableIfMissing()
+
+/// The payload of item `id`, recomputable by the checker: a torn or mixed-up item would not match.
+func payload(of id: String) -> String {
+    let length = 50 + id.utf8.reduce(0) { ($0 &* 31 &+ Int($1)) & 0xFFFF } % 2000
+    return String(repeating: id, count: length / id.count + 1)
+}
+
+func report(_ line: String) {
+    let bytes = Array((line + "\n").utf8)
+    bytes.withUnsafeBytes { _ = write(1, $0.baseAddress, $0.count) }
+}
+
+let writers = 4
+await withTaskGroup(of: Void.self) { group in
+    for writer in 0..<writers {
+        group.addTask {
+            var sequence = 0
+            while true {
+                sequence += 1
+                let id = "r\(round)-w\(writer)-\(sequence)"
+                do {
+                    try await db.putItem(PutItemInput(tableName: table, item: [
+                        "id": .s(id), "payload": .s(payload(of: id)), "sequence": .n(DecimalNumber(sequence)),
+                    ]))
+                    report("PUT \(id)")
+                    let counter = try await db.updateItem(UpdateItemInput(
+                        tableName: table, key: ["id": .s("counter-\(writer)")],
+                        attributeUpdates: ["value": AttributeValueUpdate(value: 1, action: .add)],
+                        returnValues: .updatedNew))
+                    if case .n(let value)? = counter.attributes?["value"] {
+                        report("ADD \(writer) \(value)")
+                    }
+                } catch {
+                    report("ERROR \(error)")
+                    exit(1)
+                }
+            }
+        }
+    }
+}
