@@ -75,11 +75,15 @@ extension Database {
         guard !input.requestItems.isEmpty else {
             throw TableValidation.constraint(value: "{}", field: "requestItems", "Member must have length greater than or equal to 1")
         }
-        let requestCount = input.requestItems.values.reduce(0) { $0 + $1.count }
-        guard requestCount <= Limits.batchWriteItemRequestsMax else {
+        let limit = Limits.batchWriteItemRequestsMax
+        if let (name, requests) = input.requestItems.first(where: { $0.value.count > limit }) {
             throw TableValidation.constraint(
-                value: "\(requestCount) requests", field: "requestItems",
-                "Map value must satisfy constraint: [Member must have length less than or equal to \(Limits.batchWriteItemRequestsMax), Member must have length greater than or equal to 1]")
+                value: "{\(name)=[\(requests.count) write requests]}", field: "requestItems",
+                "Map value must satisfy constraint: [Member must have length less than or equal to \(limit), Member must have length greater than or equal to 1]")
+        }
+        let requestCount = input.requestItems.values.reduce(0) { $0 + $1.count }
+        guard requestCount <= limit else {
+            throw .validation("Too many items requested for the BatchWriteItem call")
         }
         var batch = StorageBatch()
         var keys: [ItemKey] = []

@@ -12,6 +12,9 @@ struct KeyConditionRange {
 
     init(_ conditions: [String: Condition], table: ResolvedTable) throws(EddyError) {
         let partitionName = table.key.partitionKeyName
+        guard !conditions.isEmpty else {
+            throw .validation("Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.")
+        }
         guard conditions.count <= 2 else { throw .validation("Conditions can be of length 1 or 2 only") }
         guard let partitionCondition = conditions[partitionName] else {
             throw .validation("Query condition missed key schema element: \(partitionName)")
