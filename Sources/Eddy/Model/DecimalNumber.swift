@@ -50,13 +50,22 @@ public struct DecimalNumber: Sendable, Hashable, Comparable, CustomStringConvert
     /// ```
     public var isZero: Bool { coefficient == 0 }
 
+    /// How many significant digits the number has (1 to 38); `0` for zero.
+    ///
+    /// ```swift
+    /// try DecimalNumber("-0.0250").significantDigitCount // 2
+    /// ```
+    public var significantDigitCount: Int {
+        coefficient == 0 ? 0 : Self.digitCount(coefficient)
+    }
+
     /// The decimal digits of ``coefficient`` as values `0...9`, most significant first; empty for zero.
     ///
     /// ```swift
     /// try DecimalNumber("-0.0250").significantDigits // [2, 5]
     /// ```
     public var significantDigits: [UInt8] {
-        let count = coefficient == 0 ? 0 : Self.digitCount(coefficient)
+        let count = significantDigitCount
         return [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
             Self.writeDigits(of: coefficient, count: count, into: buffer, at: 0, zero: 0)
             initialized = count

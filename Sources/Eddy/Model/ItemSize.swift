@@ -29,6 +29,6 @@ public enum ItemSize {
     }
 
     private static func numberSize(_ number: DecimalNumber) -> Int {
-        (number.significantDigits.count + 1) / 2 + 1
+        (number.significantDigitCount + 1) / 2 + 1
     }
 }
