@@ -12,10 +12,7 @@ extension Database {
     ///   400 KB; `ResourceNotFoundException` if there is no such table.
     @discardableResult
     public func putItem(_ input: PutItemInput) async throws(EddyError) -> PutItemOutput {
-        let returnValues = input.returnValues ?? .none
-        guard returnValues == .none || returnValues == .allOld else {
-            throw .validation("ReturnValues can only be ALL_OLD or NONE")
-        }
+        let returnValues = try ReturnValue.noneOrAllOld(input.returnValues)
         let table = try resolveTable(input.tableName)
         let itemKey = try validatedPut(input.item, in: table)
         let encoded = ItemEncoding.encode(input.item)
@@ -46,10 +43,7 @@ extension Database {
     ///   `ResourceNotFoundException` if there is no such table.
     @discardableResult
     public func deleteItem(_ input: DeleteItemInput) async throws(EddyError) -> DeleteItemOutput {
-        let returnValues = input.returnValues ?? .none
-        guard returnValues == .none || returnValues == .allOld else {
-            throw .validation("ReturnValues can only be ALL_OLD or NONE")
-        }
+        let returnValues = try ReturnValue.noneOrAllOld(input.returnValues)
         let table = try resolveTable(input.tableName)
         try table.validateKey(input.key)
         let itemKey = ItemKey(table: table, key: input.key)
@@ -114,5 +108,16 @@ extension Database {
     func readItem(_ key: ItemKey) throws(EddyError) -> Item? {
         guard let bytes = try storageCall({ try store.get(key.bytes, in: .items, snapshot: nil) }) else { return nil }
         return try decodeItem(bytes)
+    }
+}
+
+extension ReturnValue {
+    /// The `ReturnValues` of PutItem and DeleteItem, which allow only `NONE` (the default) and `ALL_OLD`.
+    static func noneOrAllOld(_ requested: ReturnValue?) throws(EddyError) -> ReturnValue {
+        let value = requested ?? .none
+        guard value == .none || value == .allOld else {
+            throw .validation("ReturnValues can only be ALL_OLD or NONE")
+        }
+        return value
     }
 }
