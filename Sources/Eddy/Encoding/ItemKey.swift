@@ -11,12 +11,7 @@ struct ItemKey: Hashable, Sendable {
 
     /// The key of the item with `key`'s attribute values in `table`.
     init(table: ResolvedTable, key: Item) {
-        var partition = ByteWriter(capacity: 32)
-        KeyEncoding.append(key[table.key.partitionKeyName]!, to: &partition)
-        var writer = ByteWriter(capacity: 48)
-        writer.writeBigEndian(table.id)
-        writer.writeBigEndian(PartitionHash.hash(of: partition.bytes))
-        writer.write(partition.bytes)
+        var writer = Self.partitionWriter(table: table, partitionKey: key[table.key.partitionKeyName]!)
         if let sortKeyName = table.key.sortKeyName {
             KeyEncoding.append(key[sortKeyName]!, to: &writer)
         }
@@ -51,13 +46,21 @@ struct ItemKey: Hashable, Sendable {
 
     /// The prefix shared by every item of one partition.
     static func partitionPrefix(table: ResolvedTable, partitionKey: AttributeValue) -> [UInt8] {
-        var partition = ByteWriter(capacity: 32)
-        KeyEncoding.append(partitionKey, to: &partition)
-        var writer = ByteWriter(capacity: 48)
+        partitionWriter(table: table, partitionKey: partitionKey).bytes
+    }
+
+    /// A writer holding `table id · hash · enc(partition key)`: the partition key is encoded in place and
+    /// the hash, which covers it, is filled in after.
+    private static func partitionWriter(table: ResolvedTable, partitionKey: AttributeValue) -> ByteWriter {
+        var writer = ByteWriter(capacity: 64)
         writer.writeBigEndian(table.id)
-        writer.writeBigEndian(PartitionHash.hash(of: partition.bytes))
-        writer.write(partition.bytes)
-        return writer.bytes
+        writer.writeBigEndian(UInt32(0))
+        KeyEncoding.append(partitionKey, to: &writer)
+        let hash = PartitionHash.hash(of: writer.bytes[12...]).bigEndian
+        withUnsafeBytes(of: hash) { hashBytes in
+            writer.bytes.replaceSubrange(8..<12, with: hashBytes)
+        }
+        return writer
     }
 
     /// The partition hash of this key.

@@ -96,12 +96,12 @@ extension Database {
 
     /// Validates a whole item for a put and returns where it is stored.
     func validatedPut(_ item: Item, in table: ResolvedTable) throws(EddyError) -> ItemKey {
-        let key = try table.keyOfItem(item)
+        try table.validateKeyAttributes(of: item)
         try ValueValidation.validate(item)
         guard ItemSize.of(item) <= Limits.itemSizeBytesMax else {
             throw .validation("Item size has exceeded the maximum allowed size")
         }
-        return ItemKey(table: table, key: key)
+        return ItemKey(table: table, key: item)
     }
 
     /// The item stored at `key`, or nil.

@@ -1,8 +1,6 @@
 extension ResolvedTable {
-    /// Checks that `item` (a PutItem item) holds this table's key attributes with their declared types, and
-    /// returns just the key attributes.
-    func keyOfItem(_ item: Item) throws(EddyError) -> Item {
-        var key: Item = [:]
+    /// Checks that `item` (a PutItem item) holds this table's key attributes with their declared types.
+    func validateKeyAttributes(of item: Item) throws(EddyError) {
         for (name, type) in keyAttributes {
             guard let value = item[name] else {
                 throw .validation("One or more parameter values were invalid: Missing the key \(name) in the item")
@@ -13,9 +11,7 @@ extension ResolvedTable {
                 )
             }
             try checkKeyValue(value, name: name)
-            key[name] = value
         }
-        return key
     }
 
     /// Checks that `key` (the `Key` of GetItem, DeleteItem, UpdateItem, BatchGetItem) names exactly this
@@ -33,13 +29,6 @@ extension ResolvedTable {
         var key: Item = [:]
         for (name, _) in keyAttributes { key[name] = item[name] }
         return key
-    }
-
-    /// The key attribute names with their types, partition key first.
-    var keyAttributes: [(String, ScalarAttributeType)] {
-        var result = [(key.partitionKeyName, key.partitionKeyType)]
-        if let name = key.sortKeyName, let type = key.sortKeyType { result.append((name, type)) }
-        return result
     }
 
     private static var schemaMismatch: EddyError {

@@ -36,10 +36,16 @@ struct TableDefinition: Codable, Sendable, Equatable {
 struct ResolvedTable: Sendable {
     let definition: TableDefinition
     let key: PrimaryKeySchema
+    /// The key attribute names with their types, partition key first; resolved once, read on every operation.
+    let keyAttributes: [(String, ScalarAttributeType)]
 
     init(_ definition: TableDefinition) {
         self.definition = definition
-        self.key = definition.primaryKey
+        let key = definition.primaryKey
+        self.key = key
+        var attributes = [(key.partitionKeyName, key.partitionKeyType)]
+        if let name = key.sortKeyName, let type = key.sortKeyType { attributes.append((name, type)) }
+        self.keyAttributes = attributes
     }
 
     var id: UInt64 { definition.id }

@@ -1,7 +1,8 @@
 /// The checks of CreateTable, UpdateTable and every table name, with DynamoDB's messages.
 enum TableValidation {
     static func validateTableName(_ name: String, field: String = "tableName") throws(EddyError) {
-        let length = name.count
+        // A valid name is ASCII, so its UTF-8 length is its length; a non-ASCII name fails the pattern below.
+        let length = name.utf8.count
         if length < Limits.tableNameLengthRange.lowerBound {
             throw constraint(value: name, field: field, "Member must have length greater than or equal to \(Limits.tableNameLengthRange.lowerBound)")
         }

@@ -94,7 +94,7 @@ final class Committer: Sendable {
         while true {
             let (group, liveTables) = state.withLock { state -> ([Pending], Set<UInt64>) in
                 let group = state.queue
-                state.queue.removeAll(keepingCapacity: true)
+                state.queue = []
                 if group.isEmpty { state.draining = false }
                 return (group, state.liveTables)
             }
@@ -105,6 +105,7 @@ final class Committer: Sendable {
 
     private func commitGroup(_ group: [Pending], liveTables: Set<UInt64>) {
         var live = liveTables
+        var catalogChanged = false
         var merged = StorageBatch()
         var outcomes: [Result<Void, EddyError>] = []
         outcomes.reserveCapacity(group.count)
@@ -114,14 +115,25 @@ final class Committer: Sendable {
                 outcomes.append(.failure(.resourceNotFound("Requested resource not found")))
                 continue
             }
-            if let created = write.tableCreated { live.insert(created) }
-            if let deleted = write.tableDeleted { live.remove(deleted) }
-            merged.append(contentsOf: write.batch)
+            if let created = write.tableCreated {
+                live.insert(created)
+                catalogChanged = true
+            }
+            if let deleted = write.tableDeleted {
+                live.remove(deleted)
+                catalogChanged = true
+            }
+            // A lone change (the common case without contention) is written as it is, without a merge copy.
+            if group.count == 1 {
+                merged = write.batch
+            } else {
+                merged.append(contentsOf: write.batch)
+            }
             outcomes.append(.success(()))
         }
         do {
             if !merged.isEmpty { try store.write(merged, durability: durability) }
-            if live != liveTables { state.withLock { $0.liveTables = live } }
+            if catalogChanged { state.withLock { $0.liveTables = live } }
         } catch {
             let failure = EddyError.internalServerError("The write failed in storage: \(error.message)")
             outcomes = outcomes.map { $0.flatMap { .failure(failure) } }
