@@ -1,0 +1,33 @@
+// swift-tools-version: 6.1
+// The benchmarks of Eddy, kept in their own package so that building or testing Eddy never compiles the
+// benchmark tooling. Run them from this directory; see README.md.
+import PackageDescription
+
+let package = Package(
+    name: "EddyBenchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(name: "Eddy", path: ".."),
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        // RocksDB's C API for the raw baseline: the same system library Eddy links, imported under a name of
+        // its own because Eddy's `CRocksDB` target is not a product of the Eddy package.
+        .systemLibrary(
+            name: "CRocksDBBench",
+            pkgConfig: "rocksdb",
+            providers: [.apt(["librocksdb-dev"])]
+        ),
+        .executableTarget(
+            name: "ItemThroughput",
+            dependencies: [
+                .product(name: "Eddy", package: "Eddy"),
+                .product(name: "EddyStorage", package: "Eddy"),
+                .product(name: "Benchmark", package: "benchmark"),
+                "CRocksDBBench",
+            ],
+            path: "Benchmarks/ItemThroughput",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+    ]
+)
