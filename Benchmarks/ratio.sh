@@ -12,6 +12,7 @@
 #   swift package benchmark baseline compare eddy-vs-raw-1 eddy-vs-raw-2
 set -euo pipefail
 cd "$(dirname "$0")"
+bash ../scripts/install-deps.sh
 baseline=${EDDY_BENCH_BASELINE:-eddy-vs-raw}
 runs=${RUNS:-3}
 exports=$(mktemp -d)
