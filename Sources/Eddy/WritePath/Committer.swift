@@ -40,6 +40,7 @@ final class Committer: Sendable {
     private let durability: Durability
     private let state: Mutex<State>
     private let drainSignal = DispatchSemaphore(value: 0)
+    private let drainThreadExited = DispatchSemaphore(value: 0)
     private let drainsOnDedicatedThread: Bool
     private let stopped = Atomic<Bool>(false)
 
@@ -49,17 +50,25 @@ final class Committer: Sendable {
         self.state = Mutex(State(liveTables: liveTables))
         self.drainsOnDedicatedThread = durability == .machineCrashSafe
         if drainsOnDedicatedThread {
-            let thread = Thread { [self] in self.runDrainThread() }
+            // The thread holds the committer weakly, so that closing the database releases the store (and
+            // RocksDB's lock on the directory) as soon as `shutdown()` returns.
+            let (signal, exited) = (drainSignal, drainThreadExited)
+            let thread = Thread { [weak self] in
+                Self.runDrainThread(of: { self }, signal: signal)
+                exited.signal()
+            }
             thread.name = "eddy-committer"
             thread.start()
         }
     }
 
-    /// Stops the dedicated drain thread, if any. Called once, when the database closes.
+    /// Stops the dedicated drain thread, if any, and waits until it has let go of the committer. Called
+    /// once, when the database closes.
     func shutdown() {
         guard drainsOnDedicatedThread else { return }
         stopped.store(true, ordering: .releasing)
         drainSignal.signal()
+        drainThreadExited.wait()
     }
 
     /// Commits `write` atomically and durably as the database's durability mode promises.
@@ -81,11 +90,11 @@ final class Committer: Sendable {
         try result.get()
     }
 
-    private func runDrainThread() {
+    private static func runDrainThread(of committer: () -> Committer?, signal: DispatchSemaphore) {
         while true {
-            drainSignal.wait()
-            if stopped.load(ordering: .acquiring) { return }
-            drain()
+            signal.wait()
+            guard let committer = committer(), !committer.stopped.load(ordering: .acquiring) else { return }
+            committer.drain()
         }
     }
 
