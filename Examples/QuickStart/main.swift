@@ -1,5 +1,5 @@
-// Eddy's quick start: create a table, write items, read one back, query a partition a page at a time, and
-// scan the table. Run it with `swift run QuickStart [DATA_DIR]`; without a directory it makes a fresh one.
+// Eddy's quick start: create a table, write items, update one with an expression, read it back with a
+// projection, query a partition with a key condition and a filter a page at a time, and scan the table. Run it with `swift run QuickStart [DATA_DIR]`; without a directory it makes a fresh one.
 import Eddy
 import Foundation
 
@@ -45,30 +45,48 @@ for song in songs {
 print("Put \(songs.count) items")
 
 let key: Item = ["Artist": "Acme Band", "SongTitle": "Happy Day"]
-_ = try await db.updateItem(UpdateItemInput(
+let played = try await db.updateItem(UpdateItemInput(
     tableName: tableName, key: key,
-    attributeUpdates: ["Plays": AttributeValueUpdate(value: 1, action: .add)]))
-let item = try await db.getItem(GetItemInput(tableName: tableName, key: key)).item
-print("GetItem:", try String(decoding: JSONEncoder().encode(item), as: UTF8.self))
+    returnValues: .updatedNew,
+    updateExpression: "SET Details.Plays = Details.Plays + :one ADD Genres :new",
+    conditionExpression: "attribute_exists(Artist)",
+    expressionAttributeValues: [":one": 1, ":new": .ss(["dance"])]))
+print("UpdateItem returned:", try String(decoding: JSONEncoder().encode(played.attributes), as: UTF8.self))
+/// Puts `item` only if no item has its key, and says what happened.
+func putIfAbsent(_ item: Item) async throws(EddyError) {
+    do {
+        try await db.putItem(PutItemInput(
+            tableName: tableName, item: item, conditionExpression: "attribute_not_exists(SongTitle)"))
+        print("A conditional put wrote a new item")
+    } catch {
+        guard case .conditionalCheckFailed = error else { throw error }
+        print("A conditional put refused to overwrite: \(error.errorType): \(error.message)")
+    }
+}
+try await putIfAbsent(["Artist": "Acme Band", "SongTitle": "Happy Day"])
+let item = try await db.getItem(GetItemInput(
+    tableName: tableName, key: key, projectionExpression: "SongTitle, #y, Details.Plays",
+    expressionAttributeNames: ["#y": "Year"])).item
+print("GetItem with a projection:", try String(decoding: JSONEncoder().encode(item), as: UTF8.self))
 
-print("Query 'No One You Know', titles from 'C' on, two per page:")
+print("Query 'No One You Know', titles from 'C' on, released after 2005, two read per page:")
 var startKey: Item? = nil
 var page = 0
 repeat {
     let result = try await db.query(QueryInput(
         tableName: tableName,
-        keyConditions: [
-            "Artist": Condition(.eq, ["No One You Know"]),
-            "SongTitle": Condition(.ge, ["C"]),
-        ],
+        keyConditionExpression: "Artist = :artist AND SongTitle >= :from",
         limit: 2,
-        exclusiveStartKey: startKey))
+        exclusiveStartKey: startKey,
+        filterExpression: "#y > :year",
+        expressionAttributeNames: ["#y": "Year"],
+        expressionAttributeValues: [":artist": "No One You Know", ":from": "C", ":year": 2005]))
     page += 1
     let titles = (result.items ?? []).compactMap { item -> String? in
         if case .s(let title) = item["SongTitle"] { return title }
         return nil
     }
-    print("  page \(page): \(titles)")
+    print("  page \(page): \(titles) (\(result.count) of \(result.scannedCount) read)")
     startKey = result.lastEvaluatedKey
 } while startKey != nil
 

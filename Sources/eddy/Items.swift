@@ -5,7 +5,7 @@ import Eddy
 struct Items: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Put, get, query and scan items.",
-        subcommands: [Put.self, Get.self, Query.self, Scan.self]
+        subcommands: [Put.self, Get.self, Update.self, Query.self, Scan.self]
     )
 
     struct Put: AsyncParsableCommand {
@@ -40,12 +40,33 @@ struct Items: AsyncParsableCommand {
         }
     }
 
+    struct Update: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change an item's attributes (UpdateItem).",
+            discussion: """
+                The request is UpdateItem's JSON, e.g.
+                {"TableName":"Users","Key":{"id":{"S":"u1"}},"UpdateExpression":"SET visits = visits + :one",
+                 "ConditionExpression":"attribute_exists(id)","ExpressionAttributeValues":{":one":{"N":"1"}},
+                 "ReturnValues":"UPDATED_NEW"}
+                """)
+        @OptionGroup var database: DatabaseOptions
+        @Option(help: "The request JSON, or file://PATH; standard input when absent.") var cliInputJson: String?
+
+        func run() async throws {
+            let db = try database.open()
+            try await runOperation("UpdateItem") {
+                try printJSON(try await db.updateItem(try readRequest(cliInputJson, as: UpdateItemInput.self)))
+            }
+        }
+    }
+
     struct Query: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Read a partition (Query with KeyConditions).",
+            abstract: "Read a partition (Query).",
             discussion: """
                 The request is Query's JSON, e.g.
-                {"TableName":"Music","KeyConditions":{"Artist":{"ComparisonOperator":"EQ","AttributeValueList":[{"S":"Acme Band"}]}}}
+                {"TableName":"Music","KeyConditionExpression":"Artist = :a","FilterExpression":"#y > :y",
+                 "ExpressionAttributeNames":{"#y":"Year"},"ExpressionAttributeValues":{":a":{"S":"Acme Band"},":y":{"N":"2020"}}}
                 """)
         @OptionGroup var database: DatabaseOptions
         @Option(help: "The request JSON, or file://PATH; standard input when absent.") var cliInputJson: String?
@@ -66,14 +87,22 @@ struct Items: AsyncParsableCommand {
         @Option(help: "The segment of a parallel scan.") var segment: Int?
         @Option(help: "The number of segments of a parallel scan.") var totalSegments: Int?
         @Option(help: "Continue after this key (a page's LastEvaluatedKey JSON).") var exclusiveStartKey: String?
+        @Option(help: "Return only the items that match this condition.") var filterExpression: String?
+        @Option(help: "Return only these attributes or paths.") var projectionExpression: String?
+        @Option(help: ##"Placeholders for names, e.g. {"#s":"status"}."##) var expressionAttributeNames: String?
+        @Option(help: #"Placeholders for values, e.g. {":v":{"N":"1"}}."#) var expressionAttributeValues: String?
 
         func run() async throws {
             let db = try database.open()
             try await runOperation("Scan") {
                 let start = try exclusiveStartKey.map { try readRequest($0, as: Item.self) }
+                let names = try expressionAttributeNames.map { try readRequest($0, as: [String: String].self) }
+                let values = try expressionAttributeValues.map { try readRequest($0, as: Item.self) }
                 try printJSON(try await db.scan(ScanInput(
                     tableName: tableName, limit: limit, exclusiveStartKey: start,
-                    segment: segment, totalSegments: totalSegments)))
+                    segment: segment, totalSegments: totalSegments,
+                    filterExpression: filterExpression, projectionExpression: projectionExpression,
+                    expressionAttributeNames: names, expressionAttributeValues: values)))
             }
         }
     }

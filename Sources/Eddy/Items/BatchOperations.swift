@@ -3,15 +3,25 @@ public struct KeysAndAttributes: Codable, Sendable, Equatable {
     public var keys: [Item]
     public var consistentRead: Bool?
     public var attributesToGet: [String]?
+    /// The attributes or nested paths to return (instead of ``attributesToGet``).
+    public var projectionExpression: String?
+    /// `#name` placeholders of the projection.
+    public var expressionAttributeNames: [String: String]?
 
-    public init(keys: [Item], consistentRead: Bool? = nil, attributesToGet: [String]? = nil) {
+    public init(
+        keys: [Item], consistentRead: Bool? = nil, attributesToGet: [String]? = nil,
+        projectionExpression: String? = nil, expressionAttributeNames: [String: String]? = nil
+    ) {
         self.keys = keys
         self.consistentRead = consistentRead
         self.attributesToGet = attributesToGet
+        self.projectionExpression = projectionExpression
+        self.expressionAttributeNames = expressionAttributeNames
     }
 
     enum CodingKeys: String, CodingKey {
         case keys = "Keys", consistentRead = "ConsistentRead", attributesToGet = "AttributesToGet"
+        case projectionExpression = "ProjectionExpression", expressionAttributeNames = "ExpressionAttributeNames"
     }
 }
 

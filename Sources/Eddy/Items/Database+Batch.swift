@@ -34,7 +34,10 @@ extension Database {
                     throw .validation("Provided list of item keys contains duplicates")
                 }
             }
-            requests.append((name, table, request, try Projection(attributesToGet: request.attributesToGet)))
+            let expressions = try RequestExpressions(
+                projection: request.projectionExpression, names: request.expressionAttributeNames, values: nil,
+                legacy: [("AttributesToGet", request.attributesToGet != nil)])
+            requests.append((name, table, request, try expressions.projection(attributesToGet: request.attributesToGet)))
         }
         var responses: [String: [Item]] = [:]
         var unprocessed: [String: KeysAndAttributes] = [:]

@@ -13,11 +13,14 @@ extension Database {
     @discardableResult
     public func putItem(_ input: PutItemInput) async throws(EddyError) -> PutItemOutput {
         let returnValues = try ReturnValue.noneOrAllOld(input.returnValues)
+        let expressions = try RequestExpressions(
+            condition: input.conditionExpression, names: input.expressionAttributeNames, values: input.expressionAttributeValues)
         let table = try resolveTable(input.tableName)
         let itemKey = try validatedPut(input.item, in: table)
         let encoded = ItemEncoding.encode(input.item)
         return try await locks.withLock(itemKey) { () async throws(EddyError) -> PutItemOutput in
-            let old = returnValues == .allOld ? try readItem(itemKey) : nil
+            let old = returnValues == .allOld || expressions.condition != nil ? try readItem(itemKey) : nil
+            try checkCondition(expressions, on: old, returning: input.returnValuesOnConditionCheckFailure)
             var batch = StorageBatch()
             batch.put(itemKey.bytes, encoded, in: .items)
             try await committer.commit(PreparedWrite(batch: batch, tablesMustExist: [table.id]))
@@ -30,8 +33,11 @@ extension Database {
     /// - Throws: `ValidationException` if `key` is not exactly the table's key;
     ///   `ResourceNotFoundException` if there is no such table.
     public func getItem(_ input: GetItemInput) async throws(EddyError) -> GetItemOutput {
+        let expressions = try RequestExpressions(
+            projection: input.projectionExpression, names: input.expressionAttributeNames, values: nil,
+            legacy: [("AttributesToGet", input.attributesToGet != nil)])
         let table = try resolveTable(input.tableName)
-        let projection = try Projection(attributesToGet: input.attributesToGet)
+        let projection = try expressions.projection(attributesToGet: input.attributesToGet)
         try table.validateKey(input.key)
         let item = try readItem(ItemKey(table: table, key: input.key))
         return GetItemOutput(item: item.map(projection.apply))
@@ -44,11 +50,14 @@ extension Database {
     @discardableResult
     public func deleteItem(_ input: DeleteItemInput) async throws(EddyError) -> DeleteItemOutput {
         let returnValues = try ReturnValue.noneOrAllOld(input.returnValues)
+        let expressions = try RequestExpressions(
+            condition: input.conditionExpression, names: input.expressionAttributeNames, values: input.expressionAttributeValues)
         let table = try resolveTable(input.tableName)
         try table.validateKey(input.key)
         let itemKey = ItemKey(table: table, key: input.key)
         return try await locks.withLock(itemKey) { () async throws(EddyError) -> DeleteItemOutput in
             let old = try readItem(itemKey)
+            try checkCondition(expressions, on: old, returning: input.returnValuesOnConditionCheckFailure)
             if old != nil {
                 var batch = StorageBatch()
                 batch.delete(itemKey.bytes, in: .items)
@@ -74,15 +83,26 @@ extension Database {
     @discardableResult
     public func updateItem(_ input: UpdateItemInput) async throws(EddyError) -> UpdateItemOutput {
         let returnValues = input.returnValues ?? .none
+        let expressions = try RequestExpressions(
+            condition: input.conditionExpression, update: input.updateExpression,
+            names: input.expressionAttributeNames, values: input.expressionAttributeValues,
+            legacy: [("AttributeUpdates", input.attributeUpdates != nil)])
         let table = try resolveTable(input.tableName)
         try table.validateKey(input.key)
         let updates = input.attributeUpdates ?? [:]
         try LegacyUpdate.validate(updates, keyNames: table.key.attributeNames)
+        let update = expressions.update ?? LegacyUpdate.compile(updates)
         let itemKey = ItemKey(table: table, key: input.key)
         return try await locks.withLock(itemKey) { () async throws(EddyError) -> UpdateItemOutput in
             let old = try readItem(itemKey)
-            let new = try LegacyUpdate.apply(updates, to: old ?? input.key)
+            try checkCondition(expressions, on: old, returning: input.returnValuesOnConditionCheckFailure)
+            var applier = UpdateApplier(bindings: expressions.bindings)
+            if expressions.update == nil { applier.incorrectTypeMessage = LegacyUpdate.typeMismatchMessage }
+            let applied = try applier.apply(update, to: old ?? input.key, keyNames: table.key.attributeNames)
+            let new = applied.item
+            let returned = Self.returned(returnValues, old: old, new: new, paths: applied.paths)
             if new != old {
+                try ValueValidation.validate(new)
                 guard ItemSize.of(new) <= Limits.itemSizeBytesMax else {
                     throw .validation("Item size to update has exceeded the maximum allowed size")
                 }
@@ -90,7 +110,30 @@ extension Database {
                 batch.put(itemKey.bytes, ItemEncoding.encode(new), in: .items)
                 try await committer.commit(PreparedWrite(batch: batch, tablesMustExist: [table.id]))
             }
-            return UpdateItemOutput(attributes: LegacyUpdate.returned(returnValues, old: old, new: new, updated: updates.keys))
+            return UpdateItemOutput(attributes: returned)
+        }
+    }
+
+    /// What `ReturnValues` asks for after an UpdateExpression changed `paths`.
+    private static func returned(_ returnValues: ReturnValue, old: Item?, new: Item, paths: [[ResolvedPathElement]]) -> Item? {
+        let picked: Item?
+        switch returnValues {
+        case .none: picked = nil
+        case .allOld: picked = old
+        case .allNew: picked = new
+        case .updatedOld: picked = old.map { DocumentPathAccess.project($0, paths: paths) }
+        case .updatedNew: picked = DocumentPathAccess.project(new, paths: paths)
+        }
+        guard let picked, !picked.isEmpty else { return nil }
+        return picked
+    }
+
+    /// Throws ConditionalCheckFailedException unless the request's condition holds for `old`.
+    private func checkCondition(
+        _ expressions: RequestExpressions, on old: Item?, returning: ReturnValuesOnConditionCheckFailure?
+    ) throws(EddyError) {
+        guard try expressions.conditionHolds(on: old) else {
+            throw .conditionalCheckFailed("The conditional request failed", item: returning == .allOld ? old : nil)
         }
     }
 

@@ -21,9 +21,20 @@ extension Database {
     /// - Throws: `ValidationException` for conditions DynamoDB refuses, a bad `ExclusiveStartKey`, `Limit` or
     ///   `Select`; `ResourceNotFoundException` if there is no such table.
     public func query(_ input: QueryInput) async throws(EddyError) -> QueryOutput {
+        let expressions = try RequestExpressions(
+            projection: input.projectionExpression, filter: input.filterExpression,
+            keyCondition: input.keyConditionExpression,
+            names: input.expressionAttributeNames, values: input.expressionAttributeValues,
+            legacy: [("KeyConditions", input.keyConditions != nil), ("AttributesToGet", input.attributesToGet != nil)])
         let table = try resolveTable(input.tableName)
-        let shape = try PageShape(limit: input.limit, select: input.select, attributesToGet: input.attributesToGet)
-        var range = try KeyConditionRange(input.keyConditions, table: table)
+        let shape = try PageShape(limit: input.limit, select: input.select, attributesToGet: input.attributesToGet, expressions: expressions)
+        if let filter = expressions.filter {
+            try KeyConditionTranslation.refuseKeyAttributes(in: filter, table: table, bindings: expressions.bindings)
+        }
+        let keyConditions = try expressions.keyCondition.map { (node) throws(EddyError) in
+            try KeyConditionTranslation.conditions(of: node, table: table, bindings: expressions.bindings)
+        } ?? input.keyConditions ?? [:]
+        var range = try KeyConditionRange(keyConditions, table: table)
         let forward = input.scanIndexForward ?? true
         if let start = input.exclusiveStartKey {
             try validateStartKey(start, table: table)
@@ -51,8 +62,12 @@ extension Database {
     /// - Throws: `ValidationException` for a bad `Segment`/`TotalSegments`, `ExclusiveStartKey`, `Limit` or
     ///   `Select`; `ResourceNotFoundException` if there is no such table.
     public func scan(_ input: ScanInput) async throws(EddyError) -> ScanOutput {
+        let expressions = try RequestExpressions(
+            projection: input.projectionExpression, filter: input.filterExpression,
+            names: input.expressionAttributeNames, values: input.expressionAttributeValues,
+            legacy: [("AttributesToGet", input.attributesToGet != nil)])
         let table = try resolveTable(input.tableName)
-        let shape = try PageShape(limit: input.limit, select: input.select, attributesToGet: input.attributesToGet)
+        let shape = try PageShape(limit: input.limit, select: input.select, attributesToGet: input.attributesToGet, expressions: expressions)
         var lower = ItemKey.tableStart(table.id)
         var upper = ItemKey.tableEnd(table.id)
         if let (segment, totalSegments) = try validatedSegment(input.segment, input.totalSegments) {
@@ -107,6 +122,7 @@ extension Database {
     private func readPage(table: ResolvedTable, lower: [UInt8], upper: [UInt8], forward: Bool, shape: PageShape) throws(EddyError) -> QueryOutput {
         var items: [Item] = []
         var scanned = 0
+        var matched = 0
         var pageBytes = 0
         var lastKey: Item?
         guard lower.lexicographicallyPrecedes(upper) else {
@@ -126,11 +142,13 @@ extension Database {
             scanned += 1
             pageBytes += size
             lastKey = table.keyAttributes(of: item)
+            guard try shape.filter.map({ (filter) throws(EddyError) in try filter.evaluator.evaluate(filter.node, on: item) }) ?? true else { continue }
+            matched += 1
             if shape.returnsItems { items.append(shape.projection.apply(item)) }
         }
         return QueryOutput(
             items: shape.returnsItems ? items : nil,
-            count: scanned,
+            count: matched,
             scannedCount: scanned,
             lastEvaluatedKey: more ? lastKey : nil
         )
@@ -142,28 +160,32 @@ struct PageShape {
     let limit: Int?
     let returnsItems: Bool
     let projection: Projection
+    /// The FilterExpression, applied to each item after it is read.
+    let filter: (evaluator: ConditionEvaluator, node: ConditionNode)?
 
-    init(limit: Int?, select: Select?, attributesToGet: [String]?) throws(EddyError) {
+    init(limit: Int?, select: Select?, attributesToGet: [String]?, expressions: RequestExpressions) throws(EddyError) {
         if let limit, limit < 1 {
             throw TableValidation.constraint(value: "\(limit)", field: "limit", "Member must have value greater than or equal to 1")
         }
         self.limit = limit
-        projection = try Projection(attributesToGet: attributesToGet)
+        projection = try expressions.projection(attributesToGet: attributesToGet)
+        filter = expressions.filter.map { (ConditionEvaluator(bindings: expressions.bindings, kind: .filter), $0) }
+        let projects = attributesToGet != nil || expressions.projection != nil
         switch select {
         case .count:
-            guard attributesToGet == nil else {
+            guard !projects else {
                 throw .validation("Cannot specify the AttributesToGet when choosing to get only the Count")
             }
             returnsItems = false
         case .allAttributes:
-            guard attributesToGet == nil else {
+            guard !projects else {
                 throw .validation("Cannot specify the AttributesToGet when choosing to get ALL_ATTRIBUTES")
             }
             returnsItems = true
         case .allProjectedAttributes:
             throw .validation("ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName")
         case .specificAttributes:
-            guard attributesToGet != nil else {
+            guard projects else {
                 throw .validation("Must specify the AttributesToGet when choosing to get SPECIFIC_ATTRIBUTES")
             }
             returnsItems = true

@@ -19,16 +19,44 @@ public struct PutItemInput: Codable, Sendable {
     public var item: Item
     /// `NONE` (default) or `ALL_OLD`.
     public var returnValues: ReturnValue?
+    /// A condition the item (as it is before the write) must meet, or the write fails with
+    /// `ConditionalCheckFailedException`.
+    public var conditionExpression: String?
+    /// `#name` placeholders of the expressions.
+    public var expressionAttributeNames: [String: String]?
+    /// `:value` placeholders of the expressions.
+    public var expressionAttributeValues: [String: AttributeValue]?
+    /// `ALL_OLD` to receive the item in the `ConditionalCheckFailedException`.
+    public var returnValuesOnConditionCheckFailure: ReturnValuesOnConditionCheckFailure?
 
-    public init(tableName: String, item: Item, returnValues: ReturnValue? = nil) {
+    public init(
+        tableName: String, item: Item, returnValues: ReturnValue? = nil,
+        conditionExpression: String? = nil,
+        expressionAttributeNames: [String: String]? = nil,
+        expressionAttributeValues: [String: AttributeValue]? = nil,
+        returnValuesOnConditionCheckFailure: ReturnValuesOnConditionCheckFailure? = nil
+    ) {
         self.tableName = tableName
         self.item = item
         self.returnValues = returnValues
+        self.conditionExpression = conditionExpression
+        self.expressionAttributeNames = expressionAttributeNames
+        self.expressionAttributeValues = expressionAttributeValues
+        self.returnValuesOnConditionCheckFailure = returnValuesOnConditionCheckFailure
     }
 
     enum CodingKeys: String, CodingKey {
         case tableName = "TableName", item = "Item", returnValues = "ReturnValues"
+        case conditionExpression = "ConditionExpression", expressionAttributeNames = "ExpressionAttributeNames"
+        case expressionAttributeValues = "ExpressionAttributeValues"
+        case returnValuesOnConditionCheckFailure = "ReturnValuesOnConditionCheckFailure"
     }
+}
+
+/// What a failed condition returns of the item: DynamoDB's `ReturnValuesOnConditionCheckFailure`.
+public enum ReturnValuesOnConditionCheckFailure: String, Codable, Sendable, CaseIterable {
+    case none = "NONE"
+    case allOld = "ALL_OLD"
 }
 
 /// The result of ``Database/putItem(_:)``, ``Database/deleteItem(_:)`` and ``Database/updateItem(_:)``.
@@ -50,16 +78,26 @@ public struct GetItemInput: Codable, Sendable {
     public var consistentRead: Bool?
     /// The top-level attributes to return (legacy projection); all when nil.
     public var attributesToGet: [String]?
+    /// The attributes or nested paths to return (instead of ``attributesToGet``).
+    public var projectionExpression: String?
+    /// `#name` placeholders of the projection.
+    public var expressionAttributeNames: [String: String]?
 
-    public init(tableName: String, key: Item, consistentRead: Bool? = nil, attributesToGet: [String]? = nil) {
+    public init(
+        tableName: String, key: Item, consistentRead: Bool? = nil, attributesToGet: [String]? = nil,
+        projectionExpression: String? = nil, expressionAttributeNames: [String: String]? = nil
+    ) {
         self.tableName = tableName
         self.key = key
         self.consistentRead = consistentRead
         self.attributesToGet = attributesToGet
+        self.projectionExpression = projectionExpression
+        self.expressionAttributeNames = expressionAttributeNames
     }
 
     enum CodingKeys: String, CodingKey {
         case tableName = "TableName", key = "Key", consistentRead = "ConsistentRead", attributesToGet = "AttributesToGet"
+        case projectionExpression = "ProjectionExpression", expressionAttributeNames = "ExpressionAttributeNames"
     }
 }
 
@@ -79,15 +117,37 @@ public struct DeleteItemInput: Codable, Sendable {
     public var key: Item
     /// `NONE` (default) or `ALL_OLD`.
     public var returnValues: ReturnValue?
+    /// A condition the item (as it is before the write) must meet, or the write fails with
+    /// `ConditionalCheckFailedException`.
+    public var conditionExpression: String?
+    /// `#name` placeholders of the expressions.
+    public var expressionAttributeNames: [String: String]?
+    /// `:value` placeholders of the expressions.
+    public var expressionAttributeValues: [String: AttributeValue]?
+    /// `ALL_OLD` to receive the item in the `ConditionalCheckFailedException`.
+    public var returnValuesOnConditionCheckFailure: ReturnValuesOnConditionCheckFailure?
 
-    public init(tableName: String, key: Item, returnValues: ReturnValue? = nil) {
+    public init(
+        tableName: String, key: Item, returnValues: ReturnValue? = nil,
+        conditionExpression: String? = nil,
+        expressionAttributeNames: [String: String]? = nil,
+        expressionAttributeValues: [String: AttributeValue]? = nil,
+        returnValuesOnConditionCheckFailure: ReturnValuesOnConditionCheckFailure? = nil
+    ) {
         self.tableName = tableName
         self.key = key
         self.returnValues = returnValues
+        self.conditionExpression = conditionExpression
+        self.expressionAttributeNames = expressionAttributeNames
+        self.expressionAttributeValues = expressionAttributeValues
+        self.returnValuesOnConditionCheckFailure = returnValuesOnConditionCheckFailure
     }
 
     enum CodingKeys: String, CodingKey {
         case tableName = "TableName", key = "Key", returnValues = "ReturnValues"
+        case conditionExpression = "ConditionExpression", expressionAttributeNames = "ExpressionAttributeNames"
+        case expressionAttributeValues = "ExpressionAttributeValues"
+        case returnValuesOnConditionCheckFailure = "ReturnValuesOnConditionCheckFailure"
     }
 }
 
@@ -123,16 +183,43 @@ public struct UpdateItemInput: Codable, Sendable {
     /// Attribute name to the change to make to it.
     public var attributeUpdates: [String: AttributeValueUpdate]?
     public var returnValues: ReturnValue?
+    /// `SET`, `REMOVE`, `ADD` and `DELETE` actions (instead of the legacy ``attributeUpdates``).
+    public var updateExpression: String?
+    /// A condition the item (as it is before the write) must meet, or the write fails with
+    /// `ConditionalCheckFailedException`.
+    public var conditionExpression: String?
+    /// `#name` placeholders of the expressions.
+    public var expressionAttributeNames: [String: String]?
+    /// `:value` placeholders of the expressions.
+    public var expressionAttributeValues: [String: AttributeValue]?
+    /// `ALL_OLD` to receive the item in the `ConditionalCheckFailedException`.
+    public var returnValuesOnConditionCheckFailure: ReturnValuesOnConditionCheckFailure?
 
-    public init(tableName: String, key: Item, attributeUpdates: [String: AttributeValueUpdate]? = nil, returnValues: ReturnValue? = nil) {
+    public init(
+        tableName: String, key: Item, attributeUpdates: [String: AttributeValueUpdate]? = nil, returnValues: ReturnValue? = nil,
+        updateExpression: String? = nil,
+        conditionExpression: String? = nil,
+        expressionAttributeNames: [String: String]? = nil,
+        expressionAttributeValues: [String: AttributeValue]? = nil,
+        returnValuesOnConditionCheckFailure: ReturnValuesOnConditionCheckFailure? = nil
+    ) {
         self.tableName = tableName
         self.key = key
         self.attributeUpdates = attributeUpdates
         self.returnValues = returnValues
+        self.updateExpression = updateExpression
+        self.conditionExpression = conditionExpression
+        self.expressionAttributeNames = expressionAttributeNames
+        self.expressionAttributeValues = expressionAttributeValues
+        self.returnValuesOnConditionCheckFailure = returnValuesOnConditionCheckFailure
     }
 
     enum CodingKeys: String, CodingKey {
         case tableName = "TableName", key = "Key", attributeUpdates = "AttributeUpdates", returnValues = "ReturnValues"
+        case updateExpression = "UpdateExpression"
+        case conditionExpression = "ConditionExpression", expressionAttributeNames = "ExpressionAttributeNames"
+        case expressionAttributeValues = "ExpressionAttributeValues"
+        case returnValuesOnConditionCheckFailure = "ReturnValuesOnConditionCheckFailure"
     }
 }
 

@@ -1,18 +1,18 @@
-/// Which attributes of an item a read returns: all, or the top-level names of the legacy `AttributesToGet`.
-/// The expressions issue adds `ProjectionExpression` here.
+/// Which parts of an item a read returns: everything, or the document paths of a ProjectionExpression (the
+/// legacy `AttributesToGet` compiles to top-level paths).
 struct Projection: Sendable {
-    private let names: Set<String>?
+    private let paths: [[ResolvedPathElement]]?
 
     /// All attributes.
-    static let all = Projection(names: nil)
+    static let all = Projection(paths: nil)
 
-    private init(names: Set<String>?) {
-        self.names = names
+    init(paths: [[ResolvedPathElement]]?) {
+        self.paths = paths
     }
 
     init(attributesToGet: [String]?) throws(EddyError) {
         guard let attributesToGet else {
-            self.init(names: nil)
+            self.init(paths: nil)
             return
         }
         guard !attributesToGet.isEmpty else {
@@ -24,13 +24,13 @@ struct Projection: Sendable {
                 throw .validation("One or more parameter values were invalid: Duplicate value in attribute name: \(name)")
             }
         }
-        self.init(names: names)
+        self.init(paths: attributesToGet.map { [.name($0)] })
     }
 
-    var isAll: Bool { names == nil }
+    var isAll: Bool { paths == nil }
 
     func apply(_ item: Item) -> Item {
-        guard let names else { return item }
-        return item.filter { names.contains($0.key) }
+        guard let paths else { return item }
+        return DocumentPathAccess.project(item, paths: paths)
     }
 }

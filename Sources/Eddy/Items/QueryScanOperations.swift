@@ -33,7 +33,10 @@ public struct Condition: Codable, Sendable, Equatable {
 public struct QueryInput: Codable, Sendable {
     public var tableName: String
     /// `EQ` on the partition key; optionally one of `EQ LT LE GT GE BEGINS_WITH BETWEEN` on the sort key.
-    public var keyConditions: [String: Condition]
+    public var keyConditions: [String: Condition]?
+    /// `pk = :v`, optionally `AND` a sort-key condition (`= < <= > >=`, `BETWEEN`, `begins_with`); instead
+    /// of the legacy ``keyConditions``.
+    public var keyConditionExpression: String?
     /// Ascending sort-key order when true (the default), descending when false.
     public var scanIndexForward: Bool?
     /// At most this many items are read for the page.
@@ -42,13 +45,30 @@ public struct QueryInput: Codable, Sendable {
     public var exclusiveStartKey: Item?
     public var select: Select?
     public var attributesToGet: [String]?
+    /// Applied to each item read, after the page is read: `Count` counts matches, `ScannedCount` reads.
+    public var filterExpression: String?
+    /// The attributes or nested paths to return (instead of ``attributesToGet``).
+    public var projectionExpression: String?
+    /// `#name` placeholders of the expressions.
+    public var expressionAttributeNames: [String: String]?
+    /// `:value` placeholders of the expressions.
+    public var expressionAttributeValues: [String: AttributeValue]?
     /// Accepted; every Eddy read is strongly consistent.
     public var consistentRead: Bool?
 
     public init(
-        tableName: String, keyConditions: [String: Condition], scanIndexForward: Bool? = nil, limit: Int? = nil,
-        exclusiveStartKey: Item? = nil, select: Select? = nil, attributesToGet: [String]? = nil, consistentRead: Bool? = nil
+        tableName: String, keyConditions: [String: Condition]? = nil, keyConditionExpression: String? = nil,
+        scanIndexForward: Bool? = nil, limit: Int? = nil,
+        exclusiveStartKey: Item? = nil, select: Select? = nil, attributesToGet: [String]? = nil, consistentRead: Bool? = nil,
+        filterExpression: String? = nil, projectionExpression: String? = nil,
+        expressionAttributeNames: [String: String]? = nil, expressionAttributeValues: [String: AttributeValue]? = nil
     ) {
+        self.keyConditionExpression = keyConditionExpression
+        self.filterExpression = filterExpression
+        self.projectionExpression = projectionExpression
+        self.expressionAttributeNames = expressionAttributeNames
+        self.expressionAttributeValues = expressionAttributeValues
+
         self.tableName = tableName
         self.keyConditions = keyConditions
         self.scanIndexForward = scanIndexForward
@@ -61,6 +81,9 @@ public struct QueryInput: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case tableName = "TableName", keyConditions = "KeyConditions", scanIndexForward = "ScanIndexForward"
+        case keyConditionExpression = "KeyConditionExpression"
+        case filterExpression = "FilterExpression", projectionExpression = "ProjectionExpression"
+        case expressionAttributeNames = "ExpressionAttributeNames", expressionAttributeValues = "ExpressionAttributeValues"
         case limit = "Limit", exclusiveStartKey = "ExclusiveStartKey", select = "Select"
         case attributesToGet = "AttributesToGet", consistentRead = "ConsistentRead"
     }
@@ -77,12 +100,28 @@ public struct ScanInput: Codable, Sendable {
     public var totalSegments: Int?
     public var select: Select?
     public var attributesToGet: [String]?
+    /// Applied to each item read, after the page is read: `Count` counts matches, `ScannedCount` reads.
+    public var filterExpression: String?
+    /// The attributes or nested paths to return (instead of ``attributesToGet``).
+    public var projectionExpression: String?
+    /// `#name` placeholders of the expressions.
+    public var expressionAttributeNames: [String: String]?
+    /// `:value` placeholders of the expressions.
+    public var expressionAttributeValues: [String: AttributeValue]?
+    /// Accepted; every Eddy read is strongly consistent.
     public var consistentRead: Bool?
 
     public init(
         tableName: String, limit: Int? = nil, exclusiveStartKey: Item? = nil, segment: Int? = nil,
-        totalSegments: Int? = nil, select: Select? = nil, attributesToGet: [String]? = nil, consistentRead: Bool? = nil
+        totalSegments: Int? = nil, select: Select? = nil, attributesToGet: [String]? = nil, consistentRead: Bool? = nil,
+        filterExpression: String? = nil, projectionExpression: String? = nil,
+        expressionAttributeNames: [String: String]? = nil, expressionAttributeValues: [String: AttributeValue]? = nil
     ) {
+        self.filterExpression = filterExpression
+        self.projectionExpression = projectionExpression
+        self.expressionAttributeNames = expressionAttributeNames
+        self.expressionAttributeValues = expressionAttributeValues
+
         self.tableName = tableName
         self.limit = limit
         self.exclusiveStartKey = exclusiveStartKey
@@ -96,6 +135,8 @@ public struct ScanInput: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case tableName = "TableName", limit = "Limit", exclusiveStartKey = "ExclusiveStartKey"
         case segment = "Segment", totalSegments = "TotalSegments", select = "Select"
+        case filterExpression = "FilterExpression", projectionExpression = "ProjectionExpression"
+        case expressionAttributeNames = "ExpressionAttributeNames", expressionAttributeValues = "ExpressionAttributeValues"
         case attributesToGet = "AttributesToGet", consistentRead = "ConsistentRead"
     }
 }

@@ -53,7 +53,24 @@ public enum AttributeValue: Sendable {
     }
 }
 
-extension AttributeValue: Equatable {
+extension AttributeValue: Hashable {
+    /// Consistent with `==`: a set hashes its members as a set, whatever their order.
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(typeDescriptor)
+        switch self {
+        case .s(let value): hasher.combine(value)
+        case .n(let value): hasher.combine(value)
+        case .b(let value): hasher.combine(value)
+        case .bool(let value): hasher.combine(value)
+        case .null: break
+        case .m(let value): hasher.combine(value)
+        case .l(let value): hasher.combine(value)
+        case .ss(let value): hasher.combine(Set(value))
+        case .ns(let value): hasher.combine(Set(value))
+        case .bs(let value): hasher.combine(Set(value))
+        }
+    }
+
     public static func == (lhs: AttributeValue, rhs: AttributeValue) -> Bool {
         switch (lhs, rhs) {
         case (.s(let a), .s(let b)): a == b

@@ -32,4 +32,14 @@ public enum Limits {
     public static let scanTotalSegmentsMax = 1_000_000
     /// Tables per database (DynamoDB's default per-Region quota).
     public static let tablesMax = 2500
+    /// Longest expression string (any kind), in bytes: 4 KB.
+    public static let expressionLengthMax = 4096
+    /// Longest `#name` or `:value` placeholder, in bytes, including its `#`/`:`.
+    public static let expressionPlaceholderLengthMax = 255
+    /// Total size of one request's ExpressionAttributeNames and ExpressionAttributeValues: 2 MB.
+    public static let expressionSubstitutionBytesMax = 2 * 1_048_576
+    /// Operators and functions in one UpdateExpression.
+    public static let updateExpressionOperatorsMax = 300
+    /// Operands to the right of one `IN`.
+    public static let inOperandsMax = 100
 }

@@ -1,0 +1,91 @@
+import Synchronization
+
+/// Parsed expressions by their kind and text, so that a repeated request does not parse again.
+///
+/// Bounded: when full, it empties and starts again (cheap, and repeated expressions come straight back).
+/// Errors are cached too: parsing is deterministic, so the same text always fails the same way.
+enum ExpressionCache {
+    static let capacity = 4096
+
+    private enum Kind: UInt8, Hashable {
+        case condition, filter, keyCondition, update, projection
+    }
+
+    private struct Key: Hashable {
+        var kind: Kind
+        var text: String
+    }
+
+    private enum Entry {
+        case condition(ConditionNode)
+        case update(UpdateNode)
+        case projection(ProjectionNode)
+        case failure(EddyError)
+    }
+
+    private static let entries = Mutex<[Key: Entry]>([:])
+
+    static func condition(_ text: String, kind: ConditionKind) throws(EddyError) -> ConditionNode {
+        let cacheKind: Kind = switch kind {
+        case .condition: .condition
+        case .filter: .filter
+        case .keyCondition: .keyCondition
+        }
+        let entry = lookUp(Key(kind: cacheKind, text: text)) {
+            do throws(EddyError) {
+                return .condition(try ExpressionParser.parseCondition(text, kind: kind))
+            } catch {
+                return .failure(error)
+            }
+        }
+        switch entry {
+        case .condition(let node): return node
+        case .failure(let error): throw error
+        default: preconditionFailure("cache entry of the wrong kind")
+        }
+    }
+
+    static func update(_ text: String) throws(EddyError) -> UpdateNode {
+        let entry = lookUp(Key(kind: .update, text: text)) {
+            do throws(EddyError) {
+                return .update(try ExpressionParser.parseUpdate(text))
+            } catch {
+                return .failure(error)
+            }
+        }
+        switch entry {
+        case .update(let node): return node
+        case .failure(let error): throw error
+        default: preconditionFailure("cache entry of the wrong kind")
+        }
+    }
+
+    static func projection(_ text: String) throws(EddyError) -> ProjectionNode {
+        let entry = lookUp(Key(kind: .projection, text: text)) {
+            do throws(EddyError) {
+                return .projection(try ExpressionParser.parseProjection(text))
+            } catch {
+                return .failure(error)
+            }
+        }
+        switch entry {
+        case .projection(let node): return node
+        case .failure(let error): throw error
+        default: preconditionFailure("cache entry of the wrong kind")
+        }
+    }
+
+    /// The cached entry, or `make()`'s (computed outside the lock) stored and returned.
+    private static func lookUp(_ key: Key, make: () -> Entry) -> Entry {
+        if let entry = entries.withLock({ $0[key] }) { return entry }
+        let entry = make()
+        entries.withLock { entries in
+            if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
+            entries[key] = entry
+        }
+        return entry
+    }
+
+    /// Entries now cached (for tests).
+    static var count: Int { entries.withLock { $0.count } }
+}

@@ -1,0 +1,80 @@
+/// The expressions of one request, parsed (through the cache) and bound to its placeholders.
+///
+/// Building one checks everything DynamoDB checks before touching an item: each expression's syntax, that
+/// every placeholder used is defined and every one defined is used, and that no legacy parameter is mixed
+/// with an expression.
+struct RequestExpressions {
+    var condition: ConditionNode?
+    var update: UpdateNode?
+    var projection: ProjectionNode?
+    var filter: ConditionNode?
+    var keyCondition: ConditionNode?
+    let bindings: ExpressionBindings
+
+    init(
+        condition: String? = nil,
+        update: String? = nil,
+        projection: String? = nil,
+        filter: String? = nil,
+        keyCondition: String? = nil,
+        names: [String: String]?,
+        values: [String: AttributeValue]?,
+        legacy: [(name: String, isPresent: Bool)] = []
+    ) throws(EddyError) {
+        if condition == nil, update == nil, projection == nil, filter == nil, keyCondition == nil, names == nil,
+            values == nil
+        {
+            // The common request without expressions pays nothing more.
+            bindings = try ExpressionBindings(names: nil, values: nil, used: [])
+            return
+        }
+        let expressions: [(name: String, isPresent: Bool)] = [
+            ("ConditionExpression", condition != nil), ("UpdateExpression", update != nil),
+            ("ProjectionExpression", projection != nil), ("FilterExpression", filter != nil),
+            ("KeyConditionExpression", keyCondition != nil),
+        ]
+        let usedExpressions = expressions.filter(\.isPresent).map(\.name)
+        let usedLegacy = legacy.filter(\.isPresent).map(\.name)
+        if !usedExpressions.isEmpty, !usedLegacy.isEmpty {
+            throw .validation(
+                "Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {\(usedLegacy.joined(separator: ", "))} Expression parameters: {\(usedExpressions.joined(separator: ", "))}"
+            )
+        }
+        if usedExpressions.isEmpty {
+            if names != nil {
+                throw .validation("ExpressionAttributeNames can only be specified when using expressions")
+            }
+            if values != nil {
+                throw .validation("ExpressionAttributeValues can only be specified when using expressions")
+            }
+        }
+        self.condition = try condition.map { (text) throws(EddyError) in try ExpressionCache.condition(text, kind: .condition) }
+        self.update = try update.map { (text) throws(EddyError) in try ExpressionCache.update(text) }
+        self.projection = try projection.map { (text) throws(EddyError) in try ExpressionCache.projection(text) }
+        self.filter = try filter.map { (text) throws(EddyError) in try ExpressionCache.condition(text, kind: .filter) }
+        self.keyCondition = try keyCondition.map { (text) throws(EddyError) in try ExpressionCache.condition(text, kind: .keyCondition) }
+        var used: [UsedPlaceholders] = []
+        if let node = self.condition { used.append(node.placeholders(in: .condition)) }
+        if let node = self.update { used.append(node.placeholders) }
+        if let node = self.projection { used.append(node.placeholders) }
+        if let node = self.filter { used.append(node.placeholders(in: .filter)) }
+        if let node = self.keyCondition { used.append(node.placeholders(in: .keyCondition)) }
+        bindings = try ExpressionBindings(names: names, values: values, used: used)
+        if let update = self.update { try UpdatePathCheck.checkPaths(update, bindings: bindings) }
+        if let projection = self.projection { try UpdatePathCheck.checkPaths(projection, bindings: bindings) }
+    }
+
+    /// Whether the request's ConditionExpression (if any) holds for `item`.
+    func conditionHolds(on item: Item?) throws(EddyError) -> Bool {
+        guard let condition else { return true }
+        return try ConditionEvaluator(bindings: bindings, kind: .condition).evaluate(condition, on: item ?? [:])
+    }
+
+    /// The projection of the request: its ProjectionExpression, else the legacy `AttributesToGet`.
+    func projection(attributesToGet: [String]?) throws(EddyError) -> Projection {
+        if let projection {
+            return Projection(paths: projection.paths.map(bindings.resolve))
+        }
+        return try Projection(attributesToGet: attributesToGet)
+    }
+}

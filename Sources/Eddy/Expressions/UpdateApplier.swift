@@ -1,0 +1,109 @@
+/// Applies an UpdateExpression to an item, as DynamoDB does: every value on the right of `SET` is read from
+/// the item as it was before the update, then the clauses apply in the order SET, REMOVE, ADD, DELETE.
+struct UpdateApplier {
+    let bindings: ExpressionBindings
+    /// The message of a type mismatch: the legacy `AttributeUpdates` word it differently.
+    var incorrectTypeMessage = "An operand in the update expression has an incorrect data type"
+
+    /// The item after `update`, and the resolved paths it changed (for `UPDATED_OLD`/`UPDATED_NEW`).
+    func apply(_ update: UpdateNode, to original: Item, keyNames: [String]) throws(EddyError) -> (item: Item, paths: [[ResolvedPathElement]]) {
+        let reader = ConditionEvaluator(bindings: bindings, kind: .condition)
+        var item = original
+        var paths: [[ResolvedPathElement]] = []
+        func target(_ path: DocumentPath) throws(EddyError) -> [ResolvedPathElement] {
+            let resolved = bindings.resolve(path)
+            if case .name(let name)? = resolved.first, keyNames.contains(name) {
+                throw EddyError.validation("One or more parameter values were invalid: Cannot update attribute \(name). This attribute is part of the key")
+            }
+            paths.append(resolved)
+            return resolved
+        }
+        var assignments: [([ResolvedPathElement], AttributeValue)] = []
+        for action in update.set {
+            assignments.append((try target(action.path), try value(of: action.value, in: original, reader: reader)))
+        }
+        for (path, value) in assignments {
+            try DocumentPathAccess.set(value, at: path, in: &item)
+        }
+        // Removing list elements by index: the highest index first, so each index names the element it named
+        // in the original list.
+        let removals = try update.remove.map { (path) throws(EddyError) in try target(path) }
+        for path in removals.sorted(by: Self.removalOrder) {
+            DocumentPathAccess.remove(at: path, in: &item)
+        }
+        for action in update.add {
+            let path = try target(action.path)
+            let operand = try reader.resolve(action.value, in: original)!
+            let current = DocumentPathAccess.value(at: path, in: item)
+            try DocumentPathAccess.set(try add(operand, to: current), at: path, in: &item)
+        }
+        for action in update.delete {
+            let path = try target(action.path)
+            let operand = try reader.resolve(action.value, in: original)!
+            guard let current = DocumentPathAccess.value(at: path, in: item) else { continue }
+            if let remaining = try delete(operand, from: current) {
+                try DocumentPathAccess.set(remaining, at: path, in: &item)
+            } else {
+                DocumentPathAccess.remove(at: path, in: &item)
+            }
+        }
+        return (item, paths)
+    }
+
+    private func value(of setValue: SetValue, in item: Item, reader: ConditionEvaluator) throws(EddyError) -> AttributeValue {
+        switch setValue {
+        case .operand(let operand):
+            guard let value = try reader.resolve(operand, in: item) else {
+                throw EddyError.validation("The provided expression refers to an attribute that does not exist in the item")
+            }
+            return value
+        case .plus(let left, let right), .minus(let left, let right):
+            guard case .n(let a) = try value(of: left, in: item, reader: reader),
+                case .n(let b) = try value(of: right, in: item, reader: reader)
+            else { throw incorrectType }
+            if case .plus = setValue { return .n(try a.adding(b)) }
+            return .n(try a.subtracting(b))
+        case .ifNotExists(let path, let fallback):
+            if let existing = DocumentPathAccess.value(at: bindings.resolve(path), in: item) { return existing }
+            return try value(of: fallback, in: item, reader: reader)
+        case .listAppend(let left, let right):
+            guard case .l(let a) = try value(of: left, in: item, reader: reader),
+                case .l(let b) = try value(of: right, in: item, reader: reader)
+            else { throw incorrectType }
+            return .l(a + b)
+        }
+    }
+
+    private var incorrectType: EddyError {
+        .validation(incorrectTypeMessage)
+    }
+
+    private static func removalOrder(_ a: [ResolvedPathElement], _ b: [ResolvedPathElement]) -> Bool {
+        for (x, y) in zip(a, b) where x != y {
+            if case .index(let i) = x, case .index(let j) = y { return i > j }
+            return false
+        }
+        return a.count > b.count
+    }
+
+    private func add(_ operand: AttributeValue, to current: AttributeValue?) throws(EddyError) -> AttributeValue {
+        switch (current, operand) {
+        case (nil, .n), (nil, .ss), (nil, .ns), (nil, .bs): return operand
+        case (.n(let a)?, .n(let b)): return .n(try a.adding(b))
+        case (.ss(let a)?, .ss(let b)): return .ss(a + b.filter { !a.contains($0) })
+        case (.ns(let a)?, .ns(let b)): return .ns(a + b.filter { !a.contains($0) })
+        case (.bs(let a)?, .bs(let b)): return .bs(a + b.filter { !a.contains($0) })
+        default: throw incorrectType
+        }
+    }
+
+    /// The set left after removing `operand`'s members, or nil when it is empty (DynamoDB removes it).
+    private func delete(_ operand: AttributeValue, from current: AttributeValue) throws(EddyError) -> AttributeValue? {
+        switch (current, operand) {
+        case (.ss(let a), .ss(let b)): let rest = a.filter { !b.contains($0) }; return rest.isEmpty ? nil : .ss(rest)
+        case (.ns(let a), .ns(let b)): let rest = a.filter { !b.contains($0) }; return rest.isEmpty ? nil : .ns(rest)
+        case (.bs(let a), .bs(let b)): let rest = a.filter { !b.contains($0) }; return rest.isEmpty ? nil : .bs(rest)
+        default: throw incorrectType
+        }
+    }
+}
