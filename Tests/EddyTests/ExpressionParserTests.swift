@@ -395,7 +395,7 @@ private func expectValidation(
 
     @Test func bindingsOfAtMostTwoMegabytes() throws {
         let big = String(repeating: "x", count: 1_048_560)
-        let used = try ExpressionParser.parseCondition(":a = :b OR :c = :d", kind: .condition).placeholders
+        let used = try ExpressionParser.parseCondition(":a = :b OR :c = :d", kind: .condition).placeholders(in: .condition)
         _ = try ExpressionBindings(names: nil, values: [":a": .s(big), ":b": .s(big), ":c": .null, ":d": .null], used: [used])
         expectValidation(
             "Expression attribute names and values together exceed the maximum allowed size of 2097152 bytes; size: 2097159"
