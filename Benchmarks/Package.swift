@@ -29,5 +29,14 @@ let package = Package(
             path: "Benchmarks/ItemThroughput",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        .executableTarget(
+            name: "ExpressionEvaluation",
+            dependencies: [
+                .product(name: "Eddy", package: "Eddy"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/ExpressionEvaluation",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
     ]
 )

@@ -14,6 +14,11 @@ struct ConditionEvaluator {
             return try compare(resolve(left, in: item), comparator, resolve(right, in: item), operands: (left, right))
         case .between(let subject, let low, let high):
             let (lowValue, highValue) = (try resolve(low, in: item), try resolve(high, in: item))
+            if isValue(low), isValue(high), let lowValue, let highValue, lowValue.typeDescriptor != highValue.typeDescriptor {
+                throw EddyError.validation(
+                    "Invalid \(kind.rawValue): The BETWEEN operator requires same data type for lower and upper bounds; lower bound operand: AttributeValue: {\(render(lowValue))}, upper bound operand: AttributeValue: {\(render(highValue))}"
+                )
+            }
             if isValue(low), isValue(high), let lowValue, let highValue, case .some(true) = order(highValue, lowValue) {
                 throw EddyError.validation(
                     "Invalid \(kind.rawValue): The BETWEEN operator requires upper bound to be greater than or equal to lower bound; lower bound operand: AttributeValue: {\(render(lowValue))}, upper bound operand: AttributeValue: {\(render(highValue))}"
@@ -41,10 +46,13 @@ struct ConditionEvaluator {
         case .attributeNotExists(let path):
             return DocumentPathAccess.value(at: bindings.resolve(path), in: item) == nil
         case .attributeType(let path, let typeOperand):
-            guard case .s(let typeName)? = try resolve(typeOperand, in: item), Self.typeNames.contains(typeName) else {
-                let given = try resolve(typeOperand, in: item).map(render) ?? "null"
+            let typeValue = try resolve(typeOperand, in: item)
+            guard case .s(let typeName)? = typeValue else {
+                throw incorrectOperand("attribute_type", typeValue ?? .null)
+            }
+            guard Self.typeNames.contains(typeName) else {
                 throw EddyError.validation(
-                    "Invalid \(kind.rawValue): Invalid attribute type name found; type: \(given), valid types: { B,BOOL,BS,L,M,N,NS,NULL,S,SS }"
+                    "Invalid \(kind.rawValue): Invalid attribute type name found; type: \(typeName), valid types: { B,BOOL,BS,L,M,N,NS,NULL,S,SS }"
                 )
             }
             return DocumentPathAccess.value(at: bindings.resolve(path), in: item)?.typeDescriptor == typeName
@@ -76,6 +84,10 @@ struct ConditionEvaluator {
     func resolve(_ operand: Operand, in item: Item) throws(EddyError) -> AttributeValue? {
         switch operand {
         case .path(let path):
+            // Most paths are one top-level name: read it without building a resolved path.
+            if path.elements.count == 1, case .name(let reference) = path.elements[0] {
+                return item[bindings.name(reference)]
+            }
             return DocumentPathAccess.value(at: bindings.resolve(path), in: item)
         case .placeholder(let name):
             return bindings.value(name)

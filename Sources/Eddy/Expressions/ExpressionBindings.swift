@@ -120,6 +120,7 @@ struct ExpressionBindings: Sendable {
         let names = names ?? [:]
         let values = values ?? [:]
         var substitutionBytes = 0
+        // Entries are checked in key order, so that the first error named is the same from run to run.
         for (key, name) in names.sorted(by: { $0.key < $1.key }) {
             guard ExpressionLexer.isPlaceholder(key, sigil: UInt8(ascii: "#")) else {
                 throw .validation("ExpressionAttributeNames contains invalid key: Syntax error; key: \"\(key)\"")
@@ -150,24 +151,20 @@ struct ExpressionBindings: Sendable {
                 "Expression attribute names and values together exceed the maximum allowed size of \(Limits.expressionSubstitutionBytesMax) bytes; size: \(substitutionBytes)")
         }
 
-        var usedNames: Set<String> = []
-        var usedValues: Set<String> = []
         for expression in used {
             let prefix = expression.expression.map { "Invalid \($0): " } ?? ""
-            for name in expression.names.sorted() where names[name] == nil {
-                throw .validation("\(prefix)An expression attribute name used in the document path is not defined; attribute name: \(name)")
+            if let missing = expression.names.filter({ names[$0] == nil }).min() {
+                throw .validation("\(prefix)An expression attribute name used in the document path is not defined; attribute name: \(missing)")
             }
-            for value in expression.values.sorted() where values[value] == nil {
-                throw .validation("\(prefix)An expression attribute value used in expression is not defined; attribute value: \(value)")
+            if let missing = expression.values.filter({ values[$0] == nil }).min() {
+                throw .validation("\(prefix)An expression attribute value used in expression is not defined; attribute value: \(missing)")
             }
-            usedNames.formUnion(expression.names)
-            usedValues.formUnion(expression.values)
         }
-        let unusedNames = names.keys.filter { !usedNames.contains($0) }.sorted()
+        let unusedNames = names.keys.filter { name in !used.contains { $0.names.contains(name) } }.sorted()
         if !unusedNames.isEmpty {
             throw .validation("Value provided in ExpressionAttributeNames unused in expressions: keys: {\(unusedNames.joined(separator: ", "))}")
         }
-        let unusedValues = values.keys.filter { !usedValues.contains($0) }.sorted()
+        let unusedValues = values.keys.filter { value in !used.contains { $0.values.contains(value) } }.sorted()
         if !unusedValues.isEmpty {
             throw .validation("Value provided in ExpressionAttributeValues unused in expressions: keys: {\(unusedValues.joined(separator: ", "))}")
         }

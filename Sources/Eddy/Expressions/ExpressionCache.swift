@@ -17,15 +17,21 @@ enum ExpressionCache {
     }
 
     private enum Entry {
-        case condition(ConditionNode)
-        case update(UpdateNode)
-        case projection(ProjectionNode)
+        case condition(Parsed<ConditionNode>)
+        case update(Parsed<UpdateNode>)
+        case projection(Parsed<ProjectionNode>)
         case failure(EddyError)
+    }
+
+    /// A parsed expression with the placeholders it uses, both computed once per text.
+    struct Parsed<Node: Sendable>: Sendable {
+        let node: Node
+        let placeholders: UsedPlaceholders
     }
 
     private static let entries = Mutex<[Key: Entry]>([:])
 
-    static func condition(_ text: String, kind: ConditionKind) throws(EddyError) -> ConditionNode {
+    static func condition(_ text: String, kind: ConditionKind) throws(EddyError) -> Parsed<ConditionNode> {
         let cacheKind: Kind = switch kind {
         case .condition: .condition
         case .filter: .filter
@@ -33,43 +39,46 @@ enum ExpressionCache {
         }
         let entry = lookUp(Key(kind: cacheKind, text: text)) {
             do throws(EddyError) {
-                return .condition(try ExpressionParser.parseCondition(text, kind: kind))
+                let node = try ExpressionParser.parseCondition(text, kind: kind)
+                return .condition(Parsed(node: node, placeholders: node.placeholders(in: kind)))
             } catch {
                 return .failure(error)
             }
         }
         switch entry {
-        case .condition(let node): return node
+        case .condition(let parsed): return parsed
         case .failure(let error): throw error
         default: preconditionFailure("cache entry of the wrong kind")
         }
     }
 
-    static func update(_ text: String) throws(EddyError) -> UpdateNode {
+    static func update(_ text: String) throws(EddyError) -> Parsed<UpdateNode> {
         let entry = lookUp(Key(kind: .update, text: text)) {
             do throws(EddyError) {
-                return .update(try ExpressionParser.parseUpdate(text))
+                let node = try ExpressionParser.parseUpdate(text)
+                return .update(Parsed(node: node, placeholders: node.placeholders))
             } catch {
                 return .failure(error)
             }
         }
         switch entry {
-        case .update(let node): return node
+        case .update(let parsed): return parsed
         case .failure(let error): throw error
         default: preconditionFailure("cache entry of the wrong kind")
         }
     }
 
-    static func projection(_ text: String) throws(EddyError) -> ProjectionNode {
+    static func projection(_ text: String) throws(EddyError) -> Parsed<ProjectionNode> {
         let entry = lookUp(Key(kind: .projection, text: text)) {
             do throws(EddyError) {
-                return .projection(try ExpressionParser.parseProjection(text))
+                let node = try ExpressionParser.parseProjection(text)
+                return .projection(Parsed(node: node, placeholders: node.placeholders))
             } catch {
                 return .failure(error)
             }
         }
         switch entry {
-        case .projection(let node): return node
+        case .projection(let parsed): return parsed
         case .failure(let error): throw error
         default: preconditionFailure("cache entry of the wrong kind")
         }

@@ -157,6 +157,8 @@ struct Parser {
         }
     }
 
+    private static let grammarKeywords: Set<String> = ["AND", "OR", "NOT", "BETWEEN", "IN"]
+
     private func parseIndex(_ token: Token) -> Int? {
         var value = 0
         for offset in token.start..<token.end {
@@ -176,6 +178,9 @@ struct Parser {
             return .name(.placeholder(text(token)))
         case .identifier:
             let name = text(token)
+            // The grammar's own keywords are tokens of the grammar, not names: where a name is expected
+            // they are a syntax error, as in DynamoDB.
+            if Self.grammarKeywords.contains(name.uppercased()) { throw syntaxError() }
             if ReservedWords.contains(name) {
                 throw fail("Attribute name is a reserved keyword; reserved keyword: \(name)")
             }

@@ -19,7 +19,8 @@ struct RequestExpressions {
         keyCondition: String? = nil,
         names: [String: String]?,
         values: [String: AttributeValue]?,
-        legacy: [(name: String, isPresent: Bool)] = []
+        legacy: [(name: String, isPresent: Bool)] = [],
+        valueExpressions: [String] = []
     ) throws(EddyError) {
         if condition == nil, update == nil, projection == nil, filter == nil, keyCondition == nil, names == nil,
             values == nil
@@ -28,40 +29,56 @@ struct RequestExpressions {
             bindings = try ExpressionBindings(names: nil, values: nil, used: [])
             return
         }
+        if legacy.contains(where: \.isPresent) {
+            try Self.refuseMixing(
+                condition: condition, update: update, projection: projection, filter: filter,
+                keyCondition: keyCondition, legacy: legacy)
+        }
+        if condition == nil, update == nil, projection == nil, filter == nil, keyCondition == nil {
+            if names != nil {
+                throw .validation("ExpressionAttributeNames can only be specified when using expressions")
+            }
+        }
+        if values != nil, condition == nil, update == nil, filter == nil, keyCondition == nil {
+            // DynamoDB names the operation's expressions that could have used the values.
+            let missing = switch valueExpressions.count {
+            case 0: ""
+            case 1: ": \(valueExpressions[0]) is null"
+            default: ": " + valueExpressions.dropLast().joined(separator: ", ") + " and \(valueExpressions.last!) are null"
+            }
+            throw .validation("ExpressionAttributeValues can only be specified when using expressions\(missing)")
+        }
+        var used: [UsedPlaceholders] = []
+        func parsed<Node>(_ entry: ExpressionCache.Parsed<Node>) -> Node {
+            used.append(entry.placeholders)
+            return entry.node
+        }
+        self.condition = try condition.map { (text) throws(EddyError) in parsed(try ExpressionCache.condition(text, kind: .condition)) }
+        self.update = try update.map { (text) throws(EddyError) in parsed(try ExpressionCache.update(text)) }
+        self.projection = try projection.map { (text) throws(EddyError) in parsed(try ExpressionCache.projection(text)) }
+        self.filter = try filter.map { (text) throws(EddyError) in parsed(try ExpressionCache.condition(text, kind: .filter)) }
+        self.keyCondition = try keyCondition.map { (text) throws(EddyError) in parsed(try ExpressionCache.condition(text, kind: .keyCondition)) }
+        bindings = try ExpressionBindings(names: names, values: values, used: used)
+        if let update = self.update { try UpdatePathCheck.checkPaths(update, bindings: bindings) }
+        if let projection = self.projection { try UpdatePathCheck.checkPaths(projection, bindings: bindings) }
+    }
+
+    /// Refuses a request that gives both an expression and a legacy parameter, naming both kinds.
+    private static func refuseMixing(
+        condition: String?, update: String?, projection: String?, filter: String?, keyCondition: String?,
+        legacy: [(name: String, isPresent: Bool)]
+    ) throws(EddyError) {
         let expressions: [(name: String, isPresent: Bool)] = [
             ("ConditionExpression", condition != nil), ("UpdateExpression", update != nil),
             ("ProjectionExpression", projection != nil), ("FilterExpression", filter != nil),
             ("KeyConditionExpression", keyCondition != nil),
         ]
         let usedExpressions = expressions.filter(\.isPresent).map(\.name)
+        guard !usedExpressions.isEmpty else { return }
         let usedLegacy = legacy.filter(\.isPresent).map(\.name)
-        if !usedExpressions.isEmpty, !usedLegacy.isEmpty {
-            throw .validation(
-                "Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {\(usedLegacy.joined(separator: ", "))} Expression parameters: {\(usedExpressions.joined(separator: ", "))}"
-            )
-        }
-        if usedExpressions.isEmpty {
-            if names != nil {
-                throw .validation("ExpressionAttributeNames can only be specified when using expressions")
-            }
-            if values != nil {
-                throw .validation("ExpressionAttributeValues can only be specified when using expressions")
-            }
-        }
-        self.condition = try condition.map { (text) throws(EddyError) in try ExpressionCache.condition(text, kind: .condition) }
-        self.update = try update.map { (text) throws(EddyError) in try ExpressionCache.update(text) }
-        self.projection = try projection.map { (text) throws(EddyError) in try ExpressionCache.projection(text) }
-        self.filter = try filter.map { (text) throws(EddyError) in try ExpressionCache.condition(text, kind: .filter) }
-        self.keyCondition = try keyCondition.map { (text) throws(EddyError) in try ExpressionCache.condition(text, kind: .keyCondition) }
-        var used: [UsedPlaceholders] = []
-        if let node = self.condition { used.append(node.placeholders(in: .condition)) }
-        if let node = self.update { used.append(node.placeholders) }
-        if let node = self.projection { used.append(node.placeholders) }
-        if let node = self.filter { used.append(node.placeholders(in: .filter)) }
-        if let node = self.keyCondition { used.append(node.placeholders(in: .keyCondition)) }
-        bindings = try ExpressionBindings(names: names, values: values, used: used)
-        if let update = self.update { try UpdatePathCheck.checkPaths(update, bindings: bindings) }
-        if let projection = self.projection { try UpdatePathCheck.checkPaths(projection, bindings: bindings) }
+        throw .validation(
+            "Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {\(usedLegacy.joined(separator: ", "))} Expression parameters: {\(usedExpressions.joined(separator: ", "))}"
+        )
     }
 
     /// Whether the request's ConditionExpression (if any) holds for `item`.

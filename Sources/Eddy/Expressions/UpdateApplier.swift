@@ -34,12 +34,18 @@ struct UpdateApplier {
         for action in update.add {
             let path = try target(action.path)
             let operand = try reader.resolve(action.value, in: original)!
+            guard ["N", "SS", "NS", "BS"].contains(operand.typeDescriptor) else {
+                throw Self.incorrectOperand(action: "ADD", operand)
+            }
             let current = DocumentPathAccess.value(at: path, in: item)
             try DocumentPathAccess.set(try add(operand, to: current), at: path, in: &item)
         }
         for action in update.delete {
             let path = try target(action.path)
             let operand = try reader.resolve(action.value, in: original)!
+            guard ["SS", "NS", "BS"].contains(operand.typeDescriptor) else {
+                throw Self.incorrectOperand(action: "DELETE", operand)
+            }
             guard let current = DocumentPathAccess.value(at: path, in: item) else { continue }
             if let remaining = try delete(operand, from: current) {
                 try DocumentPathAccess.set(remaining, at: path, in: &item)
@@ -58,24 +64,44 @@ struct UpdateApplier {
             }
             return value
         case .plus(let left, let right), .minus(let left, let right):
-            guard case .n(let a) = try value(of: left, in: item, reader: reader),
-                case .n(let b) = try value(of: right, in: item, reader: reader)
-            else { throw incorrectType }
+            let function = if case .plus = setValue { "+" } else { "-" }
+            let (leftValue, rightValue) = (try value(of: left, in: item, reader: reader), try value(of: right, in: item, reader: reader))
+            try Self.requireType("N", of: [(left, leftValue), (right, rightValue)], function: function)
+            guard case .n(let a) = leftValue, case .n(let b) = rightValue else { throw incorrectType }
             if case .plus = setValue { return .n(try a.adding(b)) }
             return .n(try a.subtracting(b))
         case .ifNotExists(let path, let fallback):
             if let existing = DocumentPathAccess.value(at: bindings.resolve(path), in: item) { return existing }
             return try value(of: fallback, in: item, reader: reader)
         case .listAppend(let left, let right):
-            guard case .l(let a) = try value(of: left, in: item, reader: reader),
-                case .l(let b) = try value(of: right, in: item, reader: reader)
-            else { throw incorrectType }
+            let (leftValue, rightValue) = (try value(of: left, in: item, reader: reader), try value(of: right, in: item, reader: reader))
+            try Self.requireType("L", of: [(left, leftValue), (right, rightValue)], function: "list_append")
+            guard case .l(let a) = leftValue, case .l(let b) = rightValue else { throw incorrectType }
             return .l(a + b)
         }
     }
 
     private var incorrectType: EddyError {
         .validation(incorrectTypeMessage)
+    }
+
+    /// Refuses an operand given as a value (a placeholder) whose type `function` cannot take: DynamoDB
+    /// knows it from the request alone. A wrong type read from the item is `incorrectType` instead.
+    private static func requireType(
+        _ type: String, of operands: [(SetValue, AttributeValue)], function: String
+    ) throws(EddyError) {
+        for (operand, value) in operands {
+            guard case .operand(.placeholder) = operand, value.typeDescriptor != type else { continue }
+            throw EddyError.validation(
+                "Invalid UpdateExpression: Incorrect operand type for operator or function; operator or function: \(function), operand type: \(value.typeDescriptor)"
+            )
+        }
+    }
+
+    private static func incorrectOperand(action: String, _ value: AttributeValue) -> EddyError {
+        .validation(
+            "Invalid UpdateExpression: Incorrect operand type for operator or function; operator: \(action), operand type: \(value.typeDescriptor)"
+        )
     }
 
     private static func removalOrder(_ a: [ResolvedPathElement], _ b: [ResolvedPathElement]) -> Bool {

@@ -14,7 +14,8 @@ extension Database {
     public func putItem(_ input: PutItemInput) async throws(EddyError) -> PutItemOutput {
         let returnValues = try ReturnValue.noneOrAllOld(input.returnValues)
         let expressions = try RequestExpressions(
-            condition: input.conditionExpression, names: input.expressionAttributeNames, values: input.expressionAttributeValues)
+            condition: input.conditionExpression, names: input.expressionAttributeNames, values: input.expressionAttributeValues,
+            valueExpressions: ["ConditionExpression"])
         let table = try resolveTable(input.tableName)
         let itemKey = try validatedPut(input.item, in: table)
         let encoded = ItemEncoding.encode(input.item)
@@ -51,7 +52,8 @@ extension Database {
     public func deleteItem(_ input: DeleteItemInput) async throws(EddyError) -> DeleteItemOutput {
         let returnValues = try ReturnValue.noneOrAllOld(input.returnValues)
         let expressions = try RequestExpressions(
-            condition: input.conditionExpression, names: input.expressionAttributeNames, values: input.expressionAttributeValues)
+            condition: input.conditionExpression, names: input.expressionAttributeNames, values: input.expressionAttributeValues,
+            valueExpressions: ["ConditionExpression"])
         let table = try resolveTable(input.tableName)
         try table.validateKey(input.key)
         let itemKey = ItemKey(table: table, key: input.key)
@@ -86,7 +88,8 @@ extension Database {
         let expressions = try RequestExpressions(
             condition: input.conditionExpression, update: input.updateExpression,
             names: input.expressionAttributeNames, values: input.expressionAttributeValues,
-            legacy: [("AttributeUpdates", input.attributeUpdates != nil)])
+            legacy: [("AttributeUpdates", input.attributeUpdates != nil)],
+            valueExpressions: ["UpdateExpression", "ConditionExpression"])
         let table = try resolveTable(input.tableName)
         try table.validateKey(input.key)
         let updates = input.attributeUpdates ?? [:]

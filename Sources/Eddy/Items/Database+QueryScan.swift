@@ -25,7 +25,8 @@ extension Database {
             projection: input.projectionExpression, filter: input.filterExpression,
             keyCondition: input.keyConditionExpression,
             names: input.expressionAttributeNames, values: input.expressionAttributeValues,
-            legacy: [("KeyConditions", input.keyConditions != nil), ("AttributesToGet", input.attributesToGet != nil)])
+            legacy: [("KeyConditions", input.keyConditions != nil), ("AttributesToGet", input.attributesToGet != nil)],
+            valueExpressions: ["FilterExpression", "KeyConditionExpression"])
         let table = try resolveTable(input.tableName)
         let shape = try PageShape(limit: input.limit, select: input.select, attributesToGet: input.attributesToGet, expressions: expressions)
         if let filter = expressions.filter {
@@ -65,7 +66,8 @@ extension Database {
         let expressions = try RequestExpressions(
             projection: input.projectionExpression, filter: input.filterExpression,
             names: input.expressionAttributeNames, values: input.expressionAttributeValues,
-            legacy: [("AttributesToGet", input.attributesToGet != nil)])
+            legacy: [("AttributesToGet", input.attributesToGet != nil)],
+            valueExpressions: ["FilterExpression"])
         let table = try resolveTable(input.tableName)
         let shape = try PageShape(limit: input.limit, select: input.select, attributesToGet: input.attributesToGet, expressions: expressions)
         var lower = ItemKey.tableStart(table.id)
