@@ -3,7 +3,7 @@
 #
 #   Benchmarks/ratio.sh                  # RUNS (default 3) runs of all the benchmarks, then the table of the
 #                                        # last run and the 4 ratios (medians over the runs)
-#   RUNS=1 Benchmarks/ratio.sh           # one run
+#   RUNS=1 Benchmarks/ratio.sh           # one run (the expression benchmarks always run once, at the end)
 #   Benchmarks/ratio.sh --filter 'Put'   # extra options go to `swift package benchmark`
 #
 # Run N is stored as the benchmark baseline `$EDDY_BENCH_BASELINE-N` (default `eddy-vs-raw-N`, under
@@ -67,3 +67,17 @@ awk -F, -v runs="$runs" '
         row("put, 1 writer", "PutItem.EddyStorage", "PutItem.RawRocksDB", 0)
         row("get, 1 reader", "GetItem.EddyStorage", "GetItem.RawRocksDB", 0)
     }' "$exports"/run*.csv
+
+# Expressions: the time of one request's expression work (binding to the cached parse, then evaluating),
+# against the issue's absolute target of 2 µs. The wall clock of an iteration covers 1,000 evaluations.
+swift package --allow-writing-to-package-directory benchmark baseline update "$baseline-expressions" \
+    --target ExpressionEvaluation --no-progress > /dev/null
+swift package benchmark baseline read "$baseline-expressions" --target ExpressionEvaluation \
+    --format influx --path stdout --no-progress |
+    awk -F, '
+        $7 == "Time(wallclock)" && $10 + 0 == 50 { ns[$9] = $11 / 1000 }
+        END {
+            print ""
+            print "Expressions, nanoseconds per evaluation (median; target: < 2000)"
+            for (name in ns) printf "%-36s %8.0f  %s\n", name, ns[name], ns[name] < 2000 ? "ok" : "ABOVE 2000"
+        }'

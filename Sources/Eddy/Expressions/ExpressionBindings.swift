@@ -120,32 +120,33 @@ struct ExpressionBindings: Sendable {
         let names = names ?? [:]
         let values = values ?? [:]
         var substitutionBytes = 0
-        // Entries are checked in key order, so that the first error named is the same from run to run.
-        for (key, name) in names.sorted(by: { $0.key < $1.key }) {
-            guard ExpressionLexer.isPlaceholder(key, sigil: UInt8(ascii: "#")) else {
-                throw .validation("ExpressionAttributeNames contains invalid key: Syntax error; key: \"\(key)\"")
-            }
-            guard key.utf8.count <= Limits.expressionPlaceholderLengthMax else {
-                throw .validation(
-                    "ExpressionAttributeNames contains invalid key: The expression attribute name exceeds the maximum length of \(Limits.expressionPlaceholderLengthMax); key: \"\(key)\"")
+        // Every request passes through here, so the happy path allocates nothing: the entries are checked in
+        // dictionary order, and only an error is worded for the smallest failing key, so that the same
+        // request always names the same key.
+        var firstError: (key: String, error: EddyError)?
+        func record(_ key: String, _ error: EddyError) {
+            if firstError.map({ key < $0.key }) ?? true { firstError = (key, error) }
+        }
+        for (key, name) in names {
+            if let error = Self.keyError(key, sigil: "#", parameter: "ExpressionAttributeNames", noun: "name") {
+                record(key, error)
             }
             substitutionBytes += key.utf8.count + name.utf8.count
         }
-        for (key, value) in values.sorted(by: { $0.key < $1.key }) {
-            guard ExpressionLexer.isPlaceholder(key, sigil: UInt8(ascii: ":")) else {
-                throw .validation("ExpressionAttributeValues contains invalid key: Syntax error; key: \"\(key)\"")
-            }
-            guard key.utf8.count <= Limits.expressionPlaceholderLengthMax else {
-                throw .validation(
-                    "ExpressionAttributeValues contains invalid key: The expression attribute value exceeds the maximum length of \(Limits.expressionPlaceholderLengthMax); key: \"\(key)\"")
+        if let firstError { throw firstError.error }
+        for (key, value) in values {
+            if let error = Self.keyError(key, sigil: ":", parameter: "ExpressionAttributeValues", noun: "value") {
+                record(key, error)
+                continue
             }
             do throws(EddyError) {
                 try ValueValidation.validate(value, depth: 0)
             } catch {
-                throw .validation("ExpressionAttributeValues contains invalid value: \(error.message) for key \(key)")
+                record(key, .validation("ExpressionAttributeValues contains invalid value: \(error.message) for key \(key)"))
             }
             substitutionBytes += key.utf8.count + ItemSize.of(value)
         }
+        if let firstError { throw firstError.error }
         guard substitutionBytes <= Limits.expressionSubstitutionBytesMax else {
             throw .validation(
                 "Expression attribute names and values together exceed the maximum allowed size of \(Limits.expressionSubstitutionBytesMax) bytes; size: \(substitutionBytes)")
@@ -153,23 +154,43 @@ struct ExpressionBindings: Sendable {
 
         for expression in used {
             let prefix = expression.expression.map { "Invalid \($0): " } ?? ""
-            if let missing = expression.names.filter({ names[$0] == nil }).min() {
-                throw .validation("\(prefix)An expression attribute name used in the document path is not defined; attribute name: \(missing)")
+            var missingName: String?
+            for name in expression.names where names[name] == nil && missingName.map({ name < $0 }) ?? true {
+                missingName = name
             }
-            if let missing = expression.values.filter({ values[$0] == nil }).min() {
-                throw .validation("\(prefix)An expression attribute value used in expression is not defined; attribute value: \(missing)")
+            if let missingName {
+                throw .validation("\(prefix)An expression attribute name used in the document path is not defined; attribute name: \(missingName)")
+            }
+            var missingValue: String?
+            for value in expression.values where values[value] == nil && missingValue.map({ value < $0 }) ?? true {
+                missingValue = value
+            }
+            if let missingValue {
+                throw .validation("\(prefix)An expression attribute value used in expression is not defined; attribute value: \(missingValue)")
             }
         }
-        let unusedNames = names.keys.filter { name in !used.contains { $0.names.contains(name) } }.sorted()
-        if !unusedNames.isEmpty {
-            throw .validation("Value provided in ExpressionAttributeNames unused in expressions: keys: {\(unusedNames.joined(separator: ", "))}")
+        if names.keys.contains(where: { name in !used.contains { $0.names.contains(name) } }) {
+            let unused = names.keys.filter { name in !used.contains { $0.names.contains(name) } }.sorted()
+            throw .validation("Value provided in ExpressionAttributeNames unused in expressions: keys: {\(unused.joined(separator: ", "))}")
         }
-        let unusedValues = values.keys.filter { value in !used.contains { $0.values.contains(value) } }.sorted()
-        if !unusedValues.isEmpty {
-            throw .validation("Value provided in ExpressionAttributeValues unused in expressions: keys: {\(unusedValues.joined(separator: ", "))}")
+        if values.keys.contains(where: { value in !used.contains { $0.values.contains(value) } }) {
+            let unused = values.keys.filter { value in !used.contains { $0.values.contains(value) } }.sorted()
+            throw .validation("Value provided in ExpressionAttributeValues unused in expressions: keys: {\(unused.joined(separator: ", "))}")
         }
         self.names = names
         self.values = values
+    }
+
+    /// DynamoDB's error for a placeholder key that is malformed or too long, or nil.
+    private static func keyError(_ key: String, sigil: Character, parameter: String, noun: String) -> EddyError? {
+        guard ExpressionLexer.isPlaceholder(key, sigil: UInt8(ascii: sigil.unicodeScalars.first!)) else {
+            return .validation("\(parameter) contains invalid key: Syntax error; key: \"\(key)\"")
+        }
+        guard key.utf8.count <= Limits.expressionPlaceholderLengthMax else {
+            return .validation(
+                "\(parameter) contains invalid key: The expression attribute \(noun) exceeds the maximum length of \(Limits.expressionPlaceholderLengthMax); key: \"\(key)\"")
+        }
+        return nil
     }
 
     /// The attribute name `reference` stands for. A placeholder must be defined (as `init` checked).

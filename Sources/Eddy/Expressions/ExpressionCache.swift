@@ -27,6 +27,9 @@ enum ExpressionCache {
     struct Parsed<Node: Sendable>: Sendable {
         let node: Node
         let placeholders: UsedPlaceholders
+        /// Whether the paths were already checked for overlaps and conflicts: possible once, at parse
+        /// time, when no `#name` placeholder can change them.
+        var pathsChecked = false
     }
 
     private static let entries = Mutex<[Key: Entry]>([:])
@@ -56,7 +59,10 @@ enum ExpressionCache {
         let entry = lookUp(Key(kind: .update, text: text)) {
             do throws(EddyError) {
                 let node = try ExpressionParser.parseUpdate(text)
-                return .update(Parsed(node: node, placeholders: node.placeholders))
+                let placeholders = node.placeholders
+                guard placeholders.names.isEmpty else { return .update(Parsed(node: node, placeholders: placeholders)) }
+                try UpdatePathCheck.checkPaths(node, bindings: ExpressionBindings(names: nil, values: nil, used: []))
+                return .update(Parsed(node: node, placeholders: placeholders, pathsChecked: true))
             } catch {
                 return .failure(error)
             }

@@ -54,12 +54,17 @@ struct RequestExpressions {
             return entry.node
         }
         self.condition = try condition.map { (text) throws(EddyError) in parsed(try ExpressionCache.condition(text, kind: .condition)) }
-        self.update = try update.map { (text) throws(EddyError) in parsed(try ExpressionCache.update(text)) }
+        var updatePathsChecked = false
+        self.update = try update.map { (text) throws(EddyError) in
+            let entry = try ExpressionCache.update(text)
+            updatePathsChecked = entry.pathsChecked
+            return parsed(entry)
+        }
         self.projection = try projection.map { (text) throws(EddyError) in parsed(try ExpressionCache.projection(text)) }
         self.filter = try filter.map { (text) throws(EddyError) in parsed(try ExpressionCache.condition(text, kind: .filter)) }
         self.keyCondition = try keyCondition.map { (text) throws(EddyError) in parsed(try ExpressionCache.condition(text, kind: .keyCondition)) }
         bindings = try ExpressionBindings(names: names, values: values, used: used)
-        if let update = self.update { try UpdatePathCheck.checkPaths(update, bindings: bindings) }
+        if let update = self.update, !updatePathsChecked { try UpdatePathCheck.checkPaths(update, bindings: bindings) }
         if let projection = self.projection { try UpdatePathCheck.checkPaths(projection, bindings: bindings) }
     }
 

@@ -66,7 +66,8 @@ struct UpdateApplier {
         case .plus(let left, let right), .minus(let left, let right):
             let function = if case .plus = setValue { "+" } else { "-" }
             let (leftValue, rightValue) = (try value(of: left, in: item, reader: reader), try value(of: right, in: item, reader: reader))
-            try Self.requireType("N", of: [(left, leftValue), (right, rightValue)], function: function)
+            try Self.requireType("N", of: left, leftValue, function: function)
+            try Self.requireType("N", of: right, rightValue, function: function)
             guard case .n(let a) = leftValue, case .n(let b) = rightValue else { throw incorrectType }
             if case .plus = setValue { return .n(try a.adding(b)) }
             return .n(try a.subtracting(b))
@@ -75,7 +76,8 @@ struct UpdateApplier {
             return try value(of: fallback, in: item, reader: reader)
         case .listAppend(let left, let right):
             let (leftValue, rightValue) = (try value(of: left, in: item, reader: reader), try value(of: right, in: item, reader: reader))
-            try Self.requireType("L", of: [(left, leftValue), (right, rightValue)], function: "list_append")
+            try Self.requireType("L", of: left, leftValue, function: "list_append")
+            try Self.requireType("L", of: right, rightValue, function: "list_append")
             guard case .l(let a) = leftValue, case .l(let b) = rightValue else { throw incorrectType }
             return .l(a + b)
         }
@@ -88,14 +90,12 @@ struct UpdateApplier {
     /// Refuses an operand given as a value (a placeholder) whose type `function` cannot take: DynamoDB
     /// knows it from the request alone. A wrong type read from the item is `incorrectType` instead.
     private static func requireType(
-        _ type: String, of operands: [(SetValue, AttributeValue)], function: String
+        _ type: String, of operand: SetValue, _ value: AttributeValue, function: String
     ) throws(EddyError) {
-        for (operand, value) in operands {
-            guard case .operand(.placeholder) = operand, value.typeDescriptor != type else { continue }
-            throw EddyError.validation(
-                "Invalid UpdateExpression: Incorrect operand type for operator or function; operator or function: \(function), operand type: \(value.typeDescriptor)"
-            )
-        }
+        guard case .operand(.placeholder) = operand, value.typeDescriptor != type else { return }
+        throw EddyError.validation(
+            "Invalid UpdateExpression: Incorrect operand type for operator or function; operator or function: \(function), operand type: \(value.typeDescriptor)"
+        )
     }
 
     private static func incorrectOperand(action: String, _ value: AttributeValue) -> EddyError {
