@@ -486,21 +486,6 @@ private func runPythonReference(_ inputs: [String]) throws -> [String] {
 
 // MARK: - Generated spellings
 
-/// A small seeded generator, so that a failing run can be replayed from the seed it reports.
-private struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Random spellings of numbers around DynamoDB's limits, in pairs chosen to stress order and sums.
 private enum NumberSpellings {
     /// A number before it is spelt: significant digits (no leading or trailing zero), the power of

@@ -471,19 +471,13 @@ private func expectValidation(
     }
 }
 
-/// Random expression trees from a seed (SplitMix64), in the shapes the language can write.
+/// Random expression trees from a seed, in the shapes the language can write.
 private struct TreeRandom {
-    var state: UInt64
+    private var generator: SplitMix64
 
-    init(seed: UInt64) { state = seed }
+    init(seed: UInt64) { generator = SplitMix64(seed: seed) }
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    mutating func next() -> UInt64 { generator.next() }
 
     /// 0 through `bound`.
     mutating func int(_ bound: Int) -> Int { Int(next() % UInt64(bound + 1)) }
