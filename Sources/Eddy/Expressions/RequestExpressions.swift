@@ -86,6 +86,19 @@ struct RequestExpressions {
         )
     }
 
+    /// Takes the legacy `Expected` as the request's condition (the initializer refused mixing it with an
+    /// expression).
+    mutating func compileLegacy(expected: [String: ExpectedAttributeValue]?, conditionalOperator: ConditionalOperator?) throws(EddyError) {
+        guard let expected else { return }
+        condition = try LegacyConditions.compile(expected: expected, conditionalOperator: conditionalOperator)
+    }
+
+    /// Takes the legacy `QueryFilter`/`ScanFilter` as the request's filter.
+    mutating func compileLegacy(filter legacyFilter: [String: Condition]?, conditionalOperator: ConditionalOperator?) throws(EddyError) {
+        guard let legacyFilter else { return }
+        filter = try LegacyConditions.compile(filter: legacyFilter, conditionalOperator: conditionalOperator)
+    }
+
     /// Whether the request's ConditionExpression (if any) holds for `item`.
     func conditionHolds(on item: Item?) throws(EddyError) -> Bool {
         guard let condition else { return true }

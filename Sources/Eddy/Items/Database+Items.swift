@@ -13,9 +13,11 @@ extension Database {
     @discardableResult
     public func putItem(_ input: PutItemInput) async throws(EddyError) -> PutItemOutput {
         let returnValues = try ReturnValue.noneOrAllOld(input.returnValues)
-        let expressions = try RequestExpressions(
+        var expressions = try RequestExpressions(
             condition: input.conditionExpression, names: input.expressionAttributeNames, values: input.expressionAttributeValues,
+            legacy: [("Expected", input.expected != nil), ("ConditionalOperator", input.conditionalOperator != nil)],
             valueExpressions: ["ConditionExpression"])
+        try expressions.compileLegacy(expected: input.expected, conditionalOperator: input.conditionalOperator)
         let table = try resolveTable(input.tableName)
         let itemKey = try validatedPut(input.item, in: table)
         let encoded = ItemEncoding.encode(input.item)
@@ -51,9 +53,11 @@ extension Database {
     @discardableResult
     public func deleteItem(_ input: DeleteItemInput) async throws(EddyError) -> DeleteItemOutput {
         let returnValues = try ReturnValue.noneOrAllOld(input.returnValues)
-        let expressions = try RequestExpressions(
+        var expressions = try RequestExpressions(
             condition: input.conditionExpression, names: input.expressionAttributeNames, values: input.expressionAttributeValues,
+            legacy: [("Expected", input.expected != nil), ("ConditionalOperator", input.conditionalOperator != nil)],
             valueExpressions: ["ConditionExpression"])
+        try expressions.compileLegacy(expected: input.expected, conditionalOperator: input.conditionalOperator)
         let table = try resolveTable(input.tableName)
         try table.validateKey(input.key)
         let itemKey = ItemKey(table: table, key: input.key)
@@ -85,11 +89,15 @@ extension Database {
     @discardableResult
     public func updateItem(_ input: UpdateItemInput) async throws(EddyError) -> UpdateItemOutput {
         let returnValues = input.returnValues ?? .none
-        let expressions = try RequestExpressions(
+        var expressions = try RequestExpressions(
             condition: input.conditionExpression, update: input.updateExpression,
             names: input.expressionAttributeNames, values: input.expressionAttributeValues,
-            legacy: [("AttributeUpdates", input.attributeUpdates != nil)],
+            legacy: [
+                ("AttributeUpdates", input.attributeUpdates != nil), ("Expected", input.expected != nil),
+                ("ConditionalOperator", input.conditionalOperator != nil),
+            ],
             valueExpressions: ["UpdateExpression", "ConditionExpression"])
+        try expressions.compileLegacy(expected: input.expected, conditionalOperator: input.conditionalOperator)
         let table = try resolveTable(input.tableName)
         try table.validateKey(input.key)
         let updates = input.attributeUpdates ?? [:]

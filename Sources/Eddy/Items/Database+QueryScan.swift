@@ -21,12 +21,16 @@ extension Database {
     /// - Throws: `ValidationException` for conditions DynamoDB refuses, a bad `ExclusiveStartKey`, `Limit` or
     ///   `Select`; `ResourceNotFoundException` if there is no such table.
     public func query(_ input: QueryInput) async throws(EddyError) -> QueryOutput {
-        let expressions = try RequestExpressions(
+        var expressions = try RequestExpressions(
             projection: input.projectionExpression, filter: input.filterExpression,
             keyCondition: input.keyConditionExpression,
             names: input.expressionAttributeNames, values: input.expressionAttributeValues,
-            legacy: [("KeyConditions", input.keyConditions != nil), ("AttributesToGet", input.attributesToGet != nil)],
+            legacy: [
+                ("KeyConditions", input.keyConditions != nil), ("AttributesToGet", input.attributesToGet != nil),
+                ("QueryFilter", input.queryFilter != nil), ("ConditionalOperator", input.conditionalOperator != nil),
+            ],
             valueExpressions: ["FilterExpression", "KeyConditionExpression"])
+        try expressions.compileLegacy(filter: input.queryFilter, conditionalOperator: input.conditionalOperator)
         let table = try resolveTable(input.tableName)
         let shape = try PageShape(limit: input.limit, select: input.select, attributesToGet: input.attributesToGet, expressions: expressions)
         if let filter = expressions.filter {
@@ -63,11 +67,15 @@ extension Database {
     /// - Throws: `ValidationException` for a bad `Segment`/`TotalSegments`, `ExclusiveStartKey`, `Limit` or
     ///   `Select`; `ResourceNotFoundException` if there is no such table.
     public func scan(_ input: ScanInput) async throws(EddyError) -> ScanOutput {
-        let expressions = try RequestExpressions(
+        var expressions = try RequestExpressions(
             projection: input.projectionExpression, filter: input.filterExpression,
             names: input.expressionAttributeNames, values: input.expressionAttributeValues,
-            legacy: [("AttributesToGet", input.attributesToGet != nil)],
+            legacy: [
+                ("AttributesToGet", input.attributesToGet != nil), ("ScanFilter", input.scanFilter != nil),
+                ("ConditionalOperator", input.conditionalOperator != nil),
+            ],
             valueExpressions: ["FilterExpression"])
+        try expressions.compileLegacy(filter: input.scanFilter, conditionalOperator: input.conditionalOperator)
         let table = try resolveTable(input.tableName)
         let shape = try PageShape(limit: input.limit, select: input.select, attributesToGet: input.attributesToGet, expressions: expressions)
         var lower = ItemKey.tableStart(table.id)

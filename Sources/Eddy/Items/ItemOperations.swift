@@ -28,13 +28,19 @@ public struct PutItemInput: Codable, Sendable {
     public var expressionAttributeValues: [String: AttributeValue]?
     /// `ALL_OLD` to receive the item in the `ConditionalCheckFailedException`.
     public var returnValuesOnConditionCheckFailure: ReturnValuesOnConditionCheckFailure?
+    /// The legacy condition (instead of ``conditionExpression``).
+    public var expected: [String: ExpectedAttributeValue]?
+    /// How the entries of ``expected`` combine (`AND` when absent).
+    public var conditionalOperator: ConditionalOperator?
 
     public init(
         tableName: String, item: Item, returnValues: ReturnValue? = nil,
         conditionExpression: String? = nil,
         expressionAttributeNames: [String: String]? = nil,
         expressionAttributeValues: [String: AttributeValue]? = nil,
-        returnValuesOnConditionCheckFailure: ReturnValuesOnConditionCheckFailure? = nil
+        returnValuesOnConditionCheckFailure: ReturnValuesOnConditionCheckFailure? = nil,
+        expected: [String: ExpectedAttributeValue]? = nil,
+        conditionalOperator: ConditionalOperator? = nil
     ) {
         self.tableName = tableName
         self.item = item
@@ -43,6 +49,8 @@ public struct PutItemInput: Codable, Sendable {
         self.expressionAttributeNames = expressionAttributeNames
         self.expressionAttributeValues = expressionAttributeValues
         self.returnValuesOnConditionCheckFailure = returnValuesOnConditionCheckFailure
+        self.expected = expected
+        self.conditionalOperator = conditionalOperator
     }
 
     enum CodingKeys: String, CodingKey {
@@ -50,6 +58,7 @@ public struct PutItemInput: Codable, Sendable {
         case conditionExpression = "ConditionExpression", expressionAttributeNames = "ExpressionAttributeNames"
         case expressionAttributeValues = "ExpressionAttributeValues"
         case returnValuesOnConditionCheckFailure = "ReturnValuesOnConditionCheckFailure"
+        case expected = "Expected", conditionalOperator = "ConditionalOperator"
     }
 }
 
@@ -126,13 +135,19 @@ public struct DeleteItemInput: Codable, Sendable {
     public var expressionAttributeValues: [String: AttributeValue]?
     /// `ALL_OLD` to receive the item in the `ConditionalCheckFailedException`.
     public var returnValuesOnConditionCheckFailure: ReturnValuesOnConditionCheckFailure?
+    /// The legacy condition (instead of ``conditionExpression``).
+    public var expected: [String: ExpectedAttributeValue]?
+    /// How the entries of ``expected`` combine (`AND` when absent).
+    public var conditionalOperator: ConditionalOperator?
 
     public init(
         tableName: String, key: Item, returnValues: ReturnValue? = nil,
         conditionExpression: String? = nil,
         expressionAttributeNames: [String: String]? = nil,
         expressionAttributeValues: [String: AttributeValue]? = nil,
-        returnValuesOnConditionCheckFailure: ReturnValuesOnConditionCheckFailure? = nil
+        returnValuesOnConditionCheckFailure: ReturnValuesOnConditionCheckFailure? = nil,
+        expected: [String: ExpectedAttributeValue]? = nil,
+        conditionalOperator: ConditionalOperator? = nil
     ) {
         self.tableName = tableName
         self.key = key
@@ -141,6 +156,8 @@ public struct DeleteItemInput: Codable, Sendable {
         self.expressionAttributeNames = expressionAttributeNames
         self.expressionAttributeValues = expressionAttributeValues
         self.returnValuesOnConditionCheckFailure = returnValuesOnConditionCheckFailure
+        self.expected = expected
+        self.conditionalOperator = conditionalOperator
     }
 
     enum CodingKeys: String, CodingKey {
@@ -148,6 +165,7 @@ public struct DeleteItemInput: Codable, Sendable {
         case conditionExpression = "ConditionExpression", expressionAttributeNames = "ExpressionAttributeNames"
         case expressionAttributeValues = "ExpressionAttributeValues"
         case returnValuesOnConditionCheckFailure = "ReturnValuesOnConditionCheckFailure"
+        case expected = "Expected", conditionalOperator = "ConditionalOperator"
     }
 }
 
@@ -194,6 +212,10 @@ public struct UpdateItemInput: Codable, Sendable {
     public var expressionAttributeValues: [String: AttributeValue]?
     /// `ALL_OLD` to receive the item in the `ConditionalCheckFailedException`.
     public var returnValuesOnConditionCheckFailure: ReturnValuesOnConditionCheckFailure?
+    /// The legacy condition (instead of ``conditionExpression``).
+    public var expected: [String: ExpectedAttributeValue]?
+    /// How the entries of ``expected`` combine (`AND` when absent).
+    public var conditionalOperator: ConditionalOperator?
 
     public init(
         tableName: String, key: Item, attributeUpdates: [String: AttributeValueUpdate]? = nil, returnValues: ReturnValue? = nil,
@@ -201,7 +223,9 @@ public struct UpdateItemInput: Codable, Sendable {
         conditionExpression: String? = nil,
         expressionAttributeNames: [String: String]? = nil,
         expressionAttributeValues: [String: AttributeValue]? = nil,
-        returnValuesOnConditionCheckFailure: ReturnValuesOnConditionCheckFailure? = nil
+        returnValuesOnConditionCheckFailure: ReturnValuesOnConditionCheckFailure? = nil,
+        expected: [String: ExpectedAttributeValue]? = nil,
+        conditionalOperator: ConditionalOperator? = nil
     ) {
         self.tableName = tableName
         self.key = key
@@ -212,6 +236,8 @@ public struct UpdateItemInput: Codable, Sendable {
         self.expressionAttributeNames = expressionAttributeNames
         self.expressionAttributeValues = expressionAttributeValues
         self.returnValuesOnConditionCheckFailure = returnValuesOnConditionCheckFailure
+        self.expected = expected
+        self.conditionalOperator = conditionalOperator
     }
 
     enum CodingKeys: String, CodingKey {
@@ -220,6 +246,7 @@ public struct UpdateItemInput: Codable, Sendable {
         case conditionExpression = "ConditionExpression", expressionAttributeNames = "ExpressionAttributeNames"
         case expressionAttributeValues = "ExpressionAttributeValues"
         case returnValuesOnConditionCheckFailure = "ReturnValuesOnConditionCheckFailure"
+        case expected = "Expected", conditionalOperator = "ConditionalOperator"
     }
 }
 

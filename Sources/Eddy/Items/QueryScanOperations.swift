@@ -47,6 +47,10 @@ public struct QueryInput: Codable, Sendable {
     public var attributesToGet: [String]?
     /// Applied to each item read, after the page is read: `Count` counts matches, `ScannedCount` reads.
     public var filterExpression: String?
+    /// The legacy filter (instead of ``filterExpression``): conditions on attributes.
+    public var queryFilter: [String: Condition]?
+    /// How the entries of ``queryFilter`` combine (`AND` when absent).
+    public var conditionalOperator: ConditionalOperator?
     /// The attributes or nested paths to return (instead of ``attributesToGet``).
     public var projectionExpression: String?
     /// `#name` placeholders of the expressions.
@@ -61,8 +65,11 @@ public struct QueryInput: Codable, Sendable {
         scanIndexForward: Bool? = nil, limit: Int? = nil,
         exclusiveStartKey: Item? = nil, select: Select? = nil, attributesToGet: [String]? = nil, consistentRead: Bool? = nil,
         filterExpression: String? = nil, projectionExpression: String? = nil,
-        expressionAttributeNames: [String: String]? = nil, expressionAttributeValues: [String: AttributeValue]? = nil
+        expressionAttributeNames: [String: String]? = nil, expressionAttributeValues: [String: AttributeValue]? = nil,
+        queryFilter: [String: Condition]? = nil, conditionalOperator: ConditionalOperator? = nil
     ) {
+        self.queryFilter = queryFilter
+        self.conditionalOperator = conditionalOperator
         self.keyConditionExpression = keyConditionExpression
         self.filterExpression = filterExpression
         self.projectionExpression = projectionExpression
@@ -84,6 +91,7 @@ public struct QueryInput: Codable, Sendable {
         case keyConditionExpression = "KeyConditionExpression"
         case filterExpression = "FilterExpression", projectionExpression = "ProjectionExpression"
         case expressionAttributeNames = "ExpressionAttributeNames", expressionAttributeValues = "ExpressionAttributeValues"
+        case queryFilter = "QueryFilter", conditionalOperator = "ConditionalOperator"
         case limit = "Limit", exclusiveStartKey = "ExclusiveStartKey", select = "Select"
         case attributesToGet = "AttributesToGet", consistentRead = "ConsistentRead"
     }
@@ -102,6 +110,10 @@ public struct ScanInput: Codable, Sendable {
     public var attributesToGet: [String]?
     /// Applied to each item read, after the page is read: `Count` counts matches, `ScannedCount` reads.
     public var filterExpression: String?
+    /// The legacy filter (instead of ``filterExpression``): conditions on attributes.
+    public var scanFilter: [String: Condition]?
+    /// How the entries of ``scanFilter`` combine (`AND` when absent).
+    public var conditionalOperator: ConditionalOperator?
     /// The attributes or nested paths to return (instead of ``attributesToGet``).
     public var projectionExpression: String?
     /// `#name` placeholders of the expressions.
@@ -115,8 +127,11 @@ public struct ScanInput: Codable, Sendable {
         tableName: String, limit: Int? = nil, exclusiveStartKey: Item? = nil, segment: Int? = nil,
         totalSegments: Int? = nil, select: Select? = nil, attributesToGet: [String]? = nil, consistentRead: Bool? = nil,
         filterExpression: String? = nil, projectionExpression: String? = nil,
-        expressionAttributeNames: [String: String]? = nil, expressionAttributeValues: [String: AttributeValue]? = nil
+        expressionAttributeNames: [String: String]? = nil, expressionAttributeValues: [String: AttributeValue]? = nil,
+        scanFilter: [String: Condition]? = nil, conditionalOperator: ConditionalOperator? = nil
     ) {
+        self.scanFilter = scanFilter
+        self.conditionalOperator = conditionalOperator
         self.filterExpression = filterExpression
         self.projectionExpression = projectionExpression
         self.expressionAttributeNames = expressionAttributeNames
@@ -137,6 +152,7 @@ public struct ScanInput: Codable, Sendable {
         case segment = "Segment", totalSegments = "TotalSegments", select = "Select"
         case filterExpression = "FilterExpression", projectionExpression = "ProjectionExpression"
         case expressionAttributeNames = "ExpressionAttributeNames", expressionAttributeValues = "ExpressionAttributeValues"
+        case scanFilter = "ScanFilter", conditionalOperator = "ConditionalOperator"
         case attributesToGet = "AttributesToGet", consistentRead = "ConsistentRead"
     }
 }
