@@ -5,46 +5,46 @@ struct UpdateApplier {
     /// The message of a type mismatch: the legacy `AttributeUpdates` word it differently.
     var incorrectTypeMessage = "An operand in the update expression has an incorrect data type"
 
-    /// The item after `update`, and the resolved paths it changed (for `UPDATED_OLD`/`UPDATED_NEW`).
-    func apply(_ update: UpdateNode, to original: Item, keyNames: [String]) throws(EddyError) -> (item: Item, paths: [[ResolvedPathElement]]) {
+    /// The item after `update`, and, when `recordingPaths`, the resolved paths it changed (for
+    /// `UPDATED_OLD`/`UPDATED_NEW`).
+    func apply(
+        _ update: UpdateNode, to original: Item, keyNames: [String], recordingPaths: Bool = false
+    ) throws(EddyError) -> (item: Item, paths: [[ResolvedPathElement]]) {
         let reader = ConditionEvaluator(bindings: bindings, kind: .condition)
         var item = original
         var paths: [[ResolvedPathElement]] = []
-        func target(_ path: DocumentPath) throws(EddyError) -> [ResolvedPathElement] {
-            let resolved = bindings.resolve(path)
-            if case .name(let name)? = resolved.first, keyNames.contains(name) {
-                throw EddyError.validation("One or more parameter values were invalid: Cannot update attribute \(name). This attribute is part of the key")
-            }
-            paths.append(resolved)
-            return resolved
-        }
-        var assignments: [([ResolvedPathElement], AttributeValue)] = []
+        // Every right-hand side reads `original`, so each assignment can land in `item` at once.
         for action in update.set {
-            assignments.append((try target(action.path), try value(of: action.value, in: original, reader: reader)))
-        }
-        for (path, value) in assignments {
-            try DocumentPathAccess.set(value, at: path, in: &item)
+            let path = try target(action.path, keyNames: keyNames)
+            if recordingPaths { paths.append(path) }
+            try DocumentPathAccess.set(try value(of: action.value, in: original, reader: reader), at: path, in: &item)
         }
         // Removing list elements by index: the highest index first, so each index names the element it named
         // in the original list.
-        let removals = try update.remove.map { (path) throws(EddyError) in try target(path) }
+        var removals: [[ResolvedPathElement]] = []
+        for path in update.remove { removals.append(try target(path, keyNames: keyNames)) }
+        if recordingPaths { paths += removals }
         for path in removals.sorted(by: Self.removalOrder) {
             DocumentPathAccess.remove(at: path, in: &item)
         }
         for action in update.add {
-            let path = try target(action.path)
+            let path = try target(action.path, keyNames: keyNames)
+            if recordingPaths { paths.append(path) }
             let operand = try reader.resolve(action.value, in: original)!
-            guard ["N", "SS", "NS", "BS"].contains(operand.typeDescriptor) else {
-                throw Self.incorrectOperand(action: "ADD", operand)
+            switch operand {
+            case .n, .ss, .ns, .bs: break
+            default: throw Self.incorrectOperand(action: "ADD", operand)
             }
             let current = DocumentPathAccess.value(at: path, in: item)
             try DocumentPathAccess.set(try add(operand, to: current), at: path, in: &item)
         }
         for action in update.delete {
-            let path = try target(action.path)
+            let path = try target(action.path, keyNames: keyNames)
+            if recordingPaths { paths.append(path) }
             let operand = try reader.resolve(action.value, in: original)!
-            guard ["SS", "NS", "BS"].contains(operand.typeDescriptor) else {
-                throw Self.incorrectOperand(action: "DELETE", operand)
+            switch operand {
+            case .ss, .ns, .bs: break
+            default: throw Self.incorrectOperand(action: "DELETE", operand)
             }
             guard let current = DocumentPathAccess.value(at: path, in: item) else { continue }
             if let remaining = try delete(operand, from: current) {
@@ -54,6 +54,15 @@ struct UpdateApplier {
             }
         }
         return (item, paths)
+    }
+
+    /// `path` resolved, refusing a key attribute.
+    private func target(_ path: DocumentPath, keyNames: [String]) throws(EddyError) -> [ResolvedPathElement] {
+        let resolved = bindings.resolve(path)
+        if case .name(let name)? = resolved.first, keyNames.contains(name) {
+            throw EddyError.validation("One or more parameter values were invalid: Cannot update attribute \(name). This attribute is part of the key")
+        }
+        return resolved
     }
 
     private func value(of setValue: SetValue, in item: Item, reader: ConditionEvaluator) throws(EddyError) -> AttributeValue {

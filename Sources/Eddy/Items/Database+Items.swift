@@ -109,7 +109,9 @@ extension Database {
             try checkCondition(expressions, on: old, returning: input.returnValuesOnConditionCheckFailure)
             var applier = UpdateApplier(bindings: expressions.bindings)
             if expressions.update == nil { applier.incorrectTypeMessage = LegacyUpdate.typeMismatchMessage }
-            let applied = try applier.apply(update, to: old ?? input.key, keyNames: table.key.attributeNames)
+            let applied = try applier.apply(
+                update, to: old ?? input.key, keyNames: table.key.attributeNames,
+                recordingPaths: returnValues == .updatedOld || returnValues == .updatedNew)
             let new = applied.item
             let returned = Self.returned(returnValues, old: old, new: new, paths: applied.paths)
             if new != old {
