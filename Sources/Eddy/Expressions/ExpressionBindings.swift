@@ -110,7 +110,9 @@ struct ExpressionBindings: Sendable {
 
     /// Checks the maps (not empty, well-formed keys, valid values, size) and that the expressions `used` use
     /// every entry and define every placeholder they use; fails with DynamoDB's message otherwise.
-    init(names: [String: String]?, values: [String: AttributeValue]?, used: [UsedPlaceholders]) throws(EddyError) {
+    init(
+        names: [String: String]?, values: [String: AttributeValue]?, used: some Collection<UsedPlaceholders>
+    ) throws(EddyError) {
         if let names, names.isEmpty {
             throw .validation("ExpressionAttributeNames must not be empty")
         }

@@ -26,7 +26,7 @@ struct RequestExpressions {
             values == nil
         {
             // The common request without expressions pays nothing more.
-            bindings = try ExpressionBindings(names: nil, values: nil, used: [])
+            bindings = try ExpressionBindings(names: nil, values: nil, used: EmptyCollection())
             return
         }
         if legacy.contains(where: \.isPresent) {
@@ -48,9 +48,11 @@ struct RequestExpressions {
             }
             throw .validation("ExpressionAttributeValues can only be specified when using expressions\(missing)")
         }
-        var used: [UsedPlaceholders] = []
+        // Most requests carry one expression: its placeholders are bound without building an array.
+        var firstUsed: UsedPlaceholders?
+        var moreUsed: [UsedPlaceholders] = []
         func parsed<Node>(_ entry: ExpressionCache.Parsed<Node>) -> Node {
-            used.append(entry.placeholders)
+            if firstUsed == nil { firstUsed = entry.placeholders } else { moreUsed.append(entry.placeholders) }
             return entry.node
         }
         self.condition = try condition.map { (text) throws(EddyError) in parsed(try ExpressionCache.condition(text, kind: .condition)) }
@@ -63,7 +65,11 @@ struct RequestExpressions {
         self.projection = try projection.map { (text) throws(EddyError) in parsed(try ExpressionCache.projection(text)) }
         self.filter = try filter.map { (text) throws(EddyError) in parsed(try ExpressionCache.condition(text, kind: .filter)) }
         self.keyCondition = try keyCondition.map { (text) throws(EddyError) in parsed(try ExpressionCache.condition(text, kind: .keyCondition)) }
-        bindings = try ExpressionBindings(names: names, values: values, used: used)
+        if let firstUsed, moreUsed.isEmpty {
+            bindings = try ExpressionBindings(names: names, values: values, used: CollectionOfOne(firstUsed))
+        } else {
+            bindings = try ExpressionBindings(names: names, values: values, used: (firstUsed.map { [$0] } ?? []) + moreUsed)
+        }
         if let update = self.update, !updatePathsChecked { try UpdatePathCheck.checkPaths(update, bindings: bindings) }
         if let projection = self.projection { try UpdatePathCheck.checkPaths(projection, bindings: bindings) }
     }

@@ -15,9 +15,17 @@ struct UpdateApplier {
         var paths: [[ResolvedPathElement]] = []
         // Every right-hand side reads `original`, so each assignment can land in `item` at once.
         for action in update.set {
+            let newValue = try value(of: action.value, in: original, reader: reader)
+            // A top-level attribute, the common case, is set without building a resolved path.
+            if !recordingPaths, action.path.elements.count == 1, case .name(let reference) = action.path.elements[0] {
+                let name = bindings.name(reference)
+                try refuseKey(name, keyNames: keyNames)
+                item[name] = newValue
+                continue
+            }
             let path = try target(action.path, keyNames: keyNames)
             if recordingPaths { paths.append(path) }
-            try DocumentPathAccess.set(try value(of: action.value, in: original, reader: reader), at: path, in: &item)
+            try DocumentPathAccess.set(newValue, at: path, in: &item)
         }
         // Removing list elements by index: the highest index first, so each index names the element it named
         // in the original list.
@@ -59,10 +67,14 @@ struct UpdateApplier {
     /// `path` resolved, refusing a key attribute.
     private func target(_ path: DocumentPath, keyNames: [String]) throws(EddyError) -> [ResolvedPathElement] {
         let resolved = bindings.resolve(path)
-        if case .name(let name)? = resolved.first, keyNames.contains(name) {
+        if case .name(let name)? = resolved.first { try refuseKey(name, keyNames: keyNames) }
+        return resolved
+    }
+
+    private func refuseKey(_ name: String, keyNames: [String]) throws(EddyError) {
+        if keyNames.contains(name) {
             throw EddyError.validation("One or more parameter values were invalid: Cannot update attribute \(name). This attribute is part of the key")
         }
-        return resolved
     }
 
     private func value(of setValue: SetValue, in item: Item, reader: ConditionEvaluator) throws(EddyError) -> AttributeValue {
