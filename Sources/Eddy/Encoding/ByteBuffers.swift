@@ -63,11 +63,6 @@ struct ByteReader {
         return bytes[offset]
     }
 
-    mutating func peekByte() throws(EncodingError) -> UInt8 {
-        guard offset < bytes.count else { throw EncodingError.truncated }
-        return bytes[offset]
-    }
-
     mutating func readVarint() throws(EncodingError) -> Int {
         var result: UInt = 0
         var shift: UInt = 0
@@ -91,11 +86,6 @@ struct ByteReader {
     mutating func readBigEndianUInt64() throws(EncodingError) -> UInt64 {
         let slice = try readBytes(8)
         return slice.reduce(0) { ($0 << 8) | UInt64($1) }
-    }
-
-    mutating func readBigEndianUInt32() throws(EncodingError) -> UInt32 {
-        let slice = try readBytes(4)
-        return slice.reduce(0) { ($0 << 8) | UInt32($1) }
     }
 
     mutating func readLengthPrefixedBytes() throws(EncodingError) -> [UInt8] {

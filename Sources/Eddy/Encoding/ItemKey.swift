@@ -62,11 +62,6 @@ struct ItemKey: Hashable, Sendable {
         }
         return writer
     }
-
-    /// The partition hash of this key.
-    var partitionHash: UInt32 {
-        bytes[8..<12].reduce(0) { ($0 << 8) | UInt32($1) }
-    }
 }
 
 extension Array where Element == UInt8 {

@@ -3,9 +3,6 @@
 struct Projection: Sendable {
     private let paths: [[ResolvedPathElement]]?
 
-    /// All attributes.
-    static let all = Projection(paths: nil)
-
     init(paths: [[ResolvedPathElement]]?) {
         self.paths = paths
     }
@@ -26,8 +23,6 @@ struct Projection: Sendable {
         }
         self.init(paths: attributesToGet.map { [.name($0)] })
     }
-
-    var isAll: Bool { paths == nil }
 
     func apply(_ item: Item) -> Item {
         guard let paths else { return item }
