@@ -1,5 +1,6 @@
 import EddyStorage
 import Foundation
+import Synchronization
 
 /// An Eddy database: a directory holding tables and their items, with DynamoDB's semantics.
 ///
@@ -30,11 +31,38 @@ public final class Database: Sendable {
         public var region: String
         /// The AWS account id named in ARNs.
         public var accountId: String
+        /// Where time comes from: stream record times, retention, shard lifetimes, iterator expiry.
+        public var clock: any WallClock
+        /// How many shards a new stream has open at once; a change goes to the shard its partition key
+        /// hashes to.
+        public var streamShardCount: Int
+        /// How long a shard stays open before it closes and a child shard takes its place (DynamoDB rolls
+        /// shards about every four hours).
+        public var streamShardLifetime: Duration
+        /// How many records a shard takes (counted since the database opened) before it closes and a child
+        /// takes its place; no limit when nil.
+        public var streamShardRecordLimit: Int?
+        /// How often the background job trims stream records past retention.
+        public var streamTrimInterval: Duration
 
-        public init(durability: Durability = .processCrashSafe, region: String = "us-east-1", accountId: String = "000000000000") {
+        public init(
+            durability: Durability = .processCrashSafe,
+            region: String = "us-east-1",
+            accountId: String = "000000000000",
+            clock: any WallClock = SystemWallClock(),
+            streamShardCount: Int = 4,
+            streamShardLifetime: Duration = .seconds(4 * 3600),
+            streamShardRecordLimit: Int? = nil,
+            streamTrimInterval: Duration = .seconds(60)
+        ) {
             self.durability = durability
             self.region = region
             self.accountId = accountId
+            self.clock = clock
+            self.streamShardCount = streamShardCount
+            self.streamShardLifetime = streamShardLifetime
+            self.streamShardRecordLimit = streamShardRecordLimit
+            self.streamTrimInterval = streamTrimInterval
         }
     }
 
@@ -44,6 +72,8 @@ public final class Database: Sendable {
     let catalog: Catalog
     let locks = ItemLocks()
     let committer: Committer
+    let streams: StreamRegistry
+    private let trimmer = Mutex<Task<Void, Never>?>(nil)
 
     /// The lock that serializes catalog changes; no item key is empty, so it collides with none.
     static let catalogLockKey = ItemKey(bytes: [])
@@ -58,13 +88,41 @@ public final class Database: Sendable {
         } catch {
             throw .internalServerError("Cannot open the database at \(path): \(error.message)")
         }
+        guard configuration.streamShardCount >= 1, (configuration.streamShardRecordLimit ?? 1) >= 1 else {
+            throw .validation("A stream needs at least one shard, and a shard at least one record")
+        }
         self.configuration = configuration
         catalog = try Catalog(store: store)
-        committer = Committer(store: store, durability: configuration.durability, liveTables: catalog.tableIds)
+        let loaded = try StreamStorage.load(from: store)
+        streams = StreamRegistry(
+            StreamsSnapshot(streams: loaded.streams, committedThrough: loaded.nextSequence - 1, trimmedBelow: loaded.trimmedBelow))
+        let lifetime = configuration.streamShardLifetime.components
+        committer = Committer(
+            store: store, durability: configuration.durability,
+            settings: Committer.StreamSettings(
+                clock: configuration.clock,
+                shardLifetimeMilliseconds: lifetime.seconds * 1000 + lifetime.attoseconds / 1_000_000_000_000_000,
+                shardRecordLimit: configuration.streamShardRecordLimit),
+            tables: catalog.activeStreams, streams: loaded, registry: streams)
+        startTrimming(every: configuration.streamTrimInterval)
     }
 
     deinit {
+        trimmer.withLock { $0?.cancel() }
         committer.shutdown()
+    }
+
+    /// Runs ``trimExpiredStreamRecords()`` in the background every `interval`, for as long as the database
+    /// is open.
+    private func startTrimming(every interval: Duration) {
+        let task = Task.detached { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: interval)
+                guard let database = self else { return }
+                try? await database.trimExpiredStreamRecords()
+            }
+        }
+        trimmer.withLock { $0 = task }
     }
 
     /// The table named `name`, or ResourceNotFoundException.

@@ -7,6 +7,9 @@ public enum KeySpace: String, CaseIterable, Sendable {
     case catalog
     /// Items of every table, keyed by table id, partition hash, partition key and sort key.
     case items
+    /// Stream records, keyed by stream id, shard and sequence number, and the commit-time marks that
+    /// retention trims by.
+    case streams
 }
 
 /// How far a write must reach before ``OrderedKeyValueStore/write(_:durability:)`` returns.

@@ -22,6 +22,11 @@ struct ItemKey: Hashable, Sendable {
         self.bytes = bytes
     }
 
+    /// The hash of the partition key, which also picks the item's stream shard.
+    var partitionHash: UInt32 {
+        bytes[8..<12].reduce(0) { $0 << 8 | UInt32($1) }
+    }
+
     /// The first key of every item of table `id`.
     static func tableStart(_ id: UInt64) -> [UInt8] {
         var writer = ByteWriter(capacity: 8)

@@ -88,38 +88,48 @@ extension Database {
         guard requestCount <= limit else {
             throw .validation("Too many items requested for the BatchWriteItem call")
         }
-        var batch = StorageBatch()
-        var keys: [ItemKey] = []
-        var tableIds: [UInt64] = []
+        var tables: [ResolvedTable] = []
+        var writes: [(table: Int, key: ItemKey, keys: Item, put: (item: Item, encoded: [UInt8])?)] = []
         for (name, requests) in input.requestItems {
             let table = try resolveTable(name)
             guard !requests.isEmpty else {
                 throw TableValidation.constraint(value: "[]", field: "requestItems.\(name).member", "Member must have length greater than or equal to 1")
             }
-            tableIds.append(table.id)
+            tables.append(table)
             var seen = Set<ItemKey>()
             for request in requests {
-                let itemKey: ItemKey
                 switch (request.putRequest, request.deleteRequest) {
                 case (let put?, nil):
-                    itemKey = try validatedPut(put.item, in: table)
-                    batch.put(itemKey.bytes, ItemEncoding.encode(put.item), in: .items)
+                    let itemKey = try validatedPut(put.item, in: table)
+                    writes.append((tables.count - 1, itemKey, table.keyAttributes(of: put.item), (put.item, ItemEncoding.encode(put.item))))
                 case (nil, let delete?):
                     try table.validateKey(delete.key)
-                    itemKey = ItemKey(table: table, key: delete.key)
-                    batch.delete(itemKey.bytes, in: .items)
+                    writes.append((tables.count - 1, ItemKey(table: table, key: delete.key), delete.key, nil))
                 default:
                     throw .validation("Supplied WriteRequest must contain exactly one of PutRequest or DeleteRequest")
                 }
-                guard seen.insert(itemKey).inserted else {
+                guard seen.insert(writes[writes.count - 1].key).inserted else {
                     throw .validation("Provided list of item keys contains duplicates")
                 }
-                keys.append(itemKey)
             }
         }
-        let prepared = PreparedWrite(batch: batch, tablesMustExist: tableIds)
-        try await locks.withLocks(keys) { () async throws(EddyError) in
-            try await committer.commit(prepared)
+        try await locks.withLocks(writes.map(\.key)) { () async throws(EddyError) in
+            try await commitItemChange(in: tables) { tables throws(EddyError) in
+                var prepared = PreparedWrite(stamping: tables)
+                for write in writes {
+                    let table = tables[write.table]
+                    let old = table.streamViewType != nil ? try readStoredItem(write.key) : nil
+                    if let (item, encoded) = write.put {
+                        let eventName = try ItemChange.event(replacing: old, with: encoded, newItem: item)
+                        prepared.add(ItemChange(key: write.key, keys: write.keys, old: old, new: encoded, eventName: eventName), in: table)
+                    } else {
+                        prepared.add(
+                            ItemChange(key: write.key, keys: write.keys, old: old, new: nil, eventName: old == nil ? nil : .remove),
+                            in: table)
+                    }
+                }
+                return (prepared, ())
+            }
         }
         return BatchWriteItemOutput(unprocessedItems: [:])
     }

@@ -21,13 +21,23 @@ extension Database {
         let table = try resolveTable(input.tableName)
         let itemKey = try validatedPut(input.item, in: table)
         let encoded = ItemEncoding.encode(input.item)
+        let needsOld = returnValues == .allOld || expressions.condition != nil
         return try await locks.withLock(itemKey) { () async throws(EddyError) -> PutItemOutput in
-            let old = returnValues == .allOld || expressions.condition != nil ? try readItem(itemKey) : nil
-            try checkCondition(expressions, on: old, returning: input.returnValuesOnConditionCheckFailure)
-            var batch = StorageBatch()
-            batch.put(itemKey.bytes, encoded, in: .items)
-            try await committer.commit(PreparedWrite(batch: batch, tablesMustExist: [table.id]))
-            return PutItemOutput(attributes: old)
+            try await commitItemChange(in: [table]) { tables throws(EddyError) in
+                let table = tables[0]
+                let streaming = table.streamViewType != nil
+                let oldBytes = needsOld || streaming ? try readStoredItem(itemKey) : nil
+                let old = needsOld ? try oldBytes.map(decodeItem) : nil
+                try checkCondition(expressions, on: old, returning: input.returnValuesOnConditionCheckFailure)
+                let output = PutItemOutput(attributes: old)
+                let eventName = try ItemChange.event(replacing: oldBytes, with: encoded, newItem: input.item)
+                if streaming, eventName == nil { return (nil, output) }
+                var write = PreparedWrite(stamping: tables)
+                write.add(
+                    ItemChange(key: itemKey, keys: table.keyAttributes(of: input.item), old: oldBytes, new: encoded, eventName: eventName),
+                    in: table)
+                return (write, output)
+            }
         }
     }
 
@@ -62,14 +72,16 @@ extension Database {
         try table.validateKey(input.key)
         let itemKey = ItemKey(table: table, key: input.key)
         return try await locks.withLock(itemKey) { () async throws(EddyError) -> DeleteItemOutput in
-            let old = try readItem(itemKey)
-            try checkCondition(expressions, on: old, returning: input.returnValuesOnConditionCheckFailure)
-            if old != nil {
-                var batch = StorageBatch()
-                batch.delete(itemKey.bytes, in: .items)
-                try await committer.commit(PreparedWrite(batch: batch, tablesMustExist: [table.id]))
+            try await commitItemChange(in: [table]) { tables throws(EddyError) in
+                let oldBytes = try readStoredItem(itemKey)
+                let old = try oldBytes.map(decodeItem)
+                try checkCondition(expressions, on: old, returning: input.returnValuesOnConditionCheckFailure)
+                let output = DeleteItemOutput(attributes: returnValues == .allOld ? old : nil)
+                guard oldBytes != nil else { return (nil, output) }
+                var write = PreparedWrite(stamping: tables)
+                write.add(ItemChange(key: itemKey, keys: input.key, old: oldBytes, new: nil, eventName: .remove), in: tables[0])
+                return (write, output)
             }
-            return DeleteItemOutput(attributes: returnValues == .allOld ? old : nil)
         }
     }
 
@@ -105,25 +117,31 @@ extension Database {
         let update = expressions.update ?? LegacyUpdate.compile(updates)
         let itemKey = ItemKey(table: table, key: input.key)
         return try await locks.withLock(itemKey) { () async throws(EddyError) -> UpdateItemOutput in
-            let old = try readItem(itemKey)
-            try checkCondition(expressions, on: old, returning: input.returnValuesOnConditionCheckFailure)
-            var applier = UpdateApplier(bindings: expressions.bindings)
-            if expressions.update == nil { applier.incorrectTypeMessage = LegacyUpdate.typeMismatchMessage }
-            let applied = try applier.apply(
-                update, to: old ?? input.key, keyNames: table.key.attributeNames,
-                recordingPaths: returnValues == .updatedOld || returnValues == .updatedNew)
-            let new = applied.item
-            let returned = Self.returned(returnValues, old: old, new: new, paths: applied.paths)
-            if new != old {
+            try await commitItemChange(in: [table]) { tables throws(EddyError) in
+                let oldBytes = try readStoredItem(itemKey)
+                let old = try oldBytes.map(decodeItem)
+                try checkCondition(expressions, on: old, returning: input.returnValuesOnConditionCheckFailure)
+                var applier = UpdateApplier(bindings: expressions.bindings)
+                if expressions.update == nil { applier.incorrectTypeMessage = LegacyUpdate.typeMismatchMessage }
+                let applied = try applier.apply(
+                    update, to: old ?? input.key, keyNames: table.key.attributeNames,
+                    recordingPaths: returnValues == .updatedOld || returnValues == .updatedNew)
+                let new = applied.item
+                let returned = Self.returned(returnValues, old: old, new: new, paths: applied.paths)
+                let output = UpdateItemOutput(attributes: returned)
+                guard new != old else { return (nil, output) }
                 try ValueValidation.validate(new)
                 guard ItemSize.of(new) <= Limits.itemSizeBytesMax else {
                     throw .validation("Item size to update has exceeded the maximum allowed size")
                 }
-                var batch = StorageBatch()
-                batch.put(itemKey.bytes, ItemEncoding.encode(new), in: .items)
-                try await committer.commit(PreparedWrite(batch: batch, tablesMustExist: [table.id]))
+                var write = PreparedWrite(stamping: tables)
+                write.add(
+                    ItemChange(
+                        key: itemKey, keys: input.key, old: oldBytes, new: ItemEncoding.encode(new),
+                        eventName: old == nil ? .insert : .modify),
+                    in: tables[0])
+                return (write, output)
             }
-            return UpdateItemOutput(attributes: returned)
         }
     }
 

@@ -21,6 +21,11 @@ public enum EddyError: Error, Sendable, Equatable, CustomStringConvertible {
     case limitExceeded(String)
     /// Eddy failed on its own (storage error, bug): the request may be retried (`InternalServerError`).
     case internalServerError(String)
+    /// A shard iterator is older than 15 minutes (`ExpiredIteratorException`, DynamoDB Streams).
+    case expiredIterator(String)
+    /// A read asked for stream records that retention has already trimmed (`TrimmedDataAccessException`,
+    /// DynamoDB Streams).
+    case trimmedDataAccess(String)
 
     /// DynamoDB's name of the error type, as the wire protocol's `__type` ends.
     public var errorType: String {
@@ -31,6 +36,8 @@ public enum EddyError: Error, Sendable, Equatable, CustomStringConvertible {
         case .conditionalCheckFailed: "ConditionalCheckFailedException"
         case .limitExceeded: "LimitExceededException"
         case .internalServerError: "InternalServerError"
+        case .expiredIterator: "ExpiredIteratorException"
+        case .trimmedDataAccess: "TrimmedDataAccessException"
         }
     }
 
@@ -39,7 +46,7 @@ public enum EddyError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .validation(let message), .resourceNotFound(let message), .resourceInUse(let message),
             .conditionalCheckFailed(let message, _), .limitExceeded(let message),
-            .internalServerError(let message):
+            .internalServerError(let message), .expiredIterator(let message), .trimmedDataAccess(let message):
             message
         }
     }

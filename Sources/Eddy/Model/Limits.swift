@@ -42,4 +42,14 @@ public enum Limits {
     public static let updateExpressionOperatorsMax = 300
     /// Operands to the right of one `IN`.
     public static let inOperandsMax = 100
+    /// How long a stream keeps a record: 24 hours, fixed, as in DynamoDB Streams.
+    public static let streamRetentionMilliseconds: Int64 = 24 * 3600 * 1000
+    /// How long a shard iterator stays valid: 15 minutes.
+    public static let shardIteratorLifetimeMilliseconds: Int64 = 15 * 60 * 1000
+    /// The most records one GetRecords call returns.
+    public static let getRecordsLimitMax = 1000
+    /// The most data one GetRecords call returns: 1 MB.
+    public static let getRecordsBytesMax = 1_048_576
+    /// The most streams or shards one ListStreams or DescribeStream page holds.
+    public static let streamsPageLimitMax = 100
 }

@@ -36,9 +36,9 @@ final class Catalog: Sendable {
         self.tables = Mutex(tables)
     }
 
-    /// The ids of every table, for the committer's existence checks.
-    var tableIds: Set<UInt64> {
-        tables.withLock { Set($0.values.map(\.id)) }
+    /// Every table's id with its active stream's id (0: none), for the committer's checks.
+    var activeStreams: [UInt64: UInt64] {
+        tables.withLock { Dictionary(uniqueKeysWithValues: $0.values.map { ($0.id, $0.activeStreamId) }) }
     }
 
     /// The table named `name`, or nil.
@@ -55,8 +55,8 @@ final class Catalog: Sendable {
         tables.withLock { $0.count }
     }
 
-    /// Takes a fresh table id and adds its counter update to `batch`.
-    func allocateTableId(into batch: inout StorageBatch) -> UInt64 {
+    /// Takes a fresh id, for a table or a stream, and adds its counter update to `batch`.
+    func allocateId(into batch: inout StorageBatch) -> UInt64 {
         nextTableId.withLock { next in
             let id = next
             next += 1

@@ -27,20 +27,27 @@ extension Database {
                 throw .limitExceeded("Subscriber limit exceeded: Only \(Limits.tablesMax) tables can be created")
             }
             var batch = StorageBatch()
-            let definition = TableDefinition(
+            let now = configuration.clock.nowMilliseconds()
+            var definition = TableDefinition(
                 name: input.tableName,
-                id: catalog.allocateTableId(into: &batch),
+                id: catalog.allocateId(into: &batch),
                 tableUUID: UUID().uuidString.lowercased(),
                 keySchema: input.keySchema,
                 attributeDefinitions: input.attributeDefinitions,
-                creationDateTime: Date().timeIntervalSince1970,
+                creationDateTime: Double(now) / 1000,
                 billingMode: input.billingMode ?? .provisioned,
                 provisionedThroughput: input.provisionedThroughput,
                 tableClass: input.tableClass ?? .standard,
                 deletionProtectionEnabled: input.deletionProtectionEnabled ?? false
             )
+            var stream: StreamDefinition?
+            if let viewType = input.streamSpecification?.streamViewType, input.streamSpecification?.streamEnabled == true {
+                stream = newStream(for: definition, viewType: viewType, now: now, into: &batch)
+                definition.latestStream = stream.map { LatestStream(id: $0.id, label: $0.label, viewType: viewType, enabled: true) }
+            }
             catalog.store(definition, into: &batch)
-            try await committer.commit(PreparedWrite(batch: batch, tableCreated: definition.id))
+            try await committer.commitCatalogChange(
+                PreparedWrite(batch: batch, effects: [.createTable(definition.id, stream: stream)]))
             catalog.didStore(definition)
             return describe(definition, status: .active, itemCount: 0, sizeBytes: 0)
         }
@@ -104,9 +111,12 @@ extension Database {
             var batch = StorageBatch()
             catalog.remove(tableName, into: &batch)
             batch.deleteRange(from: ItemKey.tableStart(table.id), to: ItemKey.tableEnd(table.id), in: .items)
-            try await committer.commit(PreparedWrite(batch: batch, tableDeleted: table.id))
+            var deleted = table.definition
+            deleted.latestStream?.enabled = false
+            try await committer.commitCatalogChange(
+                PreparedWrite(batch: batch, tables: [TableStamp(table)], effects: [.deleteTable(table.id)]))
             catalog.didRemove(tableName)
-            return describe(table.definition, status: .deleting, itemCount: count, sizeBytes: size)
+            return describe(deleted, status: .deleting, itemCount: count, sizeBytes: size)
         }
     }
 
@@ -122,10 +132,22 @@ extension Database {
             guard let table = catalog.table(named: input.tableName) else {
                 throw .resourceNotFound("Requested resource not found: Table: \(input.tableName) not found")
             }
-            let definition = try updated(table.definition, by: input)
+            var definition = try updated(table.definition, by: input)
             var batch = StorageBatch()
+            var effects: [CatalogEffect] = []
+            if let change = input.streamSpecification {
+                if change.streamEnabled, let viewType = change.streamViewType {
+                    let stream = newStream(
+                        for: definition, viewType: viewType, now: configuration.clock.nowMilliseconds(), into: &batch)
+                    definition.latestStream = LatestStream(id: stream.id, label: stream.label, viewType: viewType, enabled: true)
+                    effects.append(.enableStream(stream))
+                } else {
+                    definition.latestStream?.enabled = false
+                    effects.append(.disableStream(tableId: definition.id))
+                }
+            }
             catalog.store(definition, into: &batch)
-            try await committer.commit(PreparedWrite(batch: batch, tablesMustExist: [definition.id]))
+            try await committer.commitCatalogChange(PreparedWrite(batch: batch, tables: [TableStamp(table)], effects: effects))
             catalog.didStore(definition)
             let (count, size) = try countItems(of: table)
             return describe(definition, status: .active, itemCount: count, sizeBytes: size)
@@ -134,13 +156,33 @@ extension Database {
 
     private func updated(_ current: TableDefinition, by input: UpdateTableInput) throws(EddyError) -> TableDefinition {
         guard input.billingMode != nil || input.provisionedThroughput != nil || input.tableClass != nil
-            || input.deletionProtectionEnabled != nil
+            || input.deletionProtectionEnabled != nil || input.streamSpecification != nil
         else {
             throw .validation(
                 "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required"
             )
         }
+        if let stream = input.streamSpecification {
+            let enabled = current.latestStream?.enabled == true
+            if stream.streamEnabled {
+                guard !enabled else {
+                    throw .validation("Table already has an enabled stream: TableName: \(current.name)")
+                }
+                guard stream.streamViewType != nil else {
+                    throw .validation("One or more parameter values were invalid: StreamViewType is required when the stream is enabled")
+                }
+            } else {
+                guard enabled else {
+                    throw .validation("Table does not have an enabled stream: TableName: \(current.name)")
+                }
+                guard stream.streamViewType == nil else {
+                    throw .validation(
+                        "One or more parameter values were invalid: UpdateViewType should not be specified when the stream is being disabled")
+                }
+            }
+        }
         var next = current
+        guard input.billingMode != nil || input.provisionedThroughput != nil else { return updatedSettings(next, by: input) }
         let mode = input.billingMode ?? current.billingMode
         switch mode {
         case .payPerRequest:
@@ -159,9 +201,29 @@ extension Database {
             next.provisionedThroughput = throughput
         }
         next.billingMode = mode
+        return updatedSettings(next, by: input)
+    }
+
+    private func updatedSettings(_ current: TableDefinition, by input: UpdateTableInput) -> TableDefinition {
+        var next = current
         if let tableClass = input.tableClass { next.tableClass = tableClass }
         if let protection = input.deletionProtectionEnabled { next.deletionProtectionEnabled = protection }
         return next
+    }
+
+    /// A new stream of `table`, its id allocated in `batch`; the committer gives it its shards. Its label is
+    /// the creation time, moved on by a millisecond if the table's previous stream has that label already.
+    private func newStream(
+        for table: TableDefinition, viewType: StreamViewType, now: Int64, into batch: inout StorageBatch
+    ) -> StreamDefinition {
+        var created = now
+        if let previous = table.latestStream?.label {
+            while StreamNames.label(milliseconds: created) <= previous { created += 1 }
+        }
+        return StreamDefinition(
+            id: catalog.allocateId(into: &batch), tableId: table.id, tableName: table.name, keySchema: table.keySchema,
+            label: StreamNames.label(milliseconds: created), viewType: viewType, createdMilliseconds: created,
+            slotCount: configuration.streamShardCount, shards: [], nextShardIndex: 0)
     }
 
     private func countItems(of table: ResolvedTable) throws(EddyError) -> (count: Int64, sizeBytes: Int64) {
@@ -196,7 +258,12 @@ extension Database {
             tableSizeBytes: sizeBytes,
             itemCount: itemCount,
             tableArn: arn(ofTable: definition.name),
-            tableId: definition.tableUUID
+            tableId: definition.tableUUID,
+            streamSpecification: definition.latestStream.flatMap {
+                $0.enabled ? StreamSpecification(streamEnabled: true, streamViewType: $0.viewType) : nil
+            },
+            latestStreamArn: definition.latestStream.map { StreamNames.arn(tableArn: arn(ofTable: definition.name), label: $0.label) },
+            latestStreamLabel: definition.latestStream?.label
         )
     }
 }

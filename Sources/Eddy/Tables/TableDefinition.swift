@@ -15,6 +15,8 @@ struct TableDefinition: Codable, Sendable, Equatable {
     var provisionedThroughput: ProvisionedThroughput?
     var tableClass: TableClass
     var deletionProtectionEnabled: Bool
+    /// The table's most recent stream, enabled or not; nil if it never had one.
+    var latestStream: LatestStream?
 
     /// The primary key derived from `keySchema` and `attributeDefinitions` (validated at creation).
     var primaryKey: PrimaryKeySchema {
@@ -38,6 +40,10 @@ struct ResolvedTable: Sendable {
     let key: PrimaryKeySchema
     /// The key attribute names with their types, partition key first; resolved once, read on every operation.
     let keyAttributes: [(String, ScalarAttributeType)]
+    /// The id of the stream recording the table's changes, 0 if none.
+    let activeStreamId: UInt64
+    /// What the active stream records; nil if there is none.
+    let streamViewType: StreamViewType?
 
     init(_ definition: TableDefinition) {
         self.definition = definition
@@ -46,6 +52,9 @@ struct ResolvedTable: Sendable {
         var attributes = [(key.partitionKeyName, key.partitionKeyType)]
         if let name = key.sortKeyName, let type = key.sortKeyType { attributes.append((name, type)) }
         self.keyAttributes = attributes
+        let stream = definition.latestStream.flatMap { $0.enabled ? $0 : nil }
+        self.activeStreamId = stream?.id ?? 0
+        self.streamViewType = stream?.viewType
     }
 
     var id: UInt64 { definition.id }

@@ -10,6 +10,8 @@ public struct CreateTableInput: Codable, Sendable {
     public var provisionedThroughput: ProvisionedThroughput?
     public var tableClass: TableClass?
     public var deletionProtectionEnabled: Bool?
+    /// Whether the table gets a stream, and what it records.
+    public var streamSpecification: StreamSpecification?
 
     public init(
         tableName: String,
@@ -18,8 +20,10 @@ public struct CreateTableInput: Codable, Sendable {
         billingMode: BillingMode? = nil,
         provisionedThroughput: ProvisionedThroughput? = nil,
         tableClass: TableClass? = nil,
-        deletionProtectionEnabled: Bool? = nil
+        deletionProtectionEnabled: Bool? = nil,
+        streamSpecification: StreamSpecification? = nil
     ) {
+        self.streamSpecification = streamSpecification
         self.tableName = tableName
         self.keySchema = keySchema
         self.attributeDefinitions = attributeDefinitions
@@ -33,6 +37,7 @@ public struct CreateTableInput: Codable, Sendable {
         case tableName = "TableName", keySchema = "KeySchema", attributeDefinitions = "AttributeDefinitions"
         case billingMode = "BillingMode", provisionedThroughput = "ProvisionedThroughput"
         case tableClass = "TableClass", deletionProtectionEnabled = "DeletionProtectionEnabled"
+        case streamSpecification = "StreamSpecification"
     }
 }
 
@@ -45,6 +50,8 @@ public struct UpdateTableInput: Codable, Sendable {
     public var deletionProtectionEnabled: Bool?
     /// New definitions are accepted for the indexes a later UpdateTable may create; unused for now.
     public var attributeDefinitions: [AttributeDefinition]?
+    /// Enables a new stream (`StreamEnabled` true, with a view type) or disables the current one.
+    public var streamSpecification: StreamSpecification?
 
     public init(
         tableName: String,
@@ -52,8 +59,10 @@ public struct UpdateTableInput: Codable, Sendable {
         provisionedThroughput: ProvisionedThroughput? = nil,
         tableClass: TableClass? = nil,
         deletionProtectionEnabled: Bool? = nil,
-        attributeDefinitions: [AttributeDefinition]? = nil
+        attributeDefinitions: [AttributeDefinition]? = nil,
+        streamSpecification: StreamSpecification? = nil
     ) {
+        self.streamSpecification = streamSpecification
         self.tableName = tableName
         self.billingMode = billingMode
         self.provisionedThroughput = provisionedThroughput
@@ -66,6 +75,7 @@ public struct UpdateTableInput: Codable, Sendable {
         case tableName = "TableName", billingMode = "BillingMode"
         case provisionedThroughput = "ProvisionedThroughput", tableClass = "TableClass"
         case deletionProtectionEnabled = "DeletionProtectionEnabled", attributeDefinitions = "AttributeDefinitions"
+        case streamSpecification = "StreamSpecification"
     }
 }
 
@@ -146,6 +156,11 @@ public struct TableDescription: Codable, Sendable, Equatable {
     public var tableArn: String
     /// A UUID that identifies this incarnation of the table.
     public var tableId: String
+    /// Present while the table's stream is enabled.
+    public var streamSpecification: StreamSpecification?
+    /// The ARN of the table's most recent stream, enabled or not.
+    public var latestStreamArn: String?
+    public var latestStreamLabel: String?
 
     enum CodingKeys: String, CodingKey {
         case tableName = "TableName", tableStatus = "TableStatus", keySchema = "KeySchema"
@@ -153,5 +168,7 @@ public struct TableDescription: Codable, Sendable, Equatable {
         case provisionedThroughput = "ProvisionedThroughput", billingModeSummary = "BillingModeSummary"
         case tableClassSummary = "TableClassSummary", deletionProtectionEnabled = "DeletionProtectionEnabled"
         case tableSizeBytes = "TableSizeBytes", itemCount = "ItemCount", tableArn = "TableArn", tableId = "TableId"
+        case streamSpecification = "StreamSpecification", latestStreamArn = "LatestStreamArn"
+        case latestStreamLabel = "LatestStreamLabel"
     }
 }

@@ -27,6 +27,15 @@ enum TableValidation {
         try validateTableName(input.tableName)
         try validateKeySchema(input.keySchema, definitions: input.attributeDefinitions)
         try validateBilling(mode: input.billingMode ?? .provisioned, throughput: input.provisionedThroughput)
+        if let stream = input.streamSpecification {
+            if stream.streamEnabled, stream.streamViewType == nil {
+                throw .validation("One or more parameter values were invalid: StreamViewType is required when the stream is enabled")
+            }
+            if !stream.streamEnabled, stream.streamViewType != nil {
+                throw .validation(
+                    "One or more parameter values were invalid: Table is being created with a stream disabled, UpdateViewType should not be specified")
+            }
+        }
     }
 
     private static func validateKeySchema(_ keySchema: [KeySchemaElement], definitions: [AttributeDefinition]) throws(EddyError) {

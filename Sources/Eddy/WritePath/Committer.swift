@@ -2,15 +2,60 @@ import EddyStorage
 import Foundation
 import Synchronization
 
-/// A change ready to commit: the storage writes of one operation, and what it assumes of the catalog.
+/// A table a change writes to, with the stream it expects the table to have (0: none). The committer
+/// refuses the change if the table is gone, and sends it back to be prepared again if the table's stream
+/// changed meanwhile, so a change is recorded in exactly the stream that is active when it commits.
+struct TableStamp: Sendable, Hashable {
+    var tableId: UInt64
+    var streamId: UInt64
+
+    init(_ table: ResolvedTable) {
+        tableId = table.id
+        streamId = table.activeStreamId
+    }
+}
+
+/// A stream record waiting for its sequence number, shard and commit time.
+struct PendingRecord: Sendable {
+    var streamId: UInt64
+    /// The partition hash of the changed item, which picks the shard.
+    var partitionHash: UInt32
+    /// The value from ``StreamRecordEncoding/encode(eventName:byService:keys:old:new:)``.
+    var value: [UInt8]
+}
+
+/// A change to the set of tables and streams, applied by the committer in queue order.
+enum CatalogEffect: Sendable {
+    /// A table appears, with its stream if it has one (shards not yet filled in).
+    case createTable(UInt64, stream: StreamDefinition?)
+    /// A table disappears; its stream, if any, stops recording.
+    case deleteTable(UInt64)
+    /// A table gets a new stream (shards not yet filled in).
+    case enableStream(StreamDefinition)
+    /// A table's stream stops recording and its shards close.
+    case disableStream(tableId: UInt64)
+    /// Records older than the retention period go, and so do shards and streams that have expired.
+    case trimStreams
+}
+
+/// A change ready to commit: the storage writes of one operation, its stream records, and what it assumes
+/// of the catalog.
 struct PreparedWrite: Sendable {
     /// The writes, applied atomically with the rest of the change.
     var batch: StorageBatch
-    /// Tables that must still exist when the change commits (the tables whose items it writes).
-    var tablesMustExist: [UInt64] = []
-    /// How the change alters the set of existing tables (CreateTable, DeleteTable).
-    var tableCreated: UInt64? = nil
-    var tableDeleted: UInt64? = nil
+    /// The tables whose items the change writes, with the streams it expects them to have.
+    var tables: [TableStamp] = []
+    /// Stream records, given sequence numbers and committed in the same batch.
+    var records: [PendingRecord] = []
+    /// How the change alters the set of tables and streams.
+    var effects: [CatalogEffect] = []
+}
+
+/// How a commit ended when it did not fail.
+enum CommitOutcome: Sendable {
+    case committed
+    /// A table's stream changed between the preparation and the commit: prepare the change again.
+    case streamChanged
 }
 
 /// The one place where a change becomes a RocksDB write.
@@ -21,33 +66,50 @@ struct PreparedWrite: Sendable {
 /// WAL and the caller drains inline, saving a thread hop; with `machineCrashSafe` the write waits for
 /// fsync, which must never block the cooperative pool, so a dedicated thread drains.
 ///
-/// Because commits are serialized here, this is also where a change is checked against the catalog: a write
-/// to a table deleted meanwhile fails instead of leaving orphan items. The streams issue assigns sequence
-/// numbers at the same point, in queue order.
+/// Because commits are serialized here, this is also where a change meets the catalog and the streams: a
+/// write to a table deleted meanwhile fails instead of leaving orphan items; stream records get their
+/// sequence numbers in queue order (so one item's records are in the order of its commits, which its lock
+/// serializes), their shard and their commit time; shards roll over; and after the group is written, the
+/// new "committed through" mark is published and stream readers are woken.
 final class Committer: Sendable {
     private struct Pending {
         var write: PreparedWrite
-        var continuation: UnsafeContinuation<Result<Void, EddyError>, Never>
+        var continuation: UnsafeContinuation<Result<CommitOutcome, EddyError>, Never>
     }
 
-    private struct State {
-        var queue: [Pending] = []
+    private struct Queue {
+        var pending: [Pending] = []
         var draining = false
-        var liveTables: Set<UInt64>
+    }
+
+    /// Settings of shard roll-over and the clock, fixed when the database opens.
+    struct StreamSettings: Sendable {
+        var clock: any WallClock
+        var shardLifetimeMilliseconds: Int64
+        var shardRecordLimit: Int?
     }
 
     private let store: any OrderedKeyValueStore
     private let durability: Durability
-    private let state: Mutex<State>
+    private let settings: StreamSettings
+    private let registry: StreamRegistry
+    private let queue = Mutex(Queue())
+    /// Touched only by the drainer; the queue's `draining` flag hands it from one drainer to the next.
+    private let work: CommitWork
     private let drainSignal = DispatchSemaphore(value: 0)
     private let drainThreadExited = DispatchSemaphore(value: 0)
     private let drainsOnDedicatedThread: Bool
     private let stopped = Atomic<Bool>(false)
 
-    init(store: any OrderedKeyValueStore, durability: Durability, liveTables: Set<UInt64>) {
+    init(
+        store: any OrderedKeyValueStore, durability: Durability, settings: StreamSettings,
+        tables: [UInt64: UInt64], streams: StreamStorage.Loaded, registry: StreamRegistry
+    ) {
         self.store = store
         self.durability = durability
-        self.state = Mutex(State(liveTables: liveTables))
+        self.settings = settings
+        self.registry = registry
+        self.work = CommitWork(tables: tables, loaded: streams)
         self.drainsOnDedicatedThread = durability == .machineCrashSafe
         if drainsOnDedicatedThread {
             // The thread holds the committer weakly, so that closing the database releases the store (and
@@ -71,13 +133,14 @@ final class Committer: Sendable {
         drainThreadExited.wait()
     }
 
-    /// Commits `write` atomically and durably as the database's durability mode promises.
-    func commit(_ write: PreparedWrite) async throws(EddyError) {
+    /// Commits `write` atomically and durably as the database's durability mode promises, unless a table
+    /// it stamps changed its stream meanwhile (then nothing is written and the outcome says so).
+    func commit(_ write: PreparedWrite) async throws(EddyError) -> CommitOutcome {
         let result = await withUnsafeContinuation { continuation in
-            let becomesLeader = state.withLock { state in
-                state.queue.append(Pending(write: write, continuation: continuation))
-                guard !state.draining else { return false }
-                state.draining = true
+            let becomesLeader = queue.withLock { queue in
+                queue.pending.append(Pending(write: write, continuation: continuation))
+                guard !queue.draining else { return false }
+                queue.draining = true
                 return true
             }
             guard becomesLeader else { return }
@@ -87,7 +150,14 @@ final class Committer: Sendable {
                 drain()
             }
         }
-        try result.get()
+        return try result.get()
+    }
+
+    /// Commits a catalog change made under the catalog lock, where no stream can change underneath.
+    func commitCatalogChange(_ write: PreparedWrite) async throws(EddyError) {
+        guard try await commit(write) == .committed else {
+            throw .internalServerError("A table's stream changed during a catalog change")
+        }
     }
 
     private static func runDrainThread(of committer: () -> Committer?, signal: DispatchSemaphore) {
@@ -101,36 +171,34 @@ final class Committer: Sendable {
     /// Commits groups until the queue is empty, then gives up the drainer role.
     private func drain() {
         while true {
-            let (group, liveTables) = state.withLock { state -> ([Pending], Set<UInt64>) in
-                let group = state.queue
-                state.queue = []
-                if group.isEmpty { state.draining = false }
-                return (group, state.liveTables)
+            let group = queue.withLock { queue -> [Pending] in
+                let group = queue.pending
+                queue.pending = []
+                if group.isEmpty { queue.draining = false }
+                return group
             }
             if group.isEmpty { return }
-            commitGroup(group, liveTables: liveTables)
+            commitGroup(group)
         }
     }
 
-    private func commitGroup(_ group: [Pending], liveTables: Set<UInt64>) {
-        var live = liveTables
-        var catalogChanged = false
+    private func commitGroup(_ group: [Pending]) {
+        let saved = work.checkpoint()
+        let now = work.advanceTime(to: settings.clock.nowMilliseconds())
         var merged = StorageBatch()
-        var outcomes: [Result<Void, EddyError>] = []
+        var outcomes: [Result<CommitOutcome, EddyError>] = []
         outcomes.reserveCapacity(group.count)
+        var firstSequence: UInt64?
+        var streamsChanged = false
         for pending in group {
             let write = pending.write
-            guard write.tablesMustExist.allSatisfy(live.contains) else {
-                outcomes.append(.failure(.resourceNotFound("Requested resource not found")))
+            if let refusal = work.check(write.tables) {
+                outcomes.append(refusal)
                 continue
             }
-            if let created = write.tableCreated {
-                live.insert(created)
-                catalogChanged = true
-            }
-            if let deleted = write.tableDeleted {
-                live.remove(deleted)
-                catalogChanged = true
+            for effect in write.effects {
+                apply(effect, now: now, into: &merged)
+                streamsChanged = true
             }
             // A lone change (the common case without contention) is written as it is, without a merge copy.
             if group.count == 1 {
@@ -138,17 +206,268 @@ final class Committer: Sendable {
             } else {
                 merged.append(contentsOf: write.batch)
             }
-            outcomes.append(.success(()))
+            for record in write.records {
+                let (shard, rolled) = work.shard(
+                    for: record, now: now, lifetime: settings.shardLifetimeMilliseconds, recordLimit: settings.shardRecordLimit)
+                if let rolled {
+                    StreamStorage.store(rolled, into: &merged)
+                    streamsChanged = true
+                }
+                let sequence = work.takeSequence(shard: ShardRef(stream: record.streamId, index: shard))
+                firstSequence = firstSequence ?? sequence
+                var value = record.value
+                StreamRecordEncoding.setTime(now, in: &value)
+                merged.put(
+                    StreamRecordEncoding.recordKey(stream: record.streamId, shard: shard, sequence: sequence), value,
+                    in: .streams)
+            }
+            outcomes.append(.success(.committed))
+        }
+        if let firstSequence {
+            StreamStorage.storeNextSequence(work.nextSequence, into: &merged)
+            if let mark = work.markToWrite(at: now) {
+                merged.put(StreamRecordEncoding.markKey(milliseconds: mark), bigEndian(firstSequence), in: .streams)
+            }
         }
         do {
             if !merged.isEmpty { try store.write(merged, durability: durability) }
-            if catalogChanged { state.withLock { $0.liveTables = live } }
+            if firstSequence != nil || streamsChanged {
+                registry.publish(streams: streamsChanged ? work.catalog.streams : nil, committedThrough: work.nextSequence - 1)
+            }
         } catch {
+            work.restore(saved)
             let failure = EddyError.internalServerError("The write failed in storage: \(error.message)")
-            outcomes = outcomes.map { $0.flatMap { .failure(failure) } }
+            outcomes = outcomes.map { $0.flatMap { _ in .failure(failure) } }
         }
         for (pending, outcome) in zip(group, outcomes) {
             pending.continuation.resume(returning: outcome)
         }
+    }
+
+    private func apply(_ effect: CatalogEffect, now: Int64, into batch: inout StorageBatch) {
+        switch effect {
+        case .createTable(let id, let stream):
+            work.catalog.tables[id] = 0
+            if let stream { StreamStorage.store(work.enable(stream, now: now), into: &batch) }
+        case .deleteTable(let id):
+            if let closed = work.disableStream(ofTable: id, now: now) { StreamStorage.store(closed, into: &batch) }
+            work.catalog.tables[id] = nil
+        case .enableStream(let stream):
+            StreamStorage.store(work.enable(stream, now: now), into: &batch)
+        case .disableStream(let tableId):
+            if let closed = work.disableStream(ofTable: tableId, now: now) { StreamStorage.store(closed, into: &batch) }
+        case .trimStreams:
+            trim(now: now, into: &batch)
+        }
+    }
+
+    /// Deletes what retention lets go: records committed more than ``Limits/streamRetentionMilliseconds``
+    /// ago (one range deletion per shard), then shards closed and streams disabled that long ago.
+    ///
+    /// The horizon comes from the commit-time marks: every record below the first sequence number of the
+    /// first second that is not wholly expired has expired. It is announced to readers before the deletion
+    /// is written, so a reader that finds records missing can tell they were trimmed.
+    private func trim(now: Int64, into batch: inout StorageBatch) {
+        let retention = Limits.streamRetentionMilliseconds
+        let expiredBefore = now - retention
+        var horizon = work.nextSequence
+        var firstLiveMark: Int64 = .max
+        if let cursor = try? store.scan(
+            in: .streams, from: StreamRecordEncoding.markKey(milliseconds: expiredBefore - 999),
+            to: StreamRecordEncoding.markKey(milliseconds: .max), direction: .forward, snapshot: nil),
+            let (key, value) = try? cursor.next()
+        {
+            firstLiveMark = StreamRecordEncoding.milliseconds(ofMarkKey: key)
+            horizon = value.reduce(0) { $0 << 8 | UInt64($1) }
+        } else {
+            work.forgetMarks()
+        }
+        batch.deleteRange(
+            from: StreamRecordEncoding.markKey(milliseconds: 0), to: StreamRecordEncoding.markKey(milliseconds: firstLiveMark),
+            in: .streams)
+        if horizon > work.catalog.trimmedBelow {
+            work.catalog.trimmedBelow = horizon
+            registry.announceTrim(below: horizon)
+            StreamStorage.storeTrimmedBelow(horizon, into: &batch)
+            for stream in work.catalog.streams.values {
+                for shard in stream.shards {
+                    batch.deleteRange(
+                        from: StreamRecordEncoding.recordKey(stream: stream.id, shard: shard.index, sequence: 0),
+                        to: StreamRecordEncoding.recordKey(stream: stream.id, shard: shard.index, sequence: horizon),
+                        in: .streams)
+                }
+            }
+        }
+        for var stream in work.catalog.streams.values {
+            let before = stream.shards.count
+            stream.shards.removeAll { shard in
+                guard let closed = shard.closedMilliseconds, closed <= expiredBefore else { return false }
+                batch.deleteRange(
+                    from: StreamRecordEncoding.recordKey(stream: stream.id, shard: shard.index, sequence: 0),
+                    to: StreamRecordEncoding.recordKey(stream: stream.id, shard: shard.index + 1, sequence: 0),
+                    in: .streams)
+                return true
+            }
+            if let disabled = stream.disabledMilliseconds, disabled <= expiredBefore, stream.shards.isEmpty {
+                work.catalog.streams[stream.id] = nil
+                StreamStorage.remove(stream.id, into: &batch)
+            } else if stream.shards.count != before {
+                work.catalog.streams[stream.id] = stream
+                StreamStorage.store(stream, into: &batch)
+            }
+        }
+    }
+
+    private func bigEndian(_ value: UInt64) -> [UInt8] {
+        var writer = ByteWriter(capacity: 8)
+        writer.writeBigEndian(value)
+        return writer.bytes
+    }
+}
+
+/// A shard of a stream.
+struct ShardRef: Hashable, Sendable {
+    var stream: UInt64
+    var index: UInt32
+}
+
+/// The committer's own state: the live tables with their active streams, the streams, the sequence
+/// counter and shard activity. Only the drainer touches it, one drainer at a time.
+final class CommitWork: @unchecked Sendable {
+    /// What a failed storage write must roll back.
+    struct Catalog {
+        /// Live table id → its active stream id (0: none).
+        var tables: [UInt64: UInt64]
+        var streams: [UInt64: StreamDefinition]
+        /// Stream id → the index of the open shard of each slot.
+        var openShards: [UInt64: [UInt32]]
+        var trimmedBelow: UInt64
+    }
+
+    var catalog: Catalog
+    private(set) var nextSequence: UInt64
+    /// Per open shard: records since this process opened it, and the last sequence number given.
+    private var activity: [ShardRef: (count: Int, last: UInt64)] = [:]
+    private var lastCommitMilliseconds: Int64 = 0
+    private var lastMarkMilliseconds: Int64?
+
+    init(tables: [UInt64: UInt64], loaded: StreamStorage.Loaded) {
+        var openShards: [UInt64: [UInt32]] = [:]
+        for stream in loaded.streams.values where stream.isEnabled {
+            var slots = [UInt32](repeating: 0, count: stream.slotCount)
+            for shard in stream.shards where shard.isOpen { slots[shard.slot] = shard.index }
+            openShards[stream.id] = slots
+        }
+        catalog = Catalog(tables: tables, streams: loaded.streams, openShards: openShards, trimmedBelow: loaded.trimmedBelow)
+        nextSequence = loaded.nextSequence
+        lastMarkMilliseconds = loaded.lastMarkMilliseconds
+    }
+
+    /// What ``restore(_:)`` returns to if a group's write fails.
+    func checkpoint() -> (Catalog, Int64?) {
+        (catalog, lastMarkMilliseconds)
+    }
+
+    /// Forgets what a group whose write failed changed. Sequence numbers it took are not given back: a
+    /// gap in the numbers is harmless, a reuse would not be.
+    func restore(_ checkpoint: (Catalog, Int64?)) {
+        (catalog, lastMarkMilliseconds) = checkpoint
+    }
+
+    /// The group's commit time: the clock's, never earlier than the previous group's.
+    func advanceTime(to now: Int64) -> Int64 {
+        lastCommitMilliseconds = max(lastCommitMilliseconds, now)
+        return lastCommitMilliseconds
+    }
+
+    /// Nil if every stamped table exists with the expected stream, else the outcome to answer.
+    func check(_ stamps: [TableStamp]) -> Result<CommitOutcome, EddyError>? {
+        for stamp in stamps {
+            guard let active = catalog.tables[stamp.tableId] else {
+                return .failure(.resourceNotFound("Requested resource not found"))
+            }
+            if active != stamp.streamId { return .success(.streamChanged) }
+        }
+        return nil
+    }
+
+    func takeSequence(shard: ShardRef) -> UInt64 {
+        let sequence = nextSequence
+        nextSequence += 1
+        let previous = activity[shard]?.count ?? 0
+        activity[shard] = (previous + 1, sequence)
+        return sequence
+    }
+
+    /// The open shard that takes `record`, rolling the slot's shard over first if it has outlived its
+    /// lifetime or record limit; returns the stream definition to store when it rolled.
+    func shard(
+        for record: PendingRecord, now: Int64, lifetime: Int64, recordLimit: Int?
+    ) -> (UInt32, rolled: StreamDefinition?) {
+        guard var stream = catalog.streams[record.streamId], var slots = catalog.openShards[record.streamId] else {
+            preconditionFailure("a stamped table's active stream is open")
+        }
+        let slot = Int(record.partitionHash % UInt32(stream.slotCount))
+        let index = slots[slot]
+        // A shard rolls over only once it has a record, so a closed shard never has an empty range.
+        guard let seen = activity[ShardRef(stream: stream.id, index: index)],
+            let position = stream.position(ofShard: index),
+            now - stream.shards[position].createdMilliseconds >= lifetime || seen.count >= (recordLimit ?? .max)
+        else { return (index, nil) }
+        stream.shards[position].endingSequence = nextSequence - 1
+        stream.shards[position].closedMilliseconds = now
+        let child = ShardDefinition(
+            index: stream.nextShardIndex, slot: slot, parent: index, startingSequence: nextSequence,
+            createdMilliseconds: now)
+        stream.nextShardIndex += 1
+        stream.shards.append(child)
+        slots[slot] = child.index
+        activity[ShardRef(stream: stream.id, index: index)] = nil
+        catalog.streams[stream.id] = stream
+        catalog.openShards[stream.id] = slots
+        return (child.index, stream)
+    }
+
+    /// Gives `stream` its first shards, one per slot, and makes it its table's active stream.
+    func enable(_ stream: StreamDefinition, now: Int64) -> StreamDefinition {
+        var stream = stream
+        stream.shards = (0..<stream.slotCount).map { slot in
+            ShardDefinition(
+                index: UInt32(slot), slot: slot, startingSequence: nextSequence, createdMilliseconds: now)
+        }
+        stream.nextShardIndex = UInt32(stream.slotCount)
+        catalog.streams[stream.id] = stream
+        catalog.openShards[stream.id] = stream.shards.map(\.index)
+        catalog.tables[stream.tableId] = stream.id
+        return stream
+    }
+
+    /// Closes the active stream of table `tableId`, if it has one, and returns it to store.
+    func disableStream(ofTable tableId: UInt64, now: Int64) -> StreamDefinition? {
+        guard let id = catalog.tables[tableId], id != 0, var stream = catalog.streams[id] else { return nil }
+        for position in stream.shards.indices where stream.shards[position].isOpen {
+            let shard = stream.shards[position]
+            stream.shards[position].endingSequence = max(shard.startingSequence, nextSequence - 1)
+            stream.shards[position].closedMilliseconds = now
+            activity[ShardRef(stream: id, index: shard.index)] = nil
+        }
+        stream.disabledMilliseconds = now
+        catalog.streams[id] = stream
+        catalog.openShards[id] = nil
+        catalog.tables[tableId] = 0
+        return stream
+    }
+
+    /// The start of the second of `now` if its mark has not been written yet.
+    func markToWrite(at now: Int64) -> Int64? {
+        let second = now - ((now % 1000) + 1000) % 1000
+        if let last = lastMarkMilliseconds, last >= second { return nil }
+        lastMarkMilliseconds = second
+        return second
+    }
+
+    /// After every mark has been deleted, the next group writes one again.
+    func forgetMarks() {
+        lastMarkMilliseconds = nil
     }
 }

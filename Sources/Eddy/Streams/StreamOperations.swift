@@ -1,0 +1,285 @@
+import Foundation
+
+// The requests and responses of the DynamoDB Streams API, with the wire names of its JSON protocol
+// (`DynamoDBStreams_20120810`). AWS names the outer record `Record` and its `dynamodb` member
+// `StreamRecord`; here they are ``StreamRecord`` and ``StreamRecordData``.
+
+/// What a table's stream records of each change: DynamoDB's `StreamViewType`.
+public enum StreamViewType: String, Codable, Sendable, CaseIterable {
+    /// Only the key attributes of the changed item.
+    case keysOnly = "KEYS_ONLY"
+    /// The item as it is after the change.
+    case newImage = "NEW_IMAGE"
+    /// The item as it was before the change.
+    case oldImage = "OLD_IMAGE"
+    /// Both the item before and after the change.
+    case newAndOldImages = "NEW_AND_OLD_IMAGES"
+}
+
+/// Whether a table has a stream, and what it records (DynamoDB's `StreamSpecification`).
+public struct StreamSpecification: Codable, Sendable, Equatable {
+    public var streamEnabled: Bool
+    /// Required when ``streamEnabled`` is true; not allowed otherwise.
+    public var streamViewType: StreamViewType?
+
+    public init(streamEnabled: Bool, streamViewType: StreamViewType? = nil) {
+        self.streamEnabled = streamEnabled
+        self.streamViewType = streamViewType
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case streamEnabled = "StreamEnabled", streamViewType = "StreamViewType"
+    }
+}
+
+/// The state of a stream (DynamoDB Streams' `StreamStatus`). Eddy enables and disables at once, so a stream
+/// is reported `ENABLED` or `DISABLED`.
+public enum StreamStatus: String, Codable, Sendable {
+    case enabling = "ENABLING"
+    case enabled = "ENABLED"
+    case disabling = "DISABLING"
+    case disabled = "DISABLED"
+}
+
+/// The request of ``Database/listStreams(_:)``.
+public struct ListStreamsInput: Codable, Sendable {
+    /// Only the streams of this table; every table's when absent.
+    public var tableName: String?
+    /// At most this many streams (1 to 100; 100 when absent).
+    public var limit: Int?
+    /// The stream after which the page starts (the previous page's ``ListStreamsOutput/lastEvaluatedStreamArn``).
+    public var exclusiveStartStreamArn: String?
+
+    public init(tableName: String? = nil, limit: Int? = nil, exclusiveStartStreamArn: String? = nil) {
+        self.tableName = tableName
+        self.limit = limit
+        self.exclusiveStartStreamArn = exclusiveStartStreamArn
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case tableName = "TableName", limit = "Limit", exclusiveStartStreamArn = "ExclusiveStartStreamArn"
+    }
+}
+
+/// One stream in a ``ListStreamsOutput``.
+public struct StreamSummary: Codable, Sendable, Equatable {
+    public var streamArn: String
+    public var tableName: String
+    /// The stream's creation time, unique among the table's streams (ISO 8601, milliseconds).
+    public var streamLabel: String
+
+    enum CodingKeys: String, CodingKey {
+        case streamArn = "StreamArn", tableName = "TableName", streamLabel = "StreamLabel"
+    }
+}
+
+/// A page of streams.
+public struct ListStreamsOutput: Codable, Sendable, Equatable {
+    public var streams: [StreamSummary]
+    /// Present when more streams may follow: pass it as the next page's `exclusiveStartStreamArn`.
+    public var lastEvaluatedStreamArn: String?
+
+    enum CodingKeys: String, CodingKey {
+        case streams = "Streams", lastEvaluatedStreamArn = "LastEvaluatedStreamArn"
+    }
+}
+
+/// The request of ``Database/describeStream(_:)``.
+public struct DescribeStreamInput: Codable, Sendable {
+    public var streamArn: String
+    /// At most this many shards (1 to 100; 100 when absent).
+    public var limit: Int?
+    /// The shard after which the page of shards starts.
+    public var exclusiveStartShardId: String?
+
+    public init(streamArn: String, limit: Int? = nil, exclusiveStartShardId: String? = nil) {
+        self.streamArn = streamArn
+        self.limit = limit
+        self.exclusiveStartShardId = exclusiveStartShardId
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case streamArn = "StreamArn", limit = "Limit", exclusiveStartShardId = "ExclusiveStartShardId"
+    }
+}
+
+/// The sequence numbers a shard holds: from `startingSequenceNumber`, through `endingSequenceNumber` once
+/// the shard is closed.
+public struct SequenceNumberRange: Codable, Sendable, Equatable {
+    public var startingSequenceNumber: String
+    public var endingSequenceNumber: String?
+
+    enum CodingKeys: String, CodingKey {
+        case startingSequenceNumber = "StartingSequenceNumber", endingSequenceNumber = "EndingSequenceNumber"
+    }
+}
+
+/// A shard of a stream. A closed shard (one with an ending sequence number) is succeeded by the shards
+/// whose `parentShardId` names it.
+public struct Shard: Codable, Sendable, Equatable {
+    public var shardId: String
+    public var sequenceNumberRange: SequenceNumberRange
+    public var parentShardId: String?
+
+    enum CodingKeys: String, CodingKey {
+        case shardId = "ShardId", sequenceNumberRange = "SequenceNumberRange", parentShardId = "ParentShardId"
+    }
+}
+
+/// A stream and a page of its shards, oldest first.
+public struct StreamDescription: Codable, Sendable, Equatable {
+    public var streamArn: String
+    public var streamLabel: String
+    public var streamStatus: StreamStatus
+    public var streamViewType: StreamViewType
+    /// Seconds since 1970.
+    public var creationRequestDateTime: Double
+    public var tableName: String
+    public var keySchema: [KeySchemaElement]
+    public var shards: [Shard]
+    /// Present when more shards may follow: pass it as the next page's `exclusiveStartShardId`.
+    public var lastEvaluatedShardId: String?
+
+    enum CodingKeys: String, CodingKey {
+        case streamArn = "StreamArn", streamLabel = "StreamLabel", streamStatus = "StreamStatus"
+        case streamViewType = "StreamViewType", creationRequestDateTime = "CreationRequestDateTime"
+        case tableName = "TableName", keySchema = "KeySchema", shards = "Shards"
+        case lastEvaluatedShardId = "LastEvaluatedShardId"
+    }
+}
+
+/// The response of ``Database/describeStream(_:)``.
+public struct DescribeStreamOutput: Codable, Sendable, Equatable {
+    public var streamDescription: StreamDescription
+
+    enum CodingKeys: String, CodingKey {
+        case streamDescription = "StreamDescription"
+    }
+}
+
+/// Where a shard iterator starts reading.
+public enum ShardIteratorType: String, Codable, Sendable, CaseIterable {
+    /// At the oldest record not yet trimmed.
+    case trimHorizon = "TRIM_HORIZON"
+    /// After the newest record: only records committed from now on.
+    case latest = "LATEST"
+    /// At the record with the given sequence number.
+    case atSequenceNumber = "AT_SEQUENCE_NUMBER"
+    /// Just after the record with the given sequence number.
+    case afterSequenceNumber = "AFTER_SEQUENCE_NUMBER"
+}
+
+/// The request of ``Database/getShardIterator(_:)``.
+public struct GetShardIteratorInput: Codable, Sendable {
+    public var streamArn: String
+    public var shardId: String
+    public var shardIteratorType: ShardIteratorType
+    /// Required for `AT_SEQUENCE_NUMBER` and `AFTER_SEQUENCE_NUMBER`.
+    public var sequenceNumber: String?
+
+    public init(streamArn: String, shardId: String, shardIteratorType: ShardIteratorType, sequenceNumber: String? = nil) {
+        self.streamArn = streamArn
+        self.shardId = shardId
+        self.shardIteratorType = shardIteratorType
+        self.sequenceNumber = sequenceNumber
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case streamArn = "StreamArn", shardId = "ShardId", shardIteratorType = "ShardIteratorType"
+        case sequenceNumber = "SequenceNumber"
+    }
+}
+
+/// The response of ``Database/getShardIterator(_:)``.
+public struct GetShardIteratorOutput: Codable, Sendable, Equatable {
+    /// An opaque position in a shard, valid for 15 minutes.
+    public var shardIterator: String?
+
+    enum CodingKeys: String, CodingKey {
+        case shardIterator = "ShardIterator"
+    }
+}
+
+/// The request of ``Database/getRecords(_:)``.
+public struct GetRecordsInput: Codable, Sendable {
+    public var shardIterator: String
+    /// At most this many records (1 to 1000; 1000 when absent).
+    public var limit: Int?
+
+    public init(shardIterator: String, limit: Int? = nil) {
+        self.shardIterator = shardIterator
+        self.limit = limit
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case shardIterator = "ShardIterator", limit = "Limit"
+    }
+}
+
+/// The response of ``Database/getRecords(_:)``.
+public struct GetRecordsOutput: Codable, Sendable, Equatable {
+    public var records: [StreamRecord]
+    /// Where the next call continues; nil once a closed shard has been read to its end.
+    public var nextShardIterator: String?
+
+    enum CodingKeys: String, CodingKey {
+        case records = "Records", nextShardIterator = "NextShardIterator"
+    }
+}
+
+/// The kind of change a stream record describes.
+public enum StreamEventName: String, Codable, Sendable, CaseIterable {
+    /// A new item was added.
+    case insert = "INSERT"
+    /// An existing item was changed.
+    case modify = "MODIFY"
+    /// An item was deleted.
+    case remove = "REMOVE"
+}
+
+/// Who made a change, present only for changes made by the service itself (a TTL expiry).
+public struct StreamIdentity: Codable, Sendable, Equatable {
+    public var principalId: String
+    public var type: String
+
+    enum CodingKeys: String, CodingKey {
+        case principalId = "PrincipalId", type = "Type"
+    }
+}
+
+/// One change of one item, as DynamoDB Streams' `GetRecords` returns it (AWS's `Record`).
+public struct StreamRecord: Codable, Sendable, Equatable {
+    /// Unique for each record.
+    public var eventID: String
+    public var eventName: StreamEventName
+    /// The version of the record format, `1.1`.
+    public var eventVersion: String
+    /// Always `aws:dynamodb`.
+    public var eventSource: String
+    public var awsRegion: String
+    public var dynamodb: StreamRecordData
+    public var userIdentity: StreamIdentity?
+}
+
+/// The item-level content of a stream record (AWS's `StreamRecord`).
+public struct StreamRecordData: Codable, Sendable, Equatable {
+    /// Seconds since 1970, rounded down to the second.
+    public var approximateCreationDateTime: Double
+    /// The key attributes of the changed item.
+    public var keys: Item
+    /// The item after the change, for `NEW_IMAGE` and `NEW_AND_OLD_IMAGES` streams (absent for REMOVE).
+    public var newImage: Item?
+    /// The item before the change, for `OLD_IMAGE` and `NEW_AND_OLD_IMAGES` streams (absent for INSERT).
+    public var oldImage: Item?
+    /// A decimal number, increasing within a shard.
+    public var sequenceNumber: String
+    /// The size of the keys and images, in DynamoDB's item-size bytes.
+    public var sizeBytes: Int
+    public var streamViewType: StreamViewType
+
+    enum CodingKeys: String, CodingKey {
+        case approximateCreationDateTime = "ApproximateCreationDateTime", keys = "Keys", newImage = "NewImage"
+        case oldImage = "OldImage", sequenceNumber = "SequenceNumber", sizeBytes = "SizeBytes"
+        case streamViewType = "StreamViewType"
+    }
+}

@@ -1,0 +1,138 @@
+/// How stream records are laid out in the `streams` key space.
+///
+/// Record key: `stream id (8 bytes) · shard index (4) · sequence number (8)`, big-endian, so a shard's
+/// records are contiguous and in sequence order, and retention deletes a shard's expired records with one
+/// range deletion. Commit-time marks live under stream id 0 (no stream has it): `0 (8) · second start in
+/// milliseconds (8)` → the first sequence number committed in that second.
+///
+/// Record value: a format byte, the event name, a flags byte (bit 0: a change made by the service, such as
+/// a TTL expiry), the commit time in milliseconds (8 bytes, written by the committer), then the keys, the
+/// old image and the new image, each as ``ItemEncoding`` bytes behind a varint length (for the images,
+/// length + 1, 0 meaning absent). The images are the bytes stored in the `items` key space, copied as they
+/// are: recording a change costs no re-encoding.
+enum StreamRecordEncoding {
+    private static let formatVersion: UInt8 = 1
+    /// Where the commit time sits in a record value.
+    static let timeOffset = 3
+
+    /// The key of record `sequence` of shard `shard` of stream `stream`.
+    static func recordKey(stream: UInt64, shard: UInt32, sequence: UInt64) -> [UInt8] {
+        var writer = ByteWriter(capacity: 20)
+        writer.writeBigEndian(stream)
+        writer.writeBigEndian(shard)
+        writer.writeBigEndian(sequence)
+        return writer.bytes
+    }
+
+    /// The sequence number in a record key.
+    static func sequence(ofRecordKey key: [UInt8]) -> UInt64 {
+        key[12..<20].reduce(0) { $0 << 8 | UInt64($1) }
+    }
+
+    /// The key of the commit-time mark of the second starting at `milliseconds`.
+    static func markKey(milliseconds: Int64) -> [UInt8] {
+        var writer = ByteWriter(capacity: 16)
+        writer.writeBigEndian(UInt64(0))
+        writer.writeBigEndian(UInt64(max(0, milliseconds)))
+        return writer.bytes
+    }
+
+    /// The time of a mark key.
+    static func milliseconds(ofMarkKey key: [UInt8]) -> Int64 {
+        Int64(key[8..<16].reduce(0) { $0 << 8 | UInt64($1) })
+    }
+
+    /// The value of a record, with its time left for the committer to fill in.
+    static func encode(
+        eventName: StreamEventName, byService: Bool, keys: [UInt8], old: [UInt8]?, new: [UInt8]?
+    ) -> [UInt8] {
+        var writer = ByteWriter(capacity: 16 + keys.count + (old?.count ?? 0) + (new?.count ?? 0))
+        writer.write(formatVersion)
+        writer.write(code(of: eventName))
+        writer.write(byService ? 1 : 0)
+        writer.writeBigEndian(UInt64(0))
+        writer.writeVarint(keys.count)
+        writer.write(keys)
+        for image in [old, new] {
+            if let image {
+                writer.writeVarint(image.count + 1)
+                writer.write(image)
+            } else {
+                writer.writeVarint(0)
+            }
+        }
+        return writer.bytes
+    }
+
+    /// Writes the commit time into a record value made by ``encode(eventName:byService:keys:old:new:)``.
+    static func setTime(_ milliseconds: Int64, in value: inout [UInt8]) {
+        var time = UInt64(max(0, milliseconds)).bigEndian
+        withUnsafeBytes(of: &time) { bytes in
+            value.replaceSubrange(timeOffset..<(timeOffset + 8), with: bytes)
+        }
+    }
+
+    /// A record value, decoded.
+    struct Decoded {
+        var eventName: StreamEventName
+        var byService: Bool
+        var milliseconds: Int64
+        var keys: Item
+        var oldImage: Item?
+        var newImage: Item?
+    }
+
+    static func decode(_ value: [UInt8]) throws(EncodingError) -> Decoded {
+        var reader = ByteReader(value)
+        guard try reader.readByte() == formatVersion else { throw .corrupt("unknown stream record format") }
+        let eventName: StreamEventName
+        switch try reader.readByte() {
+        case 1: eventName = .insert
+        case 2: eventName = .modify
+        case 3: eventName = .remove
+        default: throw .corrupt("unknown stream event")
+        }
+        let byService = try reader.readByte() & 1 == 1
+        let milliseconds = Int64(try reader.readBigEndianUInt64())
+        let keys = try ItemEncoding.decode(Array(try reader.readBytes(try reader.readVarint())))
+        var images: [Item?] = []
+        for _ in 0..<2 {
+            let length = try reader.readVarint()
+            images.append(length == 0 ? nil : try ItemEncoding.decode(Array(try reader.readBytes(length - 1))))
+        }
+        guard reader.isAtEnd else { throw .corrupt("trailing bytes after stream record") }
+        return Decoded(
+            eventName: eventName, byService: byService, milliseconds: milliseconds, keys: keys,
+            oldImage: images[0], newImage: images[1])
+    }
+
+    private static func code(of eventName: StreamEventName) -> UInt8 {
+        switch eventName {
+        case .insert: 1
+        case .modify: 2
+        case .remove: 3
+        }
+    }
+
+    /// A record's eventID: 32 hex digits derived from the stream and the sequence number, so that reading
+    /// the same record twice gives the same id.
+    static func eventID(stream: UInt64, sequence: UInt64) -> String {
+        let digits: [UInt8] = Array("0123456789abcdef".utf8)
+        var hex = [UInt8]()
+        hex.reserveCapacity(32)
+        for word in [mix(stream &* 0x9E37_79B9_7F4A_7C15 ^ sequence), mix(sequence &+ stream << 32 ^ 0x5851_F42D)] {
+            for shift in stride(from: 60, through: 0, by: -4) {
+                hex.append(digits[Int((word >> UInt64(shift)) & 0xF)])
+            }
+        }
+        return String(decoding: hex, as: UTF8.self)
+    }
+
+    /// SplitMix64's finalizer: a bijective scramble of 64 bits.
+    private static func mix(_ value: UInt64) -> UInt64 {
+        var z = value &+ 0x9E37_79B9_7F4A_7C15
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

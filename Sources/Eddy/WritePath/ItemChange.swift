@@ -1,0 +1,88 @@
+import EddyStorage
+
+/// One item's change as the write path commits it: the item's new stored bytes (or its deletion) and, when
+/// the change is effective and the table has a stream, the stream record that goes in the same batch.
+struct ItemChange {
+    var key: ItemKey
+    /// The item's key attributes, for the record's `Keys`.
+    var keys: Item
+    /// The stored bytes before the change; nil if there was no item (or, without a stream, if they were
+    /// not read).
+    var old: [UInt8]?
+    /// The stored bytes after the change; nil for a deletion.
+    var new: [UInt8]?
+    /// What the stream records; nil when the change changes nothing (no record is written).
+    var eventName: StreamEventName?
+
+    /// The event of replacing `old` by `new` (both stored bytes), nil if they hold the same item.
+    static func event(replacing old: [UInt8]?, with new: [UInt8], newItem: Item) throws(EddyError) -> StreamEventName? {
+        guard let old else { return .insert }
+        if old == new { return nil }
+        // Equal items encode to the same length: only the order of map entries and set members may differ.
+        guard old.count == new.count else { return .modify }
+        do {
+            return try ItemEncoding.decode(old) == newItem ? nil : .modify
+        } catch {
+            throw .internalServerError("A stored item does not decode: \(error)")
+        }
+    }
+}
+
+extension PreparedWrite {
+    /// A write to the items of `tables`, expecting each to have the stream it has now.
+    init(stamping tables: [ResolvedTable]) {
+        self.init(batch: StorageBatch(), tables: tables.map(TableStamp.init))
+    }
+
+    /// Adds `change` to the batch, with its stream record if `table` has a stream.
+    mutating func add(_ change: ItemChange, in table: ResolvedTable) {
+        if let new = change.new {
+            batch.put(change.key.bytes, new, in: .items)
+        } else {
+            batch.delete(change.key.bytes, in: .items)
+        }
+        guard let viewType = table.streamViewType, let eventName = change.eventName else { return }
+        let (old, new): ([UInt8]?, [UInt8]?) =
+            switch viewType {
+            case .keysOnly: (nil, nil)
+            case .newImage: (nil, change.new)
+            case .oldImage: (change.old, nil)
+            case .newAndOldImages: (change.old, change.new)
+            }
+        records.append(
+            PendingRecord(
+                streamId: table.activeStreamId, partitionHash: change.key.partitionHash,
+                value: StreamRecordEncoding.encode(
+                    eventName: eventName, byService: false, keys: ItemEncoding.encode(change.keys), old: old, new: new)))
+    }
+}
+
+extension Database {
+    /// Prepares and commits a change to items of `tables` under item locks the caller holds, preparing it
+    /// again (with the tables as they are now) if a table's stream was enabled or disabled in between, so
+    /// the change lands in exactly the stream active when it commits.
+    ///
+    /// `prepare` returns the write (nil when there is nothing to write) and the operation's result.
+    func commitItemChange<Result>(
+        in tables: [ResolvedTable], _ prepare: ([ResolvedTable]) throws(EddyError) -> (PreparedWrite?, Result)
+    ) async throws(EddyError) -> Result {
+        var current = tables
+        while true {
+            let (write, result) = try prepare(current)
+            guard let write else { return result }
+            if try await committer.commit(write) == .committed { return result }
+            await Task.yield()
+            current = try current.map { (table: ResolvedTable) throws(EddyError) -> ResolvedTable in
+                guard let now = catalog.table(named: table.name), now.id == table.id else {
+                    throw .resourceNotFound("Requested resource not found")
+                }
+                return now
+            }
+        }
+    }
+
+    /// The stored bytes of the item at `key`, or nil.
+    func readStoredItem(_ key: ItemKey) throws(EddyError) -> [UInt8]? {
+        try storageCall { try store.get(key.bytes, in: .items, snapshot: nil) }
+    }
+}
