@@ -196,15 +196,15 @@ final class Committer: Sendable {
                 outcomes.append(refusal)
                 continue
             }
-            for effect in write.effects {
-                apply(effect, now: now, into: &merged)
-                streamsChanged = true
-            }
             // A lone change (the common case without contention) is written as it is, without a merge copy.
             if group.count == 1 {
                 merged = write.batch
             } else {
                 merged.append(contentsOf: write.batch)
+            }
+            for effect in write.effects {
+                apply(effect, now: now, into: &merged)
+                streamsChanged = true
             }
             for record in write.records {
                 let (shard, rolled) = work.shard(
