@@ -4,8 +4,8 @@ import Eddy
 /// `eddy tables …`: CreateTable, DescribeTable, ListTables and DeleteTable.
 struct Tables: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Create, describe, list and delete tables.",
-        subcommands: [List.self, Create.self, Describe.self, Delete.self]
+        abstract: "Create, describe, list, update and delete tables.",
+        subcommands: [List.self, Create.self, Describe.self, Update.self, Delete.self]
     )
 
     struct List: AsyncParsableCommand {
@@ -51,6 +51,25 @@ struct Tables: AsyncParsableCommand {
             let db = try database.open()
             try await runOperation("DescribeTable") {
                 try printJSON(["Table": try await db.describeTable(tableName: tableName)])
+            }
+        }
+    }
+
+    struct Update: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change a table's settings or stream (UpdateTable).",
+            discussion: """
+                The request is UpdateTable's JSON, e.g. to enable a stream:
+                {"TableName":"Users","StreamSpecification":{"StreamEnabled":true,"StreamViewType":"NEW_AND_OLD_IMAGES"}}
+                """)
+        @OptionGroup var database: DatabaseOptions
+        @Option(help: "The request JSON, or file://PATH; standard input when absent.") var cliInputJson: String?
+
+        func run() async throws {
+            let db = try database.open()
+            try await runOperation("UpdateTable") {
+                let input = try readRequest(cliInputJson, as: UpdateTableInput.self)
+                try printJSON(["TableDescription": try await db.updateTable(input)])
             }
         }
     }

@@ -1,0 +1,45 @@
+import Foundation
+import Testing
+
+@testable import Eddy
+
+/// `eddy stream tail`, run as its own process on a data directory written here.
+@Suite struct StreamTailCommandTests {
+    @Test func tailPrintsEachRecordAsAJSONLine() async throws {
+        try await withTemporaryDirectory { path in
+            let directory = path + "/db"
+            do {
+                let db = try Database(path: directory)
+                try await createStreamTable(db, "Users")
+                try await db.putItem(PutItemInput(tableName: "Users", item: ["pk": "u1", "name": "Ada"]))
+                try await db.updateItem(UpdateItemInput(
+                    tableName: "Users", key: ["pk": "u1"], updateExpression: "SET #n = :n", expressionAttributeNames: ["#n": "name"], expressionAttributeValues: [":n": "Grace"]))
+                try await db.deleteItem(DeleteItemInput(tableName: "Users", key: ["pk": "u1"]))
+            }
+            let output = try run(["stream", "tail", "Users", "--data-dir", directory, "--no-follow"])
+            let records = try output.split(separator: "\n").map { try JSONDecoder().decode(StreamRecord.self, from: Data($0.utf8)) }
+            #expect(records.map(\.eventName) == [.insert, .modify, .remove])
+            #expect(records.map(\.dynamodb.newImage?["name"]) == [.s("Ada"), .s("Grace"), nil])
+            #expect(try run(["stream", "tail", "Users", "--data-dir", directory, "--no-follow", "--from", "latest"]).isEmpty)
+        }
+    }
+
+    /// Runs the `eddy` executable built next to the tests and returns its standard output.
+    private func run(_ arguments: [String]) throws -> String {
+        let candidates = [Bundle.main.executableURL, URL(fileURLWithPath: CommandLine.arguments[0])]
+            .compactMap { $0?.deletingLastPathComponent() }
+            .flatMap { [$0, $0.deletingLastPathComponent()] }
+            .map { $0.appendingPathComponent("eddy") }
+        let executable = try #require(candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) })
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        return String(decoding: data, as: UTF8.self)
+    }
+}
