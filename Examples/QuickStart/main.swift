@@ -1,5 +1,7 @@
-// Eddy's quick start: create a table, write items, update one with an expression, read it back with a
-// projection, query a partition with a key condition and a filter a page at a time, and scan the table. Run it with `swift run QuickStart [DATA_DIR]`; without a directory it makes a fresh one.
+// Eddy's quick start: create a table with a change stream, follow the stream live while writing items,
+// update one with an expression, read it back with a projection, query a partition with a key condition and
+// a filter a page at a time, scan the table, and read the stream back with the DynamoDB Streams API.
+// Run it with `swift run QuickStart [DATA_DIR]`; without a directory it makes a fresh one.
 import Eddy
 import Foundation
 
@@ -20,8 +22,24 @@ if (try? await db.describeTable(tableName: tableName)) == nil {
             AttributeDefinition(attributeName: "Artist", attributeType: .s),
             AttributeDefinition(attributeName: "SongTitle", attributeType: .s),
         ],
-        billingMode: .payPerRequest))
+        billingMode: .payPerRequest,
+        streamSpecification: StreamSpecification(streamEnabled: true, streamViewType: .newAndOldImages)))
     print("Created table \(table.tableName) (\(table.tableArn)), status \(table.tableStatus.rawValue)")
+}
+
+// A live reader: it wakes on each commit (no polling) and sees every change once, in commit order per item.
+// Its starting point (`.latest`) is fixed here, before the first write.
+let changes = try db.streamChanges(tableName: tableName, from: .latest)
+let live = Task {
+    var seen = 0
+    for try await change in changes {
+        let record = change.record
+        guard case .s(let title)? = record.dynamodb.keys["SongTitle"] else { continue }
+        print("  stream: \(record.eventName.rawValue) \(title) (sequence \(record.dynamodb.sequenceNumber))")
+        seen += 1
+        if record.eventName == .remove { break }
+    }
+    return seen
 }
 
 let songs: [(artist: String, title: String, year: Int, genres: [String])] = [
@@ -94,3 +112,19 @@ let scanned = try await db.scan(ScanInput(tableName: tableName, select: .count))
 print("Scan counted \(scanned.count) items")
 let description = try await db.describeTable(tableName: tableName)
 print("DescribeTable: \(description.itemCount) items, \(description.tableSizeBytes) bytes")
+
+// The last change: a delete, which the live reader is waiting for.
+try await db.deleteItem(DeleteItemInput(tableName: tableName, key: ["Artist": "Acme Band", "SongTitle": "PartiQL Rocks"]))
+print("The live reader saw \(try await live.value) changes")
+
+// The same records through the DynamoDB Streams API, as GetRecords returns them to any client.
+if let streamArn = description.latestStreamArn {
+    let shards = try await db.describeStream(DescribeStreamInput(streamArn: streamArn)).streamDescription.shards
+    var count = 0
+    for shard in shards {
+        let iterator = try await db.getShardIterator(GetShardIteratorInput(
+            streamArn: streamArn, shardId: shard.shardId, shardIteratorType: .trimHorizon)).shardIterator
+        if let iterator { count += try await db.getRecords(GetRecordsInput(shardIterator: iterator)).records.count }
+    }
+    print("Stream \(streamArn): \(shards.count) shards, \(count) records")
+}

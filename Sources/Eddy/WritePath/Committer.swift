@@ -272,11 +272,17 @@ final class Committer: Sendable {
         let expiredBefore = now - retention
         var horizon = work.nextSequence
         var firstLiveMark: Int64 = .max
-        if let cursor = try? store.scan(
-            in: .streams, from: StreamRecordEncoding.markKey(milliseconds: expiredBefore - 999),
-            to: StreamRecordEncoding.markKey(milliseconds: .max), direction: .forward, snapshot: nil),
-            let (key, value) = try? cursor.next()
-        {
+        let firstLive: (key: [UInt8], value: [UInt8])?
+        do {
+            let cursor = try store.scan(
+                in: .streams, from: StreamRecordEncoding.markKey(milliseconds: expiredBefore - 999),
+                to: StreamRecordEncoding.markKey(milliseconds: .max), direction: .forward, snapshot: nil)
+            firstLive = try cursor.next()
+        } catch {
+            // Without the marks the horizon is unknown: trim nothing this time.
+            return
+        }
+        if let (key, value) = firstLive {
             firstLiveMark = StreamRecordEncoding.milliseconds(ofMarkKey: key)
             horizon = value.reduce(0) { $0 << 8 | UInt64($1) }
         } else {
