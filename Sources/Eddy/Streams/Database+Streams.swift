@@ -170,13 +170,14 @@ extension Database {
         let cursor = try storageCall {
             try store.scan(
                 in: .streams,
-                from: StreamRecordEncoding.recordKey(stream: stream.id, shard: shard.index, sequence: position),
-                to: StreamRecordEncoding.recordKey(stream: stream.id, shard: shard.index, sequence: upper + 1),
+                from: StreamRecordEncoding.recordBound(stream: stream.id, shard: shard.index, sequence: position),
+                to: StreamRecordEncoding.recordBound(stream: stream.id, shard: shard.index, sequence: upper + 1),
                 direction: .forward, snapshot: nil)
         }
         while let (key, value) = try storageCall({ try cursor.next() }) {
             let sequence = StreamRecordEncoding.sequence(ofRecordKey: key)
-            let record = try streamRecord(value, sequence: sequence, of: stream)
+            let record = try streamRecord(
+                value, sequence: sequence, milliseconds: StreamRecordEncoding.milliseconds(ofRecordKey: key), of: stream)
             if !records.isEmpty, bytes + record.dynamodb.sizeBytes > maxBytes {
                 next = sequence
                 break
@@ -193,7 +194,9 @@ extension Database {
         return ShardPage(records: records, next: next, exhausted: !shard.isOpen && next > upper)
     }
 
-    private func streamRecord(_ value: [UInt8], sequence: UInt64, of stream: StreamDefinition) throws(EddyError) -> StreamRecord {
+    private func streamRecord(
+        _ value: [UInt8], sequence: UInt64, milliseconds: Int64, of stream: StreamDefinition
+    ) throws(EddyError) -> StreamRecord {
         let decoded: StreamRecordEncoding.Decoded
         do {
             decoded = try StreamRecordEncoding.decode(value)
@@ -206,7 +209,7 @@ extension Database {
             eventName: decoded.eventName, eventVersion: "1.1", eventSource: "aws:dynamodb",
             awsRegion: configuration.region,
             dynamodb: StreamRecordData(
-                approximateCreationDateTime: Double(decoded.milliseconds / 1000), keys: decoded.keys,
+                approximateCreationDateTime: Double(milliseconds / 1000), keys: decoded.keys,
                 newImage: decoded.newImage, oldImage: decoded.oldImage,
                 sequenceNumber: StreamNames.sequenceNumber(sequence), sizeBytes: size, streamViewType: stream.viewType),
             userIdentity: decoded.byService ? StreamIdentity(principalId: "dynamodb.amazonaws.com", type: "Service") : nil)

@@ -1,27 +1,42 @@
 /// How stream records are laid out in the `streams` key space.
 ///
-/// Record key: `stream id (8 bytes) · shard index (4) · sequence number (8)`, big-endian, so a shard's
-/// records are contiguous and in sequence order, and retention deletes a shard's expired records with one
-/// range deletion. Commit-time marks live under stream id 0 (no stream has it): `0 (8) · second start in
+/// Record key: `stream id (8 bytes) · shard index (4) · sequence number (8) · commit time in milliseconds
+/// (8)`, big-endian, so a shard's records are contiguous and in sequence order (sequence numbers are unique,
+/// so the time never decides the order), and retention deletes a shard's expired records with one range
+/// deletion. The time is in the key because the committer learns it last: the value the writer built is
+/// stored as it is, without a copy. Commit-time marks live under stream id 0 (no stream has it): `0 (8) · second start in
 /// milliseconds (8)` → the first sequence number committed in that second.
 ///
 /// Record value: a format byte, the event name, a flags byte (bit 0: a change made by the service, such as
-/// a TTL expiry), the commit time in milliseconds (8 bytes, written by the committer), then the keys, the
-/// old image and the new image, each as ``ItemEncoding`` bytes behind a varint length (for the images,
+/// a TTL expiry), then the keys, the old image and the new image, each as ``ItemEncoding`` bytes behind a varint length (for the images,
 /// length + 1, 0 meaning absent). The images are the bytes stored in the `items` key space, copied as they
 /// are: recording a change costs no re-encoding.
 enum StreamRecordEncoding {
     private static let formatVersion: UInt8 = 1
-    /// Where the commit time sits in a record value.
-    static let timeOffset = 3
 
-    /// The key of record `sequence` of shard `shard` of stream `stream`.
-    static func recordKey(stream: UInt64, shard: UInt32, sequence: UInt64) -> [UInt8] {
+    /// The key of record `sequence` of shard `shard` of stream `stream`, committed at `milliseconds`.
+    static func recordKey(stream: UInt64, shard: UInt32, sequence: UInt64, milliseconds: Int64) -> [UInt8] {
+        var writer = ByteWriter(capacity: 28)
+        writer.writeBigEndian(stream)
+        writer.writeBigEndian(shard)
+        writer.writeBigEndian(sequence)
+        writer.writeBigEndian(UInt64(max(0, milliseconds)))
+        return writer.bytes
+    }
+
+    /// The first key at or after every record of shard `shard` of stream `stream` from `sequence` on: a
+    /// bound for range reads and range deletions.
+    static func recordBound(stream: UInt64, shard: UInt32, sequence: UInt64) -> [UInt8] {
         var writer = ByteWriter(capacity: 20)
         writer.writeBigEndian(stream)
         writer.writeBigEndian(shard)
         writer.writeBigEndian(sequence)
         return writer.bytes
+    }
+
+    /// The commit time in a record key.
+    static func milliseconds(ofRecordKey key: [UInt8]) -> Int64 {
+        Int64(key[20..<28].reduce(0) { $0 << 8 | UInt64($1) })
     }
 
     /// The sequence number in a record key.
@@ -42,15 +57,14 @@ enum StreamRecordEncoding {
         Int64(key[8..<16].reduce(0) { $0 << 8 | UInt64($1) })
     }
 
-    /// The value of a record, with its time left for the committer to fill in.
+    /// The value of a record.
     static func encode(
         eventName: StreamEventName, byService: Bool, keys: [UInt8], old: [UInt8]?, new: [UInt8]?
     ) -> [UInt8] {
-        var writer = ByteWriter(capacity: 16 + keys.count + (old?.count ?? 0) + (new?.count ?? 0))
+        var writer = ByteWriter(capacity: 12 + keys.count + (old?.count ?? 0) + (new?.count ?? 0))
         writer.write(formatVersion)
         writer.write(code(of: eventName))
         writer.write(byService ? 1 : 0)
-        writer.writeBigEndian(UInt64(0))
         writer.writeVarint(keys.count)
         writer.write(keys)
         for image in [old, new] {
@@ -64,19 +78,10 @@ enum StreamRecordEncoding {
         return writer.bytes
     }
 
-    /// Writes the commit time into a record value made by ``encode(eventName:byService:keys:old:new:)``.
-    static func setTime(_ milliseconds: Int64, in value: inout [UInt8]) {
-        var time = UInt64(max(0, milliseconds)).bigEndian
-        withUnsafeBytes(of: &time) { bytes in
-            value.replaceSubrange(timeOffset..<(timeOffset + 8), with: bytes)
-        }
-    }
-
     /// A record value, decoded.
     struct Decoded {
         var eventName: StreamEventName
         var byService: Bool
-        var milliseconds: Int64
         var keys: Item
         var oldImage: Item?
         var newImage: Item?
@@ -93,7 +98,6 @@ enum StreamRecordEncoding {
         default: throw .corrupt("unknown stream event")
         }
         let byService = try reader.readByte() & 1 == 1
-        let milliseconds = Int64(try reader.readBigEndianUInt64())
         let keys = try ItemEncoding.decode(Array(try reader.readBytes(try reader.readVarint())))
         var images: [Item?] = []
         for _ in 0..<2 {
@@ -102,7 +106,7 @@ enum StreamRecordEncoding {
         }
         guard reader.isAtEnd else { throw .corrupt("trailing bytes after stream record") }
         return Decoded(
-            eventName: eventName, byService: byService, milliseconds: milliseconds, keys: keys,
+            eventName: eventName, byService: byService, keys: keys,
             oldImage: images[0], newImage: images[1])
     }
 

@@ -215,11 +215,9 @@ final class Committer: Sendable {
                 }
                 let sequence = work.takeSequence(shard: ShardRef(stream: record.streamId, index: shard))
                 firstSequence = firstSequence ?? sequence
-                var value = record.value
-                StreamRecordEncoding.setTime(now, in: &value)
                 merged.put(
-                    StreamRecordEncoding.recordKey(stream: record.streamId, shard: shard, sequence: sequence), value,
-                    in: .streams)
+                    StreamRecordEncoding.recordKey(stream: record.streamId, shard: shard, sequence: sequence, milliseconds: now),
+                    record.value, in: .streams)
             }
             outcomes.append(.success(.committed))
         }
@@ -298,8 +296,8 @@ final class Committer: Sendable {
             for stream in work.catalog.streams.values {
                 for shard in stream.shards {
                     batch.deleteRange(
-                        from: StreamRecordEncoding.recordKey(stream: stream.id, shard: shard.index, sequence: 0),
-                        to: StreamRecordEncoding.recordKey(stream: stream.id, shard: shard.index, sequence: horizon),
+                        from: StreamRecordEncoding.recordBound(stream: stream.id, shard: shard.index, sequence: 0),
+                        to: StreamRecordEncoding.recordBound(stream: stream.id, shard: shard.index, sequence: horizon),
                         in: .streams)
                 }
             }
@@ -309,8 +307,8 @@ final class Committer: Sendable {
             stream.shards.removeAll { shard in
                 guard let closed = shard.closedMilliseconds, closed <= expiredBefore else { return false }
                 batch.deleteRange(
-                    from: StreamRecordEncoding.recordKey(stream: stream.id, shard: shard.index, sequence: 0),
-                    to: StreamRecordEncoding.recordKey(stream: stream.id, shard: shard.index + 1, sequence: 0),
+                    from: StreamRecordEncoding.recordBound(stream: stream.id, shard: shard.index, sequence: 0),
+                    to: StreamRecordEncoding.recordBound(stream: stream.id, shard: shard.index + 1, sequence: 0),
                     in: .streams)
                 return true
             }
