@@ -3,9 +3,14 @@
 //
 //   CrashWriter DATA_DIR ROUND
 //
-// Lines: `PUT <id>` after PutItem of item <id> returned; `ADD <writer> <value>` after UpdateItem returned the
+// Lines: `PUT <id>` after PutItem of item <id> returned; `DEL <id>` after DeleteItem of item <id> returned
+// (every fifth item is deleted right after its put); `ADD <writer> <value>` after UpdateItem returned the
 // counter of <writer> as <value>. Each line is written with one write(2) once the call has returned, so a
 // line on stdout means the write was acknowledged.
+//
+// The table has a stream (new and old images), so every change also writes a stream record. In odd rounds
+// shards hold few records, so they roll over (and a kill can land on a roll-over); in even rounds, round 0
+// included, they never do, so the stream as CreateTable stored it must survive on its own.
 import Eddy
 import Foundation
 
@@ -14,7 +19,7 @@ guard arguments.count == 3, let round = Int(arguments[2]) else {
     FileHandle.standardError.write(Data("usage: CrashWriter DATA_DIR ROUND\n".utf8))
     exit(2)
 }
-let db = try Database(path: arguments[1])
+let db = try Database(path: arguments[1], configuration: Database.Configuration(streamShardRecordLimit: round % 2 == 1 ? 250 : nil))
 let table = "Crash"
 /// Creates the table unless an earlier round did.
 func createTableIfMissing() async throws(EddyError) {
@@ -23,7 +28,8 @@ func createTableIfMissing() async throws(EddyError) {
             tableName: table,
             keySchema: [KeySchemaElement(attributeName: "id", keyType: .hash)],
             attributeDefinitions: [AttributeDefinition(attributeName: "id", attributeType: .s)],
-            billingMode: .payPerRequest))
+            billingMode: .payPerRequest,
+            streamSpecification: StreamSpecification(streamEnabled: true, streamViewType: .newAndOldImages)))
     } catch {
         guard case .resourceInUse = error else { throw error }
     }
@@ -54,6 +60,10 @@ await withTaskGroup(of: Void.self) { group in
                         "id": .s(id), "payload": .s(payload(of: id)), "sequence": .n(DecimalNumber(sequence)),
                     ]))
                     report("PUT \(id)")
+                    if sequence % 5 == 0 {
+                        try await db.deleteItem(DeleteItemInput(tableName: table, key: ["id": .s(id)]))
+                        report("DEL \(id)")
+                    }
                     let counter = try await db.updateItem(UpdateItemInput(
                         tableName: table, key: ["id": .s("counter-\(writer)")],
                         attributeUpdates: ["value": AttributeValueUpdate(value: 1, action: .add)],
