@@ -18,15 +18,35 @@ let package = Package(
             pkgConfig: "rocksdb",
             providers: [.apt(["librocksdb-dev"])]
         ),
+        // What the benchmark targets share: the items and their stored bytes, the raw RocksDB client, the
+        // client threads and executor, temporary directories.
+        .target(
+            name: "BenchmarkSupport",
+            dependencies: [
+                .product(name: "Eddy", package: "Eddy"),
+                .product(name: "EddyStorage", package: "Eddy"),
+                "CRocksDBBench",
+            ]
+        ),
         .executableTarget(
             name: "ItemThroughput",
             dependencies: [
                 .product(name: "Eddy", package: "Eddy"),
                 .product(name: "EddyStorage", package: "Eddy"),
                 .product(name: "Benchmark", package: "benchmark"),
-                "CRocksDBBench",
+                "BenchmarkSupport",
             ],
             path: "Benchmarks/ItemThroughput",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
+            name: "Streams",
+            dependencies: [
+                .product(name: "Eddy", package: "Eddy"),
+                .product(name: "Benchmark", package: "benchmark"),
+                "BenchmarkSupport",
+            ],
+            path: "Benchmarks/Streams",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(

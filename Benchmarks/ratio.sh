@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Runs Eddy's ItemThroughput benchmarks (release build) and prints the Eddy / raw RocksDB throughput ratios.
+# Runs Eddy's ItemThroughput and Streams benchmarks (release build) and prints the Eddy / raw RocksDB
+# throughput ratios, then the streams figures: the write overhead of a stream, commit-to-reader latency and
+# GetRecords throughput.
 #
 #   Benchmarks/ratio.sh                  # RUNS (default 3) runs of all the benchmarks, then the table of the
-#                                        # last run and the 4 ratios (medians over the runs)
+#                                        # last run, the 4 ratios and the streams figures (medians over the runs)
 #   RUNS=1 Benchmarks/ratio.sh           # one run (the expression benchmarks always run once, at the end)
 #   Benchmarks/ratio.sh --filter 'Put'   # extra options go to `swift package benchmark`
 #
@@ -21,19 +23,24 @@ trap 'rm -rf "$exports"' EXIT
 for run in $(seq 1 "$runs"); do
     echo "=== Run $run of $runs"
     swift package --allow-writing-to-package-directory benchmark baseline update "$baseline-$run" \
-        --target ItemThroughput --no-progress "$@"
+        --target ItemThroughput --target Streams --no-progress "$@"
     # The influx export has one CSV line per benchmark, metric and percentile:
     # target,host,cpu,cores,memory,kernel,metric,unit,test,percentile,value,average,iterations,warmup,time
-    swift package benchmark baseline read "$baseline-$run" --target ItemThroughput \
+    swift package benchmark baseline read "$baseline-$run" --target ItemThroughput --target Streams \
         --format influx --path stdout --no-progress > "$exports/run$run.csv"
 done
-swift package benchmark baseline read "$baseline-$runs" --target ItemThroughput --no-progress
+swift package benchmark baseline read "$baseline-$runs" --target ItemThroughput --target Streams --no-progress
 
 # Throughput is in iterations per second; one iteration is 1,000 operations. The figure of a benchmark in a run
 # is its median (p50) over the run's iterations; the figures and ratios printed are medians over the runs.
+# The delivery latencies are nanoseconds, one sample per change: a run's p50 and p99 are over its changes, and
+# the figures printed are the medians over the runs of those percentiles. GetRecords' records per second are
+# per iteration (one iteration reads the whole stream), and a run's figure is its median.
 awk -F, -v runs="$runs" '
     FNR == 1 { run++ }
     $7 ~ /^Throughput/ && $10 + 0 == 50 { ops[run, $9] = $11 * 1000 }
+    $9 == "StreamDelivery.PutItem" && ($10 + 0 == 50 || $10 + 0 == 99) { latency[run, $7, $10 + 0] = $11 / 1000 }
+    $9 == "StreamRead.GetRecords" && $7 ~ /^Records/ && $10 + 0 == 50 { records[run] = $11 }
     function median(values, count,   i, j, swap) {
         for (i = 2; i <= count; i++)
             for (j = i; j > 1 && values[j - 1] > values[j]; j--) {
@@ -41,7 +48,9 @@ awk -F, -v runs="$runs" '
             }
         return count % 2 ? values[(count + 1) / 2] : (values[count / 2] + values[count / 2 + 1]) / 2
     }
-    function row(label, eddy, raw, judged,   r, n, e, w, q, list, ratio, verdict) {
+    # One pair: the median throughput of `eddy` and of `raw`, and the median of their per-run ratios, judged
+    # against `target` unless it is 0.
+    function row(label, eddy, raw, target,   r, n, e, w, q, list, ratio, verdict) {
         n = 0; list = ""
         for (r = 1; r <= runs; r++) {
             if (!((r, eddy) in ops) || !((r, raw) in ops)) continue
@@ -51,21 +60,68 @@ awk -F, -v runs="$runs" '
         }
         if (n == 0) { printf "%-20s (not run)\n", label; return }
         ratio = median(q, n)
-        verdict = !judged ? "" : (ratio >= 0.5) ? "ok" : "BELOW 0.5"
+        verdict = !target ? "" : (ratio >= target) ? "ok" : "BELOW " target
         printf "%-20s %10d %10d %7.3f  %-9s  runs:%s\n", label, median(e, n), median(w, n), ratio, verdict, list
     }
     END {
         print ""
         printf "Eddy / raw RocksDB throughput, operations per second (median of %d run(s); target: ratio >= 0.5)\n", runs
         printf "%-20s %10s %10s %7s\n", "", "Eddy", "raw", "ratio"
-        row("PutItem, 1 writer", "PutItem.Eddy", "PutItem.RawRocksDB", 1)
-        row("GetItem, 1 reader", "GetItem.Eddy", "GetItem.RawRocksDB", 1)
-        row("PutItem, 8 writers", "PutItem.8writers.Eddy", "PutItem.8writers.RawRocksDB", 1)
-        row("GetItem, 8 readers", "GetItem.8readers.Eddy", "GetItem.8readers.RawRocksDB", 1)
+        row("PutItem, 1 writer", "PutItem.Eddy", "PutItem.RawRocksDB", 0.5)
+        row("GetItem, 1 reader", "GetItem.Eddy", "GetItem.RawRocksDB", 0.5)
+        row("PutItem, 8 writers", "PutItem.8writers.Eddy", "PutItem.8writers.RawRocksDB", 0.5)
+        row("GetItem, 8 readers", "GetItem.8readers.Eddy", "GetItem.8readers.RawRocksDB", 0.5)
         print ""
         print "Diagnostics: Eddy'"'"'s storage layer alone (EddyStorage.RocksDBStore, no item layer) / raw RocksDB"
         row("put, 1 writer", "PutItem.EddyStorage", "PutItem.RawRocksDB", 0)
         row("get, 1 reader", "GetItem.EddyStorage", "GetItem.RawRocksDB", 0)
+
+        print ""
+        printf "Streams: PutItem with a NEW_AND_OLD_IMAGES stream / without, operations per second (median of %d run(s); target: ratio >= 0.7)\n", runs
+        printf "%-20s %10s %10s %7s\n", "", "stream", "no stream", "ratio"
+        row("PutItem, 1 writer", "StreamWrite.PutItem.NewAndOldImages", "StreamWrite.PutItem.NoStream", 0.7)
+        row("PutItem, 8 writers", "StreamWrite.8writers.PutItem.NewAndOldImages", "StreamWrite.8writers.PutItem.NoStream", 0.7)
+        print "Physical bound: raw RocksDB item put + 200-byte record put in one batch / the item put alone"
+        printf "%-20s %10s %10s %7s\n", "", "+record", "item", "ratio"
+        row("put, 1 writer", "StreamWrite.RawRocksDB.ItemAndRecord", "StreamWrite.RawRocksDB.Item", 0)
+        row("put, 8 writers", "StreamWrite.8writers.RawRocksDB.ItemAndRecord", "StreamWrite.8writers.RawRocksDB.Item", 0)
+        print "Diagnostics: raw RocksDB get of the item (it misses, as PutItem'"'"'s read of the old image does), then the batch / the item put alone"
+        printf "%-20s %10s %10s %7s\n", "", "get+batch", "item", "ratio"
+        row("put, 1 writer", "StreamWrite.RawRocksDB.ReadItemAndRecord", "StreamWrite.RawRocksDB.Item", 0)
+        row("put, 8 writers", "StreamWrite.8writers.RawRocksDB.ReadItemAndRecord", "StreamWrite.8writers.RawRocksDB.Item", 0)
+
+        print ""
+        printf "Streams: commit -> streamChanges delivery, microseconds (median of %d run(s); target: p50 < 100, p99 < 1000)\n", runs
+        printf "%-28s %8s %8s\n", "", "p50", "p99"
+        delivery("commit -> delivery", "Committodelivery(ns)", 1)
+        delivery("put start -> delivery", "Putstarttodelivery(ns)", 0)
+        delivery("put start -> commit", "PutItem(ns)", 0)
+        print "(the target is for commit -> delivery; commit: putItem has returned; a record that reached the reader"
+        print " before its putItem returned counts as 0 there; put start -> delivery includes the whole PutItem)"
+
+        print ""
+        printf "Streams: GetRecords reading a 1,000,000-record stream, records per second (median of %d run(s); target: >= 500000)\n", runs
+        n = 0; list = ""
+        for (r = 1; r <= runs; r++) if (r in records) { n++; read[n] = records[r]; list = list " " records[r] }
+        if (n == 0) printf "%-28s (not run)\n", "GetRecords, 1 reader"
+        else {
+            value = median(read, n)
+            printf "%-28s %8d  %-12s  runs:%s\n", "GetRecords, 1 reader", value, (value >= 500000 ? "ok" : "BELOW 500000"), list
+        }
+    }
+    # The medians over the runs of the p50 and p99 of one delivery metric, judged against the targets if `judged`.
+    function delivery(label, metric, judged,   r, n, p50, p99, list, a, b, verdict) {
+        n = 0; list = ""
+        for (r = 1; r <= runs; r++) {
+            if (!((r, metric, 50) in latency)) continue
+            n++
+            p50[n] = latency[r, metric, 50]; p99[n] = latency[r, metric, 99]
+            list = list sprintf(" %.1f/%.1f", p50[n], p99[n])
+        }
+        if (n == 0) { printf "%-28s (not run)\n", label; return }
+        a = median(p50, n); b = median(p99, n)
+        verdict = !judged ? "" : (a < 100 && b < 1000) ? "ok" : "ABOVE TARGET"
+        printf "%-28s %8.1f %8.1f  %-12s  runs (p50/p99):%s\n", label, a, b, verdict, list
     }' "$exports"/run*.csv
 
 # Expressions: the time of one request's expression work (binding to the cached parse, then evaluating),

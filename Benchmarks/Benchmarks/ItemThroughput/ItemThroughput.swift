@@ -19,6 +19,7 @@
 // Building the items and byte arrays of an iteration happens before `startMeasurement()` and freeing them
 // after `stopMeasurement()`, so only the puts and gets themselves are measured, for Eddy and raw alike.
 import Benchmark
+import BenchmarkSupport
 import Eddy
 import Foundation
 
@@ -228,16 +229,6 @@ let benchmarks: @Sendable () -> Void = {
 }
 
 // MARK: - Fixtures
-
-/// A mutable slot shared by a benchmark's setup, body and teardown (they run one after another).
-final class Box<Value>: @unchecked Sendable {
-    var value: Value?
-
-    func take() -> Value? {
-        defer { value = nil }
-        return value
-    }
-}
 
 /// The order in which the get benchmarks read the prefilled keys: a fixed pseudo-random permutation of
 /// `0..<prefillCount`, the same for Eddy and raw RocksDB.

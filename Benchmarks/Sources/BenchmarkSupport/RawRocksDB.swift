@@ -1,22 +1,25 @@
 import CRocksDBBench
+import EddyStorage
 import Foundation
 
 /// The raw baseline: RocksDB through its C API and nothing else.
 ///
-/// It opens RocksDB exactly as Eddy's `RocksDBStore` does (same options, same column families `default`,
-/// `catalog`, `items`) and writes into the `items` column family, with write options equal to Eddy's default
-/// durability `.processCrashSafe`: write-ahead log on, no sync. A put is one `rocksdb_put_cf`; a get is one
-/// `rocksdb_get_pinned_cf` whose value is looked at in place (no copy).
-final class RawRocksDB: @unchecked Sendable {
+/// It opens RocksDB exactly as Eddy's `RocksDBStore` does (same options, same column families: `default` and
+/// one per `KeySpace`, `catalog`, `items` and `streams`) and writes into the `items` column family, with write
+/// options equal to Eddy's default durability `.processCrashSafe`: write-ahead log on, no sync. A put is one
+/// `rocksdb_put_cf`; a get is one `rocksdb_get_pinned_cf` whose value is looked at in place (no copy).
+public final class RawRocksDB: @unchecked Sendable {
     private let db: OpaquePointer
     private let families: [OpaquePointer]
     private let items: OpaquePointer
+    private let streams: OpaquePointer
     private let writeOptions: OpaquePointer
     private let readOptions: OpaquePointer
 
-    init(path: String) {
-        // Mirrors RocksDBStore.Options() defaults and RocksDBStore.Options.makeRocksDBOptions() in
-        // ../Sources/EddyStorage/RocksDBStore+Options.swift.
+    /// Opens (creating) the database at `path`.
+    public init(path: String) {
+        // Mirrors RocksDBStore.Options() defaults and RocksDBStore.Options.makeRocksDBOptions() in the Eddy
+        // package's Sources/EddyStorage/RocksDBStore+Options.swift, and RocksDBStore.init's column families.
         let options = rocksdb_options_create()!
         defer { rocksdb_options_destroy(options) }
         rocksdb_options_set_create_if_missing(options, 1)
@@ -32,7 +35,7 @@ final class RawRocksDB: @unchecked Sendable {
         rocksdb_options_set_block_based_table_factory(options, table)
         rocksdb_block_based_options_destroy(table)
 
-        let names = ["default", "catalog", "items"]
+        let names = ["default"] + KeySpace.allCases.map(\.rawValue)
         let cNames = names.map { strdup($0) }
         defer { cNames.forEach { free($0) } }
         let cNamePointers = cNames.map { UnsafePointer($0) }
@@ -44,7 +47,8 @@ final class RawRocksDB: @unchecked Sendable {
         if let error { fatalError("RocksDB open failed: \(String(cString: error))") }
         db = opened!
         families = handles.map { $0! }
-        items = families[2]
+        items = families[names.firstIndex(of: KeySpace.items.rawValue)!]
+        streams = families[names.firstIndex(of: KeySpace.streams.rawValue)!]
         writeOptions = rocksdb_writeoptions_create()  // WAL on, sync off: Eddy's `.processCrashSafe`
         readOptions = rocksdb_readoptions_create()
     }
@@ -56,8 +60,8 @@ final class RawRocksDB: @unchecked Sendable {
         rocksdb_close(db)
     }
 
-    @inline(__always)
-    func put(_ key: [UInt8], _ value: [UInt8]) {
+    /// Puts `value` at `key` in the `items` column family.
+    public func put(_ key: [UInt8], _ value: [UInt8]) {
         var error: UnsafeMutablePointer<CChar>?
         key.withUnsafeBytes { key in
             value.withUnsafeBytes { value in
@@ -71,9 +75,31 @@ final class RawRocksDB: @unchecked Sendable {
         if let error { fatalError("RocksDB put failed: \(String(cString: error))") }
     }
 
+    /// Puts `value` at `key` in the `items` column family and `recordValue` at `recordKey` in the `streams`
+    /// column family, atomically: one `rocksdb_write` of a write batch holding the two puts, the physical
+    /// work of an item change and its stream record.
+    public func putWithRecord(_ key: [UInt8], _ value: [UInt8], recordKey: [UInt8], recordValue: [UInt8]) {
+        let batch = rocksdb_writebatch_create()
+        defer { rocksdb_writebatch_destroy(batch) }
+        func add(_ family: OpaquePointer, _ key: [UInt8], _ value: [UInt8]) {
+            key.withUnsafeBytes { key in
+                value.withUnsafeBytes { value in
+                    rocksdb_writebatch_put_cf(
+                        batch, family,
+                        key.baseAddress!.assumingMemoryBound(to: CChar.self), key.count,
+                        value.baseAddress!.assumingMemoryBound(to: CChar.self), value.count)
+                }
+            }
+        }
+        add(items, key, value)
+        add(streams, recordKey, recordValue)
+        var error: UnsafeMutablePointer<CChar>?
+        rocksdb_write(db, writeOptions, batch, &error)
+        if let error { fatalError("RocksDB write failed: \(String(cString: error))") }
+    }
+
     /// The length of the value at `key` (-1 if absent), read in place from RocksDB's pinned slice.
-    @inline(__always)
-    func get(_ key: [UInt8]) -> Int {
+    public func get(_ key: [UInt8]) -> Int {
         var error: UnsafeMutablePointer<CChar>?
         let pinned = key.withUnsafeBytes { key in
             rocksdb_get_pinned_cf(
@@ -92,14 +118,16 @@ final class RawRocksDB: @unchecked Sendable {
 
 /// A fixed pool of threads for the raw multi-client benchmark: made once, woken per iteration, so an
 /// iteration measures RocksDB puts and not thread creation.
-final class ClientThreads: @unchecked Sendable {
-    let count: Int
+public final class ClientThreads: @unchecked Sendable {
+    /// The number of threads.
+    public let count: Int
     private let start: [DispatchSemaphore]
     private let done = DispatchSemaphore(value: 0)
     private var work: (@Sendable (Int) -> Void)?
     private var stopping = false
 
-    init(count: Int) {
+    /// Starts `count` threads, each waiting for work.
+    public init(count: Int) {
         self.count = count
         start = (0..<count).map { _ in DispatchSemaphore(value: 0) }
         for client in 0..<count {
@@ -122,14 +150,15 @@ final class ClientThreads: @unchecked Sendable {
     }
 
     /// Runs `body(client)` on every thread of the pool at once and returns when all are done.
-    func run(_ body: @escaping @Sendable (Int) -> Void) {
+    public func run(_ body: @escaping @Sendable (Int) -> Void) {
         work = body
         for semaphore in start { semaphore.signal() }
         for _ in 0..<count { done.wait() }
         work = nil
     }
 
-    func stop() {
+    /// Ends the threads; the pool cannot run anything afterwards.
+    public func stop() {
         stopping = true
         for semaphore in start { semaphore.signal() }
         for _ in 0..<count { done.wait() }
@@ -143,8 +172,9 @@ final class ClientThreads: @unchecked Sendable {
 /// executor has one thread per core, so on this 2-core machine Eddy's 8 tasks would share one core while the raw
 /// baseline's 8 threads use both. Running the tasks on this executor gives them every core, as an application's
 /// tasks would have.
-final class CoreExecutor: TaskExecutor, @unchecked Sendable {
-    static let shared = CoreExecutor(threads: ProcessInfo.processInfo.activeProcessorCount)
+public final class CoreExecutor: TaskExecutor, @unchecked Sendable {
+    /// The executor of every benchmark.
+    public static let shared = CoreExecutor(threads: ProcessInfo.processInfo.activeProcessorCount)
 
     private let condition = NSCondition()
     private var jobs: [UnownedJob] = []
@@ -158,7 +188,8 @@ final class CoreExecutor: TaskExecutor, @unchecked Sendable {
         }
     }
 
-    func enqueue(_ job: consuming ExecutorJob) {
+    /// Runs `job` on the next free thread, in first-in first-out order.
+    public func enqueue(_ job: consuming ExecutorJob) {
         let job = UnownedJob(job)
         condition.lock()
         jobs.append(job)

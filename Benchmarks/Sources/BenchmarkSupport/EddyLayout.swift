@@ -15,16 +15,19 @@ import Foundation
 /// partition key) with a 114-byte value (`ItemEncoding`). `EddyLayout` rebuilds those bytes for the raw
 /// baseline, and ``verify()`` checks them against what `Database.putItem` really wrote, so the raw baseline
 /// writes the same bytes as Eddy.
-enum EddyLayout {
-    static let tableName = "Bench"
+public enum EddyLayout {
+    /// The name of the benchmark table.
+    public static let tableName = "Bench"
     /// The id of the first table of a fresh database (checked by ``verify()``).
-    static let tableId: UInt64 = 1
+    public static let tableId: UInt64 = 1
 
-    static func itemId(_ index: Int) -> String {
+    /// The partition key value of item `index`: `item-` and eight digits.
+    public static func itemId(_ index: Int) -> String {
         "item-" + digits8(index)
     }
 
-    static func item(_ index: Int) -> Item {
+    /// Benchmark item `index` (`0 ..< 100_000_000`), 100 bytes.
+    public static func item(_ index: Int) -> Item {
         let number = digits8(index)
         return [
             "id": .s("item-" + number),
@@ -34,7 +37,8 @@ enum EddyLayout {
         ]
     }
 
-    static func key(_ index: Int) -> [UInt8] {
+    /// The `items` key of item `index`.
+    public static func key(_ index: Int) -> [UInt8] {
         keyBytes(id: itemId(index))
     }
 
@@ -46,7 +50,7 @@ enum EddyLayout {
 
     /// The `items` key of an item of table `tableId` whose partition key is the string `id`: big-endian table
     /// id, FNV-1a partition hash, escaped UTF-8 with terminator (Eddy's `ItemKey`, `KeyEncoding`, `PartitionHash`).
-    static func keyBytes(id: String) -> [UInt8] {
+    public static func keyBytes(id: String) -> [UInt8] {
         var partition: [UInt8] = []
         for byte in id.utf8 {
             partition.append(byte)
@@ -71,7 +75,7 @@ enum EddyLayout {
     /// The stored value of an item of string attributes (Eddy's `ItemEncoding`): format byte 1, attribute count,
     /// then each name length-prefixed and its value as tag 1 plus length-prefixed UTF-8, in the item's own
     /// iteration order (as Eddy iterates the same dictionary).
-    static func valueBytes(_ item: Item) -> [UInt8] {
+    public static func valueBytes(_ item: Item) -> [UInt8] {
         var bytes: [UInt8] = [1]
         bytes.reserveCapacity(128)
         appendVarint(item.count, to: &bytes)
@@ -97,7 +101,7 @@ enum EddyLayout {
 
     /// Writes a few items through `Database.putItem`, then reads Eddy's `items` column family back and checks
     /// that every stored key and value is byte for byte what ``keyBytes(id:)`` and ``valueBytes(_:)`` build.
-    static func verify() async throws {
+    public static func verify() async throws {
         let directory = TemporaryDirectory()
         defer { directory.remove() }
         let sample = [0, 1, 42, 99_999, 12_345_678]
@@ -126,29 +130,35 @@ enum EddyLayout {
 }
 
 /// A fresh directory under the system's temporary directory, for one benchmark's data.
-struct TemporaryDirectory: Sendable {
-    let path: String
+public struct TemporaryDirectory: Sendable {
+    /// The directory's path; nothing is created there until a database opens it.
+    public let path: String
 
-    init() {
+    /// A new, unique path.
+    public init() {
         path = FileManager.default.temporaryDirectory
             .appendingPathComponent("eddy-bench-\(UUID().uuidString)").path
     }
 
-    func remove() {
+    /// Deletes the directory and everything in it.
+    public func remove() {
         try? FileManager.default.removeItem(atPath: path)
     }
 }
 
-enum EddyFixture {
-    /// A database with Eddy's default configuration (durability `.processCrashSafe`) and the benchmark table,
-    /// whose partition key is the string `id`.
-    static func openDatabase(at path: String) async throws -> Database {
+/// The Eddy databases of the benchmarks.
+public enum EddyFixture {
+    /// A database with Eddy's default configuration (durability `.processCrashSafe`, streams of four shards)
+    /// and the benchmark table, whose partition key is the string `id`; the table has a stream recording
+    /// `streamViewType` if one is given, and none otherwise.
+    public static func openDatabase(at path: String, streamViewType: StreamViewType? = nil) async throws -> Database {
         let db = try Database(path: path)
         try await db.createTable(CreateTableInput(
             tableName: EddyLayout.tableName,
             keySchema: [KeySchemaElement(attributeName: "id", keyType: .hash)],
             attributeDefinitions: [AttributeDefinition(attributeName: "id", attributeType: .s)],
-            billingMode: .payPerRequest))
+            billingMode: .payPerRequest,
+            streamSpecification: streamViewType.map { StreamSpecification(streamEnabled: true, streamViewType: $0) }))
         return db
     }
 }

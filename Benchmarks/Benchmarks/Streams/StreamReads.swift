@@ -1,0 +1,80 @@
+import Benchmark
+import BenchmarkSupport
+import Eddy
+import Foundation
+
+// How fast a stream reads back through the DynamoDB Streams API.
+//
+// The setup writes a stream of 1,000,000 records (untimed): BatchWriteItem of 25 new 100-byte items per call,
+// from 8 concurrent tasks, into a table with a NEW_AND_OLD_IMAGES stream of Eddy's default four shards. One
+// iteration then reads the whole stream back, as a client does (`readAllRecords(of:streamArn:)`): DescribeStream,
+// then for every shard GetShardIterator(TRIM_HORIZON) and GetRecords of up to 1,000 records per call until the
+// shard has nothing more. Every iteration checks it read all 1,000,000 records. The metric "Records (# / s)"
+// is the records of an iteration divided by its wall-clock time.
+
+/// The records of the stream the benchmark reads.
+let streamRecordCount = 1_000_000
+
+/// Registers `StreamRead.GetRecords`.
+func registerReadBenchmark() {
+    let recordsPerSecond = BenchmarkMetric.custom("Records (# / s)", polarity: .prefersLarger, useScalingFactor: false)
+    let configuration = Benchmark.Configuration(
+        metrics: [.wallClock, recordsPerSecond],
+        warmupIterations: 1,
+        scalingFactor: .one,
+        maxDuration: .seconds(60),
+        maxIterations: 3
+    )
+    let box = Box<ReadFixture>()
+    Benchmark("StreamRead.GetRecords", configuration: configuration) { benchmark in
+        let fixture = box.value!
+        let db: Database = fixture.db
+        benchmark.startMeasurement()
+        let start = monotonicNanoseconds()
+        let records = try await readAllRecords(of: db, streamArn: fixture.streamArn)
+        let elapsed = monotonicNanoseconds() - start
+        benchmark.stopMeasurement()
+        guard records == streamRecordCount else { fatalError("read \(records) records, not \(streamRecordCount)") }
+        benchmark.measurement(recordsPerSecond, Int(Double(records) * 1e9 / Double(elapsed)))
+    } setup: {
+        box.value = try await ReadFixture()
+    } teardown: {
+        box.take()?.close()
+    }
+}
+
+/// An Eddy database whose table's NEW_AND_OLD_IMAGES stream holds ``streamRecordCount`` records.
+final class ReadFixture: @unchecked Sendable {
+    let directory = TemporaryDirectory()
+    private(set) var db: Database!
+    let streamArn: String
+
+    init() async throws {
+        let db = try await EddyFixture.openDatabase(at: directory.path, streamViewType: .newAndOldImages)
+        self.db = db
+        streamArn = try await benchmarkStreamArn(of: db)
+        let batchSize = 25
+        precondition(streamRecordCount % (batchSize * clientCount) == 0)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for client in 0..<clientCount {
+                group.addTask(executorPreference: CoreExecutor.shared) {
+                    var first = client * batchSize
+                    while first < streamRecordCount {
+                        let requests = (first..<first + batchSize).map {
+                            WriteRequest(putRequest: PutRequest(item: EddyLayout.item($0)))
+                        }
+                        try await db.batchWriteItem(BatchWriteItemInput(requestItems: [EddyLayout.tableName: requests]))
+                        first += clientCount * batchSize
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    /// Closes the database and deletes the directory.
+    func close() {
+        db = nil  // the last reference: the Database and its RocksDB close here
+        directory.remove()
+    }
+}
