@@ -41,6 +41,7 @@ awk -F, -v runs="$runs" '
     $7 ~ /^Throughput/ && $10 + 0 == 50 { ops[run, $9] = $11 * 1000 }
     $9 == "StreamDelivery.PutItem" && ($10 + 0 == 50 || $10 + 0 == 99) { latency[run, $7, $10 + 0] = $11 / 1000 }
     $9 == "StreamRead.GetRecords" && $7 ~ /^Records/ && $10 + 0 == 50 { records[run] = $11 }
+    $9 == "StreamRead.GetRecords" && $7 ~ /^Shard-parallel/ && $10 + 0 == 50 { parallel[run] = $11 }
     function median(values, count,   i, j, swap) {
         for (i = 2; i <= count; i++)
             for (j = i; j > 1 && values[j - 1] > values[j]; j--) {
@@ -101,13 +102,16 @@ awk -F, -v runs="$runs" '
 
         print ""
         printf "Streams: GetRecords reading a 1,000,000-record stream, records per second (median of %d run(s); target: >= 500000)\n", runs
+        readRate("GetRecords, 1 reader", records)
+        readRate("GetRecords, reader per shard", parallel)
+    }
+    # The median over the runs of one GetRecords rate, judged against 500,000 records per second.
+    function readRate(label, rates,   r, n, read, list, value) {
         n = 0; list = ""
-        for (r = 1; r <= runs; r++) if (r in records) { n++; read[n] = records[r]; list = list " " records[r] }
-        if (n == 0) printf "%-28s (not run)\n", "GetRecords, 1 reader"
-        else {
-            value = median(read, n)
-            printf "%-28s %8d  %-12s  runs:%s\n", "GetRecords, 1 reader", value, (value >= 500000 ? "ok" : "BELOW 500000"), list
-        }
+        for (r = 1; r <= runs; r++) if (r in rates) { n++; read[n] = rates[r]; list = list " " rates[r] }
+        if (n == 0) { printf "%-28s (not run)\n", label; return }
+        value = median(read, n)
+        printf "%-28s %8d  %-12s  runs:%s\n", label, value, (value >= 500000 ? "ok" : "BELOW 500000"), list
     }
     # The medians over the runs of the p50 and p99 of one delivery metric, judged against the targets if `judged`.
     function delivery(label, metric, judged,   r, n, p50, p99, list, a, b, verdict) {

@@ -10,7 +10,9 @@ import Foundation
 // iteration then reads the whole stream back, as a client does (`readAllRecords(of:streamArn:)`): DescribeStream,
 // then for every shard GetShardIterator(TRIM_HORIZON) and GetRecords of up to 1,000 records per call until the
 // shard has nothing more. Every iteration checks it read all 1,000,000 records. The metric "Records (# / s)"
-// is the records of an iteration divided by its wall-clock time.
+// is the records divided by the wall-clock time of that read. Each iteration then reads the stream again
+// with one task per shard, as DynamoDB Streams consumers read (`readAllRecordsShardParallel(of:streamArn:)`):
+// "Shard-parallel records (# / s)".
 
 /// The records of the stream the benchmark reads.
 let streamRecordCount = 1_000_000
@@ -18,8 +20,10 @@ let streamRecordCount = 1_000_000
 /// Registers `StreamRead.GetRecords`.
 func registerReadBenchmark() {
     let recordsPerSecond = BenchmarkMetric.custom("Records (# / s)", polarity: .prefersLarger, useScalingFactor: false)
+    let parallelRecordsPerSecond = BenchmarkMetric.custom(
+        "Shard-parallel records (# / s)", polarity: .prefersLarger, useScalingFactor: false)
     let configuration = Benchmark.Configuration(
-        metrics: [.wallClock, recordsPerSecond],
+        metrics: [.wallClock, recordsPerSecond, parallelRecordsPerSecond],
         warmupIterations: 1,
         scalingFactor: .one,
         maxDuration: .seconds(60),
@@ -33,9 +37,15 @@ func registerReadBenchmark() {
         let start = monotonicNanoseconds()
         let records = try await readAllRecords(of: db, streamArn: fixture.streamArn)
         let elapsed = monotonicNanoseconds() - start
+        let parallelStart = monotonicNanoseconds()
+        let parallelRecords = try await readAllRecordsShardParallel(of: db, streamArn: fixture.streamArn)
+        let parallelElapsed = monotonicNanoseconds() - parallelStart
         benchmark.stopMeasurement()
-        guard records == streamRecordCount else { fatalError("read \(records) records, not \(streamRecordCount)") }
+        guard records == streamRecordCount, parallelRecords == streamRecordCount else {
+            fatalError("read \(records) and \(parallelRecords) records, not \(streamRecordCount)")
+        }
         benchmark.measurement(recordsPerSecond, Int(Double(records) * 1e9 / Double(elapsed)))
+        benchmark.measurement(parallelRecordsPerSecond, Int(Double(parallelRecords) * 1e9 / Double(parallelElapsed)))
     } setup: {
         box.value = try await ReadFixture()
     } teardown: {

@@ -8,7 +8,8 @@
 //     StreamWrite.RawRocksDB.ReadItemAndRecord     diagnostic: a get of the item's key, then that batch
 //     StreamWrite.8writers.*                       the same five with 8 concurrent writers
 //     StreamDelivery.PutItem                       commit → `Database.streamChanges` delivery latency
-//     StreamRead.GetRecords                        reading a 1,000,000-record stream back with GetRecords
+//     StreamRead.GetRecords                        reading a 1,000,000-record stream back with GetRecords, one
+//                                                  reader, then one reader per shard
 //
 // StreamWrites.swift, StreamDelivery.swift and StreamReads.swift hold the three kinds. Every benchmark gets
 // a fresh temporary data directory in its setup and deletes it in its teardown.
@@ -67,4 +68,36 @@ func readAllRecords(of db: Database, streamArn: String) async throws -> Int {
         afterShard = description.lastEvaluatedShardId
     } while afterShard != nil
     return count
+}
+
+/// The records of every shard of stream `streamArn`, each shard read by its own task, as consumers of
+/// DynamoDB Streams read (one worker per shard); returns how many there were.
+func readAllRecordsShardParallel(of db: Database, streamArn: String) async throws -> Int {
+    var shards: [Shard] = []
+    var afterShard: String?
+    repeat {
+        let description = try await db.describeStream(
+            DescribeStreamInput(streamArn: streamArn, exclusiveStartShardId: afterShard)
+        ).streamDescription
+        shards += description.shards
+        afterShard = description.lastEvaluatedShardId
+    } while afterShard != nil
+    return try await withThrowingTaskGroup(of: Int.self) { group in
+        for shard in shards {
+            group.addTask {
+                var count = 0
+                var iterator = try await db.getShardIterator(
+                    GetShardIteratorInput(streamArn: streamArn, shardId: shard.shardId, shardIteratorType: .trimHorizon)
+                ).shardIterator
+                while let current = iterator {
+                    let page = try await db.getRecords(GetRecordsInput(shardIterator: current, limit: 1_000))
+                    if page.records.isEmpty { break }
+                    count += page.records.count
+                    iterator = page.nextShardIterator
+                }
+                return count
+            }
+        }
+        return try await group.reduce(0, +)
+    }
 }

@@ -28,6 +28,17 @@ enum ItemEncoding {
         return item
     }
 
+    /// Decodes the item held by the next `count` bytes of `reader` (an item embedded in a larger value, such
+    /// as a stream record), without copying them out first.
+    static func decode(from reader: inout ByteReader, count: Int) throws(EncodingError) -> Item {
+        let end = reader.offset + count
+        guard count >= 1, end <= reader.bytes.count else { throw EncodingError.truncated }
+        guard try reader.readByte() == formatVersion else { throw EncodingError.corrupt("unknown item format") }
+        let item = try readMap(from: &reader)
+        guard reader.offset == end else { throw EncodingError.corrupt("an embedded item's length does not match") }
+        return item
+    }
+
     private static func appendMap(_ map: [String: AttributeValue], to writer: inout ByteWriter) {
         writer.writeVarint(map.count)
         for (name, value) in map {

@@ -108,8 +108,15 @@ enum StreamNames {
 
     /// A sequence number as DynamoDB writes it: a decimal string of at least 21 digits.
     static func sequenceNumber(_ value: UInt64) -> String {
-        let digits = String(value)
-        return String(repeating: "0", count: max(0, 21 - digits.count)) + digits
+        // UInt64 has at most 20 digits: 21 always holds it, zero-padded on the left.
+        String(unsafeUninitializedCapacity: 21) { buffer in
+            var rest = value
+            for index in stride(from: 20, through: 0, by: -1) {
+                buffer[index] = UInt8(48 + rest % 10)
+                rest /= 10
+            }
+            return 21
+        }
     }
 
     /// The value of a sequence number string, or nil if it is not one (21 to 40 decimal digits).

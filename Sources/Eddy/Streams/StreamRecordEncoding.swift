@@ -98,16 +98,13 @@ enum StreamRecordEncoding {
         default: throw .corrupt("unknown stream event")
         }
         let byService = try reader.readByte() & 1 == 1
-        let keys = try ItemEncoding.decode(Array(try reader.readBytes(try reader.readVarint())))
-        var images: [Item?] = []
-        for _ in 0..<2 {
-            let length = try reader.readVarint()
-            images.append(length == 0 ? nil : try ItemEncoding.decode(Array(try reader.readBytes(length - 1))))
-        }
+        let keys = try ItemEncoding.decode(from: &reader, count: try reader.readVarint())
+        let oldLength = try reader.readVarint()
+        let oldImage = oldLength == 0 ? nil : try ItemEncoding.decode(from: &reader, count: oldLength - 1)
+        let newLength = try reader.readVarint()
+        let newImage = newLength == 0 ? nil : try ItemEncoding.decode(from: &reader, count: newLength - 1)
         guard reader.isAtEnd else { throw .corrupt("trailing bytes after stream record") }
-        return Decoded(
-            eventName: eventName, byService: byService, keys: keys,
-            oldImage: images[0], newImage: images[1])
+        return Decoded(eventName: eventName, byService: byService, keys: keys, oldImage: oldImage, newImage: newImage)
     }
 
     private static func code(of eventName: StreamEventName) -> UInt8 {
@@ -121,15 +118,16 @@ enum StreamRecordEncoding {
     /// A record's eventID: 32 hex digits derived from the stream and the sequence number, so that reading
     /// the same record twice gives the same id.
     static func eventID(stream: UInt64, sequence: UInt64) -> String {
-        let digits: [UInt8] = Array("0123456789abcdef".utf8)
-        var hex = [UInt8]()
-        hex.reserveCapacity(32)
-        for word in [mix(stream &* 0x9E37_79B9_7F4A_7C15 ^ sequence), mix(sequence &+ stream << 32 ^ 0x5851_F42D)] {
-            for shift in stride(from: 60, through: 0, by: -4) {
-                hex.append(digits[Int((word >> UInt64(shift)) & 0xF)])
+        let words = (mix(stream &* 0x9E37_79B9_7F4A_7C15 ^ sequence), mix(sequence &+ stream << 32 ^ 0x5851_F42D))
+        return String(unsafeUninitializedCapacity: 32) { buffer in
+            for (half, word) in [words.0, words.1].enumerated() {
+                for digit in 0..<16 {
+                    let nibble = UInt8((word >> UInt64(60 - 4 * digit)) & 0xF)
+                    buffer[half * 16 + digit] = nibble < 10 ? 48 + nibble : 87 + nibble
+                }
             }
+            return 32
         }
-        return String(decoding: hex, as: UTF8.self)
     }
 
     /// SplitMix64's finalizer: a bijective scramble of 64 bits.
