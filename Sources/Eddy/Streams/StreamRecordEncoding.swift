@@ -118,13 +118,13 @@ enum StreamRecordEncoding {
     /// A record's eventID: 32 hex digits derived from the stream and the sequence number, so that reading
     /// the same record twice gives the same id.
     static func eventID(stream: UInt64, sequence: UInt64) -> String {
-        let words = (mix(stream &* 0x9E37_79B9_7F4A_7C15 ^ sequence), mix(sequence &+ stream << 32 ^ 0x5851_F42D))
+        let high = mix(stream &* 0x9E37_79B9_7F4A_7C15 ^ sequence)
+        let low = mix(sequence &+ stream << 32 ^ 0x5851_F42D)
         return String(unsafeUninitializedCapacity: 32) { buffer in
-            for (half, word) in [words.0, words.1].enumerated() {
-                for digit in 0..<16 {
-                    let nibble = UInt8((word >> UInt64(60 - 4 * digit)) & 0xF)
-                    buffer[half * 16 + digit] = nibble < 10 ? 48 + nibble : 87 + nibble
-                }
+            for digit in 0..<32 {
+                let word = digit < 16 ? high : low
+                let nibble = UInt8((word >> UInt64(60 - 4 * (digit % 16))) & 0xF)
+                buffer[digit] = nibble < 10 ? 48 + nibble : 87 + nibble
             }
             return 32
         }
