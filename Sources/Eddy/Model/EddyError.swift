@@ -26,6 +26,9 @@ public enum EddyError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A read asked for stream records that retention has already trimmed (`TrimmedDataAccessException`,
     /// DynamoDB Streams).
     case trimmedDataAccess(String)
+    /// A trigger mapping's settings do not fit together (`InvalidParameterValueException`, as AWS Lambda
+    /// answers CreateEventSourceMapping).
+    case invalidParameterValue(String)
 
     /// DynamoDB's name of the error type, as the wire protocol's `__type` ends.
     public var errorType: String {
@@ -38,6 +41,7 @@ public enum EddyError: Error, Sendable, Equatable, CustomStringConvertible {
         case .internalServerError: "InternalServerError"
         case .expiredIterator: "ExpiredIteratorException"
         case .trimmedDataAccess: "TrimmedDataAccessException"
+        case .invalidParameterValue: "InvalidParameterValueException"
         }
     }
 
@@ -46,7 +50,8 @@ public enum EddyError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .validation(let message), .resourceNotFound(let message), .resourceInUse(let message),
             .conditionalCheckFailed(let message, _), .limitExceeded(let message),
-            .internalServerError(let message), .expiredIterator(let message), .trimmedDataAccess(let message):
+            .internalServerError(let message), .expiredIterator(let message), .trimmedDataAccess(let message),
+            .invalidParameterValue(let message):
             message
         }
     }
