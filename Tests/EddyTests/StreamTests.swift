@@ -428,7 +428,8 @@ func readStream(_ database: Database, _ arn: String, limit: Int = 1000) async th
             for name in ["Aaa", "Bbb", "Ccc"] { try await createStreamTable(db, name) }
             let first = try await db.listStreams(ListStreamsInput(limit: 2))
             #expect(first.streams.map(\.tableName) == ["Aaa", "Bbb"])
-            let next = try await db.listStreams(ListStreamsInput(limit: 2, exclusiveStartStreamArn: try #require(first.lastEvaluatedStreamArn)))
+            let start = try #require(first.lastEvaluatedStreamArn)
+            let next = try await db.listStreams(ListStreamsInput(limit: 2, exclusiveStartStreamArn: start))
             #expect(next.streams.map(\.tableName) == ["Ccc"])
             #expect(next.lastEvaluatedStreamArn == nil)
         }
