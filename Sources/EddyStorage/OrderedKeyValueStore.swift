@@ -10,6 +10,8 @@ public enum KeySpace: String, CaseIterable, Sendable {
     /// Stream records, keyed by stream id, shard and sequence number, and the commit-time marks that
     /// retention trims by.
     case streams
+    /// Trigger mappings and their per-shard checkpoints.
+    case triggers
 }
 
 /// How far a write must reach before ``OrderedKeyValueStore/write(_:durability:)`` returns.

@@ -50,6 +50,8 @@ public enum Limits {
     public static let getRecordsLimitMax = 1000
     /// The most data one GetRecords call returns: 1 MB.
     public static let getRecordsBytesMax = 1_048_576
+    /// The most data one trigger batch carries: 6 MB, AWS Lambda's invocation payload limit.
+    public static let triggerBatchBytesMax = 6 * 1_048_576
     /// The most streams or shards one ListStreams or DescribeStream page holds.
     public static let streamsPageLimitMax = 100
 }

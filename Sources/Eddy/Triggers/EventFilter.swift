@@ -345,7 +345,7 @@ private enum PatternCompiler {
 /// ```
 ///
 /// Decoding compiles every pattern and throws the ``EddyError`` of the first invalid one.
-struct FilterCriteria: Codable, Sendable, Equatable {
+public struct FilterCriteria: Codable, Sendable, Equatable {
     /// Lambda's default quota of filters per event source mapping.
     static let maximumFilterCount = 5
 
@@ -353,10 +353,10 @@ struct FilterCriteria: Codable, Sendable, Equatable {
     let filters: [EventFilter]
 
     /// Criteria without filters: every record passes.
-    init() { filters = [] }
+    public init() { filters = [] }
 
     /// Compiles `patterns`; throws a `ValidationException` for more than five filters or an invalid pattern.
-    init(patterns: [String]) throws(EddyError) {
+    public init(patterns: [String]) throws(EddyError) {
         guard patterns.count <= Self.maximumFilterCount else {
             throw .validation(
                 "Invalid FilterCriteria: \(patterns.count) filters given, the maximum is \(Self.maximumFilterCount)")
@@ -382,13 +382,13 @@ struct FilterCriteria: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey { case filters = "Filters" }
 
-    init(from decoder: any Decoder) throws {
+    public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         let wire = try container.decodeIfPresent([WireFilter].self, forKey: .filters) ?? []
         try self.init(patterns: wire.map { $0.pattern ?? "" })
     }
 
-    func encode(to encoder: any Encoder) throws {
+    public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(filters.map { WireFilter(pattern: $0.pattern) }, forKey: .filters)
     }

@@ -44,6 +44,8 @@ public struct TriggerMappingConfiguration: Codable, Sendable, Equatable {
     public var functionResponseTypes: [FunctionResponseType]?
     /// Windows of this many seconds whose state carries from batch to batch: 0 to 900, 0 (none) when absent.
     public var tumblingWindowInSeconds: Int?
+    /// Which records reach the handler (Lambda's event filtering); the others are skipped and checkpointed.
+    public var filterCriteria: FilterCriteria?
     /// Whether the mapping reads as soon as it is created; true when absent.
     public var enabled: Bool?
 
@@ -59,7 +61,7 @@ public struct TriggerMappingConfiguration: Codable, Sendable, Equatable {
         case maximumRecordAgeInSeconds = "MaximumRecordAgeInSeconds"
         case bisectBatchOnFunctionError = "BisectBatchOnFunctionError"
         case functionResponseTypes = "FunctionResponseTypes", tumblingWindowInSeconds = "TumblingWindowInSeconds"
-        case enabled = "Enabled"
+        case filterCriteria = "FilterCriteria", enabled = "Enabled"
     }
 
     /// Throws Lambda's `ValidationException` for a value outside its range and

@@ -1,0 +1,204 @@
+import EddyStorage
+import Foundation
+import Synchronization
+
+/// A Swift function a trigger mapping calls with each batch of its stream's records. Throwing fails the
+/// batch: it is retried as the mapping's `maximumRetryAttempts` says.
+public typealias TriggerHandler = @Sendable (TriggerEvent) async throws -> Void
+
+/// A registered trigger mapping.
+public struct TriggerMapping: Sendable, Equatable {
+    /// Identifies the mapping, as Lambda's event source mapping UUID does; kept across restarts.
+    public let uuid: String
+    public let name: String
+    public let configuration: TriggerMappingConfiguration
+}
+
+/// Runs trigger mappings: reads each mapping's stream shard by shard from its checkpoint, in order, parents
+/// before children, and calls its handler with batches of records in Lambda's DynamoDB event shape.
+///
+/// ```swift
+/// let triggers = TriggerRuntime(database: db)
+/// try await triggers.register(name: "welcome", configuration: .init(eventSourceArn: arn, startingPosition: .latest)) { event in
+///     for record in event.records where record.eventName == .insert { try await sendWelcomeMail(record) }
+/// }
+/// let running = Task { await triggers.run() }
+/// ```
+///
+/// Delivery is at least once: a batch's checkpoint is committed after its handler returns, so a process that
+/// stops between the two calls the handler with that batch again when it restarts and registers the mapping
+/// under the same name. Per shard, batches are sequential and in order, so each item's records arrive in the
+/// order of its commits. A batch whose handler keeps failing is retried with backoff up to
+/// `maximumRetryAttempts` times (forever with -1), then skipped; records older than
+/// `maximumRecordAgeInSeconds` are skipped; records the filter criteria reject are skipped and checkpointed.
+public final class TriggerRuntime: Sendable {
+    private struct Registered: Sendable {
+        var mapping: TriggerMapping
+        var streamId: UInt64
+        var handler: TriggerHandler
+    }
+
+    private let database: Database
+    private let registered = Mutex<[String: Registered]>([:])
+
+    public init(database: Database) {
+        self.database = database
+    }
+
+    /// Registers a mapping from the stream `configuration.eventSourceArn` to `handler`. A mapping registered
+    /// earlier under the same name (in this process or, through the database, in an earlier one) keeps its
+    /// UUID and checkpoints and takes the new settings.
+    ///
+    /// - Throws: `ValidationException` or `InvalidParameterValueException` for settings out of range;
+    ///   `ResourceNotFoundException` if the stream does not exist; `ResourceInUseException` if the name
+    ///   belongs to a mapping of another stream.
+    @discardableResult
+    public func register(
+        name: String, configuration: TriggerMappingConfiguration, handler: @escaping TriggerHandler
+    ) async throws(EddyError) -> TriggerMapping {
+        guard (1...140).contains(name.utf8.count) else {
+            throw TableValidation.constraint(value: name, field: "name", "Member must have length between 1 and 140")
+        }
+        try configuration.validate()
+        let snapshot = database.streams.snapshot
+        let stream = try database.resolveStream(configuration.eventSourceArn, in: snapshot)
+        let stored: StoredTriggerMapping
+        var batch = StorageBatch()
+        if var existing = try database.storedTriggerMapping(named: name) {
+            guard existing.configuration.eventSourceArn == configuration.eventSourceArn else {
+                throw .resourceInUse("The trigger mapping \(name) reads another stream: \(existing.configuration.eventSourceArn)")
+            }
+            existing.configuration = configuration
+            stored = existing
+        } else {
+            stored = StoredTriggerMapping(
+                uuid: UUID().uuidString.lowercased(), name: name, configuration: configuration,
+                createdMilliseconds: database.configuration.clock.nowMilliseconds())
+            // LATEST means after what has committed now: fix that position in every current shard.
+            if configuration.startingPosition == .latest {
+                for shard in stream.shards {
+                    let position = max(shard.startingSequence, (shard.endingSequence ?? snapshot.committedThrough) + 1)
+                    batch.put(
+                        TriggerStore.checkpointKey(stored.uuid, stream: stream.id, shard: shard.index),
+                        TriggerStore.position(position), in: .triggers)
+                }
+            }
+        }
+        batch.put(TriggerStore.mappingKey(name), TriggerStore.encode(stored), in: .triggers)
+        try await database.committer.commitCatalogChange(PreparedWrite(batch: batch))
+        let mapping = TriggerMapping(uuid: stored.uuid, name: name, configuration: configuration)
+        registered.withLock { $0[name] = Registered(mapping: mapping, streamId: stream.id, handler: handler) }
+        return mapping
+    }
+
+    /// Runs every mapping registered so far until the calling task is cancelled. A batch whose handler is
+    /// running when the task is cancelled finishes and is checkpointed; a batch waiting for a retry is
+    /// abandoned without advancing past it.
+    public func run() async {
+        let mappings = registered.withLock { Array($0.values) }
+        await withTaskGroup(of: Void.self) { group in
+            for mapping in mappings where mapping.mapping.configuration.resolved.enabled {
+                group.addTask { await self.runMapping(mapping) }
+            }
+        }
+    }
+
+    /// Reads and delivers one mapping's stream until cancelled or until its disabled stream is read to its
+    /// end.
+    private func runMapping(_ registered: Registered) async {
+        let mapping = registered.mapping
+        let settings = mapping.configuration.resolved
+        let filter = mapping.configuration.filterCriteria ?? FilterCriteria()
+        guard var checkpoints = try? database.triggerCheckpoints(mapping.uuid, stream: registered.streamId) else { return }
+        while !Task.isCancelled {
+            let generation = database.streams.signal.generation
+            let snapshot = database.streams.snapshot
+            guard let stream = snapshot.streams[registered.streamId] else { return }
+            var delivered = false
+            var open = false
+            for shard in stream.shards {
+                let initial = mapping.configuration.startingPosition == .trimHorizon
+                    ? max(shard.startingSequence, snapshot.trimmedBelow) : shard.startingSequence
+                var position = checkpoints[shard.index] ?? initial
+                if let end = shard.endingSequence, position > end { continue }
+                open = true
+                if let parent = shard.parent, let parentShard = stream.shard(parent),
+                    (checkpoints[parent] ?? 0) <= (parentShard.endingSequence ?? .max)
+                {
+                    continue
+                }
+                let page: Database.ShardPage
+                do {
+                    page = try database.readShard(
+                        stream, shard, from: position, in: snapshot, limit: settings.batchSize,
+                        maxBytes: Limits.triggerBatchBytesMax)
+                } catch {
+                    guard case .trimmedDataAccess = error else { return }
+                    // Retention took records the mapping had not read: they are gone, go on from the horizon.
+                    checkpoints[shard.index] = database.streams.trimmedBelow
+                    continue
+                }
+                guard !page.records.isEmpty || page.exhausted else { continue }
+                let records = deliverable(page.records.map(\.record), filter: filter, settings: settings)
+                if !records.isEmpty {
+                    let event = TriggerEvent(records: records.map { TriggerEventRecord($0, streamArn: mapping.configuration.eventSourceArn) })
+                    guard await deliver(event, to: registered.handler, settings: settings) else { return }
+                }
+                position = page.next
+                guard await commitCheckpoint(position, of: mapping, stream: stream.id, shard: shard.index) else { return }
+                checkpoints[shard.index] = position
+                delivered = true
+            }
+            if !open, !stream.isEnabled { return }
+            if !delivered { await database.streams.signal.wait(after: generation) }
+        }
+    }
+
+    /// The records of a page that go to the handler: those the filter accepts and that are young enough.
+    private func deliverable(
+        _ records: [StreamRecord], filter: FilterCriteria, settings: TriggerMappingConfiguration.Resolved
+    ) -> [StreamRecord] {
+        let now = Double(database.configuration.clock.nowMilliseconds()) / 1000
+        return records.filter { record in
+            if settings.maximumRecordAgeInSeconds >= 0,
+                now - record.dynamodb.approximateCreationDateTime > Double(settings.maximumRecordAgeInSeconds)
+            {
+                return false
+            }
+            return (try? filter.matches(record)) ?? false
+        }
+    }
+
+    /// Calls `handler` until it succeeds or its retries are used up; false if the task was cancelled while
+    /// waiting to retry (the batch is then abandoned, not checkpointed).
+    private func deliver(_ event: TriggerEvent, to handler: TriggerHandler, settings: TriggerMappingConfiguration.Resolved) async -> Bool {
+        var attempt = 0
+        while true {
+            do {
+                try await handler(event)
+                return true
+            } catch {
+                attempt += 1
+                if settings.maximumRetryAttempts >= 0, attempt > settings.maximumRetryAttempts { return true }
+                let backoff = Duration.milliseconds(min(1_000, 1 << min(attempt, 10)))
+                do {
+                    try await Task.sleep(for: backoff)
+                } catch {
+                    return false
+                }
+            }
+        }
+    }
+
+    /// Commits the mapping's new position in a shard; false if storage failed.
+    private func commitCheckpoint(_ position: UInt64, of mapping: TriggerMapping, stream: UInt64, shard: UInt32) async -> Bool {
+        var batch = StorageBatch()
+        batch.put(TriggerStore.checkpointKey(mapping.uuid, stream: stream, shard: shard), TriggerStore.position(position), in: .triggers)
+        do {
+            try await database.committer.commitCatalogChange(PreparedWrite(batch: batch))
+            return true
+        } catch {
+            return false
+        }
+    }
+}

@@ -1,0 +1,157 @@
+import Foundation
+import Synchronization
+import Testing
+
+@testable import Eddy
+
+// The trigger runtime with Swift handlers, written from the Lambda developer guide's "Using Lambda with
+// DynamoDB" (batches in order per shard, retries, filtering, starting positions) and the issue's
+// restart-without-gap requirement.
+
+/// What a handler received, shared with the test.
+final class ReceivedEvents: Sendable {
+    private let events = Mutex<[TriggerEvent]>([])
+
+    func append(_ event: TriggerEvent) { events.withLock { $0.append(event) } }
+    var all: [TriggerEvent] { events.withLock { $0 } }
+    var records: [TriggerEventRecord] { all.flatMap(\.records) }
+
+    /// Waits (up to five seconds) until `count` records have arrived.
+    func waitFor(records count: Int) async throws {
+        let deadline = ContinuousClock.now + .seconds(5)
+        while records.count < count, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+    }
+}
+
+@Suite struct TriggerRuntimeTests {
+    @Test func everyRecordArrivesOnceInOrderInBatches() async throws {
+        try await withStreamDatabase(shardCount: 2) { db, _ in
+            let arn = try #require(try await createStreamTable(db, "Users").latestStreamArn)
+            let received = ReceivedEvents()
+            var settings = TriggerMappingConfiguration(eventSourceArn: arn, startingPosition: .trimHorizon)
+            settings.batchSize = 4
+            let runtime = TriggerRuntime(database: db)
+            let mapping = try await runtime.register(name: "all", configuration: settings) { received.append($0) }
+            #expect(mapping.uuid.count == 36)
+            let running = Task { await runtime.run() }
+            for round in 0..<10 {
+                for user in 0..<3 {
+                    try await db.putItem(PutItemInput(tableName: "Users", item: ["pk": .s("u\(user)"), "round": .n(DecimalNumber(round))]))
+                }
+            }
+            try await received.waitFor(records: 30)
+            running.cancel()
+            await running.value
+            #expect(received.records.count == 30)
+            #expect(received.all.allSatisfy { $0.records.count <= 4 })
+            #expect(received.records.allSatisfy { $0.eventSourceARN == arn })
+            for user in 0..<3 {
+                let rounds = received.records.filter { $0.dynamodb.keys == ["pk": .s("u\(user)")] }.map { $0.dynamodb.newImage?["round"] }
+                #expect(rounds == (0..<10).map { AttributeValue.n(DecimalNumber($0)) })
+            }
+        }
+    }
+
+    @Test func latestSkipsWhatCommittedBeforeRegistration() async throws {
+        try await withStreamDatabase { db, _ in
+            let arn = try #require(try await createStreamTable(db, "Users").latestStreamArn)
+            try await db.putItem(PutItemInput(tableName: "Users", item: ["pk": "before"]))
+            let received = ReceivedEvents()
+            let runtime = TriggerRuntime(database: db)
+            try await runtime.register(name: "new", configuration: .init(eventSourceArn: arn, startingPosition: .latest)) { received.append($0) }
+            let running = Task { await runtime.run() }
+            try await db.putItem(PutItemInput(tableName: "Users", item: ["pk": "after"]))
+            try await received.waitFor(records: 1)
+            try await Task.sleep(for: .milliseconds(50))
+            running.cancel()
+            await running.value
+            #expect(received.records.map(\.dynamodb.keys) == [["pk": "after"]])
+        }
+    }
+
+    @Test func filteredRecordsAreSkippedAndCheckpointed() async throws {
+        try await withTemporaryDirectory { path in
+            let arn: String
+            let received = ReceivedEvents()
+            var settings: TriggerMappingConfiguration
+            do {
+                let db = try Database(path: path + "/db")
+                arn = try #require(try await createStreamTable(db, "Users").latestStreamArn)
+                settings = TriggerMappingConfiguration(eventSourceArn: arn, startingPosition: .trimHorizon)
+                settings.filterCriteria = try FilterCriteria(patterns: [#"{"eventName": ["INSERT"]}"#])
+                let runtime = TriggerRuntime(database: db)
+                try await runtime.register(name: "signups", configuration: settings) { received.append($0) }
+                let running = Task { await runtime.run() }
+                try await db.putItem(PutItemInput(tableName: "Users", item: ["pk": "u1", "v": 1]))
+                try await db.putItem(PutItemInput(tableName: "Users", item: ["pk": "u1", "v": 2]))
+                try await db.deleteItem(DeleteItemInput(tableName: "Users", key: ["pk": "u1"]))
+                try await db.putItem(PutItemInput(tableName: "Users", item: ["pk": "u2"]))
+                try await received.waitFor(records: 2)
+                try await Task.sleep(for: .milliseconds(50))
+                running.cancel()
+                await running.value
+            }
+            #expect(received.records.map(\.eventName) == [.insert, .insert])
+            // A restart registers the same mapping and resumes at its checkpoint: nothing arrives twice.
+            let db = try Database(path: path + "/db")
+            let runtime = TriggerRuntime(database: db)
+            try await runtime.register(name: "signups", configuration: settings) { received.append($0) }
+            let running = Task { await runtime.run() }
+            try await db.putItem(PutItemInput(tableName: "Users", item: ["pk": "u3"]))
+            try await received.waitFor(records: 3)
+            try await Task.sleep(for: .milliseconds(50))
+            running.cancel()
+            await running.value
+            // Records of different items may arrive in either order (they can be in different shards).
+            let keys = received.records.compactMap { record -> String? in
+                guard case .s(let key)? = record.dynamodb.keys["pk"] else { return nil }
+                return key
+            }
+            #expect(keys.sorted() == ["u1", "u2", "u3"])
+        }
+    }
+
+    @Test func aFailingBatchIsRetriedThenSkipped() async throws {
+        try await withStreamDatabase(shardCount: 1) { db, _ in
+            let arn = try #require(try await createStreamTable(db, "Users").latestStreamArn)
+            let attempts = ReceivedEvents()
+            var settings = TriggerMappingConfiguration(eventSourceArn: arn, startingPosition: .trimHorizon)
+            settings.batchSize = 1
+            settings.maximumRetryAttempts = 2
+            struct Refused: Error {}
+            let runtime = TriggerRuntime(database: db)
+            try await runtime.register(name: "flaky", configuration: settings) { event in
+                attempts.append(event)
+                if event.records.first?.dynamodb.keys == ["pk": "poison"] { throw Refused() }
+            }
+            let running = Task { await runtime.run() }
+            for key in ["a", "poison", "b"] { try await db.putItem(PutItemInput(tableName: "Users", item: ["pk": .s(key)])) }
+            try await attempts.waitFor(records: 5)
+            try await Task.sleep(for: .milliseconds(50))
+            running.cancel()
+            await running.value
+            // One call for "a", three (one and two retries) for "poison", then "b": the shard goes on.
+            #expect(attempts.records.map(\.dynamodb.keys) == [["pk": "a"], ["pk": "poison"], ["pk": "poison"], ["pk": "poison"], ["pk": "b"]])
+        }
+    }
+
+    @Test func registrationIsValidated() async throws {
+        try await withStreamDatabase { db, _ in
+            let arn = try #require(try await createStreamTable(db, "Users").latestStreamArn)
+            let runtime = TriggerRuntime(database: db)
+            var settings = TriggerMappingConfiguration(eventSourceArn: arn, startingPosition: .latest)
+            settings.batchSize = 0
+            await expectValidation { try await runtime.register(name: "bad", configuration: settings) { _ in } }
+            let missing = "arn:aws:dynamodb:us-east-1:000000000000:table/Users/stream/2000-01-01T00:00:00.000"
+            await expectEddyError("ResourceNotFoundException") {
+                try await runtime.register(name: "lost", configuration: .init(eventSourceArn: missing, startingPosition: .latest)) { _ in }
+            }
+            try await createStreamTable(db, "Orders")
+            let orders = try #require(try await db.describeTable(tableName: "Orders").latestStreamArn)
+            try await runtime.register(name: "one", configuration: .init(eventSourceArn: arn, startingPosition: .latest)) { _ in }
+            await expectEddyError("ResourceInUseException") {
+                try await runtime.register(name: "one", configuration: .init(eventSourceArn: orders, startingPosition: .latest)) { _ in }
+            }
+        }
+    }
+}
