@@ -135,6 +135,105 @@ final class ReceivedEvents: Sendable {
         }
     }
 
+    /// The keys (`pk` strings) of each call's records.
+    private func calls(_ received: ReceivedEvents) -> [[String]] {
+        received.all.map { event in
+            event.records.compactMap { record in
+                guard case .s(let key)? = record.dynamodb.keys["pk"] else { return nil }
+                return key
+            }
+        }
+    }
+
+    /// Writes items `keys` in one BatchWriteItem, so that they commit together and form one batch.
+    private func writeTogether(_ db: Database, _ keys: [String]) async throws {
+        try await db.batchWriteItem(BatchWriteItemInput(requestItems: [
+            "Users": keys.map { WriteRequest(putRequest: PutRequest(item: ["pk": .s($0)])) }
+        ]))
+    }
+
+    @Test func aPartialBatchResponseRetriesFromTheFirstFailedRecord() async throws {
+        try await withStreamDatabase(shardCount: 1) { db, _ in
+            let arn = try #require(try await createStreamTable(db, "Users").latestStreamArn)
+            var settings = TriggerMappingConfiguration(eventSourceArn: arn, startingPosition: .trimHorizon)
+            settings.functionResponseTypes = [.reportBatchItemFailures]
+            let received = ReceivedEvents()
+            let runtime = TriggerRuntime(database: db)
+            try await runtime.registerReportingFailures(name: "partial", configuration: settings) { event in
+                received.append(event)
+                switch received.all.count {
+                case 1:
+                    // The second and fourth records fail: the retry starts at the second.
+                    let failed = [event.records[3], event.records[1]].map { $0.dynamodb.sequenceNumber }
+                    return TriggerBatchResponse(batchItemFailures: failed.map { .init(itemIdentifier: $0) })
+                case 2:
+                    // An empty identifier fails the whole batch.
+                    return TriggerBatchResponse(batchItemFailures: [.init(itemIdentifier: "")])
+                default:
+                    return .success
+                }
+            }
+            try await writeTogether(db, ["a", "b", "c", "d", "e"])
+            let running = Task { await runtime.run() }
+            try await received.waitFor(records: 13)
+            try await Task.sleep(for: .milliseconds(50))
+            running.cancel()
+            await running.value
+            let sorted = { (keys: [String]) in keys.sorted() }
+            #expect(calls(received).map(sorted) == [["a", "b", "c", "d", "e"], ["b", "c", "d", "e"], ["b", "c", "d", "e"]].map(sorted))
+        }
+    }
+
+    @Test func bisectingSplitsAFailingBatchDownToTheFailingRecord() async throws {
+        try await withStreamDatabase(shardCount: 1) { db, _ in
+            let arn = try #require(try await createStreamTable(db, "Users").latestStreamArn)
+            var settings = TriggerMappingConfiguration(eventSourceArn: arn, startingPosition: .trimHorizon)
+            settings.bisectBatchOnFunctionError = true
+            settings.maximumRetryAttempts = 0
+            struct Refused: Error {}
+            let received = ReceivedEvents()
+            let runtime = TriggerRuntime(database: db)
+            try await writeTogether(db, ["a", "b", "c", "d"])
+            let order = try await readStream(db, arn).compactMap { read -> String? in
+                guard case .s(let key)? = read.record.dynamodb.keys["pk"] else { return nil }
+                return key
+            }
+            let poison = order[2]
+            try await runtime.register(name: "bisect", configuration: settings) { event in
+                received.append(event)
+                if event.records.contains(where: { $0.dynamodb.keys["pk"] == .s(poison) }) { throw Refused() }
+            }
+            let running = Task { await runtime.run() }
+            try await received.waitFor(records: 4 + 2 + 2 + 1 + 1)
+            try await Task.sleep(for: .milliseconds(50))
+            running.cancel()
+            await running.value
+            // Bisecting is not a retry: with no retries allowed the halves are still tried, down to the
+            // failing record, which is then skipped.
+            #expect(calls(received) == [order, Array(order[0..<2]), Array(order[2..<4]), [order[2]], [order[3]]])
+        }
+    }
+
+    @Test func recordsOlderThanTheMaximumAgeAreSkipped() async throws {
+        try await withStreamDatabase { db, clock in
+            let arn = try #require(try await createStreamTable(db, "Users").latestStreamArn)
+            var settings = TriggerMappingConfiguration(eventSourceArn: arn, startingPosition: .trimHorizon)
+            settings.maximumRecordAgeInSeconds = 60
+            try await db.putItem(PutItemInput(tableName: "Users", item: ["pk": "old"]))
+            clock.advance(bySeconds: 61)
+            try await db.putItem(PutItemInput(tableName: "Users", item: ["pk": "young"]))
+            let received = ReceivedEvents()
+            let runtime = TriggerRuntime(database: db)
+            try await runtime.register(name: "recent", configuration: settings) { received.append($0) }
+            let running = Task { await runtime.run() }
+            try await received.waitFor(records: 1)
+            try await Task.sleep(for: .milliseconds(50))
+            running.cancel()
+            await running.value
+            #expect(calls(received) == [["young"]])
+        }
+    }
+
     @Test func registrationIsValidated() async throws {
         try await withStreamDatabase { db, _ in
             let arn = try #require(try await createStreamTable(db, "Users").latestStreamArn)

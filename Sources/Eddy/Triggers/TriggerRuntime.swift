@@ -3,8 +3,9 @@ import Foundation
 import Synchronization
 
 /// A Swift function a trigger mapping calls with each batch of its stream's records. Throwing fails the
-/// batch: it is retried as the mapping's `maximumRetryAttempts` says.
-public typealias TriggerHandler = @Sendable (TriggerEvent) async throws -> Void
+/// batch: it is retried as the mapping's `maximumRetryAttempts` says. With `ReportBatchItemFailures` in the
+/// mapping's `functionResponseTypes`, the returned response names the records that failed.
+public typealias TriggerHandler = @Sendable (TriggerEvent) async throws -> TriggerBatchResponse
 
 /// A registered trigger mapping.
 public struct TriggerMapping: Sendable, Equatable {
@@ -29,7 +30,8 @@ public struct TriggerMapping: Sendable, Equatable {
 /// stops between the two calls the handler with that batch again when it restarts and registers the mapping
 /// under the same name. Per shard, batches are sequential and in order, so each item's records arrive in the
 /// order of its commits. A batch whose handler keeps failing is retried with backoff up to
-/// `maximumRetryAttempts` times (forever with -1), then skipped; records older than
+/// `maximumRetryAttempts` times (forever with -1), then skipped; with `bisectBatchOnFunctionError` it is
+/// split in halves first, and with `ReportBatchItemFailures` it is retried from the first failed record; records older than
 /// `maximumRecordAgeInSeconds` are skipped; records the filter criteria reject are skipped and checkpointed.
 public final class TriggerRuntime: Sendable {
     private struct Registered: Sendable {
@@ -45,15 +47,30 @@ public final class TriggerRuntime: Sendable {
         self.database = database
     }
 
-    /// Registers a mapping from the stream `configuration.eventSourceArn` to `handler`. A mapping registered
-    /// earlier under the same name (in this process or, through the database, in an earlier one) keeps its
-    /// UUID and checkpoints and takes the new settings.
+    /// Registers a mapping whose handler succeeds or throws for the whole batch; see
+    /// ``registerReportingFailures(name:configuration:handler:)``.
+    @discardableResult
+    public func register(
+        name: String, configuration: TriggerMappingConfiguration,
+        handler: @escaping @Sendable (TriggerEvent) async throws -> Void
+    ) async throws(EddyError) -> TriggerMapping {
+        let wrapped: TriggerHandler = { event in
+            try await handler(event)
+            return .success
+        }
+        return try await registerReportingFailures(name: name, configuration: configuration, handler: wrapped)
+    }
+
+    /// Registers a mapping from the stream `configuration.eventSourceArn` to `handler`, which may report the
+    /// records that failed (with `ReportBatchItemFailures` in the settings' `functionResponseTypes`). A
+    /// mapping registered earlier under the same name (in this process or, through the database, in an
+    /// earlier one) keeps its UUID and checkpoints and takes the new settings.
     ///
     /// - Throws: `ValidationException` or `InvalidParameterValueException` for settings out of range;
     ///   `ResourceNotFoundException` if the stream does not exist; `ResourceInUseException` if the name
     ///   belongs to a mapping of another stream.
     @discardableResult
-    public func register(
+    public func registerReportingFailures(
         name: String, configuration: TriggerMappingConfiguration, handler: @escaping TriggerHandler
     ) async throws(EddyError) -> TriggerMapping {
         guard (1...140).contains(name.utf8.count) else {
@@ -141,8 +158,8 @@ public final class TriggerRuntime: Sendable {
                 guard !page.records.isEmpty || page.exhausted else { continue }
                 let records = deliverable(page.records.map(\.record), filter: filter, settings: settings)
                 if !records.isEmpty {
-                    let event = TriggerEvent(records: records.map { TriggerEventRecord($0, streamArn: mapping.configuration.eventSourceArn) })
-                    guard await deliver(event, to: registered.handler, settings: settings) else { return }
+                    let streamArn = mapping.configuration.eventSourceArn
+                    guard await deliver(records, streamArn: streamArn, to: registered.handler, settings: settings) else { return }
                 }
                 position = page.next
                 guard await commitCheckpoint(position, of: mapping, stream: stream.id, shard: shard.index) else { return }
@@ -169,25 +186,59 @@ public final class TriggerRuntime: Sendable {
         }
     }
 
-    /// Calls `handler` until it succeeds or its retries are used up; false if the task was cancelled while
-    /// waiting to retry (the batch is then abandoned, not checkpointed).
-    private func deliver(_ event: TriggerEvent, to handler: TriggerHandler, settings: TriggerMappingConfiguration.Resolved) async -> Bool {
+    /// Calls `handler` with `records` until every record has succeeded or its retries are used up; false if
+    /// the task was cancelled while waiting to retry (the batch is then abandoned, not checkpointed).
+    ///
+    /// A partial batch response retries from the first failed record. With `bisectBatchOnFunctionError`, a
+    /// failing batch of several records is split in two and each half handled in turn; bisecting does not
+    /// count as a retry.
+    private func deliver(
+        _ records: [StreamRecord], streamArn: String, to handler: TriggerHandler,
+        settings: TriggerMappingConfiguration.Resolved
+    ) async -> Bool {
+        var pending = records[...]
         var attempt = 0
-        while true {
+        while !pending.isEmpty {
+            let event = TriggerEvent(records: pending.map { TriggerEventRecord($0, streamArn: streamArn) })
             do {
-                try await handler(event)
-                return true
+                let response = try await handler(event)
+                guard settings.reportsBatchItemFailures, !response.batchItemFailures.isEmpty else { return true }
+                guard let first = Self.firstFailure(response, in: pending) else { throw BatchFailed() }
+                pending = pending[first...]
             } catch {
-                attempt += 1
-                if settings.maximumRetryAttempts >= 0, attempt > settings.maximumRetryAttempts { return true }
-                let backoff = Duration.milliseconds(min(1_000, 1 << min(attempt, 10)))
-                do {
-                    try await Task.sleep(for: backoff)
-                } catch {
-                    return false
+                if settings.bisectBatchOnFunctionError, pending.count > 1 {
+                    let middle = pending.startIndex + pending.count / 2
+                    for half in [Array(pending[..<middle]), Array(pending[middle...])] {
+                        guard await deliver(half, streamArn: streamArn, to: handler, settings: settings) else { return false }
+                    }
+                    return true
                 }
             }
+            attempt += 1
+            if settings.maximumRetryAttempts >= 0, attempt > settings.maximumRetryAttempts { return true }
+            do {
+                try await Task.sleep(for: .milliseconds(min(1_000, 1 << min(attempt, 10))))
+            } catch {
+                return false
+            }
         }
+        return true
+    }
+
+    /// A handler's partial batch response that cannot be honoured fails the whole batch.
+    private struct BatchFailed: Error {}
+
+    /// The index in `records` of the first record `response` names, or nil if it names one with an empty
+    /// identifier or one that is not in the batch.
+    private static func firstFailure(_ response: TriggerBatchResponse, in records: ArraySlice<StreamRecord>) -> Int? {
+        var first: Int?
+        for failure in response.batchItemFailures {
+            guard let identifier = failure.itemIdentifier, !identifier.isEmpty,
+                let index = records.firstIndex(where: { $0.dynamodb.sequenceNumber == identifier })
+            else { return nil }
+            first = min(first ?? index, index)
+        }
+        return first
     }
 
     /// Commits the mapping's new position in a shard; false if storage failed.
