@@ -234,6 +234,33 @@ final class ReceivedEvents: Sendable {
         }
     }
 
+    @Test func aBatchingWindowGathersRecordsIntoOneBatch() async throws {
+        try await withStreamDatabase(shardCount: 1) { db, _ in
+            let arn = try #require(try await createStreamTable(db, "Users").latestStreamArn)
+            var settings = TriggerMappingConfiguration(eventSourceArn: arn, startingPosition: .trimHorizon)
+            settings.batchSize = 10
+            settings.maximumBatchingWindowInSeconds = 1
+            let received = ReceivedEvents()
+            let runtime = TriggerRuntime(database: db)
+            try await runtime.register(name: "window", configuration: settings) { received.append($0) }
+            let running = Task { await runtime.run() }
+            let started = ContinuousClock.now
+            for key in ["a", "b", "c"] {
+                try await db.putItem(PutItemInput(tableName: "Users", item: ["pk": .s(key)]))
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            try await received.waitFor(records: 3)
+            let waited = ContinuousClock.now - started
+            // Ten records fill a batch at once, without waiting for the window.
+            try await writeTogether(db, (0..<10).map { "full\($0)" })
+            try await received.waitFor(records: 13)
+            running.cancel()
+            await running.value
+            #expect(received.all.map(\.records.count) == [3, 10])
+            #expect(waited >= .milliseconds(900), "the short batch waited for its window")
+        }
+    }
+
     @Test func registrationIsValidated() async throws {
         try await withStreamDatabase { db, _ in
             let arn = try #require(try await createStreamTable(db, "Users").latestStreamArn)

@@ -127,7 +127,11 @@ public final class TriggerRuntime: Sendable {
         let settings = mapping.configuration.resolved
         let filter = mapping.configuration.filterCriteria ?? FilterCriteria()
         guard var checkpoints = try? database.triggerCheckpoints(mapping.uuid, stream: registered.streamId) else { return }
+        let window = Duration.seconds(settings.maximumBatchingWindowInSeconds)
+        // When each shard's batch, still short of `batchSize`, began to wait for more records.
+        var windowOpened: [UInt32: ContinuousClock.Instant] = [:]
         while !Task.isCancelled {
+            var deadline: ContinuousClock.Instant?
             let generation = database.streams.signal.generation
             let snapshot = database.streams.snapshot
             guard let stream = snapshot.streams[registered.streamId] else { return }
@@ -156,6 +160,16 @@ public final class TriggerRuntime: Sendable {
                     continue
                 }
                 guard !page.records.isEmpty || page.exhausted else { continue }
+                // A batching window holds a short batch of an open shard back until it fills or the window ends.
+                if window > .zero, !page.exhausted, page.records.count < settings.batchSize {
+                    let opened = windowOpened[shard.index] ?? ContinuousClock.now
+                    windowOpened[shard.index] = opened
+                    if ContinuousClock.now < opened + window {
+                        deadline = min(deadline ?? opened + window, opened + window)
+                        continue
+                    }
+                }
+                windowOpened[shard.index] = nil
                 let records = deliverable(page.records.map(\.record), filter: filter, settings: settings)
                 if !records.isEmpty {
                     let streamArn = mapping.configuration.eventSourceArn
@@ -167,7 +181,23 @@ public final class TriggerRuntime: Sendable {
                 delivered = true
             }
             if !open, !stream.isEnabled { return }
-            if !delivered { await database.streams.signal.wait(after: generation) }
+            if !delivered { await waitForCommit(after: generation, until: deadline) }
+        }
+    }
+
+    /// Returns when a commit after `generation` is published, at `deadline` if there is one, or when the task
+    /// is cancelled.
+    private func waitForCommit(after generation: UInt64, until deadline: ContinuousClock.Instant?) async {
+        guard let deadline else {
+            await database.streams.signal.wait(after: generation)
+            return
+        }
+        let signal = database.streams.signal
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await signal.wait(after: generation) }
+            group.addTask { try? await Task.sleep(until: deadline) }
+            await group.next()
+            group.cancelAll()
         }
     }
 
