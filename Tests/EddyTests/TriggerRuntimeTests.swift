@@ -8,6 +8,14 @@ import Testing
 // DynamoDB" (batches in order per shard, retries, filtering, starting positions) and the issue's
 // restart-without-gap requirement.
 
+/// What an on-failure destination received, shared with the test.
+final class ReceivedFailures: Sendable {
+    private let failures = Mutex<[TriggerFailureRecord]>([])
+
+    func append(_ failure: TriggerFailureRecord) { failures.withLock { $0.append(failure) } }
+    var all: [TriggerFailureRecord] { failures.withLock { $0 } }
+}
+
 /// What a handler received, shared with the test.
 final class ReceivedEvents: Sendable {
     private let events = Mutex<[TriggerEvent]>([])
@@ -120,7 +128,8 @@ final class ReceivedEvents: Sendable {
             settings.maximumRetryAttempts = 2
             struct Refused: Error {}
             let runtime = TriggerRuntime(database: db)
-            try await runtime.register(name: "flaky", configuration: settings) { event in
+            let failures = ReceivedFailures()
+            try await runtime.register(name: "flaky", configuration: settings, onFailure: { failures.append($0) }) { event in
                 attempts.append(event)
                 if event.records.first?.dynamodb.keys == ["pk": "poison"] { throw Refused() }
             }
@@ -132,6 +141,20 @@ final class ReceivedEvents: Sendable {
             await running.value
             // One call for "a", three (one and two retries) for "poison", then "b": the shard goes on.
             #expect(attempts.records.map(\.dynamodb.keys) == [["pk": "a"], ["pk": "poison"], ["pk": "poison"], ["pk": "poison"], ["pk": "b"]])
+            // The on-failure destination learns what was dropped, why, and after how many calls.
+            let poison = try #require(attempts.records.first { $0.dynamodb.keys == ["pk": "poison"] })
+            let shard = try #require(try await allShards(db, arn).first).shardId
+            #expect(failures.all.count == 1)
+            let failure = try #require(failures.all.first)
+            #expect(failure.requestContext.condition == .retryAttemptsExhausted)
+            #expect(failure.requestContext.approximateInvokeCount == 3)
+            #expect(failure.batchInfo.startSequenceNumber == poison.dynamodb.sequenceNumber)
+            #expect(failure.batchInfo.endSequenceNumber == poison.dynamodb.sequenceNumber)
+            #expect(failure.batchInfo.batchSize == 1)
+            #expect(failure.batchInfo.shardId == shard)
+            #expect(failure.batchInfo.streamArn == arn)
+            let json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(failure)) as? [String: Any]
+            #expect(Set(json?.keys.map { $0 } ?? []) == ["requestContext", "version", "timestamp", "DDBStreamBatchInfo"])
         }
     }
 
@@ -223,14 +246,20 @@ final class ReceivedEvents: Sendable {
             clock.advance(bySeconds: 61)
             try await db.putItem(PutItemInput(tableName: "Users", item: ["pk": "young"]))
             let received = ReceivedEvents()
+            let failures = ReceivedFailures()
             let runtime = TriggerRuntime(database: db)
-            try await runtime.register(name: "recent", configuration: settings) { received.append($0) }
+            try await runtime.register(name: "recent", configuration: settings, onFailure: { failures.append($0) }) {
+                received.append($0)
+            }
             let running = Task { await runtime.run() }
             try await received.waitFor(records: 1)
             try await Task.sleep(for: .milliseconds(50))
             running.cancel()
             await running.value
             #expect(calls(received) == [["young"]])
+            #expect(failures.all.map(\.requestContext.condition) == [.recordAgeExceeded])
+            #expect(failures.all.first?.requestContext.approximateInvokeCount == 0)
+            #expect(failures.all.first?.batchInfo.batchSize == 1)
         }
     }
 

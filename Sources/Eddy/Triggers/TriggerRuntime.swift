@@ -38,6 +38,7 @@ public final class TriggerRuntime: Sendable {
         var mapping: TriggerMapping
         var streamId: UInt64
         var handler: TriggerHandler
+        var onFailure: TriggerFailureDestination?
     }
 
     private let database: Database
@@ -51,27 +52,29 @@ public final class TriggerRuntime: Sendable {
     /// ``registerReportingFailures(name:configuration:handler:)``.
     @discardableResult
     public func register(
-        name: String, configuration: TriggerMappingConfiguration,
+        name: String, configuration: TriggerMappingConfiguration, onFailure: TriggerFailureDestination? = nil,
         handler: @escaping @Sendable (TriggerEvent) async throws -> Void
     ) async throws(EddyError) -> TriggerMapping {
         let wrapped: TriggerHandler = { event in
             try await handler(event)
             return .success
         }
-        return try await registerReportingFailures(name: name, configuration: configuration, handler: wrapped)
+        return try await registerReportingFailures(name: name, configuration: configuration, onFailure: onFailure, handler: wrapped)
     }
 
     /// Registers a mapping from the stream `configuration.eventSourceArn` to `handler`, which may report the
     /// records that failed (with `ReportBatchItemFailures` in the settings' `functionResponseTypes`). A
     /// mapping registered earlier under the same name (in this process or, through the database, in an
-    /// earlier one) keeps its UUID and checkpoints and takes the new settings.
+    /// earlier one) keeps its UUID and checkpoints and takes the new settings. Records the mapping drops
+    /// (retries exhausted, too old) are reported to `onFailure`, if given.
     ///
     /// - Throws: `ValidationException` or `InvalidParameterValueException` for settings out of range;
     ///   `ResourceNotFoundException` if the stream does not exist; `ResourceInUseException` if the name
     ///   belongs to a mapping of another stream.
     @discardableResult
     public func registerReportingFailures(
-        name: String, configuration: TriggerMappingConfiguration, handler: @escaping TriggerHandler
+        name: String, configuration: TriggerMappingConfiguration, onFailure: TriggerFailureDestination? = nil,
+        handler: @escaping TriggerHandler
     ) async throws(EddyError) -> TriggerMapping {
         guard (1...140).contains(name.utf8.count) else {
             throw TableValidation.constraint(value: name, field: "name", "Member must have length between 1 and 140")
@@ -104,7 +107,7 @@ public final class TriggerRuntime: Sendable {
         batch.put(TriggerStore.mappingKey(name), TriggerStore.encode(stored), in: .triggers)
         try await database.committer.commitCatalogChange(PreparedWrite(batch: batch))
         let mapping = TriggerMapping(uuid: stored.uuid, name: name, configuration: configuration)
-        registered.withLock { $0[name] = Registered(mapping: mapping, streamId: stream.id, handler: handler) }
+        registered.withLock { $0[name] = Registered(mapping: mapping, streamId: stream.id, handler: handler, onFailure: onFailure) }
         return mapping
     }
 
@@ -170,10 +173,13 @@ public final class TriggerRuntime: Sendable {
                     }
                 }
                 windowOpened[shard.index] = nil
-                let records = deliverable(page.records.map(\.record), filter: filter, settings: settings)
+                let (records, expired) = deliverable(page.records.map(\.record), filter: filter, settings: settings)
+                let batch = Batch(registered: registered, shardId: StreamNames.shardId(shard), settings: settings)
+                if !expired.isEmpty {
+                    guard await report(.recordAgeExceeded, invokeCount: 0, records: expired, of: batch) else { return }
+                }
                 if !records.isEmpty {
-                    let streamArn = mapping.configuration.eventSourceArn
-                    guard await deliver(records, streamArn: streamArn, to: registered.handler, settings: settings) else { return }
+                    guard await deliver(records, of: batch) else { return }
                 }
                 position = page.next
                 guard await commitCheckpoint(position, of: mapping, stream: stream.id, shard: shard.index) else { return }
@@ -201,18 +207,56 @@ public final class TriggerRuntime: Sendable {
         }
     }
 
-    /// The records of a page that go to the handler: those the filter accepts and that are young enough.
+    /// The records of a page that go to the handler (those the filter accepts and that are young enough),
+    /// and those too old to go.
     private func deliverable(
         _ records: [StreamRecord], filter: FilterCriteria, settings: TriggerMappingConfiguration.Resolved
-    ) -> [StreamRecord] {
+    ) -> (deliverable: [StreamRecord], expired: [StreamRecord]) {
         let now = Double(database.configuration.clock.nowMilliseconds()) / 1000
-        return records.filter { record in
+        var deliverable: [StreamRecord] = []
+        var expired: [StreamRecord] = []
+        for record in records where (try? filter.matches(record)) ?? false {
             if settings.maximumRecordAgeInSeconds >= 0,
                 now - record.dynamodb.approximateCreationDateTime > Double(settings.maximumRecordAgeInSeconds)
             {
-                return false
+                expired.append(record)
+            } else {
+                deliverable.append(record)
             }
-            return (try? filter.matches(record)) ?? false
+        }
+        return (deliverable, expired)
+    }
+
+    /// Where the records being delivered come from, and where they go.
+    private struct Batch {
+        var registered: Registered
+        var shardId: String
+        var settings: TriggerMappingConfiguration.Resolved
+        var streamArn: String { registered.mapping.configuration.eventSourceArn }
+    }
+
+    /// Sends the record of dropping `records` to the mapping's on-failure destination, if it has one, until
+    /// it is taken; false if the task was cancelled first.
+    private func report(
+        _ condition: TriggerFailureRecord.Condition, invokeCount: Int, records: [StreamRecord], of batch: Batch
+    ) async -> Bool {
+        guard let destination = batch.registered.onFailure else { return true }
+        let failure = TriggerFailureRecord(
+            condition, invokeCount: invokeCount, mapping: batch.registered.mapping.uuid, records: records,
+            shardId: batch.shardId, streamArn: batch.streamArn, now: database.configuration.clock.nowMilliseconds())
+        var attempt = 0
+        while true {
+            do {
+                try await destination(failure)
+                return true
+            } catch {
+                attempt += 1
+                do {
+                    try await Task.sleep(for: .milliseconds(min(1_000, 1 << min(attempt, 10))))
+                } catch {
+                    return false
+                }
+            }
         }
     }
 
@@ -222,16 +266,14 @@ public final class TriggerRuntime: Sendable {
     /// A partial batch response retries from the first failed record. With `bisectBatchOnFunctionError`, a
     /// failing batch of several records is split in two and each half handled in turn; bisecting does not
     /// count as a retry.
-    private func deliver(
-        _ records: [StreamRecord], streamArn: String, to handler: TriggerHandler,
-        settings: TriggerMappingConfiguration.Resolved
-    ) async -> Bool {
+    private func deliver(_ records: [StreamRecord], of batch: Batch) async -> Bool {
+        let settings = batch.settings
         var pending = records[...]
         var attempt = 0
         while !pending.isEmpty {
-            let event = TriggerEvent(records: pending.map { TriggerEventRecord($0, streamArn: streamArn) })
+            let event = TriggerEvent(records: pending.map { TriggerEventRecord($0, streamArn: batch.streamArn) })
             do {
-                let response = try await handler(event)
+                let response = try await batch.registered.handler(event)
                 guard settings.reportsBatchItemFailures, !response.batchItemFailures.isEmpty else { return true }
                 guard let first = Self.firstFailure(response, in: pending) else { throw BatchFailed() }
                 pending = pending[first...]
@@ -239,13 +281,15 @@ public final class TriggerRuntime: Sendable {
                 if settings.bisectBatchOnFunctionError, pending.count > 1 {
                     let middle = pending.startIndex + pending.count / 2
                     for half in [Array(pending[..<middle]), Array(pending[middle...])] {
-                        guard await deliver(half, streamArn: streamArn, to: handler, settings: settings) else { return false }
+                        guard await deliver(half, of: batch) else { return false }
                     }
                     return true
                 }
             }
             attempt += 1
-            if settings.maximumRetryAttempts >= 0, attempt > settings.maximumRetryAttempts { return true }
+            if settings.maximumRetryAttempts >= 0, attempt > settings.maximumRetryAttempts {
+                return await report(.retryAttemptsExhausted, invokeCount: attempt, records: Array(pending), of: batch)
+            }
             do {
                 try await Task.sleep(for: .milliseconds(min(1_000, 1 << min(attempt, 10))))
             } catch {
