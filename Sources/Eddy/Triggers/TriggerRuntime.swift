@@ -34,10 +34,18 @@ public struct TriggerMapping: Sendable, Equatable {
 /// split in halves first, and with `ReportBatchItemFailures` it is retried from the first failed record; records older than
 /// `maximumRecordAgeInSeconds` are skipped; records the filter criteria reject are skipped and checkpointed.
 public final class TriggerRuntime: Sendable {
+    /// Where a mapping's records go.
+    private enum Sink: Sendable {
+        case handler(TriggerHandler)
+        /// Writes to tables of the same database, committed with the checkpoint.
+        case derivative(DerivativeTransform, targets: Set<String>)
+    }
+
     private struct Registered: Sendable {
         var mapping: TriggerMapping
         var streamId: UInt64
-        var handler: TriggerHandler
+        var sourceTable: String
+        var sink: Sink
         var onFailure: TriggerFailureDestination?
     }
 
@@ -76,12 +84,44 @@ public final class TriggerRuntime: Sendable {
         name: String, configuration: TriggerMappingConfiguration, onFailure: TriggerFailureDestination? = nil,
         handler: @escaping TriggerHandler
     ) async throws(EddyError) -> TriggerMapping {
+        try await register(name: name, configuration: configuration, sink: .handler(handler), onFailure: onFailure)
+    }
+
+    /// Registers a mapping that keeps derivative tables of the same database: `transform` maps each record
+    /// to writes on `targetTables`, and the runtime commits a batch's writes (with their own stream records)
+    /// and the mapping's new checkpoint in one atomic write, so each source change is applied exactly once,
+    /// across crashes too. The target tables' streams can feed further mappings, but not back into a table
+    /// that feeds this one.
+    ///
+    /// - Throws: as ``registerReportingFailures(name:configuration:onFailure:handler:)``; also
+    ///   `ValidationException` if a target table does not exist, or if the mapping would close a cycle of
+    ///   derivative tables.
+    @discardableResult
+    public func registerDerivative(
+        name: String, configuration: TriggerMappingConfiguration, targetTables: Set<String>,
+        onFailure: TriggerFailureDestination? = nil, transform: @escaping DerivativeTransform
+    ) async throws(EddyError) -> TriggerMapping {
+        for target in targetTables {
+            guard database.catalog.table(named: target) != nil else {
+                throw .validation("The derivative table \(target) does not exist")
+            }
+        }
+        return try await register(
+            name: name, configuration: configuration, sink: .derivative(transform, targets: targetTables), onFailure: onFailure)
+    }
+
+    private func register(
+        name: String, configuration: TriggerMappingConfiguration, sink: Sink, onFailure: TriggerFailureDestination?
+    ) async throws(EddyError) -> TriggerMapping {
         guard (1...140).contains(name.utf8.count) else {
             throw TableValidation.constraint(value: name, field: "name", "Member must have length between 1 and 140")
         }
         try configuration.validate()
         let snapshot = database.streams.snapshot
         let stream = try database.resolveStream(configuration.eventSourceArn, in: snapshot)
+        if case .derivative(_, let targets) = sink {
+            try refuseCycle(from: stream.tableName, to: targets, replacing: name)
+        }
         let stored: StoredTriggerMapping
         var batch = StorageBatch()
         if var existing = try database.storedTriggerMapping(named: name) {
@@ -107,8 +147,27 @@ public final class TriggerRuntime: Sendable {
         batch.put(TriggerStore.mappingKey(name), TriggerStore.encode(stored), in: .triggers)
         try await database.committer.commitCatalogChange(PreparedWrite(batch: batch))
         let mapping = TriggerMapping(uuid: stored.uuid, name: name, configuration: configuration)
-        registered.withLock { $0[name] = Registered(mapping: mapping, streamId: stream.id, handler: handler, onFailure: onFailure) }
+        registered.withLock {
+            $0[name] = Registered(mapping: mapping, streamId: stream.id, sourceTable: stream.tableName, sink: sink, onFailure: onFailure)
+        }
         return mapping
+    }
+
+    /// Refuses a derivative mapping from `source` to `targets` if, with the other derivative mappings, a
+    /// target's changes could flow back to `source` (A → B → A would feed itself forever).
+    private func refuseCycle(from source: String, to targets: Set<String>, replacing name: String) throws(EddyError) {
+        var edges: [String: Set<String>] = [source: targets]
+        for other in registered.withLock({ Array($0.values) }) where other.mapping.name != name {
+            if case .derivative(_, let otherTargets) = other.sink { edges[other.sourceTable, default: []].formUnion(otherTargets) }
+        }
+        var seen: Set<String> = []
+        var pending = Array(targets)
+        while let table = pending.popLast() {
+            if table == source {
+                throw .validation("The derivative mapping \(name) would close a cycle of derivative tables through \(source)")
+            }
+            if seen.insert(table).inserted { pending += edges[table, default: []] }
+        }
     }
 
     /// Runs every mapping registered so far until the calling task is cancelled. A batch whose handler is
@@ -178,11 +237,18 @@ public final class TriggerRuntime: Sendable {
                 if !expired.isEmpty {
                     guard await report(.recordAgeExceeded, invokeCount: 0, records: expired, of: batch) else { return }
                 }
-                if !records.isEmpty {
-                    guard await deliver(records, of: batch) else { return }
-                }
                 position = page.next
-                guard await commitCheckpoint(position, of: mapping, stream: stream.id, shard: shard.index) else { return }
+                let checkpoint = (
+                    TriggerStore.checkpointKey(mapping.uuid, stream: stream.id, shard: shard.index), TriggerStore.position(position))
+                switch registered.sink {
+                case .handler(let handler):
+                    if !records.isEmpty {
+                        guard await deliver(records, to: handler, of: batch) else { return }
+                    }
+                    guard await commitCheckpoint(checkpoint) else { return }
+                case .derivative(let transform, _):
+                    guard await apply(records, transform: transform, checkpoint: checkpoint, of: batch) else { return }
+                }
                 checkpoints[shard.index] = position
                 delivered = true
             }
@@ -266,14 +332,14 @@ public final class TriggerRuntime: Sendable {
     /// A partial batch response retries from the first failed record. With `bisectBatchOnFunctionError`, a
     /// failing batch of several records is split in two and each half handled in turn; bisecting does not
     /// count as a retry.
-    private func deliver(_ records: [StreamRecord], of batch: Batch) async -> Bool {
+    private func deliver(_ records: [StreamRecord], to handler: TriggerHandler, of batch: Batch) async -> Bool {
         let settings = batch.settings
         var pending = records[...]
         var attempt = 0
         while !pending.isEmpty {
             let event = TriggerEvent(records: pending.map { TriggerEventRecord($0, streamArn: batch.streamArn) })
             do {
-                let response = try await batch.registered.handler(event)
+                let response = try await handler(event)
                 guard settings.reportsBatchItemFailures, !response.batchItemFailures.isEmpty else { return true }
                 guard let first = Self.firstFailure(response, in: pending) else { throw BatchFailed() }
                 pending = pending[first...]
@@ -281,7 +347,7 @@ public final class TriggerRuntime: Sendable {
                 if settings.bisectBatchOnFunctionError, pending.count > 1 {
                     let middle = pending.startIndex + pending.count / 2
                     for half in [Array(pending[..<middle]), Array(pending[middle...])] {
-                        guard await deliver(half, of: batch) else { return false }
+                        guard await deliver(half, to: handler, of: batch) else { return false }
                     }
                     return true
                 }
@@ -315,10 +381,38 @@ public final class TriggerRuntime: Sendable {
         return first
     }
 
-    /// Commits the mapping's new position in a shard; false if storage failed.
-    private func commitCheckpoint(_ position: UInt64, of mapping: TriggerMapping, stream: UInt64, shard: UInt32) async -> Bool {
+    /// Applies `records` to the derivative tables and commits `checkpoint` with the writes, retrying as the
+    /// settings say; when the retries are used up, reports the records and commits the checkpoint alone.
+    /// False if the task was cancelled while waiting to retry, or storage failed.
+    private func apply(
+        _ records: [StreamRecord], transform: DerivativeTransform, checkpoint: (key: [UInt8], value: [UInt8]), of batch: Batch
+    ) async -> Bool {
+        var attempt = 0
+        while true {
+            do {
+                var writes: [DerivativeWrite] = []
+                for record in records { writes += try transform(record) }
+                try await database.commitDerivative(writes, checkpoint: checkpoint)
+                return true
+            } catch {
+                attempt += 1
+                if batch.settings.maximumRetryAttempts >= 0, attempt > batch.settings.maximumRetryAttempts {
+                    guard await report(.retryAttemptsExhausted, invokeCount: attempt, records: records, of: batch) else { return false }
+                    return await commitCheckpoint(checkpoint)
+                }
+                do {
+                    try await Task.sleep(for: .milliseconds(min(1_000, 1 << min(attempt, 10))))
+                } catch {
+                    return false
+                }
+            }
+        }
+    }
+
+    /// Commits a mapping's new position in a shard; false if storage failed.
+    private func commitCheckpoint(_ checkpoint: (key: [UInt8], value: [UInt8])) async -> Bool {
         var batch = StorageBatch()
-        batch.put(TriggerStore.checkpointKey(mapping.uuid, stream: stream, shard: shard), TriggerStore.position(position), in: .triggers)
+        batch.put(checkpoint.key, checkpoint.value, in: .triggers)
         do {
             try await database.committer.commitCatalogChange(PreparedWrite(batch: batch))
             return true

@@ -1,0 +1,100 @@
+import EddyStorage
+
+/// A write a derivative-table mapping makes for a stream record, on a table of the same database.
+public enum DerivativeWrite: Sendable, Equatable {
+    /// Writes a whole item, replacing any item with its key.
+    case put(tableName: String, item: Item)
+    /// Deletes the item with `key`, if there is one.
+    case delete(tableName: String, key: Item)
+    /// Changes (or creates) the item with `key` with an UpdateExpression, as UpdateItem does.
+    case update(
+        tableName: String, key: Item, updateExpression: String, expressionAttributeNames: [String: String]? = nil,
+        expressionAttributeValues: [String: AttributeValue]? = nil)
+
+    var tableName: String {
+        switch self {
+        case .put(let name, _), .delete(let name, _), .update(let name, _, _, _, _): name
+        }
+    }
+}
+
+/// Maps one stream record to the writes that keep derivative tables up to date. Throwing fails the batch.
+public typealias DerivativeTransform = @Sendable (StreamRecord) throws -> [DerivativeWrite]
+
+extension Database {
+    /// Applies `writes` (in order; several may touch one item) and puts `checkpoint` in ONE atomic batch,
+    /// under the locks of every item written, with each changed item's stream record: the source change is
+    /// applied exactly once, and the target tables' streams record what changed.
+    ///
+    /// - Throws: `ValidationException` for an invalid write (the batch then writes nothing);
+    ///   `ResourceNotFoundException` if a target table does not exist.
+    func commitDerivative(_ writes: [DerivativeWrite], checkpoint: (key: [UInt8], value: [UInt8])) async throws(EddyError) {
+        var tables: [ResolvedTable] = []
+        var planned: [(table: Int, key: ItemKey, write: DerivativeWrite, expressions: RequestExpressions?)] = []
+        for write in writes {
+            let table = try resolveTable(write.tableName)
+            if !tables.contains(where: { $0.id == table.id }) { tables.append(table) }
+            let index = tables.firstIndex { $0.id == table.id }!
+            switch write {
+            case .put(_, let item):
+                planned.append((index, try validatedPut(item, in: table), write, nil))
+            case .delete(_, let key):
+                try table.validateKey(key)
+                planned.append((index, ItemKey(table: table, key: key), write, nil))
+            case .update(_, let key, let expression, let names, let values):
+                try table.validateKey(key)
+                let expressions = try RequestExpressions(
+                    update: expression, names: names, values: values, valueExpressions: ["UpdateExpression"])
+                planned.append((index, ItemKey(table: table, key: key), write, expressions))
+            }
+        }
+        let keys = Array(Set(planned.map(\.key)))
+        try await locks.withLocks(keys) { () async throws(EddyError) in
+            try await commitItemChange(in: tables) { (tables: [ResolvedTable]) throws(EddyError) -> (PreparedWrite?, Void) in
+                var stored: [ItemKey: [UInt8]?] = [:]
+                var current: [ItemKey: Item?] = [:]
+                var order: [(table: Int, key: ItemKey)] = []
+                for step in planned {
+                    let table = tables[step.table]
+                    if stored[step.key] == nil {
+                        let bytes = try readStoredItem(step.key)
+                        stored[step.key] = .some(bytes)
+                        current[step.key] = .some(try bytes.map(decodeItem))
+                        order.append((step.table, step.key))
+                    }
+                    let before = current[step.key] ?? nil
+                    switch step.write {
+                    case .put(_, let item):
+                        current[step.key] = .some(item)
+                    case .delete:
+                        current[step.key] = .some(nil)
+                    case .update(_, let key, _, _, _):
+                        let applier = UpdateApplier(bindings: step.expressions!.bindings)
+                        let new = try applier.apply(step.expressions!.update!, to: before ?? key, keyNames: table.key.attributeNames).item
+                        try ValueValidation.validate(new)
+                        guard ItemSize.of(new) <= Limits.itemSizeBytesMax else {
+                            throw .validation("Item size to update has exceeded the maximum allowed size")
+                        }
+                        current[step.key] = .some(new)
+                    }
+                }
+                var prepared = PreparedWrite(stamping: tables)
+                for (index, key) in order {
+                    let table = tables[index]
+                    let old = stored[key] ?? nil
+                    let oldItem = try old.map(decodeItem)
+                    let new = current[key] ?? nil
+                    guard new != oldItem else { continue }
+                    let keys = table.keyAttributes(of: (new ?? oldItem)!)
+                    prepared.add(
+                        ItemChange(
+                            key: key, keys: keys, old: old, new: new.map(ItemEncoding.encode),
+                            eventName: new == nil ? .remove : (oldItem == nil ? .insert : .modify)),
+                        in: table)
+                }
+                prepared.batch.put(checkpoint.key, checkpoint.value, in: .triggers)
+                return (prepared, ())
+            }
+        }
+    }
+}
