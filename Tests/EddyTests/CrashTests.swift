@@ -19,7 +19,8 @@ import Testing
         var shardsRolledOver = false
         let rounds = 20
         for round in 0..<rounds {
-            let output = try runAndKill(dataDirectory: directory, round: round, afterMilliseconds: Int.random(in: 150...600, using: &generator))
+            let delay = Int.random(in: 150...600, using: &generator)
+            let output = try await offThePool { try runAndKill(dataDirectory: directory, round: round, afterMilliseconds: delay) }
             let lines = output.split(separator: "\n", omittingEmptySubsequences: true)
             #expect(!lines.contains { $0.hasPrefix("ERROR") }, "the writer failed: \(lines.filter { $0.hasPrefix("ERROR") })")
             for line in lines {

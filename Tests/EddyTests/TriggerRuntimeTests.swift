@@ -24,9 +24,10 @@ final class ReceivedEvents: Sendable {
     var all: [TriggerEvent] { events.withLock { $0 } }
     var records: [TriggerEventRecord] { all.flatMap(\.records) }
 
-    /// Waits (up to five seconds) until `count` records have arrived.
+    /// Waits until `count` records have arrived (at most 60 seconds: the suite runs tests in parallel on two
+    /// cores).
     func waitFor(records count: Int) async throws {
-        let deadline = ContinuousClock.now + .seconds(5)
+        let deadline = ContinuousClock.now + .seconds(60)
         while records.count < count, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
     }
 }
