@@ -26,13 +26,15 @@ public struct TriggerMapping: Sendable, Equatable {
 /// let running = Task { await triggers.run() }
 /// ```
 ///
-/// Delivery is at least once: a batch's checkpoint is committed after its handler returns, so a process that
-/// stops between the two calls the handler with that batch again when it restarts and registers the mapping
-/// under the same name. Per shard, batches are sequential and in order, so each item's records arrive in the
-/// order of its commits. A batch whose handler keeps failing is retried with backoff up to
-/// `maximumRetryAttempts` times (forever with -1), then skipped; with `bisectBatchOnFunctionError` it is
-/// split in halves first, and with `ReportBatchItemFailures` it is retried from the first failed record; records older than
-/// `maximumRecordAgeInSeconds` are skipped; records the filter criteria reject are skipped and checkpointed.
+/// Delivery to handlers is at least once: a batch's checkpoint is committed after its handler returns, so a
+/// process that stops between the two calls the handler with that batch again when it restarts and registers
+/// the mapping under the same name. Derivative-table mappings are exactly once (writes and checkpoint in one
+/// batch). Per shard, batches are sequential and in order, so each item's records arrive in the order of its
+/// commits. A batch whose handler keeps failing is retried with backoff up to `maximumRetryAttempts` times
+/// (forever with -1), then skipped and reported to the on-failure destination; with
+/// `bisectBatchOnFunctionError` it is split in halves first, and with `ReportBatchItemFailures` it is retried
+/// from the first failed record. Records older than `maximumRecordAgeInSeconds` are skipped and reported;
+/// records the filter criteria reject are skipped and checkpointed.
 public final class TriggerRuntime: Sendable {
     /// Where a mapping's records go.
     private enum Sink: Sendable {
@@ -57,7 +59,7 @@ public final class TriggerRuntime: Sendable {
     }
 
     /// Registers a mapping whose handler succeeds or throws for the whole batch; see
-    /// ``registerReportingFailures(name:configuration:handler:)``.
+    /// ``registerReportingFailures(name:configuration:onFailure:handler:)``.
     @discardableResult
     public func register(
         name: String, configuration: TriggerMappingConfiguration, onFailure: TriggerFailureDestination? = nil,
