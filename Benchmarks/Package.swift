@@ -50,6 +50,16 @@ let package = Package(
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(
+            name: "Triggers",
+            dependencies: [
+                .product(name: "Eddy", package: "Eddy"),
+                .product(name: "Benchmark", package: "benchmark"),
+                "BenchmarkSupport",
+            ],
+            path: "Benchmarks/Triggers",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
             name: "ExpressionEvaluation",
             dependencies: [
                 .product(name: "Eddy", package: "Eddy"),

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Runs Eddy's ItemThroughput and Streams benchmarks (release build) and prints the Eddy / raw RocksDB
+# Runs Eddy's ItemThroughput, Streams and Triggers benchmarks (release build) and prints the Eddy / raw RocksDB
 # throughput ratios, then the streams figures: the write overhead of a stream, commit-to-reader latency and
-# GetRecords throughput.
+# GetRecords throughput, then the trigger figures: commit-to-handler latency and how fast a mapping drains a
+# stream into a handler and into a derivative table.
 #
 #   Benchmarks/ratio.sh                  # RUNS (default 3) runs of all the benchmarks, then the table of the
-#                                        # last run, the 4 ratios and the streams figures (medians over the runs)
+#                                        # last run, the 4 ratios, the streams and trigger figures (medians over the runs)
 #   RUNS=1 Benchmarks/ratio.sh           # one run (the expression benchmarks always run once, at the end)
 #   Benchmarks/ratio.sh --filter 'Put'   # extra options go to `swift package benchmark`
 #
@@ -23,25 +24,31 @@ trap 'rm -rf "$exports"' EXIT
 for run in $(seq 1 "$runs"); do
     echo "=== Run $run of $runs"
     swift package --allow-writing-to-package-directory benchmark baseline update "$baseline-$run" \
-        --target ItemThroughput --target Streams --no-progress "$@"
+        --target ItemThroughput --target Streams --target Triggers --no-progress "$@"
     # The influx export has one CSV line per benchmark, metric and percentile:
     # target,host,cpu,cores,memory,kernel,metric,unit,test,percentile,value,average,iterations,warmup,time
-    swift package benchmark baseline read "$baseline-$run" --target ItemThroughput --target Streams \
+    swift package benchmark baseline read "$baseline-$run" --target ItemThroughput --target Streams --target Triggers \
         --format influx --path stdout --no-progress > "$exports/run$run.csv"
 done
-swift package benchmark baseline read "$baseline-$runs" --target ItemThroughput --target Streams --no-progress
+swift package benchmark baseline read "$baseline-$runs" --target ItemThroughput --target Streams --target Triggers --no-progress
 
 # Throughput is in iterations per second; one iteration is 1,000 operations. The figure of a benchmark in a run
 # is its median (p50) over the run's iterations; the figures and ratios printed are medians over the runs.
 # The delivery latencies are nanoseconds, one sample per change: a run's p50 and p99 are over its changes, and
 # the figures printed are the medians over the runs of those percentiles. GetRecords' records per second are
-# per iteration (one iteration reads the whole stream), and a run's figure is its median.
+# per iteration (one iteration reads the whole stream), and a run's figure is its median. The trigger figures
+# are read the same way: TriggerDelivery.PutItem as StreamDelivery.PutItem, and the drain rates (records per
+# second, one iteration drains the whole stream) as GetRecords'.
 awk -F, -v runs="$runs" '
     FNR == 1 { run++ }
     $7 ~ /^Throughput/ && $10 + 0 == 50 { ops[run, $9] = $11 * 1000 }
-    $9 == "StreamDelivery.PutItem" && ($10 + 0 == 50 || $10 + 0 == 99) { latency[run, $7, $10 + 0] = $11 / 1000 }
+    ($9 == "StreamDelivery.PutItem" || $9 == "TriggerDelivery.PutItem") && ($10 + 0 == 50 || $10 + 0 == 99) {
+        latency[run, $9, $7, $10 + 0] = $11 / 1000
+    }
     $9 == "StreamRead.GetRecords" && $7 ~ /^Records/ && $10 + 0 == 50 { records[run] = $11 }
     $9 == "StreamRead.GetRecords" && $7 ~ /^Shard-parallel/ && $10 + 0 == 50 { parallel[run] = $11 }
+    $9 == "TriggerDrain.Handler" && $7 ~ /^Records/ && $10 + 0 == 50 { drainHandler[run] = $11 }
+    $9 == "TriggerDrain.Derivative" && $7 ~ /^Records/ && $10 + 0 == 50 { drainDerivative[run] = $11 }
     function median(values, count,   i, j, swap) {
         for (i = 2; i <= count; i++)
             for (j = i; j > 1 && values[j - 1] > values[j]; j--) {
@@ -94,37 +101,54 @@ awk -F, -v runs="$runs" '
         print ""
         printf "Streams: commit -> streamChanges delivery, microseconds (median of %d run(s); target: p50 < 100, p99 < 1000)\n", runs
         printf "%-28s %8s %8s\n", "", "p50", "p99"
-        delivery("commit -> delivery", "Committodelivery(ns)", 1)
-        delivery("put start -> delivery", "Putstarttodelivery(ns)", 0)
-        delivery("put start -> commit", "PutItem(ns)", 0)
+        delivery("commit -> delivery", "StreamDelivery.PutItem", "Committodelivery(ns)", 100, 1000)
+        delivery("put start -> delivery", "StreamDelivery.PutItem", "Putstarttodelivery(ns)", 0, 0)
+        delivery("put start -> commit", "StreamDelivery.PutItem", "PutItem(ns)", 0, 0)
         print "(the target is for commit -> delivery; commit: putItem has returned; a record that reached the reader"
         print " before its putItem returned counts as 0 there; put start -> delivery includes the whole PutItem)"
 
         print ""
         printf "Streams: GetRecords reading a 1,000,000-record stream, records per second (median of %d run(s); target: >= 500000)\n", runs
-        readRate("GetRecords, 1 reader", records)
-        readRate("GetRecords, reader per shard", parallel)
+        readRate("GetRecords, 1 reader", records, 500000)
+        readRate("GetRecords, reader per shard", parallel, 500000)
+
+        print ""
+        printf "Triggers: commit -> handler call, BatchSize 1, no batching window, microseconds (median of %d run(s); target: p50 < 200, p99 < 2000)\n", runs
+        printf "%-28s %8s %8s\n", "", "p50", "p99"
+        delivery("commit -> handler", "TriggerDelivery.PutItem", "Committohandler(ns)", 200, 2000)
+        delivery("put start -> handler", "TriggerDelivery.PutItem", "Putstarttohandler(ns)", 0, 0)
+        delivery("put start -> commit", "TriggerDelivery.PutItem", "PutItem(ns)", 0, 0)
+        print "(the target is for commit -> handler; commit: putItem has returned; a record whose handler ran before"
+        print " its putItem returned counts as 0 there)"
+
+        print ""
+        printf "Triggers: a new TRIM_HORIZON mapping, BatchSize 1000, draining a stream written beforehand, records per second (median of %d run(s); targets: >= 200000 to a no-op handler, >= 50000 to derivative counters)\n", runs
+        readRate("no-op handler", drainHandler, 200000)
+        readRate("derivative counters", drainDerivative, 50000)
+        print "(the handler drains 500,000 records; the derivative mapping drains 200,000, one ADD on one of 100 counters"
+        print " each, committed with its checkpoint, and is done when the counters'"'"' sum, read every 50 ms, has grown by 200,000)"
     }
-    # The median over the runs of one GetRecords rate, judged against 500,000 records per second.
-    function readRate(label, rates,   r, n, read, list, value) {
+    # The median over the runs of one records-per-second rate, judged against `target` records per second.
+    function readRate(label, rates, target,   r, n, read, list, value) {
         n = 0; list = ""
         for (r = 1; r <= runs; r++) if (r in rates) { n++; read[n] = rates[r]; list = list " " rates[r] }
         if (n == 0) { printf "%-28s (not run)\n", label; return }
         value = median(read, n)
-        printf "%-28s %8d  %-12s  runs:%s\n", label, value, (value >= 500000 ? "ok" : "BELOW 500000"), list
+        printf "%-28s %8d  %-12s  runs:%s\n", label, value, (value >= target ? "ok" : "BELOW " target), list
     }
-    # The medians over the runs of the p50 and p99 of one delivery metric, judged against the targets if `judged`.
-    function delivery(label, metric, judged,   r, n, p50, p99, list, a, b, verdict) {
+    # The medians over the runs of the p50 and p99 of one latency metric of benchmark `bench`, in microseconds,
+    # judged against `p50target` and `p99target` unless they are 0.
+    function delivery(label, bench, metric, p50target, p99target,   r, n, p50, p99, list, a, b, verdict) {
         n = 0; list = ""
         for (r = 1; r <= runs; r++) {
-            if (!((r, metric, 50) in latency)) continue
+            if (!((r, bench, metric, 50) in latency)) continue
             n++
-            p50[n] = latency[r, metric, 50]; p99[n] = latency[r, metric, 99]
+            p50[n] = latency[r, bench, metric, 50]; p99[n] = latency[r, bench, metric, 99]
             list = list sprintf(" %.1f/%.1f", p50[n], p99[n])
         }
         if (n == 0) { printf "%-28s (not run)\n", label; return }
         a = median(p50, n); b = median(p99, n)
-        verdict = !judged ? "" : (a < 100 && b < 1000) ? "ok" : "ABOVE TARGET"
+        verdict = !p50target ? "" : (a < p50target && b < p99target) ? "ok" : "ABOVE TARGET"
         printf "%-28s %8.1f %8.1f  %-12s  runs (p50/p99):%s\n", label, a, b, verdict, list
     }' "$exports"/run*.csv
 
