@@ -185,26 +185,24 @@ public final class TriggerRuntime: Sendable {
     }
 
     /// Reads and delivers one mapping's stream until cancelled or until its disabled stream is read to its
-    /// end.
+    /// end. Each round reads every shard whose parent is done, one batch per shard, the shards concurrently
+    /// (as Lambda runs one invocation per shard at a time); a shard's batches stay sequential.
     private func runMapping(_ registered: Registered) async {
         let mapping = registered.mapping
         let settings = mapping.configuration.resolved
-        let filter = mapping.configuration.filterCriteria ?? FilterCriteria()
         guard var checkpoints = try? database.triggerCheckpoints(mapping.uuid, stream: registered.streamId) else { return }
-        let window = Duration.seconds(settings.maximumBatchingWindowInSeconds)
         // When each shard's batch, still short of `batchSize`, began to wait for more records.
         var windowOpened: [UInt32: ContinuousClock.Instant] = [:]
         while !Task.isCancelled {
-            var deadline: ContinuousClock.Instant?
             let generation = database.streams.signal.generation
             let snapshot = database.streams.snapshot
             guard let stream = snapshot.streams[registered.streamId] else { return }
-            var delivered = false
+            var ready: [(shard: ShardDefinition, position: UInt64)] = []
             var open = false
             for shard in stream.shards {
                 let initial = mapping.configuration.startingPosition == .trimHorizon
                     ? max(shard.startingSequence, snapshot.trimmedBelow) : shard.startingSequence
-                var position = checkpoints[shard.index] ?? initial
+                let position = checkpoints[shard.index] ?? initial
                 if let end = shard.endingSequence, position > end { continue }
                 open = true
                 if let parent = shard.parent, let parentShard = stream.shard(parent),
@@ -212,51 +210,95 @@ public final class TriggerRuntime: Sendable {
                 {
                     continue
                 }
-                let page: Database.ShardPage
-                do {
-                    page = try database.readShard(
-                        stream, shard, from: position, in: snapshot, limit: settings.batchSize,
-                        maxBytes: Limits.triggerBatchBytesMax)
-                } catch {
-                    guard case .trimmedDataAccess = error else { return }
-                    // Retention took records the mapping had not read: they are gone, go on from the horizon.
-                    checkpoints[shard.index] = database.streams.trimmedBelow
-                    continue
-                }
-                guard !page.records.isEmpty || page.exhausted else { continue }
-                // A batching window holds a short batch of an open shard back until it fills or the window ends.
-                if window > .zero, !page.exhausted, page.records.count < settings.batchSize {
-                    let opened = windowOpened[shard.index] ?? ContinuousClock.now
-                    windowOpened[shard.index] = opened
-                    if ContinuousClock.now < opened + window {
-                        deadline = min(deadline ?? opened + window, opened + window)
-                        continue
-                    }
-                }
-                windowOpened[shard.index] = nil
-                let (records, expired) = deliverable(page.records.map(\.record), filter: filter, settings: settings)
-                let batch = Batch(registered: registered, shardId: StreamNames.shardId(shard), settings: settings)
-                if !expired.isEmpty {
-                    guard await report(.recordAgeExceeded, invokeCount: 0, records: expired, of: batch) else { return }
-                }
-                position = page.next
-                let checkpoint = (
-                    TriggerStore.checkpointKey(mapping.uuid, stream: stream.id, shard: shard.index), TriggerStore.position(position))
-                switch registered.sink {
-                case .handler(let handler):
-                    if !records.isEmpty {
-                        guard await deliver(records, to: handler, of: batch) else { return }
-                    }
-                    guard await commitCheckpoint(checkpoint) else { return }
-                case .derivative(let transform, _):
-                    guard await apply(records, transform: transform, checkpoint: checkpoint, of: batch) else { return }
-                }
-                checkpoints[shard.index] = position
-                delivered = true
+                ready.append((shard, position))
             }
             if !open, !stream.isEnabled { return }
+            let opened = windowOpened
+            let outcomes = await withTaskGroup(of: (UInt32, ShardOutcome).self) { group in
+                for (shard, position) in ready {
+                    group.addTask {
+                        let outcome = await self.processShard(
+                            shard, from: position, of: stream, in: snapshot, registered: registered, settings: settings,
+                            windowOpened: opened[shard.index])
+                        return (shard.index, outcome)
+                    }
+                }
+                return await group.reduce(into: [(UInt32, ShardOutcome)]()) { $0.append($1) }
+            }
+            var delivered = false
+            var deadline: ContinuousClock.Instant?
+            for (shard, outcome) in outcomes {
+                switch outcome {
+                case .stop:
+                    return
+                case .idle:
+                    continue
+                case .held(let since, let until):
+                    windowOpened[shard] = since
+                    deadline = min(deadline ?? until, until)
+                case .advanced(let position):
+                    windowOpened[shard] = nil
+                    checkpoints[shard] = position
+                    delivered = true
+                }
+            }
             if !delivered { await waitForCommit(after: generation, until: deadline) }
         }
+    }
+
+    /// What one round did in one shard.
+    private enum ShardOutcome: Sendable {
+        /// Nothing new.
+        case idle
+        /// A short batch waits for its batching window, opened at `since`, until `until`.
+        case held(since: ContinuousClock.Instant, until: ContinuousClock.Instant)
+        /// The shard's position moved to here (a batch was handled, or retention moved it).
+        case advanced(UInt64)
+        /// The task was cancelled mid-batch, or storage failed: the mapping stops without advancing.
+        case stop
+    }
+
+    /// Reads one batch of `shard` at `position` and hands it to the mapping's sink, then commits the new
+    /// checkpoint (with the writes, for a derivative table).
+    private func processShard(
+        _ shard: ShardDefinition, from position: UInt64, of stream: StreamDefinition, in snapshot: StreamsSnapshot,
+        registered: Registered, settings: TriggerMappingConfiguration.Resolved, windowOpened: ContinuousClock.Instant?
+    ) async -> ShardOutcome {
+        let mapping = registered.mapping
+        let page: Database.ShardPage
+        do {
+            page = try database.readShard(
+                stream, shard, from: position, in: snapshot, limit: settings.batchSize, maxBytes: Limits.triggerBatchBytesMax)
+        } catch {
+            guard case .trimmedDataAccess = error else { return .stop }
+            // Retention took records the mapping had not read: they are gone, go on from the horizon.
+            return .advanced(database.streams.trimmedBelow)
+        }
+        guard !page.records.isEmpty || page.exhausted else { return .idle }
+        // A batching window holds a short batch of an open shard back until it fills or the window ends.
+        let window = Duration.seconds(settings.maximumBatchingWindowInSeconds)
+        if window > .zero, !page.exhausted, page.records.count < settings.batchSize {
+            let opened = windowOpened ?? ContinuousClock.now
+            if ContinuousClock.now < opened + window { return .held(since: opened, until: opened + window) }
+        }
+        let filter = mapping.configuration.filterCriteria ?? FilterCriteria()
+        let (records, expired) = deliverable(page.records.map(\.record), filter: filter, settings: settings)
+        let batch = Batch(registered: registered, shardId: StreamNames.shardId(shard), settings: settings)
+        if !expired.isEmpty {
+            guard await report(.recordAgeExceeded, invokeCount: 0, records: expired, of: batch) else { return .stop }
+        }
+        let checkpoint = (
+            TriggerStore.checkpointKey(mapping.uuid, stream: stream.id, shard: shard.index), TriggerStore.position(page.next))
+        switch registered.sink {
+        case .handler(let handler):
+            if !records.isEmpty {
+                guard await deliver(records, to: handler, of: batch) else { return .stop }
+            }
+            guard await commitCheckpoint(checkpoint) else { return .stop }
+        case .derivative(let transform, _):
+            guard await apply(records, transform: transform, checkpoint: checkpoint, of: batch) else { return .stop }
+        }
+        return .advanced(page.next)
     }
 
     /// Returns when a commit after `generation` is published, at `deadline` if there is one, or when the task
