@@ -61,12 +61,6 @@ func registerDeliveryBenchmark() {
     }
 }
 
-/// A record's arrival at the reader: the item's id and the monotonic time it arrived.
-struct Delivery: Sendable {
-    var id: String
-    var nanoseconds: UInt64
-}
-
 /// An Eddy database whose table has a NEW_AND_OLD_IMAGES stream, and the task reading its changes.
 final class DeliveryFixture: @unchecked Sendable {
     let directory = TemporaryDirectory()

@@ -62,24 +62,8 @@ final class ReadFixture: @unchecked Sendable {
     init() async throws {
         let db = try await EddyFixture.openDatabase(at: directory.path, streamViewType: .newAndOldImages)
         self.db = db
-        streamArn = try await benchmarkStreamArn(of: db)
-        let batchSize = 25
-        precondition(streamRecordCount % (batchSize * clientCount) == 0)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for client in 0..<clientCount {
-                group.addTask(executorPreference: CoreExecutor.shared) {
-                    var first = client * batchSize
-                    while first < streamRecordCount {
-                        let requests = (first..<first + batchSize).map {
-                            WriteRequest(putRequest: PutRequest(item: EddyLayout.item($0)))
-                        }
-                        try await db.batchWriteItem(BatchWriteItemInput(requestItems: [EddyLayout.tableName: requests]))
-                        first += clientCount * batchSize
-                    }
-                }
-            }
-            try await group.waitForAll()
-        }
+        streamArn = try await EddyFixture.streamArn(of: db)
+        try await EddyFixture.fillStream(of: db, records: streamRecordCount, clients: clientCount)
     }
 
     /// Closes the database and deletes the directory.

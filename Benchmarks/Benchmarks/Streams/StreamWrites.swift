@@ -141,7 +141,7 @@ final class EddyPutFixture: @unchecked Sendable {
     /// and deletes the directory.
     func close() async throws {
         if streamViewType != nil {
-            let records = try await readAllRecords(of: db, streamArn: try await benchmarkStreamArn(of: db))
+            let records = try await readAllRecords(of: db, streamArn: try await EddyFixture.streamArn(of: db))
             precondition(records == nextItem, "the stream holds \(records) records for \(nextItem) puts")
         }
         db = nil  // the last reference: the Database and its RocksDB close here

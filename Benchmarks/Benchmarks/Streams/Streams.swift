@@ -29,20 +29,6 @@ let benchmarks: @Sendable () -> Void = {
     registerReadBenchmark()
 }
 
-/// The current time of the monotonic clock, in nanoseconds.
-@inline(__always)
-func monotonicNanoseconds() -> UInt64 {
-    DispatchTime.now().uptimeNanoseconds
-}
-
-/// The ARN of the benchmark table's stream.
-func benchmarkStreamArn(of db: Database) async throws -> String {
-    guard let arn = try await db.describeTable(tableName: EddyLayout.tableName).latestStreamArn else {
-        fatalError("the benchmark table has no stream")
-    }
-    return arn
-}
-
 /// Reads every record of stream `streamArn` as a DynamoDB Streams client does and returns how many there are:
 /// every shard of every DescribeStream page, each from a TRIM_HORIZON shard iterator, then GetRecords of up
 /// to 1,000 records at a time, following `nextShardIterator` until a call returns no records (an open shard

@@ -57,12 +57,6 @@ func registerTriggerDeliveryBenchmark() {
     }
 }
 
-/// A record's arrival at the handler: the item's id and the monotonic time the handler was called.
-struct Delivery: Sendable {
-    var id: String
-    var nanoseconds: UInt64
-}
-
 /// An Eddy database whose table has a NEW_AND_OLD_IMAGES stream, and a trigger runtime running one mapping
 /// of it (LATEST, BatchSize 1, no batching window) whose handler passes each record's arrival on.
 final class TriggerDeliveryFixture: @unchecked Sendable {
@@ -81,7 +75,7 @@ final class TriggerDeliveryFixture: @unchecked Sendable {
         let (stream, continuation) = AsyncStream.makeStream(of: Delivery.self)
         deliveries = stream.makeAsyncIterator()
         self.continuation = continuation
-        var settings = TriggerMappingConfiguration(eventSourceArn: try await benchmarkStreamArn(of: db), startingPosition: .latest)
+        var settings = TriggerMappingConfiguration(eventSourceArn: try await EddyFixture.streamArn(of: db), startingPosition: .latest)
         settings.batchSize = 1
         settings.maximumBatchingWindowInSeconds = 0
         let runtime = TriggerRuntime(database: db)

@@ -131,7 +131,7 @@ final class DrainFixture: @unchecked Sendable {
     init(records: Int, counters: Bool) async throws {
         let db = try await EddyFixture.openDatabase(at: directory.path, streamViewType: .newAndOldImages)
         self.db = db
-        streamArn = try await benchmarkStreamArn(of: db)
+        streamArn = try await EddyFixture.streamArn(of: db)
         if counters {
             try await db.createTable(CreateTableInput(
                 tableName: countersTable,
@@ -140,23 +140,7 @@ final class DrainFixture: @unchecked Sendable {
                 billingMode: .payPerRequest,
                 streamSpecification: nil))
         }
-        let batchSize = 25
-        precondition(records % (batchSize * clientCount) == 0)
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for client in 0..<clientCount {
-                group.addTask(executorPreference: CoreExecutor.shared) {
-                    var first = client * batchSize
-                    while first < records {
-                        let requests = (first..<first + batchSize).map {
-                            WriteRequest(putRequest: PutRequest(item: EddyLayout.item($0)))
-                        }
-                        try await db.batchWriteItem(BatchWriteItemInput(requestItems: [EddyLayout.tableName: requests]))
-                        first += clientCount * batchSize
-                    }
-                }
-            }
-            try await group.waitForAll()
-        }
+        try await EddyFixture.fillStream(of: db, records: records, clients: clientCount)
     }
 
     /// The settings of a mapping reading the whole stream.

@@ -22,16 +22,3 @@ let benchmarks: @Sendable () -> Void = {
     registerDrainBenchmarks()
 }
 
-/// The current time of the monotonic clock, in nanoseconds.
-@inline(__always)
-func monotonicNanoseconds() -> UInt64 {
-    DispatchTime.now().uptimeNanoseconds
-}
-
-/// The ARN of the benchmark table's stream.
-func benchmarkStreamArn(of db: Database) async throws -> String {
-    guard let arn = try await db.describeTable(tableName: EddyLayout.tableName).latestStreamArn else {
-        fatalError("the benchmark table has no stream")
-    }
-    return arn
-}
