@@ -12,6 +12,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         .systemLibrary(
@@ -20,7 +23,14 @@ let package = Package(
             providers: [.apt(["librocksdb-dev"])]
         ),
         .target(name: "EddyStorage", dependencies: ["CRocksDB"]),
-        .target(name: "Eddy", dependencies: ["EddyStorage"]),
+        .target(
+            name: "Eddy",
+            dependencies: [
+                "EddyStorage",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "eddy",
             dependencies: [
@@ -29,7 +39,11 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "QuickStart", dependencies: ["Eddy"], path: "Examples/QuickStart"),
+        .executableTarget(name: "MaterializedView", dependencies: ["Eddy"], path: "Examples/MaterializedView"),
+        .executableTarget(
+            name: "WelcomeEmail", dependencies: ["Eddy"], path: "Examples/WelcomeEmail", exclude: ["run.sh", "smtp_sink.py"]),
         .executableTarget(name: "CrashWriter", dependencies: ["Eddy"], path: "Tests/CrashWriter"),
+        .executableTarget(name: "TriggerCrashWorker", dependencies: ["Eddy"], path: "Tests/TriggerCrashWorker"),
         .testTarget(
             name: "EddyStorageTests",
             dependencies: [
@@ -42,7 +56,13 @@ let package = Package(
             dependencies: [
                 "Eddy",
                 "CrashWriter",
+                "MaterializedView",
+                "WelcomeEmail",
+                "TriggerCrashWorker",
                 .product(name: "PropertyBased", package: "swift-property-based"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
     ]

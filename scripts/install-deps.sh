@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # Installs what Eddy needs and this machine lacks; does nothing when everything is there.
 # Debian packages: librocksdb-dev (RocksDB 7.8, the storage engine) and pkg-config (SwiftPM finds RocksDB
-# through it). python3 is used by the decimal reference tests.
+# through it). python3 is used by the decimal reference tests and, with aiosmtpd (from PyPI, or Debian's
+# python3-aiosmtpd where pip cannot install), as the local SMTP server of the WelcomeEmail example and its test.
 set -euo pipefail
+
+sudo_cmd=()
+[ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
 
 missing=()
 pkg-config --exists rocksdb 2>/dev/null || missing+=(librocksdb-dev)
@@ -11,8 +15,16 @@ command -v python3 >/dev/null 2>&1 || missing+=(python3)
 
 if [ ${#missing[@]} -gt 0 ]; then
     echo "Installing ${missing[*]}" >&2
-    sudo_cmd=()
-    [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
     "${sudo_cmd[@]}" apt-get update -qq
     DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
+    echo "Installing aiosmtpd" >&2
+    if ! PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet aiosmtpd 2>/dev/null; then
+        # No pip, or a system Python that pip may not change (PEP 668): Debian's package.
+        echo "pip could not install aiosmtpd; installing python3-aiosmtpd" >&2
+        "${sudo_cmd[@]}" apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq python3-aiosmtpd >/dev/null
+    fi
 fi

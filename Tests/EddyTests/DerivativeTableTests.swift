@@ -168,7 +168,7 @@ import Testing
             let failures = ReceivedFailures()
             let runtime = TriggerRuntime(database: db)
             try await runtime.registerDerivative(
-                name: "strict", configuration: settings, targetTables: ["Totals"], onFailure: { failures.append($0) }
+                name: "strict", configuration: settings, targetTables: ["Totals"], onFailure: .handler { failures.append($0) }
             ) { record in
                 // The second write has a key of the wrong type: the whole batch must write nothing.
                 [.put(tableName: "Totals", item: ["pk": "written"]), .put(tableName: "Totals", item: ["pk": 1])]

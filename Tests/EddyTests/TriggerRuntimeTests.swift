@@ -130,7 +130,7 @@ final class ReceivedEvents: Sendable {
             struct Refused: Error {}
             let runtime = TriggerRuntime(database: db)
             let failures = ReceivedFailures()
-            try await runtime.register(name: "flaky", configuration: settings, onFailure: { failures.append($0) }) { event in
+            try await runtime.register(name: "flaky", configuration: settings, onFailure: .handler { failures.append($0) }) { event in
                 attempts.append(event)
                 if event.records.first?.dynamodb.keys == ["pk": "poison"] { throw Refused() }
             }
@@ -249,7 +249,7 @@ final class ReceivedEvents: Sendable {
             let received = ReceivedEvents()
             let failures = ReceivedFailures()
             let runtime = TriggerRuntime(database: db)
-            try await runtime.register(name: "recent", configuration: settings, onFailure: { failures.append($0) }) {
+            try await runtime.register(name: "recent", configuration: settings, onFailure: .handler { failures.append($0) }) {
                 received.append($0)
             }
             let running = Task { await runtime.run() }

@@ -52,6 +52,9 @@ public enum Limits {
     public static let getRecordsBytesMax = 1_048_576
     /// The most data one trigger batch carries: 6 MB, AWS Lambda's invocation payload limit.
     public static let triggerBatchBytesMax = 6 * 1_048_576
+    /// The largest tumbling-window state a trigger handler may carry per shard: 1 MB; a larger state ends
+    /// the window early.
+    public static let tumblingWindowStateBytesMax = 1_048_576
     /// The most streams or shards one ListStreams or DescribeStream page holds.
     public static let streamsPageLimitMax = 100
 }

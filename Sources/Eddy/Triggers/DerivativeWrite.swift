@@ -22,13 +22,14 @@ public enum DerivativeWrite: Sendable, Equatable {
 public typealias DerivativeTransform = @Sendable (StreamRecord) throws -> [DerivativeWrite]
 
 extension Database {
-    /// Applies `writes` (in order; several may touch one item) and puts `checkpoint` in ONE atomic batch,
-    /// under the locks of every item written, with each changed item's stream record: the source change is
-    /// applied exactly once, and the target tables' streams record what changed.
+    /// Applies `writes` (in order; several may touch one item) and the mapping's `bookkeeping` (its new
+    /// checkpoint) in ONE atomic batch, under the locks of every item written, with each changed item's
+    /// stream record: the source change is applied exactly once, and the target tables' streams record what
+    /// changed.
     ///
     /// - Throws: `ValidationException` for an invalid write (the batch then writes nothing);
     ///   `ResourceNotFoundException` if a target table does not exist.
-    func commitDerivative(_ writes: [DerivativeWrite], checkpoint: (key: [UInt8], value: [UInt8])) async throws(EddyError) {
+    func commitDerivative(_ writes: [DerivativeWrite], with bookkeeping: StorageBatch) async throws(EddyError) {
         var tables: [ResolvedTable] = []
         var planned: [(table: Int, key: ItemKey, write: DerivativeWrite, expressions: RequestExpressions?)] = []
         for write in writes {
@@ -92,7 +93,7 @@ extension Database {
                             eventName: new == nil ? .remove : (oldItem == nil ? .insert : .modify)),
                         in: table)
                 }
-                prepared.batch.put(checkpoint.key, checkpoint.value, in: .triggers)
+                prepared.batch.append(contentsOf: bookkeeping)
                 return (prepared, ())
             }
         }

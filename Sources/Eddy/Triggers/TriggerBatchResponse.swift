@@ -14,9 +14,13 @@ public struct TriggerBatchResponse: Codable, Sendable, Equatable {
     }
 
     public var batchItemFailures: [BatchItemFailure]
+    /// With a tumbling window: the state to carry to the window's next call (Lambda's
+    /// `TimeWindowEventResponse`). A windowed call that returns no state has failed.
+    public var state: [String: String]?
 
-    public init(batchItemFailures: [BatchItemFailure] = []) {
+    public init(batchItemFailures: [BatchItemFailure] = [], state: [String: String]? = nil) {
         self.batchItemFailures = batchItemFailures
+        self.state = state
     }
 
     /// Every record succeeded.

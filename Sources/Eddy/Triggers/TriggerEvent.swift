@@ -1,7 +1,22 @@
 /// What a trigger handler receives: a batch of stream records in the JSON shape AWS Lambda delivers for
 /// DynamoDB streams (`{"Records":[…]}`).
+///
+/// With a tumbling window (`TumblingWindowInSeconds`), the event also carries the window, the state the
+/// handler returned for it last time, the shard, and whether this is the window's final call, as Lambda's
+/// `DynamodbTimeWindowEvent` does; those fields are nil otherwise.
 public struct TriggerEvent: Codable, Sendable, Equatable {
     public var records: [TriggerEventRecord]
+    /// The window every record of the event belongs to.
+    public var window: TriggerWindow?
+    /// The state the handler returned for the window so far (empty at the window's first call).
+    public var state: [String: String]?
+    public var shardId: String?
+    /// The ARN of the stream.
+    public var eventSourceARN: String?
+    /// The window is over: the event has no records, and the handler acts on the aggregated `state`.
+    public var isFinalInvokeForWindow: Bool?
+    /// The state grew past 1 MB, so the window ended early; the window's next call starts with empty state.
+    public var isWindowTerminatedEarly: Bool?
 
     public init(records: [TriggerEventRecord]) {
         self.records = records
@@ -9,7 +24,16 @@ public struct TriggerEvent: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case records = "Records"
+        case window, state, shardId, eventSourceARN, isFinalInvokeForWindow, isWindowTerminatedEarly
     }
+}
+
+/// A tumbling window: records whose `ApproximateCreationDateTime` falls in `[start, end)`; windows are
+/// aligned on multiples of their length since 1970.
+public struct TriggerWindow: Codable, Sendable, Equatable {
+    /// ISO 8601, e.g. `2026-11-25T18:00:00Z`.
+    public var start: String
+    public var end: String
 }
 
 /// One record of a ``TriggerEvent``: the stream record's fields and the ARN of the stream it came from.

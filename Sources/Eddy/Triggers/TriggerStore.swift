@@ -7,12 +7,21 @@ struct StoredTriggerMapping: Codable, Sendable, Equatable {
     var name: String
     var configuration: TriggerMappingConfiguration
     var createdMilliseconds: Int64
+    var lastModifiedMilliseconds: Int64?
 }
 
-/// Where trigger mappings and checkpoints live in the `triggers` key space:
-/// `mapping/<name>` → the ``StoredTriggerMapping`` as JSON, and
-/// `checkpoint/<uuid>/<stream id (8 bytes)><shard index (4 bytes)>` → the next sequence number the mapping
-/// reads in that shard (8 bytes big-endian): every record below it has been handled (or skipped).
+/// Where trigger mappings, their progress and their tumbling-window states live in the `triggers` key space:
+///
+/// - `mapping/<name>` → the ``StoredTriggerMapping`` as JSON;
+/// - `checkpoint/<uuid>/<lane>` → the next sequence number the lane reads (8 bytes big-endian): every record
+///   of the lane below it has been handled (or skipped);
+/// - `window/<uuid>/<lane>` → the lane's open tumbling window (``StoredWindow`` as JSON).
+///
+/// A lane is `<stream id (8 bytes)><shard index (4 bytes)><parallelization factor (1)><lane index (1)>`: with
+/// ParallelizationFactor F a shard's records are split over F lanes by partition key, each with its own
+/// position, so that each lane commits alone. The lanes of one factor form a layout, always stored whole;
+/// layouts of earlier factors stay until the current layout has passed them, because they still tell which
+/// records are done.
 enum TriggerStore {
     private static let mappingPrefix = Array("mapping/".utf8)
 
@@ -20,21 +29,39 @@ enum TriggerStore {
         mappingPrefix + Array(name.utf8)
     }
 
+    static var mappingsRange: (from: [UInt8], to: [UInt8]?) {
+        (mappingPrefix, mappingPrefix.prefixSuccessor)
+    }
+
     static func checkpointPrefix(_ uuid: String) -> [UInt8] {
         Array("checkpoint/\(uuid)/".utf8)
     }
 
-    static func checkpointKey(_ uuid: String, stream: UInt64, shard: UInt32) -> [UInt8] {
-        var writer = ByteWriter(capacity: 12)
-        writer.writeBigEndian(stream)
-        writer.writeBigEndian(shard)
-        return checkpointPrefix(uuid) + writer.bytes
+    static func windowPrefix(_ uuid: String) -> [UInt8] {
+        Array("window/\(uuid)/".utf8)
     }
 
-    static func encode(_ mapping: StoredTriggerMapping) -> [UInt8] {
+    static func lane(stream: UInt64, shard: UInt32, factor: Int, lane: Int) -> [UInt8] {
+        var writer = ByteWriter(capacity: 14)
+        writer.writeBigEndian(stream)
+        writer.writeBigEndian(shard)
+        writer.bytes.append(UInt8(factor))
+        writer.bytes.append(UInt8(lane))
+        return writer.bytes
+    }
+
+    static func checkpointKey(_ uuid: String, stream: UInt64, shard: UInt32, factor: Int, lane: Int) -> [UInt8] {
+        checkpointPrefix(uuid) + Self.lane(stream: stream, shard: shard, factor: factor, lane: lane)
+    }
+
+    static func windowKey(_ uuid: String, stream: UInt64, shard: UInt32, factor: Int, lane: Int) -> [UInt8] {
+        windowPrefix(uuid) + Self.lane(stream: stream, shard: shard, factor: factor, lane: lane)
+    }
+
+    static func encode(_ value: some Encodable) -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
-        return Array(try! encoder.encode(mapping))
+        return Array(try! encoder.encode(value))
     }
 
     static func position(_ value: UInt64) -> [UInt8] {
@@ -44,12 +71,35 @@ enum TriggerStore {
     }
 }
 
+/// A lane's open tumbling window: where it starts (epoch seconds) and the state the handler returned last.
+struct StoredWindow: Codable, Sendable, Equatable {
+    var start: Int64
+    var state: [String: String]
+}
+
 extension Database {
     /// The mapping named `name`, if one was registered.
     func storedTriggerMapping(named name: String) throws(EddyError) -> StoredTriggerMapping? {
         guard let bytes = try storageCall({ try store.get(TriggerStore.mappingKey(name), in: .triggers, snapshot: nil) }) else {
             return nil
         }
+        return try decodeStoredMapping(bytes)
+    }
+
+    /// Every stored mapping, by name.
+    func storedTriggerMappings() throws(EddyError) -> [StoredTriggerMapping] {
+        let range = TriggerStore.mappingsRange
+        let cursor = try storageCall {
+            try store.scan(in: .triggers, from: range.from, to: range.to, direction: .forward, snapshot: nil)
+        }
+        var mappings: [StoredTriggerMapping] = []
+        while let (_, value) = try storageCall({ try cursor.next() }) {
+            mappings.append(try decodeStoredMapping(value))
+        }
+        return mappings
+    }
+
+    private func decodeStoredMapping(_ bytes: [UInt8]) throws(EddyError) -> StoredTriggerMapping {
         do {
             return try JSONDecoder().decode(StoredTriggerMapping.self, from: Data(bytes))
         } catch {
@@ -57,21 +107,47 @@ extension Database {
         }
     }
 
-    /// The checkpoints of mapping `uuid` in stream `stream`, by shard index.
-    func triggerCheckpoints(_ uuid: String, stream: UInt64) throws(EddyError) -> [UInt32: UInt64] {
-        let prefix = TriggerStore.checkpointPrefix(uuid)
+    /// The stored lane positions of mapping `uuid` in stream `stream`: by shard index, by parallelization
+    /// factor, one position per lane.
+    func triggerProgress(_ uuid: String, stream: UInt64) throws(EddyError) -> [UInt32: [Int: [Int: UInt64]]] {
+        var progress: [UInt32: [Int: [Int: UInt64]]] = [:]
+        try scanLanes(TriggerStore.checkpointPrefix(uuid), stream: stream) { shard, factor, lane, value in
+            guard value.count == 8 else { return }
+            progress[shard, default: [:]][factor, default: [:]][lane] = value.reduce(0) { $0 << 8 | UInt64($1) }
+        }
+        return progress
+    }
+
+    /// The open tumbling windows of mapping `uuid` in stream `stream`, by shard index, factor and lane.
+    func triggerWindows(_ uuid: String, stream: UInt64) throws(EddyError) -> [UInt32: [Int: [Int: StoredWindow]]] {
+        var windows: [UInt32: [Int: [Int: StoredWindow]]] = [:]
+        var failure: EddyError?
+        try scanLanes(TriggerStore.windowPrefix(uuid), stream: stream) { shard, factor, lane, value in
+            do {
+                windows[shard, default: [:]][factor, default: [:]][lane] = try JSONDecoder().decode(StoredWindow.self, from: Data(value))
+            } catch {
+                failure = .internalServerError("A stored tumbling window does not decode: \(error)")
+            }
+        }
+        if let failure { throw failure }
+        return windows
+    }
+
+    private func scanLanes(
+        _ prefix: [UInt8], stream: UInt64, _ body: (UInt32, Int, Int, [UInt8]) -> Void
+    ) throws(EddyError) {
+        var start = prefix
+        var writer = ByteWriter(capacity: 8)
+        writer.writeBigEndian(stream)
+        start += writer.bytes
         let cursor = try storageCall {
-            try store.scan(in: .triggers, from: prefix, to: prefix.prefixSuccessor, direction: .forward, snapshot: nil)
+            try store.scan(in: .triggers, from: start, to: start.prefixSuccessor, direction: .forward, snapshot: nil)
         }
-        var checkpoints: [UInt32: UInt64] = [:]
         while let (key, value) = try storageCall({ try cursor.next() }) {
-            guard key.count == prefix.count + 12, value.count == 8 else { continue }
-            let suffix = key[prefix.count...]
-            let keyStream = suffix.prefix(8).reduce(0) { $0 << 8 | UInt64($1) }
-            guard keyStream == stream else { continue }
-            let shard = suffix.suffix(4).reduce(0) { $0 << 8 | UInt32($1) }
-            checkpoints[shard] = value.reduce(0) { $0 << 8 | UInt64($1) }
+            guard key.count == prefix.count + 14 else { continue }
+            let suffix = key[(prefix.count + 8)...]
+            let shard = suffix.prefix(4).reduce(0) { $0 << 8 | UInt32($1) }
+            body(shard, Int(suffix[suffix.startIndex + 4]), Int(suffix[suffix.startIndex + 5]), value)
         }
-        return checkpoints
     }
 }

@@ -1,0 +1,60 @@
+/// A mapping's progress in one shard: with ParallelizationFactor F, the shard's records are split over F
+/// lanes by partition key (so each item stays in one lane, in order), and each lane has its own position.
+///
+/// After the factor changes, the positions of the earlier factors' lanes (earlier layouts) are kept: a
+/// record below its lane's position in any layout has been handled, so the new lanes skip it and a
+/// derivative table never applies it twice. A layout is dropped once the current lanes have all passed it.
+struct ShardProgress: Sendable, Equatable {
+    /// The current factor.
+    let factor: Int
+    /// The position of each current lane: every record of the lane below it is done.
+    var positions: [UInt64]
+    /// Earlier layouts still needed: factor → the position of each of its lanes.
+    var earlier: [Int: [UInt64]]
+
+    /// The progress from the stored layouts (`stored`: factor → lane → position), for a mapping now running
+    /// with `factor` lanes; `initial` is where a shard with no stored progress starts. A lane never starts
+    /// below a position every record under which some layout has handled.
+    init(stored: [Int: [Int: UInt64]], factor: Int, initial: UInt64) {
+        self.factor = factor
+        var layouts: [Int: [UInt64]] = [:]
+        for (layoutFactor, lanes) in stored where lanes.count == layoutFactor && (1...10).contains(layoutFactor) {
+            layouts[layoutFactor] = (0..<layoutFactor).map { lanes[$0]! }
+        }
+        // Every record below every lane position of some layout is done.
+        let floor = layouts.values.map { $0.min()! }.max() ?? initial
+        positions = (layouts[factor] ?? Array(repeating: floor, count: factor)).map { Swift.max($0, floor) }
+        let currentFloor = positions.min()!
+        earlier = layouts.filter { $0.key != factor && $0.value.max()! > currentFloor }
+    }
+
+    /// The layouts stored but no longer needed.
+    func obsolete(stored: [Int: [Int: UInt64]]) -> [Int] {
+        stored.keys.filter { $0 != factor && earlier[$0] == nil }
+    }
+
+    /// Whether the current layout differs from what is stored.
+    func differs(from stored: [Int: [Int: UInt64]]) -> Bool {
+        guard let lanes = stored[factor], lanes.count == factor else { return true }
+        return (0..<factor).contains { lanes[$0] != positions[$0] }
+    }
+
+    /// Where the shard's unread records begin: no lane has handled a record below it.
+    var floor: UInt64 { positions.min()! }
+
+    /// The lane of a record whose partition key hashes to `hash`, with `factor` lanes.
+    static func lane(of hash: UInt32, factor: Int) -> Int {
+        guard factor > 1 else { return 0 }
+        // The shard already took `hash` modulo the slot count; mix it so that lanes are not aligned with it.
+        var mixed = UInt64(hash) &+ 0x9E37_79B9_7F4A_7C15
+        mixed = (mixed ^ (mixed >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        mixed = (mixed ^ (mixed >> 27)) &* 0x94D0_49BB_1331_11EB
+        mixed ^= mixed >> 31
+        return Int(mixed % UInt64(factor))
+    }
+
+    /// Whether the record at `sequence` with partition hash `hash` is done in an earlier layout.
+    func doneEarlier(_ sequence: UInt64, hash: UInt32) -> Bool {
+        earlier.contains { layoutFactor, lanes in sequence < lanes[Self.lane(of: hash, factor: layoutFactor)] }
+    }
+}

@@ -1,0 +1,34 @@
+import CoreMetrics
+
+/// The metrics of one trigger mapping, through swift-metrics, each with the dimension `mapping` = its name:
+///
+/// - `eddy_trigger_invocations` (counter): handler calls, or derivative batches committed or tried;
+/// - `eddy_trigger_errors` (counter): calls that threw or reported failed records;
+/// - `eddy_trigger_retries` (counter): calls that repeated records after a failure;
+/// - `eddy_trigger_dropped_records` (counter): records sent to the on-failure destination instead;
+/// - `eddy_trigger_batch_size` (recorder): records per call;
+/// - `eddy_trigger_iterator_age_milliseconds` (gauge): at each call, how long ago its last record was
+///   committed (Lambda's IteratorAge);
+/// - `eddy_trigger_lag` (gauge): after each round, how far the mapping's slowest shard is behind the
+///   stream's last commit, in sequence numbers (which the database numbers across every stream, so an upper
+///   bound on the records still to read).
+struct TriggerMetrics: Sendable {
+    let invocations: Counter
+    let errors: Counter
+    let retries: Counter
+    let droppedRecords: Counter
+    let batchSize: Recorder
+    let iteratorAge: Gauge
+    let lag: Gauge
+
+    init(mapping: String, factory: MetricsFactory) {
+        let dimensions = [("mapping", mapping)]
+        invocations = Counter(label: "eddy_trigger_invocations", dimensions: dimensions, factory: factory)
+        errors = Counter(label: "eddy_trigger_errors", dimensions: dimensions, factory: factory)
+        retries = Counter(label: "eddy_trigger_retries", dimensions: dimensions, factory: factory)
+        droppedRecords = Counter(label: "eddy_trigger_dropped_records", dimensions: dimensions, factory: factory)
+        batchSize = Recorder(label: "eddy_trigger_batch_size", dimensions: dimensions, factory: factory)
+        iteratorAge = Gauge(label: "eddy_trigger_iterator_age_milliseconds", dimensions: dimensions, factory: factory)
+        lag = Gauge(label: "eddy_trigger_lag", dimensions: dimensions, factory: factory)
+    }
+}

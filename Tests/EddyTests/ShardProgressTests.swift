@@ -1,0 +1,70 @@
+import Testing
+
+@testable import Eddy
+
+// The lanes of ParallelizationFactor: a shard's progress is kept per lane, and after the factor changes the
+// earlier lanes' positions still say which records are done (the ERRATA: the checkpoint never passes a record
+// some lane has not finished, so exactly-once derivative tables stay exact).
+@Suite struct ShardProgressTests {
+    @Test func aShardWithoutProgressStartsEveryLaneAtTheInitialPosition() {
+        let progress = ShardProgress(stored: [:], factor: 3, initial: 40)
+        #expect(progress.positions == [40, 40, 40])
+        #expect(progress.earlier.isEmpty)
+        #expect(progress.differs(from: [:]))
+    }
+
+    @Test func storedLanesOfTheCurrentFactorAreKept() {
+        let stored: [Int: [Int: UInt64]] = [2: [0: 10, 1: 25]]
+        let progress = ShardProgress(stored: stored, factor: 2, initial: 0)
+        #expect(progress.positions == [10, 25])
+        #expect(progress.floor == 10)
+        #expect(!progress.differs(from: stored))
+    }
+
+    @Test func afterAFactorChangeRecordsDoneByTheOldLanesStayDone() {
+        // Two lanes: lane 0 handled everything below 50, lane 1 everything below 20.
+        let stored: [Int: [Int: UInt64]] = [2: [0: 50, 1: 20]]
+        let progress = ShardProgress(stored: stored, factor: 3, initial: 0)
+        // The new lanes start where every record below is done: 20.
+        #expect(progress.positions == [20, 20, 20])
+        #expect(progress.earlier[2] == [50, 20])
+        #expect(progress.obsolete(stored: stored).isEmpty)
+        for hash in UInt32(0)..<200 {
+            let oldLane = ShardProgress.lane(of: hash, factor: 2)
+            #expect(progress.doneEarlier(30, hash: hash) == (oldLane == 0))
+            #expect(!progress.doneEarlier(60, hash: hash))
+            #expect(progress.doneEarlier(19, hash: hash))
+        }
+    }
+
+    @Test func anEarlierLayoutTheCurrentLanesHavePassedIsDropped() {
+        let stored: [Int: [Int: UInt64]] = [2: [0: 50, 1: 20], 3: [0: 60, 1: 70, 2: 55]]
+        let progress = ShardProgress(stored: stored, factor: 3, initial: 0)
+        #expect(progress.positions == [60, 70, 55])
+        #expect(progress.earlier.isEmpty)
+        #expect(progress.obsolete(stored: stored) == [2])
+    }
+
+    @Test func aStaleLayoutOfTheCurrentFactorMovesUpToTheFloor() {
+        // Factor 1 (from a LATEST registration, or an earlier run) reached 80; factor 2's lanes are older.
+        let stored: [Int: [Int: UInt64]] = [1: [0: 80], 2: [0: 30, 1: 90]]
+        let progress = ShardProgress(stored: stored, factor: 2, initial: 0)
+        #expect(progress.positions == [80, 90])
+        #expect(progress.differs(from: stored))
+        #expect(progress.obsolete(stored: stored) == [1])
+    }
+
+    @Test func lanesSpreadPartitionsAndKeepEachInOneLane() {
+        for factor in 1...10 {
+            var used = Set<Int>()
+            for hash in UInt32(0)..<1000 {
+                let lane = ShardProgress.lane(of: hash &* 4, factor: factor)
+                #expect(lane == ShardProgress.lane(of: hash &* 4, factor: factor))
+                #expect((0..<factor).contains(lane))
+                used.insert(lane)
+            }
+            // Hashes that all fell in one shard (multiples of the slot count) still use every lane.
+            #expect(used.count == factor)
+        }
+    }
+}
