@@ -267,6 +267,12 @@ func expectValidation(
 
             let finals = received.all.filter { $0.isFinalInvokeForWindow == true }
             #expect(finals.allSatisfy { $0.records.isEmpty && $0.isWindowTerminatedEarly == false })
+            // Lambda's DynamodbTimeWindowEvent shape.
+            let json = try JSONSerialization.jsonObject(with: try #require(finals.first).json) as? [String: Any]
+            #expect(json?.keys.sorted() == [
+                "Records", "eventSourceARN", "isFinalInvokeForWindow", "isWindowTerminatedEarly", "shardId", "state", "window",
+            ])
+            #expect((json?["window"] as? [String: String])?.keys.sorted() == ["end", "start"])
             // Every click counted once, in the window of its commit; state went from batch to batch.
             #expect(finals.map { Int($0.state?["count"] ?? "0")! }.reduce(0, +) == 8)
             for event in received.all {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// What a trigger handler receives: a batch of stream records in the JSON shape AWS Lambda delivers for
 /// DynamoDB streams (`{"Records":[…]}`).
 ///
@@ -25,6 +27,13 @@ public struct TriggerEvent: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case records = "Records"
         case window, state, shardId, eventSourceARN, isFinalInvokeForWindow, isWindowTerminatedEarly
+    }
+
+    /// The event as the JSON text Lambda passes a function: `{"Records":[…]}` (and the window fields, if
+    /// any), for handlers that work on JSON rather than on the typed values.
+    public var json: Data {
+        // Every field is a string, number, boolean or DynamoDB-JSON attribute value: encoding cannot fail.
+        try! JSONEncoder().encode(self)
     }
 }
 
