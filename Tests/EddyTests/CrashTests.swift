@@ -20,10 +20,14 @@ import Testing
         let rounds = 20
         for round in 0..<rounds {
             let delay = Int.random(in: 150...600, using: &generator)
-            let output = try await offThePool { try runAndKill(dataDirectory: directory, round: round, afterMilliseconds: delay) }
-            let lines = output.split(separator: "\n", omittingEmptySubsequences: true)
-            #expect(!lines.contains { $0.hasPrefix("ERROR") }, "the writer failed: \(lines.filter { $0.hasPrefix("ERROR") })")
-            for line in lines {
+            let child = try await offThePool {
+                try runChild(
+                    "CrashWriter", arguments: [directory, String(round)], killingAt: .afterFirstOutput(milliseconds: delay),
+                    waitingAtMost: 30)
+            }
+            #expect(child.wasKilled, "the writer exited by itself: \(child.output.suffix(500))")
+            #expect(child.errors.isEmpty, "the writer failed: \(child.errors)")
+            for line in child.lines {
                 let fields = line.split(separator: " ")
                 switch fields.first {
                 case "PUT" where fields.count == 2:
@@ -55,31 +59,6 @@ import Testing
         var counters: [String: DecimalNumber] = [:]
         /// Every value acknowledged for each counter, in the order the writer printed them.
         var adds: [String: [DecimalNumber]] = [:]
-    }
-
-    /// Runs the writer, kills it with SIGKILL after `milliseconds` of writing, and returns what it printed.
-    private func runAndKill(dataDirectory: String, round: Int, afterMilliseconds milliseconds: Int) throws -> String {
-        let process = Process()
-        process.executableURL = try crashWriterURL()
-        process.arguments = [dataDirectory, String(round)]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        let collected = OutputCollector()
-        pipe.fileHandleForReading.readabilityHandler = { handle in collected.append(handle.availableData) }
-        try process.run()
-        let started = Date()
-        while collected.text.isEmpty, process.isRunning, Date().timeIntervalSince(started) < 30 {
-            usleep(5_000)
-        }
-        usleep(useconds_t(milliseconds * 1000))
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        pipe.fileHandleForReading.readabilityHandler = nil
-        collected.append(pipe.fileHandleForReading.readDataToEndOfFile())
-        #expect(process.terminationReason == .uncaughtSignal, "the writer exited by itself: \(collected.text.suffix(500))")
-        let text = collected.text
-        guard let lastNewline = text.lastIndex(of: "\n") else { return "" }
-        return String(text[...lastNewline])
     }
 
     /// Checks the reopened database against what the writer acknowledged; returns whether the stream has a
@@ -134,13 +113,7 @@ import Testing
             Issue.record("table \(table) has no stream")
             return ([], [])
         }
-        var shards: [Shard] = []
-        var startShard: String? = nil
-        repeat {
-            let page = try await db.describeStream(DescribeStreamInput(streamArn: arn, exclusiveStartShardId: startShard))
-            shards += page.streamDescription.shards
-            startShard = page.streamDescription.lastEvaluatedShardId
-        } while startShard != nil
+        let shards = try await everyShard(of: arn, in: db)
         #expect(!shards.isEmpty, "the stream \(arn) has no shards")
         #expect(Set(shards.map(\.shardId)).count == shards.count, "DescribeStream listed a shard twice: \(shards.map(\.shardId))")
         var records: [ReadRecord] = []
@@ -291,38 +264,5 @@ import Testing
     private func payload(of id: String) -> String {
         let length = 50 + id.utf8.reduce(0) { ($0 &* 31 &+ Int($1)) & 0xFFFF } % 2000
         return String(repeating: id, count: length / id.count + 1)
-    }
-
-    private func crashWriterURL() throws -> URL {
-        let candidates = [Bundle.main.executableURL, URL(fileURLWithPath: CommandLine.arguments[0])]
-            .compactMap { $0?.deletingLastPathComponent() }
-            .flatMap { [$0, $0.deletingLastPathComponent()] }
-            .map { $0.appendingPathComponent("CrashWriter") }
-        guard let url = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
-            throw CrashTestError.writerNotBuilt(candidates.map(\.path))
-        }
-        return url
-    }
-
-    private enum CrashTestError: Error {
-        case writerNotBuilt([String])
-    }
-}
-
-/// Bytes from the child's pipe, appended from the pipe's reading thread and read from the test.
-private final class OutputCollector: @unchecked Sendable {
-    private let lock = NSLock()
-    private var data = Data()
-
-    func append(_ chunk: Data) {
-        lock.lock()
-        data.append(chunk)
-        lock.unlock()
-    }
-
-    var text: String {
-        lock.lock()
-        defer { lock.unlock() }
-        return String(decoding: data, as: UTF8.self)
     }
 }

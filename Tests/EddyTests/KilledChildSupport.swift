@@ -3,8 +3,10 @@ import Testing
 
 @testable import Eddy
 
-// Helpers of the tests whose child processes run trigger mappings (MaterializedViewTests, TriggerCrashTests):
-// run a child built with the tests, to its end or until it is killed at a random moment; read whole tables.
+// Helpers of the tests that run executables built with the tests as child processes (CrashTests,
+// MaterializedViewTests, TriggerCrashTests, WelcomeEmailTests, StreamTailCommandTests): find such an
+// executable; run it with its output collected, to its end or until it is killed at a chosen moment; read
+// whole tables and the shards of whole streams.
 
 /// When a child is killed.
 enum KillMoment: CustomStringConvertible {
@@ -32,70 +34,81 @@ enum KillMoment: CustomStringConvertible {
     }
 }
 
-/// What a killed child printed, and how it ended.
-struct KilledChild {
-    /// The complete lines of its stdout (a line cut short by the kill is left out).
-    var lines: [Substring]
-    /// Whether SIGKILL ended it (rather than the child exiting by itself first).
-    var wasKilled: Bool
+/// What a child printed, and how it ended.
+struct ChildRun: Sendable {
+    /// Everything it printed on stdout.
+    var output: String
+    /// What it printed on stderr, when ``runChild(_:arguments:killingAt:waitingAtMost:capturingStandardError:)``
+    /// was asked to capture it; empty otherwise.
+    var errorOutput: String
+    /// Whether the test sent it SIGKILL because it was still running (at the kill moment, or when the wait for
+    /// its exit ran out).
+    var killedByTest: Bool
+    /// Its exit status; nil if a signal ended it.
+    var exitStatus: Int32?
+
+    /// Whether a signal ended it (rather than the child exiting by itself).
+    var wasKilled: Bool { exitStatus == nil }
+
+    /// The complete lines of its stdout (a line cut short by a kill is left out).
+    var lines: [Substring] {
+        let complete = output.lastIndex(of: "\n").map { output[...$0] } ?? ""
+        return complete.split(separator: "\n", omittingEmptySubsequences: true)
+    }
 
     /// The lines that report an error.
     var errors: [Substring] { lines.filter { $0.hasPrefix("ERROR") } }
 }
 
-/// Runs executable `name`, built with the tests, with `arguments`, kills it with SIGKILL at `moment`, and
-/// returns what it printed. Blocks its thread: call it through ``offThePool(_:)``.
-func runUntilKilled(_ name: String, arguments: [String], at moment: KillMoment) throws -> KilledChild {
+/// Runs executable `name`, built with the tests, with `arguments`, collecting its stdout (and, with
+/// `capturingStandardError`, its stderr; otherwise that goes to the tests' own). With `moment`, kills it with
+/// SIGKILL at that moment if it is still running, waiting at most `seconds` for its first output where the
+/// moment counts from there; without, waits for it to exit by itself, killing it after `seconds`. Returns
+/// what it printed and how it ended. Blocks its thread: call it through ``offThePool(_:)``.
+func runChild(
+    _ name: String, arguments: [String], killingAt moment: KillMoment? = nil, waitingAtMost seconds: TimeInterval = 60,
+    capturingStandardError: Bool = false
+) throws -> ChildRun {
     let process = Process()
     process.executableURL = try childExecutableURL(name)
     process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
     let output = ChildOutputBuffer()
-    pipe.fileHandleForReading.readabilityHandler = { handle in output.append(handle.availableData) }
-    try process.run()
-    switch moment {
-    case .afterStart(let milliseconds):
-        usleep(useconds_t(milliseconds * 1000))
-    case .afterFirstOutput(let milliseconds):
-        let started = Date()
-        while output.text.isEmpty, process.isRunning, Date().timeIntervalSince(started) < 60 { usleep(5_000) }
-        usleep(useconds_t(milliseconds * 1000))
+    let errors = ChildOutputBuffer()
+    var collected = [(pipe: Pipe(), buffer: output)]
+    process.standardOutput = collected[0].pipe
+    if capturingStandardError {
+        collected.append((Pipe(), errors))
+        process.standardError = collected[1].pipe
     }
-    kill(process.processIdentifier, SIGKILL)
-    process.waitUntilExit()
-    pipe.fileHandleForReading.readabilityHandler = nil
-    output.append(pipe.fileHandleForReading.readDataToEndOfFile())
-    let text = output.text
-    let complete = text.lastIndex(of: "\n").map { text[...$0] } ?? ""
-    return KilledChild(
-        lines: complete.split(separator: "\n", omittingEmptySubsequences: true),
-        wasKilled: process.terminationReason == .uncaughtSignal)
-}
-
-/// Runs executable `name`, built with the tests, with `arguments` until it exits (killing it after 60
-/// seconds); returns its exit status (nil if a signal ended it) and its stdout. Blocks its thread: call it
-/// through ``offThePool(_:)``.
-func runToCompletion(_ name: String, arguments: [String]) throws -> (status: Int32?, output: String) {
-    let process = Process()
-    process.executableURL = try childExecutableURL(name)
-    process.arguments = arguments
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    let output = ChildOutputBuffer()
-    pipe.fileHandleForReading.readabilityHandler = { handle in output.append(handle.availableData) }
+    for (pipe, buffer) in collected {
+        pipe.fileHandleForReading.readabilityHandler = { handle in buffer.append(handle.availableData) }
+    }
     try process.run()
-    let started = Date()
-    while process.isRunning, Date().timeIntervalSince(started) < 60 { usleep(10_000) }
-    if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    let deadline = Date().addingTimeInterval(seconds)
+    switch moment {
+    case .afterStart(let milliseconds)?:
+        usleep(useconds_t(milliseconds * 1000))
+    case .afterFirstOutput(let milliseconds)?:
+        while output.text.isEmpty, process.isRunning, Date() < deadline { usleep(5_000) }
+        usleep(useconds_t(milliseconds * 1000))
+    case nil:
+        while process.isRunning, Date() < deadline { usleep(10_000) }
+    }
+    let killedByTest = process.isRunning
+    if killedByTest { kill(process.processIdentifier, SIGKILL) }
     process.waitUntilExit()
-    pipe.fileHandleForReading.readabilityHandler = nil
-    output.append(pipe.fileHandleForReading.readDataToEndOfFile())
-    return (process.terminationReason == .exit ? process.terminationStatus : nil, output.text)
+    for (pipe, buffer) in collected {
+        pipe.fileHandleForReading.readabilityHandler = nil
+        buffer.append(pipe.fileHandleForReading.readDataToEndOfFile())
+    }
+    return ChildRun(
+        output: output.text, errorOutput: errors.text, killedByTest: killedByTest,
+        exitStatus: process.terminationReason == .exit ? process.terminationStatus : nil)
 }
 
-/// The executable `name` next to the test bundle (or one directory up, depending on the platform).
-private func childExecutableURL(_ name: String) throws -> URL {
+/// The executable `name` built with the tests, next to the test bundle (or one directory up, depending on the
+/// platform).
+func childExecutableURL(_ name: String) throws -> URL {
     let candidates = [Bundle.main.executableURL, URL(fileURLWithPath: CommandLine.arguments[0])]
         .compactMap { $0?.deletingLastPathComponent() }
         .flatMap { [$0, $0.deletingLastPathComponent()] }
@@ -139,6 +152,18 @@ func scanEveryItem(_ db: Database, _ table: String) async throws -> [Item] {
         start = page.lastEvaluatedKey
     } while start != nil
     return items
+}
+
+/// Every shard of stream `arn`, over all DescribeStream pages, in DescribeStream's order.
+func everyShard(of arn: String, in db: Database) async throws -> [Shard] {
+    var shards: [Shard] = []
+    var startShard: String? = nil
+    repeat {
+        let page = try await db.describeStream(DescribeStreamInput(streamArn: arn, exclusiveStartShardId: startShard))
+        shards += page.streamDescription.shards
+        startShard = page.streamDescription.lastEvaluatedShardId
+    } while startShard != nil
+    return shards
 }
 
 /// Polls `condition` until it holds or 60 seconds have passed (the suite runs tests in parallel on two

@@ -31,7 +31,7 @@ import Testing
                 // The first round lives long enough to create the tables that later checks read.
                 let moment = round == 0 ? .afterFirstOutput(milliseconds: 300) : KillMoment.random(using: &random)
                 let child = try await offThePool {
-                    try runUntilKilled("MaterializedView", arguments: ["--worker", path, String(seed)], at: moment)
+                    try runChild("MaterializedView", arguments: ["--worker", path, String(seed)], killingAt: moment)
                 }
                 #expect(child.wasKilled, "round \(round) (seed \(seed)): the worker exited by itself: \(child.lines.suffix(5))")
                 #expect(child.errors.isEmpty, "round \(round) (seed \(seed)): \(child.errors)")
@@ -53,9 +53,9 @@ import Testing
     /// The example's documented command: the demo ends with the view and its recomputation in agreement.
     @Test func theDemoEndsWithTheViewInAgreement() async throws {
         try await withTemporaryDirectory { directory in
-            let (status, output) = try await offThePool { try runToCompletion("MaterializedView", arguments: [directory + "/db"]) }
-            #expect(status == 0, "\(output.suffix(1_000))")
-            #expect(output.contains("The view agrees with the recomputation"), "\(output.suffix(1_000))")
+            let demo = try await offThePool { try runChild("MaterializedView", arguments: [directory + "/db"]) }
+            #expect(demo.exitStatus == 0, "\(demo.output.suffix(1_000))")
+            #expect(demo.output.contains("The view agrees with the recomputation"), "\(demo.output.suffix(1_000))")
         }
     }
 

@@ -27,13 +27,8 @@ import Testing
 
     /// Runs the `eddy` executable built next to the tests and returns its standard output.
     private func run(_ arguments: [String]) throws -> String {
-        let candidates = [Bundle.main.executableURL, URL(fileURLWithPath: CommandLine.arguments[0])]
-            .compactMap { $0?.deletingLastPathComponent() }
-            .flatMap { [$0, $0.deletingLastPathComponent()] }
-            .map { $0.appendingPathComponent("eddy") }
-        let executable = try #require(candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) })
         let process = Process()
-        process.executableURL = executable
+        process.executableURL = try childExecutableURL("eddy")
         process.arguments = arguments
         let pipe = Pipe()
         process.standardOutput = pipe

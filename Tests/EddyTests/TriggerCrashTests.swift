@@ -36,7 +36,7 @@ import Testing
                 // The first round lives long enough to create the tables that later checks read.
                 let moment = round == 0 ? .afterFirstOutput(milliseconds: 300) : KillMoment.random(using: &random)
                 let child = try await offThePool {
-                    try runUntilKilled("TriggerCrashWorker", arguments: [path, String(round), logPath], at: moment)
+                    try runChild("TriggerCrashWorker", arguments: [path, String(round), logPath], killingAt: moment)
                 }
                 #expect(child.wasKilled, "round \(round): the worker exited by itself: \(child.lines.suffix(5))")
                 #expect(child.errors.isEmpty, "round \(round): \(child.errors)")

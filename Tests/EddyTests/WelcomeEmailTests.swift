@@ -22,16 +22,16 @@ import Testing
                 let rounds = 6
                 for round in 0...rounds {
                     let common = [data, "--smtp-port", String(sink.port)]
-                    let child: ExampleRun
+                    let child: ChildRun
                     if round < rounds {
                         let arguments = common + ["--signups", "24", "--from-id", String(round * 100)]
                         let delay = Int.random(in: 10...300)
                         child = try await offThePool { try runExample(arguments, killAfterFirstOutput: delay) }
-                        #expect(child.killed, "round \(round): the example exited by itself: \(child.stderr)")
+                        #expect(child.killedByTest, "round \(round): the example exited by itself: \(child.errorOutput)")
                     } else {
                         let arguments = common + ["--signups", "6", "--from-id", "900", "--until-done"]
                         child = try await offThePool { try runExample(arguments, killAfterFirstOutput: nil) }
-                        #expect(!child.killed && child.exitStatus == 0, "the final run failed: \(child.stderr)")
+                        #expect(!child.killedByTest && child.exitStatus == 0, "the final run failed: \(child.errorOutput)")
                     }
                     for fields in child.lines.map({ $0.split(separator: " ").map(String.init) }) {
                         switch fields.first {
@@ -79,14 +79,14 @@ import Testing
                 let data = directory + "/data"
                 let base = [data, "--smtp-port", String(sink.port), "--until-done"]
                 let first = try await offThePool { try runExample(base + ["--signups", "3"], killAfterFirstOutput: nil) }
-                #expect(!first.killed && first.exitStatus == 0, "\(first.stderr)")
+                #expect(!first.killedByTest && first.exitStatus == 0, "\(first.errorOutput)")
                 #expect(try sink.mails().count == 3)
 
                 // Renames, a new address and a deletion (MODIFY and REMOVE records, like the markers themselves),
                 // then one more sign-up, which the example waits for.
                 try await changeUsers(in: data)
                 let second = try await offThePool { try runExample(base + ["--signups", "1", "--from-id", "3"], killAfterFirstOutput: nil) }
-                #expect(!second.killed && second.exitStatus == 0, "\(second.stderr)")
+                #expect(!second.killedByTest && second.exitStatus == 0, "\(second.errorOutput)")
                 let reported = second.lines.map { $0.split(separator: " ").prefix(2).joined(separator: " ") }
                 #expect(reported.count == 2 && Set(reported) == ["SIGNUP user-3", "SENT user-3"], "\(second.lines)")
 
@@ -146,13 +146,7 @@ private func everyUser(_ db: Database) async throws -> [String: StoredUser] {
 /// Users table's stream; a user with several INSERTs is reported.
 private func insertEventIDs(_ db: Database) async throws -> [String: String] {
     let arn = try #require(try await db.describeTable(tableName: "Users").latestStreamArn)
-    var shards: [Shard] = []
-    var startShard: String? = nil
-    repeat {
-        let page = try await db.describeStream(DescribeStreamInput(streamArn: arn, exclusiveStartShardId: startShard))
-        shards += page.streamDescription.shards
-        startShard = page.streamDescription.lastEvaluatedShardId
-    } while startShard != nil
+    let shards = try await everyShard(of: arn, in: db)
     var eventIDs: [String: String] = [:]
     for shard in shards {
         var iterator = try await db.getShardIterator(
@@ -261,79 +255,11 @@ private struct SinkDidNotStart: Error {
 
 // MARK: - The example as a child process
 
-/// What one run of the example printed, and how it ended.
-private struct ExampleRun: Sendable {
-    /// Its complete stdout lines (a line cut short by a kill is left out).
-    var lines: [String]
-    var stderr: String
-    /// Whether the test killed it (as asked, or because it did not finish in time).
-    var killed: Bool
-    var exitStatus: Int32
-}
-
-/// Runs the WelcomeEmail example with `arguments`. With `killAfterFirstOutput`, kills it with SIGKILL that many
-/// milliseconds after its first line of output; without, waits for it to exit by itself (at most 60 seconds,
-/// then kills it). Blocks its thread: call it through ``offThePool(_:)``.
-private func runExample(_ arguments: [String], killAfterFirstOutput milliseconds: Int?) throws -> ExampleRun {
-    let process = Process()
-    process.executableURL = try exampleURL()
-    process.arguments = arguments
-    let stdout = Pipe()
-    let stderr = Pipe()
-    process.standardOutput = stdout
-    process.standardError = stderr
-    let output = CollectedOutput()
-    let errors = CollectedOutput()
-    stdout.fileHandleForReading.readabilityHandler = { output.append($0.availableData) }
-    stderr.fileHandleForReading.readabilityHandler = { errors.append($0.availableData) }
-    try process.run()
-    let deadline = Date().addingTimeInterval(60)
-    if let milliseconds {
-        while output.text.isEmpty, process.isRunning, Date() < deadline { usleep(5_000) }
-        usleep(useconds_t(milliseconds * 1000))
-    } else {
-        while process.isRunning, Date() < deadline { usleep(10_000) }
-    }
-    let killed = process.isRunning
-    if killed { kill(process.processIdentifier, SIGKILL) }
-    process.waitUntilExit()
-    for (pipe, collected) in [(stdout, output), (stderr, errors)] {
-        pipe.fileHandleForReading.readabilityHandler = nil
-        collected.append(pipe.fileHandleForReading.readDataToEndOfFile())
-    }
-    let text = output.text
-    let complete = text.lastIndex(of: "\n").map { text[...$0] } ?? ""
-    return ExampleRun(
-        lines: complete.split(separator: "\n").map(String.init), stderr: errors.text,
-        killed: killed, exitStatus: process.terminationStatus)
-}
-
-/// The WelcomeEmail executable built with the tests, next to the test bundle or one directory up.
-private func exampleURL() throws -> URL {
-    let candidates = [Bundle.main.executableURL, URL(fileURLWithPath: CommandLine.arguments[0])]
-        .compactMap { $0?.deletingLastPathComponent() }
-        .flatMap { [$0, $0.deletingLastPathComponent()] }
-        .map { $0.appendingPathComponent("WelcomeEmail") }
-    guard let url = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
-        throw CocoaError(.fileNoSuchFile, userInfo: [NSFilePathErrorKey: candidates.map(\.path).joined(separator: ", ")])
-    }
-    return url
-}
-
-/// Bytes from a child's pipe, appended from the pipe's reading thread and read from the test.
-private final class CollectedOutput: @unchecked Sendable {
-    private let lock = NSLock()
-    private var data = Data()
-
-    func append(_ chunk: Data) {
-        lock.lock()
-        data.append(chunk)
-        lock.unlock()
-    }
-
-    var text: String {
-        lock.lock()
-        defer { lock.unlock() }
-        return String(decoding: data, as: UTF8.self)
-    }
+/// Runs the WelcomeEmail example with `arguments`, capturing its stderr. With `killAfterFirstOutput`, kills it
+/// with SIGKILL that many milliseconds after its first line of output; without, waits for it to exit by itself
+/// (at most 60 seconds, then kills it). Blocks its thread: call it through ``offThePool(_:)``.
+private func runExample(_ arguments: [String], killAfterFirstOutput milliseconds: Int?) throws -> ChildRun {
+    try runChild(
+        "WelcomeEmail", arguments: arguments, killingAt: milliseconds.map { .afterFirstOutput(milliseconds: $0) },
+        capturingStandardError: true)
 }
