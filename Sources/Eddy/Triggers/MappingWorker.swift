@@ -159,16 +159,22 @@ struct MappingWorker: Sendable {
         let lanes = split(page, progress: state.progress, complete: complete)
         let shardId = StreamNames.shardId(shard)
         let windows = state.windows
-        let outcomes = await withTaskGroup(of: (Int, LaneOutcome).self) { group in
-            for lane in 0..<factor {
-                let work = lanes[lane]
-                group.addTask {
-                    let outcome = await self.processLane(
-                        lane, work, window: windows[lane], shard: shard.index, shardId: shardId, page: page)
-                    return (lane, outcome)
+        let outcomes: [(Int, LaneOutcome)]
+        if factor == 1 {
+            // One lane: no task to spawn, and no hop to another thread.
+            outcomes = [(0, await processLane(0, lanes[0], window: windows[0], shard: shard.index, shardId: shardId, page: page))]
+        } else {
+            outcomes = await withTaskGroup(of: (Int, LaneOutcome).self) { group in
+                for lane in 0..<factor {
+                    let work = lanes[lane]
+                    group.addTask {
+                        let outcome = await self.processLane(
+                            lane, work, window: windows[lane], shard: shard.index, shardId: shardId, page: page)
+                        return (lane, outcome)
+                    }
                 }
+                return await group.reduce(into: [(Int, LaneOutcome)]()) { $0.append($1) }
             }
-            return await group.reduce(into: [(Int, LaneOutcome)]()) { $0.append($1) }
         }
         var result = RoundOutcome(state: state)
         var unrecorded: [Int] = []
@@ -220,7 +226,7 @@ struct MappingWorker: Sendable {
             guard !full[lane], sequence >= progress.positions[lane], !progress.doneEarlier(sequence, hash: hash) else { continue }
             let windowStart = settings.tumblingWindowInSeconds > 0 ? windowStart(of: record) : nil
             if lanes[lane].records.count == settings.batchSize
-                || (lanes[lane].records.first != nil && windowStart != firstWindow[lane])
+                || (windowStart != nil && !lanes[lane].records.isEmpty && windowStart != firstWindow[lane])
             {
                 full[lane] = true
                 lanes[lane].next = sequence

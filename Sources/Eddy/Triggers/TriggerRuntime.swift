@@ -43,14 +43,17 @@ public typealias TriggerHandler = @Sendable (TriggerEvent) async throws -> Trigg
 public final class TriggerRuntime: Service, Sendable {
     private struct Entry: Sendable {
         var mapping: RegisteredMapping
-        var task: Task<Void, Never>?
+        /// Set while the mapping's worker is running (or about to).
+        var control: WorkerControl?
     }
 
     private struct State: Sendable {
         var entries: [String: Entry] = [:]
         /// The state of mappings in the middle of a change, by name.
         var transitions: [String: TriggerMappingState] = [:]
-        var running = false
+        /// Hands workers to ``run()``'s task group while it runs.
+        var starter: AsyncStream<(WorkerControl, MappingWorker)>.Continuation?
+        var running: Bool { starter != nil }
     }
 
     private let database: Database
@@ -368,45 +371,99 @@ public final class TriggerRuntime: Service, Sendable {
         }
     }
 
+    /// Runs each started worker as a child task of one task group, so that workers run where `run()` runs
+    /// (its executor preference included) and end when it is cancelled.
     private func runUntilCancelled() async {
+        let (starts, starter) = AsyncStream.makeStream(of: (WorkerControl, MappingWorker).self)
         let started = state.withLock { state in
             guard !state.running else { return false }
-            state.running = true
+            state.starter = starter
             for name in state.entries.keys { startIfRunning(name, in: &state) }
             return true
         }
         guard started else { return }
-        while !Task.isCancelled {
-            try? await Task.sleep(for: .seconds(3600))
+        await withDiscardingTaskGroup { group in
+            for await (control, worker) in starts {
+                group.addTask { await control.run(worker) }
+            }
         }
-        let tasks = state.withLock { state in
-            state.running = false
-            let tasks = state.entries.values.compactMap(\.task)
-            for name in state.entries.keys { state.entries[name]?.task = nil }
-            return tasks
+        // Cancelled, and every worker has returned; a worker handed over too late never ran.
+        let controls = state.withLock { state in
+            state.starter = nil
+            defer { for name in state.entries.keys { state.entries[name]?.control = nil } }
+            return state.entries.values.compactMap(\.control)
         }
-        for task in tasks { task.cancel() }
-        for task in tasks { await task.value }
+        starter.finish()
+        for control in controls { control.markStopped() }
     }
 
     /// Starts mapping `name`'s worker if the runtime runs, the mapping is enabled and not running yet.
     private func startIfRunning(_ name: String, in state: inout State) {
-        guard state.running, let entry = state.entries[name], entry.task == nil,
+        guard let starter = state.starter, let entry = state.entries[name], entry.control == nil,
             entry.mapping.stored.configuration.resolved.enabled
         else { return }
         let worker = MappingWorker(
             database: database, mapping: entry.mapping, metrics: TriggerMetrics(mapping: name, factory: metricsFactory))
-        state.entries[name]?.task = Task { await worker.run() }
+        let control = WorkerControl()
+        state.entries[name]?.control = control
+        starter.yield((control, worker))
     }
 
     /// Stops mapping `name`'s worker, if it runs, and waits until it has.
     private func stopTask(of name: String) async {
-        let task = state.withLock { state -> Task<Void, Never>? in
-            defer { state.entries[name]?.task = nil }
-            return state.entries[name]?.task
+        let control = state.withLock { state -> WorkerControl? in
+            defer { state.entries[name]?.control = nil }
+            return state.entries[name]?.control
         }
-        guard let task else { return }
-        task.cancel()
-        await task.value
+        guard let control else { return }
+        control.stop()
+        await control.waitUntilStopped()
+    }
+}
+
+/// Stops one run of a mapping's worker from outside its task, and tells when it has stopped.
+private final class WorkerControl: Sendable {
+    private let stopSignal: AsyncStream<Void>
+    private let stopper: AsyncStream<Void>.Continuation
+    private let stopped = Mutex<(done: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+    init() {
+        (stopSignal, stopper) = AsyncStream.makeStream(of: Void.self)
+    }
+
+    /// Runs `worker` until it returns, ``stop()`` is called, or the task is cancelled; a stopped worker is
+    /// cancelled, so its batch in flight finishes (or, waiting for a retry, is abandoned).
+    func run(_ worker: MappingWorker) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await worker.run() }
+            group.addTask { for await _ in self.stopSignal {} }
+            await group.next()
+            group.cancelAll()
+        }
+        markStopped()
+    }
+
+    func stop() {
+        stopper.finish()
+    }
+
+    /// Records that the worker has returned (or never ran), waking those waiting for it.
+    func markStopped() {
+        let waiters = stopped.withLock { stopped in
+            stopped.done = true
+            defer { stopped.waiters = [] }
+            return stopped.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    func waitUntilStopped() async {
+        await withCheckedContinuation { continuation in
+            let done = stopped.withLock { stopped in
+                if !stopped.done { stopped.waiters.append(continuation) }
+                return stopped.done
+            }
+            if done { continuation.resume() }
+        }
     }
 }
