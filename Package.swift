@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "Eddy", targets: ["Eddy"]),
         .library(name: "EddyStorage", targets: ["EddyStorage"]),
+        .library(name: "EddyKafka", targets: ["EddyKafka"]),
         .executable(name: "eddy", targets: ["eddy"]),
     ],
     dependencies: [
@@ -23,6 +24,12 @@ let package = Package(
             providers: [.apt(["librocksdb-dev"])]
         ),
         .target(name: "EddyStorage", dependencies: ["CRocksDB"]),
+        .systemLibrary(
+            name: "CRdKafka",
+            pkgConfig: "rdkafka",
+            providers: [.apt(["librdkafka-dev"])]
+        ),
+        .target(name: "EddyKafka", dependencies: ["CRdKafka"]),
         .target(
             name: "Eddy",
             dependencies: [
@@ -44,6 +51,7 @@ let package = Package(
             name: "WelcomeEmail", dependencies: ["Eddy"], path: "Examples/WelcomeEmail", exclude: ["run.sh", "smtp_sink.py"]),
         .executableTarget(name: "CrashWriter", dependencies: ["Eddy"], path: "Tests/CrashWriter"),
         .executableTarget(name: "TriggerCrashWorker", dependencies: ["Eddy"], path: "Tests/TriggerCrashWorker"),
+        .testTarget(name: "EddyKafkaTests", dependencies: ["EddyKafka"]),
         .testTarget(
             name: "EddyStorageTests",
             dependencies: [

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs what Eddy needs and this machine lacks; does nothing when everything is there.
-# Debian packages: librocksdb-dev (RocksDB 7.8, the storage engine) and pkg-config (SwiftPM finds RocksDB
-# through it). python3 is used by the decimal reference tests and, with aiosmtpd (from PyPI, or Debian's
-# python3-aiosmtpd where pip cannot install), as the local SMTP server of the WelcomeEmail example and its test.
+# Debian packages: librocksdb-dev (RocksDB 7.8, the storage engine), librdkafka-dev (librdkafka 2.0.2, the
+# Kafka client of EddyKafka) and pkg-config (SwiftPM finds both through it); kcat, the independent Kafka
+# client the Kafka tests read with. python3 is used by the decimal reference tests and, with aiosmtpd (from
+# PyPI, or Debian's python3-aiosmtpd where pip cannot install), as the local SMTP server of the WelcomeEmail
+# example and its test. From PyPI, noida-db 0.2.3: a broker speaking Kafka's protocol, for the Kafka tests.
 set -euo pipefail
 
 sudo_cmd=()
@@ -10,6 +12,8 @@ sudo_cmd=()
 
 missing=()
 pkg-config --exists rocksdb 2>/dev/null || missing+=(librocksdb-dev)
+pkg-config --exists rdkafka 2>/dev/null || missing+=(librdkafka-dev)
+command -v kcat >/dev/null 2>&1 || missing+=(kcat)
 command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
 
@@ -27,4 +31,11 @@ if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
         "${sudo_cmd[@]}" apt-get update -qq
         DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq python3-aiosmtpd >/dev/null
     fi
+fi
+
+if ! command -v noida-db >/dev/null 2>&1; then
+    echo "Installing noida-db 0.2.3 (the Kafka broker of the tests)" >&2
+    PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet noida-db==0.2.3
+    # pyenv installs console scripts behind shims, which need a rehash to appear on PATH.
+    if command -v pyenv >/dev/null 2>&1; then pyenv rehash; fi
 fi

@@ -1,0 +1,186 @@
+import CRdKafka
+import Foundation
+import Synchronization
+
+/// Where the broker stored a message.
+public struct KafkaDelivery: Sendable, Equatable {
+    public let topic: String
+    public let partition: Int32
+    public let offset: Int64
+}
+
+/// A Kafka producer over librdkafka: `send` returns once the broker has acknowledged the message (or
+/// librdkafka has given up on it), with where it was stored.
+///
+/// ```swift
+/// let producer = try KafkaProducer(configuration: ["bootstrap.servers": "127.0.0.1:9092"])
+/// let delivery = try await producer.send(topic: "changes", key: Array("user-1".utf8), value: Array(json.utf8))
+/// producer.close()
+/// ```
+///
+/// Any librdkafka configuration property passes through (`acks`, `linger.ms`, `compression.type`,
+/// `enable.idempotence`, security and SASL settings, …); an unknown property or a bad value is refused by
+/// the initializer with librdkafka's message. The producer owns its librdkafka handle and one thread that
+/// serves delivery reports; ``close()`` waits for the messages in flight, then destroys the handle.
+public final class KafkaProducer: Sendable {
+    private let handle: Handle
+
+    /// Owns the `rd_kafka_t` and the state of its poll thread; Sendable because librdkafka's producer API is
+    /// thread-safe.
+    private final class Handle: @unchecked Sendable {
+        let pointer: OpaquePointer
+        /// Set when ``KafkaProducer/close(timeout:)`` begins: no new message is accepted.
+        let closing = Atomic<Bool>(false)
+        /// Set once the messages in flight are flushed or purged: the poll thread ends.
+        let closed = Atomic<Bool>(false)
+        let pollerStopped = DispatchSemaphore(value: 0)
+        init(_ pointer: OpaquePointer) { self.pointer = pointer }
+    }
+
+    /// - Throws: ``KafkaError`` for an unknown property, a bad value, or a producer librdkafka cannot create.
+    public init(configuration: [String: String]) throws(KafkaError) {
+        let conf = rd_kafka_conf_new()!
+        var errorText = [CChar](repeating: 0, count: 512)
+        for (name, value) in configuration.sorted(by: { $0.key < $1.key }) {
+            guard rd_kafka_conf_set(conf, name, value, &errorText, errorText.count) == RD_KAFKA_CONF_OK else {
+                rd_kafka_conf_destroy(conf)
+                throw KafkaError(code: RD_KAFKA_RESP_ERR__INVALID_ARG.rawValue, message: text(errorText))
+            }
+        }
+        rd_kafka_conf_set_dr_msg_cb(conf, deliveryReport)
+        guard let pointer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, &errorText, errorText.count) else {
+            rd_kafka_conf_destroy(conf)
+            throw KafkaError(code: RD_KAFKA_RESP_ERR__FAIL.rawValue, message: text(errorText))
+        }
+        let handle = Handle(pointer)
+        self.handle = handle
+        let poller = Thread {
+            while !handle.closed.load(ordering: .acquiring) { rd_kafka_poll(handle.pointer, 100) }
+            handle.pollerStopped.signal()
+        }
+        poller.name = "eddy-kafka-producer"
+        poller.start()
+    }
+
+    /// Sends one message and returns where the broker stored it.
+    ///
+    /// - Throws: ``KafkaError`` if the message cannot be queued (unknown topic with auto-creation off, queue
+    ///   full, producer closed) or the broker did not acknowledge it within `message.timeout.ms`.
+    public func send(
+        topic: String, key: [UInt8]?, value: [UInt8], headers: [(String, [UInt8])] = []
+    ) async throws(KafkaError) -> KafkaDelivery {
+        guard !handle.closing.load(ordering: .acquiring) else {
+            throw KafkaError(code: RD_KAFKA_RESP_ERR__STATE.rawValue, message: "The producer is closed")
+        }
+        let result: Result<KafkaDelivery, KafkaError> = await withCheckedContinuation { continuation in
+            let report = Unmanaged.passRetained(DeliveryReport(topic: topic, continuation: continuation))
+            if let error = produce(topic: topic, key: key, value: value, headers: headers, opaque: report.toOpaque()) {
+                report.release()
+                continuation.resume(returning: .failure(error))
+            }
+        }
+        return try result.get()
+    }
+
+    /// Queues one message with `rd_kafka_produceva` (librdkafka copies key, value and headers).
+    private func produce(
+        topic: String, key: [UInt8]?, value: [UInt8], headers: [(String, [UInt8])], opaque: UnsafeMutableRawPointer
+    ) -> KafkaError? {
+        topic.withCString { topicName in
+            value.withUnsafeBytes { valueBytes in
+                (key ?? []).withUnsafeBytes { keyBytes in
+                    let names = headers.map { strdup($0.0)! }
+                    defer { names.forEach { free($0) } }
+                    let values = headers.map { header in
+                        let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: max(header.1.count, 1), alignment: 1)
+                        copy.copyBytes(from: header.1)
+                        return copy
+                    }
+                    defer { values.forEach { $0.deallocate() } }
+                    var fields: [rd_kafka_vu_t] = []
+                    var field = rd_kafka_vu_t()
+                    field.vtype = RD_KAFKA_VTYPE_TOPIC
+                    field.u.cstr = topicName
+                    fields.append(field)
+                    field = rd_kafka_vu_t()
+                    field.vtype = RD_KAFKA_VTYPE_VALUE
+                    field.u.mem.ptr = UnsafeMutableRawPointer(mutating: valueBytes.baseAddress)
+                    field.u.mem.size = valueBytes.count
+                    fields.append(field)
+                    if key != nil {
+                        field = rd_kafka_vu_t()
+                        field.vtype = RD_KAFKA_VTYPE_KEY
+                        field.u.mem.ptr = UnsafeMutableRawPointer(mutating: keyBytes.baseAddress)
+                        field.u.mem.size = keyBytes.count
+                        fields.append(field)
+                    }
+                    for (index, header) in headers.enumerated() {
+                        field = rd_kafka_vu_t()
+                        field.vtype = RD_KAFKA_VTYPE_HEADER
+                        field.u.header.name = UnsafePointer(names[index])
+                        field.u.header.val = UnsafeRawPointer(values[index].baseAddress)
+                        field.u.header.size = header.1.count
+                        fields.append(field)
+                    }
+                    field = rd_kafka_vu_t()
+                    field.vtype = RD_KAFKA_VTYPE_MSGFLAGS
+                    field.u.i = RD_KAFKA_MSG_F_COPY
+                    fields.append(field)
+                    field = rd_kafka_vu_t()
+                    field.vtype = RD_KAFKA_VTYPE_OPAQUE
+                    field.u.ptr = opaque
+                    fields.append(field)
+                    guard let error = rd_kafka_produceva(handle.pointer, fields, fields.count) else { return nil }
+                    return KafkaError(taking: error)
+                }
+            }
+        }
+    }
+
+    /// Waits up to `timeout` for the messages in flight to be delivered, stops the delivery thread and
+    /// destroys the librdkafka handle. Messages still undelivered then fail. Calling it again does nothing.
+    public func close(timeout: Duration = .seconds(10)) {
+        guard !handle.closing.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        let milliseconds = Int32(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        rd_kafka_flush(handle.pointer, milliseconds)
+        rd_kafka_purge(handle.pointer, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT))
+        handle.closed.store(true, ordering: .releasing)
+        handle.pollerStopped.wait()
+        // Deliver the reports of purged messages, so that no sender waits forever.
+        rd_kafka_poll(handle.pointer, 0)
+        rd_kafka_destroy(handle.pointer)
+    }
+
+    deinit {
+        close()
+    }
+}
+
+/// The text of a NUL-terminated buffer librdkafka wrote an error into.
+private func text(_ buffer: [CChar]) -> String {
+    String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+}
+
+/// What a message's delivery report resumes: the sender waiting in ``KafkaProducer/send(topic:key:value:headers:)``.
+private final class DeliveryReport {
+    let topic: String
+    let continuation: CheckedContinuation<Result<KafkaDelivery, KafkaError>, Never>
+
+    init(topic: String, continuation: CheckedContinuation<Result<KafkaDelivery, KafkaError>, Never>) {
+        self.topic = topic
+        self.continuation = continuation
+    }
+}
+
+/// librdkafka's delivery report callback, called on the producer's poll thread once per message.
+private func deliveryReport(_: OpaquePointer?, _ message: UnsafePointer<rd_kafka_message_t>?, _: UnsafeMutableRawPointer?) {
+    guard let message, let opaque = message.pointee._private else { return }
+    let report = Unmanaged<DeliveryReport>.fromOpaque(opaque).takeRetainedValue()
+    let error = message.pointee.err
+    if error == RD_KAFKA_RESP_ERR_NO_ERROR {
+        report.continuation.resume(returning: .success(KafkaDelivery(
+            topic: report.topic, partition: message.pointee.partition, offset: message.pointee.offset)))
+    } else {
+        report.continuation.resume(returning: .failure(KafkaError(error)))
+    }
+}
