@@ -29,7 +29,7 @@ let package = Package(
             pkgConfig: "rdkafka",
             providers: [.apt(["librdkafka-dev"])]
         ),
-        .target(name: "EddyKafka", dependencies: ["CRdKafka"]),
+        .target(name: "EddyKafka", dependencies: ["CRdKafka", "Eddy"]),
         .target(
             name: "Eddy",
             dependencies: [
@@ -51,7 +51,7 @@ let package = Package(
             name: "WelcomeEmail", dependencies: ["Eddy"], path: "Examples/WelcomeEmail", exclude: ["run.sh", "smtp_sink.py"]),
         .executableTarget(name: "CrashWriter", dependencies: ["Eddy"], path: "Tests/CrashWriter"),
         .executableTarget(name: "TriggerCrashWorker", dependencies: ["Eddy"], path: "Tests/TriggerCrashWorker"),
-        .testTarget(name: "EddyKafkaTests", dependencies: ["EddyKafka"]),
+        .testTarget(name: "EddyKafkaTests", dependencies: ["EddyKafka", "Eddy"]),
         .testTarget(
             name: "EddyStorageTests",
             dependencies: [

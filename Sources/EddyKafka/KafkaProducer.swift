@@ -2,6 +2,32 @@ import CRdKafka
 import Foundation
 import Synchronization
 
+/// A message to send: topic, key (which picks the partition), value and headers.
+public struct KafkaMessage: Sendable, Equatable {
+    public var topic: String
+    public var key: [UInt8]?
+    public var value: [UInt8]
+    public var headers: [Header]
+
+    /// A header: a name and a value.
+    public struct Header: Sendable, Equatable {
+        public var name: String
+        public var value: [UInt8]
+
+        public init(_ name: String, _ value: [UInt8]) {
+            self.name = name
+            self.value = value
+        }
+    }
+
+    public init(topic: String, key: [UInt8]?, value: [UInt8], headers: [Header] = []) {
+        self.topic = topic
+        self.key = key
+        self.value = value
+        self.headers = headers
+    }
+}
+
 /// Where the broker stored a message.
 public struct KafkaDelivery: Sendable, Equatable {
     public let topic: String
@@ -69,31 +95,40 @@ public final class KafkaProducer: Sendable {
     public func send(
         topic: String, key: [UInt8]?, value: [UInt8], headers: [(String, [UInt8])] = []
     ) async throws(KafkaError) -> KafkaDelivery {
+        try await send([KafkaMessage(topic: topic, key: key, value: value, headers: headers.map { .init($0.0, $0.1) })])[0].get()
+    }
+
+    /// Queues `messages` in order (so messages to one partition are stored in this order) and returns, once
+    /// every one is acknowledged or has failed, each one's outcome, in the same order.
+    public func send(_ messages: [KafkaMessage]) async -> [Result<KafkaDelivery, KafkaError>] {
+        guard !messages.isEmpty else { return [] }
         guard !handle.closing.load(ordering: .acquiring) else {
-            throw KafkaError(code: RD_KAFKA_RESP_ERR__STATE.rawValue, message: "The producer is closed")
+            let closed = KafkaError(code: RD_KAFKA_RESP_ERR__STATE.rawValue, message: "The producer is closed")
+            return Array(repeating: .failure(closed), count: messages.count)
         }
-        let result: Result<KafkaDelivery, KafkaError> = await withCheckedContinuation { continuation in
-            let report = Unmanaged.passRetained(DeliveryReport(topic: topic, continuation: continuation))
-            if let error = produce(topic: topic, key: key, value: value, headers: headers, opaque: report.toOpaque()) {
-                report.release()
-                continuation.resume(returning: .failure(error))
+        return await withCheckedContinuation { continuation in
+            let batch = BatchReports(count: messages.count, continuation: continuation)
+            for (index, message) in messages.enumerated() {
+                let report = Unmanaged.passRetained(DeliveryReport(batch: batch, index: index, topic: message.topic))
+                if let error = produce(message, opaque: report.toOpaque()) {
+                    report.release()
+                    batch.report(.failure(error), at: index)
+                }
             }
         }
-        return try result.get()
     }
 
     /// Queues one message with `rd_kafka_produceva` (librdkafka copies key, value and headers).
-    private func produce(
-        topic: String, key: [UInt8]?, value: [UInt8], headers: [(String, [UInt8])], opaque: UnsafeMutableRawPointer
-    ) -> KafkaError? {
-        topic.withCString { topicName in
-            value.withUnsafeBytes { valueBytes in
+    private func produce(_ message: KafkaMessage, opaque: UnsafeMutableRawPointer) -> KafkaError? {
+        let (key, headers) = (message.key, message.headers)
+        return message.topic.withCString { topicName in
+            message.value.withUnsafeBytes { valueBytes in
                 (key ?? []).withUnsafeBytes { keyBytes in
-                    let names = headers.map { strdup($0.0)! }
+                    let names = headers.map { strdup($0.name)! }
                     defer { names.forEach { free($0) } }
                     let values = headers.map { header in
-                        let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: max(header.1.count, 1), alignment: 1)
-                        copy.copyBytes(from: header.1)
+                        let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: max(header.value.count, 1), alignment: 1)
+                        copy.copyBytes(from: header.value)
                         return copy
                     }
                     defer { values.forEach { $0.deallocate() } }
@@ -119,7 +154,7 @@ public final class KafkaProducer: Sendable {
                         field.vtype = RD_KAFKA_VTYPE_HEADER
                         field.u.header.name = UnsafePointer(names[index])
                         field.u.header.val = UnsafeRawPointer(values[index].baseAddress)
-                        field.u.header.size = header.1.count
+                        field.u.header.size = header.value.count
                         fields.append(field)
                     }
                     field = rd_kafka_vu_t()
@@ -161,14 +196,39 @@ private func text(_ buffer: [CChar]) -> String {
     String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
 
-/// What a message's delivery report resumes: the sender waiting in ``KafkaProducer/send(topic:key:value:headers:)``.
-private final class DeliveryReport {
-    let topic: String
-    let continuation: CheckedContinuation<Result<KafkaDelivery, KafkaError>, Never>
+/// The outcomes of one ``KafkaProducer/send(_:)`` call, resumed when the last message is reported.
+private final class BatchReports: @unchecked Sendable {
+    private let lock = NSLock()
+    private var results: [Result<KafkaDelivery, KafkaError>?]
+    private var pending: Int
+    private let continuation: CheckedContinuation<[Result<KafkaDelivery, KafkaError>], Never>
 
-    init(topic: String, continuation: CheckedContinuation<Result<KafkaDelivery, KafkaError>, Never>) {
-        self.topic = topic
+    init(count: Int, continuation: CheckedContinuation<[Result<KafkaDelivery, KafkaError>], Never>) {
+        results = Array(repeating: nil, count: count)
+        pending = count
         self.continuation = continuation
+    }
+
+    func report(_ result: Result<KafkaDelivery, KafkaError>, at index: Int) {
+        lock.lock()
+        results[index] = result
+        pending -= 1
+        let done = pending == 0
+        lock.unlock()
+        if done { continuation.resume(returning: results.map { $0! }) }
+    }
+}
+
+/// One message's place in its batch: librdkafka's per-message opaque.
+private final class DeliveryReport {
+    let batch: BatchReports
+    let index: Int
+    let topic: String
+
+    init(batch: BatchReports, index: Int, topic: String) {
+        self.batch = batch
+        self.index = index
+        self.topic = topic
     }
 }
 
@@ -178,9 +238,10 @@ private func deliveryReport(_: OpaquePointer?, _ message: UnsafePointer<rd_kafka
     let report = Unmanaged<DeliveryReport>.fromOpaque(opaque).takeRetainedValue()
     let error = message.pointee.err
     if error == RD_KAFKA_RESP_ERR_NO_ERROR {
-        report.continuation.resume(returning: .success(KafkaDelivery(
-            topic: report.topic, partition: message.pointee.partition, offset: message.pointee.offset)))
+        report.batch.report(
+            .success(KafkaDelivery(topic: report.topic, partition: message.pointee.partition, offset: message.pointee.offset)),
+            at: report.index)
     } else {
-        report.continuation.resume(returning: .failure(KafkaError(error)))
+        report.batch.report(.failure(KafkaError(error)), at: report.index)
     }
 }

@@ -56,7 +56,8 @@ public final class TriggerRuntime: Service, Sendable {
         var running: Bool { starter != nil }
     }
 
-    private let database: Database
+    /// The database whose streams the mappings read.
+    public let database: Database
     private let metricsFactory: MetricsFactory
     private let state = Mutex(State())
     /// Serializes changes to one mapping (keys are mapping names).
