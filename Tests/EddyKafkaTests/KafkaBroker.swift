@@ -14,17 +14,29 @@ struct KafkaBroker {
         let broker = KafkaBroker(port: try freePort(), dataDirectory: directory)
         let outcome: Swift.Result<Result, any Error>
         do {
-            let started = try await offThePool {
-                try run("noida-db", ["up", "--only", "kafka", "--kafka-port", String(broker.port), "--data-dir", directory])
-            }
-            guard started.status == 0 else { throw BrokerFailed(output: started.output) }
+            try await broker.start()
             outcome = .success(try await body(broker))
         } catch {
             outcome = .failure(error)
         }
-        _ = try? await offThePool { try run("noida-db", ["down", "--data-dir", directory]) }
+        try? await broker.stop()
         try? FileManager.default.removeItem(atPath: directory)
         return try outcome.get()
+    }
+
+    /// Starts the broker (again, after ``stop()``: its data is kept).
+    func start() async throws {
+        let (port, directory) = (port, dataDirectory)
+        let started = try await offThePool {
+            try Self.run("noida-db", ["up", "--only", "kafka", "--kafka-port", String(port), "--data-dir", directory])
+        }
+        guard started.status == 0 else { throw BrokerFailed(output: started.output) }
+    }
+
+    /// Stops the broker.
+    func stop() async throws {
+        let directory = dataDirectory
+        _ = try await offThePool { try Self.run("noida-db", ["down", "--data-dir", directory]) }
     }
 
     /// Runs `kcat` with `arguments` against this broker and returns its standard output.
