@@ -55,8 +55,9 @@ public final class KafkaProducer: Sendable {
     /// thread-safe.
     private final class Handle: @unchecked Sendable {
         let pointer: OpaquePointer
-        /// Set when ``KafkaProducer/close(timeout:)`` begins: no new message is accepted.
-        let closing = Atomic<Bool>(false)
+        /// Set when ``KafkaProducer/close(timeout:)`` begins: no new message is accepted. Held while a batch
+        /// is queued, so that no message is queued once closing has begun.
+        let closing = Mutex<Bool>(false)
         /// Set once the messages in flight are flushed or purged: the poll thread ends.
         let closed = Atomic<Bool>(false)
         let pollerStopped = DispatchSemaphore(value: 0)
@@ -102,17 +103,20 @@ public final class KafkaProducer: Sendable {
     /// every one is acknowledged or has failed, each one's outcome, in the same order.
     public func send(_ messages: [KafkaMessage]) async -> [Result<KafkaDelivery, KafkaError>] {
         guard !messages.isEmpty else { return [] }
-        guard !handle.closing.load(ordering: .acquiring) else {
-            let closed = KafkaError(code: RD_KAFKA_RESP_ERR__STATE.rawValue, message: "The producer is closed")
-            return Array(repeating: .failure(closed), count: messages.count)
-        }
         return await withCheckedContinuation { continuation in
             let batch = BatchReports(count: messages.count, continuation: continuation)
-            for (index, message) in messages.enumerated() {
-                let report = Unmanaged.passRetained(DeliveryReport(batch: batch, index: index, topic: message.topic))
-                if let error = produce(message, opaque: report.toOpaque()) {
-                    report.release()
-                    batch.report(.failure(error), at: index)
+            // rd_kafka_produceva does not block (a full queue is an error), so the lock is held briefly.
+            handle.closing.withLock { closing in
+                for (index, message) in messages.enumerated() {
+                    guard !closing else {
+                        batch.report(.failure(KafkaError(code: RD_KAFKA_RESP_ERR__STATE.rawValue, message: "The producer is closed")), at: index)
+                        continue
+                    }
+                    let report = Unmanaged.passRetained(DeliveryReport(batch: batch, index: index, topic: message.topic))
+                    if let error = produce(message, opaque: report.toOpaque()) {
+                        report.release()
+                        batch.report(.failure(error), at: index)
+                    }
                 }
             }
         }
@@ -175,7 +179,11 @@ public final class KafkaProducer: Sendable {
     /// Waits up to `timeout` for the messages in flight to be delivered, stops the delivery thread and
     /// destroys the librdkafka handle. Messages still undelivered then fail. Calling it again does nothing.
     public func close(timeout: Duration = .seconds(10)) {
-        guard !handle.closing.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        let wasClosing = handle.closing.withLock { closing in
+            defer { closing = true }
+            return closing
+        }
+        guard !wasClosing else { return }
         let milliseconds = Int32(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
         rd_kafka_flush(handle.pointer, milliseconds)
         rd_kafka_purge(handle.pointer, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT))

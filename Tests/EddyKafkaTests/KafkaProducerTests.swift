@@ -63,5 +63,11 @@ func offThePool<Value: Sendable>(_ body: @escaping @Sendable () throws -> Value)
         }
         #expect(ContinuousClock.now - started < .seconds(30))
         producer.close()
+        // A closed producer refuses messages rather than queueing them on a destroyed handle.
+        await #expect {
+            _ = try await producer.send(topic: "nowhere", key: nil, value: Array("x".utf8))
+        } throws: { error in
+            (error as? KafkaError)?.message == "The producer is closed"
+        }
     }
 }
