@@ -89,6 +89,27 @@ public final class KafkaProducer: Sendable {
         poller.start()
     }
 
+    /// The settings ``sink(configuration:)`` adds unless given: idempotence (no duplicates from librdkafka's own
+    /// retries, order kept per partition) and acknowledgement by every in-sync replica.
+    public static let sinkDefaults = ["enable.idempotence": "true", "acks": "all"]
+
+    /// A producer for the Kafka trigger sink: `configuration` over ``sinkDefaults``.
+    public static func sink(configuration: [String: String]) throws(KafkaError) -> KafkaProducer {
+        try KafkaProducer(configuration: sinkDefaults.merging(configuration) { _, given in given })
+    }
+
+    /// The value librdkafka uses for property `name` (given, or its default); nil for an unknown property.
+    public func configurationValue(_ name: String) -> String? {
+        handle.closing.withLock { closing -> String? in
+            guard !closing, let conf = rd_kafka_conf(handle.pointer) else { return nil }
+            var size = 0
+            guard rd_kafka_conf_get(conf, name, nil, &size) == RD_KAFKA_CONF_OK else { return nil }
+            var buffer = [CChar](repeating: 0, count: size)
+            guard rd_kafka_conf_get(conf, name, &buffer, &size) == RD_KAFKA_CONF_OK else { return nil }
+            return text(buffer)
+        }
+    }
+
     /// Sends one message and returns where the broker stored it.
     ///
     /// - Throws: ``KafkaError`` if the message cannot be queued (unknown topic with auto-creation off, queue

@@ -66,7 +66,8 @@ extension TriggerRuntime {
     /// the mapping's checkpoint advances only once the broker has acknowledged all of them; a batch with a
     /// failed message fails and is retried with backoff as `MaximumRetryAttempts` and
     /// `MaximumRecordAgeInSeconds` say (by default until it succeeds), so nothing is lost while the broker is
-    /// down, and after a retry or a crash a message may come twice.
+    /// down, and after a retry or a crash a message may come twice. Give it a producer made with
+    /// ``KafkaProducer/sink(configuration:)`` (idempotent unless told otherwise).
     ///
     /// - Throws: as ``TriggerRuntime/register(name:configuration:onFailure:handler:)``.
     @discardableResult

@@ -15,9 +15,7 @@ func offThePool<Value: Sendable>(_ body: @escaping @Sendable () throws -> Value)
 @Suite(.serialized) struct KafkaProducerTests {
     @Test func messagesArriveWithTheirKeysValuesAndHeaders() async throws {
         try await KafkaBroker.with { broker in
-            let producer = try KafkaProducer(configuration: [
-                "bootstrap.servers": broker.bootstrapServers, "enable.idempotence": "true", "acks": "all",
-            ])
+            let producer = try KafkaProducer.sink(configuration: ["bootstrap.servers": broker.bootstrapServers])
             var deliveries: [KafkaDelivery] = []
             for index in 0..<20 {
                 deliveries.append(try await producer.send(
@@ -45,6 +43,18 @@ func offThePool<Value: Sendable>(_ body: @escaping @Sendable () throws -> Value)
                 #expect(offsets.map(\.offset) == offsets.map(\.offset).sorted())
             }
         }
+    }
+
+    @Test func theSinksProducerIsIdempotentUnlessToldOtherwise() throws {
+        let sink = try KafkaProducer.sink(configuration: ["bootstrap.servers": "127.0.0.1:1"])
+        #expect(sink.configurationValue("enable.idempotence") == "true")
+        #expect(sink.configurationValue("acks") == "-1")
+        sink.close()
+        let plain = try KafkaProducer.sink(configuration: ["bootstrap.servers": "127.0.0.1:1", "enable.idempotence": "false", "acks": "1"])
+        #expect(plain.configurationValue("enable.idempotence") == "false")
+        #expect(plain.configurationValue("acks") == "1")
+        #expect(plain.configurationValue("no.such.property") == nil)
+        plain.close()
     }
 
     @Test func anUnknownPropertyIsRefusedWithLibrdkafkasMessage() {

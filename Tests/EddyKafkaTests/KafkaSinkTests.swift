@@ -26,7 +26,7 @@ struct SinkMessage {
             attributeDefinitions: [AttributeDefinition(attributeName: "pk", attributeType: .s)], billingMode: .payPerRequest,
             streamSpecification: StreamSpecification(streamEnabled: true, streamViewType: .newAndOldImages)))
         let arn = try #require(table.latestStreamArn)
-        let producer = try KafkaProducer(configuration: ["bootstrap.servers": broker.bootstrapServers, "enable.idempotence": "true"])
+        let producer = try KafkaProducer.sink(configuration: ["bootstrap.servers": broker.bootstrapServers])
         var settings = TriggerMappingConfiguration(eventSourceArn: arn, startingPosition: .trimHorizon)
         settings.batchSize = 7
         let runtime = TriggerRuntime(database: db)
