@@ -274,7 +274,7 @@ struct MappingWorker: Sendable {
     private func processLane(
         _ lane: Int, _ work: LaneWork, window: StoredWindow?, shard: UInt32, shardId: String, page: Database.ShardPage
     ) async -> LaneOutcome {
-        let batch = Batch(shardId: shardId, settings: settings)
+        let batch = Batch(shardId: shardId)
         var window = window
         if let open = window {
             let length = Int64(settings.tumblingWindowInSeconds)
@@ -364,7 +364,6 @@ struct MappingWorker: Sendable {
     /// Where the records being delivered come from.
     private struct Batch {
         var shardId: String
-        var settings: TriggerMappingConfiguration.Resolved
     }
 
     // MARK: Tumbling windows
@@ -486,13 +485,13 @@ struct MappingWorker: Sendable {
                     guard let state = response.state else { throw BatchFailed() }
                     window!.state = state
                 }
-                guard batch.settings.reportsBatchItemFailures, !response.batchItemFailures.isEmpty else { return .some(window) }
+                guard settings.reportsBatchItemFailures, !response.batchItemFailures.isEmpty else { return .some(window) }
                 guard let first = Self.firstFailure(response, in: pending) else { throw BatchFailed() }
                 metrics.errors.increment()
                 pending = pending[first...]
             } catch {
                 metrics.errors.increment()
-                if batch.settings.bisectBatchOnFunctionError, pending.count > 1 {
+                if settings.bisectBatchOnFunctionError, pending.count > 1 {
                     let middle = pending.startIndex + pending.count / 2
                     for half in [pending[..<middle], pending[middle...]] {
                         guard let after = await deliver(half, to: handler, window: window, of: batch) else { return nil }
@@ -502,7 +501,7 @@ struct MappingWorker: Sendable {
                 }
             }
             attempt += 1
-            if batch.settings.maximumRetryAttempts >= 0, attempt > batch.settings.maximumRetryAttempts {
+            if settings.maximumRetryAttempts >= 0, attempt > settings.maximumRetryAttempts {
                 guard await report(.retryAttemptsExhausted, invokeCount: attempt, records: Array(pending), of: batch) else { return nil }
                 return .some(window)
             }
@@ -546,7 +545,7 @@ struct MappingWorker: Sendable {
             } catch {
                 metrics.errors.increment()
                 attempt += 1
-                if batch.settings.maximumRetryAttempts >= 0, attempt > batch.settings.maximumRetryAttempts {
+                if settings.maximumRetryAttempts >= 0, attempt > settings.maximumRetryAttempts {
                     guard await report(.retryAttemptsExhausted, invokeCount: attempt, records: records, of: batch) else { return false }
                     return await commit(checkpoint)
                 }
