@@ -66,19 +66,9 @@ public final class KafkaProducer: Sendable {
 
     /// - Throws: ``KafkaError`` for an unknown property, a bad value, or a producer librdkafka cannot create.
     public init(configuration: [String: String]) throws(KafkaError) {
-        let conf = rd_kafka_conf_new()!
-        var errorText = [CChar](repeating: 0, count: 512)
-        for (name, value) in configuration.sorted(by: { $0.key < $1.key }) {
-            guard rd_kafka_conf_set(conf, name, value, &errorText, errorText.count) == RD_KAFKA_CONF_OK else {
-                rd_kafka_conf_destroy(conf)
-                throw KafkaError(code: RD_KAFKA_RESP_ERR__INVALID_ARG.rawValue, message: text(errorText))
-            }
-        }
+        let conf = try makeConfiguration(configuration)
         rd_kafka_conf_set_dr_msg_cb(conf, deliveryReport)
-        guard let pointer = rd_kafka_new(RD_KAFKA_PRODUCER, conf, &errorText, errorText.count) else {
-            rd_kafka_conf_destroy(conf)
-            throw KafkaError(code: RD_KAFKA_RESP_ERR__FAIL.rawValue, message: text(errorText))
-        }
+        let pointer = try makeHandle(RD_KAFKA_PRODUCER, conf)
         let handle = Handle(pointer)
         self.handle = handle
         let poller = Thread {
@@ -100,14 +90,7 @@ public final class KafkaProducer: Sendable {
 
     /// The value librdkafka uses for property `name` (given, or its default); nil for an unknown property.
     public func configurationValue(_ name: String) -> String? {
-        handle.closing.withLock { closing -> String? in
-            guard !closing, let conf = rd_kafka_conf(handle.pointer) else { return nil }
-            var size = 0
-            guard rd_kafka_conf_get(conf, name, nil, &size) == RD_KAFKA_CONF_OK else { return nil }
-            var buffer = [CChar](repeating: 0, count: size)
-            guard rd_kafka_conf_get(conf, name, &buffer, &size) == RD_KAFKA_CONF_OK else { return nil }
-            return text(buffer)
-        }
+        handle.closing.withLock { closing in closing ? nil : EddyKafka.configurationValue(of: handle.pointer, name) }
     }
 
     /// Sends one message and returns where the broker stored it.
@@ -205,8 +188,7 @@ public final class KafkaProducer: Sendable {
             return closing
         }
         guard !wasClosing else { return }
-        let milliseconds = Int32(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
-        rd_kafka_flush(handle.pointer, milliseconds)
+        rd_kafka_flush(handle.pointer, milliseconds(timeout))
         rd_kafka_purge(handle.pointer, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT))
         handle.closed.store(true, ordering: .releasing)
         handle.pollerStopped.wait()
@@ -218,11 +200,6 @@ public final class KafkaProducer: Sendable {
     deinit {
         close()
     }
-}
-
-/// The text of a NUL-terminated buffer librdkafka wrote an error into.
-private func text(_ buffer: [CChar]) -> String {
-    String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
 }
 
 /// The outcomes of one ``KafkaProducer/send(_:)`` call, resumed when the last message is reported.
