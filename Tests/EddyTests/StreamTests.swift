@@ -1,3 +1,4 @@
+import ChildProcessSupport
 import Foundation
 import Testing
 
@@ -42,29 +43,6 @@ func allShards(_ database: Database, _ arn: String) async throws -> [Shard] {
         start = page.streamDescription.lastEvaluatedShardId
     } while start != nil
     return shards
-}
-
-/// Every record of stream `arn` read with GetRecords from TRIM_HORIZON, shard by shard, parents before
-/// children, each shard until a closed shard ends or an open one has nothing more.
-func readStream(_ database: Database, _ arn: String, limit: Int = 1000) async throws -> [(shard: String, record: StreamRecord)] {
-    let shards = try await allShards(database, arn)
-    var done: Set<String> = []
-    var result: [(String, StreamRecord)] = []
-    while done.count < shards.count {
-        for shard in shards where !done.contains(shard.shardId) {
-            if let parent = shard.parentShardId, shards.contains(where: { $0.shardId == parent }), !done.contains(parent) { continue }
-            var iterator = try await database.getShardIterator(
-                GetShardIteratorInput(streamArn: arn, shardId: shard.shardId, shardIteratorType: .trimHorizon)
-            ).shardIterator
-            while let current = iterator {
-                let page = try await database.getRecords(GetRecordsInput(shardIterator: current, limit: limit))
-                result += page.records.map { (shard.shardId, $0) }
-                iterator = page.records.isEmpty ? nil : page.nextShardIterator
-            }
-            done.insert(shard.shardId)
-        }
-    }
-    return result
 }
 
 @Suite struct StreamSpecificationTests {

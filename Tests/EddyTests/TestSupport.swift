@@ -108,11 +108,3 @@ struct SplitMix64: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
-
-/// Runs `body`, which blocks its thread (waiting for a child process, sleeping), on a thread of its own, so
-/// that it never holds one of the cooperative pool's two threads while other tests run.
-func offThePool<Value: Sendable>(_ body: @escaping @Sendable () throws -> Value) async throws -> Value {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread { continuation.resume(with: Result { try body() }) }.start()
-    }
-}

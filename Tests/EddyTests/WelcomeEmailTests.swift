@@ -1,3 +1,4 @@
+import ChildProcessSupport
 import Eddy
 import Foundation
 import Testing

@@ -1,15 +1,14 @@
+import Eddy
 import Foundation
-import Testing
 
-@testable import Eddy
-
-// Helpers of the tests that run executables built with the tests as child processes (CrashTests,
-// MaterializedViewTests, TriggerCrashTests, WelcomeEmailTests, StreamTailCommandTests): find such an
-// executable; run it with its output collected, to its end or until it is killed at a chosen moment; read
-// whole tables and the shards of whole streams.
+// Helpers of the test targets (EddyTests, EddyKafkaTests), above all of the tests that run executables built
+// with the tests as child processes (CrashTests, MaterializedViewTests, TriggerCrashTests, WelcomeEmailTests,
+// StreamTailCommandTests, KafkaCrashTests): find such an executable; run it with its output collected, to its
+// end or until it is killed at a chosen moment; read whole tables and the shards of whole streams; wait
+// without holding a thread of the cooperative pool.
 
 /// When a child is killed.
-enum KillMoment: CustomStringConvertible {
+public enum KillMoment: Sendable, CustomStringConvertible {
     /// This long after it was started, whether or not it has printed anything: often while it opens the
     /// database or registers its mappings.
     case afterStart(milliseconds: Int)
@@ -18,7 +17,7 @@ enum KillMoment: CustomStringConvertible {
 
     /// A mix of moments: one in four while the child starts, half of them after a short run, one in four
     /// after a longer one (the mappings then lag behind the writes).
-    static func random(using generator: inout some RandomNumberGenerator) -> KillMoment {
+    public static func random(using generator: inout some RandomNumberGenerator) -> KillMoment {
         switch Int.random(in: 0..<4, using: &generator) {
         case 0: .afterStart(milliseconds: Int.random(in: 0...150, using: &generator))
         case 1, 2: .afterFirstOutput(milliseconds: Int.random(in: 50...600, using: &generator))
@@ -26,7 +25,7 @@ enum KillMoment: CustomStringConvertible {
         }
     }
 
-    var description: String {
+    public var description: String {
         switch self {
         case .afterStart(let milliseconds): "\(milliseconds) ms after start"
         case .afterFirstOutput(let milliseconds): "\(milliseconds) ms after its first output"
@@ -35,29 +34,29 @@ enum KillMoment: CustomStringConvertible {
 }
 
 /// What a child printed, and how it ended.
-struct ChildRun: Sendable {
+public struct ChildRun: Sendable {
     /// Everything it printed on stdout.
-    var output: String
+    public var output: String
     /// What it printed on stderr, when ``runChild(_:arguments:killingAt:waitingAtMost:capturingStandardError:)``
     /// was asked to capture it; empty otherwise.
-    var errorOutput: String
+    public var errorOutput: String
     /// Whether the test sent it SIGKILL because it was still running (at the kill moment, or when the wait for
     /// its exit ran out).
-    var killedByTest: Bool
+    public var killedByTest: Bool
     /// Its exit status; nil if a signal ended it.
-    var exitStatus: Int32?
+    public var exitStatus: Int32?
 
     /// Whether a signal ended it (rather than the child exiting by itself).
-    var wasKilled: Bool { exitStatus == nil }
+    public var wasKilled: Bool { exitStatus == nil }
 
     /// The complete lines of its stdout (a line cut short by a kill is left out).
-    var lines: [Substring] {
+    public var lines: [Substring] {
         let complete = output.lastIndex(of: "\n").map { output[...$0] } ?? ""
         return complete.split(separator: "\n", omittingEmptySubsequences: true)
     }
 
     /// The lines that report an error.
-    var errors: [Substring] { lines.filter { $0.hasPrefix("ERROR") } }
+    public var errors: [Substring] { lines.filter { $0.hasPrefix("ERROR") } }
 }
 
 /// Runs executable `name`, built with the tests, with `arguments`, collecting its stdout (and, with
@@ -65,7 +64,7 @@ struct ChildRun: Sendable {
 /// SIGKILL at that moment if it is still running, waiting at most `seconds` for its first output where the
 /// moment counts from there; without, waits for it to exit by itself, killing it after `seconds`. Returns
 /// what it printed and how it ended. Blocks its thread: call it through ``offThePool(_:)``.
-func runChild(
+public func runChild(
     _ name: String, arguments: [String], killingAt moment: KillMoment? = nil, waitingAtMost seconds: TimeInterval = 60,
     capturingStandardError: Bool = false
 ) throws -> ChildRun {
@@ -108,7 +107,7 @@ func runChild(
 
 /// The executable `name` built with the tests, next to the test bundle (or one directory up, depending on the
 /// platform).
-func childExecutableURL(_ name: String) throws -> URL {
+public func childExecutableURL(_ name: String) throws -> URL {
     let candidates = [Bundle.main.executableURL, URL(fileURLWithPath: CommandLine.arguments[0])]
         .compactMap { $0?.deletingLastPathComponent() }
         .flatMap { [$0, $0.deletingLastPathComponent()] }
@@ -143,7 +142,7 @@ private final class ChildOutputBuffer: @unchecked Sendable {
 }
 
 /// Every item of `table`, over all Scan pages.
-func scanEveryItem(_ db: Database, _ table: String) async throws -> [Item] {
+public func scanEveryItem(_ db: Database, _ table: String) async throws -> [Item] {
     var items: [Item] = []
     var start: Item?
     repeat {
@@ -155,7 +154,7 @@ func scanEveryItem(_ db: Database, _ table: String) async throws -> [Item] {
 }
 
 /// Every shard of stream `arn`, over all DescribeStream pages, in DescribeStream's order.
-func everyShard(of arn: String, in db: Database) async throws -> [Shard] {
+public func everyShard(of arn: String, in db: Database) async throws -> [Shard] {
     var shards: [Shard] = []
     var startShard: String? = nil
     repeat {
@@ -166,13 +165,44 @@ func everyShard(of arn: String, in db: Database) async throws -> [Shard] {
     return shards
 }
 
+/// Every record of stream `arn` read with GetRecords from TRIM_HORIZON, shard by shard, parents before
+/// children, each shard until a closed shard ends or an open one has nothing more.
+public func readStream(_ database: Database, _ arn: String, limit: Int = 1000) async throws -> [(shard: String, record: StreamRecord)] {
+    let shards = try await everyShard(of: arn, in: database)
+    var done: Set<String> = []
+    var result: [(String, StreamRecord)] = []
+    while done.count < shards.count {
+        for shard in shards where !done.contains(shard.shardId) {
+            if let parent = shard.parentShardId, shards.contains(where: { $0.shardId == parent }), !done.contains(parent) { continue }
+            var iterator = try await database.getShardIterator(
+                GetShardIteratorInput(streamArn: arn, shardId: shard.shardId, shardIteratorType: .trimHorizon)
+            ).shardIterator
+            while let current = iterator {
+                let page = try await database.getRecords(GetRecordsInput(shardIterator: current, limit: limit))
+                result += page.records.map { (shard.shardId, $0) }
+                iterator = page.records.isEmpty ? nil : page.nextShardIterator
+            }
+            done.insert(shard.shardId)
+        }
+    }
+    return result
+}
+
 /// Polls `condition` until it holds or 60 seconds have passed (the suite runs tests in parallel on two
 /// cores); returns whether it held.
-func waitUntil(_ condition: () async throws -> Bool) async throws -> Bool {
+public func waitUntil(_ condition: () async throws -> Bool) async throws -> Bool {
     let deadline = ContinuousClock.now + .seconds(60)
     while ContinuousClock.now < deadline {
         if try await condition() { return true }
         try await Task.sleep(for: .milliseconds(20))
     }
     return try await condition()
+}
+
+/// Runs `body`, which blocks its thread (waiting for a child process, sleeping), on a thread of its own, so
+/// that it never holds one of the cooperative pool's two threads while other tests run.
+public func offThePool<Value: Sendable>(_ body: @escaping @Sendable () throws -> Value) async throws -> Value {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
+    }
 }
