@@ -1,3 +1,4 @@
+import ChildProcessSupport
 import Foundation
 import Synchronization
 import Testing
@@ -261,6 +262,40 @@ final class ReceivedEvents: Sendable {
             #expect(failures.all.map(\.requestContext.condition) == [.recordAgeExceeded])
             #expect(failures.all.first?.requestContext.approximateInvokeCount == 0)
             #expect(failures.all.first?.batchInfo.batchSize == 1)
+        }
+    }
+
+    @Test func aBatchRetriedUntilItsRecordsAreTooOldIsDroppedThenTheMappingGoesOn() async throws {
+        try await withStreamDatabase(shardCount: 1) { db, clock in
+            let arn = try #require(try await createStreamTable(db, "Users").latestStreamArn)
+            var settings = TriggerMappingConfiguration(eventSourceArn: arn, startingPosition: .trimHorizon)
+            settings.maximumRecordAgeInSeconds = 60
+            settings.batchSize = 10
+            try await db.putItem(PutItemInput(tableName: "Users", item: ["pk": "a"]))
+            try await db.putItem(PutItemInput(tableName: "Users", item: ["pk": "b"]))
+            let received = ReceivedEvents()
+            let failures = ReceivedFailures()
+            let runtime = TriggerRuntime(database: db)
+            struct Refused: Error {}
+            // Retried without end (MaximumRetryAttempts -1) while it fails: until its records are too old.
+            try await runtime.register(name: "failing", configuration: settings, onFailure: .handler { failures.append($0) }) { event in
+                received.append(event)
+                if event.records.contains(where: { $0.dynamodb.keys["pk"] != .s("c") }) { throw Refused() }
+            }
+            let running = Task { await runtime.run() }
+            try await received.waitFor(records: 2 * 3)
+            #expect(failures.all.isEmpty)
+            clock.advance(bySeconds: 61)
+            #expect(try await waitUntil { failures.all.count == 1 })
+            try await db.putItem(PutItemInput(tableName: "Users", item: ["pk": "c"]))
+            #expect(try await waitUntil { calls(received).last == ["c"] })
+            running.cancel()
+            await running.value
+            let failure = try #require(failures.all.first)
+            #expect(failure.requestContext.condition == .recordAgeExceeded)
+            #expect(failure.batchInfo.batchSize == 2)
+            #expect(failure.requestContext.approximateInvokeCount >= 3)
+            #expect(calls(received).dropLast().allSatisfy { $0 == ["a", "b"] })
         }
     }
 

@@ -346,19 +346,24 @@ struct MappingWorker: Sendable {
     /// The records that go to the sink (those the filter accepts and that are young enough), and those too
     /// old to go.
     private func deliverable(_ records: [StreamRecord], filter: FilterCriteria) -> (deliverable: [StreamRecord], expired: [StreamRecord]) {
-        let now = Double(database.configuration.clock.nowMilliseconds()) / 1000
+        let now = database.configuration.clock.nowMilliseconds()
         var deliverable: [StreamRecord] = []
         var expired: [StreamRecord] = []
         for record in records where (try? filter.matches(record)) ?? false {
-            if settings.maximumRecordAgeInSeconds >= 0,
-                now - record.dynamodb.approximateCreationDateTime > Double(settings.maximumRecordAgeInSeconds)
-            {
+            if isTooOld(record, now: now) {
                 expired.append(record)
             } else {
                 deliverable.append(record)
             }
         }
         return (deliverable, expired)
+    }
+
+    /// Whether `record` is older than the settings' `maximumRecordAgeInSeconds` at `now` (milliseconds since
+    /// 1970).
+    private func isTooOld(_ record: StreamRecord, now: Int64) -> Bool {
+        settings.maximumRecordAgeInSeconds >= 0
+            && Double(now) / 1000 - record.dynamodb.approximateCreationDateTime > Double(settings.maximumRecordAgeInSeconds)
     }
 
     /// Where the records being delivered come from.
@@ -383,6 +388,7 @@ struct MappingWorker: Sendable {
 
     private func event(_ records: ArraySlice<StreamRecord>, window: WindowState?, shardId: String) -> TriggerEvent {
         var event = TriggerEvent(records: records.map { TriggerEventRecord($0, streamArn: streamArn) })
+        event.sourceShardId = shardId
         if let window {
             let length = Int64(settings.tumblingWindowInSeconds)
             event.window = TriggerWindow(
@@ -506,6 +512,14 @@ struct MappingWorker: Sendable {
                 return .some(window)
             }
             guard await backoff(attempt) else { return nil }
+            // Records that grew too old while the batch was retried are dropped (with MaximumRetryAttempts -1, a
+            // failing batch is retried until then); a shard's records are in commit order, so they lead.
+            let now = database.configuration.clock.nowMilliseconds()
+            let expired = pending.prefix { isTooOld($0, now: now) }
+            if !expired.isEmpty {
+                guard await report(.recordAgeExceeded, invokeCount: attempt, records: Array(expired), of: batch) else { return nil }
+                pending = pending.dropFirst(expired.count)
+            }
         }
         return .some(window)
     }

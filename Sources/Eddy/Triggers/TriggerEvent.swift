@@ -19,6 +19,9 @@ public struct TriggerEvent: Codable, Sendable, Equatable {
     public var isFinalInvokeForWindow: Bool?
     /// The state grew past 1 MB, so the window ended early; the window's next call starts with empty state.
     public var isWindowTerminatedEarly: Bool?
+    /// The stream shard the records were read from, whether or not the event has a window (not part of the
+    /// JSON: Lambda's event has the shard only with a window).
+    public var sourceShardId: String?
 
     public init(records: [TriggerEventRecord]) {
         self.records = records
