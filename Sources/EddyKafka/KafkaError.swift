@@ -22,5 +22,10 @@ public struct KafkaError: Error, Sendable, Equatable, CustomStringConvertible {
         rd_kafka_error_destroy(error)
     }
 
+    /// The error of a call on a closed client: "The `what` is closed".
+    static func closed(_ what: String) -> KafkaError {
+        KafkaError(code: RD_KAFKA_RESP_ERR__STATE.rawValue, message: "The \(what) is closed")
+    }
+
     public var description: String { "Kafka error \(code): \(message)" }
 }

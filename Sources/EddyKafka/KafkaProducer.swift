@@ -79,18 +79,25 @@ public final class KafkaProducer: Sendable {
         poller.start()
     }
 
-    /// The settings ``sink(configuration:)`` adds unless given: idempotence (no duplicates from librdkafka's own
-    /// retries, order kept per partition) and acknowledgement by every in-sync replica.
-    public static let sinkDefaults = ["enable.idempotence": "true", "acks": "all"]
-
-    /// A producer for the Kafka trigger sink: `configuration` over ``sinkDefaults``.
-    public static func sink(configuration: [String: String]) throws(KafkaError) -> KafkaProducer {
-        try KafkaProducer(configuration: sinkDefaults.merging(configuration) { _, given in given })
-    }
-
     /// The value librdkafka uses for property `name` (given, or its default); nil for an unknown property.
     public func configurationValue(_ name: String) -> String? {
         handle.closing.withLock { closing in closing ? nil : EddyKafka.configurationValue(of: handle.pointer, name) }
+    }
+
+    /// The topics of the cluster, each with its partition count: a metadata request that waits at most
+    /// `timeout`. Use it to check that the brokers answer before sending: a message to an unreachable broker
+    /// waits `message.timeout.ms` (5 minutes by default) before failing.
+    ///
+    /// - Throws: ``KafkaError`` when no broker answered in time, or the producer is closed.
+    public func topics(timeout: Duration = .seconds(10)) async throws(KafkaError) -> [String: Int] {
+        let handle = handle
+        return try await blocking { () throws(KafkaError) in
+            // Holding the lock keeps close() from destroying the handle during the request.
+            try handle.closing.withLock { closing throws(KafkaError) in
+                guard !closing else { throw .closed("producer") }
+                return try topicPartitions(of: handle.pointer, timeout: timeout)
+            }
+        }
     }
 
     /// Sends one message and returns where the broker stored it.
@@ -113,7 +120,7 @@ public final class KafkaProducer: Sendable {
             handle.closing.withLock { closing in
                 for (index, message) in messages.enumerated() {
                     guard !closing else {
-                        batch.report(.failure(KafkaError(code: RD_KAFKA_RESP_ERR__STATE.rawValue, message: "The producer is closed")), at: index)
+                        batch.report(.failure(.closed("producer")), at: index)
                         continue
                     }
                     let report = Unmanaged.passRetained(DeliveryReport(batch: batch, index: index, topic: message.topic))
@@ -177,6 +184,15 @@ public final class KafkaProducer: Sendable {
                     return KafkaError(taking: error)
                 }
             }
+        }
+    }
+
+    /// Gives up on every message not yet acknowledged: each fails at once (`RD_KAFKA_RESP_ERR__PURGE_QUEUE` or
+    /// `RD_KAFKA_RESP_ERR__PURGE_INFLIGHT`), though one already sent may still be stored by the broker.
+    public func purge() {
+        handle.closing.withLock { closing in
+            guard !closing else { return }
+            rd_kafka_purge(handle.pointer, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT))
         }
     }
 

@@ -50,47 +50,55 @@ public struct KinesisChangeRecord: Codable, Sendable, Equatable {
     }
 }
 
-/// The headers the Kafka trigger sink puts on each message.
+/// The headers the Kafka trigger sink puts on each message: with them a consumer can drop a message it has
+/// already seen (delivery is at least once).
 public enum KafkaSinkHeader {
     /// The source table's name.
     public static let table = "eddy-table"
-    /// The record's stream sequence number: with the table, what identifies a change, so a consumer can drop
-    /// a message it has seen (delivery is at least once).
+    /// The stream shard the record was read from.
+    public static let shardId = "eddy-shard-id"
+    /// The record's stream sequence number: with the table, what identifies a change.
     public static let sequenceNumber = "eddy-sequence-number"
 }
 
 extension TriggerRuntime {
-    /// Registers a mapping whose sink is Kafka topic `topic`: each record becomes one message whose value is
+    /// Registers a mapping whose sink is `sink`'s Kafka topic: each record becomes one message whose value is
     /// a ``KinesisChangeRecord`` (JSON), whose key is the item's partition key (so each item's changes stay in
     /// order in one partition), with ``KafkaSinkHeader`` headers. A batch's messages are sent in order and
-    /// the mapping's checkpoint advances only once the broker has acknowledged all of them; a batch with a
-    /// failed message fails and is retried with backoff as `MaximumRetryAttempts` and
-    /// `MaximumRecordAgeInSeconds` say (by default until it succeeds), so nothing is lost while the broker is
-    /// down, and after a retry or a crash a message may come twice. Give it a producer made with
-    /// ``KafkaProducer/sink(configuration:)`` (idempotent unless told otherwise).
+    /// the mapping's checkpoint advances only once the broker has acknowledged all of them. While the brokers
+    /// are away the batch waits; a batch that fails, or whose oldest record reaches `MaximumRecordAgeInSeconds`
+    /// before it is acknowledged, is retried with backoff as `MaximumRetryAttempts` and
+    /// `MaximumRecordAgeInSeconds` say (by default until it succeeds). So nothing is lost, each item's order
+    /// is kept, and after a failure or a crash a message may come twice (see ``KafkaSinkHeader``).
     ///
     /// - Throws: as ``TriggerRuntime/register(name:configuration:onFailure:handler:)``.
     @discardableResult
     public func registerKafka(
-        name: String, configuration: TriggerMappingConfiguration, producer: KafkaProducer, topic: String,
+        name: String, configuration: TriggerMappingConfiguration, sink: KafkaSink,
         onFailure: TriggerFailureDestination? = nil
     ) async throws(EddyError) -> TriggerMapping {
         let stream = try await database.describeStream(DescribeStreamInput(streamArn: configuration.eventSourceArn, limit: 1))
         let tableName = stream.streamDescription.tableName
         let partitionKey = stream.streamDescription.keySchema.first { $0.keyType == .hash }!.attributeName
-        return try await register(name: name, configuration: configuration, onFailure: onFailure) { event in
+        let clock = database.configuration.clock
+        return try await register(name: name, configuration: configuration, onFailure: onFailure) { [weak self] event in
             let messages = event.records.map { record in
                 KafkaMessage(
-                    topic: topic, key: record.dynamodb.keys[partitionKey].map(Self.keyBytes),
+                    topic: sink.topic, key: record.dynamodb.keys[partitionKey].map(Self.keyBytes),
                     value: Array(try! JSONEncoder().encode(KinesisChangeRecord(record, tableName: tableName))),
                     headers: [
                         .init(KafkaSinkHeader.table, Array(tableName.utf8)),
+                        .init(KafkaSinkHeader.shardId, Array((event.sourceShardId ?? "").utf8)),
                         .init(KafkaSinkHeader.sequenceNumber, Array(record.dynamodb.sequenceNumber.utf8)),
                     ])
             }
-            for result in await producer.send(messages) {
-                _ = try result.get()
+            // The mapping's current limit (it may have been updated since registration).
+            let maximumAge = (try? await self?.mapping(name).configuration.maximumRecordAgeInSeconds) ?? configuration.maximumRecordAgeInSeconds
+            let deadline = maximumAge.flatMap { age -> Int64? in
+                guard age >= 0, let oldest = event.records.map(\.dynamodb.approximateCreationDateTime).min() else { return nil }
+                return Int64((oldest * 1000).rounded()) + Int64(age) * 1000
             }
+            try await sink.send(messages, deadline: deadline, clock: clock)
         }
     }
 

@@ -1,3 +1,5 @@
+import ChildProcessSupport
+import EddyKafka
 import Foundation
 
 /// A Kafka broker for the tests: noida-db (`pip install noida-db==0.2.3`, installed by
@@ -37,6 +39,13 @@ struct KafkaBroker {
     func stop() async throws {
         let directory = dataDirectory
         _ = try await offThePool { try Self.run("noida-db", ["down", "--data-dir", directory]) }
+    }
+
+    /// Creates topic `name` with `partitions` partitions, with EddyKafka's admin client.
+    func createTopic(_ name: String, partitions: Int) async throws {
+        let admin = try KafkaAdmin(configuration: ["bootstrap.servers": bootstrapServers])
+        defer { admin.close() }
+        try await admin.createTopic(name, partitions: partitions)
     }
 
     /// Runs `kcat` with `arguments` against this broker and returns its standard output.

@@ -1,3 +1,4 @@
+import ChildProcessSupport
 import EddyKafka
 import Foundation
 import Testing
@@ -5,17 +6,10 @@ import Testing
 // EddyKafka's producer against a real broker (noida-db, Kafka wire protocol), read back with an independent
 // client (Debian's kcat).
 
-/// Runs blocking work (child processes) on a thread of its own, never on the cooperative pool.
-func offThePool<Value: Sendable>(_ body: @escaping @Sendable () throws -> Value) async throws -> Value {
-    try await withCheckedThrowingContinuation { continuation in
-        Thread { continuation.resume(with: Result { try body() }) }.start()
-    }
-}
-
 @Suite(.serialized) struct KafkaProducerTests {
     @Test func messagesArriveWithTheirKeysValuesAndHeaders() async throws {
         try await KafkaBroker.with { broker in
-            let producer = try KafkaProducer.sink(configuration: ["bootstrap.servers": broker.bootstrapServers])
+            let producer = try KafkaProducer(configuration: ["bootstrap.servers": broker.bootstrapServers, "enable.idempotence": "true"])
             var deliveries: [KafkaDelivery] = []
             for index in 0..<20 {
                 deliveries.append(try await producer.send(
@@ -43,18 +37,6 @@ func offThePool<Value: Sendable>(_ body: @escaping @Sendable () throws -> Value)
                 #expect(offsets.map(\.offset) == offsets.map(\.offset).sorted())
             }
         }
-    }
-
-    @Test func theSinksProducerIsIdempotentUnlessToldOtherwise() throws {
-        let sink = try KafkaProducer.sink(configuration: ["bootstrap.servers": "127.0.0.1:1"])
-        #expect(sink.configurationValue("enable.idempotence") == "true")
-        #expect(sink.configurationValue("acks") == "-1")
-        sink.close()
-        let plain = try KafkaProducer.sink(configuration: ["bootstrap.servers": "127.0.0.1:1", "enable.idempotence": "false", "acks": "1"])
-        #expect(plain.configurationValue("enable.idempotence") == "false")
-        #expect(plain.configurationValue("acks") == "1")
-        #expect(plain.configurationValue("no.such.property") == nil)
-        plain.close()
     }
 
     @Test func anUnknownPropertyIsRefusedWithLibrdkafkasMessage() {

@@ -1,6 +1,8 @@
+import ChildProcessSupport
 import Eddy
 import EddyKafka
 import Foundation
+import Synchronization
 import Testing
 
 // The Kafka trigger sink, written from the issue and the Kinesis Data Streams for DynamoDB record format: table
@@ -15,34 +17,39 @@ struct SinkMessage {
 }
 
 @Suite(.serialized) struct KafkaSinkTests {
-    /// A database with table Users (streaming new and old images) whose changes a running `to-kafka` mapping
-    /// sends to topic `users-changes` of `broker`; `body` writes and checks.
-    private func withSink(_ broker: KafkaBroker, _ body: (Database) async throws -> Void) async throws {
+    /// A database (on `clock`) with table Users (streaming new and old images) whose changes a running
+    /// `to-kafka` mapping (BatchSize 7, then `adjust`) sends to topic `users-changes` (3 partitions) of
+    /// `broker`; records the mapping drops go to `failures`. `body` writes and checks.
+    private func withSink(
+        _ broker: KafkaBroker, clock: any WallClock = SystemWallClock(), failures: TriggerFailureDestination? = nil,
+        adjust: (inout TriggerMappingConfiguration) -> Void = { _ in }, _ body: (Database) async throws -> Void
+    ) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("eddy-sink-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let db = try Database(path: directory)
+        let db = try Database(path: directory, configuration: Database.Configuration(clock: clock))
         let table = try await db.createTable(CreateTableInput(
             tableName: "Users", keySchema: [KeySchemaElement(attributeName: "pk", keyType: .hash)],
             attributeDefinitions: [AttributeDefinition(attributeName: "pk", attributeType: .s)], billingMode: .payPerRequest,
             streamSpecification: StreamSpecification(streamEnabled: true, streamViewType: .newAndOldImages)))
         let arn = try #require(table.latestStreamArn)
-        let producer = try KafkaProducer.sink(configuration: ["bootstrap.servers": broker.bootstrapServers])
+        try await broker.createTopic("users-changes", partitions: 3)
+        let sink = try await KafkaSink(configuration: ["bootstrap.servers": broker.bootstrapServers], topic: "users-changes")
         var settings = TriggerMappingConfiguration(eventSourceArn: arn, startingPosition: .trimHorizon)
         settings.batchSize = 7
+        adjust(&settings)
         let runtime = TriggerRuntime(database: db)
-        try await runtime.registerKafka(name: "to-kafka", configuration: settings, producer: producer, topic: "users-changes")
+        try await runtime.registerKafka(name: "to-kafka", configuration: settings, sink: sink, onFailure: failures)
         let running = Task { await runtime.run() }
+        var failure: (any Error)?
         do {
             try await body(db)
         } catch {
-            running.cancel()
-            await running.value
-            producer.close()
-            throw error
+            failure = error
         }
         running.cancel()
         await running.value
-        producer.close()
+        sink.close()
+        if let failure { throw failure }
     }
 
     /// The topic's messages once there are at least `count` distinct changes (by sequence number) or 60
@@ -108,6 +115,7 @@ struct SinkMessage {
                     #expect(record.dynamodb.keys["pk"] == .s(message.key))
                     #expect(record.dynamodb.approximateCreationDateTime > 1_700_000_000_000)
                     #expect(message.headers[KafkaSinkHeader.table] == "Users")
+                    #expect(message.headers[KafkaSinkHeader.shardId]?.hasPrefix("shardId-") == true)
                     let expected: StreamEventName = record.dynamodb.oldImage == nil ? .insert : (record.dynamodb.newImage == nil ? .remove : .modify)
                     #expect(record.eventName == expected)
                 }
@@ -137,6 +145,79 @@ struct SinkMessage {
                 let versions = versionsByItem(messages)
                 for user in 0..<5 { #expect(versions["u\(user)"] == Array(0..<8)) }
             }
+        }
+    }
+
+    @Test func recordsOlderThanMaximumRecordAgeAreDroppedWhileTheBrokerIsAway() async throws {
+        let clock = ManualWallClock()
+        let dropped = Mutex<[TriggerFailureRecord]>([])
+        try await KafkaBroker.with { broker in
+            try await withSink(
+                broker, clock: clock, failures: .handler { record in dropped.withLock { $0.append(record) } },
+                adjust: { $0.maximumRecordAgeInSeconds = 60 }
+            ) { db in
+                try await write(db, versions: 0..<1, users: 0..<4)
+                #expect(Set(try await consume(broker, atLeast: 4).compactMap { $0.headers[KafkaSinkHeader.sequenceNumber] }).count == 4)
+                try await broker.stop()
+                try await write(db, versions: 1..<2, users: 0..<4)
+                // The batch waits for the broker until its records are older than a minute, then is dropped.
+                try await Task.sleep(for: .milliseconds(300))
+                #expect(dropped.withLock { $0.isEmpty })
+                clock.advance(bySeconds: 61)
+                #expect(try await waitUntil { dropped.withLock { $0.map(\.batchInfo.batchSize).reduce(0, +) } == 4 })
+                #expect(dropped.withLock { $0.allSatisfy { $0.requestContext.condition == .recordAgeExceeded } })
+                try await broker.start()
+                try await write(db, versions: 2..<3, users: 0..<4)
+                let messages = try await consume(broker, atLeast: 8)
+                let versions = versionsByItem(messages)
+                for user in 0..<4 { #expect(versions["u\(user)"] == [0, 2]) }
+            }
+        }
+    }
+
+    @Test func aMissingTopicAnUnreachableBrokerOrAnUnknownPropertyIsAClearErrorNotAHang() async throws {
+        try await KafkaBroker.with { broker in
+            let started = ContinuousClock.now
+            await #expect {
+                _ = try await KafkaSink(configuration: ["bootstrap.servers": broker.bootstrapServers], topic: "no-such-topic")
+            } throws: { error in
+                let error = error as? KafkaError
+                return error?.message == "Topic \"no-such-topic\" does not exist on the Kafka cluster at \"\(broker.bootstrapServers)\""
+            }
+            // Asking did not create it.
+            let topics = try await offThePool { try broker.kcat(["-L"]) }
+            #expect(!topics.contains("no-such-topic"))
+            #expect(ContinuousClock.now - started < .seconds(10))
+        }
+        let started = ContinuousClock.now
+        await #expect {
+            _ = try await KafkaSink(configuration: ["bootstrap.servers": "127.0.0.1:1"], topic: "t", timeout: .seconds(2))
+        } throws: { error in
+            (error as? KafkaError)?.message.hasPrefix("No Kafka broker of bootstrap.servers \"127.0.0.1:1\" answered within 2.0 seconds") == true
+        }
+        #expect(ContinuousClock.now - started < .seconds(10))
+        await #expect {
+            _ = try await KafkaSink(configuration: ["bootstrap.servers": "127.0.0.1:1", "no.such.property": "1"], topic: "t")
+        } throws: { error in
+            (error as? KafkaError)?.message.contains("No such configuration property: \"no.such.property\"") == true
+        }
+    }
+
+    @Test func theSinksProducerIsIdempotentAndNeverTimesOutUnlessToldOtherwise() async throws {
+        try await KafkaBroker.with { broker in
+            try await broker.createTopic("t", partitions: 1)
+            let sink = try await KafkaSink(configuration: ["bootstrap.servers": broker.bootstrapServers], topic: "t")
+            #expect(sink.configurationValue("enable.idempotence") == "true")
+            #expect(sink.configurationValue("acks") == "-1")
+            #expect(sink.configurationValue("message.timeout.ms") == "0")
+            sink.close()
+            #expect(sink.configurationValue("acks") == nil)
+            let plain = try await KafkaSink(
+                configuration: ["bootstrap.servers": broker.bootstrapServers, "enable.idempotence": "false", "acks": "1"], topic: "t")
+            #expect(plain.configurationValue("enable.idempotence") == "false")
+            #expect(plain.configurationValue("acks") == "1")
+            #expect(plain.configurationValue("no.such.property") == nil)
+            plain.close()
         }
     }
 }
