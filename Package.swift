@@ -29,7 +29,10 @@ let package = Package(
             pkgConfig: "rdkafka",
             providers: [.apt(["librdkafka-dev"])]
         ),
-        .target(name: "EddyKafka", dependencies: ["CRdKafka", "Eddy"]),
+        .target(
+            name: "EddyKafka",
+            dependencies: ["CRdKafka", "Eddy", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
+        ),
         .target(
             name: "Eddy",
             dependencies: [
@@ -42,16 +45,22 @@ let package = Package(
             name: "eddy",
             dependencies: [
                 "Eddy",
+                "EddyKafka",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(name: "QuickStart", dependencies: ["Eddy"], path: "Examples/QuickStart"),
         .executableTarget(name: "MaterializedView", dependencies: ["Eddy"], path: "Examples/MaterializedView"),
         .executableTarget(
             name: "WelcomeEmail", dependencies: ["Eddy"], path: "Examples/WelcomeEmail", exclude: ["run.sh", "smtp_sink.py"]),
+        .executableTarget(name: "AnalyticsPipeline", dependencies: ["Eddy", "EddyKafka"], path: "Examples/AnalyticsPipeline"),
         .executableTarget(name: "CrashWriter", dependencies: ["Eddy"], path: "Tests/CrashWriter"),
         .executableTarget(name: "TriggerCrashWorker", dependencies: ["Eddy"], path: "Tests/TriggerCrashWorker"),
-        .testTarget(name: "EddyKafkaTests", dependencies: ["EddyKafka", "Eddy"]),
+        .executableTarget(name: "KafkaSinkWorker", dependencies: ["Eddy", "EddyKafka"], path: "Tests/KafkaSinkWorker"),
+        .target(name: "ChildProcessSupport", dependencies: ["Eddy"], path: "Tests/ChildProcessSupport"),
+        .testTarget(name: "EddyKafkaTests", dependencies: ["EddyKafka", "Eddy", "ChildProcessSupport", "KafkaSinkWorker", "AnalyticsPipeline"]),
         .testTarget(
             name: "EddyStorageTests",
             dependencies: [
@@ -63,6 +72,7 @@ let package = Package(
             name: "EddyTests",
             dependencies: [
                 "Eddy",
+                "ChildProcessSupport",
                 "CrashWriter",
                 "MaterializedView",
                 "WelcomeEmail",
