@@ -57,8 +57,8 @@ let package = Package(
             name: "WelcomeEmail", dependencies: ["Eddy"], path: "Examples/WelcomeEmail", exclude: ["run.sh", "smtp_sink.py"]),
         .executableTarget(name: "AnalyticsPipeline", dependencies: ["Eddy", "EddyKafka"], path: "Examples/AnalyticsPipeline"),
         .executableTarget(name: "CrashWriter", dependencies: ["Eddy"], path: "Tests/CrashWriter"),
-        .executableTarget(name: "TriggerCrashWorker", dependencies: ["Eddy"], path: "Tests/TriggerCrashWorker"),
-        .executableTarget(name: "KafkaSinkWorker", dependencies: ["Eddy", "EddyKafka"], path: "Tests/KafkaSinkWorker"),
+        .executableTarget(name: "TriggerCrashWorker", dependencies: ["Eddy", "ChildProcessSupport"], path: "Tests/TriggerCrashWorker"),
+        .executableTarget(name: "KafkaSinkWorker", dependencies: ["Eddy", "EddyKafka", "ChildProcessSupport"], path: "Tests/KafkaSinkWorker"),
         .target(name: "ChildProcessSupport", dependencies: ["Eddy"], path: "Tests/ChildProcessSupport"),
         .testTarget(name: "EddyKafkaTests", dependencies: ["EddyKafka", "Eddy", "ChildProcessSupport", "KafkaSinkWorker", "AnalyticsPipeline"]),
         .testTarget(

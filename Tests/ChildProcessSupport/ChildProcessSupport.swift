@@ -199,6 +199,47 @@ public func waitUntil(_ condition: () async throws -> Bool) async throws -> Bool
     return try await condition()
 }
 
+/// The workload of the crash tests' child processes (TriggerCrashWorker, KafkaSinkWorker): three tasks write
+/// table `table` (key `pk`) without end, each its own items `w<writer>-<n>` for n below `itemsPerWriter`,
+/// with a `version` that grows with every write of the item, across rounds too (`round` × 1,000,000 + the
+/// task's write count): 45% puts, 35% updates (which create a missing item), 20% deletes. After each write
+/// returns, `report` gets `ACK <operation> <pk> <version>`; then the task pauses up to `maximumPauseMilliseconds`.
+public func writeWithoutEnd(
+    _ db: Database, table: String, round: Int, itemsPerWriter: Int, maximumPauseMilliseconds: Int,
+    report: @escaping @Sendable (String) -> Void
+) async throws {
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for writer in 0..<3 {
+            group.addTask {
+                var random = SystemRandomNumberGenerator()
+                var writes = 0
+                while true {
+                    writes += 1
+                    let pk = "w\(writer)-\(Int.random(in: 0..<itemsPerWriter, using: &random))"
+                    let version = AttributeValue.n(DecimalNumber(round * 1_000_000 + writes))
+                    let operation: String
+                    switch Int.random(in: 0..<20, using: &random) {
+                    case 0..<9:
+                        operation = "put"
+                        try await db.putItem(PutItemInput(tableName: table, item: ["pk": .s(pk), "version": version]))
+                    case 9..<16:
+                        operation = "update"
+                        try await db.updateItem(UpdateItemInput(
+                            tableName: table, key: ["pk": .s(pk)], updateExpression: "SET #version = :version",
+                            expressionAttributeNames: ["#version": "version"], expressionAttributeValues: [":version": version]))
+                    default:
+                        operation = "delete"
+                        try await db.deleteItem(DeleteItemInput(tableName: table, key: ["pk": .s(pk)]))
+                    }
+                    report("ACK \(operation) \(pk) \(round * 1_000_000 + writes)")
+                    try await Task.sleep(for: .milliseconds(Int.random(in: 0...maximumPauseMilliseconds, using: &random)))
+                }
+            }
+        }
+        try await group.waitForAll()
+    }
+}
+
 /// Runs `body`, which blocks its thread (waiting for a child process, sleeping), on a thread of its own, so
 /// that it never holds one of the cooperative pool's two threads while other tests run.
 public func offThePool<Value: Sendable>(_ body: @escaping @Sendable () throws -> Value) async throws -> Value {

@@ -4,10 +4,11 @@
 //
 //   KafkaSinkWorker DATA_DIR ROUND BOOTSTRAP_SERVERS TOPIC
 //
-// Table Source (key `pk`) holds items `w<writer>-<n>`, each written by one task only, with a `version` that
-// grows with every write of the item, across rounds too (ROUND × 1,000,000 + the task's write count): items
-// are put, updated and deleted. Mapping `to-kafka` (ParallelizationFactor 2, BatchSize 10) sends each change
-// to TOPIC. Stdout gets `ACK <operation> <pk> <version>` after each write returns, with one write(2).
+// Table Source (key `pk`) is written by ChildProcessSupport's `writeWithoutEnd` (items `w<writer>-<n>` put,
+// updated and deleted with growing versions). Mapping `to-kafka` (ParallelizationFactor 2, BatchSize 10)
+// sends each change to TOPIC. Stdout gets `ACK <operation> <pk> <version>` after each write returns, with one
+// write(2).
+import ChildProcessSupport
 import Eddy
 import EddyKafka
 import Foundation
@@ -47,36 +48,7 @@ do {
     let running = Task { await triggers.run() }
     defer { running.cancel() }
 
-    try await withThrowingTaskGroup(of: Void.self) { group in
-        for writer in 0..<3 {
-            group.addTask {
-                var random = SystemRandomNumberGenerator()
-                var writes = 0
-                while true {
-                    writes += 1
-                    let pk = "w\(writer)-\(Int.random(in: 0..<5, using: &random))"
-                    let version = round * 1_000_000 + writes
-                    let operation: String
-                    switch Int.random(in: 0..<10, using: &random) {
-                    case 0..<5:
-                        operation = "put"
-                        try await db.putItem(PutItemInput(tableName: "Source", item: ["pk": .s(pk), "version": .n(DecimalNumber(version))]))
-                    case 5..<9:
-                        operation = "update"
-                        try await db.updateItem(UpdateItemInput(
-                            tableName: "Source", key: ["pk": .s(pk)], updateExpression: "SET #version = :version",
-                            expressionAttributeNames: ["#version": "version"], expressionAttributeValues: [":version": .n(DecimalNumber(version))]))
-                    default:
-                        operation = "delete"
-                        try await db.deleteItem(DeleteItemInput(tableName: "Source", key: ["pk": .s(pk)]))
-                    }
-                    report("ACK \(operation) \(pk) \(version)")
-                    try await Task.sleep(for: .milliseconds(Int.random(in: 0...2, using: &random)))
-                }
-            }
-        }
-        try await group.waitForAll()
-    }
+    try await writeWithoutEnd(db, table: "Source", round: round, itemsPerWriter: 5, maximumPauseMilliseconds: 2, report: report)
 } catch {
     report("ERROR \(error)")
     exit(1)

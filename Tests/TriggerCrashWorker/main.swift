@@ -17,6 +17,7 @@
 // Stdout gets `ACK <operation> <pk> <version>` after each write returns, with one write(2).
 //
 // In odd rounds shards hold few records, so they roll over while the mappings read them.
+import ChildProcessSupport
 import Eddy
 import Foundation
 
@@ -111,37 +112,8 @@ do {
     let running = Task { await triggers.run() }
     defer { running.cancel() }
 
-    try await withThrowingTaskGroup(of: Void.self) { group in
-        for writer in 0..<3 {
-            group.addTask {
-                var random = SystemRandomNumberGenerator()
-                var writes = 0
-                while true {
-                    writes += 1
-                    let pk = "w\(writer)-\(Int.random(in: 0..<6, using: &random))"
-                    let version = round * 1_000_000 + writes
-                    let operation: String
-                    switch Int.random(in: 0..<20, using: &random) {
-                    case 0..<9:
-                        operation = "put"
-                        try await db.putItem(PutItemInput(tableName: "Source", item: ["pk": .s(pk), "version": .n(DecimalNumber(version))]))
-                    case 9..<16:
-                        operation = "update"
-                        try await db.updateItem(UpdateItemInput(
-                            tableName: "Source", key: ["pk": .s(pk)], updateExpression: "SET #version = :version",
-                            expressionAttributeNames: ["#version": "version"], expressionAttributeValues: [":version": .n(DecimalNumber(version))]))
-                    default:
-                        operation = "delete"
-                        try await db.deleteItem(DeleteItemInput(tableName: "Source", key: ["pk": .s(pk)]))
-                    }
-                    report("ACK \(operation) \(pk) \(version)")
-                    // Paced so that the mappings, whose handler fsyncs each batch, stay within reach.
-                    try await Task.sleep(for: .milliseconds(Int.random(in: 0...3, using: &random)))
-                }
-            }
-        }
-        try await group.waitForAll()
-    }
+    // Paced so that the mappings, whose handler fsyncs each batch, stay within reach.
+    try await writeWithoutEnd(db, table: "Source", round: round, itemsPerWriter: 6, maximumPauseMilliseconds: 3, report: report)
 } catch {
     report("ERROR \(error)")
     exit(1)
