@@ -18,6 +18,13 @@ let package = Package(
             pkgConfig: "rocksdb",
             providers: [.apt(["librocksdb-dev"])]
         ),
+        // librdkafka's C API for the Kafka benchmark's raw producer baseline: the same system library EddyKafka
+        // links, under a name of its own because Eddy's `CRdKafka` target is not a product of the Eddy package.
+        .systemLibrary(
+            name: "CRdKafkaBench",
+            pkgConfig: "rdkafka",
+            providers: [.apt(["librdkafka-dev"])]
+        ),
         // What the benchmark targets share: the items and their stored bytes, the raw RocksDB client, the
         // client threads and executor, temporary directories.
         .target(
@@ -57,6 +64,18 @@ let package = Package(
                 "BenchmarkSupport",
             ],
             path: "Benchmarks/Triggers",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
+            name: "Kafka",
+            dependencies: [
+                .product(name: "Eddy", package: "Eddy"),
+                .product(name: "EddyKafka", package: "Eddy"),
+                .product(name: "Benchmark", package: "benchmark"),
+                "BenchmarkSupport",
+                "CRdKafkaBench",
+            ],
+            path: "Benchmarks/Kafka",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(

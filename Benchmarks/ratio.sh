@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# Runs Eddy's ItemThroughput, Streams and Triggers benchmarks (release build) and prints the Eddy / raw RocksDB
-# throughput ratios, then the streams figures: the write overhead of a stream, commit-to-reader latency and
-# GetRecords throughput, then the trigger figures: commit-to-handler latency and how fast a mapping drains a
-# stream into a handler and into a derivative table.
+# Runs Eddy's ItemThroughput, Streams, Triggers and Kafka benchmarks (release build) and prints the Eddy / raw
+# RocksDB throughput ratios, then the streams figures: the write overhead of a stream, commit-to-reader latency
+# and GetRecords throughput, then the trigger figures: commit-to-handler latency and how fast a mapping drains a
+# stream into a handler and into a derivative table, then the Kafka figures: how fast the Kafka trigger sink
+# drains a stream to a local broker (and a raw librdkafka producer the same messages) and commit-to-consumer
+# latency.
 #
 #   Benchmarks/ratio.sh                  # RUNS (default 3) runs of all the benchmarks, then the table of the
-#                                        # last run, the 4 ratios, the streams and trigger figures (medians over the runs)
+#                                        # last run, the 4 ratios, the streams, trigger and Kafka figures (medians over the runs)
 #   RUNS=1 Benchmarks/ratio.sh           # one run (the expression benchmarks always run once, at the end)
 #   Benchmarks/ratio.sh --filter 'Put'   # extra options go to `swift package benchmark`
+#   Benchmarks/ratio.sh --filter 'Kafka.*'   # the Kafka benchmarks only (and the expressions)
 #
 # Run N is stored as the benchmark baseline `$EDDY_BENCH_BASELINE-N` (default `eddy-vs-raw-N`, under
 # Benchmarks/.benchmarkBaselines/), so it can be re-read or compared later:
@@ -24,13 +27,13 @@ trap 'rm -rf "$exports"' EXIT
 for run in $(seq 1 "$runs"); do
     echo "=== Run $run of $runs"
     swift package --allow-writing-to-package-directory benchmark baseline update "$baseline-$run" \
-        --target ItemThroughput --target Streams --target Triggers --no-progress "$@"
+        --target ItemThroughput --target Streams --target Triggers --target Kafka --no-progress "$@"
     # The influx export has one CSV line per benchmark, metric and percentile:
     # target,host,cpu,cores,memory,kernel,metric,unit,test,percentile,value,average,iterations,warmup,time
-    swift package benchmark baseline read "$baseline-$run" --target ItemThroughput --target Streams --target Triggers \
+    swift package benchmark baseline read "$baseline-$run" --target ItemThroughput --target Streams --target Triggers --target Kafka \
         --format influx --path stdout --no-progress > "$exports/run$run.csv"
 done
-swift package benchmark baseline read "$baseline-$runs" --target ItemThroughput --target Streams --target Triggers --no-progress
+swift package benchmark baseline read "$baseline-$runs" --target ItemThroughput --target Streams --target Triggers --target Kafka --no-progress
 
 # Throughput is in iterations per second; one iteration is 1,000 operations. The figure of a benchmark in a run
 # is its median (p50) over the run's iterations; the figures and ratios printed are medians over the runs.
@@ -38,17 +41,21 @@ swift package benchmark baseline read "$baseline-$runs" --target ItemThroughput 
 # the figures printed are the medians over the runs of those percentiles. GetRecords' records per second are
 # per iteration (one iteration reads the whole stream), and a run's figure is its median. The trigger figures
 # are read the same way: TriggerDelivery.PutItem as StreamDelivery.PutItem, and the drain rates (records per
-# second, one iteration drains the whole stream) as GetRecords'.
+# second, one iteration drains the whole stream) as GetRecords'. The Kafka figures too: KafkaDelivery.PutItem as
+# StreamDelivery.PutItem, and the drain's sink and raw producer rates (one iteration each per run) with their
+# ratio in each run.
 awk -F, -v runs="$runs" '
     FNR == 1 { run++ }
     $7 ~ /^Throughput/ && $10 + 0 == 50 { ops[run, $9] = $11 * 1000 }
-    ($9 == "StreamDelivery.PutItem" || $9 == "TriggerDelivery.PutItem") && ($10 + 0 == 50 || $10 + 0 == 99) {
+    ($9 == "StreamDelivery.PutItem" || $9 == "TriggerDelivery.PutItem" || $9 == "KafkaDelivery.PutItem") && ($10 + 0 == 50 || $10 + 0 == 99) {
         latency[run, $9, $7, $10 + 0] = $11 / 1000
     }
     $9 == "StreamRead.GetRecords" && $7 ~ /^Records/ && $10 + 0 == 50 { records[run] = $11 }
     $9 == "StreamRead.GetRecords" && $7 ~ /^Shard-parallel/ && $10 + 0 == 50 { parallel[run] = $11 }
     $9 == "TriggerDrain.Handler" && $7 ~ /^Records/ && $10 + 0 == 50 { drainHandler[run] = $11 }
     $9 == "TriggerDrain.Derivative" && $7 ~ /^Records/ && $10 + 0 == 50 { drainDerivative[run] = $11 }
+    $9 == "KafkaDrain.SinkAndRawProducer" && $7 ~ /^Sinkrecords/ && $10 + 0 == 50 { kafkaSink[run] = $11 }
+    $9 == "KafkaDrain.SinkAndRawProducer" && $7 ~ /^Rawproducerrecords/ && $10 + 0 == 50 { kafkaRaw[run] = $11 }
     function median(values, count,   i, j, swap) {
         for (i = 2; i <= count; i++)
             for (j = i; j > 1 && values[j - 1] > values[j]; j--) {
@@ -127,6 +134,36 @@ awk -F, -v runs="$runs" '
         readRate("derivative counters", drainDerivative, 50000)
         print "(the handler drains 500,000 records; the derivative mapping drains 200,000, one ADD on one of 100 counters"
         print " each, committed with its checkpoint, and is done when the counters'"'"' sum, read every 50 ms, has grown by 200,000)"
+
+        print ""
+        printf "Kafka: a new TRIM_HORIZON mapping, BatchSize 1000, draining a 1,000,000-record stream to a local broker, records per second (median of %d run(s); target: sink >= 100000; the ratio to the raw producer is reported, not judged)\n", runs
+        printf "%-28s %8s %8s %7s\n", "", "sink", "raw", "ratio"
+        kafkaDrain("sink / raw librdkafka")
+        print "(sink: from the registration until the topic'"'"'s high watermarks add up to the stream'"'"'s records; raw: the same"
+        print " messages through librdkafka'"'"'s C API with the sink'"'"'s settings, first produce to last delivery report; each"
+        print " to a new, empty noida-db broker on this machine)"
+        print ""
+        printf "Kafka: commit -> KafkaConsumer receipt, BatchSize 100, no batching window, 5,000 writes at 1,000/s, microseconds (median of %d run(s); reported, no target)\n", runs
+        printf "%-28s %8s %8s\n", "", "p50", "p99"
+        delivery("commit -> consumer", "KafkaDelivery.PutItem", "Committoconsumer(ns)", 0, 0)
+        delivery("put start -> consumer", "KafkaDelivery.PutItem", "Putstarttoconsumer(ns)", 0, 0)
+        delivery("put start -> commit", "KafkaDelivery.PutItem", "PutItem(ns)", 0, 0)
+        print "(commit: putItem has returned; consumer: the consumer task has the message; a message that came before"
+        print " its putItem returned counts as 0 there)"
+    }
+    # The Kafka drain: the medians over the runs of the sink'"'"'s and the raw producer'"'"'s records per second and of
+    # their ratio in each run; the sink is judged against 100,000 records per second.
+    function kafkaDrain(label,   r, n, s, w, q, list, sink) {
+        n = 0; list = ""
+        for (r = 1; r <= runs; r++) {
+            if (!(r in kafkaSink) || !(r in kafkaRaw)) continue
+            n++
+            s[n] = kafkaSink[r]; w[n] = kafkaRaw[r]; q[n] = kafkaSink[r] / kafkaRaw[r]
+            list = list sprintf(" %d/%d=%.3f", kafkaSink[r], kafkaRaw[r], q[n])
+        }
+        if (n == 0) { printf "%-28s (not run)\n", label; return }
+        sink = median(s, n)
+        printf "%-28s %8d %8d %7.3f  %-12s  runs (sink/raw=ratio):%s\n", label, sink, median(w, n), median(q, n), (sink >= 100000 ? "ok" : "BELOW 100000"), list
     }
     # The median over the runs of one records-per-second rate, judged against `target` records per second.
     function readRate(label, rates, target,   r, n, read, list, value) {
