@@ -133,55 +133,67 @@ public final class KafkaProducer: Sendable {
         }
     }
 
-    /// Queues one message with `rd_kafka_produceva` (librdkafka copies key, value and headers).
+    /// Queues one message with `rd_kafka_produceva` (librdkafka copies key, value and headers, so they are
+    /// lent, not copied, and the argument list lives on the stack).
     private func produce(_ message: KafkaMessage, opaque: UnsafeMutableRawPointer) -> KafkaError? {
-        let (key, headers) = (message.key, message.headers)
-        return message.topic.withCString { topicName in
-            message.value.withUnsafeBytes { valueBytes in
-                (key ?? []).withUnsafeBytes { keyBytes in
-                    let names = headers.map { strdup($0.name)! }
-                    defer { names.forEach { free($0) } }
-                    let values = headers.map { header in
-                        let copy = UnsafeMutableRawBufferPointer.allocate(byteCount: max(header.value.count, 1), alignment: 1)
-                        copy.copyBytes(from: header.value)
-                        return copy
+        let headers = message.headers
+        let count = 5 + headers.count
+        return withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: count) { fields in
+            message.topic.withCString { topicName in
+                message.value.withUnsafeBytes { valueBytes in
+                    (message.key ?? []).withUnsafeBytes { keyBytes in
+                        var used = 0
+                        func add(_ build: (inout rd_kafka_vu_t) -> Void) {
+                            var field = rd_kafka_vu_t()
+                            build(&field)
+                            fields.initializeElement(at: used, to: field)
+                            used += 1
+                        }
+                        add {
+                            $0.vtype = RD_KAFKA_VTYPE_TOPIC
+                            $0.u.cstr = topicName
+                        }
+                        add {
+                            $0.vtype = RD_KAFKA_VTYPE_VALUE
+                            $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: valueBytes.baseAddress)
+                            $0.u.mem.size = valueBytes.count
+                        }
+                        if message.key != nil {
+                            add {
+                                $0.vtype = RD_KAFKA_VTYPE_KEY
+                                $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: keyBytes.baseAddress)
+                                $0.u.mem.size = keyBytes.count
+                            }
+                        }
+                        add {
+                            $0.vtype = RD_KAFKA_VTYPE_MSGFLAGS
+                            $0.u.i = RD_KAFKA_MSG_F_COPY
+                        }
+                        add {
+                            $0.vtype = RD_KAFKA_VTYPE_OPAQUE
+                            $0.u.ptr = opaque
+                        }
+                        // Each header's name and value are lent for the call, one nested closure per header.
+                        func produce(withHeadersFrom index: Int) -> KafkaError? {
+                            guard index < headers.count else {
+                                // rd_kafka_vu_t is a plain C struct: the fields need no deinitialization.
+                                return rd_kafka_produceva(handle.pointer, fields.baseAddress, used).map { KafkaError(taking: $0) }
+                            }
+                            return headers[index].name.withCString { name in
+                                headers[index].value.withUnsafeBytes { value in
+                                    add {
+                                        $0.vtype = RD_KAFKA_VTYPE_HEADER
+                                        $0.u.header.name = name
+                                        // An empty value still needs a pointer: a null one is a header without a value.
+                                        $0.u.header.val = value.baseAddress ?? UnsafeRawPointer(name)
+                                        $0.u.header.size = value.count
+                                    }
+                                    return produce(withHeadersFrom: index + 1)
+                                }
+                            }
+                        }
+                        return produce(withHeadersFrom: 0)
                     }
-                    defer { values.forEach { $0.deallocate() } }
-                    var fields: [rd_kafka_vu_t] = []
-                    var field = rd_kafka_vu_t()
-                    field.vtype = RD_KAFKA_VTYPE_TOPIC
-                    field.u.cstr = topicName
-                    fields.append(field)
-                    field = rd_kafka_vu_t()
-                    field.vtype = RD_KAFKA_VTYPE_VALUE
-                    field.u.mem.ptr = UnsafeMutableRawPointer(mutating: valueBytes.baseAddress)
-                    field.u.mem.size = valueBytes.count
-                    fields.append(field)
-                    if key != nil {
-                        field = rd_kafka_vu_t()
-                        field.vtype = RD_KAFKA_VTYPE_KEY
-                        field.u.mem.ptr = UnsafeMutableRawPointer(mutating: keyBytes.baseAddress)
-                        field.u.mem.size = keyBytes.count
-                        fields.append(field)
-                    }
-                    for (index, header) in headers.enumerated() {
-                        field = rd_kafka_vu_t()
-                        field.vtype = RD_KAFKA_VTYPE_HEADER
-                        field.u.header.name = UnsafePointer(names[index])
-                        field.u.header.val = UnsafeRawPointer(values[index].baseAddress)
-                        field.u.header.size = header.value.count
-                        fields.append(field)
-                    }
-                    field = rd_kafka_vu_t()
-                    field.vtype = RD_KAFKA_VTYPE_MSGFLAGS
-                    field.u.i = RD_KAFKA_MSG_F_COPY
-                    fields.append(field)
-                    field = rd_kafka_vu_t()
-                    field.vtype = RD_KAFKA_VTYPE_OPAQUE
-                    field.u.ptr = opaque
-                    fields.append(field)
-                    guard let error = rd_kafka_produceva(handle.pointer, fields, fields.count) else { return nil }
-                    return KafkaError(taking: error)
                 }
             }
         }

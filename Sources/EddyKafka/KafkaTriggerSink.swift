@@ -121,19 +121,20 @@ extension TriggerRuntime {
         let tableName = stream.streamDescription.tableName
         let partitionKey = stream.streamDescription.keySchema.first { $0.keyType == .hash }!.attributeName
         let clock = database.configuration.clock
+        let tableHeader = KafkaMessage.Header(KafkaSinkHeader.table, Array(tableName.utf8))
         return try await register(name: name, configuration: configuration, onFailure: onFailure) { [weak self] event in
+            let shardHeader = KafkaMessage.Header(KafkaSinkHeader.shardId, Array((event.sourceShardId ?? "").utf8))
             let messages = event.records.map { record in
                 KafkaMessage(
                     topic: sink.topic, key: record.dynamodb.keys[partitionKey].map(Self.keyBytes),
                     value: KinesisChangeRecord.json(record, tableName: tableName),
                     headers: [
-                        .init(KafkaSinkHeader.table, Array(tableName.utf8)),
-                        .init(KafkaSinkHeader.shardId, Array((event.sourceShardId ?? "").utf8)),
+                        tableHeader, shardHeader,
                         .init(KafkaSinkHeader.sequenceNumber, Array(record.dynamodb.sequenceNumber.utf8)),
                     ])
             }
             // The mapping's current limit (it may have been updated since registration).
-            let maximumAge = (try? await self?.mapping(name).configuration.maximumRecordAgeInSeconds) ?? configuration.maximumRecordAgeInSeconds
+            let maximumAge = (try? self?.mapping(name).configuration.maximumRecordAgeInSeconds) ?? configuration.maximumRecordAgeInSeconds
             let deadline = maximumAge.flatMap { age -> Int64? in
                 guard age >= 0, let oldest = event.records.map(\.dynamodb.approximateCreationDateTime).min() else { return nil }
                 return Int64((oldest * 1000).rounded()) + Int64(age) * 1000
