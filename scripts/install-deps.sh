@@ -4,7 +4,8 @@
 # Kafka client of EddyKafka) and pkg-config (SwiftPM finds both through it); kcat, the independent Kafka
 # client the Kafka tests read with. python3 is used by the decimal reference tests and, with aiosmtpd (from
 # PyPI, or Debian's python3-aiosmtpd where pip cannot install), as the local SMTP server of the WelcomeEmail
-# example and its test. From PyPI, noida-db 0.2.3: a broker speaking Kafka's protocol, for the Kafka tests.
+# example and its test. From PyPI, noida-db 0.2.3: a broker speaking Kafka's protocol, for the Kafka tests;
+# pytest, boto3 and the AWS CLI, the real clients of the server tests.
 set -euo pipefail
 
 sudo_cmd=()
@@ -37,5 +38,12 @@ if ! command -v noida-db >/dev/null 2>&1; then
     echo "Installing noida-db 0.2.3 (the Kafka broker of the tests)" >&2
     PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet noida-db==0.2.3
     # pyenv installs console scripts behind shims, which need a rehash to appear on PATH.
+    if command -v pyenv >/dev/null 2>&1; then pyenv rehash; fi
+fi
+
+# The server tests drive `eddy serve` with pytest, boto3 and the AWS CLI (Tests/server).
+if ! python3 -c 'import pytest, boto3' 2>/dev/null || ! command -v aws >/dev/null 2>&1; then
+    echo "Installing pytest, boto3 and awscli (the server tests' clients)" >&2
+    PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet pytest boto3 awscli
     if command -v pyenv >/dev/null 2>&1; then pyenv rehash; fi
 fi

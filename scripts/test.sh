@@ -5,3 +5,5 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 swift build --build-tests
 swift test --skip-build "$@"
+# The server's protocol tests: boto3 and the AWS CLI against `eddy serve` (Tests/server).
+EDDY_BIN="$(swift build --show-bin-path)/eddy" python3 -m pytest -q -p no:cacheprovider Tests/server

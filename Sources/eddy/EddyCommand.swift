@@ -9,7 +9,7 @@ struct EddyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eddy",
         abstract: "Eddy, a DynamoDB-compatible database with change streams.",
-        subcommands: [Tables.self, Items.self, Stream.self, Triggers.self]
+        subcommands: [Tables.self, Items.self, Stream.self, Triggers.self, Serve.self]
     )
 }
 

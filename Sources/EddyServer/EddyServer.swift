@@ -1,0 +1,129 @@
+import Eddy
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// Eddy over HTTP: DynamoDB's and DynamoDB Streams' JSON protocol (`POST /` with `X-Amz-Target`), so that
+/// boto3, the AWS CLI and every AWS SDK talk to a ``Database`` unchanged, plus `GET /health`.
+///
+/// ```swift
+/// let db = try Database(path: "/var/lib/eddy")
+/// let server = EddyServer(database: db, configuration: .init(port: 8000))
+/// try await server.application().runService()  // until SIGTERM or SIGINT
+/// ```
+public struct EddyServer: Sendable {
+    /// Where the server listens and what it accepts.
+    public struct Configuration: Sendable {
+        public var host: String
+        public var port: Int
+        /// The largest request body accepted: DynamoDB's 16 MB.
+        public var maximumRequestBytes: Int
+
+        public init(host: String = "127.0.0.1", port: Int = 8000, maximumRequestBytes: Int = 16 * 1024 * 1024) {
+            self.host = host
+            self.port = port
+            self.maximumRequestBytes = maximumRequestBytes
+        }
+    }
+
+    public let database: Database
+    public let configuration: Configuration
+    private let operations = Operations()
+
+    public init(database: Database, configuration: Configuration = Configuration()) {
+        self.database = database
+        self.configuration = configuration
+    }
+
+    /// The Hummingbird application serving the database: a swift-service-lifecycle `Service` that stops at
+    /// graceful shutdown once the requests in flight are answered. `onServerRunning` is called with the port
+    /// bound (useful with port 0).
+    public func application(
+        services: [any Service] = [], logger: Logger = Logger(label: "eddy.server"),
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        Application(
+            responder: Responder(server: self),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Eddy"),
+            services: services,
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+            logger: logger)
+    }
+
+    /// The body of the answer to `target` with request body `body`, or the error to answer.
+    func handle(target: String?, body: [UInt8]) async -> Result<[UInt8], WireError> {
+        guard let target, let run = operations.operation(target) else {
+            return .failure(.unknownOperation(target))
+        }
+        do {
+            return .success(try await run(database, body))
+        } catch {
+            return .failure(error)
+        }
+    }
+}
+
+/// Answers each request: `POST /` is a DynamoDB operation, `GET /health` says the server is up.
+private struct Responder: HTTPResponder {
+    typealias Context = BasicRequestContext
+    let server: EddyServer
+
+    func respond(to request: Request, context: Context) async throws -> Response {
+        let requestId = Self.requestId()
+        switch (request.method, request.uri.path) {
+        case (.post, "/"):
+            let body: [UInt8]
+            do {
+                var buffer = try await request.body.collect(upTo: server.configuration.maximumRequestBytes)
+                body = buffer.readBytes(length: buffer.readableBytes) ?? []
+            } catch {
+                return Self.answer(
+                    .failure(WireError(
+                        type: "RequestEntityTooLarge",
+                        message: "Request content is larger than the maximum of \(server.configuration.maximumRequestBytes) bytes",
+                        status: 413)),
+                    requestId: requestId)
+            }
+            let target = request.headers[HTTPField.Name("X-Amz-Target")!]
+            let result = await server.handle(target: target, body: body)
+            if case .failure(let error) = result {
+                let level: Logger.Level = error.status >= 500 ? .error : .debug
+                context.logger.log(level: level, "\(target ?? "-") \(error.type): \(error.message)", metadata: ["requestId": "\(requestId)"])
+            } else {
+                context.logger.debug("\(target ?? "-") OK", metadata: ["requestId": "\(requestId)"])
+            }
+            return Self.answer(result, requestId: requestId)
+        case (.get, "/health"):
+            return Self.response(status: 200, body: Array(#"{"status":"ok"}"#.utf8), requestId: requestId)
+        default:
+            return Self.response(status: 404, body: Array(#"{"message":"Not Found"}"#.utf8), requestId: requestId)
+        }
+    }
+
+    private static func answer(_ result: Result<[UInt8], WireError>, requestId: String) -> Response {
+        switch result {
+        case .success(let body): response(status: 200, body: body, requestId: requestId)
+        case .failure(let error): response(status: error.status, body: error.body, requestId: requestId)
+        }
+    }
+
+    private static func response(status: Int, body: [UInt8], requestId: String) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/x-amz-json-1.0"
+        headers[HTTPField.Name("x-amzn-RequestId")!] = requestId
+        headers[HTTPField.Name("x-amz-crc32")!] = String(CRC32.checksum(body))
+        return Response(
+            status: HTTPResponse.Status(code: status), headers: headers,
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    /// A request id in DynamoDB's form: 52 upper-case letters and digits.
+    private static func requestId() -> String {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789".utf8)
+        var generator = SystemRandomNumberGenerator()
+        return String(decoding: (0..<52).map { _ in alphabet[Int(generator.next(upperBound: UInt32(alphabet.count)))] }, as: UTF8.self)
+    }
+}

@@ -1,0 +1,152 @@
+import Eddy
+import Foundation
+
+/// The operations the server answers, by `X-Amz-Target`: each decodes its request body with the AWS API
+/// reference's member names (the `Codable` shapes of Eddy's inputs), calls the ``Database``, and encodes its
+/// result the same way.
+struct Operations: Sendable {
+    typealias Run = @Sendable (Database, [UInt8]) async throws(WireError) -> [UInt8]
+
+    private let runs: [String: Run]
+
+    init() {
+        let dynamodb = "DynamoDB_20120810."
+        let streams = "DynamoDBStreams_20120810."
+        runs = [
+            dynamodb + "CreateTable": Self.operation { (db, input: CreateTableInput) in
+                TableDescriptionOutput(tableDescription: try await db.createTable(input))
+            },
+            dynamodb + "DescribeTable": Self.operation { (db, input: TableNameInput) in
+                DescribeTableOutput(table: try await db.describeTable(tableName: input.tableName))
+            },
+            dynamodb + "DeleteTable": Self.operation { (db, input: TableNameInput) in
+                TableDescriptionOutput(tableDescription: try await db.deleteTable(tableName: input.tableName))
+            },
+            dynamodb + "UpdateTable": Self.operation { (db, input: UpdateTableInput) in
+                TableDescriptionOutput(tableDescription: try await db.updateTable(input))
+            },
+            dynamodb + "ListTables": Self.operation { (db, input: ListTablesInput) in try await db.listTables(input) },
+            dynamodb + "PutItem": Self.operation { (db, input: PutItemInput) in try await db.putItem(input) },
+            dynamodb + "GetItem": Self.operation { (db, input: GetItemInput) in try await db.getItem(input) },
+            dynamodb + "UpdateItem": Self.operation { (db, input: UpdateItemInput) in try await db.updateItem(input) },
+            dynamodb + "DeleteItem": Self.operation { (db, input: DeleteItemInput) in try await db.deleteItem(input) },
+            dynamodb + "BatchGetItem": Self.operation { (db, input: BatchGetItemInput) in try await db.batchGetItem(input) },
+            dynamodb + "BatchWriteItem": Self.operation { (db, input: BatchWriteItemInput) in try await db.batchWriteItem(input) },
+            dynamodb + "Query": Self.operation { (db, input: QueryInput) in try await db.query(input) },
+            dynamodb + "Scan": Self.operation { (db, input: ScanInput) in try await db.scan(input) },
+            streams + "ListStreams": Self.operation { (db, input: ListStreamsInput) in try await db.listStreams(input) },
+            streams + "DescribeStream": Self.operation { (db, input: DescribeStreamInput) in try await db.describeStream(input) },
+            streams + "GetShardIterator": Self.operation { (db, input: GetShardIteratorInput) in try await db.getShardIterator(input) },
+            streams + "GetRecords": Self.operation { (db, input: GetRecordsInput) in try await db.getRecords(input) },
+        ]
+    }
+
+    /// The operation `target` names, if the server has it.
+    func operation(_ target: String) -> Run? {
+        runs[target]
+    }
+
+    /// The `X-Amz-Target` values served.
+    var targets: [String] { runs.keys.sorted() }
+
+    private static func operation<Input: Decodable & Sendable, Output: Encodable & Sendable>(
+        _ body: @escaping @Sendable (Database, Input) async throws -> Output
+    ) -> Run {
+        { (db, bytes) async throws(WireError) -> [UInt8] in
+            let input: Input = try RequestDecoding.decode(bytes)
+            let output: Output
+            do {
+                output = try await body(db, input)
+            } catch {
+                throw RequestDecoding.wireError(error)
+            }
+            do {
+                return Array(try JSONEncoder().encode(output))
+            } catch {
+                throw WireError(type: "InternalServerError", message: "The response does not encode: \(error)", status: 500)
+            }
+        }
+    }
+}
+
+/// Decoding a request body, and how its failures are answered.
+enum RequestDecoding {
+    /// `bytes` decoded as `Input`: malformed JSON and members of the wrong JSON type are a
+    /// `SerializationException`, a missing required member a `ValidationException`, and a value Eddy's types
+    /// refuse while decoding (a malformed number, an empty `AttributeValue`) the error they throw.
+    static func decode<Input: Decodable>(_ bytes: [UInt8]) throws(WireError) -> Input {
+        // An empty body is an empty request, as the AWS SDKs send `{}` for operations without members.
+        let data = bytes.isEmpty ? Data("{}".utf8) : Data(bytes)
+        do {
+            return try JSONDecoder().decode(Input.self, from: data)
+        } catch {
+            throw wireError(error)
+        }
+    }
+
+    /// `error`, thrown while decoding a request or running it, as the wire answers it.
+    static func wireError(_ error: any Error) -> WireError {
+        if let error = error as? WireError { return error }
+        if let error = error as? EddyError { return WireError(error) }
+        guard let error = error as? DecodingError else {
+            return WireError(type: "InternalServerError", message: "Internal server error: \(error)", status: 500)
+        }
+        switch error {
+        case .keyNotFound(let key, let context):
+            return missingMember(context.codingPath + [key])
+        case .valueNotFound(_, let context):
+            return missingMember(context.codingPath)
+        case .typeMismatch(let type, let context):
+            return .serialization("Unexpected value at '\(path(context.codingPath))': expected \(jsonType(type))")
+        case .dataCorrupted(let context):
+            if context.codingPath.isEmpty {
+                return .serialization("The request body is not valid JSON: \(context.debugDescription)")
+            }
+            return .serialization("Unexpected value at '\(path(context.codingPath))': \(context.debugDescription)")
+        @unknown default:
+            return .serialization("The request body does not decode: \(error)")
+        }
+    }
+
+    private static func missingMember(_ codingPath: [any CodingKey]) -> WireError {
+        WireError(
+            type: "ValidationException",
+            message: "1 validation error detected: Value null at '\(path(codingPath))' failed to satisfy constraint: Member must not be null")
+    }
+
+    /// A coding path as DynamoDB names members in its messages: `tableName`, `keySchema.1.member.keyType`.
+    private static func path(_ codingPath: [any CodingKey]) -> String {
+        codingPath.map { key in
+            if let index = key.intValue { return "\(index + 1).member" }
+            guard let first = key.stringValue.first else { return key.stringValue }
+            return first.lowercased() + key.stringValue.dropFirst()
+        }.joined(separator: ".")
+    }
+
+    private static func jsonType(_ type: Any.Type) -> String {
+        switch type {
+        case is String.Type: "a string"
+        case is Bool.Type: "a boolean"
+        case is Int.Type, is Int64.Type, is Double.Type: "a number"
+        default: "\(type)"
+        }
+    }
+}
+
+/// `{"TableName": …}`: the request of DescribeTable and DeleteTable.
+struct TableNameInput: Decodable, Sendable {
+    var tableName: String
+    enum CodingKeys: String, CodingKey { case tableName = "TableName" }
+}
+
+/// CreateTable's, UpdateTable's and DeleteTable's response.
+struct TableDescriptionOutput: Encodable, Sendable {
+    var tableDescription: TableDescription
+    enum CodingKeys: String, CodingKey { case tableDescription = "TableDescription" }
+}
+
+/// DescribeTable's response.
+struct DescribeTableOutput: Encodable, Sendable {
+    var table: TableDescription
+    enum CodingKeys: String, CodingKey { case table = "Table" }
+}

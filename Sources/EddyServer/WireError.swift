@@ -1,0 +1,78 @@
+import Eddy
+import Foundation
+
+/// An error as DynamoDB's JSON protocol answers it: an HTTP status and a body
+/// `{"__type":"<namespace>#<type>","message":"…"}`.
+///
+/// The namespace is the one real DynamoDB sends for the type: `com.amazon.coral.validate#` for
+/// `ValidationException`, `com.amazon.coral.service#` for the protocol's own errors (serialization, unknown
+/// operation, authentication), and `com.amazonaws.dynamodb.v20120810#` for the modelled errors.
+public struct WireError: Error, Sendable, Equatable {
+    /// The error type, such as `ValidationException`.
+    public var type: String
+    public var message: String
+    /// The HTTP status: 400 for the client's errors, 500 for Eddy's own.
+    public var status: Int
+    /// The item a failed condition saw, when the request asked for it (`ReturnValuesOnConditionCheckFailure`).
+    public var item: Item?
+
+    public init(type: String, message: String, status: Int = 400, item: Item? = nil) {
+        self.type = type
+        self.message = message
+        self.status = status
+        self.item = item
+    }
+
+    /// The error Eddy's engine threw, as the wire answers it.
+    public init(_ error: EddyError) {
+        switch error {
+        case .internalServerError(let message):
+            self.init(type: error.errorType, message: message, status: 500)
+        case .conditionalCheckFailed(let message, let item):
+            self.init(type: error.errorType, message: message, item: item)
+        default:
+            self.init(type: error.errorType, message: error.message)
+        }
+    }
+
+    /// The body isn't JSON, or a member has the wrong JSON type.
+    public static func serialization(_ message: String) -> WireError {
+        WireError(type: "SerializationException", message: message)
+    }
+
+    /// The request names an operation Eddy does not serve.
+    public static func unknownOperation(_ target: String?) -> WireError {
+        WireError(type: "UnknownOperationException", message: target.map { "Unknown operation: \($0)" } ?? "Missing X-Amz-Target header")
+    }
+
+    /// `__type`'s value: the namespace, `#`, the type.
+    public var qualifiedType: String {
+        let namespace: String
+        switch type {
+        case "ValidationException":
+            namespace = "com.amazon.coral.validate"
+        case "SerializationException", "UnknownOperationException", "UnrecognizedClientException",
+            "InvalidSignatureException", "IncompleteSignatureException", "MissingAuthenticationTokenException",
+            "RequestEntityTooLarge":
+            namespace = "com.amazon.coral.service"
+        default:
+            namespace = "com.amazonaws.dynamodb.v20120810"
+        }
+        return "\(namespace)#\(type)"
+    }
+
+    /// The JSON body.
+    public var body: [UInt8] {
+        var json = JSONWriter(capacity: 128 + message.utf8.count)
+        json.literal("{\"__type\":")
+        json.string(qualifiedType)
+        json.literal(",\"message\":")
+        json.string(message)
+        if let item {
+            json.literal(",\"Item\":")
+            json.item(item)
+        }
+        json.literal("}")
+        return json.bytes
+    }
+}

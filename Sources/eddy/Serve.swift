@@ -1,0 +1,49 @@
+import ArgumentParser
+import Eddy
+import EddyServer
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// `eddy serve`: DynamoDB's and DynamoDB Streams' HTTP protocol over a data directory.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve a data directory over DynamoDB's and DynamoDB Streams' HTTP protocol, until SIGINT or SIGTERM.",
+        discussion: """
+            Point boto3, the AWS CLI or an AWS SDK at http://HOST:PORT (for the AWS CLI: --endpoint-url). Any \
+            well-formed credentials are accepted, as DynamoDB Local does. SIGINT and SIGTERM stop the server once \
+            the requests in flight are answered.
+            """)
+
+    @OptionGroup var database: DatabaseOptions
+    @Option(help: "The address to listen on.") var host: String = "127.0.0.1"
+    @Option(help: "The TCP port to listen on (0: any free port, printed at start).") var port: Int = 8000
+    @Option(help: "The log level: trace, debug (one line per request), info, notice, warning, error or critical.")
+    var logLevel: String = "info"
+
+    func validate() throws {
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
+        }
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
+        guard Self.isLoopback(host) else {
+            throw ValidationError("Listening on \(host), not a loopback address, needs request authentication, which this server does not have yet: use 127.0.0.1")
+        }
+    }
+
+    func run() async throws {
+        var logger = Logger(label: "eddy.server")
+        logger.logLevel = Logger.Level(rawValue: logLevel)!
+        let db = try database.open()
+        let server = EddyServer(database: db, configuration: .init(host: host, port: port))
+        let application = server.application(logger: logger) { [host] port in
+            print("Eddy is serving \(database.dataDir) at http://\(host):\(port)")
+        }
+        let group = ServiceGroup(services: [application], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        try await group.run()
+    }
+
+    private static func isLoopback(_ host: String) -> Bool {
+        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+    }
+}

@@ -1,0 +1,98 @@
+"""Starts `eddy serve` on a free loopback port with a temporary data directory, and stops it after.
+
+The binary is $EDDY_BIN (scripts/test.sh sets it to the debug build's `eddy`)."""
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+import urllib.request
+
+import boto3
+import pytest
+from botocore.config import Config
+
+REGION = "us-east-1"
+CREDENTIALS = {"aws_access_key_id": "AKIDEXAMPLE", "aws_secret_access_key": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"}
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self):
+        self.binary = os.environ.get("EDDY_BIN", ".build/debug/eddy")
+        self.data_dir = tempfile.mkdtemp(prefix="eddy-server-test-")
+        self.port = free_port()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.log = open(os.path.join(self.data_dir, "server.log"), "w+")
+        self.process = subprocess.Popen(
+            [self.binary, "serve", "--data-dir", os.path.join(self.data_dir, "db"), "--port", str(self.port)],
+            stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"eddy serve exited with {self.process.returncode}: {self.output()}")
+            try:
+                with urllib.request.urlopen(self.endpoint + "/health", timeout=1) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("eddy serve did not answer /health within 30 s")
+
+    def output(self):
+        self.log.flush()
+        self.log.seek(0)
+        return self.log.read()
+
+    def stop(self):
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def client(self, service="dynamodb", **config):
+        return boto3.client(
+            service, endpoint_url=self.endpoint, region_name=REGION,
+            config=Config(retries={"max_attempts": 1}, **config), **CREDENTIALS)
+
+    def resource(self):
+        return boto3.resource("dynamodb", endpoint_url=self.endpoint, region_name=REGION, **CREDENTIALS)
+
+
+@pytest.fixture(scope="session")
+def server():
+    started = Server()
+    yield started
+    started.stop()
+
+
+@pytest.fixture
+def dynamodb(server):
+    return server.client()
+
+
+@pytest.fixture
+def streams(server):
+    return server.client("dynamodbstreams")
+
+
+_table_number = [0]
+
+
+@pytest.fixture
+def table_name():
+    """A table name no other test uses."""
+    _table_number[0] += 1
+    return f"Test{_table_number[0]}_{os.getpid()}"

@@ -1,0 +1,77 @@
+"""The wire protocol itself, spoken with raw HTTP requests: headers, error bodies and their namespaces."""
+import json
+import urllib.error
+import urllib.request
+import zlib
+
+
+def post(server, target, body, extra_headers=None):
+    headers = {"Content-Type": "application/x-amz-json-1.0"}
+    if target is not None:
+        headers["X-Amz-Target"] = target
+    headers.update(extra_headers or {})
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    request = urllib.request.Request(server.endpoint + "/", data=data, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+def test_every_answer_carries_a_request_id_and_the_crc32_of_its_body(server):
+    status, headers, body = post(server, "DynamoDB_20120810.ListTables", {})
+    assert status == 200
+    assert len(headers["x-amzn-RequestId"]) == 52
+    assert int(headers["x-amz-crc32"]) == zlib.crc32(body)
+    assert headers["Content-Type"] == "application/x-amz-json-1.0"
+    assert "TableNames" in json.loads(body)
+
+
+def test_malformed_json_is_a_serialization_exception(server):
+    status, headers, body = post(server, "DynamoDB_20120810.GetItem", b'{"TableName": "x", "Key": ')
+    assert status == 400
+    assert json.loads(body)["__type"] == "com.amazon.coral.service#SerializationException"
+    assert int(headers["x-amz-crc32"]) == zlib.crc32(body)
+
+
+def test_a_member_of_the_wrong_json_type_is_a_serialization_exception(server):
+    status, _, body = post(server, "DynamoDB_20120810.DescribeTable", {"TableName": 42})
+    assert status == 400
+    assert json.loads(body)["__type"] == "com.amazon.coral.service#SerializationException"
+
+
+def test_a_missing_required_member_is_a_validation_exception(server):
+    status, _, body = post(server, "DynamoDB_20120810.DescribeTable", {})
+    error = json.loads(body)
+    assert status == 400
+    assert error["__type"] == "com.amazon.coral.validate#ValidationException"
+    assert "tableName" in error["message"]
+
+
+def test_unknown_and_missing_targets_are_unknown_operation_exceptions(server):
+    for target in ["DynamoDB_20120810.NoSuchOperation", "Bogus.ListTables", None]:
+        status, _, body = post(server, target, {})
+        assert status == 400
+        assert json.loads(body)["__type"] == "com.amazon.coral.service#UnknownOperationException"
+
+
+def test_modelled_errors_carry_dynamodbs_namespace(server):
+    status, _, body = post(server, "DynamoDB_20120810.DescribeTable", {"TableName": "Nope"})
+    assert status == 400
+    assert json.loads(body) == {
+        "__type": "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException",
+        "message": "Requested resource not found: Table: Nope not found",
+    }
+
+
+def test_a_body_over_the_request_limit_is_refused(server):
+    status, _, body = post(server, "DynamoDB_20120810.PutItem", b" " * (16 * 1024 * 1024 + 1))
+    assert status == 413
+    assert "RequestEntityTooLarge" in json.loads(body)["__type"]
+
+
+def test_health(server):
+    with urllib.request.urlopen(server.endpoint + "/health", timeout=5) as response:
+        assert response.status == 200
+        assert json.loads(response.read()) == {"status": "ok"}
