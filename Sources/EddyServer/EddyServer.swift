@@ -89,11 +89,14 @@ private struct Responder: HTTPResponder {
             }
             let target = request.headers[HTTPField.Name("X-Amz-Target")!]
             let result = await server.handle(target: target, body: body)
-            if case .failure(let error) = result {
-                let level: Logger.Level = error.status >= 500 ? .error : .debug
-                context.logger.log(level: level, "\(target ?? "-") \(error.type): \(error.message)", metadata: ["requestId": "\(requestId)"])
-            } else {
-                context.logger.debug("\(target ?? "-") OK", metadata: ["requestId": "\(requestId)"])
+            // One line per request at debug; Eddy's own failures also at warning.
+            switch result {
+            case .success:
+                context.logger.debug("\(target ?? "-") 200", metadata: ["requestId": "\(requestId)"])
+            case .failure(let error) where error.status >= 500:
+                context.logger.warning("\(target ?? "-") \(error.status) \(error.type): \(error.message)", metadata: ["requestId": "\(requestId)"])
+            case .failure(let error):
+                context.logger.debug("\(target ?? "-") \(error.status) \(error.type): \(error.message)", metadata: ["requestId": "\(requestId)"])
             }
             return Self.answer(result, requestId: requestId)
         case (.get, "/health"):
