@@ -18,12 +18,20 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
     @Option(help: "The address to listen on.") var host: String = "127.0.0.1"
     @Option(help: "The TCP port to listen on (0: any free port, printed at start).") var port: Int = 8000
+    @Option(help: "The AWS Region named in ARNs.") var region: String = "us-east-1"
+    @Option(help: "The AWS account id named in ARNs (12 digits).") var accountId: String = "000000000000"
     @Option(help: "The log level: trace, debug (one line per request), info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
     func validate() throws {
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error, critical")
+        }
+        guard accountId.count == 12, accountId.allSatisfy(\.isASCII), accountId.allSatisfy(\.isNumber) else {
+            throw ValidationError("--account-id must be 12 digits")
+        }
+        guard !region.isEmpty, region.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }) else {
+            throw ValidationError("--region must be a Region name such as us-east-1")
         }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
         guard Self.isLoopback(host) else {
@@ -34,7 +42,7 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "eddy.server")
         logger.logLevel = Logger.Level(rawValue: logLevel)!
-        let db = try database.open()
+        let db = try Database(path: database.dataDir, configuration: .init(region: region, accountId: accountId))
         let server = EddyServer(database: db, configuration: .init(host: host, port: port))
         let application = server.application(logger: logger) { [host] port in
             print("Eddy is serving \(database.dataDir) at http://\(host):\(port)")

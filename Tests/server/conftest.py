@@ -24,14 +24,15 @@ def free_port():
 
 
 class Server:
-    def __init__(self):
+    def __init__(self, *extra_arguments):
         self.binary = os.environ.get("EDDY_BIN", ".build/debug/eddy")
         self.data_dir = tempfile.mkdtemp(prefix="eddy-server-test-")
         self.port = free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self.log = open(os.path.join(self.data_dir, "server.log"), "w+")
         self.process = subprocess.Popen(
-            [self.binary, "serve", "--data-dir", os.path.join(self.data_dir, "db"), "--port", str(self.port)],
+            [self.binary, "serve", "--data-dir", os.path.join(self.data_dir, "db"), "--port", str(self.port),
+             *extra_arguments],
             stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 30
         while time.time() < deadline:

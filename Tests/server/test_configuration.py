@@ -1,0 +1,32 @@
+"""`eddy serve`'s own options: the Region and account in ARNs, and what it refuses to start with."""
+import os
+import subprocess
+
+from conftest import Server
+
+
+def test_arns_name_the_configured_region_and_account():
+    server = Server("--region", "eu-west-1", "--account-id", "123456789012")
+    try:
+        dynamodb = server.client()
+        table = dynamodb.create_table(
+            TableName="Regional", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST",
+            StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"})["TableDescription"]
+        assert table["TableArn"] == "arn:aws:dynamodb:eu-west-1:123456789012:table/Regional"
+        assert table["LatestStreamArn"].startswith("arn:aws:dynamodb:eu-west-1:123456789012:table/Regional/stream/")
+    finally:
+        server.stop()
+
+
+def test_bad_options_and_non_loopback_addresses_are_refused_before_starting():
+    binary = os.environ.get("EDDY_BIN", ".build/debug/eddy")
+    for arguments, complaint in [
+        (["--account-id", "12345"], "--account-id must be 12 digits"),
+        (["--host", "0.0.0.0"], "not a loopback address"),
+        (["--port", "70000"], "--port must be between 0 and 65535"),
+    ]:
+        result = subprocess.run([binary, "serve", "--data-dir", "/nonexistent/never-created", *arguments],
+                                capture_output=True, text=True, timeout=30)
+        assert result.returncode != 0
+        assert complaint in result.stderr
