@@ -1,13 +1,16 @@
+import CoreMetrics
 import Eddy
 import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import Prometheus
 import ServiceLifecycle
 
 /// Eddy over HTTP: DynamoDB's and DynamoDB Streams' JSON protocol (`POST /` with `X-Amz-Target`), so that
-/// boto3, the AWS CLI and every AWS SDK talk to a ``Database`` unchanged, plus `GET /health`.
+/// boto3, the AWS CLI and every AWS SDK talk to a ``Database`` unchanged, plus `GET /health` and, with a
+/// Prometheus registry, `GET /metrics`.
 ///
 /// ```swift
 /// let db = try Database(path: "/var/lib/eddy")
@@ -21,21 +24,38 @@ public struct EddyServer: Sendable {
         public var port: Int
         /// The largest request body accepted: DynamoDB's 16 MB.
         public var maximumRequestBytes: Int
+        /// Where request counts and latencies go, and what `GET /metrics` shows in Prometheus's text format.
+        /// Without one, the metrics go to swift-metrics' bootstrapped factory and there is no `/metrics`.
+        public var prometheus: PrometheusCollectorRegistry?
 
-        public init(host: String = "127.0.0.1", port: Int = 8000, maximumRequestBytes: Int = 16 * 1024 * 1024) {
+        public init(
+            host: String = "127.0.0.1", port: Int = 8000, maximumRequestBytes: Int = 16 * 1024 * 1024,
+            prometheus: PrometheusCollectorRegistry? = nil
+        ) {
             self.host = host
             self.port = port
             self.maximumRequestBytes = maximumRequestBytes
+            self.prometheus = prometheus
         }
     }
 
     public let database: Database
     public let configuration: Configuration
     private let operations = Operations()
+    private let metrics: ServerMetrics
 
     public init(database: Database, configuration: Configuration = Configuration()) {
         self.database = database
         self.configuration = configuration
+        metrics = ServerMetrics(targets: operations.targets, factory: configuration.prometheus.map(Self.metricsFactory) ?? MetricsSystem.factory)
+    }
+
+    /// A swift-metrics factory writing into `registry`, with latency buckets from 100 µs. `eddy serve`
+    /// bootstraps swift-metrics with it, so that the trigger runtime's metrics are shown too.
+    public static func metricsFactory(_ registry: PrometheusCollectorRegistry) -> PrometheusMetricsFactory {
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = ServerMetrics.durationBuckets
+        return factory
     }
 
     /// The Hummingbird application serving the database: a swift-service-lifecycle `Service` that stops at
@@ -55,14 +75,25 @@ public struct EddyServer: Sendable {
 
     /// The body of the answer to `target` with request body `body`, or the error to answer.
     func handle(target: String?, body: [UInt8]) async -> Result<[UInt8], WireError> {
-        guard let target, let run = operations.operation(target) else {
-            return .failure(.unknownOperation(target))
+        let start = ContinuousClock.now
+        let result: Result<[UInt8], WireError>
+        if let target, let run = operations.operation(target) {
+            do {
+                result = .success(try await run(database, body))
+            } catch {
+                result = .failure(error)
+            }
+        } else {
+            result = .failure(.unknownOperation(target))
         }
-        do {
-            return .success(try await run(database, body))
-        } catch {
-            return .failure(error)
-        }
+        let errorType: String? = if case .failure(let error) = result { error.type } else { nil }
+        metrics.record(target: target, duration: ContinuousClock.now - start, errorType: errorType)
+        return result
+    }
+
+    /// The metrics in Prometheus's text format, if the server has a registry.
+    func exposition() -> [UInt8]? {
+        configuration.prometheus?.emitToBuffer()
     }
 }
 
@@ -101,6 +132,11 @@ private struct Responder: HTTPResponder {
             return Self.answer(result, requestId: requestId)
         case (.get, "/health"):
             return Self.response(status: 200, body: Array(#"{"status":"ok"}"#.utf8), requestId: requestId)
+        case (.get, "/metrics"):
+            guard let exposition = server.exposition() else { fallthrough }
+            var headers = HTTPFields()
+            headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: exposition)))
         default:
             return Self.response(status: 404, body: Array(#"{"message":"Not Found"}"#.utf8), requestId: requestId)
         }

@@ -3,6 +3,8 @@ import Eddy
 import EddyServer
 import Foundation
 import Logging
+import Metrics
+import Prometheus
 import ServiceLifecycle
 
 /// `eddy serve`: DynamoDB's and DynamoDB Streams' HTTP protocol over a data directory.
@@ -11,8 +13,9 @@ struct Serve: AsyncParsableCommand {
         abstract: "Serve a data directory over DynamoDB's and DynamoDB Streams' HTTP protocol, until SIGINT or SIGTERM.",
         discussion: """
             Point boto3, the AWS CLI or an AWS SDK at http://HOST:PORT (for the AWS CLI: --endpoint-url). Any \
-            well-formed credentials are accepted, as DynamoDB Local does. SIGINT and SIGTERM stop the server once \
-            the requests in flight are answered.
+            well-formed credentials are accepted, as DynamoDB Local does. GET /health says it is up; GET /metrics \
+            shows request counts and latencies per operation in Prometheus's text format. SIGINT and SIGTERM \
+            stop the server once the requests in flight are answered.
             """)
 
     @OptionGroup var database: DatabaseOptions
@@ -42,8 +45,10 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         var logger = Logger(label: "eddy.server")
         logger.logLevel = Logger.Level(rawValue: logLevel)!
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(EddyServer.metricsFactory(registry))
         let db = try Database(path: database.dataDir, configuration: .init(region: region, accountId: accountId))
-        let server = EddyServer(database: db, configuration: .init(host: host, port: port))
+        let server = EddyServer(database: db, configuration: .init(host: host, port: port, prometheus: registry))
         let application = server.application(logger: logger) { [host] port in
             print("Eddy is serving \(database.dataDir) at http://\(host):\(port)")
         }

@@ -75,3 +75,40 @@ def test_health(server):
     with urllib.request.urlopen(server.endpoint + "/health", timeout=5) as response:
         assert response.status == 200
         assert json.loads(response.read()) == {"status": "ok"}
+
+
+def metric(exposition, name, **labels):
+    """The value of the sample `name{labels}` in a Prometheus text exposition (0 if absent)."""
+    for line in exposition.splitlines():
+        if line.startswith("#") or " " not in line:
+            continue
+        series, value = line.rsplit(" ", 1)
+        series_name, _, label_text = series.partition("{")
+        found = dict(part.split("=", 1) for part in label_text.rstrip("}").split(",") if "=" in part)
+        if series_name == name and all(found.get(key) == f'"{value_}"' for key, value_ in labels.items()):
+            return float(value)
+    return 0.0
+
+
+def read_metrics(server):
+    with urllib.request.urlopen(server.endpoint + "/metrics", timeout=5) as response:
+        assert response.status == 200
+        assert response.headers["Content-Type"].startswith("text/plain")
+        return response.read().decode()
+
+
+def test_metrics_count_requests_errors_and_latencies_per_operation(server):
+    before = read_metrics(server)
+    for _ in range(3):
+        post(server, "DynamoDB_20120810.ListTables", {})
+    post(server, "DynamoDB_20120810.DescribeTable", {"TableName": "NoSuchTableForMetrics"})
+    post(server, "DynamoDB_20120810.Bogus", {})
+    after = read_metrics(server)
+    assert metric(after, "eddy_requests_total", operation="ListTables") - metric(before, "eddy_requests_total", operation="ListTables") == 3
+    assert metric(after, "eddy_request_errors_total", operation="DescribeTable", type="ResourceNotFoundException") \
+        - metric(before, "eddy_request_errors_total", operation="DescribeTable", type="ResourceNotFoundException") == 1
+    assert metric(after, "eddy_request_errors_total", operation="unknown", type="UnknownOperationException") >= 1
+    count = metric(after, "eddy_request_duration_seconds_count", operation="ListTables")
+    assert count - metric(before, "eddy_request_duration_seconds_count", operation="ListTables") == 3
+    assert metric(after, "eddy_request_duration_seconds_bucket", operation="ListTables", le="+Inf") == count
+    assert 0 < metric(after, "eddy_request_duration_seconds_sum", operation="ListTables") < 3 * 5.0
