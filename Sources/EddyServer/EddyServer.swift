@@ -24,17 +24,22 @@ public struct EddyServer: Sendable {
         public var port: Int
         /// The largest request body accepted: DynamoDB's 16 MB.
         public var maximumRequestBytes: Int
+        /// The secret access key of each access key id the server knows: with them, every request's AWS
+        /// Signature Version 4 is checked (signature, date within 15 minutes, Region). Without them, any
+        /// well-formed `Authorization` header is accepted, as DynamoDB Local does.
+        public var credentials: [String: String]?
         /// Where request counts and latencies go, and what `GET /metrics` shows in Prometheus's text format.
         /// Without one, the metrics go to swift-metrics' bootstrapped factory and there is no `/metrics`.
         public var prometheus: PrometheusCollectorRegistry?
 
         public init(
             host: String = "127.0.0.1", port: Int = 8000, maximumRequestBytes: Int = 16 * 1024 * 1024,
-            prometheus: PrometheusCollectorRegistry? = nil
+            credentials: [String: String]? = nil, prometheus: PrometheusCollectorRegistry? = nil
         ) {
             self.host = host
             self.port = port
             self.maximumRequestBytes = maximumRequestBytes
+            self.credentials = credentials
             self.prometheus = prometheus
         }
     }
@@ -43,10 +48,19 @@ public struct EddyServer: Sendable {
     public let configuration: Configuration
     private let operations = Operations()
     private let metrics: ServerMetrics
+    let verifier: SigV4Verifier
 
-    public init(database: Database, configuration: Configuration = Configuration()) {
+    /// A server for `database`; `clock` is what signature dates are checked against.
+    public init(database: Database, configuration: Configuration = Configuration(), clock: @escaping @Sendable () -> Date = { Date() }) {
         self.database = database
         self.configuration = configuration
+        var lookup: SigV4Verifier.CredentialLookup?
+        var region: String?
+        if let secrets = configuration.credentials {
+            lookup = { accessKeyId in secrets[accessKeyId] }
+            region = database.configuration.region
+        }
+        verifier = SigV4Verifier(region: region, credentials: lookup, clock: clock)
         metrics = ServerMetrics(targets: operations.targets, factory: configuration.prometheus.map(Self.metricsFactory) ?? MetricsSystem.factory)
     }
 
@@ -119,7 +133,12 @@ private struct Responder: HTTPResponder {
                     requestId: requestId)
             }
             let target = request.headers[HTTPField.Name("X-Amz-Target")!]
-            let result = await server.handle(target: target, body: body)
+            let result: Result<[UInt8], WireError>
+            if case .failure(let failure) = server.verifier.verify(Self.signed(request, body: body)) {
+                result = .failure(WireError(type: failure.typeName, message: failure.message))
+            } else {
+                result = await server.handle(target: target, body: body)
+            }
             // One line per request at debug; Eddy's own failures also at warning.
             switch result {
             case .success:
@@ -140,6 +159,16 @@ private struct Responder: HTTPResponder {
         default:
             return Self.response(status: 404, body: Array(#"{"message":"Not Found"}"#.utf8), requestId: requestId)
         }
+    }
+
+    /// What the request's signature covers. HTTP/1.1's `Host` header arrives as the request's authority.
+    private static func signed(_ request: Request, body: [UInt8]) -> SigV4Request {
+        var headers = request.headers.map { (name: $0.name.rawName, value: $0.value) }
+        if let authority = request.head.authority {
+            headers.append((name: "host", value: authority))
+        }
+        return SigV4Request(
+            method: request.method.rawValue, path: request.uri.path, query: request.uri.query ?? "", headers: headers, body: body)
     }
 
     private static func answer(_ result: Result<[UInt8], WireError>, requestId: String) -> Response {

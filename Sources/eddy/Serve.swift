@@ -12,8 +12,10 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serve a data directory over DynamoDB's and DynamoDB Streams' HTTP protocol, until SIGINT or SIGTERM.",
         discussion: """
-            Point boto3, the AWS CLI or an AWS SDK at http://HOST:PORT (for the AWS CLI: --endpoint-url). Any \
-            well-formed credentials are accepted, as DynamoDB Local does. GET /health says it is up; GET /metrics \
+            Point boto3, the AWS CLI or an AWS SDK at http://HOST:PORT (for the AWS CLI: --endpoint-url). Without \
+            --credentials any well-formed signature is accepted, as DynamoDB Local does; with them every \
+            request's AWS Signature Version 4 is checked, and the server may listen on other addresses than \
+            loopback. GET /health says it is up; GET /metrics \
             shows request counts and latencies per operation in Prometheus's text format. SIGINT and SIGTERM \
             stop the server once the requests in flight are answered.
             """)
@@ -21,6 +23,10 @@ struct Serve: AsyncParsableCommand {
     @OptionGroup var database: DatabaseOptions
     @Option(help: "The address to listen on.") var host: String = "127.0.0.1"
     @Option(help: "The TCP port to listen on (0: any free port, printed at start).") var port: Int = 8000
+    @Option(help: ArgumentHelp(
+        "A JSON file mapping access key ids to secret access keys: every request's signature is then checked.",
+        valueName: "file"))
+    var credentials: String?
     @Option(help: "The AWS Region named in ARNs.") var region: String = "us-east-1"
     @Option(help: "The AWS account id named in ARNs (12 digits).") var accountId: String = "000000000000"
     @Option(help: "The log level: trace, debug (one line per request), info, notice, warning, error or critical.")
@@ -37,8 +43,8 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--region must be a Region name such as us-east-1")
         }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
-        guard Self.isLoopback(host) else {
-            throw ValidationError("Listening on \(host), not a loopback address, needs request authentication, which this server does not have yet: use 127.0.0.1")
+        guard credentials != nil || Self.isLoopback(host) else {
+            throw ValidationError("Listening on \(host), not a loopback address, needs --credentials: without them any request is accepted")
         }
     }
 
@@ -48,12 +54,25 @@ struct Serve: AsyncParsableCommand {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(EddyServer.metricsFactory(registry))
         let db = try Database(path: database.dataDir, configuration: .init(region: region, accountId: accountId))
-        let server = EddyServer(database: db, configuration: .init(host: host, port: port, prometheus: registry))
+        let secrets = try credentials.map(Self.readCredentials)
+        let server = EddyServer(database: db, configuration: .init(host: host, port: port, credentials: secrets, prometheus: registry))
         let application = server.application(logger: logger) { [host] port in
             print("Eddy is serving \(database.dataDir) at http://\(host):\(port)")
         }
         let group = ServiceGroup(services: [application], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
+    }
+
+    /// The access key id → secret access key object of the JSON file at `path`.
+    private static func readCredentials(_ path: String) throws -> [String: String] {
+        let secrets: [String: String]
+        do {
+            secrets = try JSONDecoder().decode([String: String].self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+        } catch {
+            throw ValidationError("--credentials \(path) must be a JSON object of access key ids to secret access keys: \(error.localizedDescription)")
+        }
+        guard !secrets.isEmpty else { throw ValidationError("--credentials \(path) holds no credentials") }
+        return secrets
     }
 
     private static func isLoopback(_ host: String) -> Bool {

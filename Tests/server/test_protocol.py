@@ -1,16 +1,39 @@
 """The wire protocol itself, spoken with raw HTTP requests: headers, error bodies and their namespaces."""
+import datetime
 import json
 import urllib.error
 import urllib.request
 import zlib
+from unittest import mock
+
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from conftest import CREDENTIALS, REGION
 
 
-def post(server, target, body, extra_headers=None):
+def post(server, target, body, extra_headers=None, sign=True, access_key=CREDENTIALS["aws_access_key_id"],
+         secret=CREDENTIALS["aws_secret_access_key"], region=REGION, signed_at=None, sent_body=None):
+    """POSTs `body` to the server, signed with AWS Signature Version 4 by botocore unless `sign` is false
+    (`sent_body`, if given, is sent instead of the body signed): (status, headers, body)."""
     headers = {"Content-Type": "application/x-amz-json-1.0"}
     if target is not None:
         headers["X-Amz-Target"] = target
     headers.update(extra_headers or {})
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    if sign:
+        aws_request = AWSRequest(method="POST", url=server.endpoint + "/", data=data, headers=headers)
+        signer = SigV4Auth(Credentials(access_key, secret), "dynamodb", region)
+        if signed_at is None:
+            signer.add_auth(aws_request)
+        else:
+            with mock.patch("botocore.auth.get_current_datetime", return_value=signed_at):
+                signer.add_auth(aws_request)
+        headers = dict(aws_request.headers.items())
+    if sent_body is not None:
+        data = sent_body
+        headers["Content-Length"] = str(len(data))
     request = urllib.request.Request(server.endpoint + "/", data=data, headers=headers, method="POST")
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
@@ -69,6 +92,21 @@ def test_a_body_over_the_request_limit_is_refused(server):
     status, _, body = post(server, "DynamoDB_20120810.PutItem", b" " * (16 * 1024 * 1024 + 1))
     assert status == 413
     assert "RequestEntityTooLarge" in json.loads(body)["__type"]
+
+
+def test_an_unsigned_request_is_missing_its_authentication_token(server):
+    status, _, body = post(server, "DynamoDB_20120810.ListTables", {}, sign=False)
+    assert status == 400
+    assert json.loads(body)["__type"] == "com.amazon.coral.service#MissingAuthenticationTokenException"
+
+
+def test_without_credentials_any_well_formed_signature_is_accepted(server):
+    status, _, _ = post(server, "DynamoDB_20120810.ListTables", {}, access_key="ANYKEY", secret="any secret")
+    assert status == 200
+    status, _, body = post(server, "DynamoDB_20120810.ListTables", {}, sign=False,
+                           extra_headers={"Authorization": "AWS4-HMAC-SHA256 Credential=AK/20250101/us-east-1/dynamodb/aws4_request"})
+    assert status == 400
+    assert json.loads(body)["__type"] == "com.amazon.coral.service#IncompleteSignatureException"
 
 
 def test_health(server):
