@@ -17,7 +17,7 @@ struct Serve: AsyncParsableCommand {
             request's AWS Signature Version 4 is checked, and the server may listen on other addresses than \
             loopback. GET /health says it is up; GET /metrics \
             shows request counts and latencies per operation in Prometheus's text format. SIGINT and SIGTERM \
-            stop the server once the requests in flight are answered.
+            stop the server once the requests in flight are answered, then the trigger mappings of --config.
             """)
 
     @OptionGroup var database: DatabaseOptions
@@ -27,6 +27,10 @@ struct Serve: AsyncParsableCommand {
         "A JSON file mapping access key ids to secret access keys: every request's signature is then checked.",
         valueName: "file"))
     var credentials: String?
+    @Option(help: ArgumentHelp(
+        "A YAML or JSON file declaring tables to create and trigger mappings to run: Kafka sinks and derivative tables (copy, project, count, sum).",
+        valueName: "file"))
+    var config: String?
     @Option(help: "The AWS Region named in ARNs.") var region: String = "us-east-1"
     @Option(help: "The AWS account id named in ARNs (12 digits).") var accountId: String = "000000000000"
     @Option(help: "The log level: trace, debug (one line per request), info, notice, warning, error or critical.")
@@ -55,11 +59,21 @@ struct Serve: AsyncParsableCommand {
         MetricsSystem.bootstrap(EddyServer.metricsFactory(registry))
         let db = try Database(path: database.dataDir, configuration: .init(region: region, accountId: accountId))
         let secrets = try credentials.map(Self.readCredentials)
-        let server = EddyServer(database: db, configuration: .init(host: host, port: port, credentials: secrets, prometheus: registry))
-        let application = server.application(logger: logger) { [host] port in
-            print("Eddy is serving \(database.dataDir) at http://\(host):\(port)")
+        // Shutdown goes in reverse: the server stops taking requests, then the triggers, then the Kafka sinks.
+        var services: [any Service] = []
+        if let config {
+            let setup = try ServeConfiguration.read(config)
+            try await setup.createTables(in: db)
+            let runtime = TriggerRuntime(database: db)
+            services += try await setup.register(with: runtime) as [any Service]
+            services.append(runtime)
+            logger.info("Running \(setup.triggers.count) trigger mapping(s) from \(config)")
         }
-        let group = ServiceGroup(services: [application], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        let server = EddyServer(database: db, configuration: .init(host: host, port: port, credentials: secrets, prometheus: registry))
+        services.append(server.application(logger: logger) { [host] port in
+            print("Eddy is serving \(database.dataDir) at http://\(host):\(port)")
+        })
+        let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
     }
 

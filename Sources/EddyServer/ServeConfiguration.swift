@@ -1,0 +1,182 @@
+import Eddy
+import EddyKafka
+import Foundation
+import ServiceLifecycle
+import Yams
+
+/// What `eddy serve --config FILE` sets up: tables to create if missing (CreateTable requests) and the trigger
+/// mappings to run without Swift code, in YAML or JSON (member names as DynamoDB's CreateTable and Lambda's
+/// CreateEventSourceMapping):
+///
+/// ```yaml
+/// Tables:
+///   - TableName: Orders
+///     KeySchema: [{ AttributeName: id, KeyType: HASH }]
+///     AttributeDefinitions: [{ AttributeName: id, AttributeType: S }]
+///     BillingMode: PAY_PER_REQUEST
+///     StreamSpecification: { StreamEnabled: true, StreamViewType: NEW_AND_OLD_IMAGES }
+/// Triggers:
+///   - Name: orders-to-kafka
+///     TableName: Orders              # its latest stream
+///     StartingPosition: TRIM_HORIZON # or LATEST (the default is TRIM_HORIZON)
+///     BatchSize: 100
+///     Kafka: { Topic: orders, BootstrapServers: "127.0.0.1:9092", Properties: { linger.ms: "1" } }
+///   - Name: customer-totals
+///     TableName: Orders
+///     Derivative:
+///       TargetTable: CustomerTotals
+///       Sum: { GroupBy: { customer: customer }, Of: total, Into: spent }
+/// ```
+///
+/// A derivative mapping does one of `Copy` (the target holds each item's latest image), `Project` (the
+/// listed attributes of it), `Count` (per group, the number of items: `Into` goes up by one when an item
+/// enters the group, down by one when it leaves) or `Sum` (per group, the total of the number `Of` across
+/// its items). `GroupBy` maps each key attribute of the target table to the source attribute it takes its
+/// value from. The runtime applies each change exactly once.
+public struct ServeConfiguration: Decodable, Sendable {
+    public var tables: [CreateTableInput]
+    public var triggers: [DeclaredTrigger]
+
+    enum CodingKeys: String, CodingKey { case tables = "Tables", triggers = "Triggers" }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        tables = try container.decodeIfPresent([CreateTableInput].self, forKey: .tables) ?? []
+        triggers = try container.decodeIfPresent([DeclaredTrigger].self, forKey: .triggers) ?? []
+    }
+
+    /// The declarations of the YAML or JSON file at `path`.
+    ///
+    /// - Throws: `ValidationException` naming the file and what is wrong with it.
+    public static func read(_ path: String) throws(EddyError) -> ServeConfiguration {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw .validation("The configuration file \(path) cannot be read: \(error.localizedDescription)")
+        }
+        do {
+            return try YAMLDecoder().decode(ServeConfiguration.self, from: text)
+        } catch let error as EddyError {
+            throw error
+        } catch {
+            throw .validation("The configuration file \(path) is not a valid trigger declaration: \(error)")
+        }
+    }
+
+    /// Creates the declared tables that `database` does not have yet (an existing table is left as it is).
+    public func createTables(in database: Database) async throws(EddyError) {
+        for table in tables {
+            do {
+                try await database.createTable(table)
+            } catch {
+                guard case .resourceInUse = error else { throw error }
+            }
+        }
+    }
+
+    /// Registers every declared mapping with `runtime` (creating Kafka topics where asked) and returns the
+    /// Kafka sinks, which the caller runs as services next to the runtime.
+    public func register(with runtime: TriggerRuntime, connectTimeout: Duration = .seconds(10)) async throws -> [KafkaSink] {
+        var sinks: [KafkaSink] = []
+        for trigger in triggers {
+            let configuration = try await trigger.mappingConfiguration(in: runtime.database)
+            if let kafka = trigger.kafka {
+                let sink = try await kafka.sink(timeout: connectTimeout)
+                sinks.append(sink)
+                try await runtime.registerKafka(name: trigger.name, configuration: configuration, sink: sink)
+            } else if let derivative = trigger.derivative {
+                let stream = try await runtime.database.describeStream(DescribeStreamInput(streamArn: configuration.eventSourceArn, limit: 1))
+                let transform = try derivative.transform(viewType: stream.streamDescription.streamViewType)
+                try await runtime.registerDerivative(
+                    name: trigger.name, configuration: configuration, targetTables: [derivative.targetTable], transform: transform)
+            }
+        }
+        return sinks
+    }
+}
+
+/// One declared mapping: its name, source table, Lambda's batching settings, and where the changes go.
+public struct DeclaredTrigger: Decodable, Sendable {
+    public var name: String
+    public var tableName: String
+    public var startingPosition: TriggerStartingPosition?
+    public var batchSize: Int?
+    public var maximumBatchingWindowInSeconds: Int?
+    public var parallelizationFactor: Int?
+    public var maximumRetryAttempts: Int?
+    public var maximumRecordAgeInSeconds: Int?
+    public var bisectBatchOnFunctionError: Bool?
+    public var filterCriteria: FilterCriteria?
+    public var kafka: KafkaTarget?
+    public var derivative: DerivativeMapping?
+
+    enum CodingKeys: String, CodingKey {
+        case name = "Name", tableName = "TableName", startingPosition = "StartingPosition", batchSize = "BatchSize"
+        case maximumBatchingWindowInSeconds = "MaximumBatchingWindowInSeconds"
+        case parallelizationFactor = "ParallelizationFactor", maximumRetryAttempts = "MaximumRetryAttempts"
+        case maximumRecordAgeInSeconds = "MaximumRecordAgeInSeconds", bisectBatchOnFunctionError = "BisectBatchOnFunctionError"
+        case filterCriteria = "FilterCriteria", kafka = "Kafka", derivative = "Derivative"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        name = try container.decode(String.self, forKey: .name)
+        tableName = try container.decode(String.self, forKey: .tableName)
+        startingPosition = try container.decodeIfPresent(TriggerStartingPosition.self, forKey: .startingPosition)
+        batchSize = try container.decodeIfPresent(Int.self, forKey: .batchSize)
+        maximumBatchingWindowInSeconds = try container.decodeIfPresent(Int.self, forKey: .maximumBatchingWindowInSeconds)
+        parallelizationFactor = try container.decodeIfPresent(Int.self, forKey: .parallelizationFactor)
+        maximumRetryAttempts = try container.decodeIfPresent(Int.self, forKey: .maximumRetryAttempts)
+        maximumRecordAgeInSeconds = try container.decodeIfPresent(Int.self, forKey: .maximumRecordAgeInSeconds)
+        bisectBatchOnFunctionError = try container.decodeIfPresent(Bool.self, forKey: .bisectBatchOnFunctionError)
+        filterCriteria = try container.decodeIfPresent(FilterCriteria.self, forKey: .filterCriteria)
+        kafka = try container.decodeIfPresent(KafkaTarget.self, forKey: .kafka)
+        derivative = try container.decodeIfPresent(DerivativeMapping.self, forKey: .derivative)
+        guard (kafka == nil) != (derivative == nil) else {
+            throw EddyError.validation("Trigger \(name) must have exactly one of Kafka and Derivative")
+        }
+    }
+
+    /// The mapping's settings, reading from the source table's latest stream.
+    func mappingConfiguration(in database: Database) async throws(EddyError) -> TriggerMappingConfiguration {
+        guard let arn = try await database.describeTable(tableName: tableName).latestStreamArn else {
+            throw .validation("Trigger \(name): table \(tableName) has no stream")
+        }
+        var configuration = TriggerMappingConfiguration(eventSourceArn: arn, startingPosition: startingPosition ?? .trimHorizon)
+        configuration.batchSize = batchSize
+        configuration.maximumBatchingWindowInSeconds = maximumBatchingWindowInSeconds
+        configuration.parallelizationFactor = parallelizationFactor
+        configuration.maximumRetryAttempts = maximumRetryAttempts
+        configuration.maximumRecordAgeInSeconds = maximumRecordAgeInSeconds
+        configuration.bisectBatchOnFunctionError = bisectBatchOnFunctionError
+        configuration.filterCriteria = filterCriteria
+        return configuration
+    }
+}
+
+/// A Kafka sink: the topic, the brokers, librdkafka producer properties, and whether to create the topic.
+public struct KafkaTarget: Decodable, Sendable {
+    public var topic: String
+    public var bootstrapServers: String
+    public var properties: [String: String]?
+    /// Creates the topic with this many partitions if the cluster does not have it.
+    public var createTopicPartitions: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case topic = "Topic", bootstrapServers = "BootstrapServers", properties = "Properties"
+        case createTopicPartitions = "CreateTopicPartitions"
+    }
+
+    func sink(timeout: Duration) async throws(KafkaError) -> KafkaSink {
+        let settings = (properties ?? [:]).merging(["bootstrap.servers": bootstrapServers]) { _, given in given }
+        if let partitions = createTopicPartitions {
+            let admin = try KafkaAdmin(configuration: settings)
+            defer { admin.close() }
+            if try await admin.topics(timeout: timeout)[topic] == nil {
+                try await admin.createTopic(topic, partitions: partitions, timeout: timeout)
+            }
+        }
+        return try await KafkaSink(configuration: settings, topic: topic, timeout: timeout)
+    }
+}
