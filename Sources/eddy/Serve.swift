@@ -71,7 +71,7 @@ struct Serve: AsyncParsableCommand {
         }
         let server = EddyServer(database: db, configuration: .init(host: host, port: port, credentials: secrets, prometheus: registry))
         services.append(server.application(logger: logger) { [host] port in
-            print("Eddy is serving \(database.dataDir) at http://\(host):\(port)")
+            FileHandle.standardOutput.write(Data("Eddy is serving \(database.dataDir) at http://\(host):\(port)\n".utf8))
         })
         let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()

@@ -182,3 +182,14 @@ def test_a_declared_kafka_sink_sends_each_change_as_a_kinesis_record(kafka_broke
         assert o0 == ["INSERT", "REMOVE"]
     finally:
         server.stop()
+
+
+def test_the_server_demo_of_the_readme_runs():
+    server = Server("--config", "Examples/ServerDemo/eddy.yaml")
+    try:
+        result = subprocess.run(["python3", "Examples/ServerDemo/demo.py", server.endpoint],
+                                capture_output=True, text=True, timeout=120)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "UsersPerPlan, kept by the server from the stream: {'free': 1, 'pro': 3, 'team': 1}" in result.stdout
+    finally:
+        server.stop()
