@@ -24,12 +24,13 @@ def free_port():
 
 
 class Server:
-    def __init__(self, *extra_arguments):
+    def __init__(self, *extra_arguments, data_dir=None):
         self.binary = os.environ.get("EDDY_BIN", ".build/debug/eddy")
-        self.data_dir = tempfile.mkdtemp(prefix="eddy-server-test-")
+        self.keep_data = data_dir is not None
+        self.data_dir = data_dir or tempfile.mkdtemp(prefix="eddy-server-test-")
         self.port = free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
-        self.log = open(os.path.join(self.data_dir, "server.log"), "w+")
+        self.log = open(os.path.join(self.data_dir, "server.log"), "a+")
         self.process = subprocess.Popen(
             [self.binary, "serve", "--data-dir", os.path.join(self.data_dir, "db"), "--port", str(self.port),
              *extra_arguments],
@@ -53,6 +54,7 @@ class Server:
         return self.log.read()
 
     def stop(self):
+        """Stops the server with SIGTERM (SIGKILL after 20 s) and returns its exit status."""
         if self.process.poll() is None:
             self.process.terminate()
             try:
@@ -61,7 +63,9 @@ class Server:
                 self.process.kill()
                 self.process.wait()
         self.log.close()
-        shutil.rmtree(self.data_dir, ignore_errors=True)
+        if not self.keep_data:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+        return self.process.returncode
 
     def client(self, service="dynamodb", **config):
         return boto3.client(

@@ -30,3 +30,22 @@ def test_bad_options_and_non_loopback_addresses_are_refused_before_starting():
                                 capture_output=True, text=True, timeout=30)
         assert result.returncode != 0
         assert complaint in result.stderr
+
+
+def test_sigterm_stops_the_server_and_its_triggers_cleanly_and_the_data_stays():
+    import shutil
+    import tempfile
+
+    data = tempfile.mkdtemp(prefix="eddy-restart-")
+    try:
+        first = Server("--config", "Examples/ServerDemo/eddy.yaml", data_dir=data)
+        first.client().put_item(TableName="Users", Item={"id": {"S": "zed"}, "plan": {"S": "pro"}})
+        assert first.stop() == 0
+        second = Server("--config", "Examples/ServerDemo/eddy.yaml", data_dir=data)
+        try:
+            item = second.client().get_item(TableName="Users", Key={"id": {"S": "zed"}}, ConsistentRead=True)["Item"]
+            assert item["plan"] == {"S": "pro"}
+        finally:
+            assert second.stop() == 0
+    finally:
+        shutil.rmtree(data, ignore_errors=True)
