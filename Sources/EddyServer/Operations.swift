@@ -77,11 +77,45 @@ enum RequestDecoding {
     static func decode<Input: Decodable>(_ bytes: [UInt8]) throws(WireError) -> Input {
         // An empty body is an empty request, as the AWS SDKs send `{}` for operations without members.
         let data = bytes.isEmpty ? Data("{}".utf8) : Data(bytes)
+        // Foundation's JSONDecoder traps on some bodies nesting past its 512 levels: refuse them first.
+        guard nestingDepth(of: bytes) <= maximumNestingDepth else {
+            throw .serialization("The request body nests arrays and objects deeper than \(maximumNestingDepth) levels")
+        }
         do {
             return try JSONDecoder().decode(Input.self, from: data)
         } catch {
             throw wireError(error)
         }
+    }
+
+    /// The deepest nesting of arrays and objects a request body may have: far more than any valid request
+    /// needs (attribute values nest at most 32 levels), well under what Foundation's decoder survives.
+    static let maximumNestingDepth = 256
+
+    /// How deep `bytes` nest arrays and objects, outside strings (the bytes need not be valid JSON).
+    static func nestingDepth(of bytes: [UInt8]) -> Int {
+        var (depth, deepest, inString, escaped) = (0, 0, false, false)
+        for byte in bytes {
+            if inString {
+                if escaped {
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "\""): inString = true
+            case UInt8(ascii: "["), UInt8(ascii: "{"):
+                depth += 1
+                deepest = max(deepest, depth)
+            case UInt8(ascii: "]"), UInt8(ascii: "}"): depth -= 1
+            default: break
+            }
+        }
+        return deepest
     }
 
     /// `error`, thrown while decoding a request or running it, as the wire answers it.

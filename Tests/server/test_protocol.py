@@ -150,3 +150,21 @@ def test_metrics_count_requests_errors_and_latencies_per_operation(server):
     assert count - metric(before, "eddy_request_duration_seconds_count", operation="ListTables") == 3
     assert metric(after, "eddy_request_duration_seconds_bucket", operation="ListTables", le="+Inf") == count
     assert 0 < metric(after, "eddy_request_duration_seconds_sum", operation="ListTables") < 3 * 5.0
+
+
+def test_deep_nesting_is_refused_and_the_server_stays_up(server, dynamodb, table_name):
+    for body in [b"[" * 513, b'{"TableName":"T","Item":' + b"[" * 512, b"{" * 5000]:
+        status, _, answer = post(server, "DynamoDB_20120810.PutItem", body)
+        assert status == 400
+        assert json.loads(answer)["__type"] == "com.amazon.coral.service#SerializationException"
+    value = {"S": "leaf"}
+    for _ in range(40):
+        value = {"M": {"a": value}}
+    dynamodb.create_table(TableName=table_name, KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                          AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
+    status, _, answer = post(server, "DynamoDB_20120810.PutItem", {"TableName": table_name, "Item": {"id": {"S": "1"}, "deep": value}})
+    assert status == 400
+    assert json.loads(answer) == {"__type": "com.amazon.coral.validate#ValidationException",
+                                  "message": "Nesting Levels have exceeded supported limits"}
+    status, _, _ = post(server, "DynamoDB_20120810.ListTables", {})
+    assert status == 200
