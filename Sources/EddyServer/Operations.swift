@@ -77,9 +77,14 @@ enum RequestDecoding {
     static func decode<Input: Decodable>(_ bytes: [UInt8]) throws(WireError) -> Input {
         // An empty body is an empty request, as the AWS SDKs send `{}` for operations without members.
         let data = bytes.isEmpty ? Data("{}".utf8) : Data(bytes)
-        // Foundation's JSONDecoder traps on some bodies nesting past its 512 levels: refuse them first.
-        guard nestingDepth(of: bytes) <= maximumNestingDepth else {
+        // What Foundation's JSONDecoder gets wrong is refused first: it traps on some bodies nesting past its
+        // 512 levels, and it accepts trailing commas, which JSON (and DynamoDB) does not.
+        let shape = JSONShape(of: bytes)
+        guard shape.deepestNesting <= maximumNestingDepth else {
             throw .serialization("The request body nests arrays and objects deeper than \(maximumNestingDepth) levels")
+        }
+        guard !shape.hasTrailingComma else {
+            throw .serialization("The request body is not valid JSON: a comma before a closing bracket or brace")
         }
         do {
             return try JSONDecoder().decode(Input.self, from: data)
@@ -91,32 +96,6 @@ enum RequestDecoding {
     /// The deepest nesting of arrays and objects a request body may have: far more than any valid request
     /// needs (attribute values nest at most 32 levels), well under what Foundation's decoder survives.
     static let maximumNestingDepth = 256
-
-    /// How deep `bytes` nest arrays and objects, outside strings (the bytes need not be valid JSON).
-    static func nestingDepth(of bytes: [UInt8]) -> Int {
-        var (depth, deepest, inString, escaped) = (0, 0, false, false)
-        for byte in bytes {
-            if inString {
-                if escaped {
-                    escaped = false
-                } else if byte == UInt8(ascii: "\\") {
-                    escaped = true
-                } else if byte == UInt8(ascii: "\"") {
-                    inString = false
-                }
-                continue
-            }
-            switch byte {
-            case UInt8(ascii: "\""): inString = true
-            case UInt8(ascii: "["), UInt8(ascii: "{"):
-                depth += 1
-                deepest = max(deepest, depth)
-            case UInt8(ascii: "]"), UInt8(ascii: "}"): depth -= 1
-            default: break
-            }
-        }
-        return deepest
-    }
 
     /// `error`, thrown while decoding a request or running it, as the wire answers it.
     static func wireError(_ error: any Error) -> WireError {
@@ -183,4 +162,45 @@ struct TableDescriptionOutput: Encodable, Sendable {
 struct DescribeTableOutput: Encodable, Sendable {
     var table: TableDescription
     enum CodingKeys: String, CodingKey { case table = "Table" }
+}
+
+/// What one pass over a request body's bytes, outside strings, tells before it is decoded (the bytes need not
+/// be valid JSON).
+struct JSONShape {
+    /// How deep arrays and objects nest.
+    private(set) var deepestNesting = 0
+    /// Whether a `,` comes right before a `]` or `}` (whitespace between them aside).
+    private(set) var hasTrailingComma = false
+
+    init(of bytes: [UInt8]) {
+        var (depth, inString, escaped) = (0, false, false)
+        var previous: UInt8 = 0  // the last byte outside strings that is not whitespace
+        for byte in bytes {
+            if inString {
+                if escaped {
+                    escaped = false
+                } else if byte == UInt8(ascii: "\\") {
+                    escaped = true
+                } else if byte == UInt8(ascii: "\"") {
+                    inString = false
+                }
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"):
+                continue
+            case UInt8(ascii: "\""):
+                inString = true
+            case UInt8(ascii: "["), UInt8(ascii: "{"):
+                depth += 1
+                deepestNesting = max(deepestNesting, depth)
+            case UInt8(ascii: "]"), UInt8(ascii: "}"):
+                depth -= 1
+                if previous == UInt8(ascii: ",") { hasTrailingComma = true }
+            default:
+                break
+            }
+            previous = byte
+        }
+    }
 }
