@@ -136,3 +136,16 @@ def test_validation_and_missing_table_errors(dynamodb, table_name):
         TableName=table_name, KeySchema=[{"AttributeName": "customer", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "customer", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST"))
     assert code == "ResourceInUseException"
+
+
+def test_update_table_enables_a_stream_and_refuses_a_second_one(dynamodb, streams, table_name):
+    create_orders(dynamodb, table_name)
+    assert "LatestStreamArn" not in dynamodb.describe_table(TableName=table_name)["Table"]
+    updated = dynamodb.update_table(TableName=table_name,
+                                    StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"})
+    arn = updated["TableDescription"]["LatestStreamArn"]
+    assert streams.describe_stream(StreamArn=arn)["StreamDescription"]["StreamViewType"] == "KEYS_ONLY"
+    code, message, _ = error_of(lambda: dynamodb.update_table(
+        TableName=table_name, StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}))
+    assert code == "ValidationException"
+    assert "already has an enabled stream" in message
