@@ -7,6 +7,7 @@ import Logging
 import NIOCore
 import Prometheus
 import ServiceLifecycle
+import Synchronization
 
 /// Eddy over HTTP: DynamoDB's and DynamoDB Streams' JSON protocol (`POST /` with `X-Amz-Target`), so that
 /// boto3, the AWS CLI and every AWS SDK talk to a ``Database`` unchanged, plus `GET /health` and, with a
@@ -188,10 +189,24 @@ private struct Responder: HTTPResponder {
             body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
     }
 
-    /// A request id in DynamoDB's form: 52 upper-case letters and digits.
+    /// A request id in DynamoDB's form, 52 upper-case letters and digits: a random prefix drawn once per
+    /// process and a counter, so no request pays for random bytes.
     private static func requestId() -> String {
-        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789".utf8)
-        var generator = SystemRandomNumberGenerator()
-        return String(decoding: (0..<52).map { _ in alphabet[Int(generator.next(upperBound: UInt32(alphabet.count)))] }, as: UTF8.self)
+        var number = requestCounter.add(1, ordering: .relaxed).newValue
+        var digits = requestIdPrefix
+        var suffix = [UInt8](repeating: UInt8(ascii: "0"), count: 13)
+        for index in suffix.indices.reversed() where number > 0 {
+            suffix[index] = requestIdAlphabet[Int(number % 36)]
+            number /= 36
+        }
+        digits += suffix
+        return String(decoding: digits, as: UTF8.self)
     }
+
+    private static let requestIdAlphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8)
+    private static let requestIdPrefix: [UInt8] = {
+        var generator = SystemRandomNumberGenerator()
+        return (0..<39).map { _ in requestIdAlphabet[Int(generator.next(upperBound: UInt32(requestIdAlphabet.count)))] }
+    }()
+    private static let requestCounter = Atomic<UInt64>(0)
 }
