@@ -55,6 +55,21 @@ public final class KafkaSink: Sendable {
         self.producer = Mutex(producer)
     }
 
+    /// Makes a sink for `topic` as ``init(configuration:topic:timeout:)`` does, first creating the topic with
+    /// `partitions` partitions if the cluster does not have it.
+    ///
+    /// - Throws: ``KafkaError`` as ``init(configuration:topic:timeout:)``, or if the topic cannot be created.
+    public static func creatingTopic(
+        configuration: [String: String], topic: String, partitions: Int, timeout: Duration = .seconds(10)
+    ) async throws(KafkaError) -> KafkaSink {
+        let admin = try KafkaAdmin(configuration: configuration)
+        defer { admin.close() }
+        if try await admin.topics(timeout: timeout)[topic] == nil {
+            try await admin.createTopic(topic, partitions: partitions, timeout: timeout)
+        }
+        return try await KafkaSink(configuration: configuration, topic: topic, timeout: timeout)
+    }
+
     /// The value the producer uses for librdkafka property `name`; nil for an unknown property or a closed
     /// sink.
     public func configurationValue(_ name: String) -> String? {

@@ -170,13 +170,9 @@ public struct KafkaTarget: Decodable, Sendable {
 
     func sink(timeout: Duration) async throws(KafkaError) -> KafkaSink {
         let settings = (properties ?? [:]).merging(["bootstrap.servers": bootstrapServers]) { _, given in given }
-        if let partitions = createTopicPartitions {
-            let admin = try KafkaAdmin(configuration: settings)
-            defer { admin.close() }
-            if try await admin.topics(timeout: timeout)[topic] == nil {
-                try await admin.createTopic(topic, partitions: partitions, timeout: timeout)
-            }
+        guard let partitions = createTopicPartitions else {
+            return try await KafkaSink(configuration: settings, topic: topic, timeout: timeout)
         }
-        return try await KafkaSink(configuration: settings, topic: topic, timeout: timeout)
+        return try await KafkaSink.creatingTopic(configuration: settings, topic: topic, partitions: partitions, timeout: timeout)
     }
 }

@@ -75,13 +75,11 @@ struct Triggers: AsyncParsableCommand {
             let sink: KafkaSink
             do throws(KafkaError) {
                 if let partitions = createTopicPartitions {
-                    let admin = try KafkaAdmin(configuration: producerSettings)
-                    defer { admin.close() }
-                    if try await admin.topics(timeout: timeout)[topic] == nil {
-                        try await admin.createTopic(topic, partitions: partitions, timeout: timeout)
-                    }
+                    sink = try await KafkaSink.creatingTopic(
+                        configuration: producerSettings, topic: topic, partitions: partitions, timeout: timeout)
+                } else {
+                    sink = try await KafkaSink(configuration: producerSettings, topic: topic, timeout: timeout)
                 }
-                sink = try await KafkaSink(configuration: producerSettings, topic: topic, timeout: timeout)
             } catch {
                 FileHandle.standardError.write(Data("Kafka: \(error.message)\n".utf8))
                 throw ExitCode(1)
