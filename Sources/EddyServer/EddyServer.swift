@@ -1,10 +1,9 @@
 import CoreMetrics
 import Eddy
 import Foundation
-import HTTPTypes
-import Hummingbird
 import Logging
 import NIOCore
+import NIOHTTP1
 import Prometheus
 import ServiceLifecycle
 import Synchronization
@@ -16,7 +15,8 @@ import Synchronization
 /// ```swift
 /// let db = try Database(path: "/var/lib/eddy")
 /// let server = EddyServer(database: db, configuration: .init(port: 8000))
-/// try await server.application().runService()  // until SIGTERM or SIGINT
+/// let services = ServiceGroup(services: [server.service()], gracefulShutdownSignals: [.sigterm], logger: logger)
+/// try await services.run()  // until SIGTERM
 /// ```
 public struct EddyServer: Sendable {
     /// Where the server listens and what it accepts.
@@ -73,19 +73,13 @@ public struct EddyServer: Sendable {
         return factory
     }
 
-    /// The Hummingbird application serving the database: a swift-service-lifecycle `Service` that stops at
-    /// graceful shutdown once the requests in flight are answered. `onServerRunning` is called with the port
-    /// bound (useful with port 0).
-    public func application(
-        services: [any Service] = [], logger: Logger = Logger(label: "eddy.server"),
-        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
-    ) -> some ApplicationProtocol {
-        Application(
-            responder: Responder(server: self),
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Eddy"),
-            services: services,
-            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
-            logger: logger)
+    /// The server as a swift-service-lifecycle `Service` listening on ``Configuration-swift.struct/host`` and
+    /// ``Configuration-swift.struct/port``: it stops at graceful shutdown once the requests in flight are
+    /// answered. `onServerRunning` is called with the port bound (useful with port 0).
+    public func service(
+        logger: Logger = Logger(label: "eddy.server"), onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> HTTPService {
+        HTTPService(server: self, logger: logger, onServerRunning: onServerRunning)
     }
 
     /// The body of the answer to `target` with request body `body`, or the error to answer.
@@ -112,81 +106,94 @@ public struct EddyServer: Sendable {
     }
 }
 
-/// Answers each request: `POST /` is a DynamoDB operation, `GET /health` says the server is up.
-private struct Responder: HTTPResponder {
-    typealias Context = BasicRequestContext
-    let server: EddyServer
+/// An HTTP answer: its status, headers (without `content-length`) and body.
+struct Reply: Sendable {
+    var status: HTTPResponseStatus
+    var headers: HTTPHeaders
+    var body: [UInt8]
+}
 
-    func respond(to request: Request, context: Context) async throws -> Response {
+/// How a request is answered: at once, or by an operation that must run in a task.
+enum Routing {
+    case now(Reply)
+    case later(@Sendable () async -> Reply)
+}
+
+extension EddyServer {
+    /// The answer to a request: `POST /` is a DynamoDB operation, `GET /health` says the server is up, and
+    /// `GET /metrics` shows the metrics if the server has a Prometheus registry.
+    func answer(head: HTTPRequestHead, body: [UInt8], logger: Logger) -> Routing {
         let requestId = Self.requestId()
-        switch (request.method, request.uri.path) {
-        case (.post, "/"):
-            let body: [UInt8]
-            do {
-                var buffer = try await request.body.collect(upTo: server.configuration.maximumRequestBytes)
-                body = buffer.readBytes(length: buffer.readableBytes) ?? []
-            } catch {
-                return Self.answer(
-                    .failure(WireError(
-                        type: "RequestEntityTooLarge",
-                        message: "Request content is larger than the maximum of \(server.configuration.maximumRequestBytes) bytes",
-                        status: 413)),
-                    requestId: requestId)
+        let path = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? head.uri
+        switch (head.method, path) {
+        case (.POST, "/"):
+            let target = head.headers.first(name: "X-Amz-Target")
+            if case .failure(let failure) = verifier.verify(Self.signed(head, path: path, body: body)) {
+                let error = WireError(type: failure.typeName, message: failure.message)
+                Self.log(target: target, result: .failure(error), requestId: requestId, logger: logger)
+                return .now(Self.reply(.failure(error), requestId: requestId))
             }
-            let target = request.headers[HTTPField.Name("X-Amz-Target")!]
-            let result: Result<[UInt8], WireError>
-            if case .failure(let failure) = server.verifier.verify(Self.signed(request, body: body)) {
-                result = .failure(WireError(type: failure.typeName, message: failure.message))
-            } else {
-                result = await server.handle(target: target, body: body)
+            return .later {
+                let result = await handle(target: target, body: body)
+                Self.log(target: target, result: result, requestId: requestId, logger: logger)
+                return Self.reply(result, requestId: requestId)
             }
-            // One line per request at debug; Eddy's own failures also at warning.
-            switch result {
-            case .success:
-                context.logger.debug("\(target ?? "-") 200", metadata: ["requestId": "\(requestId)"])
-            case .failure(let error) where error.status >= 500:
-                context.logger.warning("\(target ?? "-") \(error.status) \(error.type): \(error.message)", metadata: ["requestId": "\(requestId)"])
-            case .failure(let error):
-                context.logger.debug("\(target ?? "-") \(error.status) \(error.type): \(error.message)", metadata: ["requestId": "\(requestId)"])
-            }
-            return Self.answer(result, requestId: requestId)
-        case (.get, "/health"):
-            return Self.response(status: 200, body: Array(#"{"status":"ok"}"#.utf8), requestId: requestId)
-        case (.get, "/metrics"):
-            guard let exposition = server.exposition() else { fallthrough }
-            var headers = HTTPFields()
-            headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
-            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: exposition)))
+        case (.GET, "/health"):
+            return .now(Self.reply(status: 200, body: Array(#"{"status":"ok"}"#.utf8), requestId: requestId))
+        case (.GET, "/metrics"):
+            guard let exposition = exposition() else { fallthrough }
+            var headers = HTTPHeaders()
+            headers.add(name: "Server", value: "Eddy")
+            headers.add(name: "Content-Type", value: "text/plain; version=0.0.4; charset=utf-8")
+            return .now(Reply(status: .ok, headers: headers, body: exposition))
         default:
-            return Self.response(status: 404, body: Array(#"{"message":"Not Found"}"#.utf8), requestId: requestId)
+            return .now(Self.reply(status: 404, body: Array(#"{"message":"Not Found"}"#.utf8), requestId: requestId))
         }
     }
 
-    /// What the request's signature covers. HTTP/1.1's `Host` header arrives as the request's authority.
-    private static func signed(_ request: Request, body: [UInt8]) -> SigV4Request {
-        var headers = request.headers.map { (name: $0.name.rawName, value: $0.value) }
-        if let authority = request.head.authority {
-            headers.append((name: "host", value: authority))
-        }
-        return SigV4Request(
-            method: request.method.rawValue, path: request.uri.path, query: request.uri.query ?? "", headers: headers, body: body)
+    /// The answer to a body over ``Configuration-swift.struct/maximumRequestBytes``.
+    func tooLarge() -> Reply {
+        Self.reply(
+            .failure(WireError(
+                type: "RequestEntityTooLarge",
+                message: "Request content is larger than the maximum of \(configuration.maximumRequestBytes) bytes",
+                status: 413)),
+            requestId: Self.requestId())
     }
 
-    private static func answer(_ result: Result<[UInt8], WireError>, requestId: String) -> Response {
+    /// One line per request at debug; Eddy's own failures also at warning.
+    private static func log(target: String?, result: Result<[UInt8], WireError>, requestId: String, logger: Logger) {
         switch result {
-        case .success(let body): response(status: 200, body: body, requestId: requestId)
-        case .failure(let error): response(status: error.status, body: error.body, requestId: requestId)
+        case .success:
+            logger.debug("\(target ?? "-") 200", metadata: ["requestId": "\(requestId)"])
+        case .failure(let error) where error.status >= 500:
+            logger.warning("\(target ?? "-") \(error.status) \(error.type): \(error.message)", metadata: ["requestId": "\(requestId)"])
+        case .failure(let error):
+            logger.debug("\(target ?? "-") \(error.status) \(error.type): \(error.message)", metadata: ["requestId": "\(requestId)"])
         }
     }
 
-    private static func response(status: Int, body: [UInt8], requestId: String) -> Response {
-        var headers = HTTPFields()
-        headers[.contentType] = "application/x-amz-json-1.0"
-        headers[HTTPField.Name("x-amzn-RequestId")!] = requestId
-        headers[HTTPField.Name("x-amz-crc32")!] = String(CRC32.checksum(body))
-        return Response(
-            status: HTTPResponse.Status(code: status), headers: headers,
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
+    /// What the request's signature covers: the path as received, its query, and its headers (`Host` among them).
+    private static func signed(_ head: HTTPRequestHead, path: String, body: [UInt8]) -> SigV4Request {
+        let query = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).dropFirst().first.map(String.init) ?? ""
+        return SigV4Request(
+            method: head.method.rawValue, path: path, query: query, headers: head.headers.map { (name: $0.name, value: $0.value) }, body: body)
+    }
+
+    private static func reply(_ result: Result<[UInt8], WireError>, requestId: String) -> Reply {
+        switch result {
+        case .success(let body): reply(status: 200, body: body, requestId: requestId)
+        case .failure(let error): reply(status: error.status, body: error.body, requestId: requestId)
+        }
+    }
+
+    private static func reply(status: Int, body: [UInt8], requestId: String) -> Reply {
+        var headers = HTTPHeaders()
+        headers.add(name: "Server", value: "Eddy")
+        headers.add(name: "Content-Type", value: "application/x-amz-json-1.0")
+        headers.add(name: "x-amzn-RequestId", value: requestId)
+        headers.add(name: "x-amz-crc32", value: String(CRC32.checksum(body)))
+        return Reply(status: HTTPResponseStatus(statusCode: status), headers: headers, body: body)
     }
 
     /// A request id in DynamoDB's form, 52 upper-case letters and digits: a random prefix drawn once per

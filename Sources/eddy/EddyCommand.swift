@@ -1,6 +1,8 @@
 import ArgumentParser
 import Eddy
 import Foundation
+import NIOCore
+import NIOPosix
 
 /// `eddy`: Eddy's command line. Requests and results are JSON in DynamoDB's shapes, as the AWS CLI's
 /// `--cli-input-json` and output.
@@ -11,6 +13,25 @@ struct EddyCommand: AsyncParsableCommand {
         abstract: "Eddy, a DynamoDB-compatible database with change streams.",
         subcommands: [Tables.self, Items.self, Stream.self, Triggers.self, Serve.self]
     )
+
+    /// Parses the command line and runs the command. `eddy serve` first makes SwiftNIO's event loops Swift
+    /// Concurrency's global executor (before any task runs, as that requires), so that a request is read,
+    /// run against the database and answered on one thread.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if command is Serve {
+                NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+            }
+            if var command = command as? AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
 /// Options shared by every command that opens a database.

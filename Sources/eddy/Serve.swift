@@ -70,7 +70,7 @@ struct Serve: AsyncParsableCommand {
             logger.info("Running \(setup.triggers.count) trigger mapping(s) from \(config)")
         }
         let server = EddyServer(database: db, configuration: .init(host: host, port: port, credentials: secrets, prometheus: registry))
-        services.append(server.application(logger: logger) { [host] port in
+        services.append(server.service(logger: logger) { [host] port in
             FileHandle.standardOutput.write(Data("Eddy is serving \(database.dataDir) at http://\(host):\(port)\n".utf8))
         })
         let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)

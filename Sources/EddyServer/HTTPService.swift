@@ -1,0 +1,146 @@
+import Logging
+import NIOCore
+import NIOExtras
+import NIOHTTP1
+import NIOPosix
+import ServiceLifecycle
+import Synchronization
+
+/// An ``EddyServer`` listening for HTTP/1.1 on SwiftNIO's event loops: a swift-service-lifecycle `Service`
+/// that runs until graceful shutdown or cancellation, then stops accepting connections, answers the requests in
+/// flight, closes every connection and returns.
+///
+/// Each request is read, checked and answered on its connection's event loop; only the database operation
+/// runs in a task. When SwiftNIO's event loops are Swift Concurrency's global executor
+/// (`NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()`, as `eddy serve`
+/// installs them), that task starts on the same event loop, and a request never changes threads.
+public struct HTTPService: Service {
+    let server: EddyServer
+    let logger: Logger
+    let onServerRunning: @Sendable (Int) async -> Void
+
+    public func run() async throws {
+        let group = MultiThreadedEventLoopGroup.singleton
+        let quiescing = ServerQuiescingHelper(group: group)
+        let channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 256)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(quiescing.makeServerChannelHandler(channel: channel))
+                }
+            }
+            .childChannelInitializer { [server, logger] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(RequestHandler(server: server, logger: logger))
+                }
+            }
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
+            .bind(host: server.configuration.host, port: server.configuration.port)
+            .get()
+        logger.info("Listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "-")"])
+        await onServerRunning(channel.localAddress?.port ?? 0)
+
+        let closed = group.next().makePromise(of: Void.self)
+        let shuttingDown = Atomic(false)
+        try await withTaskCancellationOrGracefulShutdownHandler {
+            try await closed.futureResult.get()
+        } onCancelOrGracefulShutdown: {
+            // Closes the listening socket, closes idle connections, and each busy one after its answer.
+            if !shuttingDown.exchange(true, ordering: .relaxed) {
+                quiescing.initiateShutdown(promise: closed)
+            }
+        }
+    }
+}
+
+/// One connection's requests, one at a time (NIO's pipelining handler holds back the next until the answer
+/// is written): the body is gathered up to the size limit, then ``EddyServer/answer(method:path:headers:body:)``
+/// answers it, at once or from a task.
+private final class RequestHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    private let server: EddyServer
+    private let logger: Logger
+    private var head: HTTPRequestHead?
+    private var body = ByteBuffer()
+    /// The body passed the limit: the rest of it is read and dropped, and the answer is a 413.
+    private var bodyTooLarge = false
+
+    init(server: EddyServer, logger: Logger) {
+        self.server = server
+        self.logger = logger
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            self.head = head
+            body.clear()
+            let announced = head.headers.first(name: "content-length").flatMap { Int($0) } ?? 0
+            bodyTooLarge = announced > server.configuration.maximumRequestBytes
+            if !bodyTooLarge, announced > body.capacity {
+                body.reserveCapacity(announced)
+            }
+        case .body(var chunk):
+            guard !bodyTooLarge else { return }
+            if body.readableBytes + chunk.readableBytes > server.configuration.maximumRequestBytes {
+                bodyTooLarge = true
+                body = ByteBuffer()
+            } else {
+                body.writeBuffer(&chunk)
+            }
+        case .end:
+            guard let head else { return }
+            self.head = nil
+            let keepAlive = head.isKeepAlive && !bodyTooLarge
+            if bodyTooLarge {
+                bodyTooLarge = false
+                write(server.tooLarge(), keepAlive: false, context: context)
+                return
+            }
+            let bytes = body.readBytes(length: body.readableBytes) ?? []
+            switch server.answer(head: head, body: bytes, logger: logger) {
+            case .now(let reply):
+                write(reply, keepAlive: keepAlive, context: context)
+            case .later(let reply):
+                let eventLoop = context.eventLoop
+                let bound = NIOLoopBound((handler: self, context: context), eventLoop: eventLoop)
+                Task {
+                    let answer = await reply()
+                    if eventLoop.inEventLoop {
+                        bound.value.handler.write(answer, keepAlive: keepAlive, context: bound.value.context)
+                    } else {
+                        eventLoop.execute {
+                            bound.value.handler.write(answer, keepAlive: keepAlive, context: bound.value.context)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private func write(_ reply: Reply, keepAlive: Bool, context: ChannelHandlerContext) {
+        var headers = reply.headers
+        headers.add(name: "content-length", value: String(reply.body.count))
+        if !keepAlive {
+            headers.add(name: "connection", value: "close")
+        }
+        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: reply.status, headers: headers))), promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: reply.body)))), promise: nil)
+        if keepAlive {
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        } else {
+            let channel = context.channel
+            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        logger.debug("Connection closed after an error: \(error)")
+        context.close(promise: nil)
+    }
+}
