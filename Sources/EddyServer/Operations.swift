@@ -52,6 +52,26 @@ struct Operations: Sendable {
     private static func operation<Input: Decodable & Sendable, Output: Encodable & Sendable>(
         _ body: @escaping @Sendable (Database, Input) async throws -> Output
     ) -> Run {
+        operation(body) { output throws(WireError) in
+            do {
+                return Array(try JSONEncoder().encode(output))
+            } catch {
+                throw WireError(type: "InternalServerError", message: "The response does not encode: \(error)", status: 500)
+            }
+        }
+    }
+
+    /// An operation whose output is written without `JSONEncoder`.
+    private static func operation<Input: Decodable & Sendable, Output: JSONWritable & Sendable>(
+        _ body: @escaping @Sendable (Database, Input) async throws -> Output
+    ) -> Run {
+        operation(body) { output in output.jsonBytes }
+    }
+
+    private static func operation<Input: Decodable & Sendable, Output: Sendable>(
+        _ body: @escaping @Sendable (Database, Input) async throws -> Output,
+        encode: @escaping @Sendable (Output) throws(WireError) -> [UInt8]
+    ) -> Run {
         { (db, bytes) async throws(WireError) -> [UInt8] in
             let input: Input = try RequestDecoding.decode(bytes)
             let output: Output
@@ -60,11 +80,7 @@ struct Operations: Sendable {
             } catch {
                 throw RequestDecoding.wireError(error)
             }
-            do {
-                return Array(try JSONEncoder().encode(output))
-            } catch {
-                throw WireError(type: "InternalServerError", message: "The response does not encode: \(error)", status: 500)
-            }
+            return try encode(output)
         }
     }
 }

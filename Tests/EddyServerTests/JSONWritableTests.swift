@@ -1,0 +1,67 @@
+@testable import Eddy
+import Foundation
+import Testing
+
+@testable import EddyServer
+
+/// The outputs written without `JSONEncoder` decode, with the engine's `Codable` shapes, to the very values
+/// written, and the server answers GetItem with them.
+@Suite("Outputs written directly")
+struct JSONWritableTests {
+    /// An item with every attribute type, and strings that need escaping.
+    private static func item() throws -> Item {
+        [
+            "pk": .s("a \"quoted\" \\ key/with\nnewline\u{01}é"),
+            "n": .n(try DecimalNumber("-12.500e3")),
+            "b": .b([0, 1, 254, 255]),
+            "flag": .bool(false),
+            "nothing": .null,
+            "list": .l([.s(""), .n(try DecimalNumber("7")), .bool(true)]),
+            "map": .m(["inner": .m(["deep": .ss(["x", "y"])]), "nums": .ns([try DecimalNumber("1"), try DecimalNumber("2.5")])]),
+            "bins": .bs([[1], [2, 3]]),
+        ]
+    }
+
+    private static func roundTrip<Output: JSONWritable & Decodable & Equatable>(_ output: Output) throws {
+        let decoded = try JSONDecoder().decode(Output.self, from: Data(output.jsonBytes))
+        #expect(decoded == output, "\(String(decoding: output.jsonBytes, as: UTF8.self))")
+    }
+
+    @Test("GetItem's output, with and without an item")
+    func getItemOutput() throws {
+        try Self.roundTrip(GetItemOutput(item: try Self.item()))
+        try Self.roundTrip(GetItemOutput(item: nil))
+        #expect(GetItemOutput(item: nil).jsonBytes == Array("{}".utf8))
+    }
+
+    @Test("PutItem's, UpdateItem's and DeleteItem's output, with and without attributes")
+    func writeItemOutput() throws {
+        try Self.roundTrip(WriteItemOutput(attributes: try Self.item()))
+        try Self.roundTrip(WriteItemOutput(attributes: [:]))
+        try Self.roundTrip(WriteItemOutput(attributes: nil))
+    }
+
+    @Test("Query's and Scan's output: items, counts and the key to go on from")
+    func queryOutput() throws {
+        let item = try Self.item()
+        try Self.roundTrip(QueryOutput(items: [item, ["pk": .s("2")]], count: 2, scannedCount: 5, lastEvaluatedKey: ["pk": .s("2")]))
+        try Self.roundTrip(QueryOutput(items: [], count: 0, scannedCount: 0, lastEvaluatedKey: nil))
+        try Self.roundTrip(QueryOutput(items: nil, count: 3, scannedCount: 9, lastEvaluatedKey: nil))
+    }
+
+    @Test("The server answers GetItem with the directly written output")
+    func serverUsesDirectWriting() async throws {
+        try await withServer { server in
+            let create = #"{"TableName":"Things","AttributeDefinitions":[{"AttributeName":"pk","AttributeType":"S"}],"KeySchema":[{"AttributeName":"pk","KeyType":"HASH"}],"BillingMode":"PAY_PER_REQUEST"}"#
+            let created = await server.handle(target: "DynamoDB_20120810.CreateTable", body: Array(create.utf8))
+            #expect(created.failure == nil)
+            let put = #"{"TableName":"Things","Item":{"pk":{"S":"a/b"},"n":{"N":"1.50"}}}"#
+            _ = try #require(await server.handle(target: "DynamoDB_20120810.PutItem", body: Array(put.utf8)).success)
+            let answer = try #require(
+                await server.handle(target: "DynamoDB_20120810.GetItem", body: Array(#"{"TableName":"Things","Key":{"pk":{"S":"a/b"}}}"#.utf8)).success)
+            let expected = GetItemOutput(item: ["pk": .s("a/b"), "n": .n(try DecimalNumber("1.5"))])
+            // JSONEncoder would write the slash as "\/"; JSONWriter writes it as it is.
+            #expect(answer == expected.jsonBytes)
+        }
+    }
+}
