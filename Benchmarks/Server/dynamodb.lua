@@ -5,8 +5,9 @@
 --   wrk -t2 -c32 -d10s -s dynamodb.lua http://127.0.0.1:PORT -- OPERATION RUN DELAY_MS PRELOADED
 --
 -- OPERATION: put (100-byte items, a new key per request: the run number, the wrk thread and a per-thread
---            counter, so that no request of any run overwrites an item) or get (a key drawn at random from the
---            PRELOADED items preload-000000 ... written by bench.py).
+--            counter, so that no request of any run overwrites an item), get (a key drawn at random from the
+--            PRELOADED items preload-000000 ... written by bench.py), or health (GET /health: the same HTTP
+--            round trips with no database work, the floor the machine and wrk set).
 -- DELAY_MS:  0 for back-to-back requests on each connection; otherwise each connection waits a random whole
 --            number of milliseconds, uniform in [0, 2 * DELAY_MS], before each request (mean DELAY_MS), which
 --            paces the load without making the connections fire in step.
@@ -69,8 +70,18 @@ function init(args)
             '{"TableName":"Bench","Item":{"id":{"S":"%s"},%s}}', string.format("p%02d-%d-%08d", run, thread_number, sent),
             attributes))
       end
+   elseif operation == "health" then
+      wrk.method = "GET"
+      wrk.path = "/health"
+      wrk.body = nil
+      wrk.headers = {}
+      local health = wrk.format()
+      request = function()
+         sent = sent + 1
+         return health
+      end
    else
-      error("operation must be put or get, not " .. tostring(operation))
+      error("operation must be put, get or health, not " .. tostring(operation))
    end
 
    if mean_delay > 0 then
