@@ -5,7 +5,6 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import Prometheus
-import ServiceLifecycle
 import Synchronization
 
 /// Eddy over HTTP: DynamoDB's and DynamoDB Streams' JSON protocol (`POST /` with `X-Amz-Target`), so that
