@@ -60,8 +60,10 @@ struct JSONWritableTests {
             let answer = try #require(
                 await server.handle(target: "DynamoDB_20120810.GetItem", body: Array(#"{"TableName":"Things","Key":{"pk":{"S":"a/b"}}}"#.utf8)).success)
             let expected = GetItemOutput(item: ["pk": .s("a/b"), "n": .n(try DecimalNumber("1.5"))])
-            // JSONEncoder would write the slash as "\/"; JSONWriter writes it as it is.
-            #expect(answer == expected.jsonBytes)
+            #expect(try JSONDecoder().decode(GetItemOutput.self, from: Data(answer)) == expected)
+            // JSONEncoder writes a slash as "\/"; JSONWriter writes it as it is. (The bytes are not compared
+            // whole: two dictionaries with the same entries may list them in different orders.)
+            #expect(String(decoding: answer, as: UTF8.self).contains(#""pk":{"S":"a/b"}"#))
         }
     }
 }
