@@ -16,7 +16,8 @@ struct Serve: AsyncParsableCommand {
             --credentials any well-formed signature is accepted, as DynamoDB Local does; with them every \
             request's AWS Signature Version 4 is checked, and the server may listen on other addresses than \
             loopback. GET /health says it is up; GET /metrics \
-            shows request counts and latencies per operation in Prometheus's text format. SIGINT and SIGTERM \
+            shows request counts and latencies per operation in Prometheus's text format. Expired items of \
+            tables with Time to Live enabled are deleted every --ttl-sweep-interval seconds. SIGINT and SIGTERM \
             stop the server once the requests in flight are answered, then the trigger mappings of --config.
             """)
 
@@ -33,6 +34,9 @@ struct Serve: AsyncParsableCommand {
     var config: String?
     @Option(help: "The AWS Region named in ARNs.") var region: String = "us-east-1"
     @Option(help: "The AWS account id named in ARNs (12 digits).") var accountId: String = "000000000000"
+    @Option(help: ArgumentHelp(
+        "How often expired items (Time to Live) are looked for and deleted.", valueName: "seconds"))
+    var ttlSweepInterval: Double = 60
     @Option(help: "The log level: trace, debug (one line per request), info, notice, warning, error or critical.")
     var logLevel: String = "info"
 
@@ -47,6 +51,9 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--region must be a Region name such as us-east-1")
         }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
+        guard ttlSweepInterval > 0, ttlSweepInterval <= 86_400 else {
+            throw ValidationError("--ttl-sweep-interval must be more than 0 and at most 86400 seconds")
+        }
         guard credentials != nil || Self.isLoopback(host) else {
             throw ValidationError("Listening on \(host), not a loopback address, needs --credentials: without them any request is accepted")
         }
@@ -59,8 +66,9 @@ struct Serve: AsyncParsableCommand {
         MetricsSystem.bootstrap(EddyServer.metricsFactory(registry))
         let db = try Database(path: database.dataDir, configuration: .init(region: region, accountId: accountId))
         let secrets = try credentials.map(Self.readCredentials)
-        // Shutdown goes in reverse: the server stops taking requests, then the triggers, then the Kafka sinks.
-        var services: [any Service] = []
+        // Shutdown goes in reverse: the server stops taking requests, then the triggers, then the Kafka sinks,
+        // then the Time to Live sweeper.
+        var services: [any Service] = [TimeToLiveSweeper(database: db, interval: .milliseconds(Int64(ttlSweepInterval * 1000)))]
         if let config {
             let setup = try ServeConfiguration.read(config)
             try await setup.createTables(in: db)

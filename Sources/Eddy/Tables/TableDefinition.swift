@@ -17,6 +17,8 @@ struct TableDefinition: Codable, Sendable, Equatable {
     var deletionProtectionEnabled: Bool
     /// The table's most recent stream, enabled or not; nil if it never had one.
     var latestStream: LatestStream?
+    /// The table's Time to Live, enabled or not; nil if UpdateTimeToLive was never called.
+    var timeToLive: TimeToLiveSetting?
 
     /// The primary key derived from `keySchema` and `attributeDefinitions` (validated at creation).
     var primaryKey: PrimaryKeySchema {

@@ -13,6 +13,9 @@ struct ItemChange {
     var new: [UInt8]?
     /// What the stream records; nil when the change changes nothing (no record is written).
     var eventName: StreamEventName?
+    /// Whether DynamoDB itself made the change (a Time to Live expiry), not a request: the stream record then
+    /// names the service as its `userIdentity`.
+    var byService = false
 
     /// The event of replacing `old` by `new` (both stored bytes), nil if they hold the same item.
     static func event(replacing old: [UInt8]?, with new: [UInt8], newItem: Item) throws(EddyError) -> StreamEventName? {
@@ -53,7 +56,7 @@ extension PreparedWrite {
             PendingRecord(
                 streamId: table.activeStreamId, partitionHash: change.key.partitionHash,
                 value: StreamRecordEncoding.encode(
-                    eventName: eventName, byService: false, keys: ItemEncoding.encode(change.keys), old: old, new: new)))
+                    eventName: eventName, byService: change.byService, keys: ItemEncoding.encode(change.keys), old: old, new: new)))
     }
 }
 

@@ -1,0 +1,163 @@
+import EddyStorage
+
+extension Database {
+    /// Enables or disables Time to Live on a table (DynamoDB's `UpdateTimeToLive`). Once enabled, a
+    /// ``TimeToLiveSweeper`` deletes the items whose expiry attribute is a Number of seconds since 1970 in the
+    /// past (but not more than five years past), each with a `REMOVE` stream record naming the service.
+    ///
+    /// ```swift
+    /// try await db.updateTimeToLive(UpdateTimeToLiveInput(
+    ///     tableName: "Sessions", timeToLiveSpecification: TimeToLiveSpecification(enabled: true, attributeName: "expiresAt")))
+    /// ```
+    ///
+    /// - Throws: `ValidationException` if Time to Live is already in the state asked for, if disabling names
+    ///   another attribute than the enabled one, or if the setting changed less than an hour ago;
+    ///   `ResourceNotFoundException` if there is no such table.
+    @discardableResult
+    public func updateTimeToLive(_ input: UpdateTimeToLiveInput) async throws(EddyError) -> UpdateTimeToLiveOutput {
+        try TableValidation.validateTableName(input.tableName)
+        let specification = input.timeToLiveSpecification
+        let nameLength = specification.attributeName.utf8.count
+        guard nameLength >= 1 else {
+            throw TableValidation.constraint(
+                value: specification.attributeName, field: "timeToLiveSpecification.attributeName",
+                "Member must have length greater than or equal to 1")
+        }
+        guard nameLength <= 255 else {
+            throw TableValidation.constraint(
+                value: specification.attributeName, field: "timeToLiveSpecification.attributeName",
+                "Member must have length less than or equal to 255")
+        }
+        return try await locks.withLock(Self.catalogLockKey) { () async throws(EddyError) -> UpdateTimeToLiveOutput in
+            guard let table = catalog.table(named: input.tableName) else {
+                throw .resourceNotFound("Requested resource not found: Table: \(input.tableName) not found")
+            }
+            let current = table.definition.timeToLive
+            let now = configuration.clock.nowMilliseconds()
+            if specification.enabled {
+                guard current?.enabled != true else { throw .validation("TimeToLive is already enabled") }
+            } else {
+                guard let current, current.enabled else { throw .validation("TimeToLive is already disabled") }
+                guard current.attributeName == specification.attributeName else {
+                    throw .validation("TimeToLive is active on a different AttributeName: current AttributeName is \(current.attributeName)")
+                }
+            }
+            if let current, now - current.updatedMilliseconds < Self.timeToLiveUpdateIntervalMilliseconds {
+                throw .validation("Time to live has been modified multiple times within a fixed interval")
+            }
+            var definition = table.definition
+            definition.timeToLive = TimeToLiveSetting(
+                attributeName: specification.attributeName, enabled: specification.enabled, updatedMilliseconds: now)
+            var batch = StorageBatch()
+            catalog.store(definition, into: &batch)
+            try await committer.commitCatalogChange(PreparedWrite(batch: batch, tables: [TableStamp(table)]))
+            catalog.didStore(definition)
+            return UpdateTimeToLiveOutput(timeToLiveSpecification: specification)
+        }
+    }
+
+    /// Whether a table's Time to Live is enabled, and on which attribute (DynamoDB's `DescribeTimeToLive`).
+    ///
+    /// - Throws: `ResourceNotFoundException` if there is no such table.
+    public func describeTimeToLive(_ input: DescribeTimeToLiveInput) async throws(EddyError) -> DescribeTimeToLiveOutput {
+        let table = try resolveTable(input.tableName)
+        guard let setting = table.definition.timeToLive, setting.enabled else {
+            return DescribeTimeToLiveOutput(timeToLiveDescription: TimeToLiveDescription(timeToLiveStatus: .disabled))
+        }
+        return DescribeTimeToLiveOutput(
+            timeToLiveDescription: TimeToLiveDescription(timeToLiveStatus: .enabled, attributeName: setting.attributeName))
+    }
+
+    /// Deletes every item that has expired by the database clock, in every table with Time to Live enabled:
+    /// one pass of a ``TimeToLiveSweeper``. Each deletion is one batch with its `REMOVE` stream record,
+    /// whose `userIdentity` is `{"type": "Service", "principalId": "dynamodb.amazonaws.com"}`. An item is
+    /// read again under its lock, and deleted only if it still has expired then.
+    ///
+    /// - Returns: how many items were deleted.
+    @discardableResult
+    public func deleteExpiredItems() async throws(EddyError) -> Int {
+        var deleted = 0
+        for name in catalog.tableNames() {
+            guard let table = catalog.table(named: name), let setting = table.definition.timeToLive, setting.enabled else { continue }
+            var start = ItemKey.tableStart(table.id)
+            while let page = try expiredItems(of: table, attribute: setting.attributeName, from: start) {
+                for (key, keys) in page.expired {
+                    if try await expire(key, keys: keys, tableName: name, tableId: table.id) { deleted += 1 }
+                }
+                guard let next = page.next else { break }
+                start = next
+                await Task.yield()
+            }
+        }
+        return deleted
+    }
+
+    /// Up to a page of the table's items from `start`: the keys of those expired now, and where the next
+    /// page starts (nil after the last). Nil when there is nothing from `start` on.
+    private func expiredItems(
+        of table: ResolvedTable, attribute: String, from start: [UInt8]
+    ) throws(EddyError) -> (expired: [(ItemKey, Item)], next: [UInt8]?)? {
+        let cursor = try storageCall {
+            try store.scan(in: .items, from: start, to: ItemKey.tableEnd(table.id), direction: .forward, snapshot: nil)
+        }
+        let now = configuration.clock.nowMilliseconds()
+        var expired: [(ItemKey, Item)] = []
+        var read = 0
+        while read < Self.timeToLivePageSize, let (key, value) = try storageCall({ try cursor.next() }) {
+            read += 1
+            let item = try decodeItem(value)
+            if TimeToLiveRule.hasExpired(item[attribute], nowMilliseconds: now) {
+                expired.append((ItemKey(bytes: key), table.keyAttributes(of: item)))
+            }
+            if read == Self.timeToLivePageSize {
+                return (expired, key + [0])
+            }
+        }
+        return read == 0 ? nil : (expired, nil)
+    }
+
+    /// Deletes the item at `key` if the table still has Time to Live on and the item, read under its lock,
+    /// has still expired. Returns whether it was deleted.
+    private func expire(_ key: ItemKey, keys: Item, tableName: String, tableId: UInt64) async throws(EddyError) -> Bool {
+        try await locks.withLock(key) { () async throws(EddyError) -> Bool in
+            guard let table = catalog.table(named: tableName), table.id == tableId else { return false }
+            return try await commitItemChange(in: [table]) { tables throws(EddyError) in
+                let table = tables[0]
+                guard let setting = table.definition.timeToLive, setting.enabled,
+                    let oldBytes = try readStoredItem(key)
+                else { return (nil, false) }
+                let old = try decodeItem(oldBytes)
+                guard TimeToLiveRule.hasExpired(old[setting.attributeName], nowMilliseconds: configuration.clock.nowMilliseconds()) else {
+                    return (nil, false)
+                }
+                var write = PreparedWrite(stamping: tables)
+                write.add(ItemChange(key: key, keys: keys, old: oldBytes, new: nil, eventName: .remove, byService: true), in: table)
+                return (write, true)
+            }
+        }
+    }
+
+    /// UpdateTimeToLive may change a table's setting once an hour.
+    static let timeToLiveUpdateIntervalMilliseconds: Int64 = 3_600_000
+    /// How many items a sweep reads before it deletes what it found and reads on.
+    static let timeToLivePageSize = 1000
+}
+
+/// When an item has expired: its expiry attribute is a top-level Number of seconds since 1970 before now,
+/// and not more than five years before now (DynamoDB leaves such items alone: the value is most likely not
+/// meant as an expiry). Any other type, or no such attribute, never expires.
+enum TimeToLiveRule {
+    /// Five years of 365 days, in milliseconds.
+    static let oldestExpiryAgeMilliseconds: Int64 = 5 * 365 * 86_400_000
+
+    static func hasExpired(_ value: AttributeValue?, nowMilliseconds now: Int64) -> Bool {
+        guard case .n(let expiry) = value else { return false }
+        return expiry < seconds(now) && !(expiry < seconds(now - oldestExpiryAgeMilliseconds))
+    }
+
+    /// `milliseconds` as an exact number of seconds.
+    private static func seconds(_ milliseconds: Int64) -> DecimalNumber {
+        // A clock reading is far inside DecimalNumber's range, so this cannot fail.
+        try! DecimalNumber(isNegative: milliseconds < 0, coefficient: UInt128(milliseconds.magnitude), exponent: -3)
+    }
+}
