@@ -1,3 +1,4 @@
+import CoreMetrics
 import EddyStorage
 import Foundation
 import Synchronization
@@ -44,6 +45,10 @@ public final class Database: Sendable {
         public var streamShardRecordLimit: Int?
         /// How often the background job trims stream records past retention.
         public var streamTrimInterval: Duration
+        /// How often the background job looks for expired items in the tables with Time to Live enabled
+        /// and deletes them (``Database/deleteExpiredItems()``). As in DynamoDB, an expired item is still
+        /// read until it is deleted.
+        public var timeToLiveSweepInterval: Duration
 
         public init(
             durability: Durability = .processCrashSafe,
@@ -53,7 +58,8 @@ public final class Database: Sendable {
             streamShardCount: Int = 4,
             streamShardLifetime: Duration = .seconds(4 * 3600),
             streamShardRecordLimit: Int? = nil,
-            streamTrimInterval: Duration = .seconds(60)
+            streamTrimInterval: Duration = .seconds(60),
+            timeToLiveSweepInterval: Duration = .seconds(60)
         ) {
             self.durability = durability
             self.region = region
@@ -63,6 +69,7 @@ public final class Database: Sendable {
             self.streamShardLifetime = streamShardLifetime
             self.streamShardRecordLimit = streamShardRecordLimit
             self.streamTrimInterval = streamTrimInterval
+            self.timeToLiveSweepInterval = timeToLiveSweepInterval
         }
     }
 
@@ -73,7 +80,7 @@ public final class Database: Sendable {
     let locks = ItemLocks()
     let committer: Committer
     let streams: StreamRegistry
-    private let trimmer = Mutex<Task<Void, Never>?>(nil)
+    private let backgroundJobs = Mutex<[Task<Void, Never>]>([])
 
     /// The lock that serializes catalog changes; no item key is empty, so it collides with none.
     static let catalogLockKey = ItemKey(bytes: [])
@@ -104,25 +111,36 @@ public final class Database: Sendable {
                 shardLifetimeMilliseconds: lifetime.seconds * 1000 + lifetime.attoseconds / 1_000_000_000_000_000,
                 shardRecordLimit: configuration.streamShardRecordLimit),
             tables: catalog.activeStreams, streams: loaded, registry: streams)
-        startTrimming(every: configuration.streamTrimInterval)
+        startBackgroundJob(every: configuration.streamTrimInterval) { database in
+            try? await database.trimExpiredStreamRecords()
+        }
+        let deletedItems = Counter(label: "eddy_ttl_deleted_items_total")
+        let failedSweeps = Counter(label: "eddy_ttl_failed_sweeps_total")
+        startBackgroundJob(every: configuration.timeToLiveSweepInterval) { database in
+            do {
+                deletedItems.increment(by: try await database.deleteExpiredItems())
+            } catch {
+                // A storage failure ends this sweep only; the next one starts over.
+                failedSweeps.increment()
+            }
+        }
     }
 
     deinit {
-        trimmer.withLock { $0?.cancel() }
+        backgroundJobs.withLock { jobs in jobs.forEach { $0.cancel() } }
         committer.shutdown()
     }
 
-    /// Runs ``trimExpiredStreamRecords()`` in the background every `interval`, for as long as the database
-    /// is open.
-    private func startTrimming(every interval: Duration) {
+    /// Runs `job` in the background every `interval`, for as long as the database is open.
+    private func startBackgroundJob(every interval: Duration, _ job: @escaping @Sendable (Database) async -> Void) {
         let task = Task.detached { [weak self] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: interval)
                 guard let database = self else { return }
-                try? await database.trimExpiredStreamRecords()
+                await job(database)
             }
         }
-        trimmer.withLock { $0 = task }
+        backgroundJobs.withLock { $0.append(task) }
     }
 
     /// The table named `name`, or ResourceNotFoundException.

@@ -51,8 +51,8 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError("--region must be a Region name such as us-east-1")
         }
         guard (0...65535).contains(port) else { throw ValidationError("--port must be between 0 and 65535") }
-        guard ttlSweepInterval > 0, ttlSweepInterval <= 86_400 else {
-            throw ValidationError("--ttl-sweep-interval must be more than 0 and at most 86400 seconds")
+        guard ttlSweepInterval >= 0.01, ttlSweepInterval <= 86_400 else {
+            throw ValidationError("--ttl-sweep-interval must be between 0.01 and 86400 seconds")
         }
         guard credentials != nil || Self.isLoopback(host) else {
             throw ValidationError("Listening on \(host), not a loopback address, needs --credentials: without them any request is accepted")
@@ -64,11 +64,13 @@ struct Serve: AsyncParsableCommand {
         logger.logLevel = Logger.Level(rawValue: logLevel)!
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(EddyServer.metricsFactory(registry))
-        let db = try Database(path: database.dataDir, configuration: .init(region: region, accountId: accountId))
+        let db = try Database(
+            path: database.dataDir,
+            configuration: .init(
+                region: region, accountId: accountId, timeToLiveSweepInterval: .milliseconds(Int64(ttlSweepInterval * 1000))))
         let secrets = try credentials.map(Self.readCredentials)
-        // Shutdown goes in reverse: the server stops taking requests, then the triggers, then the Kafka sinks,
-        // then the Time to Live sweeper.
-        var services: [any Service] = [TimeToLiveSweeper(database: db, interval: .milliseconds(Int64(ttlSweepInterval * 1000)))]
+        // Shutdown goes in reverse: the server stops taking requests, then the triggers, then the Kafka sinks.
+        var services: [any Service] = []
         if let config {
             let setup = try ServeConfiguration.read(config)
             try await setup.createTables(in: db)

@@ -208,21 +208,19 @@ import Testing
         }
     }
 
-    @Test func theSweeperServiceDeletesInTheBackgroundAndStops() async throws {
-        try await withDatabase { db in
+    @Test func theDatabaseDeletesExpiredItemsInTheBackground() async throws {
+        try await withTemporaryDirectory { path in
+            let db = try Database(path: path + "/db", configuration: .init(timeToLiveSweepInterval: .milliseconds(50)))
             try await createTable(db, "Sessions")
             try await db.updateTimeToLive(UpdateTimeToLiveInput(
                 tableName: "Sessions", timeToLiveSpecification: TimeToLiveSpecification(enabled: true, attributeName: "expiresAt")))
             let now = Int(Date().timeIntervalSince1970)
             try await db.putItem(PutItemInput(tableName: "Sessions", item: ["pk": "gone", "expiresAt": .n(DecimalNumber(now - 10))]))
             try await db.putItem(PutItemInput(tableName: "Sessions", item: ["pk": "kept", "expiresAt": .n(DecimalNumber(now + 3600))]))
-            let sweeper = Task { await TimeToLiveSweeper(database: db, interval: .milliseconds(50)).run() }
             let deadline = ContinuousClock.now + .seconds(20)
             while try await db.getItem(GetItemInput(tableName: "Sessions", key: ["pk": "gone"])).item != nil, ContinuousClock.now < deadline {
                 try await Task.sleep(for: .milliseconds(20))
             }
-            sweeper.cancel()
-            await sweeper.value
             #expect(try await db.getItem(GetItemInput(tableName: "Sessions", key: ["pk": "gone"])).item == nil)
             #expect(try await db.getItem(GetItemInput(tableName: "Sessions", key: ["pk": "kept"])).item != nil)
         }

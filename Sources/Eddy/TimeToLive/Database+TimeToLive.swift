@@ -1,9 +1,10 @@
 import EddyStorage
 
 extension Database {
-    /// Enables or disables Time to Live on a table (DynamoDB's `UpdateTimeToLive`). Once enabled, a
-    /// ``TimeToLiveSweeper`` deletes the items whose expiry attribute is a Number of seconds since 1970 in the
-    /// past (but not more than five years past), each with a `REMOVE` stream record naming the service.
+    /// Enables or disables Time to Live on a table (DynamoDB's `UpdateTimeToLive`). Once enabled, the
+    /// database's background job (every ``Configuration-swift.struct/timeToLiveSweepInterval``) deletes the
+    /// items whose expiry attribute is a Number of seconds since 1970 in the past (but not more than five
+    /// years past), each with a `REMOVE` stream record naming the service.
     ///
     /// ```swift
     /// try await db.updateTimeToLive(UpdateTimeToLiveInput(
@@ -69,7 +70,9 @@ extension Database {
     }
 
     /// Deletes every item that has expired by the database clock, in every table with Time to Live enabled:
-    /// one pass of a ``TimeToLiveSweeper``. Each deletion is one batch with its `REMOVE` stream record,
+    /// what the background job does every ``Configuration-swift.struct/timeToLiveSweepInterval``; a test with
+    /// a ``ManualWallClock`` calls it after moving the clock. Each deletion is one batch with its `REMOVE`
+    /// stream record,
     /// whose `userIdentity` is `{"type": "Service", "principalId": "dynamodb.amazonaws.com"}`. An item is
     /// read again under its lock, and deleted only if it still has expired then.
     ///
