@@ -4,13 +4,14 @@
 # and GetRecords throughput, then the trigger figures: commit-to-handler latency and how fast a mapping drains a
 # stream into a handler and into a derivative table, then the Kafka figures: how fast the Kafka trigger sink
 # drains a stream to a local broker (and a raw librdkafka producer the same messages) and commit-to-consumer
-# latency.
+# latency, then what a TransactWriteItems of 4 Puts costs against the same items as 4 single PutItems.
 #
 #   Benchmarks/ratio.sh                  # RUNS (default 3) runs of all the benchmarks, then the table of the
 #                                        # last run, the 4 ratios, the streams, trigger and Kafka figures (medians over the runs)
 #   RUNS=1 Benchmarks/ratio.sh           # one run (the expression benchmarks always run once, at the end)
 #   Benchmarks/ratio.sh --filter 'Put'   # extra options go to `swift package benchmark`
 #   Benchmarks/ratio.sh --filter 'Kafka.*'   # the Kafka benchmarks only (and the expressions)
+#   Benchmarks/ratio.sh --filter 'TransactWriteItems.*'   # the transaction benchmarks only
 #
 # Run N is stored as the benchmark baseline `$EDDY_BENCH_BASELINE-N` (default `eddy-vs-raw-N`, under
 # Benchmarks/.benchmarkBaselines/), so it can be re-read or compared later:
@@ -27,13 +28,13 @@ trap 'rm -rf "$exports"' EXIT
 for run in $(seq 1 "$runs"); do
     echo "=== Run $run of $runs"
     swift package --allow-writing-to-package-directory benchmark baseline update "$baseline-$run" \
-        --target ItemThroughput --target Streams --target Triggers --target Kafka --no-progress "$@"
+        --target ItemThroughput --target Streams --target Triggers --target Kafka --target Transactions --no-progress "$@"
     # The influx export has one CSV line per benchmark, metric and percentile:
     # target,host,cpu,cores,memory,kernel,metric,unit,test,percentile,value,average,iterations,warmup,time
-    swift package benchmark baseline read "$baseline-$run" --target ItemThroughput --target Streams --target Triggers --target Kafka \
+    swift package benchmark baseline read "$baseline-$run" --target ItemThroughput --target Streams --target Triggers --target Kafka --target Transactions \
         --format influx --path stdout --no-progress > "$exports/run$run.csv"
 done
-swift package benchmark baseline read "$baseline-$runs" --target ItemThroughput --target Streams --target Triggers --target Kafka --no-progress
+swift package benchmark baseline read "$baseline-$runs" --target ItemThroughput --target Streams --target Triggers --target Kafka --target Transactions --no-progress
 
 # Throughput is in iterations per second; one iteration is 1,000 operations. The figure of a benchmark in a run
 # is its median (p50) over the run's iterations; the figures and ratios printed are medians over the runs.
@@ -134,6 +135,11 @@ awk -F, -v runs="$runs" '
         readRate("derivative counters", drainDerivative, 50000)
         print "(the handler drains 500,000 records; the derivative mapping drains 200,000, one ADD on one of 100 counters"
         print " each, committed with its checkpoint, and is done when the counters'"'"' sum, read every 50 ms, has grown by 200,000)"
+
+        print ""
+        printf "Transactions: TransactWriteItems of 4 Puts / the same items as 4 single PutItems, items per second (median of %d run(s); target: ratio >= 0.8, a transaction costing at most 1.25x its four PutItems)\n", runs
+        printf "%-20s %10s %10s %7s\n", "", "4 Puts", "PutItems", "ratio"
+        row("1 writer", "TransactWriteItems.4Puts", "TransactWriteItems.4PutItems", 0.8)
 
         print ""
         printf "Kafka: a new TRIM_HORIZON mapping, BatchSize 1000, draining a 1,000,000-record stream to a local broker, records per second (median of %d run(s); target: sink >= 100000; the ratio to the raw producer is reported, not judged)\n", runs

@@ -78,6 +78,7 @@ public final class Database: Sendable {
     let store: any OrderedKeyValueStore
     let catalog: Catalog
     let locks = ItemLocks()
+    let transactionTokens = TransactionTokens()
     let committer: Committer
     let streams: StreamRegistry
     private let backgroundJobs = Mutex<[Task<Void, Never>]>([])

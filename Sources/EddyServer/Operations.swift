@@ -25,6 +25,8 @@ struct Operations: Sendable {
             dynamodb + "UpdateTable": Self.operation { (db, input: UpdateTableInput) in
                 TableDescriptionOutput(tableDescription: try await db.updateTable(input))
             },
+            dynamodb + "TransactWriteItems": Self.operation { (db, input: TransactWriteItemsInput) in try await db.transactWriteItems(input) },
+            dynamodb + "TransactGetItems": Self.operation { (db, input: TransactGetItemsInput) in try await db.transactGetItems(input) },
             dynamodb + "UpdateTimeToLive": Self.operation { (db, input: UpdateTimeToLiveInput) in try await db.updateTimeToLive(input) },
             dynamodb + "DescribeTimeToLive": Self.operation { (db, input: DescribeTimeToLiveInput) in try await db.describeTimeToLive(input) },
             dynamodb + "ListTables": Self.operation { (db, input: ListTablesInput) in try await db.listTables(input) },

@@ -15,6 +15,8 @@ public struct WireError: Error, Sendable, Equatable {
     public var status: Int
     /// The item a failed condition saw, when the request asked for it (`ReturnValuesOnConditionCheckFailure`).
     public var item: Item?
+    /// Why a transaction was cancelled, one entry per action (`TransactionCanceledException`).
+    public var cancellationReasons: [CancellationReason]?
 
     public init(type: String, message: String, status: Int = 400, item: Item? = nil) {
         self.type = type
@@ -30,6 +32,9 @@ public struct WireError: Error, Sendable, Equatable {
             self.init(type: error.errorType, message: message, status: 500)
         case .conditionalCheckFailed(let message, let item):
             self.init(type: error.errorType, message: message, item: item)
+        case .transactionCanceled(let message, let reasons):
+            self.init(type: error.errorType, message: message)
+            cancellationReasons = reasons
         default:
             self.init(type: error.errorType, message: error.message)
         }
@@ -71,6 +76,23 @@ public struct WireError: Error, Sendable, Equatable {
         if let item {
             json.literal(",\"Item\":")
             json.item(item)
+        }
+        if let cancellationReasons {
+            json.literal(",\"CancellationReasons\":[")
+            for (index, reason) in cancellationReasons.enumerated() {
+                json.literal(index == 0 ? "{\"Code\":" : ",{\"Code\":")
+                json.string(reason.code)
+                if let message = reason.message {
+                    json.literal(",\"Message\":")
+                    json.string(message)
+                }
+                if let item = reason.item {
+                    json.literal(",\"Item\":")
+                    json.item(item)
+                }
+                json.literal("}")
+            }
+            json.literal("]")
         }
         json.literal("}")
         return json.bytes

@@ -113,7 +113,7 @@ extension Database {
                 }
             }
         }
-        try await locks.withLocks(writes.map(\.key)) { () async throws(EddyError) in
+        try await locks.withLocks(writes.map(\.key), ifTransactionHolds: .fail) { () async throws(EddyError) in
             try await commitItemChange(in: tables) { tables throws(EddyError) in
                 var prepared = PreparedWrite(stamping: tables)
                 for write in writes {

@@ -22,7 +22,7 @@ extension Database {
         let itemKey = try validatedPut(input.item, in: table)
         let encoded = ItemEncoding.encode(input.item)
         let needsOld = returnValues == .allOld || expressions.condition != nil
-        return try await locks.withLock(itemKey) { () async throws(EddyError) -> PutItemOutput in
+        return try await locks.withLock(itemKey, ifTransactionHolds: .fail) { () async throws(EddyError) -> PutItemOutput in
             try await commitItemChange(in: [table]) { tables throws(EddyError) in
                 let table = tables[0]
                 let streaming = table.streamViewType != nil
@@ -71,7 +71,7 @@ extension Database {
         let table = try resolveTable(input.tableName)
         try table.validateKey(input.key)
         let itemKey = ItemKey(table: table, key: input.key)
-        return try await locks.withLock(itemKey) { () async throws(EddyError) -> DeleteItemOutput in
+        return try await locks.withLock(itemKey, ifTransactionHolds: .fail) { () async throws(EddyError) -> DeleteItemOutput in
             try await commitItemChange(in: [table]) { tables throws(EddyError) in
                 let oldBytes = try readStoredItem(itemKey)
                 let old = try oldBytes.map(decodeItem)
@@ -116,7 +116,7 @@ extension Database {
         try LegacyUpdate.validate(updates, keyNames: table.key.attributeNames)
         let update = expressions.update ?? LegacyUpdate.compile(updates)
         let itemKey = ItemKey(table: table, key: input.key)
-        return try await locks.withLock(itemKey) { () async throws(EddyError) -> UpdateItemOutput in
+        return try await locks.withLock(itemKey, ifTransactionHolds: .fail) { () async throws(EddyError) -> UpdateItemOutput in
             try await commitItemChange(in: [table]) { tables throws(EddyError) in
                 let oldBytes = try readStoredItem(itemKey)
                 let old = try oldBytes.map(decodeItem)

@@ -29,6 +29,16 @@ public enum EddyError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A trigger mapping's settings do not fit together (`InvalidParameterValueException`, as AWS Lambda
     /// answers CreateEventSourceMapping).
     case invalidParameterValue(String)
+    /// A transaction wrote nothing (`TransactionCanceledException`): `reasons` has one entry per action, in
+    /// request order, saying which failed and why (`None` for the others).
+    case transactionCanceled(String, reasons: [CancellationReason])
+    /// A write met an item that an ongoing transaction holds (`TransactionConflictException`).
+    case transactionConflict(String)
+    /// A transaction with this client request token is still running (`TransactionInProgressException`).
+    case transactionInProgress(String)
+    /// A client request token came back with another request within its 10 minutes
+    /// (`IdempotentParameterMismatchException`).
+    case idempotentParameterMismatch(String)
 
     /// DynamoDB's name of the error type, as the wire protocol's `__type` ends.
     public var errorType: String {
@@ -42,6 +52,10 @@ public enum EddyError: Error, Sendable, Equatable, CustomStringConvertible {
         case .expiredIterator: "ExpiredIteratorException"
         case .trimmedDataAccess: "TrimmedDataAccessException"
         case .invalidParameterValue: "InvalidParameterValueException"
+        case .transactionCanceled: "TransactionCanceledException"
+        case .transactionConflict: "TransactionConflictException"
+        case .transactionInProgress: "TransactionInProgressException"
+        case .idempotentParameterMismatch: "IdempotentParameterMismatchException"
         }
     }
 
@@ -51,10 +65,34 @@ public enum EddyError: Error, Sendable, Equatable, CustomStringConvertible {
         case .validation(let message), .resourceNotFound(let message), .resourceInUse(let message),
             .conditionalCheckFailed(let message, _), .limitExceeded(let message),
             .internalServerError(let message), .expiredIterator(let message), .trimmedDataAccess(let message),
-            .invalidParameterValue(let message):
+            .invalidParameterValue(let message), .transactionCanceled(let message, _), .transactionConflict(let message),
+            .transactionInProgress(let message), .idempotentParameterMismatch(let message):
             message
         }
     }
 
     public var description: String { "\(errorType): \(message)" }
+}
+
+/// Why one action of a transaction stopped it, or `None` if it did not: one entry of
+/// ``EddyError/transactionCanceled(_:reasons:)``.
+public struct CancellationReason: Codable, Sendable, Equatable {
+    /// `None`, `ConditionalCheckFailed`, `TransactionConflict` or `ValidationError`.
+    public var code: String
+    public var message: String?
+    /// The item a failed condition saw, when the action asked for `ReturnValuesOnConditionCheckFailure: ALL_OLD`.
+    public var item: Item?
+
+    public init(code: String, message: String? = nil, item: Item? = nil) {
+        self.code = code
+        self.message = message
+        self.item = item
+    }
+
+    /// The action did not stop the transaction.
+    public static let none = CancellationReason(code: "None")
+
+    enum CodingKeys: String, CodingKey {
+        case code = "Code", message = "Message", item = "Item"
+    }
 }

@@ -26,6 +26,12 @@ public enum Limits {
     public static let batchGetItemResponseBytesMax = 16 * 1_048_576
     /// Put and delete requests in one BatchWriteItem.
     public static let batchWriteItemRequestsMax = 25
+    /// Actions in one TransactWriteItems, reads in one TransactGetItems.
+    public static let transactionActionsMax = 100
+    /// Total size of one TransactWriteItems: 4 MB.
+    public static let transactionSizeBytesMax = 4 * 1_048_576
+    /// How long a TransactWriteItems' ClientRequestToken makes it idempotent after it completes.
+    public static let clientRequestTokenLifetimeMilliseconds: Int64 = 600_000
     /// Tables one ListTables page returns.
     public static let listTablesLimitMax = 100
     /// Segments of a parallel scan.
