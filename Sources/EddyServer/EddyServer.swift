@@ -127,8 +127,10 @@ extension EddyServer {
         switch (head.method, path) {
         case (.POST, "/"):
             let target = head.headers.first(name: "X-Amz-Target")
+            let start = ContinuousClock.now
             if case .failure(let failure) = verifier.verify(Self.signed(head, path: path, body: body)) {
                 let error = WireError(type: failure.typeName, message: failure.message)
+                metrics.record(target: target, duration: ContinuousClock.now - start, errorType: error.type)
                 Self.log(target: target, result: .failure(error), requestId: requestId, logger: logger)
                 return .now(Self.reply(.failure(error), requestId: requestId))
             }

@@ -141,11 +141,15 @@ def test_metrics_count_requests_errors_and_latencies_per_operation(server):
         post(server, "DynamoDB_20120810.ListTables", {})
     post(server, "DynamoDB_20120810.DescribeTable", {"TableName": "NoSuchTableForMetrics"})
     post(server, "DynamoDB_20120810.Bogus", {})
+    post(server, "DynamoDB_20120810.DescribeTable", {"TableName": "NoSuchTableForMetrics"}, sign=False)
     after = read_metrics(server)
     assert metric(after, "eddy_requests_total", operation="ListTables") - metric(before, "eddy_requests_total", operation="ListTables") == 3
     assert metric(after, "eddy_request_errors_total", operation="DescribeTable", type="ResourceNotFoundException") \
         - metric(before, "eddy_request_errors_total", operation="DescribeTable", type="ResourceNotFoundException") == 1
     assert metric(after, "eddy_request_errors_total", operation="unknown", type="UnknownOperationException") >= 1
+    # A request refused for its signature counts too.
+    assert metric(after, "eddy_request_errors_total", operation="DescribeTable", type="MissingAuthenticationTokenException") \
+        - metric(before, "eddy_request_errors_total", operation="DescribeTable", type="MissingAuthenticationTokenException") == 1
     count = metric(after, "eddy_request_duration_seconds_count", operation="ListTables")
     assert count - metric(before, "eddy_request_duration_seconds_count", operation="ListTables") == 3
     assert metric(after, "eddy_request_duration_seconds_bucket", operation="ListTables", le="+Inf") == count
