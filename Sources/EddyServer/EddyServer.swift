@@ -123,12 +123,14 @@ extension EddyServer {
     /// `GET /metrics` shows the metrics if the server has a Prometheus registry.
     func answer(head: HTTPRequestHead, body: [UInt8], logger: Logger) -> Routing {
         let requestId = Self.requestId()
-        let path = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? head.uri
+        let parts = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        let path = parts.first.map(String.init) ?? head.uri
+        let query = parts.dropFirst().first.map(String.init) ?? ""
         switch (head.method, path) {
         case (.POST, "/"):
             let target = head.headers.first(name: "X-Amz-Target")
             let start = ContinuousClock.now
-            if case .failure(let failure) = verifier.verify(Self.signed(head, path: path, body: body)) {
+            if case .failure(let failure) = verifier.verify(Self.signed(head, path: path, query: query, body: body)) {
                 let error = WireError(type: failure.typeName, message: failure.message)
                 metrics.record(target: target, duration: ContinuousClock.now - start, errorType: error.type)
                 Self.log(target: target, result: .failure(error), requestId: requestId, logger: logger)
@@ -175,9 +177,8 @@ extension EddyServer {
     }
 
     /// What the request's signature covers: the path as received, its query, and its headers (`Host` among them).
-    private static func signed(_ head: HTTPRequestHead, path: String, body: [UInt8]) -> SigV4Request {
-        let query = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).dropFirst().first.map(String.init) ?? ""
-        return SigV4Request(
+    private static func signed(_ head: HTTPRequestHead, path: String, query: String, body: [UInt8]) -> SigV4Request {
+        SigV4Request(
             method: head.method.rawValue, path: path, query: query, headers: head.headers.map { (name: $0.name, value: $0.value) }, body: body)
     }
 

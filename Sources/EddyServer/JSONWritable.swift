@@ -19,23 +19,25 @@ extension JSONWritable {
 
 extension GetItemOutput: JSONWritable {
     func write(to json: inout JSONWriter) {
-        json.literal("{")
-        if let item {
-            json.literal("\"Item\":")
-            json.item(item)
-        }
-        json.literal("}")
+        json.object(member: "\"Item\":", item)
     }
 }
 
 extension WriteItemOutput: JSONWritable {
     func write(to json: inout JSONWriter) {
-        json.literal("{")
-        if let attributes {
-            json.literal("\"Attributes\":")
-            json.item(attributes)
+        json.object(member: "\"Attributes\":", attributes)
+    }
+}
+
+extension JSONWriter {
+    /// An object with one member, `member` (its quoted name and colon) holding `item`; `{}` when `item` is nil.
+    fileprivate mutating func object(member: StaticString, _ item: Item?) {
+        literal("{")
+        if let item {
+            literal(member)
+            self.item(item)
         }
-        json.literal("}")
+        literal("}")
     }
 }
 
