@@ -111,7 +111,7 @@ public final class Database: Sendable {
                 clock: configuration.clock,
                 shardLifetimeMilliseconds: lifetime.seconds * 1000 + lifetime.attoseconds / 1_000_000_000_000_000,
                 shardRecordLimit: configuration.streamShardRecordLimit),
-            tables: catalog.activeStreams, streams: loaded, registry: streams)
+            tables: catalog.stamps, streams: loaded, registry: streams)
         startBackgroundJob(every: configuration.streamTrimInterval) { database in
             try? await database.trimExpiredStreamRecords()
         }
@@ -125,6 +125,7 @@ public final class Database: Sendable {
                 failedSweeps.increment()
             }
         }
+        resumeBackfills()
     }
 
     deinit {
@@ -139,6 +140,17 @@ public final class Database: Sendable {
                 try? await Task.sleep(for: interval)
                 guard let database = self else { return }
                 await job(database)
+            }
+        }
+        backgroundJobs.withLock { $0.append(task) }
+    }
+
+    /// Runs `step` in the background again and again until it returns false. The database is held only
+    /// during a step, and closing it cancels the job.
+    func repeatInBackground(_ step: @escaping @Sendable (Database) async -> Bool) {
+        let task = Task.detached { [weak self] in
+            while !Task.isCancelled {
+                guard let database = self, await step(database) else { return }
             }
         }
         backgroundJobs.withLock { $0.append(task) }

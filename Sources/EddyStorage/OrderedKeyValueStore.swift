@@ -1,7 +1,7 @@
 /// A key space of the store: one RocksDB column family each.
 ///
 /// Every kind of data Eddy keeps lives in its own key space, so that each can be tuned, scanned and
-/// range-deleted on its own. Later issues add `streams`, `indexes` and `checkpoints` here.
+/// range-deleted on its own.
 public enum KeySpace: String, CaseIterable, Sendable {
     /// Table definitions (the catalog) and database-wide metadata.
     case catalog
@@ -12,6 +12,8 @@ public enum KeySpace: String, CaseIterable, Sendable {
     case streams
     /// Trigger mappings and their per-shard checkpoints.
     case triggers
+    /// Entries of secondary indexes, keyed by index id, the index's key and the table's key.
+    case indexes
 }
 
 /// How far a write must reach before ``OrderedKeyValueStore/write(_:durability:)`` returns.

@@ -11,7 +11,7 @@ struct EddyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eddy",
         abstract: "Eddy, a DynamoDB-compatible database with change streams.",
-        subcommands: [Tables.self, Items.self, Stream.self, Triggers.self, Serve.self]
+        subcommands: [Tables.self, Items.self, Stream.self, Triggers.self, Check.self, Serve.self]
     )
 
     /// Parses the command line and runs the command. `eddy serve` first makes SwiftNIO's event loops Swift

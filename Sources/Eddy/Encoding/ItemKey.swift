@@ -1,6 +1,7 @@
 /// Where an item lives in the `items` key space:
 /// `table id (8 bytes) · partition hash (4 bytes) · partition key · sort key`, each key value in
-/// ``KeyEncoding``'s ordered form.
+/// ``KeyEncoding``'s ordered form; or where an index entry lives in the `indexes` key space, the same with
+/// the index's id and key, followed by the table's key values (``KeyLayout``).
 ///
 /// The hash comes before the partition key so that a table's partitions spread over the key space as
 /// DynamoDB's do: a Scan visits them in hash order, and a parallel scan's segment is a contiguous range of
@@ -11,9 +12,21 @@ struct ItemKey: Hashable, Sendable {
 
     /// The key of the item with `key`'s attribute values in `table`.
     init(table: ResolvedTable, key: Item) {
-        var writer = Self.partitionWriter(table: table, partitionKey: key[table.key.partitionKeyName]!)
-        if let sortKeyName = table.key.sortKeyName {
+        self.init(layout: table.layout, key: key)
+    }
+
+    /// The key of the entry with `key`'s attribute values (which hold every attribute of the layout's
+    /// keys) in `layout`.
+    init(layout: KeyLayout, key: Item) {
+        var writer = Self.partitionWriter(id: layout.id, partitionKey: key[layout.key.partitionKeyName]!)
+        if let sortKeyName = layout.key.sortKeyName {
             KeyEncoding.append(key[sortKeyName]!, to: &writer)
+        }
+        if let tableKey = layout.tableKey {
+            KeyEncoding.append(key[tableKey.partitionKeyName]!, to: &writer)
+            if let sortKeyName = tableKey.sortKeyName {
+                KeyEncoding.append(key[sortKeyName]!, to: &writer)
+            }
         }
         bytes = writer.bytes
     }
@@ -49,16 +62,16 @@ struct ItemKey: Hashable, Sendable {
         return writer.bytes
     }
 
-    /// The prefix shared by every item of one partition.
-    static func partitionPrefix(table: ResolvedTable, partitionKey: AttributeValue) -> [UInt8] {
-        partitionWriter(table: table, partitionKey: partitionKey).bytes
+    /// The prefix shared by every entry of one partition of `layout`.
+    static func partitionPrefix(layout: KeyLayout, partitionKey: AttributeValue) -> [UInt8] {
+        partitionWriter(id: layout.id, partitionKey: partitionKey).bytes
     }
 
-    /// A writer holding `table id · hash · enc(partition key)`: the partition key is encoded in place and
-    /// the hash, which covers it, is filled in after.
-    private static func partitionWriter(table: ResolvedTable, partitionKey: AttributeValue) -> ByteWriter {
+    /// A writer holding `id · hash · enc(partition key)`: the partition key is encoded in place and the
+    /// hash, which covers it, is filled in after.
+    private static func partitionWriter(id: UInt64, partitionKey: AttributeValue) -> ByteWriter {
         var writer = ByteWriter(capacity: 64)
-        writer.writeBigEndian(table.id)
+        writer.writeBigEndian(id)
         writer.writeBigEndian(UInt32(0))
         KeyEncoding.append(partitionKey, to: &writer)
         let hash = PartitionHash.hash(of: writer.bytes[12...]).bigEndian

@@ -2,14 +2,14 @@
 /// `KeyConditions`), and the check that a Query's FilterExpression leaves the key attributes alone.
 enum KeyConditionTranslation {
     /// The conditions of `node`: equality on the partition key, and at most one condition on the sort key.
-    static func conditions(of node: ConditionNode, table: ResolvedTable, bindings: ExpressionBindings) throws(EddyError) -> [String: Condition] {
+    static func conditions(of node: ConditionNode, key: PrimaryKeySchema, bindings: ExpressionBindings) throws(EddyError) -> [String: Condition] {
         var parts: [ConditionNode] = []
         try flatten(node, into: &parts)
         var result: [String: Condition] = [:]
         for part in parts {
             let (name, condition) = try keyCondition(part, bindings: bindings)
-            guard table.key.attributeNames.contains(name) else {
-                throw .validation("Query condition missed key schema element: \(missingKey(in: result, table: table))")
+            guard key.attributeNames.contains(name) else {
+                throw .validation("Query condition missed key schema element: \(missingKey(in: result, key: key))")
             }
             guard result[name] == nil else {
                 throw .validation("KeyConditionExpressions must only contain one condition per key")
@@ -19,10 +19,10 @@ enum KeyConditionTranslation {
         return result
     }
 
-    /// Refuses a Query FilterExpression that reads a key attribute.
-    static func refuseKeyAttributes(in filter: ConditionNode, table: ResolvedTable, bindings: ExpressionBindings) throws(EddyError) {
+    /// Refuses a Query FilterExpression that reads an attribute of the queried key.
+    static func refuseKeyAttributes(in filter: ConditionNode, key: PrimaryKeySchema, bindings: ExpressionBindings) throws(EddyError) {
         for path in paths(in: filter) {
-            if case .name(let name)? = bindings.resolve(path).first, table.key.attributeNames.contains(name) {
+            if case .name(let name)? = bindings.resolve(path).first, key.attributeNames.contains(name) {
                 throw .validation("Filter Expression can only contain non-primary key attributes: Primary key attribute: \(name)")
             }
         }
@@ -97,8 +97,8 @@ enum KeyConditionTranslation {
         }
     }
 
-    private static func missingKey(in found: [String: Condition], table: ResolvedTable) -> String {
-        table.key.attributeNames.first { found[$0] == nil } ?? table.key.partitionKeyName
+    private static func missingKey(in found: [String: Condition], key: PrimaryKeySchema) -> String {
+        key.attributeNames.first { found[$0] == nil } ?? key.partitionKeyName
     }
 
     private static func invalidOperator(_ name: String) -> EddyError {

@@ -112,10 +112,10 @@ struct RequestExpressions {
     }
 
     /// The projection of the request: its ProjectionExpression, else the legacy `AttributesToGet`.
-    func projection(attributesToGet: [String]?) throws(EddyError) -> Projection {
+    func projection(attributesToGet: [String]?) throws(EddyError) -> AttributeSelection {
         if let projection {
-            return Projection(paths: projection.paths.map(bindings.resolve))
+            return AttributeSelection(paths: projection.paths.map(bindings.resolve))
         }
-        return try Projection(attributesToGet: attributesToGet)
+        return try AttributeSelection(attributesToGet: attributesToGet)
     }
 }

@@ -21,7 +21,7 @@ extension Database {
         guard keyCount <= Limits.batchGetItemKeysMax else {
             throw .validation("Too many items requested for the BatchGetItem call")
         }
-        var requests: [(name: String, table: ResolvedTable, request: KeysAndAttributes, projection: Projection)] = []
+        var requests: [(name: String, table: ResolvedTable, request: KeysAndAttributes, projection: AttributeSelection)] = []
         for (name, request) in input.requestItems.sorted(by: { $0.key < $1.key }) {
             let table = try resolveTable(name)
             guard !request.keys.isEmpty else {
@@ -118,12 +118,14 @@ extension Database {
                 var prepared = PreparedWrite(stamping: tables)
                 for write in writes {
                     let table = tables[write.table]
-                    let old = table.streamViewType != nil ? try readStoredItem(write.key) : nil
+                    let old = table.writesReadOldItem ? try readStoredItem(write.key) : nil
                     if let (item, encoded) = write.put {
                         let eventName = try ItemChange.event(replacing: old, with: encoded, newItem: item)
-                        prepared.add(ItemChange(key: write.key, keys: write.keys, old: old, new: encoded, eventName: eventName), in: table)
+                        try prepared.add(
+                            ItemChange(key: write.key, keys: write.keys, old: old, new: encoded, newItem: item, eventName: eventName),
+                            in: table)
                     } else {
-                        prepared.add(
+                        try prepared.add(
                             ItemChange(key: write.key, keys: write.keys, old: old, new: nil, eventName: old == nil ? nil : .remove),
                             in: table)
                     }

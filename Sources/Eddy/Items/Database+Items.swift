@@ -26,15 +26,17 @@ extension Database {
             try await commitItemChange(in: [table]) { tables throws(EddyError) in
                 let table = tables[0]
                 let streaming = table.streamViewType != nil
-                let oldBytes = needsOld || streaming ? try readStoredItem(itemKey) : nil
+                let oldBytes = needsOld || table.writesReadOldItem ? try readStoredItem(itemKey) : nil
                 let old = needsOld ? try oldBytes.map(decodeItem) : nil
                 try checkCondition(expressions, on: old, returning: input.returnValuesOnConditionCheckFailure)
                 let output = PutItemOutput(attributes: old)
                 let eventName = try ItemChange.event(replacing: oldBytes, with: encoded, newItem: input.item)
                 if streaming, eventName == nil { return (nil, output) }
                 var write = PreparedWrite(stamping: tables)
-                write.add(
-                    ItemChange(key: itemKey, keys: table.keyAttributes(of: input.item), old: oldBytes, new: encoded, eventName: eventName),
+                try write.add(
+                    ItemChange(
+                        key: itemKey, keys: table.keyAttributes(of: input.item), old: oldBytes, new: encoded, newItem: input.item,
+                        eventName: eventName),
                     in: table)
                 return (write, output)
             }
@@ -79,7 +81,7 @@ extension Database {
                 let output = DeleteItemOutput(attributes: returnValues == .allOld ? old : nil)
                 guard oldBytes != nil else { return (nil, output) }
                 var write = PreparedWrite(stamping: tables)
-                write.add(ItemChange(key: itemKey, keys: input.key, old: oldBytes, new: nil, eventName: .remove), in: tables[0])
+                try write.add(ItemChange(key: itemKey, keys: input.key, old: oldBytes, new: nil, eventName: .remove), in: tables[0])
                 return (write, output)
             }
         }
@@ -130,14 +132,11 @@ extension Database {
                 let returned = Self.returned(returnValues, old: old, new: new, paths: applied.paths)
                 let output = UpdateItemOutput(attributes: returned)
                 guard new != old else { return (nil, output) }
-                try ValueValidation.validate(new)
-                guard ItemSize.of(new) <= Limits.itemSizeBytesMax else {
-                    throw .validation("Item size to update has exceeded the maximum allowed size")
-                }
+                try validateUpdated(new)
                 var write = PreparedWrite(stamping: tables)
-                write.add(
+                try write.add(
                     ItemChange(
-                        key: itemKey, keys: input.key, old: oldBytes, new: ItemEncoding.encode(new),
+                        key: itemKey, keys: input.key, old: oldBytes, new: ItemEncoding.encode(new), newItem: new,
                         eventName: old == nil ? .insert : .modify),
                     in: tables[0])
                 return (write, output)
@@ -176,6 +175,14 @@ extension Database {
             throw .validation("Item size has exceeded the maximum allowed size")
         }
         return ItemKey(table: table, key: item)
+    }
+
+    /// Checks an item an update produced: valid values, and within the item size limit.
+    func validateUpdated(_ item: Item) throws(EddyError) {
+        try ValueValidation.validate(item)
+        guard ItemSize.of(item) <= Limits.itemSizeBytesMax else {
+            throw .validation("Item size to update has exceeded the maximum allowed size")
+        }
     }
 
     /// The item stored at `key`, or nil.

@@ -32,24 +32,26 @@ extension Database {
             valueExpressions: ["FilterExpression", "KeyConditionExpression"])
         try expressions.compileLegacy(filter: input.queryFilter, conditionalOperator: input.conditionalOperator)
         let table = try resolveTable(input.tableName)
-        let shape = try PageShape(limit: input.limit, select: input.select, attributesToGet: input.attributesToGet, expressions: expressions)
+        let source = try ReadSource(table: table, indexName: input.indexName, consistentRead: input.consistentRead)
+        let shape = try PageShape(
+            limit: input.limit, select: input.select, attributesToGet: input.attributesToGet, expressions: expressions, index: source.index)
+        let key = source.layout.key
         if let filter = expressions.filter {
-            try KeyConditionTranslation.refuseKeyAttributes(in: filter, table: table, bindings: expressions.bindings)
+            try KeyConditionTranslation.refuseKeyAttributes(in: filter, key: key, bindings: expressions.bindings)
         }
         let keyConditions = try expressions.keyCondition.map { (node) throws(EddyError) in
-            try KeyConditionTranslation.conditions(of: node, table: table, bindings: expressions.bindings)
+            try KeyConditionTranslation.conditions(of: node, key: key, bindings: expressions.bindings)
         } ?? input.keyConditions ?? [:]
-        var range = try KeyConditionRange(keyConditions, table: table)
+        var range = try KeyConditionRange(keyConditions, layout: source.layout)
         let forward = input.scanIndexForward ?? true
         if let start = input.exclusiveStartKey {
-            try validateStartKey(start, table: table)
-            let startKey = ItemKey(table: table, key: start).bytes
+            let startKey = try source.startKey(start)
             guard startKey.starts(with: range.partitionPrefix) else {
                 throw .validation("The provided starting key is invalid: The provided key element does not match the schema")
             }
             range.resume(after: startKey, forward: forward)
         }
-        return try readPage(table: table, lower: range.lower, upper: range.upper, forward: forward, shape: shape)
+        return try readPage(source, lower: range.lower, upper: range.upper, forward: forward, shape: shape)
     }
 
     /// Reads every item of a table, or of one segment of a parallel scan, a page at a time (DynamoDB's
@@ -77,22 +79,24 @@ extension Database {
             valueExpressions: ["FilterExpression"])
         try expressions.compileLegacy(filter: input.scanFilter, conditionalOperator: input.conditionalOperator)
         let table = try resolveTable(input.tableName)
-        let shape = try PageShape(limit: input.limit, select: input.select, attributesToGet: input.attributesToGet, expressions: expressions)
-        var lower = ItemKey.tableStart(table.id)
-        var upper = ItemKey.tableEnd(table.id)
+        let source = try ReadSource(table: table, indexName: input.indexName, consistentRead: input.consistentRead)
+        let shape = try PageShape(
+            limit: input.limit, select: input.select, attributesToGet: input.attributesToGet, expressions: expressions, index: source.index)
+        let id = source.layout.id
+        var lower = ItemKey.tableStart(id)
+        var upper = ItemKey.tableEnd(id)
         if let (segment, totalSegments) = try validatedSegment(input.segment, input.totalSegments) {
-            lower = ItemKey.hashStart(table.id, hash: PartitionHash.segmentStart(segment, of: totalSegments))
-            upper = ItemKey.hashStart(table.id, hash: PartitionHash.segmentStart(segment + 1, of: totalSegments))
+            lower = ItemKey.hashStart(id, hash: PartitionHash.segmentStart(segment, of: totalSegments))
+            upper = ItemKey.hashStart(id, hash: PartitionHash.segmentStart(segment + 1, of: totalSegments))
         }
         if let start = input.exclusiveStartKey {
-            try validateStartKey(start, table: table)
-            let startKey = ItemKey(table: table, key: start).bytes
+            let startKey = try source.startKey(start)
             guard startKey.lexicographicallyPrecedes(upper), !startKey.lexicographicallyPrecedes(lower) else {
                 throw .validation("The provided Exclusive start key does not map to the provided segment")
             }
             lower = startKey + [0]
         }
-        return try readPage(table: table, lower: lower, upper: upper, forward: true, shape: shape)
+        return try readPage(source, lower: lower, upper: upper, forward: true, shape: shape)
     }
 
     private func validatedSegment(_ segment: Int?, _ totalSegments: Int?) throws(EddyError) -> (Int, Int)? {
@@ -120,16 +124,8 @@ extension Database {
         }
     }
 
-    private func validateStartKey(_ start: Item, table: ResolvedTable) throws(EddyError) {
-        do {
-            try table.validateKey(start)
-        } catch {
-            throw .validation("The provided starting key is invalid: \(error.message)")
-        }
-    }
-
-    /// Reads one page of `[lower, upper)` in the given direction.
-    private func readPage(table: ResolvedTable, lower: [UInt8], upper: [UInt8], forward: Bool, shape: PageShape) throws(EddyError) -> QueryOutput {
+    /// Reads one page of `[lower, upper)` of `source` in the given direction.
+    private func readPage(_ source: ReadSource, lower: [UInt8], upper: [UInt8], forward: Bool, shape: PageShape) throws(EddyError) -> QueryOutput {
         var items: [Item] = []
         var scanned = 0
         var matched = 0
@@ -139,19 +135,27 @@ extension Database {
             return QueryOutput(items: shape.returnsItems ? [] : nil, count: 0, scannedCount: 0, lastEvaluatedKey: nil)
         }
         let cursor = try storageCall {
-            try store.scan(in: .items, from: lower, to: upper, direction: forward ? .forward : .backward, snapshot: nil)
+            try store.scan(in: source.layout.space, from: lower, to: upper, direction: forward ? .forward : .backward, snapshot: nil)
         }
         var more = false
         while let (_, value) = try storageCall({ try cursor.next() }) {
-            let item = try decodeItem(value)
-            let size = ItemSize.of(item)
+            let entry = try decodeItem(value)
+            let size = ItemSize.of(entry)
             if scanned == shape.limit || (scanned > 0 && pageBytes + size > Limits.pageSizeBytesMax) {
                 more = true
                 break
             }
             scanned += 1
             pageBytes += size
-            lastKey = table.keyAttributes(of: item)
+            lastKey = source.lastEvaluatedKey(of: entry)
+            // A local index's query may ask for attributes its entries do not hold: they come from the table.
+            let item: Item
+            if shape.readsTableItems {
+                guard let stored = try readItem(ItemKey(table: source.table, key: entry)) else { continue }
+                item = stored
+            } else {
+                item = entry
+            }
             guard try shape.filter.map({ (filter) throws(EddyError) in try filter.evaluator.evaluate(filter.node, on: item) }) ?? true else { continue }
             matched += 1
             if shape.returnsItems { items.append(shape.projection.apply(item)) }
@@ -169,11 +173,17 @@ extension Database {
 struct PageShape {
     let limit: Int?
     let returnsItems: Bool
-    let projection: Projection
+    let projection: AttributeSelection
     /// The FilterExpression, applied to each item after it is read.
     let filter: (evaluator: ConditionEvaluator, node: ConditionNode)?
 
-    init(limit: Int?, select: Select?, attributesToGet: [String]?, expressions: RequestExpressions) throws(EddyError) {
+    /// Whether each index entry read is replaced by its table item: a local index's query that asks for
+    /// more than the index projects.
+    let readsTableItems: Bool
+
+    init(
+        limit: Int?, select: Select?, attributesToGet: [String]?, expressions: RequestExpressions, index: ResolvedIndex?
+    ) throws(EddyError) {
         if let limit, limit < 1 {
             throw TableValidation.constraint(value: "\(limit)", field: "limit", "Member must have value greater than or equal to 1")
         }
@@ -181,6 +191,8 @@ struct PageShape {
         projection = try expressions.projection(attributesToGet: attributesToGet)
         filter = expressions.filter.map { (ConditionEvaluator(bindings: expressions.bindings, kind: .filter), $0) }
         let projects = attributesToGet != nil || expressions.projection != nil
+        let partialIndex = index.map { $0.projectedNames != nil } ?? false
+        readsTableItems = partialIndex && index?.isGlobal == false && (select == .allAttributes || projects || filter != nil)
         switch select {
         case .count:
             guard !projects else {
@@ -191,9 +203,20 @@ struct PageShape {
             guard !projects else {
                 throw .validation("Cannot specify the AttributesToGet when choosing to get ALL_ATTRIBUTES")
             }
+            if let index, index.isGlobal, partialIndex {
+                throw .validation(
+                    "One or more parameter values were invalid: Select type ALL_ATTRIBUTES is not supported for global secondary index \(index.name) because its projection type is not ALL"
+                )
+            }
             returnsItems = true
         case .allProjectedAttributes:
-            throw .validation("ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName")
+            guard index != nil else {
+                throw .validation("ALL_PROJECTED_ATTRIBUTES can be used only when Querying using an IndexName")
+            }
+            guard !projects else {
+                throw .validation("Cannot specify the AttributesToGet when choosing to get ALL_PROJECTED_ATTRIBUTES")
+            }
+            returnsItems = true
         case .specificAttributes:
             guard projects else {
                 throw .validation("Must specify the AttributesToGet when choosing to get SPECIFIC_ATTRIBUTES")

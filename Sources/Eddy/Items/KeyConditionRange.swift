@@ -1,8 +1,9 @@
-/// The key range a Query reads: legacy `KeyConditions` turned into `[lower, upper)` over ``ItemKey`` bytes.
+/// The key range a Query reads: legacy `KeyConditions` turned into `[lower, upper)` over ``ItemKey`` bytes,
+/// of a table's items or an index's entries.
 ///
-/// Key encodings are self-delimiting and the sort key is the last part of an item key, so no stored key has
-/// another as a proper prefix: `k + [0]` is the first key after `k`, and a prefix's successor is the first
-/// key after every key beginning with it.
+/// Key encodings are self-delimiting, so no encoded value is a proper prefix of another: the keys with a
+/// given sort key value are exactly those beginning with `prefix · enc(value)` (an index entry's key goes on
+/// with the table's key values), and that prefix's successor is the first key after all of them.
 struct KeyConditionRange {
     let partitionPrefix: [UInt8]
     private(set) var lower: [UInt8]
@@ -10,8 +11,9 @@ struct KeyConditionRange {
 
     private static let sortKeyOperators: Set<ComparisonOperator> = [.eq, .lt, .le, .gt, .ge, .beginsWith, .between]
 
-    init(_ conditions: [String: Condition], table: ResolvedTable) throws(EddyError) {
-        let partitionName = table.key.partitionKeyName
+    init(_ conditions: [String: Condition], layout: KeyLayout) throws(EddyError) {
+        let key = layout.key
+        let partitionName = key.partitionKeyName
         guard !conditions.isEmpty else {
             throw .validation("Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.")
         }
@@ -19,19 +21,19 @@ struct KeyConditionRange {
         guard let partitionCondition = conditions[partitionName] else {
             throw .validation("Query condition missed key schema element: \(partitionName)")
         }
-        for name in conditions.keys where name != partitionName && name != table.key.sortKeyName {
-            throw .validation("Query condition missed key schema element: \(table.key.sortKeyName ?? partitionName)")
+        for name in conditions.keys where name != partitionName && name != key.sortKeyName {
+            throw .validation("Query condition missed key schema element: \(key.sortKeyName ?? partitionName)")
         }
         guard partitionCondition.comparisonOperator == .eq else {
             throw .validation("Query key condition not supported")
         }
-        let partitionValue = try Self.operands(of: partitionCondition, count: 1, type: table.key.partitionKeyType)[0]
-        partitionPrefix = ItemKey.partitionPrefix(table: table, partitionKey: partitionValue)
+        let partitionValue = try Self.operands(of: partitionCondition, count: 1, type: key.partitionKeyType)[0]
+        partitionPrefix = ItemKey.partitionPrefix(layout: layout, partitionKey: partitionValue)
         let partitionEnd = partitionPrefix.prefixSuccessor!
         lower = partitionPrefix
         upper = partitionEnd
 
-        guard let sortName = table.key.sortKeyName, let sortType = table.key.sortKeyType,
+        guard let sortName = key.sortKeyName, let sortType = key.sortKeyType,
             let condition = conditions[sortName]
         else { return }
         let op = condition.comparisonOperator
@@ -45,16 +47,18 @@ struct KeyConditionRange {
             KeyEncoding.append(value, to: &writer)
             return writer.bytes
         }
+        /// The first key after every key with the sort key value that `encoded` ends with.
+        func after(_ encoded: [UInt8]) -> [UInt8] { encoded.prefixSuccessor ?? partitionEnd }
         switch op {
         case .eq:
             lower = encoded(operands[0])
-            upper = lower + [0]
+            upper = after(lower)
         case .lt:
             upper = encoded(operands[0])
         case .le:
-            upper = encoded(operands[0]) + [0]
+            upper = after(encoded(operands[0]))
         case .gt:
-            lower = encoded(operands[0]) + [0]
+            lower = after(encoded(operands[0]))
         case .ge:
             lower = encoded(operands[0])
         case .between:
@@ -65,7 +69,7 @@ struct KeyConditionRange {
                 )
             }
             lower = from
-            upper = through + [0]
+            upper = after(through)
         case .beginsWith:
             guard sortType != .n else {
                 throw .validation("One or more parameter values were invalid: ComparisonOperator BEGINS_WITH is not valid for N AttributeValue type")
@@ -77,7 +81,7 @@ struct KeyConditionRange {
         }
     }
 
-    /// Narrows the range to the keys after (forward) or before (backward) `startKey`.
+    /// Narrows the range to the keys after (forward) or before (backward) `startKey`, a whole entry key.
     mutating func resume(after startKey: [UInt8], forward: Bool) {
         if forward {
             let next = startKey + [0]

@@ -32,6 +32,9 @@ public struct Condition: Codable, Sendable, Equatable {
 /// The request of ``Database/query(_:)``: the items of one partition, in sort-key order.
 public struct QueryInput: Codable, Sendable {
     public var tableName: String
+    /// A secondary index of the table to query instead of the table: the key conditions are on the index's
+    /// key, and the items are its entries (their projected attributes).
+    public var indexName: String?
     /// `EQ` on the partition key; optionally one of `EQ LT LE GT GE BEGINS_WITH BETWEEN` on the sort key.
     public var keyConditions: [String: Condition]?
     /// `pk = :v`, optionally `AND` a sort-key condition (`= < <= > >=`, `BETWEEN`, `begins_with`); instead
@@ -57,11 +60,12 @@ public struct QueryInput: Codable, Sendable {
     public var expressionAttributeNames: [String: String]?
     /// `:value` placeholders of the expressions.
     public var expressionAttributeValues: [String: AttributeValue]?
-    /// Accepted; every Eddy read is strongly consistent.
+    /// Accepted for a table or a local secondary index (every Eddy read is strongly consistent); `true` on
+    /// a global secondary index is refused, as DynamoDB refuses it.
     public var consistentRead: Bool?
 
     public init(
-        tableName: String, keyConditions: [String: Condition]? = nil, keyConditionExpression: String? = nil,
+        tableName: String, indexName: String? = nil, keyConditions: [String: Condition]? = nil, keyConditionExpression: String? = nil,
         scanIndexForward: Bool? = nil, limit: Int? = nil,
         exclusiveStartKey: Item? = nil, select: Select? = nil, attributesToGet: [String]? = nil, consistentRead: Bool? = nil,
         filterExpression: String? = nil, projectionExpression: String? = nil,
@@ -77,6 +81,7 @@ public struct QueryInput: Codable, Sendable {
         self.expressionAttributeValues = expressionAttributeValues
 
         self.tableName = tableName
+        self.indexName = indexName
         self.keyConditions = keyConditions
         self.scanIndexForward = scanIndexForward
         self.limit = limit
@@ -87,7 +92,7 @@ public struct QueryInput: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case tableName = "TableName", keyConditions = "KeyConditions", scanIndexForward = "ScanIndexForward"
+        case tableName = "TableName", indexName = "IndexName", keyConditions = "KeyConditions", scanIndexForward = "ScanIndexForward"
         case keyConditionExpression = "KeyConditionExpression"
         case filterExpression = "FilterExpression", projectionExpression = "ProjectionExpression"
         case expressionAttributeNames = "ExpressionAttributeNames", expressionAttributeValues = "ExpressionAttributeValues"
@@ -100,6 +105,8 @@ public struct QueryInput: Codable, Sendable {
 /// The request of ``Database/scan(_:)``: every item of a table, or of one segment of it.
 public struct ScanInput: Codable, Sendable {
     public var tableName: String
+    /// A secondary index of the table to scan instead of the table: its entries, in its key order.
+    public var indexName: String?
     public var limit: Int?
     public var exclusiveStartKey: Item?
     /// With ``totalSegments``: which segment of a parallel scan this is (0-based).
@@ -120,11 +127,12 @@ public struct ScanInput: Codable, Sendable {
     public var expressionAttributeNames: [String: String]?
     /// `:value` placeholders of the expressions.
     public var expressionAttributeValues: [String: AttributeValue]?
-    /// Accepted; every Eddy read is strongly consistent.
+    /// Accepted for a table or a local secondary index (every Eddy read is strongly consistent); `true` on
+    /// a global secondary index is refused, as DynamoDB refuses it.
     public var consistentRead: Bool?
 
     public init(
-        tableName: String, limit: Int? = nil, exclusiveStartKey: Item? = nil, segment: Int? = nil,
+        tableName: String, indexName: String? = nil, limit: Int? = nil, exclusiveStartKey: Item? = nil, segment: Int? = nil,
         totalSegments: Int? = nil, select: Select? = nil, attributesToGet: [String]? = nil, consistentRead: Bool? = nil,
         filterExpression: String? = nil, projectionExpression: String? = nil,
         expressionAttributeNames: [String: String]? = nil, expressionAttributeValues: [String: AttributeValue]? = nil,
@@ -138,6 +146,7 @@ public struct ScanInput: Codable, Sendable {
         self.expressionAttributeValues = expressionAttributeValues
 
         self.tableName = tableName
+        self.indexName = indexName
         self.limit = limit
         self.exclusiveStartKey = exclusiveStartKey
         self.segment = segment
@@ -148,7 +157,7 @@ public struct ScanInput: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case tableName = "TableName", limit = "Limit", exclusiveStartKey = "ExclusiveStartKey"
+        case tableName = "TableName", indexName = "IndexName", limit = "Limit", exclusiveStartKey = "ExclusiveStartKey"
         case segment = "Segment", totalSegments = "TotalSegments", select = "Select"
         case filterExpression = "FilterExpression", projectionExpression = "ProjectionExpression"
         case expressionAttributeNames = "ExpressionAttributeNames", expressionAttributeValues = "ExpressionAttributeValues"

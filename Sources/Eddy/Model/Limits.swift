@@ -38,6 +38,15 @@ public enum Limits {
     public static let scanTotalSegmentsMax = 1_000_000
     /// Tables per database (DynamoDB's default per-Region quota).
     public static let tablesMax = 2500
+    /// Global secondary indexes per table.
+    public static let globalSecondaryIndexesMax = 20
+    /// Local secondary indexes per table (created with the table only).
+    public static let localSecondaryIndexesMax = 5
+    /// Non-key attributes projected with `INCLUDE`, counted over all of a table's indexes.
+    public static let projectedNonKeyAttributesMax = 100
+    /// The size of an item collection (a partition key value's items and local index entries) of a table
+    /// with local secondary indexes.
+    public static let itemCollectionSizeBytesMax: Int64 = 10 * 1_073_741_824
     /// Longest expression string (any kind), in bytes: 4 KB.
     public static let expressionLengthMax = 4096
     /// Longest `#name` or `:value` placeholder, in bytes, including its `#`/`:`.

@@ -36,9 +36,9 @@ final class Catalog: Sendable {
         self.tables = Mutex(tables)
     }
 
-    /// Every table's id with its active stream's id (0: none), for the committer's checks.
-    var activeStreams: [UInt64: UInt64] {
-        tables.withLock { Dictionary(uniqueKeysWithValues: $0.values.map { ($0.id, $0.activeStreamId) }) }
+    /// Every table's id with its active stream and index version, for the committer's checks.
+    var stamps: [UInt64: TableStamp] {
+        tables.withLock { Dictionary(uniqueKeysWithValues: $0.values.map { ($0.id, TableStamp($0)) }) }
     }
 
     /// The table named `name`, or nil.

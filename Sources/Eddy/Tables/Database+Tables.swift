@@ -40,6 +40,18 @@ extension Database {
                 tableClass: input.tableClass ?? .standard,
                 deletionProtectionEnabled: input.deletionProtectionEnabled ?? false
             )
+            let globals = (input.globalSecondaryIndexes ?? []).map { index in
+                IndexDefinition(
+                    name: index.indexName, id: catalog.allocateId(into: &batch), kind: .global, keySchema: index.keySchema,
+                    projection: index.projection, provisionedThroughput: index.provisionedThroughput, status: .active,
+                    addedByUpdate: false)
+            }
+            let locals = (input.localSecondaryIndexes ?? []).map { index in
+                IndexDefinition(
+                    name: index.indexName, id: catalog.allocateId(into: &batch), kind: .local, keySchema: index.keySchema,
+                    projection: index.projection, provisionedThroughput: nil, status: .active, addedByUpdate: false)
+            }
+            if !globals.isEmpty || !locals.isEmpty { definition.indexes = globals + locals }
             var stream: StreamDefinition?
             if let viewType = input.streamSpecification?.streamViewType, input.streamSpecification?.streamEnabled == true {
                 stream = newStream(for: definition, viewType: viewType, now: now, into: &batch)
@@ -49,7 +61,7 @@ extension Database {
             try await committer.commitCatalogChange(
                 PreparedWrite(batch: batch, effects: [.createTable(definition.id, stream: stream)]))
             catalog.didStore(definition)
-            return describe(definition, status: .active, itemCount: 0, sizeBytes: 0)
+            return try describe(definition)
         }
     }
 
@@ -61,8 +73,7 @@ extension Database {
         guard let table = catalog.table(named: tableName) else {
             throw .resourceNotFound("Requested resource not found: Table: \(tableName) not found")
         }
-        let (count, size) = try countItems(of: table)
-        return describe(table.definition, status: .active, itemCount: count, sizeBytes: size)
+        return try describe(table.definition)
     }
 
     /// Lists table names in ascending order, a page at a time (DynamoDB's `ListTables`).
@@ -107,24 +118,34 @@ extension Database {
                     "Resource cannot be deleted as it is currently protected against deletion. Disable deletion protection first."
                 )
             }
-            let (count, size) = try countItems(of: table)
+            var deleted = table.definition
+            deleted.latestStream?.enabled = false
+            let description = try describe(deleted, status: .deleting)
             var batch = StorageBatch()
             catalog.remove(tableName, into: &batch)
             batch.deleteRange(from: ItemKey.tableStart(table.id), to: ItemKey.tableEnd(table.id), in: .items)
-            var deleted = table.definition
-            deleted.latestStream?.enabled = false
+            for index in table.indexes {
+                batch.deleteRange(from: ItemKey.tableStart(index.id), to: ItemKey.tableEnd(index.id), in: .indexes)
+                batch.delete(IndexBackfill.progressKey(of: index.id), in: .catalog)
+            }
             try await committer.commitCatalogChange(
                 PreparedWrite(batch: batch, tables: [TableStamp(table)], effects: [.deleteTable(table.id)]))
             catalog.didRemove(tableName)
-            return describe(deleted, status: .deleting, itemCount: count, sizeBytes: size)
+            return description
         }
     }
 
-    /// Changes a table's billing mode, provisioned throughput, table class or deletion protection
-    /// (DynamoDB's `UpdateTable`, for the settings Eddy has so far).
+    /// Changes a table's billing mode, provisioned throughput, table class, deletion protection or stream,
+    /// or creates, deletes or updates a global secondary index (DynamoDB's `UpdateTable`).
+    ///
+    /// A created index is `CREATING` (with `Backfilling`) when this returns: every write maintains it from
+    /// now on, and a background task adds the entries of the items that existed before, each under its
+    /// item's lock; the index becomes `ACTIVE`, and readable, when that is done. A deleted index is gone when
+    /// this returns (the description shows it `DELETING`).
     ///
     /// - Throws: `ValidationException` if nothing would change or a setting is invalid;
-    ///   `ResourceNotFoundException` if there is no such table.
+    ///   `ResourceNotFoundException` if there is no such table or index; `LimitExceededException` for a
+    ///   second index created or deleted at once.
     @discardableResult
     public func updateTable(_ input: UpdateTableInput) async throws(EddyError) -> TableDescription {
         try TableValidation.validateTableName(input.tableName)
@@ -135,6 +156,11 @@ extension Database {
             var definition = try updated(table.definition, by: input)
             var batch = StorageBatch()
             var effects: [CatalogEffect] = []
+            var indexChange = IndexChange.none
+            if let updates = input.globalSecondaryIndexUpdates {
+                indexChange = try applyIndexUpdates(updates, definitions: input.attributeDefinitions, to: &definition, batch: &batch)
+                if indexChange != .none { effects.append(.changeIndexes(tableId: definition.id, version: definition.indexVersion ?? 0)) }
+            }
             if let change = input.streamSpecification {
                 if change.streamEnabled, let viewType = change.streamViewType {
                     let stream = newStream(
@@ -149,14 +175,23 @@ extension Database {
             catalog.store(definition, into: &batch)
             try await committer.commitCatalogChange(PreparedWrite(batch: batch, tables: [TableStamp(table)], effects: effects))
             catalog.didStore(definition)
-            let (count, size) = try countItems(of: table)
-            return describe(definition, status: .active, itemCount: count, sizeBytes: size)
+            var description = try describe(definition)
+            switch indexChange {
+            case .created(let id):
+                startBackfill(tableName: definition.name, indexId: id)
+            case .deleted(let deleted):
+                description.globalSecondaryIndexes = (description.globalSecondaryIndexes ?? []) + [deleted]
+            case .none, .updated:
+                break
+            }
+            return description
         }
     }
 
     private func updated(_ current: TableDefinition, by input: UpdateTableInput) throws(EddyError) -> TableDefinition {
         guard input.billingMode != nil || input.provisionedThroughput != nil || input.tableClass != nil
             || input.deletionProtectionEnabled != nil || input.streamSpecification != nil
+            || input.globalSecondaryIndexUpdates != nil
         else {
             throw .validation(
                 "At least one of ProvisionedThroughput, BillingMode, UpdateStreamEnabled, GlobalSecondaryIndexUpdates or SSESpecification or ReplicaUpdates is required"
@@ -226,19 +261,56 @@ extension Database {
             slotCount: configuration.streamShardCount, shards: [], nextShardIndex: 0)
     }
 
-    private func countItems(of table: ResolvedTable) throws(EddyError) -> (count: Int64, sizeBytes: Int64) {
+    /// The number and total size of the entries (items, or index entries) with keys starting with `id`.
+    private func countEntries(in space: KeySpace, id: UInt64) throws(EddyError) -> (count: Int64, sizeBytes: Int64) {
         var count: Int64 = 0
         var size: Int64 = 0
         let cursor = try storageCall {
-            try store.scan(
-                in: .items, from: ItemKey.tableStart(table.id), to: ItemKey.tableEnd(table.id),
-                direction: .forward, snapshot: nil)
+            try store.scan(in: space, from: ItemKey.tableStart(id), to: ItemKey.tableEnd(id), direction: .forward, snapshot: nil)
         }
         while let (_, value) = try storageCall({ try cursor.next() }) {
             count += 1
             size += Int64(ItemSize.of(try decodeItem(value)))
         }
         return (count, size)
+    }
+
+    /// The description of `definition` with its items and index entries counted now. The status is
+    /// `UPDATING` while an index is being created, unless `status` says otherwise.
+    func describe(_ definition: TableDefinition, status: TableStatus? = nil) throws(EddyError) -> TableDescription {
+        let (itemCount, sizeBytes) = try countEntries(in: .items, id: definition.id)
+        let indexes = definition.indexes ?? []
+        let tableArn = arn(ofTable: definition.name)
+        var globals: [GlobalSecondaryIndexDescription] = []
+        var locals: [LocalSecondaryIndexDescription] = []
+        for index in indexes {
+            let (count, size) = try countEntries(in: .indexes, id: index.id)
+            switch index.kind {
+            case .global:
+                globals.append(
+                    GlobalSecondaryIndexDescription(
+                        indexName: index.name, keySchema: index.keySchema, projection: index.projection, indexStatus: index.status,
+                        backfilling: index.addedByUpdate && index.status == .creating ? true : nil,
+                        provisionedThroughput: Self.throughputDescription(index.provisionedThroughput),
+                        indexSizeBytes: size, itemCount: count, indexArn: "\(tableArn)/index/\(index.name)"))
+            case .local:
+                locals.append(
+                    LocalSecondaryIndexDescription(
+                        indexName: index.name, keySchema: index.keySchema, projection: index.projection, indexSizeBytes: size,
+                        itemCount: count, indexArn: "\(tableArn)/index/\(index.name)"))
+            }
+        }
+        let updating = indexes.contains { $0.status != .active }
+        var description = describe(definition, status: status ?? (updating ? .updating : .active), itemCount: itemCount, sizeBytes: sizeBytes)
+        description.globalSecondaryIndexes = globals.isEmpty ? nil : globals
+        description.localSecondaryIndexes = locals.isEmpty ? nil : locals
+        return description
+    }
+
+    private static func throughputDescription(_ throughput: ProvisionedThroughput?) -> ProvisionedThroughputDescription {
+        ProvisionedThroughputDescription(
+            readCapacityUnits: throughput?.readCapacityUnits ?? 0, writeCapacityUnits: throughput?.writeCapacityUnits ?? 0,
+            numberOfDecreasesToday: 0)
     }
 
     private func describe(_ definition: TableDefinition, status: TableStatus, itemCount: Int64, sizeBytes: Int64) -> TableDescription {
@@ -248,10 +320,7 @@ extension Database {
             keySchema: definition.keySchema,
             attributeDefinitions: definition.attributeDefinitions,
             creationDateTime: definition.creationDateTime,
-            provisionedThroughput: ProvisionedThroughputDescription(
-                readCapacityUnits: definition.provisionedThroughput?.readCapacityUnits ?? 0,
-                writeCapacityUnits: definition.provisionedThroughput?.writeCapacityUnits ?? 0,
-                numberOfDecreasesToday: 0),
+            provisionedThroughput: Self.throughputDescription(definition.provisionedThroughput),
             billingModeSummary: BillingModeSummary(billingMode: definition.billingMode),
             tableClassSummary: TableClassSummary(tableClass: definition.tableClass),
             deletionProtectionEnabled: definition.deletionProtectionEnabled,

@@ -19,20 +19,14 @@ struct TableDefinition: Codable, Sendable, Equatable {
     var latestStream: LatestStream?
     /// The table's Time to Live, enabled or not; nil if UpdateTimeToLive was never called.
     var timeToLive: TimeToLiveSetting?
+    /// The table's secondary indexes, global and local; nil (none) in catalogs written before indexes.
+    var indexes: [IndexDefinition]?
+    /// Counts the changes to the set of indexes; a write prepared for another version is prepared again.
+    var indexVersion: UInt64?
 
     /// The primary key derived from `keySchema` and `attributeDefinitions` (validated at creation).
     var primaryKey: PrimaryKeySchema {
-        func type(of name: String) -> ScalarAttributeType {
-            attributeDefinitions.first { $0.attributeName == name }!.attributeType
-        }
-        let hash = keySchema.first { $0.keyType == .hash }!.attributeName
-        let range = keySchema.first { $0.keyType == .range }?.attributeName
-        return PrimaryKeySchema(
-            partitionKeyName: hash,
-            partitionKeyType: type(of: hash),
-            sortKeyName: range,
-            sortKeyType: range.map(type(of:))
-        )
+        PrimaryKeySchema(keySchema: keySchema, definitions: attributeDefinitions)
     }
 }
 
@@ -46,11 +40,17 @@ struct ResolvedTable: Sendable {
     let activeStreamId: UInt64
     /// What the active stream records; nil if there is none.
     let streamViewType: StreamViewType?
+    /// Where the table's items are keyed.
+    let layout: KeyLayout
+    /// The secondary indexes every write maintains (those being created too).
+    let indexes: [ResolvedIndex]
 
     init(_ definition: TableDefinition) {
         self.definition = definition
         let key = definition.primaryKey
         self.key = key
+        layout = KeyLayout(id: definition.id, key: key, tableKey: nil)
+        indexes = (definition.indexes ?? []).map { ResolvedIndex($0, table: definition, tableKey: key) }
         var attributes = [(key.partitionKeyName, key.partitionKeyType)]
         if let name = key.sortKeyName, let type = key.sortKeyType { attributes.append((name, type)) }
         self.keyAttributes = attributes
@@ -61,4 +61,13 @@ struct ResolvedTable: Sendable {
 
     var id: UInt64 { definition.id }
     var name: String { definition.name }
+    var indexVersion: UInt64 { definition.indexVersion ?? 0 }
+
+    /// Whether a write must read the item it replaces: for the stream record or to move index entries.
+    var writesReadOldItem: Bool { streamViewType != nil || !indexes.isEmpty }
+
+    /// The index named `name`, or nil.
+    func index(named name: String) -> ResolvedIndex? {
+        indexes.first { $0.name == name }
+    }
 }

@@ -12,6 +12,10 @@ public struct CreateTableInput: Codable, Sendable {
     public var deletionProtectionEnabled: Bool?
     /// Whether the table gets a stream, and what it records.
     public var streamSpecification: StreamSpecification?
+    /// Up to 20 global secondary indexes; each key attribute must be in ``attributeDefinitions``.
+    public var globalSecondaryIndexes: [GlobalSecondaryIndex]?
+    /// Up to 5 local secondary indexes (the table's partition key, another sort key); only at creation.
+    public var localSecondaryIndexes: [LocalSecondaryIndex]?
 
     public init(
         tableName: String,
@@ -21,9 +25,13 @@ public struct CreateTableInput: Codable, Sendable {
         provisionedThroughput: ProvisionedThroughput? = nil,
         tableClass: TableClass? = nil,
         deletionProtectionEnabled: Bool? = nil,
-        streamSpecification: StreamSpecification? = nil
+        streamSpecification: StreamSpecification? = nil,
+        globalSecondaryIndexes: [GlobalSecondaryIndex]? = nil,
+        localSecondaryIndexes: [LocalSecondaryIndex]? = nil
     ) {
         self.streamSpecification = streamSpecification
+        self.globalSecondaryIndexes = globalSecondaryIndexes
+        self.localSecondaryIndexes = localSecondaryIndexes
         self.tableName = tableName
         self.keySchema = keySchema
         self.attributeDefinitions = attributeDefinitions
@@ -38,6 +46,7 @@ public struct CreateTableInput: Codable, Sendable {
         case billingMode = "BillingMode", provisionedThroughput = "ProvisionedThroughput"
         case tableClass = "TableClass", deletionProtectionEnabled = "DeletionProtectionEnabled"
         case streamSpecification = "StreamSpecification"
+        case globalSecondaryIndexes = "GlobalSecondaryIndexes", localSecondaryIndexes = "LocalSecondaryIndexes"
     }
 }
 
@@ -48,10 +57,12 @@ public struct UpdateTableInput: Codable, Sendable {
     public var provisionedThroughput: ProvisionedThroughput?
     public var tableClass: TableClass?
     public var deletionProtectionEnabled: Bool?
-    /// New definitions are accepted for the indexes a later UpdateTable may create; unused for now.
+    /// The definitions of the key attributes of a global index that ``globalSecondaryIndexUpdates`` creates.
     public var attributeDefinitions: [AttributeDefinition]?
     /// Enables a new stream (`StreamEnabled` true, with a view type) or disables the current one.
     public var streamSpecification: StreamSpecification?
+    /// Creates or deletes one global secondary index, or changes indexes' provisioned throughput.
+    public var globalSecondaryIndexUpdates: [GlobalSecondaryIndexUpdate]?
 
     public init(
         tableName: String,
@@ -60,9 +71,11 @@ public struct UpdateTableInput: Codable, Sendable {
         tableClass: TableClass? = nil,
         deletionProtectionEnabled: Bool? = nil,
         attributeDefinitions: [AttributeDefinition]? = nil,
-        streamSpecification: StreamSpecification? = nil
+        streamSpecification: StreamSpecification? = nil,
+        globalSecondaryIndexUpdates: [GlobalSecondaryIndexUpdate]? = nil
     ) {
         self.streamSpecification = streamSpecification
+        self.globalSecondaryIndexUpdates = globalSecondaryIndexUpdates
         self.tableName = tableName
         self.billingMode = billingMode
         self.provisionedThroughput = provisionedThroughput
@@ -75,7 +88,7 @@ public struct UpdateTableInput: Codable, Sendable {
         case tableName = "TableName", billingMode = "BillingMode"
         case provisionedThroughput = "ProvisionedThroughput", tableClass = "TableClass"
         case deletionProtectionEnabled = "DeletionProtectionEnabled", attributeDefinitions = "AttributeDefinitions"
-        case streamSpecification = "StreamSpecification"
+        case streamSpecification = "StreamSpecification", globalSecondaryIndexUpdates = "GlobalSecondaryIndexUpdates"
     }
 }
 
@@ -161,6 +174,8 @@ public struct TableDescription: Codable, Sendable, Equatable {
     /// The ARN of the table's most recent stream, enabled or not.
     public var latestStreamArn: String?
     public var latestStreamLabel: String?
+    public var globalSecondaryIndexes: [GlobalSecondaryIndexDescription]?
+    public var localSecondaryIndexes: [LocalSecondaryIndexDescription]?
 
     enum CodingKeys: String, CodingKey {
         case tableName = "TableName", tableStatus = "TableStatus", keySchema = "KeySchema"
@@ -170,5 +185,6 @@ public struct TableDescription: Codable, Sendable, Equatable {
         case tableSizeBytes = "TableSizeBytes", itemCount = "ItemCount", tableArn = "TableArn", tableId = "TableId"
         case streamSpecification = "StreamSpecification", latestStreamArn = "LatestStreamArn"
         case latestStreamLabel = "LatestStreamLabel"
+        case globalSecondaryIndexes = "GlobalSecondaryIndexes", localSecondaryIndexes = "LocalSecondaryIndexes"
     }
 }

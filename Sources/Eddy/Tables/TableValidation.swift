@@ -25,7 +25,13 @@ enum TableValidation {
 
     static func validateCreate(_ input: CreateTableInput) throws(EddyError) {
         try validateTableName(input.tableName)
-        try validateKeySchema(input.keySchema, definitions: input.attributeDefinitions)
+        try validateKeySchema(input.keySchema, field: "keySchema")
+        for (index, definition) in input.attributeDefinitions.enumerated() {
+            try validateAttributeName(definition.attributeName, field: "attributeDefinitions.\(index + 1).member.attributeName")
+        }
+        try IndexValidation.validateCreate(input)
+        let indexKeys = (input.globalSecondaryIndexes ?? []).map(\.keySchema) + (input.localSecondaryIndexes ?? []).map(\.keySchema)
+        try validateDefinitions(input.attributeDefinitions, keySchemas: [input.keySchema] + indexKeys)
         try validateBilling(mode: input.billingMode ?? .provisioned, throughput: input.provisionedThroughput)
         if let stream = input.streamSpecification {
             if stream.streamEnabled, stream.streamViewType == nil {
@@ -38,19 +44,17 @@ enum TableValidation {
         }
     }
 
-    private static func validateKeySchema(_ keySchema: [KeySchemaElement], definitions: [AttributeDefinition]) throws(EddyError) {
+    /// Checks a table's or an index's key schema: a HASH element, then optionally a RANGE element.
+    static func validateKeySchema(_ keySchema: [KeySchemaElement], field: String) throws(EddyError) {
         let rendered = "[" + keySchema.map { "KeySchemaElement(attributeName=\($0.attributeName), keyType=\($0.keyType.rawValue))" }.joined(separator: ", ") + "]"
         if keySchema.isEmpty {
-            throw constraint(value: rendered, field: "keySchema", "Member must have length greater than or equal to 1")
+            throw constraint(value: rendered, field: field, "Member must have length greater than or equal to 1")
         }
         if keySchema.count > 2 {
-            throw constraint(value: rendered, field: "keySchema", "Member must have length less than or equal to 2")
+            throw constraint(value: rendered, field: field, "Member must have length less than or equal to 2")
         }
         for (index, element) in keySchema.enumerated() {
-            try validateAttributeName(element.attributeName, field: "keySchema.\(index + 1).member.attributeName")
-        }
-        for (index, definition) in definitions.enumerated() {
-            try validateAttributeName(definition.attributeName, field: "attributeDefinitions.\(index + 1).member.attributeName")
+            try validateAttributeName(element.attributeName, field: "\(field).\(index + 1).member.attributeName")
         }
         guard keySchema[0].keyType == .hash else {
             throw .validation("Invalid KeySchema: The first KeySchemaElement is not a HASH key type")
@@ -63,24 +67,31 @@ enum TableValidation {
                 throw .validation("Both the Hash Key and the Range Key element in the KeySchema have the same name")
             }
         }
+    }
+
+    /// Checks that `definitions` define exactly the attributes of `keySchemas` (the table's and its
+    /// indexes'), each once.
+    static func validateDefinitions(_ definitions: [AttributeDefinition], keySchemas: [[KeySchemaElement]]) throws(EddyError) {
         let definedNames = definitions.map(\.attributeName)
         guard Set(definedNames).count == definedNames.count else {
             throw .validation("Cannot have two attributes with the same name")
         }
-        let keyNames = keySchema.map(\.attributeName)
-        guard keyNames.allSatisfy(definedNames.contains) else {
-            throw .validation(
-                "One or more parameter values were invalid: Some index key attributes are not defined in AttributeDefinitions. Keys: [\(keyNames.joined(separator: ", "))], AttributeDefinitions: [\(definedNames.joined(separator: ", "))]"
-            )
+        for keySchema in keySchemas {
+            let keyNames = keySchema.map(\.attributeName)
+            guard keyNames.allSatisfy(definedNames.contains) else {
+                throw .validation(
+                    "One or more parameter values were invalid: Some index key attributes are not defined in AttributeDefinitions. Keys: [\(keyNames.joined(separator: ", "))], AttributeDefinitions: [\(definedNames.joined(separator: ", "))]"
+                )
+            }
         }
-        guard definedNames.count == keyNames.count else {
+        guard Set(definedNames) == Set(keySchemas.flatMap { $0.map(\.attributeName) }) else {
             throw .validation(
                 "One or more parameter values were invalid: Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions"
             )
         }
     }
 
-    private static func validateAttributeName(_ name: String, field: String) throws(EddyError) {
+    static func validateAttributeName(_ name: String, field: String) throws(EddyError) {
         let length = name.utf8.count
         if length < Limits.keyAttributeNameLengthRange.lowerBound {
             throw constraint(value: name, field: field, "Member must have length greater than or equal to \(Limits.keyAttributeNameLengthRange.lowerBound)")

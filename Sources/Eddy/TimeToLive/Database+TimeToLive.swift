@@ -134,7 +134,7 @@ extension Database {
                     return (nil, false)
                 }
                 var write = PreparedWrite(stamping: tables)
-                write.add(ItemChange(key: key, keys: keys, old: oldBytes, new: nil, eventName: .remove, byService: true), in: table)
+                try write.add(ItemChange(key: key, keys: keys, old: oldBytes, new: nil, eventName: .remove, byService: true), in: table)
                 return (write, true)
             }
         }

@@ -52,7 +52,7 @@ extension Database {
     ///   `ResourceNotFoundException` if a table does not exist.
     public func transactGetItems(_ input: TransactGetItemsInput) async throws(EddyError) -> TransactGetItemsOutput {
         try TransactionPlan.validateCount(input.transactItems.count)
-        var reads: [(key: ItemKey, projection: Projection)] = []
+        var reads: [(key: ItemKey, projection: AttributeSelection)] = []
         var seen = Set<ItemKey>()
         for entry in input.transactItems {
             let get = entry.get
@@ -78,7 +78,7 @@ extension Database {
         let locked = try await locks.withTransactionLocks(plan.actions.map(\.key)) { () async throws(EddyError) -> Void in
             try await commitItemChange(in: plan.tables) { (tables: [ResolvedTable]) throws(EddyError) -> (PreparedWrite?, Void) in
                 var write = PreparedWrite(stamping: tables)
-                for (table, change) in try changes(of: plan, in: tables) { write.add(change, in: table) }
+                for (table, change) in try changes(of: plan, in: tables) { try write.add(change, in: table) }
                 if let (token, fingerprint) = token {
                     TransactionTokens.record(token, fingerprint: fingerprint, at: configuration.clock.nowMilliseconds(), into: &write.batch)
                 }
@@ -125,7 +125,7 @@ extension Database {
         // update, or the stream record.
         var needsOld = action.expressions.condition != nil
         if case .update = action.kind { needsOld = true }
-        let oldBytes = needsOld || table.streamViewType != nil ? try readStoredItem(action.key) : nil
+        let oldBytes = needsOld || table.writesReadOldItem ? try readStoredItem(action.key) : nil
         let old = needsOld ? try oldBytes.map(decodeItem) : nil
         guard try action.expressions.conditionHolds(on: old) else {
             throw .conditionalCheckFailed(
@@ -137,7 +137,7 @@ extension Database {
         case .put(let item, let encoded):
             let eventName = try ItemChange.event(replacing: oldBytes, with: encoded, newItem: item)
             if table.streamViewType != nil, eventName == nil { return nil }
-            return ItemChange(key: action.key, keys: action.keys, old: oldBytes, new: encoded, eventName: eventName)
+            return ItemChange(key: action.key, keys: action.keys, old: oldBytes, new: encoded, newItem: item, eventName: eventName)
         case .delete:
             if table.streamViewType != nil, oldBytes == nil { return nil }
             return ItemChange(key: action.key, keys: action.keys, old: oldBytes, new: nil, eventName: .remove)
@@ -147,12 +147,11 @@ extension Database {
                 .apply(update, to: old ?? action.keys, keyNames: table.key.attributeNames, recordingPaths: false)
             let new = applied.item
             guard new != old else { return nil }
-            try ValueValidation.validate(new)
-            guard ItemSize.of(new) <= Limits.itemSizeBytesMax else {
-                throw .validation("Item size to update has exceeded the maximum allowed size")
-            }
+            try validateUpdated(new)
+            try table.validateIndexKeys(of: new)
             return ItemChange(
-                key: action.key, keys: action.keys, old: oldBytes, new: ItemEncoding.encode(new), eventName: old == nil ? .insert : .modify)
+                key: action.key, keys: action.keys, old: oldBytes, new: ItemEncoding.encode(new), newItem: new,
+                eventName: old == nil ? .insert : .modify)
         }
     }
 

@@ -72,10 +72,7 @@ extension Database {
                     case .update(_, let key, _, _, _):
                         let applier = UpdateApplier(bindings: step.expressions!.bindings)
                         let new = try applier.apply(step.expressions!.update!, to: before ?? key, keyNames: table.key.attributeNames).item
-                        try ValueValidation.validate(new)
-                        guard ItemSize.of(new) <= Limits.itemSizeBytesMax else {
-                            throw .validation("Item size to update has exceeded the maximum allowed size")
-                        }
+                        try validateUpdated(new)
                         current[step.key] = .some(new)
                     }
                 }
@@ -87,9 +84,9 @@ extension Database {
                     let new = current[key] ?? nil
                     guard new != oldItem else { continue }
                     let keys = table.keyAttributes(of: (new ?? oldItem)!)
-                    prepared.add(
+                    try prepared.add(
                         ItemChange(
-                            key: key, keys: keys, old: old, new: new.map(ItemEncoding.encode),
+                            key: key, keys: keys, old: old, new: new.map(ItemEncoding.encode), newItem: new,
                             eventName: new == nil ? .remove : (oldItem == nil ? .insert : .modify)),
                         in: table)
                 }

@@ -2,16 +2,19 @@ import EddyStorage
 import Foundation
 import Synchronization
 
-/// A table a change writes to, with the stream it expects the table to have (0: none). The committer
-/// refuses the change if the table is gone, and sends it back to be prepared again if the table's stream
-/// changed meanwhile, so a change is recorded in exactly the stream that is active when it commits.
+/// A table a change writes to, with the stream it expects the table to have (0: none) and the version of
+/// its set of indexes. The committer refuses the change if the table is gone, and sends it back to be
+/// prepared again if the table's stream or indexes changed meanwhile, so a change is recorded in exactly the
+/// stream that is active when it commits and moves the entries of exactly the indexes that exist then.
 struct TableStamp: Sendable, Hashable {
     var tableId: UInt64
     var streamId: UInt64
+    var indexVersion: UInt64
 
     init(_ table: ResolvedTable) {
         tableId = table.id
         streamId = table.activeStreamId
+        indexVersion = table.indexVersion
     }
 }
 
@@ -34,6 +37,8 @@ enum CatalogEffect: Sendable {
     case enableStream(StreamDefinition)
     /// A table's stream stops recording and its shards close.
     case disableStream(tableId: UInt64)
+    /// A table's set of indexes changed: writes prepared for the previous version are prepared again.
+    case changeIndexes(tableId: UInt64, version: UInt64)
     /// Records older than the retention period go, and so do shards and streams that have expired.
     case trimStreams
 }
@@ -54,8 +59,8 @@ struct PreparedWrite: Sendable {
 /// How a commit ended when it did not fail.
 enum CommitOutcome: Sendable {
     case committed
-    /// A table's stream changed between the preparation and the commit: prepare the change again.
-    case streamChanged
+    /// A table's stream or indexes changed between the preparation and the commit: prepare the change again.
+    case tableChanged
 }
 
 /// The one place where a change becomes a RocksDB write.
@@ -103,7 +108,7 @@ final class Committer: Sendable {
 
     init(
         store: any OrderedKeyValueStore, durability: Durability, settings: StreamSettings,
-        tables: [UInt64: UInt64], streams: StreamStorage.Loaded, registry: StreamRegistry
+        tables: [UInt64: TableStamp], streams: StreamStorage.Loaded, registry: StreamRegistry
     ) {
         self.store = store
         self.durability = durability
@@ -156,7 +161,7 @@ final class Committer: Sendable {
     /// Commits a catalog change made under the catalog lock, where no stream can change underneath.
     func commitCatalogChange(_ write: PreparedWrite) async throws(EddyError) {
         guard try await commit(write) == .committed else {
-            throw .internalServerError("A table's stream changed during a catalog change")
+            throw .internalServerError("A table's stream or indexes changed during a catalog change")
         }
     }
 
@@ -246,14 +251,18 @@ final class Committer: Sendable {
         switch effect {
         case .createTable(let id, let stream):
             work.catalog.tables[id] = 0
+            work.catalog.indexVersions[id] = 0
             if let stream { StreamStorage.store(work.enable(stream, now: now), into: &batch) }
         case .deleteTable(let id):
             if let closed = work.disableStream(ofTable: id, now: now) { StreamStorage.store(closed, into: &batch) }
             work.catalog.tables[id] = nil
+            work.catalog.indexVersions[id] = nil
         case .enableStream(let stream):
             StreamStorage.store(work.enable(stream, now: now), into: &batch)
         case .disableStream(let tableId):
             if let closed = work.disableStream(ofTable: tableId, now: now) { StreamStorage.store(closed, into: &batch) }
+        case .changeIndexes(let tableId, let version):
+            work.catalog.indexVersions[tableId] = version
         case .trimStreams:
             trim(now: now, into: &batch)
         }
@@ -342,6 +351,8 @@ final class CommitWork: @unchecked Sendable {
     struct Catalog {
         /// Live table id → its active stream id (0: none).
         var tables: [UInt64: UInt64]
+        /// Live table id → the version of its set of indexes.
+        var indexVersions: [UInt64: UInt64]
         var streams: [UInt64: StreamDefinition]
         /// Stream id → the index of the open shard of each slot.
         var openShards: [UInt64: [UInt32]]
@@ -355,14 +366,16 @@ final class CommitWork: @unchecked Sendable {
     private var lastCommitMilliseconds: Int64 = 0
     private var lastMarkMilliseconds: Int64?
 
-    init(tables: [UInt64: UInt64], loaded: StreamStorage.Loaded) {
+    init(tables: [UInt64: TableStamp], loaded: StreamStorage.Loaded) {
         var openShards: [UInt64: [UInt32]] = [:]
         for stream in loaded.streams.values where stream.isEnabled {
             var slots = [UInt32](repeating: 0, count: stream.slotCount)
             for shard in stream.shards where shard.isOpen { slots[shard.slot] = shard.index }
             openShards[stream.id] = slots
         }
-        catalog = Catalog(tables: tables, streams: loaded.streams, openShards: openShards, trimmedBelow: loaded.trimmedBelow)
+        catalog = Catalog(
+            tables: tables.mapValues(\.streamId), indexVersions: tables.mapValues(\.indexVersion), streams: loaded.streams,
+            openShards: openShards, trimmedBelow: loaded.trimmedBelow)
         nextSequence = loaded.nextSequence
         lastMarkMilliseconds = loaded.lastMarkMilliseconds
     }
@@ -390,7 +403,9 @@ final class CommitWork: @unchecked Sendable {
             guard let active = catalog.tables[stamp.tableId] else {
                 return .failure(.resourceNotFound("Requested resource not found"))
             }
-            if active != stamp.streamId { return .success(.streamChanged) }
+            if active != stamp.streamId || catalog.indexVersions[stamp.tableId] != stamp.indexVersion {
+                return .success(.tableChanged)
+            }
         }
         return nil
     }

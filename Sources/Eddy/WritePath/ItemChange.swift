@@ -11,6 +11,8 @@ struct ItemChange {
     var old: [UInt8]?
     /// The stored bytes after the change; nil for a deletion.
     var new: [UInt8]?
+    /// The item after the change, when the caller has it decoded already (index entries need it).
+    var newItem: Item? = nil
     /// What the stream records; nil when the change changes nothing (no record is written).
     var eventName: StreamEventName?
     /// Whether DynamoDB itself made the change (a Time to Live expiry), not a request: the stream record then
@@ -37,13 +39,15 @@ extension PreparedWrite {
         self.init(batch: StorageBatch(), tables: tables.map(TableStamp.init))
     }
 
-    /// Adds `change` to the batch, with its stream record if `table` has a stream.
-    mutating func add(_ change: ItemChange, in table: ResolvedTable) {
+    /// Adds `change` to the batch, with the changes of the table's index entries and its stream record if
+    /// `table` has a stream.
+    mutating func add(_ change: ItemChange, in table: ResolvedTable) throws(EddyError) {
         if let new = change.new {
             batch.put(change.key.bytes, new, in: .items)
         } else {
             batch.delete(change.key.bytes, in: .items)
         }
+        if !table.indexes.isEmpty { try addIndexEntries(of: change, in: table) }
         guard let viewType = table.streamViewType, let eventName = change.eventName else { return }
         let (old, new): ([UInt8]?, [UInt8]?) =
             switch viewType {

@@ -1,6 +1,6 @@
 /// Which parts of an item a read returns: everything, or the document paths of a ProjectionExpression (the
 /// legacy `AttributesToGet` compiles to top-level paths).
-struct Projection: Sendable {
+struct AttributeSelection: Sendable {
     private let paths: [[ResolvedPathElement]]?
 
     init(paths: [[ResolvedPathElement]]?) {

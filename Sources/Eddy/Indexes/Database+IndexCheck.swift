@@ -1,0 +1,103 @@
+import EddyStorage
+
+/// What ``Database/checkIndexes(tableName:)`` found in one index.
+public struct IndexCheckResult: Sendable, Equatable, Codable {
+    public var indexName: String
+    public var indexStatus: IndexStatus
+    /// The entries the table's items imply.
+    public var expectedEntries: Int
+    /// The entries the index holds.
+    public var actualEntries: Int
+    /// Entries an item implies that the index lacks.
+    public var missingEntries: Int
+    /// Entries the index holds that no item implies.
+    public var unexpectedEntries: Int
+    /// Entries whose key is right but whose projected attributes differ from the item's.
+    public var mismatchedEntries: Int
+
+    /// Whether the index is what its table's items imply. An index being backfilled may still lack
+    /// entries, but must hold no entry that is wrong.
+    public var isConsistent: Bool {
+        unexpectedEntries == 0 && mismatchedEntries == 0 && (missingEntries == 0 || indexStatus == .creating)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case indexName = "IndexName", indexStatus = "IndexStatus", expectedEntries = "ExpectedEntries"
+        case actualEntries = "ActualEntries", missingEntries = "MissingEntries", unexpectedEntries = "UnexpectedEntries"
+        case mismatchedEntries = "MismatchedEntries"
+    }
+}
+
+/// What ``Database/checkIndexes(tableName:)`` found in a table's indexes.
+public struct IndexCheckReport: Sendable, Equatable, Codable {
+    public var tableName: String
+    public var itemCount: Int
+    public var indexes: [IndexCheckResult]
+
+    /// Whether every index is consistent with the table's items.
+    public var isConsistent: Bool { indexes.allSatisfy(\.isConsistent) }
+
+    enum CodingKeys: String, CodingKey {
+        case tableName = "TableName", itemCount = "ItemCount", indexes = "Indexes"
+    }
+}
+
+extension Database {
+    /// Proves that each index of a table holds exactly the entries its items imply: for every item with the
+    /// index's key attributes (of the index's types), one entry under the item's index and table key
+    /// holding the item's projected attributes, and no other entry. The table and its indexes are read from
+    /// one snapshot, so writes may go on meanwhile. `eddy check TABLE` runs it.
+    ///
+    /// - Throws: `ResourceNotFoundException` if there is no such table.
+    public func checkIndexes(tableName: String) async throws(EddyError) -> IndexCheckReport {
+        let table = try resolveTable(tableName)
+        let snapshot = store.makeSnapshot()
+        var expected = [[(key: [UInt8], value: [UInt8])]](repeating: [], count: table.indexes.count)
+        var itemCount = 0
+        let items = try storageCall {
+            try store.scan(in: .items, from: ItemKey.tableStart(table.id), to: ItemKey.tableEnd(table.id), direction: .forward, snapshot: snapshot)
+        }
+        while let (_, bytes) = try storageCall({ try items.next() }) {
+            itemCount += 1
+            let item = try decodeItem(bytes)
+            for (position, index) in table.indexes.enumerated() {
+                guard let key = index.entryKey(of: item) else { continue }
+                expected[position].append((key.bytes, index.entryValue(of: item, encoded: bytes)))
+            }
+        }
+        var results: [IndexCheckResult] = []
+        for (position, index) in table.indexes.enumerated() {
+            let wanted = expected[position].sorted { $0.key.lexicographicallyPrecedes($1.key) }
+            var result = IndexCheckResult(
+                indexName: index.name, indexStatus: index.definition.status, expectedEntries: wanted.count, actualEntries: 0,
+                missingEntries: 0, unexpectedEntries: 0, mismatchedEntries: 0)
+            let entries = try storageCall {
+                try store.scan(in: .indexes, from: ItemKey.tableStart(index.id), to: ItemKey.tableEnd(index.id), direction: .forward, snapshot: snapshot)
+            }
+            var next = 0
+            while let (key, value) = try storageCall({ try entries.next() }) {
+                result.actualEntries += 1
+                while next < wanted.count, wanted[next].key.lexicographicallyPrecedes(key) {
+                    result.missingEntries += 1
+                    next += 1
+                }
+                guard next < wanted.count, wanted[next].key == key else {
+                    result.unexpectedEntries += 1
+                    continue
+                }
+                if try !sameItem(value, wanted[next].value) { result.mismatchedEntries += 1 }
+                next += 1
+            }
+            result.missingEntries += wanted.count - next
+            results.append(result)
+        }
+        return IndexCheckReport(tableName: table.name, itemCount: itemCount, indexes: results)
+    }
+
+    /// Whether two stored items hold the same attributes (map entries and set members may be stored in
+    /// another order).
+    private func sameItem(_ left: [UInt8], _ right: [UInt8]) throws(EddyError) -> Bool {
+        if left == right { return true }
+        return try decodeItem(left) == decodeItem(right)
+    }
+}

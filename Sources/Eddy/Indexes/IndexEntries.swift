@@ -1,0 +1,67 @@
+import EddyStorage
+
+extension PreparedWrite {
+    /// Moves the index entries of `change`'s item: the entry of the old item goes if the new one has none or
+    /// another key, and the new item's entry is written. `change.old` must have been read.
+    ///
+    /// - Throws: `ValidationException` if the new item holds an index key attribute of the wrong type or an
+    ///   invalid key value; the write then writes nothing.
+    mutating func addIndexEntries(of change: ItemChange, in table: ResolvedTable) throws(EddyError) {
+        let old = try change.old.map(Self.decode)
+        var new = change.newItem
+        if new == nil, let bytes = change.new { new = try Self.decode(bytes) }
+        if let new { try table.validateIndexKeys(of: new) }
+        for index in table.indexes {
+            let oldKey = old.flatMap(index.entryKey(of:))
+            let newKey = new.flatMap(index.entryKey(of:))
+            if let oldKey, oldKey != newKey { batch.delete(oldKey.bytes, in: .indexes) }
+            if let newKey, let new, let encoded = change.new {
+                batch.put(newKey.bytes, index.entryValue(of: new, encoded: encoded), in: .indexes)
+            }
+        }
+    }
+
+    private static func decode(_ bytes: [UInt8]) throws(EddyError) -> Item {
+        do {
+            return try ItemEncoding.decode(bytes)
+        } catch {
+            throw .internalServerError("A stored item does not decode: \(error)")
+        }
+    }
+}
+
+extension ResolvedTable {
+    /// Checks the attributes of `item` (to be written) that are keys of an index: each has the index's type
+    /// and is a valid key value. An item without them is simply absent from the index (a sparse index).
+    func validateIndexKeys(of item: Item) throws(EddyError) {
+        for index in indexes {
+            for (position, (name, type)) in index.keyAttributes.enumerated() {
+                guard let value = item[name] else { continue }
+                guard value.typeDescriptor == type.rawValue else {
+                    throw .validation(
+                        "One or more parameter values were invalid: Type mismatch for Index Key \(name) Expected: \(type.rawValue) Actual: \(value.typeDescriptor) IndexName: \(index.name)"
+                    )
+                }
+                let size: Int
+                switch value {
+                case .s(let string): size = string.utf8.count
+                case .b(let bytes): size = bytes.count
+                default: continue
+                }
+                guard size > 0 else {
+                    throw .validation(
+                        "One or more parameter values are not valid. A value specified for a secondary index key is not supported. The AttributeValue for a key attribute cannot contain an empty \(type == .s ? "string" : "binary") value. IndexName: \(index.name), IndexKey: \(name)"
+                    )
+                }
+                let isPartitionKey = position == 0
+                if size > (isPartitionKey ? Limits.partitionKeySizeBytesMax : Limits.sortKeySizeBytesMax) {
+                    throw .validation(
+                        isPartitionKey
+                            ? "One or more parameter values were invalid: Size of hashkey has exceeded the maximum size limit of\(Limits.partitionKeySizeBytesMax) bytes"
+                            : "One or more parameter values were invalid: Aggregated size of all range keys has exceeded the size limit of \(Limits.sortKeySizeBytesMax) bytes"
+                    )
+                }
+            }
+        }
+    }
+}
