@@ -4,7 +4,8 @@
 # and GetRecords throughput, then the trigger figures: commit-to-handler latency and how fast a mapping drains a
 # stream into a handler and into a derivative table, then the Kafka figures: how fast the Kafka trigger sink
 # drains a stream to a local broker (and a raw librdkafka producer the same messages) and commit-to-consumer
-# latency, then what a TransactWriteItems of 4 Puts costs against the same items as 4 single PutItems.
+# latency, then what a TransactWriteItems of 4 Puts costs against the same items as 4 single PutItems, then what
+# global secondary indexes add to PutItem and how fast a new index backfills 1,000,000 items.
 #
 #   Benchmarks/ratio.sh                  # RUNS (default 3) runs of all the benchmarks, then the table of the
 #                                        # last run, the 4 ratios, the streams, trigger and Kafka figures (medians over the runs)
@@ -12,6 +13,7 @@
 #   Benchmarks/ratio.sh --filter 'Put'   # extra options go to `swift package benchmark`
 #   Benchmarks/ratio.sh --filter 'Kafka.*'   # the Kafka benchmarks only (and the expressions)
 #   Benchmarks/ratio.sh --filter 'TransactWriteItems.*'   # the transaction benchmarks only
+#   Benchmarks/ratio.sh --filter 'Index.*'                # the index benchmarks only
 #
 # Run N is stored as the benchmark baseline `$EDDY_BENCH_BASELINE-N` (default `eddy-vs-raw-N`, under
 # Benchmarks/.benchmarkBaselines/), so it can be re-read or compared later:
@@ -28,13 +30,13 @@ trap 'rm -rf "$exports"' EXIT
 for run in $(seq 1 "$runs"); do
     echo "=== Run $run of $runs"
     swift package --allow-writing-to-package-directory benchmark baseline update "$baseline-$run" \
-        --target ItemThroughput --target Streams --target Triggers --target Kafka --target Transactions --no-progress "$@"
+        --target ItemThroughput --target Streams --target Triggers --target Kafka --target Transactions --target Indexes --no-progress "$@"
     # The influx export has one CSV line per benchmark, metric and percentile:
     # target,host,cpu,cores,memory,kernel,metric,unit,test,percentile,value,average,iterations,warmup,time
-    swift package benchmark baseline read "$baseline-$run" --target ItemThroughput --target Streams --target Triggers --target Kafka --target Transactions \
+    swift package benchmark baseline read "$baseline-$run" --target ItemThroughput --target Streams --target Triggers --target Kafka --target Transactions --target Indexes \
         --format influx --path stdout --no-progress > "$exports/run$run.csv"
 done
-swift package benchmark baseline read "$baseline-$runs" --target ItemThroughput --target Streams --target Triggers --target Kafka --target Transactions --no-progress
+swift package benchmark baseline read "$baseline-$runs" --target ItemThroughput --target Streams --target Triggers --target Kafka --target Transactions --target Indexes --no-progress
 
 # Throughput is in iterations per second; one iteration is 1,000 operations. The figure of a benchmark in a run
 # is its median (p50) over the run's iterations; the figures and ratios printed are medians over the runs.
@@ -57,6 +59,7 @@ awk -F, -v runs="$runs" '
     $9 == "TriggerDrain.Derivative" && $7 ~ /^Records/ && $10 + 0 == 50 { drainDerivative[run] = $11 }
     $9 == "KafkaDrain.SinkAndRawProducer" && $7 ~ /^Sinkrecords/ && $10 + 0 == 50 { kafkaSink[run] = $11 }
     $9 == "KafkaDrain.SinkAndRawProducer" && $7 ~ /^Rawproducerrecords/ && $10 + 0 == 50 { kafkaRaw[run] = $11 }
+    $9 == "IndexBackfill.1M" && $7 ~ /^Items/ && $10 + 0 == 50 { backfill[run] = $11 }
     function median(values, count,   i, j, swap) {
         for (i = 2; i <= count; i++)
             for (j = i; j > 1 && values[j - 1] > values[j]; j--) {
@@ -140,6 +143,18 @@ awk -F, -v runs="$runs" '
         printf "Transactions: TransactWriteItems of 4 Puts / the same items as 4 single PutItems, items per second (median of %d run(s); target: ratio >= 0.8, a transaction costing at most 1.25x its four PutItems)\n", runs
         printf "%-20s %10s %10s %7s\n", "", "4 Puts", "PutItems", "ratio"
         row("1 writer", "TransactWriteItems.4Puts", "TransactWriteItems.4PutItems", 0.8)
+
+        print ""
+        printf "Indexes: PutItem into a table with global secondary indexes (projection ALL) / without, items per second (median of %d run(s); targets: each GSI adds at most 40%% to the cost, ratio >= 1/1.4 with one, >= 1/1.8 with two)\n", runs
+        printf "%-20s %10s %10s %7s\n", "", "indexed", "no index", "ratio"
+        row("PutItem, 1 GSI", "IndexWrite.PutItem.1GSI", "IndexWrite.PutItem.NoIndex", 0.714)
+        row("PutItem, 2 GSIs", "IndexWrite.PutItem.2GSI", "IndexWrite.PutItem.NoIndex", 0.556)
+        print "Physical bound: raw RocksDB get of the item (it misses), then one batch of the item and its index entries / the item put alone"
+        printf "%-20s %10s %10s %7s\n", "", "+entries", "item", "ratio"
+        row("1 entry", "IndexWrite.RawRocksDB.ReadItemAnd1Entry", "IndexWrite.RawRocksDB.Item", 0)
+        row("2 entries", "IndexWrite.RawRocksDB.ReadItemAnd2Entries", "IndexWrite.RawRocksDB.Item", 0)
+        printf "Indexes: UpdateTable adding a GSI (projection ALL) to a 1,000,000-item table, until a Query on it is served, items per second (median of %d run(s); reported, no target)\n", runs
+        readRate("backfill", backfill, 0)
 
         print ""
         printf "Kafka: a new TRIM_HORIZON mapping, BatchSize 1000, draining a 1,000,000-record stream to a local broker, records per second (median of %d run(s); target: sink >= 100000; the ratio to the raw producer is reported, not judged)\n", runs

@@ -49,6 +49,10 @@ public final class Database: Sendable {
         /// and deletes them (``Database/deleteExpiredItems()``). As in DynamoDB, an expired item is still
         /// read until it is deleted.
         public var timeToLiveSweepInterval: Duration
+        /// The size past which a write to an item collection (the items of one partition key value of a table
+        /// with local secondary indexes, and their entries in those indexes) is refused: DynamoDB's 10 GB.
+        /// Lower it to see how an application handles `ItemCollectionSizeLimitExceededException`.
+        public var itemCollectionSizeLimitBytes: Int64
 
         public init(
             durability: Durability = .processCrashSafe,
@@ -59,8 +63,10 @@ public final class Database: Sendable {
             streamShardLifetime: Duration = .seconds(4 * 3600),
             streamShardRecordLimit: Int? = nil,
             streamTrimInterval: Duration = .seconds(60),
-            timeToLiveSweepInterval: Duration = .seconds(60)
+            timeToLiveSweepInterval: Duration = .seconds(60),
+            itemCollectionSizeLimitBytes: Int64 = Limits.itemCollectionSizeBytesMax
         ) {
+            self.itemCollectionSizeLimitBytes = itemCollectionSizeLimitBytes
             self.durability = durability
             self.region = region
             self.accountId = accountId
@@ -111,7 +117,8 @@ public final class Database: Sendable {
                 clock: configuration.clock,
                 shardLifetimeMilliseconds: lifetime.seconds * 1000 + lifetime.attoseconds / 1_000_000_000_000_000,
                 shardRecordLimit: configuration.streamShardRecordLimit),
-            tables: catalog.stamps, streams: loaded, registry: streams)
+            tables: catalog.stamps, streams: loaded, registry: streams,
+            itemCollectionSizeLimit: configuration.itemCollectionSizeLimitBytes)
         startBackgroundJob(every: configuration.streamTrimInterval) { database in
             try? await database.trimExpiredStreamRecords()
         }

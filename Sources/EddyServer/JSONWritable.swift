@@ -25,7 +25,24 @@ extension GetItemOutput: JSONWritable {
 
 extension WriteItemOutput: JSONWritable {
     func write(to json: inout JSONWriter) {
-        json.object(member: "\"Attributes\":", attributes)
+        guard let metrics = itemCollectionMetrics else {
+            json.object(member: "\"Attributes\":", attributes)
+            return
+        }
+        json.literal("{")
+        if let attributes {
+            json.literal("\"Attributes\":")
+            json.item(attributes)
+            json.literal(",")
+        }
+        json.literal("\"ItemCollectionMetrics\":{\"ItemCollectionKey\":")
+        json.item(metrics.itemCollectionKey)
+        json.literal(",\"SizeEstimateRangeGB\":[")
+        for (position, bound) in metrics.sizeEstimateRangeGB.enumerated() {
+            if position > 0 { json.literal(",") }
+            json.integer(Int64(bound))
+        }
+        json.literal("]}}")
     }
 }
 

@@ -15,18 +15,25 @@ extension RocksDBStore {
         /// Memory budget of the memtables of one column family; also sizes the levels of level-style compaction
         /// (RocksDB's `OptimizeLevelStyleCompaction`).
         public var memtableBudgetBytes: UInt64
+        /// The share of a memtable's size given to a Bloom filter of its whole keys (RocksDB's
+        /// `memtable_prefix_bloom_size_ratio` with `memtable_whole_key_filtering`); 0 for none. A write that
+        /// reads the item it replaces (a table with a stream or indexes) mostly writes new items: the filter
+        /// answers such a `get` without searching the memtable's skip list.
+        public var memtableBloomSizeRatio: Double
 
         /// Options with the given values; every parameter has a default for a small machine.
         public init(
             backgroundThreads: Int = 2,
             blockCacheBytes: Int = 32 << 20,
             bloomFilterBitsPerKey: Double = 10,
-            memtableBudgetBytes: UInt64 = 64 << 20
+            memtableBudgetBytes: UInt64 = 64 << 20,
+            memtableBloomSizeRatio: Double = 0.02
         ) {
             self.backgroundThreads = backgroundThreads
             self.blockCacheBytes = blockCacheBytes
             self.bloomFilterBitsPerKey = bloomFilterBitsPerKey
             self.memtableBudgetBytes = memtableBudgetBytes
+            self.memtableBloomSizeRatio = memtableBloomSizeRatio
         }
 
         /// A new `rocksdb_options_t` for both the database and each column family; the caller destroys it.
@@ -39,6 +46,10 @@ extension RocksDBStore {
             rocksdb_options_increase_parallelism(options, Int32(clamping: backgroundThreads))
             rocksdb_options_optimize_level_style_compaction(options, memtableBudgetBytes)
             rocksdb_options_set_level_compaction_dynamic_level_bytes(options, 1)
+            if memtableBloomSizeRatio > 0 {
+                rocksdb_options_set_memtable_prefix_bloom_size_ratio(options, memtableBloomSizeRatio)
+                rocksdb_options_set_memtable_whole_key_filtering(options, 1)
+            }
 
             let table = rocksdb_block_based_options_create()
             // The table options take ownership of the filter policy: it must not be destroyed here.

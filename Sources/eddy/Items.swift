@@ -83,6 +83,7 @@ struct Items: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Read a table, or one segment of it (Scan).")
         @OptionGroup var database: DatabaseOptions
         @Option(help: "The table name.") var tableName: String
+        @Option(help: "Scan this secondary index of the table instead of the table.") var indexName: String?
         @Option(help: "At most this many items.") var limit: Int?
         @Option(help: "The segment of a parallel scan.") var segment: Int?
         @Option(help: "The number of segments of a parallel scan.") var totalSegments: Int?
@@ -99,7 +100,7 @@ struct Items: AsyncParsableCommand {
                 let names = try expressionAttributeNames.map { try readRequest($0, as: [String: String].self) }
                 let values = try expressionAttributeValues.map { try readRequest($0, as: Item.self) }
                 try printJSON(try await db.scan(ScanInput(
-                    tableName: tableName, limit: limit, exclusiveStartKey: start,
+                    tableName: tableName, indexName: indexName, limit: limit, exclusiveStartKey: start,
                     segment: segment, totalSegments: totalSegments,
                     filterExpression: filterExpression, projectionExpression: projectionExpression,
                     expressionAttributeNames: names, expressionAttributeValues: values)))

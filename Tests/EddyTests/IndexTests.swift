@@ -753,3 +753,64 @@ private func names(in condition: String) -> [String: String]? {
         }
     }
 }
+
+@Suite struct ItemCollectionTests {
+    @Test func aWritePastTheCollectionLimitIsRefusedAndWritesNothing() async throws {
+        try await withTemporaryDirectory { path in
+            let db = try Database(path: path + "/db", configuration: Database.Configuration(itemCollectionSizeLimitBytes: 2000))
+            try await createOrders(db)
+            let note = String(repeating: "n", count: 100)
+            var written = 0
+            var refusal: EddyError?
+            for number in 0..<100 where refusal == nil {
+                do {
+                    try await db.putItem(PutItemInput(tableName: "Orders", item: order("c1", "o\(number)", placedAt: number, note: note)))
+                    written += 1
+                } catch let error as EddyError {
+                    refusal = error
+                }
+            }
+            #expect(refusal?.errorType == "ItemCollectionSizeLimitExceededException")
+            #expect(refusal?.message == "Collection size exceeded.")
+            #expect(written > 5 && written < 20)
+            let collection = try await db.query(QueryInput(
+                tableName: "Orders", keyConditionExpression: "customer = :c", expressionAttributeValues: [":c": "c1"]))
+            #expect(collection.count == written)
+            #expect(try await queryIndex(db, "byDate", "customer = :c", [":c": "c1"]).count == written)
+            // An update that grows the collection is refused too; one that shrinks it, or a delete, is not.
+            await expectEddyError("ItemCollectionSizeLimitExceededException") {
+                try await db.updateItem(UpdateItemInput(
+                    tableName: "Orders", key: ["customer": "c1", "orderId": "o0"], updateExpression: "SET extra = :e",
+                    expressionAttributeValues: [":e": .s(note + note)]))
+            }
+            try await db.updateItem(UpdateItemInput(
+                tableName: "Orders", key: ["customer": "c1", "orderId": "o0"], updateExpression: "REMOVE note"))
+            try await db.deleteItem(DeleteItemInput(tableName: "Orders", key: ["customer": "c1", "orderId": "o1"]))
+            try await db.putItem(PutItemInput(tableName: "Orders", item: order("c1", "again", placedAt: 1, note: note)))
+            // Other collections are independent.
+            let other = try await db.putItem(PutItemInput(
+                tableName: "Orders", item: order("c2", "o1", placedAt: 1, note: note), returnItemCollectionMetrics: .size))
+            #expect(other.itemCollectionMetrics == ItemCollectionMetrics(itemCollectionKey: ["customer": "c2"], sizeEstimateRangeGB: [0, 1]))
+            let batch = try await db.batchWriteItem(BatchWriteItemInput(
+                requestItems: ["Orders": [
+                    WriteRequest(putRequest: PutRequest(item: order("c3", "o1"))), WriteRequest(putRequest: PutRequest(item: order("c3", "o2"))),
+                    WriteRequest(putRequest: PutRequest(item: order("c4", "o1"))),
+                ]],
+                returnItemCollectionMetrics: .size))
+            #expect(Set(batch.itemCollectionMetrics?["Orders"]?.map(\.itemCollectionKey) ?? []) == [["customer": "c3"], ["customer": "c4"]])
+            let report = try await db.checkIndexes(tableName: "Orders")
+            #expect(report.isConsistent, "\(report)")
+            #expect(report.itemCollections == 4)
+        }
+    }
+
+    @Test func onlyTablesWithLocalIndexesReportCollections() async throws {
+        try await withDatabase { db in
+            try await createTable(db, "Plain", hash: "pk", range: "sk")
+            let output = try await db.putItem(PutItemInput(tableName: "Plain", item: ["pk": "a", "sk": "b"], returnItemCollectionMetrics: .size))
+            #expect(output.itemCollectionMetrics == nil)
+            let report = try await db.checkIndexes(tableName: "Plain")
+            #expect(report.indexes.isEmpty && report.itemCollections == 0 && report.isConsistent)
+        }
+    }
+}

@@ -5,7 +5,7 @@ import Foundation
 /// The raw baseline: RocksDB through its C API and nothing else.
 ///
 /// It opens RocksDB exactly as Eddy's `RocksDBStore` does (same options, same column families: `default` and
-/// one per `KeySpace`, `catalog`, `items` and `streams`) and writes into the `items` column family, with write
+/// one per `KeySpace`) and writes into the `items` column family, with write
 /// options equal to Eddy's default durability `.processCrashSafe`: write-ahead log on, no sync. A put is one
 /// `rocksdb_put_cf`; a get is one `rocksdb_get_pinned_cf` whose value is looked at in place (no copy).
 public final class RawRocksDB: @unchecked Sendable {
@@ -13,6 +13,7 @@ public final class RawRocksDB: @unchecked Sendable {
     private let families: [OpaquePointer]
     private let items: OpaquePointer
     private let streams: OpaquePointer
+    private let indexes: OpaquePointer
     private let writeOptions: OpaquePointer
     private let readOptions: OpaquePointer
 
@@ -27,6 +28,8 @@ public final class RawRocksDB: @unchecked Sendable {
         rocksdb_options_increase_parallelism(options, 2)
         rocksdb_options_optimize_level_style_compaction(options, 64 << 20)
         rocksdb_options_set_level_compaction_dynamic_level_bytes(options, 1)
+        rocksdb_options_set_memtable_prefix_bloom_size_ratio(options, 0.02)
+        rocksdb_options_set_memtable_whole_key_filtering(options, 1)
         let table = rocksdb_block_based_options_create()
         rocksdb_block_based_options_set_filter_policy(table, rocksdb_filterpolicy_create_bloom_full(10))
         let cache = rocksdb_cache_create_lru(32 << 20)
@@ -49,6 +52,7 @@ public final class RawRocksDB: @unchecked Sendable {
         families = handles.map { $0! }
         items = families[names.firstIndex(of: KeySpace.items.rawValue)!]
         streams = families[names.firstIndex(of: KeySpace.streams.rawValue)!]
+        indexes = families[names.firstIndex(of: KeySpace.indexes.rawValue)!]
         writeOptions = rocksdb_writeoptions_create()  // WAL on, sync off: Eddy's `.processCrashSafe`
         readOptions = rocksdb_readoptions_create()
     }
@@ -93,6 +97,29 @@ public final class RawRocksDB: @unchecked Sendable {
         }
         add(items, key, value)
         add(streams, recordKey, recordValue)
+        var error: UnsafeMutablePointer<CChar>?
+        rocksdb_write(db, writeOptions, batch, &error)
+        if let error { fatalError("RocksDB write failed: \(String(cString: error))") }
+    }
+
+    /// Puts `value` at `key` in the `items` column family and each entry in the `indexes` column family,
+    /// atomically: one `rocksdb_write` of a write batch, the physical work of an item change and its index
+    /// entries.
+    public func putWithEntries(_ key: [UInt8], _ value: [UInt8], entries: [(key: [UInt8], value: [UInt8])]) {
+        let batch = rocksdb_writebatch_create()
+        defer { rocksdb_writebatch_destroy(batch) }
+        func add(_ family: OpaquePointer, _ key: [UInt8], _ value: [UInt8]) {
+            key.withUnsafeBytes { key in
+                value.withUnsafeBytes { value in
+                    rocksdb_writebatch_put_cf(
+                        batch, family,
+                        key.baseAddress!.assumingMemoryBound(to: CChar.self), key.count,
+                        value.baseAddress!.assumingMemoryBound(to: CChar.self), value.count)
+                }
+            }
+        }
+        add(items, key, value)
+        for entry in entries { add(indexes, entry.key, entry.value) }
         var error: UnsafeMutablePointer<CChar>?
         rocksdb_write(db, writeOptions, batch, &error)
         if let error { fatalError("RocksDB write failed: \(String(cString: error))") }

@@ -33,12 +33,17 @@ public struct IndexCheckReport: Sendable, Equatable, Codable {
     public var tableName: String
     public var itemCount: Int
     public var indexes: [IndexCheckResult]
+    /// With local secondary indexes: the item collections (partition key values) the items make up.
+    public var itemCollections: Int
+    /// Item collections whose kept size differs from the size of their items and local index entries.
+    public var mismatchedItemCollections: Int
 
-    /// Whether every index is consistent with the table's items.
-    public var isConsistent: Bool { indexes.allSatisfy(\.isConsistent) }
+    /// Whether every index, and every item collection's size, is consistent with the table's items.
+    public var isConsistent: Bool { indexes.allSatisfy(\.isConsistent) && mismatchedItemCollections == 0 }
 
     enum CodingKeys: String, CodingKey {
-        case tableName = "TableName", itemCount = "ItemCount", indexes = "Indexes"
+        case tableName = "TableName", itemCount = "ItemCount", indexes = "Indexes", itemCollections = "ItemCollections"
+        case mismatchedItemCollections = "MismatchedItemCollections"
     }
 }
 
@@ -54,12 +59,17 @@ extension Database {
         let snapshot = store.makeSnapshot()
         var expected = [[(key: [UInt8], value: [UInt8])]](repeating: [], count: table.indexes.count)
         var itemCount = 0
+        var collectionSizes: [[UInt8]: Int64] = [:]
         let items = try storageCall {
             try store.scan(in: .items, from: ItemKey.tableStart(table.id), to: ItemKey.tableEnd(table.id), direction: .forward, snapshot: snapshot)
         }
         while let (_, bytes) = try storageCall({ try items.next() }) {
             itemCount += 1
             let item = try decodeItem(bytes)
+            if table.hasLocalIndexes, let partitionKey = item[table.key.partitionKeyName] {
+                collectionSizes[ItemCollections.sizeKey(table: table, partitionKey: partitionKey), default: 0] +=
+                    ItemCollections.size(of: item, in: table)
+            }
             for (position, index) in table.indexes.enumerated() {
                 guard let key = index.entryKey(of: item) else { continue }
                 expected[position].append((key.bytes, index.entryValue(of: item, encoded: bytes)))
@@ -91,7 +101,21 @@ extension Database {
             result.missingEntries += wanted.count - next
             results.append(result)
         }
-        return IndexCheckReport(tableName: table.name, itemCount: itemCount, indexes: results)
+        // Every kept collection size must be its items' and entries' size; a collection with no items keeps none.
+        var mismatched = 0
+        let range = ItemCollections.sizeKeys(ofTable: table.id)
+        let kept = try storageCall {
+            try store.scan(in: .indexes, from: range.start, to: range.end, direction: .forward, snapshot: snapshot)
+        }
+        var checked = 0
+        while let (key, value) = try storageCall({ try kept.next() }) {
+            if collectionSizes[key] != ItemCollections.decode(value) { mismatched += 1 }
+            if collectionSizes[key] != nil { checked += 1 }
+        }
+        mismatched += collectionSizes.count - checked
+        return IndexCheckReport(
+            tableName: table.name, itemCount: itemCount, indexes: results, itemCollections: collectionSizes.count,
+            mismatchedItemCollections: mismatched)
     }
 
     /// Whether two stored items hold the same attributes (map entries and set members may be stored in

@@ -37,12 +37,19 @@ extension Database {
             try await finishBackfill(tableName: tableName, indexId: indexId)
             return false
         }
+        let locked = Set(keys)
         return try await locks.withLocks(keys) { () async throws(EddyError) -> Bool in
             try await commitItemChange(in: [table]) { (tables: [ResolvedTable]) throws(EddyError) -> (PreparedWrite?, Bool) in
                 guard let index = tables[0].indexes.first(where: { $0.id == indexId }) else { return (nil, false) }
                 var write = PreparedWrite(stamping: tables)
-                for key in keys {
-                    guard let bytes = try readStoredItem(key) else { continue }
+                // One range read of the page under its locks: a cursor sees the store as of its creation, after
+                // every lock was taken, so each locked item is read as it is now. Items the page did not lock
+                // (written since the keys were listed) are their writers' to index.
+                let cursor = try storageCall {
+                    try store.scan(in: .items, from: keys[0].bytes, to: last.bytes + [0], direction: .forward, snapshot: nil)
+                }
+                while let (key, bytes) = try storageCall({ try cursor.next() }) {
+                    guard locked.contains(ItemKey(bytes: key)) else { continue }
                     let item = try decodeItem(bytes)
                     guard let entryKey = index.entryKey(of: item) else { continue }
                     write.batch.put(entryKey.bytes, index.entryValue(of: item, encoded: bytes), in: .indexes)

@@ -19,6 +19,12 @@ extension PreparedWrite {
                 batch.put(newKey.bytes, index.entryValue(of: new, encoded: encoded), in: .indexes)
             }
         }
+        if table.hasLocalIndexes {
+            let delta = (new.map { ItemCollections.size(of: $0, in: table) } ?? 0) - (old.map { ItemCollections.size(of: $0, in: table) } ?? 0)
+            if delta != 0, let partitionKey = change.keys[table.key.partitionKeyName] {
+                collections.append(CollectionChange(key: ItemCollections.sizeKey(table: table, partitionKey: partitionKey), delta: delta))
+            }
+        }
     }
 
     private static func decode(_ bytes: [UInt8]) throws(EddyError) -> Item {

@@ -97,13 +97,17 @@ public struct WriteRequest: Codable, Sendable, Equatable {
 /// The request of ``Database/batchWriteItem(_:)``: up to 25 puts and deletes over one or more tables.
 public struct BatchWriteItemInput: Codable, Sendable {
     public var requestItems: [String: [WriteRequest]]
+    /// `SIZE` to receive the sizes of the item collections the batch changed (tables with local secondary
+    /// indexes only).
+    public var returnItemCollectionMetrics: ReturnItemCollectionMetrics?
 
-    public init(requestItems: [String: [WriteRequest]]) {
+    public init(requestItems: [String: [WriteRequest]], returnItemCollectionMetrics: ReturnItemCollectionMetrics? = nil) {
         self.requestItems = requestItems
+        self.returnItemCollectionMetrics = returnItemCollectionMetrics
     }
 
     enum CodingKeys: String, CodingKey {
-        case requestItems = "RequestItems"
+        case requestItems = "RequestItems", returnItemCollectionMetrics = "ReturnItemCollectionMetrics"
     }
 }
 
@@ -111,8 +115,11 @@ public struct BatchWriteItemInput: Codable, Sendable {
 public struct BatchWriteItemOutput: Codable, Sendable, Equatable {
     /// Requests not applied, to be sent again; Eddy applies a valid batch whole, so this is empty.
     public var unprocessedItems: [String: [WriteRequest]]
+    /// Per table with local secondary indexes, the size of each item collection the batch changed, when
+    /// `ReturnItemCollectionMetrics` is `SIZE`.
+    public var itemCollectionMetrics: [String: [ItemCollectionMetrics]]? = nil
 
     enum CodingKeys: String, CodingKey {
-        case unprocessedItems = "UnprocessedItems"
+        case unprocessedItems = "UnprocessedItems", itemCollectionMetrics = "ItemCollectionMetrics"
     }
 }

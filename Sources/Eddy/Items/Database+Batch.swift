@@ -72,7 +72,8 @@ extension Database {
     /// Every request is validated before anything is written; then all of them commit in one atomic batch.
     ///
     /// - Throws: `ValidationException` for more than 25 requests, two requests on one item, or any invalid
-    ///   request; `ResourceNotFoundException` if a table does not exist.
+    ///   request; `ResourceNotFoundException` if a table does not exist; `ItemCollectionSizeLimitExceededException`
+    ///   if the batch would take an item collection past its limit (the batch then writes nothing).
     @discardableResult
     public func batchWriteItem(_ input: BatchWriteItemInput) async throws(EddyError) -> BatchWriteItemOutput {
         guard !input.requestItems.isEmpty else {
@@ -113,7 +114,7 @@ extension Database {
                 }
             }
         }
-        try await locks.withLocks(writes.map(\.key), ifTransactionHolds: .fail) { () async throws(EddyError) in
+        return try await locks.withLocks(writes.map(\.key), ifTransactionHolds: .fail) { () async throws(EddyError) -> BatchWriteItemOutput in
             try await commitItemChange(in: tables) { tables throws(EddyError) in
                 var prepared = PreparedWrite(stamping: tables)
                 for write in writes {
@@ -132,7 +133,20 @@ extension Database {
                 }
                 return (prepared, ())
             }
+            var output = BatchWriteItemOutput(unprocessedItems: [:])
+            guard input.returnItemCollectionMetrics == .size else { return output }
+            var metrics: [String: [ItemCollectionMetrics]] = [:]
+            for (position, table) in tables.enumerated() {
+                guard let current = catalog.table(named: table.name), current.hasLocalIndexes else { continue }
+                var seen = Set<AttributeValue>()
+                for write in writes where write.table == position {
+                    let partitionKey = write.keys[current.key.partitionKeyName]!
+                    guard seen.insert(partitionKey).inserted else { continue }
+                    metrics[table.name, default: []].append(try itemCollectionMetrics(of: write.keys, in: current))
+                }
+            }
+            output.itemCollectionMetrics = metrics
+            return output
         }
-        return BatchWriteItemOutput(unprocessedItems: [:])
     }
 }

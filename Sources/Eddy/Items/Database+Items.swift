@@ -8,8 +8,10 @@ extension Database {
     ///     tableName: "Users", item: ["id": "u1", "name": "Ada"], returnValues: .allOld)).attributes
     /// ```
     ///
-    /// - Throws: `ValidationException` for a missing or mistyped key, an invalid value, or an item over
-    ///   400 KB; `ResourceNotFoundException` if there is no such table.
+    /// - Throws: `ValidationException` for a missing or mistyped key, an invalid value, an item over 400 KB
+    ///   or an index key attribute of the wrong type; `ResourceNotFoundException` if there is no such table;
+    ///   `ItemCollectionSizeLimitExceededException` if the item would take its collection (a table with local
+    ///   secondary indexes) past its limit.
     @discardableResult
     public func putItem(_ input: PutItemInput) async throws(EddyError) -> PutItemOutput {
         let returnValues = try ReturnValue.noneOrAllOld(input.returnValues)
@@ -23,7 +25,7 @@ extension Database {
         let encoded = ItemEncoding.encode(input.item)
         let needsOld = returnValues == .allOld || expressions.condition != nil
         return try await locks.withLock(itemKey, ifTransactionHolds: .fail) { () async throws(EddyError) -> PutItemOutput in
-            try await commitItemChange(in: [table]) { tables throws(EddyError) in
+            let output = try await commitItemChange(in: [table]) { tables throws(EddyError) in
                 let table = tables[0]
                 let streaming = table.streamViewType != nil
                 let oldBytes = needsOld || table.writesReadOldItem ? try readStoredItem(itemKey) : nil
@@ -40,6 +42,7 @@ extension Database {
                     in: table)
                 return (write, output)
             }
+            return try withCollectionMetrics(output, input.returnItemCollectionMetrics, key: input.item, in: table)
         }
     }
 
@@ -74,7 +77,7 @@ extension Database {
         try table.validateKey(input.key)
         let itemKey = ItemKey(table: table, key: input.key)
         return try await locks.withLock(itemKey, ifTransactionHolds: .fail) { () async throws(EddyError) -> DeleteItemOutput in
-            try await commitItemChange(in: [table]) { tables throws(EddyError) in
+            let output = try await commitItemChange(in: [table]) { tables throws(EddyError) in
                 let oldBytes = try readStoredItem(itemKey)
                 let old = try oldBytes.map(decodeItem)
                 try checkCondition(expressions, on: old, returning: input.returnValuesOnConditionCheckFailure)
@@ -84,6 +87,7 @@ extension Database {
                 try write.add(ItemChange(key: itemKey, keys: input.key, old: oldBytes, new: nil, eventName: .remove), in: tables[0])
                 return (write, output)
             }
+            return try withCollectionMetrics(output, input.returnItemCollectionMetrics, key: input.key, in: table)
         }
     }
 
@@ -119,7 +123,7 @@ extension Database {
         let update = expressions.update ?? LegacyUpdate.compile(updates)
         let itemKey = ItemKey(table: table, key: input.key)
         return try await locks.withLock(itemKey, ifTransactionHolds: .fail) { () async throws(EddyError) -> UpdateItemOutput in
-            try await commitItemChange(in: [table]) { tables throws(EddyError) in
+            let output = try await commitItemChange(in: [table]) { tables throws(EddyError) in
                 let oldBytes = try readStoredItem(itemKey)
                 let old = try oldBytes.map(decodeItem)
                 try checkCondition(expressions, on: old, returning: input.returnValuesOnConditionCheckFailure)
@@ -141,7 +145,19 @@ extension Database {
                     in: tables[0])
                 return (write, output)
             }
+            return try withCollectionMetrics(output, input.returnItemCollectionMetrics, key: input.key, in: table)
         }
+    }
+
+    /// `output` with the metrics of the item collection of `key`'s partition, when the request asked for
+    /// them and the table has local secondary indexes (read under the item's lock, after the commit).
+    private func withCollectionMetrics(
+        _ output: WriteItemOutput, _ requested: ReturnItemCollectionMetrics?, key: Item, in table: ResolvedTable
+    ) throws(EddyError) -> WriteItemOutput {
+        guard requested == .size, let current = catalog.table(named: table.name), current.hasLocalIndexes else { return output }
+        var output = output
+        output.itemCollectionMetrics = try itemCollectionMetrics(of: key, in: current)
+        return output
     }
 
     /// What `ReturnValues` asks for after an UpdateExpression changed `paths`.

@@ -32,6 +32,9 @@ public struct PutItemInput: Codable, Sendable {
     public var expected: [String: ExpectedAttributeValue]?
     /// How the entries of ``expected`` combine (`AND` when absent).
     public var conditionalOperator: ConditionalOperator?
+    /// `SIZE` to receive the size of the item collection the write changed (tables with local secondary
+    /// indexes only).
+    public var returnItemCollectionMetrics: ReturnItemCollectionMetrics?
 
     public init(
         tableName: String, item: Item, returnValues: ReturnValue? = nil,
@@ -40,8 +43,10 @@ public struct PutItemInput: Codable, Sendable {
         expressionAttributeValues: [String: AttributeValue]? = nil,
         returnValuesOnConditionCheckFailure: ReturnValuesOnConditionCheckFailure? = nil,
         expected: [String: ExpectedAttributeValue]? = nil,
-        conditionalOperator: ConditionalOperator? = nil
+        conditionalOperator: ConditionalOperator? = nil,
+        returnItemCollectionMetrics: ReturnItemCollectionMetrics? = nil
     ) {
+        self.returnItemCollectionMetrics = returnItemCollectionMetrics
         self.tableName = tableName
         self.item = item
         self.returnValues = returnValues
@@ -59,6 +64,7 @@ public struct PutItemInput: Codable, Sendable {
         case expressionAttributeValues = "ExpressionAttributeValues"
         case returnValuesOnConditionCheckFailure = "ReturnValuesOnConditionCheckFailure"
         case expected = "Expected", conditionalOperator = "ConditionalOperator"
+        case returnItemCollectionMetrics = "ReturnItemCollectionMetrics"
     }
 }
 
@@ -72,9 +78,12 @@ public enum ReturnValuesOnConditionCheckFailure: String, Codable, Sendable, Case
 public struct WriteItemOutput: Codable, Sendable, Equatable {
     /// The attributes `ReturnValues` asked for; nil when there are none.
     public var attributes: Item?
+    /// The size of the item collection the write changed, when `ReturnItemCollectionMetrics` is `SIZE` and
+    /// the table has local secondary indexes.
+    public var itemCollectionMetrics: ItemCollectionMetrics? = nil
 
     enum CodingKeys: String, CodingKey {
-        case attributes = "Attributes"
+        case attributes = "Attributes", itemCollectionMetrics = "ItemCollectionMetrics"
     }
 }
 
@@ -139,6 +148,9 @@ public struct DeleteItemInput: Codable, Sendable {
     public var expected: [String: ExpectedAttributeValue]?
     /// How the entries of ``expected`` combine (`AND` when absent).
     public var conditionalOperator: ConditionalOperator?
+    /// `SIZE` to receive the size of the item collection the write changed (tables with local secondary
+    /// indexes only).
+    public var returnItemCollectionMetrics: ReturnItemCollectionMetrics?
 
     public init(
         tableName: String, key: Item, returnValues: ReturnValue? = nil,
@@ -147,8 +159,10 @@ public struct DeleteItemInput: Codable, Sendable {
         expressionAttributeValues: [String: AttributeValue]? = nil,
         returnValuesOnConditionCheckFailure: ReturnValuesOnConditionCheckFailure? = nil,
         expected: [String: ExpectedAttributeValue]? = nil,
-        conditionalOperator: ConditionalOperator? = nil
+        conditionalOperator: ConditionalOperator? = nil,
+        returnItemCollectionMetrics: ReturnItemCollectionMetrics? = nil
     ) {
+        self.returnItemCollectionMetrics = returnItemCollectionMetrics
         self.tableName = tableName
         self.key = key
         self.returnValues = returnValues
@@ -166,6 +180,7 @@ public struct DeleteItemInput: Codable, Sendable {
         case expressionAttributeValues = "ExpressionAttributeValues"
         case returnValuesOnConditionCheckFailure = "ReturnValuesOnConditionCheckFailure"
         case expected = "Expected", conditionalOperator = "ConditionalOperator"
+        case returnItemCollectionMetrics = "ReturnItemCollectionMetrics"
     }
 }
 
@@ -216,6 +231,9 @@ public struct UpdateItemInput: Codable, Sendable {
     public var expected: [String: ExpectedAttributeValue]?
     /// How the entries of ``expected`` combine (`AND` when absent).
     public var conditionalOperator: ConditionalOperator?
+    /// `SIZE` to receive the size of the item collection the write changed (tables with local secondary
+    /// indexes only).
+    public var returnItemCollectionMetrics: ReturnItemCollectionMetrics?
 
     public init(
         tableName: String, key: Item, attributeUpdates: [String: AttributeValueUpdate]? = nil, returnValues: ReturnValue? = nil,
@@ -225,8 +243,10 @@ public struct UpdateItemInput: Codable, Sendable {
         expressionAttributeValues: [String: AttributeValue]? = nil,
         returnValuesOnConditionCheckFailure: ReturnValuesOnConditionCheckFailure? = nil,
         expected: [String: ExpectedAttributeValue]? = nil,
-        conditionalOperator: ConditionalOperator? = nil
+        conditionalOperator: ConditionalOperator? = nil,
+        returnItemCollectionMetrics: ReturnItemCollectionMetrics? = nil
     ) {
+        self.returnItemCollectionMetrics = returnItemCollectionMetrics
         self.tableName = tableName
         self.key = key
         self.attributeUpdates = attributeUpdates
@@ -247,6 +267,7 @@ public struct UpdateItemInput: Codable, Sendable {
         case expressionAttributeValues = "ExpressionAttributeValues"
         case returnValuesOnConditionCheckFailure = "ReturnValuesOnConditionCheckFailure"
         case expected = "Expected", conditionalOperator = "ConditionalOperator"
+        case returnItemCollectionMetrics = "ReturnItemCollectionMetrics"
     }
 }
 

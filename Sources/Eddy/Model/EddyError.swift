@@ -39,6 +39,9 @@ public enum EddyError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A client request token came back with another request within its 10 minutes
     /// (`IdempotentParameterMismatchException`).
     case idempotentParameterMismatch(String)
+    /// A write would take an item collection (a partition of a table with local secondary indexes) past
+    /// 10 GB (`ItemCollectionSizeLimitExceededException`).
+    case itemCollectionSizeLimitExceeded(String)
 
     /// DynamoDB's name of the error type, as the wire protocol's `__type` ends.
     public var errorType: String {
@@ -56,6 +59,7 @@ public enum EddyError: Error, Sendable, Equatable, CustomStringConvertible {
         case .transactionConflict: "TransactionConflictException"
         case .transactionInProgress: "TransactionInProgressException"
         case .idempotentParameterMismatch: "IdempotentParameterMismatchException"
+        case .itemCollectionSizeLimitExceeded: "ItemCollectionSizeLimitExceededException"
         }
     }
 
@@ -66,7 +70,8 @@ public enum EddyError: Error, Sendable, Equatable, CustomStringConvertible {
             .conditionalCheckFailed(let message, _), .limitExceeded(let message),
             .internalServerError(let message), .expiredIterator(let message), .trimmedDataAccess(let message),
             .invalidParameterValue(let message), .transactionCanceled(let message, _), .transactionConflict(let message),
-            .transactionInProgress(let message), .idempotentParameterMismatch(let message):
+            .transactionInProgress(let message), .idempotentParameterMismatch(let message),
+            .itemCollectionSizeLimitExceeded(let message):
             message
         }
     }

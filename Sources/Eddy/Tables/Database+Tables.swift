@@ -124,6 +124,8 @@ extension Database {
             var batch = StorageBatch()
             catalog.remove(tableName, into: &batch)
             batch.deleteRange(from: ItemKey.tableStart(table.id), to: ItemKey.tableEnd(table.id), in: .items)
+            let collections = ItemCollections.sizeKeys(ofTable: table.id)
+            batch.deleteRange(from: collections.start, to: collections.end, in: .indexes)
             for index in table.indexes {
                 batch.deleteRange(from: ItemKey.tableStart(index.id), to: ItemKey.tableEnd(index.id), in: .indexes)
                 batch.delete(IndexBackfill.progressKey(of: index.id), in: .catalog)

@@ -63,6 +63,9 @@ struct ResolvedTable: Sendable {
     var name: String { definition.name }
     var indexVersion: UInt64 { definition.indexVersion ?? 0 }
 
+    /// Whether the table has local secondary indexes, and so item collections.
+    var hasLocalIndexes: Bool { indexes.contains { !$0.isGlobal } }
+
     /// Whether a write must read the item it replaces: for the stream record or to move index entries.
     var writesReadOldItem: Bool { streamViewType != nil || !indexes.isEmpty }
 

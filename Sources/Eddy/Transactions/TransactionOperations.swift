@@ -7,7 +7,8 @@ public struct TransactWriteItemsInput: Codable, Sendable {
     public var clientRequestToken: String?
     /// Accepted; Eddy does not measure capacity yet.
     public var returnConsumedCapacity: String?
-    /// Accepted; Eddy does not report item collections yet.
+    /// Accepted; Eddy does not report the item collections a transaction changed (PutItem, UpdateItem, DeleteItem
+    /// and BatchWriteItem do).
     public var returnItemCollectionMetrics: String?
 
     public init(transactItems: [TransactWriteItem], clientRequestToken: String? = nil) {

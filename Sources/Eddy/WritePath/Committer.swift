@@ -54,6 +54,8 @@ struct PreparedWrite: Sendable {
     var records: [PendingRecord] = []
     /// How the change alters the set of tables and streams.
     var effects: [CatalogEffect] = []
+    /// How the change resizes item collections; the committer refuses it if one would pass the limit.
+    var collections: [CollectionChange] = []
 }
 
 /// How a commit ended when it did not fail.
@@ -105,11 +107,13 @@ final class Committer: Sendable {
     private let drainThreadExited = DispatchSemaphore(value: 0)
     private let drainsOnDedicatedThread: Bool
     private let stopped = Atomic<Bool>(false)
+    private let itemCollectionSizeLimit: Int64
 
     init(
         store: any OrderedKeyValueStore, durability: Durability, settings: StreamSettings,
-        tables: [UInt64: TableStamp], streams: StreamStorage.Loaded, registry: StreamRegistry
+        tables: [UInt64: TableStamp], streams: StreamStorage.Loaded, registry: StreamRegistry, itemCollectionSizeLimit: Int64
     ) {
+        self.itemCollectionSizeLimit = itemCollectionSizeLimit
         self.store = store
         self.durability = durability
         self.settings = settings
@@ -195,17 +199,36 @@ final class Committer: Sendable {
         outcomes.reserveCapacity(group.count)
         var firstSequence: UInt64?
         var streamsChanged = false
+        var collectionSizes: [[UInt8]: Int64] = [:]
         for pending in group {
             let write = pending.write
             if let refusal = work.check(write.tables) {
                 outcomes.append(refusal)
                 continue
             }
+            var resized: [(key: [UInt8], size: Int64)] = []
+            if !write.collections.isEmpty {
+                switch sizes(after: write.collections, known: collectionSizes) {
+                case .failure(let refusal):
+                    outcomes.append(.failure(refusal))
+                    continue
+                case .success(let sizes):
+                    resized = sizes
+                }
+            }
             // A lone change (the common case without contention) is written as it is, without a merge copy.
             if group.count == 1 {
                 merged = write.batch
             } else {
                 merged.append(contentsOf: write.batch)
+            }
+            for (key, size) in resized {
+                collectionSizes[key] = size
+                if size == 0 {
+                    merged.delete(key, in: .indexes)
+                } else {
+                    merged.put(key, ItemCollections.encode(size), in: .indexes)
+                }
             }
             for effect in write.effects {
                 apply(effect, now: now, into: &merged)
@@ -245,6 +268,30 @@ final class Committer: Sendable {
         for (pending, outcome) in zip(group, outcomes) {
             pending.continuation.resume(returning: outcome)
         }
+    }
+
+    /// The sizes of the item collections `changes` resize, after them (`known`: sizes this group has set
+    /// already), or the refusal if one would grow past the limit.
+    private func sizes(after changes: [CollectionChange], known: [[UInt8]: Int64]) -> Result<[(key: [UInt8], size: Int64)], EddyError> {
+        var sizes = known
+        var result: [(key: [UInt8], size: Int64)] = []
+        for change in changes {
+            var current = sizes[change.key]
+            if current == nil {
+                do {
+                    current = ItemCollections.decode(try store.get(change.key, in: .indexes, snapshot: nil))
+                } catch {
+                    return .failure(.internalServerError("Storage error: \(error.message)"))
+                }
+            }
+            let size = current! + change.delta
+            if change.delta > 0, size > itemCollectionSizeLimit {
+                return .failure(.itemCollectionSizeLimitExceeded("Collection size exceeded."))
+            }
+            sizes[change.key] = size
+            result.append((change.key, size))
+        }
+        return .success(result)
     }
 
     private func apply(_ effect: CatalogEffect, now: Int64, into batch: inout StorageBatch) {
