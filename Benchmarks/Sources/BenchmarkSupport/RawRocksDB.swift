@@ -83,43 +83,30 @@ public final class RawRocksDB: @unchecked Sendable {
     /// column family, atomically: one `rocksdb_write` of a write batch holding the two puts, the physical
     /// work of an item change and its stream record.
     public func putWithRecord(_ key: [UInt8], _ value: [UInt8], recordKey: [UInt8], recordValue: [UInt8]) {
-        let batch = rocksdb_writebatch_create()
-        defer { rocksdb_writebatch_destroy(batch) }
-        func add(_ family: OpaquePointer, _ key: [UInt8], _ value: [UInt8]) {
-            key.withUnsafeBytes { key in
-                value.withUnsafeBytes { value in
-                    rocksdb_writebatch_put_cf(
-                        batch, family,
-                        key.baseAddress!.assumingMemoryBound(to: CChar.self), key.count,
-                        value.baseAddress!.assumingMemoryBound(to: CChar.self), value.count)
-                }
-            }
-        }
-        add(items, key, value)
-        add(streams, recordKey, recordValue)
-        var error: UnsafeMutablePointer<CChar>?
-        rocksdb_write(db, writeOptions, batch, &error)
-        if let error { fatalError("RocksDB write failed: \(String(cString: error))") }
+        write([(items, key, value), (streams, recordKey, recordValue)])
     }
 
     /// Puts `value` at `key` in the `items` column family and each entry in the `indexes` column family,
     /// atomically: one `rocksdb_write` of a write batch, the physical work of an item change and its index
     /// entries.
     public func putWithEntries(_ key: [UInt8], _ value: [UInt8], entries: [(key: [UInt8], value: [UInt8])]) {
+        write([(items, key, value)] + entries.map { (indexes, $0.key, $0.value) })
+    }
+
+    /// One `rocksdb_write` of a write batch holding `puts`.
+    private func write(_ puts: [(family: OpaquePointer, key: [UInt8], value: [UInt8])]) {
         let batch = rocksdb_writebatch_create()
         defer { rocksdb_writebatch_destroy(batch) }
-        func add(_ family: OpaquePointer, _ key: [UInt8], _ value: [UInt8]) {
-            key.withUnsafeBytes { key in
-                value.withUnsafeBytes { value in
+        for put in puts {
+            put.key.withUnsafeBytes { key in
+                put.value.withUnsafeBytes { value in
                     rocksdb_writebatch_put_cf(
-                        batch, family,
+                        batch, put.family,
                         key.baseAddress!.assumingMemoryBound(to: CChar.self), key.count,
                         value.baseAddress!.assumingMemoryBound(to: CChar.self), value.count)
                 }
             }
         }
-        add(items, key, value)
-        for entry in entries { add(indexes, entry.key, entry.value) }
         var error: UnsafeMutablePointer<CChar>?
         rocksdb_write(db, writeOptions, batch, &error)
         if let error { fatalError("RocksDB write failed: \(String(cString: error))") }
