@@ -23,7 +23,20 @@ guard arguments.count == 3, let round = Int(arguments[2]) else {
 }
 let table = "Catalog"
 let items = 20_000
-let db = try Database(path: arguments[1])
+/// The database, opened as soon as the test's own handle (closed when its background backfill step ends)
+/// lets go of the directory.
+func openDatabase() async throws -> Database {
+    let deadline = ContinuousClock.now + .seconds(10)
+    while true {
+        do {
+            return try Database(path: arguments[1])
+        } catch {
+            guard ContinuousClock.now < deadline else { throw error }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+}
+let db = try await openDatabase()
 
 func report(_ line: String) {
     let bytes = Array((line + "\n").utf8)

@@ -16,10 +16,13 @@ extension Database {
     /// } while start != nil
     /// ```
     ///
-    /// A page ends after `limit` items or before its items' sizes would pass 1 MB.
+    /// A page ends after `limit` items or before its items' sizes would pass 1 MB. With `indexName`, the key
+    /// conditions are on the index's key and the page holds the index's entries in its key order, with the
+    /// index's and the table's keys in `lastEvaluatedKey`.
     ///
     /// - Throws: `ValidationException` for conditions DynamoDB refuses, a bad `ExclusiveStartKey`, `Limit` or
-    ///   `Select`; `ResourceNotFoundException` if there is no such table.
+    ///   `Select`, an unknown index, an index still being created, or `ConsistentRead` on a global index;
+    ///   `ResourceNotFoundException` if there is no such table.
     public func query(_ input: QueryInput) async throws(EddyError) -> QueryOutput {
         var expressions = try RequestExpressions(
             projection: input.projectionExpression, filter: input.filterExpression,
@@ -66,8 +69,11 @@ extension Database {
     /// }
     /// ```
     ///
+    /// With `indexName`, the scan reads the index's entries, segmented the same way.
+    ///
     /// - Throws: `ValidationException` for a bad `Segment`/`TotalSegments`, `ExclusiveStartKey`, `Limit` or
-    ///   `Select`; `ResourceNotFoundException` if there is no such table.
+    ///   `Select`, an unknown index, an index still being created, or `ConsistentRead` on a global index;
+    ///   `ResourceNotFoundException` if there is no such table.
     public func scan(_ input: ScanInput) async throws(EddyError) -> ScanOutput {
         var expressions = try RequestExpressions(
             projection: input.projectionExpression, filter: input.filterExpression,
