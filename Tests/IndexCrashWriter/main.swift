@@ -22,7 +22,7 @@ guard arguments.count == 3, let round = Int(arguments[2]) else {
     exit(2)
 }
 let table = "Catalog"
-let items = 20_000
+let items = 12_000
 /// The database, opened as soon as the test's own handle (closed when its background backfill step ends)
 /// lets go of the directory.
 func openDatabase() async throws -> Database {

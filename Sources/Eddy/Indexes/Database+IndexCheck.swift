@@ -65,6 +65,8 @@ extension Database {
         }
         while let (_, bytes) = try storageCall({ try items.next() }) {
             itemCount += 1
+            // A long check must not hold a thread of the cooperative pool: let other tasks run now and then.
+            if itemCount % 256 == 0 { await Task.yield() }
             let item = try decodeItem(bytes)
             if table.hasLocalIndexes, let partitionKey = item[table.key.partitionKeyName] {
                 collectionSizes[ItemCollections.sizeKey(table: table, partitionKey: partitionKey), default: 0] +=
@@ -87,6 +89,7 @@ extension Database {
             var next = 0
             while let (key, value) = try storageCall({ try entries.next() }) {
                 result.actualEntries += 1
+                if result.actualEntries % 256 == 0 { await Task.yield() }
                 while next < wanted.count, wanted[next].key.lexicographicallyPrecedes(key) {
                     result.missingEntries += 1
                     next += 1

@@ -61,7 +61,7 @@ extension Database {
             try await committer.commitCatalogChange(
                 PreparedWrite(batch: batch, effects: [.createTable(definition.id, stream: stream)]))
             catalog.didStore(definition)
-            return try describe(definition)
+            return try await describe(definition)
         }
     }
 
@@ -73,7 +73,7 @@ extension Database {
         guard let table = catalog.table(named: tableName) else {
             throw .resourceNotFound("Requested resource not found: Table: \(tableName) not found")
         }
-        return try describe(table.definition)
+        return try await describe(table.definition)
     }
 
     /// Lists table names in ascending order, a page at a time (DynamoDB's `ListTables`).
@@ -120,7 +120,7 @@ extension Database {
             }
             var deleted = table.definition
             deleted.latestStream?.enabled = false
-            let description = try describe(deleted, status: .deleting)
+            let description = try await describe(deleted, status: .deleting)
             var batch = StorageBatch()
             catalog.remove(tableName, into: &batch)
             batch.deleteRange(from: ItemKey.tableStart(table.id), to: ItemKey.tableEnd(table.id), in: .items)
@@ -177,7 +177,7 @@ extension Database {
             catalog.store(definition, into: &batch)
             try await committer.commitCatalogChange(PreparedWrite(batch: batch, tables: [TableStamp(table)], effects: effects))
             catalog.didStore(definition)
-            var description = try describe(definition)
+            var description = try await describe(definition)
             switch indexChange {
             case .created(let id):
                 startBackfill(tableName: definition.name, indexId: id)
@@ -264,7 +264,7 @@ extension Database {
     }
 
     /// The number and total size of the entries (items, or index entries) with keys starting with `id`.
-    private func countEntries(in space: KeySpace, id: UInt64) throws(EddyError) -> (count: Int64, sizeBytes: Int64) {
+    private func countEntries(in space: KeySpace, id: UInt64) async throws(EddyError) -> (count: Int64, sizeBytes: Int64) {
         var count: Int64 = 0
         var size: Int64 = 0
         let cursor = try storageCall {
@@ -273,20 +273,22 @@ extension Database {
         while let (_, value) = try storageCall({ try cursor.next() }) {
             count += 1
             size += Int64(ItemSize.of(try decodeItem(value)))
+            // A large table must not hold a thread of the cooperative pool: let other tasks run now and then.
+            if count % 256 == 0 { await Task.yield() }
         }
         return (count, size)
     }
 
     /// The description of `definition` with its items and index entries counted now. The status is
     /// `UPDATING` while an index is being created, unless `status` says otherwise.
-    func describe(_ definition: TableDefinition, status: TableStatus? = nil) throws(EddyError) -> TableDescription {
-        let (itemCount, sizeBytes) = try countEntries(in: .items, id: definition.id)
+    func describe(_ definition: TableDefinition, status: TableStatus? = nil) async throws(EddyError) -> TableDescription {
+        let (itemCount, sizeBytes) = try await countEntries(in: .items, id: definition.id)
         let indexes = definition.indexes ?? []
         let tableArn = arn(ofTable: definition.name)
         var globals: [GlobalSecondaryIndexDescription] = []
         var locals: [LocalSecondaryIndexDescription] = []
         for index in indexes {
-            let (count, size) = try countEntries(in: .indexes, id: index.id)
+            let (count, size) = try await countEntries(in: .indexes, id: index.id)
             switch index.kind {
             case .global:
                 globals.append(
