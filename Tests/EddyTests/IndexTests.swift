@@ -798,9 +798,18 @@ private func names(in condition: String) -> [String: String]? {
                 ]],
                 returnItemCollectionMetrics: .size))
             #expect(Set(batch.itemCollectionMetrics?["Orders"]?.map(\.itemCollectionKey) ?? []) == [["customer": "c3"], ["customer": "c4"]])
+            let transaction = try await db.transactWriteItems(TransactWriteItemsInput(
+                transactItems: [
+                    TransactWriteItem(put: TransactPut(tableName: "Orders", item: order("c5", "o1"))),
+                    TransactWriteItem(delete: TransactDelete(tableName: "Orders", key: ["customer": "c3", "orderId": "o2"])),
+                    TransactWriteItem(conditionCheck: TransactConditionCheck(
+                        tableName: "Orders", key: ["customer": "c4", "orderId": "o1"], conditionExpression: "attribute_exists(orderId)")),
+                ],
+                returnItemCollectionMetrics: .size))
+            #expect(Set(transaction.itemCollectionMetrics?["Orders"]?.map(\.itemCollectionKey) ?? []) == [["customer": "c5"], ["customer": "c3"]])
             let report = try await db.checkIndexes(tableName: "Orders")
             #expect(report.isConsistent, "\(report)")
-            #expect(report.itemCollections == 4)
+            #expect(report.itemCollections == 5)
         }
     }
 

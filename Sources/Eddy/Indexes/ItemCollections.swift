@@ -85,4 +85,19 @@ extension Database {
         }
         return ItemCollections.metrics(size: ItemCollections.decode(stored), partitionKey: (name, value))
     }
+
+    /// Per table with local secondary indexes, the metrics of each item collection that `writes` (the tables
+    /// written and the written items' keys) touched, once each; read under the items' locks, after the commit.
+    func itemCollectionMetrics(of writes: [(table: ResolvedTable, keys: Item)]) throws(EddyError) -> [String: [ItemCollectionMetrics]] {
+        var metrics: [String: [ItemCollectionMetrics]] = [:]
+        var seen = Set<[UInt8]>()
+        for write in writes {
+            guard let table = catalog.table(named: write.table.name), table.hasLocalIndexes,
+                let partitionKey = write.keys[table.key.partitionKeyName],
+                seen.insert(ItemCollections.sizeKey(table: table, partitionKey: partitionKey)).inserted
+            else { continue }
+            metrics[table.name, default: []].append(try itemCollectionMetrics(of: write.keys, in: table))
+        }
+        return metrics
+    }
 }

@@ -134,18 +134,9 @@ extension Database {
                 return (prepared, ())
             }
             var output = BatchWriteItemOutput(unprocessedItems: [:])
-            guard input.returnItemCollectionMetrics == .size else { return output }
-            var metrics: [String: [ItemCollectionMetrics]] = [:]
-            for (position, table) in tables.enumerated() {
-                guard let current = catalog.table(named: table.name), current.hasLocalIndexes else { continue }
-                var seen = Set<AttributeValue>()
-                for write in writes where write.table == position {
-                    let partitionKey = write.keys[current.key.partitionKeyName]!
-                    guard seen.insert(partitionKey).inserted else { continue }
-                    metrics[table.name, default: []].append(try itemCollectionMetrics(of: write.keys, in: current))
-                }
+            if input.returnItemCollectionMetrics == .size {
+                output.itemCollectionMetrics = try itemCollectionMetrics(of: writes.map { (tables[$0.table], $0.keys) })
             }
-            output.itemCollectionMetrics = metrics
             return output
         }
     }

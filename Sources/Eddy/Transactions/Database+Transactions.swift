@@ -29,9 +29,9 @@ extension Database {
     @discardableResult
     public func transactWriteItems(_ input: TransactWriteItemsInput) async throws(EddyError) -> TransactWriteItemsOutput {
         let plan = try TransactionPlan(input, in: self)
+        let metrics = input.returnItemCollectionMetrics == .size
         guard let token = input.clientRequestToken else {
-            try await commit(plan, token: nil)
-            return TransactWriteItemsOutput()
+            return TransactWriteItemsOutput(itemCollectionMetrics: try await commit(plan, token: nil, metrics: metrics))
         }
         try TransactionTokens.validate(token)
         let fingerprint = TransactionTokens.fingerprint(of: input)
@@ -42,8 +42,7 @@ extension Database {
             break
         }
         defer { transactionTokens.end(token) }
-        try await commit(plan, token: (token, fingerprint))
-        return TransactWriteItemsOutput()
+        return TransactWriteItemsOutput(itemCollectionMetrics: try await commit(plan, token: (token, fingerprint), metrics: metrics))
     }
 
     /// Reads up to 100 items, from one or more tables, as of one moment (DynamoDB's `TransactGetItems`).
@@ -73,9 +72,13 @@ extension Database {
         return TransactGetItemsOutput(responses: responses)
     }
 
-    /// Checks and commits `plan` under its items' locks, recording `token` in the same batch.
-    private func commit(_ plan: TransactionPlan, token: (String, UInt128)?) async throws(EddyError) {
-        let locked = try await locks.withTransactionLocks(plan.actions.map(\.key)) { () async throws(EddyError) -> Void in
+    /// Checks and commits `plan` under its items' locks, recording `token` in the same batch; returns the
+    /// metrics of the item collections it wrote if `metrics` asks for them.
+    private func commit(
+        _ plan: TransactionPlan, token: (String, UInt128)?, metrics: Bool
+    ) async throws(EddyError) -> [String: [ItemCollectionMetrics]]? {
+        let locked = try await locks.withTransactionLocks(plan.actions.map(\.key)) {
+            () async throws(EddyError) -> [String: [ItemCollectionMetrics]]? in
             try await commitItemChange(in: plan.tables) { (tables: [ResolvedTable]) throws(EddyError) -> (PreparedWrite?, Void) in
                 var write = PreparedWrite(stamping: tables)
                 for (table, change) in try changes(of: plan, in: tables) { try write.add(change, in: table) }
@@ -84,8 +87,16 @@ extension Database {
                 }
                 return (write, ())
             }
+            guard metrics else { return nil }
+            let written = plan.actions.filter { action in
+                if case .conditionCheck = action.kind { false } else { true }
+            }
+            return try itemCollectionMetrics(of: written.map { (plan.tables[$0.table], $0.keys) })
         }
-        if case .failure(let conflict) = locked {
+        switch locked {
+        case .success(let metrics):
+            return metrics
+        case .failure(let conflict):
             throw Self.cancelled(plan.actions.map { action in
                 conflict.heldKeys.contains(action.key)
                     ? CancellationReason(code: "TransactionConflict", message: "Transaction is ongoing for the item") : .none

@@ -7,13 +7,17 @@ public struct TransactWriteItemsInput: Codable, Sendable {
     public var clientRequestToken: String?
     /// Accepted; Eddy does not measure capacity yet.
     public var returnConsumedCapacity: String?
-    /// Accepted; Eddy does not report the item collections a transaction changed (PutItem, UpdateItem, DeleteItem
-    /// and BatchWriteItem do).
-    public var returnItemCollectionMetrics: String?
+    /// `SIZE` to receive the sizes of the item collections the transaction changed (tables with local
+    /// secondary indexes only).
+    public var returnItemCollectionMetrics: ReturnItemCollectionMetrics?
 
-    public init(transactItems: [TransactWriteItem], clientRequestToken: String? = nil) {
+    public init(
+        transactItems: [TransactWriteItem], clientRequestToken: String? = nil,
+        returnItemCollectionMetrics: ReturnItemCollectionMetrics? = nil
+    ) {
         self.transactItems = transactItems
         self.clientRequestToken = clientRequestToken
+        self.returnItemCollectionMetrics = returnItemCollectionMetrics
     }
 
     enum CodingKeys: String, CodingKey {
@@ -166,7 +170,17 @@ public struct TransactUpdate: Codable, Sendable {
 
 /// The result of ``Database/transactWriteItems(_:)``: empty (Eddy reports no consumed capacity yet).
 public struct TransactWriteItemsOutput: Codable, Sendable, Equatable {
-    public init() {}
+    /// Per table with local secondary indexes, the size of each item collection the transaction changed,
+    /// when `ReturnItemCollectionMetrics` is `SIZE`.
+    public var itemCollectionMetrics: [String: [ItemCollectionMetrics]]?
+
+    public init(itemCollectionMetrics: [String: [ItemCollectionMetrics]]? = nil) {
+        self.itemCollectionMetrics = itemCollectionMetrics
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case itemCollectionMetrics = "ItemCollectionMetrics"
+    }
 }
 
 /// The request of ``Database/transactGetItems(_:)``: up to 100 reads, all as of one moment.
