@@ -167,7 +167,7 @@ final class IndexedTable: @unchecked Sendable {
                 expressionAttributeValues: [":e": "none"]))
             return true
         } catch {
-            guard (error as? EddyError)?.errorType == "ValidationException" else { throw error }
+            guard case .validation = error else { throw error }
             return false
         }
     }
