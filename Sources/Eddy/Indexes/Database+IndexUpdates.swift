@@ -65,9 +65,7 @@ extension Database {
                 change = .deleted(
                     GlobalSecondaryIndexDescription(
                         indexName: index.name, keySchema: index.keySchema, projection: index.projection, indexStatus: .deleting,
-                        provisionedThroughput: ProvisionedThroughputDescription(
-                            readCapacityUnits: index.provisionedThroughput?.readCapacityUnits ?? 0,
-                            writeCapacityUnits: index.provisionedThroughput?.writeCapacityUnits ?? 0, numberOfDecreasesToday: 0),
+                        provisionedThroughput: Self.throughputDescription(index.provisionedThroughput),
                         indexSizeBytes: 0, itemCount: 0, indexArn: "\(arn(ofTable: definition.name))/index/\(index.name)"))
             } else if let update = update.update {
                 guard let position = indexes.firstIndex(where: { $0.name == update.indexName && $0.kind == .global }) else {

@@ -7,9 +7,9 @@ extension PreparedWrite {
     /// - Throws: `ValidationException` if the new item holds an index key attribute of the wrong type or an
     ///   invalid key value; the write then writes nothing.
     mutating func addIndexEntries(of change: ItemChange, in table: ResolvedTable) throws(EddyError) {
-        let old = try change.old.map(Self.decode)
+        let old = try change.old.map(ItemEncoding.decodeStored)
         var new = change.newItem
-        if new == nil, let bytes = change.new { new = try Self.decode(bytes) }
+        if new == nil, let bytes = change.new { new = try ItemEncoding.decodeStored(bytes) }
         if let new { try table.validateIndexKeys(of: new) }
         for index in table.indexes {
             let oldKey = old.flatMap(index.entryKey(of:))
@@ -24,14 +24,6 @@ extension PreparedWrite {
             if delta != 0, let partitionKey = change.keys[table.key.partitionKeyName] {
                 collections.append(CollectionChange(key: ItemCollections.sizeKey(table: table, partitionKey: partitionKey), delta: delta))
             }
-        }
-    }
-
-    private static func decode(_ bytes: [UInt8]) throws(EddyError) -> Item {
-        do {
-            return try ItemEncoding.decode(bytes)
-        } catch {
-            throw .internalServerError("A stored item does not decode: \(error)")
         }
     }
 }

@@ -311,7 +311,7 @@ extension Database {
         return description
     }
 
-    private static func throughputDescription(_ throughput: ProvisionedThroughput?) -> ProvisionedThroughputDescription {
+    static func throughputDescription(_ throughput: ProvisionedThroughput?) -> ProvisionedThroughputDescription {
         ProvisionedThroughputDescription(
             readCapacityUnits: throughput?.readCapacityUnits ?? 0, writeCapacityUnits: throughput?.writeCapacityUnits ?? 0,
             numberOfDecreasesToday: 0)
@@ -355,10 +355,6 @@ extension Database {
 
     /// Decodes a stored item; damaged bytes are Eddy's error, not the caller's.
     func decodeItem(_ bytes: [UInt8]) throws(EddyError) -> Item {
-        do {
-            return try ItemEncoding.decode(bytes)
-        } catch {
-            throw .internalServerError("A stored item does not decode: \(error)")
-        }
+        try ItemEncoding.decodeStored(bytes)
     }
 }

@@ -25,8 +25,15 @@ struct ItemChange {
         if old == new { return nil }
         // Equal items encode to the same length: only the order of map entries and set members may differ.
         guard old.count == new.count else { return .modify }
+        return try ItemEncoding.decodeStored(old) == newItem ? nil : .modify
+    }
+}
+
+extension ItemEncoding {
+    /// Decodes an item Eddy stored; damaged bytes are Eddy's error (InternalServerError), not the caller's.
+    static func decodeStored(_ bytes: [UInt8]) throws(EddyError) -> Item {
         do {
-            return try ItemEncoding.decode(old) == newItem ? nil : .modify
+            return try decode(bytes)
         } catch {
             throw .internalServerError("A stored item does not decode: \(error)")
         }
