@@ -60,6 +60,18 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
+        let database = try await serve()
+        // RocksDB must be closed before the process exits: its static destructors racing a database still open
+        // (whose last reference a finishing trigger or background task may still hold) abort the process.
+        // The database closes when its last reference goes; wait for that, a few seconds at most.
+        let deadline = ContinuousClock.now + .seconds(10)
+        while database.value != nil, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
+    /// Runs the server until a signal stops it; returns the database, weakly held, once every service ended.
+    private func serve() async throws -> WeakDatabase {
         var logger = Logger(label: "eddy.server")
         logger.logLevel = Logger.Level(rawValue: logLevel)!
         let registry = PrometheusCollectorRegistry()
@@ -85,6 +97,7 @@ struct Serve: AsyncParsableCommand {
         })
         let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
+        return WeakDatabase(value: db)
     }
 
     /// The access key id → secret access key object of the JSON file at `path`.
@@ -102,4 +115,9 @@ struct Serve: AsyncParsableCommand {
     private static func isLoopback(_ host: String) -> Bool {
         host == "localhost" || host == "::1" || host.hasPrefix("127.")
     }
+}
+
+/// A database held weakly, to see when its last reference has gone.
+private struct WeakDatabase {
+    weak var value: Database?
 }
