@@ -84,9 +84,9 @@ let package = Package(
         .executableTarget(
             name: "WelcomeEmail", dependencies: ["Eddy"], path: "Examples/WelcomeEmail", exclude: ["run.sh", "smtp_sink.py"]),
         .executableTarget(name: "AnalyticsPipeline", dependencies: ["Eddy", "EddyKafka"], path: "Examples/AnalyticsPipeline"),
-        .executableTarget(name: "CrashWriter", dependencies: ["Eddy"], path: "Tests/CrashWriter"),
-        .executableTarget(name: "TransactionCrashWriter", dependencies: ["Eddy"], path: "Tests/TransactionCrashWriter"),
-        .executableTarget(name: "IndexCrashWriter", dependencies: ["Eddy"], path: "Tests/IndexCrashWriter"),
+        .executableTarget(name: "CrashWriter", dependencies: ["Eddy", "ChildProcessSupport"], path: "Tests/CrashWriter"),
+        .executableTarget(name: "TransactionCrashWriter", dependencies: ["Eddy", "ChildProcessSupport"], path: "Tests/TransactionCrashWriter"),
+        .executableTarget(name: "IndexCrashWriter", dependencies: ["Eddy", "ChildProcessSupport"], path: "Tests/IndexCrashWriter"),
         .executableTarget(name: "TriggerCrashWorker", dependencies: ["Eddy", "ChildProcessSupport"], path: "Tests/TriggerCrashWorker"),
         .executableTarget(name: "KafkaSinkWorker", dependencies: ["Eddy", "EddyKafka", "ChildProcessSupport"], path: "Tests/KafkaSinkWorker"),
         .target(name: "ChildProcessSupport", dependencies: ["Eddy"], path: "Tests/ChildProcessSupport"),

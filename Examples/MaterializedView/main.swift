@@ -14,7 +14,7 @@
 //
 // is the child of the crash test (Tests/EddyTests/MaterializedViewTests.swift): the same mapping and a
 // random workload from SEED, without end, printing `ACK <operation> <order>` after each write returns, until
-// it is killed.
+// it is killed (after `OPENING` and `OPENED` around the opening of the database).
 import Eddy
 import Foundation
 
@@ -206,16 +206,18 @@ func updateIfPlaced(_ db: Database, _ orderId: String, _ expression: String, _ v
 }
 
 /// The crash test's child: runs the mapping and a workload without end, one `ACK` line per returned write,
-/// each written with one write(2) so that a line on stdout means the write was acknowledged.
+/// each written with one write(2) so that a line on stdout means the write was acknowledged; `OPENING` and
+/// `OPENED` come before and after it opens the database (and creates the tables).
 func runWorker(path: String, seed: UInt64) async throws {
+    let report: @Sendable (String) -> Void = { line in FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+    report("OPENING")
     let db = try await openDatabase(path: path)
+    report("OPENED")
     let triggers = TriggerRuntime(database: db)
     try await registerView(triggers, db)
     let view = Task { await triggers.run() }
     defer { view.cancel() }
-    try await runWorkload(db, seed: seed, operations: nil) { operation, orderId in
-        FileHandle.standardOutput.write(Data("ACK \(operation) \(orderId)\n".utf8))
-    }
+    try await runWorkload(db, seed: seed, operations: nil) { operation, orderId in report("ACK \(operation) \(orderId)") }
 }
 
 /// The demo: a workload while the mapping runs, then the view beside its recomputation. Returns whether

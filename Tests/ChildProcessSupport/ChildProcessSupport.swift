@@ -1,53 +1,124 @@
 import Eddy
 import Foundation
 
-// Helpers of the test targets (EddyTests, EddyKafkaTests), above all of the tests that run executables built
-// with the tests as child processes (CrashTests, MaterializedViewTests, TriggerCrashTests, WelcomeEmailTests,
-// StreamTailCommandTests, KafkaCrashTests): find such an executable; run it with its output collected, to its
-// end or until it is killed at a chosen moment; read whole tables and the shards of whole streams; wait
+// Helpers of the test targets (EddyTests, EddyKafkaTests), above all of the kill -9 tests that run executables
+// built with the tests as child processes (CrashTests, TransactionCrashTests, IndexCrashTests,
+// TriggerCrashTests, MaterializedViewTests, KafkaCrashTests, WelcomeEmailTests): find such an executable; run
+// it with its output collected, to its end or until it is killed at a chosen moment; tell a round the test's
+// SIGKILL ended from one the child ended by itself; read whole tables and the shards of whole streams; wait
 // without holding a thread of the cooperative pool.
+
+/// The lines a kill -9 test's child prints around opening its database, so that the test can kill it while
+/// it opens (and recovers) the database, and can tell whether it made progress once it had.
+public enum ChildMarker {
+    /// Printed right before the child opens the database.
+    public static let opening = "OPENING"
+    /// Printed right after the database opened.
+    public static let opened = "OPENED"
+}
+
+/// Opens the database at `path` for a kill -9 test's child, printing ``ChildMarker/opening`` before and
+/// ``ChildMarker/opened`` after, each with one write(2).
+public func openAnnounced(path: String, configuration: Database.Configuration = Database.Configuration()) throws(EddyError) -> Database {
+    writeLine(ChildMarker.opening)
+    let database = try Database(path: path, configuration: configuration)
+    writeLine(ChildMarker.opened)
+    return database
+}
+
+/// Writes `line` and a newline to stdout with one write(2), so that a kill never interleaves two lines and a
+/// complete line on stdout means that what it reports had happened.
+public func writeLine(_ line: String) {
+    let bytes = Array((line + "\n").utf8)
+    bytes.withUnsafeBytes { _ = write(1, $0.baseAddress, $0.count) }
+}
 
 /// When a child is killed.
 public enum KillMoment: Sendable, CustomStringConvertible {
-    /// This long after it was started, whether or not it has printed anything: often while it opens the
-    /// database or registers its mappings.
+    /// This long after it was started, whether or not it has printed anything.
     case afterStart(milliseconds: Int)
     /// This long after its first line of output.
     case afterFirstOutput(milliseconds: Int)
+    /// This long after it printed ``ChildMarker/opening``: while it opens and recovers the database when the
+    /// time is shorter than the open takes.
+    case afterOpening(milliseconds: Int)
+    /// This long after its first line following ``ChildMarker/opened``: the first progress it reported
+    /// (an acknowledged write) once the database was open.
+    case afterProgress(milliseconds: Int)
 
-    /// A mix of moments: one in four while the child starts, half of them after a short run, one in four
-    /// after a longer one (the mappings then lag behind the writes).
-    public static func random(using generator: inout some RandomNumberGenerator) -> KillMoment {
-        switch Int.random(in: 0..<4, using: &generator) {
-        case 0: .afterStart(milliseconds: Int.random(in: 0...150, using: &generator))
-        case 1, 2: .afterFirstOutput(milliseconds: Int.random(in: 50...600, using: &generator))
-        default: .afterFirstOutput(milliseconds: Int.random(in: 900...2_000, using: &generator))
-        }
+    /// Whether a child killed at this moment must have opened the database and reported progress: always,
+    /// but for the moments that may come before that.
+    public var requiresProgress: Bool {
+        if case .afterProgress = self { true } else { false }
     }
 
     public var description: String {
         switch self {
         case .afterStart(let milliseconds): "\(milliseconds) ms after start"
         case .afterFirstOutput(let milliseconds): "\(milliseconds) ms after its first output"
+        case .afterOpening(let milliseconds): "\(milliseconds) ms after it began to open the database"
+        case .afterProgress(let milliseconds): "\(milliseconds) ms after its first progress"
+        }
+    }
+}
+
+/// The kill moments of a kill -9 test's rounds: a share of them while the child opens its database (right
+/// after an earlier round's kill, that is while RocksDB recovers its log and Eddy loads its state), timed
+/// from how long opens took; the others after the child has made progress.
+public struct KillSchedule: Sendable {
+    /// The shortest time a child took to open the database so far, from ``ChildMarker/opening`` to
+    /// ``ChildMarker/opened``, in milliseconds; a guess until a round has measured one.
+    public private(set) var shortestOpenMilliseconds: Int?
+    /// How many rounds so far killed their child after it began to open the database and before it had.
+    public private(set) var roundsKilledWhileOpening = 0
+
+    public init() {}
+
+    /// A moment while the child opens the database: a random time within 90 % of the shortest open so far
+    /// (opens take from about 15 to over 100 ms here, with the machine busy or not).
+    public func whileOpening(using generator: inout some RandomNumberGenerator) -> KillMoment {
+        .afterOpening(milliseconds: Int.random(in: 0...max(1, (shortestOpenMilliseconds ?? 15) * 9 / 10), using: &generator))
+    }
+
+    /// A mix of moments: one in four while the child opens the database, half of them after a short run, one
+    /// in four after a longer one (a trigger mapping then lags behind the writes).
+    public func random(using generator: inout some RandomNumberGenerator) -> KillMoment {
+        switch Int.random(in: 0..<4, using: &generator) {
+        case 0: whileOpening(using: &generator)
+        case 1, 2: .afterProgress(milliseconds: Int.random(in: 50...600, using: &generator))
+        default: .afterProgress(milliseconds: Int.random(in: 900...2_000, using: &generator))
+        }
+    }
+
+    /// Takes note of a round's run: how long its open took, or that it was killed during the open.
+    public mutating func record(_ run: ChildRun) {
+        if let opened = run.openMilliseconds {
+            shortestOpenMilliseconds = min(opened, shortestOpenMilliseconds ?? opened)
+        } else if run.killedByTest, run.lines.contains(Substring(ChildMarker.opening)) {
+            roundsKilledWhileOpening += 1
         }
     }
 }
 
 /// What a child printed, and how it ended.
 public struct ChildRun: Sendable {
+    /// When it was killed, if it was to be.
+    public var moment: KillMoment?
     /// Everything it printed on stdout.
     public var output: String
-    /// What it printed on stderr, when ``runChild(_:arguments:killingAt:waitingAtMost:capturingStandardError:)``
-    /// was asked to capture it; empty otherwise.
+    /// Everything it printed on stderr.
     public var errorOutput: String
     /// Whether the test sent it SIGKILL because it was still running (at the kill moment, or when the wait for
-    /// its exit ran out).
+    /// its exit ran out). False when it had ended by itself, by an exit or a signal of its own (a crash, an
+    /// abort, a Swift trap).
     public var killedByTest: Bool
     /// Its exit status; nil if a signal ended it.
     public var exitStatus: Int32?
-
-    /// Whether a signal ended it (rather than the child exiting by itself).
-    public var wasKilled: Bool { exitStatus == nil }
+    /// The signal that ended it, if one did.
+    public var terminationSignal: Int32?
+    /// How long it took to open its database, from ``ChildMarker/opening`` to ``ChildMarker/opened``, in
+    /// milliseconds; nil if it did not print both.
+    public var openMilliseconds: Int?
 
     /// The complete lines of its stdout (a line cut short by a kill is left out).
     public var lines: [Substring] {
@@ -57,52 +128,90 @@ public struct ChildRun: Sendable {
 
     /// The lines that report an error.
     public var errors: [Substring] { lines.filter { $0.hasPrefix("ERROR") } }
+
+    /// The lines printed after ``ChildMarker/opened``: its progress once its database was open (empty if it
+    /// never opened it).
+    public var progress: ArraySlice<Substring> {
+        let all = lines
+        guard let opened = all.firstIndex(of: Substring(ChildMarker.opened)) else { return [] }
+        return all[(opened + 1)...]
+    }
+
+    /// What is wrong with this run as a round of a kill -9 test, or nil if nothing is: the test's SIGKILL must
+    /// have ended it (an exit, a crash, an abort or a trap of its own fails the round), it must have reported
+    /// no error, and, when killed at a moment that ``KillMoment/requiresProgress``, it must have opened its
+    /// database and reported progress after that. The problem quotes the end of its stdout and its stderr.
+    public var problemAsKilledRound: String? {
+        var problems: [String] = []
+        if !killedByTest {
+            problems.append(
+                exitStatus.map { "it exited by itself with status \($0)" }
+                    ?? "it was ended by signal \(terminationSignal.map(String.init) ?? "?"), not by the test's SIGKILL")
+        }
+        if !errors.isEmpty { problems.append("it reported errors: \(errors.prefix(5))") }
+        if moment?.requiresProgress == true, progress.isEmpty {
+            problems.append("it made no progress after opening its database (opened: \(openMilliseconds != nil))")
+        }
+        guard !problems.isEmpty else { return nil }
+        // A trap's message opens its stderr, the backtrace follows.
+        let stderr = errorOutput.count <= 2_000 ? errorOutput : errorOutput.prefix(1_500) + " … " + errorOutput.suffix(500)
+        return problems.joined(separator: "; ") + ". Its last lines: \(lines.suffix(5)); its stderr: \(stderr)"
+    }
 }
 
-/// Runs executable `name`, built with the tests, with `arguments`, collecting its stdout (and, with
-/// `capturingStandardError`, its stderr; otherwise that goes to the tests' own). With `moment`, kills it with
-/// SIGKILL at that moment if it is still running, waiting at most `seconds` for its first output where the
-/// moment counts from there; without, waits for it to exit by itself, killing it after `seconds`. Returns
+/// Runs executable `name`, built with the tests, with `arguments`, collecting its stdout and stderr. With
+/// `moment`, kills it with SIGKILL at that moment if it is still running, waiting at most `seconds` for the
+/// line the moment counts from; without, waits for it to exit by itself, killing it after `seconds`. Returns
 /// what it printed and how it ended. Blocks its thread: call it through ``offThePool(_:)``.
 public func runChild(
-    _ name: String, arguments: [String], killingAt moment: KillMoment? = nil, waitingAtMost seconds: TimeInterval = 60,
-    capturingStandardError: Bool = false
+    _ name: String, arguments: [String], killingAt moment: KillMoment? = nil, waitingAtMost seconds: TimeInterval = 60
 ) throws -> ChildRun {
     let process = Process()
     process.executableURL = try childExecutableURL(name)
     process.arguments = arguments
     let output = ChildOutputBuffer()
     let errors = ChildOutputBuffer()
-    var collected = [(pipe: Pipe(), buffer: output)]
-    process.standardOutput = collected[0].pipe
-    if capturingStandardError {
-        collected.append((Pipe(), errors))
-        process.standardError = collected[1].pipe
-    }
-    for (pipe, buffer) in collected {
+    let pipes = [(pipe: Pipe(), buffer: output), (pipe: Pipe(), buffer: errors)]
+    process.standardOutput = pipes[0].pipe
+    process.standardError = pipes[1].pipe
+    for (pipe, buffer) in pipes {
         pipe.fileHandleForReading.readabilityHandler = { handle in buffer.append(handle.availableData) }
     }
     try process.run()
-    let deadline = Date().addingTimeInterval(seconds)
+    let deadline = ContinuousClock.now + .seconds(seconds)
+    let waitUntil: (ContinuousClock.Instant) -> Void = { instant in
+        while process.isRunning, ContinuousClock.now < instant { usleep(1_000) }
+    }
     switch moment {
     case .afterStart(let milliseconds)?:
-        usleep(useconds_t(milliseconds * 1000))
+        waitUntil(ContinuousClock.now + .milliseconds(milliseconds))
     case .afterFirstOutput(let milliseconds)?:
-        while output.text.isEmpty, process.isRunning, Date() < deadline { usleep(5_000) }
-        usleep(useconds_t(milliseconds * 1000))
+        _ = output.waitForLine(after: nil, until: deadline) { process.isRunning }
+        waitUntil(ContinuousClock.now + .milliseconds(milliseconds))
+    case .afterOpening(let milliseconds)?:
+        let seen = output.waitForLine(after: nil, until: deadline, matching: ChildMarker.opening) { process.isRunning }
+        waitUntil((seen ?? .now) + .milliseconds(milliseconds))
+    case .afterProgress(let milliseconds)?:
+        _ = output.waitForLine(after: ChildMarker.opened, until: deadline) { process.isRunning }
+        waitUntil(ContinuousClock.now + .milliseconds(milliseconds))
     case nil:
-        while process.isRunning, Date() < deadline { usleep(10_000) }
+        waitUntil(deadline)
     }
     let killedByTest = process.isRunning
     if killedByTest { kill(process.processIdentifier, SIGKILL) }
     process.waitUntilExit()
-    for (pipe, buffer) in collected {
+    for (pipe, buffer) in pipes {
         pipe.fileHandleForReading.readabilityHandler = nil
         buffer.append(pipe.fileHandleForReading.readDataToEndOfFile())
     }
+    let opened = output.arrival(of: ChildMarker.opened)
+    let opening = output.arrival(of: ChildMarker.opening)
+    let openDuration = opened.flatMap { end in opening.map { end - $0 } }
+    let exited = process.terminationReason == .exit
     return ChildRun(
-        output: output.text, errorOutput: errors.text, killedByTest: killedByTest,
-        exitStatus: process.terminationReason == .exit ? process.terminationStatus : nil)
+        moment: moment, output: output.text, errorOutput: errors.text, killedByTest: killedByTest,
+        exitStatus: exited ? process.terminationStatus : nil, terminationSignal: exited ? nil : process.terminationStatus,
+        openMilliseconds: openDuration.map { Int($0.components.seconds * 1000 + $0.components.attoseconds / 1_000_000_000_000_000) })
 }
 
 /// The executable `name` built with the tests, next to the test bundle (or one directory up, depending on the
@@ -123,22 +232,84 @@ private struct ChildNotBuilt: Error {
     var candidates: [String]
 }
 
-/// Bytes from a child's pipe, appended from the pipe's reading thread and read from the test.
+/// Bytes from a child's pipe, appended from the pipe's reading thread and read from the test, with the
+/// moment each complete line arrived.
 private final class ChildOutputBuffer: @unchecked Sendable {
-    private let lock = NSLock()
+    private let condition = NSCondition()
     private var data = Data()
+    /// Each complete line so far, with when it arrived.
+    private var arrivals: [(line: String, at: ContinuousClock.Instant)] = []
+    /// Where the line not yet complete starts in `data`.
+    private var lineStart = 0
 
     func append(_ chunk: Data) {
-        lock.lock()
+        let now = ContinuousClock.now
+        condition.lock()
         data.append(chunk)
-        lock.unlock()
+        while let end = data[(data.startIndex + lineStart)...].firstIndex(of: UInt8(ascii: "\n")) {
+            arrivals.append((String(decoding: data[(data.startIndex + lineStart)..<end], as: UTF8.self), now))
+            lineStart = end + 1 - data.startIndex
+        }
+        condition.broadcast()
+        condition.unlock()
     }
 
     var text: String {
-        lock.lock()
-        defer { lock.unlock() }
+        condition.lock()
+        defer { condition.unlock() }
         return String(decoding: data, as: UTF8.self)
     }
+
+    /// When the first line equal to `line` arrived, if one has.
+    func arrival(of line: String) -> ContinuousClock.Instant? {
+        condition.lock()
+        defer { condition.unlock() }
+        return arrivals.first { $0.line == line }?.at
+    }
+
+    /// Waits for a complete line: the first one equal to `matching` (any line when nil) that comes after
+    /// the first line equal to `marker` (from the start when nil); returns when it arrived, or nil if it did
+    /// not before `deadline` or before `isRunning` turned false.
+    func waitForLine(
+        after marker: String?, until deadline: ContinuousClock.Instant, matching: String? = nil, isRunning: () -> Bool
+    ) -> ContinuousClock.Instant? {
+        condition.lock()
+        defer { condition.unlock() }
+        while true {
+            let start = marker.map { marker in arrivals.firstIndex { $0.line == marker }.map { $0 + 1 } ?? arrivals.endIndex } ?? 0
+            if let found = arrivals[start...].first(where: { matching == nil || $0.line == matching }) { return found.at }
+            guard ContinuousClock.now < deadline, isRunning() else { return nil }
+            _ = condition.wait(until: Date().addingTimeInterval(0.005))
+        }
+    }
+}
+
+/// Opens the database at `path`, runs `body` with it, and returns once the database has closed (its last
+/// reference gone, so RocksDB has released the directory's lock) and a child process started next can open
+/// it. A background job of the database (a backfill step, a sweep) may hold it a moment after `body`
+/// returns: waits for that, at most 30 seconds, then throws.
+public func withDatabase<Result>(
+    at path: String, configuration: Database.Configuration = Database.Configuration(), _ body: (Database) async throws -> Result
+) async throws -> Result {
+    weak var opened: Database?
+    let result: Result
+    do {
+        let database = try Database(path: path, configuration: configuration)
+        opened = database
+        result = try await body(database)
+    }
+    let deadline = ContinuousClock.now + .seconds(30)
+    while opened != nil {
+        guard ContinuousClock.now < deadline else { throw DatabaseStillOpen(path: path) }
+        try await Task.sleep(for: .milliseconds(5))
+    }
+    return result
+}
+
+/// The database at `path` stayed open after its test let go of it: something else still holds it.
+public struct DatabaseStillOpen: Error, CustomStringConvertible {
+    public var path: String
+    public var description: String { "the database at \(path) is still open 30 seconds after its test let go of it" }
 }
 
 /// Every item of `table`, over all Scan pages.

@@ -7,10 +7,11 @@ import Testing
 /// Index entries, item changes and stream records commit together, and an index backfill resumes after
 /// `kill -9`. Each round starts `IndexCrashWriter` on the same data directory (round 0 loads 12,000 items;
 /// round 1 adds an index whose backfill then runs under the writers' puts, updates, deletes and
-/// transactions), kills it with SIGKILL after a random time, reopens the database here and checks: every
-/// acknowledged write is there (or a later one); every index is exactly what the items imply (an index still
-/// being backfilled holds no wrong entry); each item's last stream record is its current state. At the end
-/// the backfill, resumed by each open, completes and the new index is exact.
+/// transactions), kills it with SIGKILL after a random time (rounds 2 and 5 while it opens the database),
+/// reopens the database here and checks: every acknowledged write is there (or a later one); every index is
+/// exactly what the items imply (an index still being backfilled holds no wrong entry); each item's last
+/// stream record is its current state. At the end the backfill, resumed by each open, completes and the new
+/// index is exact.
 @Suite struct IndexCrashTests {
     @Test func indexesStayExactAndBackfillResumesAfterKillNine() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("eddy-index-crash-\(UUID().uuidString)").path
@@ -19,37 +20,46 @@ import Testing
         // id → (seq, deleted) of its last acknowledged write.
         var acknowledged: [String: (seq: Int, deleted: Bool)] = [:]
         var interruptedBackfills = 0
-        for round in 0..<5 {
-            // Round 1 is killed soon after it adds the index, so that its backfill is cut short.
-            let delay = round == 1 ? Int.random(in: 5...40, using: &generator) : Int.random(in: 150...500, using: &generator)
+        var schedule = KillSchedule()
+        for round in 0..<7 {
+            // Round 1 is killed soon after it adds the index, so that its backfill is cut short; rounds 2 and 5
+            // while the writer opens the database (RocksDB recovers its log, the backfill resumes).
+            let moment: KillMoment =
+                switch round {
+                case 1: .afterProgress(milliseconds: Int.random(in: 5...40, using: &generator))
+                case 2, 5: schedule.whileOpening(using: &generator)
+                default: .afterProgress(milliseconds: Int.random(in: 150...500, using: &generator))
+                }
             let child = try await offThePool {
-                try runChild(
-                    "IndexCrashWriter", arguments: [directory, String(round)], killingAt: .afterFirstOutput(milliseconds: delay), waitingAtMost: 120)
+                try runChild("IndexCrashWriter", arguments: [directory, String(round)], killingAt: moment, waitingAtMost: 120)
             }
-            #expect(child.wasKilled, "the writer exited by itself: \(child.output.suffix(500))")
-            #expect(child.errors.isEmpty, "the writer failed: \(child.errors)")
+            schedule.record(child)
+            #expect(child.problemAsKilledRound == nil, "round \(round), killed \(moment): \(child.problemAsKilledRound ?? "")")
             for line in child.lines {
                 let fields = line.split(separator: " ")
                 guard fields.count == 3, let seq = Int(fields[2]) else { continue }
                 acknowledged[String(fields[1])] = (seq, fields[0] == "D")
             }
-            let db = try Database(path: directory)
-            let table = try await db.describeTable(tableName: "Catalog")
-            if table.globalSecondaryIndexes?.first(where: { $0.indexName == "byCategory" })?.indexStatus == .creating {
-                interruptedBackfills += 1
+            try await withDatabase(at: directory) { db in
+                let table = try await db.describeTable(tableName: "Catalog")
+                if table.globalSecondaryIndexes?.first(where: { $0.indexName == "byCategory" })?.indexStatus == .creating {
+                    interruptedBackfills += 1
+                }
+                try await verify(db, streamArn: try #require(table.latestStreamArn), acknowledged: acknowledged)
             }
-            try await verify(db, streamArn: try #require(table.latestStreamArn), acknowledged: acknowledged)
         }
         #expect(interruptedBackfills >= 1, "no round was killed during the backfill")
-        let db = try Database(path: directory)
-        let active = try await waitUntil {
-            try await db.describeTable(tableName: "Catalog").globalSecondaryIndexes?.allSatisfy { $0.indexStatus == .active } == true
+        #expect(schedule.roundsKilledWhileOpening >= 1, "no round killed the writer while it opened the database")
+        try await withDatabase(at: directory) { db in
+            let active = try await waitUntil {
+                try await db.describeTable(tableName: "Catalog").globalSecondaryIndexes?.allSatisfy { $0.indexStatus == .active } == true
+            }
+            #expect(active, "the backfill did not complete after the crashes")
+            let report = try await db.checkIndexes(tableName: "Catalog")
+            #expect(report.isConsistent && report.indexes.allSatisfy { $0.missingEntries == 0 }, "\(report)")
+            let byCategory = try #require(report.indexes.first { $0.indexName == "byCategory" })
+            #expect(byCategory.actualEntries > 0 && byCategory.actualEntries < report.itemCount)
         }
-        #expect(active, "the backfill did not complete after the crashes")
-        let report = try await db.checkIndexes(tableName: "Catalog")
-        #expect(report.isConsistent && report.indexes.allSatisfy { $0.missingEntries == 0 }, "\(report)")
-        let byCategory = try #require(report.indexes.first { $0.indexName == "byCategory" })
-        #expect(byCategory.actualEntries > 0 && byCategory.actualEntries < report.itemCount)
     }
 
     private func verify(_ db: Database, streamArn arn: String, acknowledged: [String: (seq: Int, deleted: Bool)]) async throws {

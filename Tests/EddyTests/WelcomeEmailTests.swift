@@ -256,11 +256,10 @@ private struct SinkDidNotStart: Error {
 
 // MARK: - The example as a child process
 
-/// Runs the WelcomeEmail example with `arguments`, capturing its stderr. With `killAfterFirstOutput`, kills it
+/// Runs the WelcomeEmail example with `arguments`. With `killAfterFirstOutput`, kills it
 /// with SIGKILL that many milliseconds after its first line of output; without, waits for it to exit by itself
 /// (at most 60 seconds, then kills it). Blocks its thread: call it through ``offThePool(_:)``.
 private func runExample(_ arguments: [String], killAfterFirstOutput milliseconds: Int?) throws -> ChildRun {
     try runChild(
-        "WelcomeEmail", arguments: arguments, killingAt: milliseconds.map { .afterFirstOutput(milliseconds: $0) },
-        capturingStandardError: true)
+        "WelcomeEmail", arguments: arguments, killingAt: milliseconds.map { .afterFirstOutput(milliseconds: $0) })
 }

@@ -12,7 +12,9 @@
 // index modulo 4 and changes them one at a time: a put, an update or a delete (sometimes inside a
 // TransactWriteItems, cancelled with TransactionConflict when the backfill holds the item's lock: then not
 // acknowledged), each setting `seq` to an increasing number; `W <id> <seq>` or `D <id> <seq>` is written with
-// one write(2) once the call returned.
+// one write(2) once the call returned. `OPENING` and `OPENED` come before and after it opens the database (whose
+// open resumes an interrupted backfill); an error is reported as `ERROR ...` and ends it with status 1.
+import ChildProcessSupport
 import Eddy
 import Foundation
 
@@ -23,25 +25,6 @@ guard arguments.count == 3, let round = Int(arguments[2]) else {
 }
 let table = "Catalog"
 let items = 12_000
-/// The database, opened as soon as the test's own handle (closed when its background backfill step ends)
-/// lets go of the directory.
-func openDatabase() async throws -> Database {
-    let deadline = ContinuousClock.now + .seconds(10)
-    while true {
-        do {
-            return try Database(path: arguments[1])
-        } catch {
-            guard ContinuousClock.now < deadline else { throw error }
-            try await Task.sleep(for: .milliseconds(20))
-        }
-    }
-}
-let db = try await openDatabase()
-
-func report(_ line: String) {
-    let bytes = Array((line + "\n").utf8)
-    bytes.withUnsafeBytes { _ = write(1, $0.baseAddress, $0.count) }
-}
 
 /// The category of item `number` as loaded (`salt` 0: sometimes a number) or as a writer sets it (a string
 /// or nothing, which the index accepts).
@@ -53,34 +36,46 @@ func category(_ number: Int, _ salt: Int) -> AttributeValue? {
     }
 }
 
-if round == 0 {
-    try await db.createTable(CreateTableInput(
-        tableName: table, keySchema: [KeySchemaElement(attributeName: "id", keyType: .hash)],
-        attributeDefinitions: [
-            AttributeDefinition(attributeName: "id", attributeType: .s), AttributeDefinition(attributeName: "owner", attributeType: .s),
-            AttributeDefinition(attributeName: "seq", attributeType: .n),
-        ],
-        billingMode: .payPerRequest,
-        streamSpecification: StreamSpecification(streamEnabled: true, streamViewType: .newAndOldImages),
-        globalSecondaryIndexes: [GlobalSecondaryIndex(
-            indexName: "byOwner", keySchema: [KeySchemaElement(attributeName: "owner", keyType: .hash), KeySchemaElement(attributeName: "seq", keyType: .range)],
-            projection: Projection(projectionType: .all))]))
-    for start in stride(from: 0, to: items, by: 25) {
-        let requests = (start..<min(start + 25, items)).map { number in
-            var item: Item = ["id": .s("item-\(number)"), "owner": .s("owner-\(number % 13)"), "seq": 0, "payload": .s(String(repeating: "x", count: 100))]
-            item["category"] = category(number, 0)
-            return WriteRequest(putRequest: PutRequest(item: item))
+/// Round 0 creates the table and loads it; a later round adds the index `byCategory` unless an earlier one did.
+func prepare(_ db: Database) async throws {
+    if round == 0 {
+        try await db.createTable(CreateTableInput(
+            tableName: table, keySchema: [KeySchemaElement(attributeName: "id", keyType: .hash)],
+            attributeDefinitions: [
+                AttributeDefinition(attributeName: "id", attributeType: .s), AttributeDefinition(attributeName: "owner", attributeType: .s),
+                AttributeDefinition(attributeName: "seq", attributeType: .n),
+            ],
+            billingMode: .payPerRequest,
+            streamSpecification: StreamSpecification(streamEnabled: true, streamViewType: .newAndOldImages),
+            globalSecondaryIndexes: [GlobalSecondaryIndex(
+                indexName: "byOwner", keySchema: [KeySchemaElement(attributeName: "owner", keyType: .hash), KeySchemaElement(attributeName: "seq", keyType: .range)],
+                projection: Projection(projectionType: .all))]))
+        for start in stride(from: 0, to: items, by: 25) {
+            let requests = (start..<min(start + 25, items)).map { number in
+                var item: Item = ["id": .s("item-\(number)"), "owner": .s("owner-\(number % 13)"), "seq": 0, "payload": .s(String(repeating: "x", count: 100))]
+                item["category"] = category(number, 0)
+                return WriteRequest(putRequest: PutRequest(item: item))
+            }
+            _ = try await db.batchWriteItem(BatchWriteItemInput(requestItems: [table: requests]))
         }
-        _ = try await db.batchWriteItem(BatchWriteItemInput(requestItems: [table: requests]))
+        writeLine("LOADED")
+    } else if try await db.describeTable(tableName: table).globalSecondaryIndexes?.contains(where: { $0.indexName == "byCategory" }) != true {
+        try await db.updateTable(UpdateTableInput(
+            tableName: table, attributeDefinitions: [AttributeDefinition(attributeName: "category", attributeType: .s)],
+            globalSecondaryIndexUpdates: [GlobalSecondaryIndexUpdate(create: GlobalSecondaryIndex(
+                indexName: "byCategory", keySchema: [KeySchemaElement(attributeName: "category", keyType: .hash)],
+                projection: Projection(projectionType: .include, nonKeyAttributes: ["owner"])))]))
+        writeLine("CREATED")
     }
-    report("LOADED")
-} else if try await db.describeTable(tableName: table).globalSecondaryIndexes?.contains(where: { $0.indexName == "byCategory" }) != true {
-    try await db.updateTable(UpdateTableInput(
-        tableName: table, attributeDefinitions: [AttributeDefinition(attributeName: "category", attributeType: .s)],
-        globalSecondaryIndexUpdates: [GlobalSecondaryIndexUpdate(create: GlobalSecondaryIndex(
-            indexName: "byCategory", keySchema: [KeySchemaElement(attributeName: "category", keyType: .hash)],
-            projection: Projection(projectionType: .include, nonKeyAttributes: ["owner"])))]))
-    report("CREATED")
+}
+
+let db: Database
+do {
+    db = try openAnnounced(path: arguments[1])
+    try await prepare(db)
+} catch {
+    writeLine("ERROR \(error)")
+    exit(1)
 }
 
 await withTaskGroup(of: Void.self) { group in
@@ -99,7 +94,7 @@ await withTaskGroup(of: Void.self) { group in
                     switch Int.random(in: 0..<6, using: &random) {
                     case 0:
                         try await db.deleteItem(DeleteItemInput(tableName: table, key: ["id": .s(id)]))
-                        report("D \(id) \(seq)")
+                        writeLine("D \(id) \(seq)")
                         continue
                     case 1:
                         try await db.transactWriteItems(TransactWriteItemsInput(transactItems: [
@@ -123,11 +118,11 @@ await withTaskGroup(of: Void.self) { group in
                     default:
                         try await db.putItem(PutItemInput(tableName: table, item: item))
                     }
-                    report("W \(id) \(seq)")
+                    writeLine("W \(id) \(seq)")
                 } catch {
                     // A transaction never waits: it is cancelled if the backfill holds its item's lock.
                     guard case .transactionCanceled? = error as? EddyError else {
-                        report("ERROR \(error)")
+                        writeLine("ERROR \(error)")
                         exit(1)
                     }
                 }

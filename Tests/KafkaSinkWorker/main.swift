@@ -7,7 +7,8 @@
 // Table Source (key `pk`) is written by ChildProcessSupport's `writeWithoutEnd` (items `w<writer>-<n>` put,
 // updated and deleted with growing versions). Mapping `to-kafka` (ParallelizationFactor 2, BatchSize 10)
 // sends each change to TOPIC. Stdout gets `ACK <operation> <pk> <version>` after each write returns, with one
-// write(2).
+// write(2), after `OPENING` and `OPENED` around the opening of the database; an error is reported as
+// `ERROR ...` and ends it with status 1.
 import ChildProcessSupport
 import Eddy
 import EddyKafka
@@ -19,13 +20,8 @@ guard arguments.count == 5, let round = Int(arguments[2]) else {
     exit(2)
 }
 
-/// Writes one line to stdout with one write(2).
-@Sendable func report(_ line: String) {
-    FileHandle.standardOutput.write(Data((line + "\n").utf8))
-}
-
 do {
-    let db = try Database(path: arguments[1])
+    let db = try openAnnounced(path: arguments[1])
     do {
         try await db.createTable(CreateTableInput(
             tableName: "Source",
@@ -48,8 +44,8 @@ do {
     let running = Task { await triggers.run() }
     defer { running.cancel() }
 
-    try await writeWithoutEnd(db, table: "Source", round: round, itemsPerWriter: 5, maximumPauseMilliseconds: 2, report: report)
+    try await writeWithoutEnd(db, table: "Source", round: round, itemsPerWriter: 5, maximumPauseMilliseconds: 2, report: writeLine)
 } catch {
-    report("ERROR \(error)")
+    writeLine("ERROR \(error)")
     exit(1)
 }

@@ -8,7 +8,9 @@
 // with 1,000 each by one transaction in the first round, and one `transfer-…` item per transfer: each
 // transfer is one transaction of three actions (take from one account on the condition that it has
 // enough, give to another, put the transfer item with its accounts and amount). `TX <transfer id>` is
-// written with one write(2) once transactWriteItems returned.
+// written with one write(2) once transactWriteItems returned. `OPENING` and `OPENED` come before and after it
+// opens the database; an error is reported as `ERROR ...` and ends it with status 1.
+import ChildProcessSupport
 import Eddy
 import Foundation
 
@@ -19,29 +21,35 @@ guard arguments.count == 3, let round = Int(arguments[2]) else {
 }
 let table = "Bank"
 let accounts = 10
-let db = try Database(path: arguments[1])
 
-func report(_ line: String) {
-    let bytes = Array((line + "\n").utf8)
-    bytes.withUnsafeBytes { _ = write(1, $0.baseAddress, $0.count) }
+/// Creates the table and its accounts, unless an earlier round did.
+func createAccountsIfMissing(_ db: Database) async throws(EddyError) {
+    do {
+        try await db.createTable(CreateTableInput(
+            tableName: table, keySchema: [KeySchemaElement(attributeName: "id", keyType: .hash)],
+            attributeDefinitions: [AttributeDefinition(attributeName: "id", attributeType: .s)], billingMode: .payPerRequest,
+            streamSpecification: StreamSpecification(streamEnabled: true, streamViewType: .newAndOldImages)))
+    } catch {
+        guard case .resourceInUse = error else { throw error }
+    }
+    do {
+        try await db.transactWriteItems(TransactWriteItemsInput(transactItems: (0..<accounts).map { account in
+            TransactWriteItem(put: TransactPut(
+                tableName: table, item: ["id": .s("account-\(account)"), "balance": 1000], conditionExpression: "attribute_not_exists(id)"))
+        }))
+    } catch {
+        // A later round: the accounts exist.
+        guard case .transactionCanceled = error else { throw error }
+    }
 }
 
+let db: Database
 do {
-    try await db.createTable(CreateTableInput(
-        tableName: table, keySchema: [KeySchemaElement(attributeName: "id", keyType: .hash)],
-        attributeDefinitions: [AttributeDefinition(attributeName: "id", attributeType: .s)], billingMode: .payPerRequest,
-        streamSpecification: StreamSpecification(streamEnabled: true, streamViewType: .newAndOldImages)))
+    db = try openAnnounced(path: arguments[1])
+    try await createAccountsIfMissing(db)
 } catch {
-    guard case .resourceInUse = error else { throw error }
-}
-do {
-    try await db.transactWriteItems(TransactWriteItemsInput(transactItems: (0..<accounts).map { account in
-        TransactWriteItem(put: TransactPut(
-            tableName: table, item: ["id": .s("account-\(account)"), "balance": 1000], conditionExpression: "attribute_not_exists(id)"))
-    }))
-} catch {
-    // A later round: the accounts exist.
-    guard case .transactionCanceled = error else { throw error }
+    writeLine("ERROR \(error)")
+    exit(1)
 }
 
 await withTaskGroup(of: Void.self) { group in
@@ -66,10 +74,10 @@ await withTaskGroup(of: Void.self) { group in
                         TransactWriteItem(put: TransactPut(
                             tableName: table, item: ["id": .s(id), "from": .s("account-\(from)"), "to": .s("account-\(to)"), "amount": amount])),
                     ]))
-                    report("TX \(id)")
+                    writeLine("TX \(id)")
                 } catch {
                     guard case .transactionCanceled? = error as? EddyError else {
-                        report("ERROR \(error)")
+                        writeLine("ERROR \(error)")
                         exit(1)
                     }
                 }

@@ -14,7 +14,8 @@
 // - `applied`, a derivative mapping (exactly once): keeps in table Applied, per source item, the number of
 //   records applied (`changes`), the sum of their sequence numbers (`sequenceSum`), and the sequence number
 //   and version of the last one (`lastSequence`, `lastVersion`).
-// Stdout gets `ACK <operation> <pk> <version>` after each write returns, with one write(2).
+// Stdout gets `ACK <operation> <pk> <version>` after each write returns, with one write(2), after `OPENING` and
+// `OPENED` around the opening of the database; an error is reported as `ERROR ...` and ends it with status 1.
 //
 // In odd rounds shards hold few records, so they roll over while the mappings read them.
 import ChildProcessSupport
@@ -72,13 +73,8 @@ struct LogWriteFailed: Error {
         expressionAttributeValues: [":sequence": sequence, ":version": recordVersion(of: record.dynamodb), ":one": 1])]
 }
 
-/// Writes one line to stdout with one write(2).
-@Sendable func report(_ line: String) {
-    FileHandle.standardOutput.write(Data((line + "\n").utf8))
-}
-
 do {
-    let db = try Database(path: arguments[1], configuration: Database.Configuration(streamShardRecordLimit: round % 2 == 1 ? 150 : nil))
+    let db = try openAnnounced(path: arguments[1], configuration: Database.Configuration(streamShardRecordLimit: round % 2 == 1 ? 150 : nil))
     try await createTableIfMissing(db, "Source", stream: StreamSpecification(streamEnabled: true, streamViewType: .newAndOldImages))
     try await createTableIfMissing(db, "Applied", stream: nil)
     guard let streamArn = try await db.describeTable(tableName: "Source").latestStreamArn else {
@@ -113,8 +109,8 @@ do {
     defer { running.cancel() }
 
     // Paced so that the mappings, whose handler fsyncs each batch, stay within reach.
-    try await writeWithoutEnd(db, table: "Source", round: round, itemsPerWriter: 6, maximumPauseMilliseconds: 3, report: report)
+    try await writeWithoutEnd(db, table: "Source", round: round, itemsPerWriter: 6, maximumPauseMilliseconds: 3, report: writeLine)
 } catch {
-    report("ERROR \(error)")
+    writeLine("ERROR \(error)")
     exit(1)
 }
