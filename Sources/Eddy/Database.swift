@@ -96,12 +96,19 @@ public final class Database: Sendable {
     ///
     /// - Throws: ``EddyError/internalServerError(_:)`` with RocksDB's message if the directory cannot be
     ///   opened (for instance, another process holds it open).
-    public init(path: String, configuration: Configuration = Configuration()) throws(EddyError) {
+    public convenience init(path: String, configuration: Configuration = Configuration()) throws(EddyError) {
+        let store: RocksDBStore
         do {
             store = try RocksDBStore(path: path)
         } catch {
             throw .internalServerError("Cannot open the database at \(path): \(error.message)")
         }
+        try self.init(store: store, configuration: configuration)
+    }
+
+    /// Opens the database `store` holds. Tests pass a store that watches what the database writes.
+    init(store: any OrderedKeyValueStore, configuration: Configuration) throws(EddyError) {
+        self.store = store
         guard configuration.streamShardCount >= 1, (configuration.streamShardRecordLimit ?? 1) >= 1 else {
             throw .validation("A stream needs at least one shard, and a shard at least one record")
         }

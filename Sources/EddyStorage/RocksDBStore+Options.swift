@@ -20,6 +20,9 @@ extension RocksDBStore {
         /// reads the item it replaces (a table with a stream or indexes) mostly writes new items: the filter
         /// answers such a `get` without searching the memtable's skip list.
         public var memtableBloomSizeRatio: Double
+        /// Whether RocksDB counts what it does (its statistics tickers, read with
+        /// ``RocksDBStore/statisticsTicker(_:)``), at a small cost on every operation.
+        public var collectsStatistics: Bool
 
         /// Options with the given values; every parameter has a default for a small machine.
         public init(
@@ -27,18 +30,21 @@ extension RocksDBStore {
             blockCacheBytes: Int = 32 << 20,
             bloomFilterBitsPerKey: Double = 10,
             memtableBudgetBytes: UInt64 = 64 << 20,
-            memtableBloomSizeRatio: Double = 0.02
+            memtableBloomSizeRatio: Double = 0.02,
+            collectsStatistics: Bool = false
         ) {
             self.backgroundThreads = backgroundThreads
             self.blockCacheBytes = blockCacheBytes
             self.bloomFilterBitsPerKey = bloomFilterBitsPerKey
             self.memtableBudgetBytes = memtableBudgetBytes
             self.memtableBloomSizeRatio = memtableBloomSizeRatio
+            self.collectsStatistics = collectsStatistics
         }
 
         /// A new `rocksdb_options_t` for both the database and each column family; the caller destroys it.
         ///
-        /// RocksDB copies what it needs when it opens the database, so the object may be destroyed right after.
+        /// RocksDB copies what it needs when it opens the database, so the object may be destroyed right after
+        /// (unless it collects statistics, which are read through it).
         func makeRocksDBOptions() -> OpaquePointer {
             let options = rocksdb_options_create()!
             rocksdb_options_set_create_if_missing(options, 1)
@@ -46,6 +52,7 @@ extension RocksDBStore {
             rocksdb_options_increase_parallelism(options, Int32(clamping: backgroundThreads))
             rocksdb_options_optimize_level_style_compaction(options, memtableBudgetBytes)
             rocksdb_options_set_level_compaction_dynamic_level_bytes(options, 1)
+            if collectsStatistics { rocksdb_options_enable_statistics(options) }
             if memtableBloomSizeRatio > 0 {
                 rocksdb_options_set_memtable_prefix_bloom_size_ratio(options, memtableBloomSizeRatio)
                 rocksdb_options_set_memtable_whole_key_filtering(options, 1)

@@ -21,6 +21,9 @@ public final class RocksDBStore: OrderedKeyValueStore, @unchecked Sendable {
     /// Write options for each ``Durability``, made once so that a write allocates none.
     private let processCrashSafeWriteOptions: OpaquePointer
     private let machineCrashSafeWriteOptions: OpaquePointer
+    /// The options the database was opened with, kept when they collect statistics: RocksDB reads its
+    /// statistics through them.
+    private let statisticsOptions: OpaquePointer?
 
     /// Opens the database at `path`, creating the directory (and its missing parents) and the database if missing.
     ///
@@ -32,7 +35,11 @@ public final class RocksDBStore: OrderedKeyValueStore, @unchecked Sendable {
     public init(path: String, options: Options = .init()) throws(StorageError) {
         try Self.createParentDirectory(of: path)
         let rocksDBOptions = options.makeRocksDBOptions()
-        defer { rocksdb_options_destroy(rocksDBOptions) }
+        // Kept for the store's life once it is open, if they collect statistics.
+        var keepsOptions = false
+        defer {
+            if !keepsOptions { rocksdb_options_destroy(rocksDBOptions) }
+        }
 
         let required = [Self.defaultColumnFamily] + KeySpace.allCases.map(\.rawValue)
         let others = Self.existingColumnFamilies(at: path, options: rocksDBOptions).filter { !required.contains($0) }
@@ -65,6 +72,8 @@ public final class RocksDBStore: OrderedKeyValueStore, @unchecked Sendable {
         processCrashSafeWriteOptions = rocksdb_writeoptions_create()
         machineCrashSafeWriteOptions = rocksdb_writeoptions_create()
         rocksdb_writeoptions_set_sync(machineCrashSafeWriteOptions, 1)
+        keepsOptions = options.collectsStatistics
+        statisticsOptions = keepsOptions ? rocksDBOptions : nil
     }
 
     deinit {
@@ -74,6 +83,18 @@ public final class RocksDBStore: OrderedKeyValueStore, @unchecked Sendable {
         // RocksDB requires the column family handles to be destroyed before the database is closed.
         columnFamilies.forEach(rocksdb_column_family_handle_destroy)
         rocksdb_close(db)
+        statisticsOptions.map(rocksdb_options_destroy)
+    }
+
+    /// The count of RocksDB's statistics ticker `name`, such as `rocksdb.wal.synced` (how many times the
+    /// write-ahead log was synced to the disk), or nil when the store does not
+    /// ``Options/collectsStatistics`` or RocksDB has no such ticker.
+    public func statisticsTicker(_ name: String) -> UInt64? {
+        guard let statisticsOptions, let text = rocksdb_options_statistics_get_string(statisticsOptions) else { return nil }
+        defer { rocksdb_free(text) }
+        // A ticker's line reads `rocksdb.wal.synced COUNT : 12`.
+        let prefix = name + " COUNT : "
+        return String(cString: text).split(separator: "\n").first { $0.hasPrefix(prefix) }.flatMap { UInt64($0.dropFirst(prefix.count)) }
     }
 
     /// RocksDB creates the database's own directory but not its parents.

@@ -226,6 +226,37 @@ struct RocksDBStoreTests {
         }
     }
 
+    /// `machineCrashSafe` is proven where a test can see it: RocksDB's own count of write-ahead log syncs (its
+    /// `rocksdb.wal.synced` ticker) grows by one per such write, and not at all for `processCrashSafe` writes.
+    /// That the disk keeps what was synced cannot be shown without cutting the machine's power.
+    @Test func machineCrashSafeWritesSyncTheLogAndProcessCrashSafeOnesDoNot() async throws {
+        try await withTemporaryPath { path in
+            let store = try RocksDBStore(path: path, options: .init(collectsStatistics: true))
+            let synced = { try #require(store.statisticsTicker("rocksdb.wal.synced")) }
+            let before = try synced()
+            for value in UInt8(0)..<10 {
+                var batch = StorageBatch()
+                batch.put([value], [value], in: .items)
+                try store.write(batch, durability: .processCrashSafe)
+            }
+            #expect(try synced() == before)
+            for value in UInt8(10)..<20 {
+                var batch = StorageBatch()
+                batch.put([value], [value], in: .items)
+                try store.write(batch, durability: .machineCrashSafe)
+                #expect(try synced() == before + UInt64(value - 9))
+            }
+            #expect(try keys(store).count == 20)
+        }
+    }
+
+    @Test func aStoreWithoutStatisticsHasNoTickers() async throws {
+        try await withTemporaryPath { path in
+            let store = try RocksDBStore(path: path)
+            #expect(store.statisticsTicker("rocksdb.wal.synced") == nil)
+        }
+    }
+
     @Test(arguments: [false, true])
     func scansInUnsignedByteOrder(fromTableFiles: Bool) async throws {
         try await withTemporaryPath { path in
