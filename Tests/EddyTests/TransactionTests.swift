@@ -177,13 +177,21 @@ private func cancellationReasons(sourceLocation: SourceLocation = #_sourceLocati
         }
     }
 
-    @Test func competingTransactionsOnOneItemNeverBothCommit() async throws {
+    /// How a contender of ``competingTransactionsOnOneItemCommitExactlyOnce()`` ended.
+    private enum ContenderOutcome: Sendable {
+        case committed
+        /// Cancelled, with the code of each action's cancellation reason, in request order.
+        case cancelled([String])
+        case failed(String)
+    }
+
+    @Test func competingTransactionsOnOneItemCommitExactlyOnce() async throws {
         try await withStreamDatabase { db, _ in
             let arn = try #require(try await createStreamTable(db, "Things").latestStreamArn)
             for round in 0..<20 {
                 let key: Item = ["pk": .s("contested-\(round)")]
                 try await db.putItem(PutItemInput(tableName: "Things", item: key.merging(["version": 0]) { $1 }))
-                let committed = await withTaskGroup(of: Bool.self) { group in
+                let outcomes = await withTaskGroup(of: ContenderOutcome.self) { group in
                     for writer in 0..<8 {
                         group.addTask {
                             do {
@@ -192,28 +200,48 @@ private func cancellationReasons(sourceLocation: SourceLocation = #_sourceLocati
                                            values: [":one": 1, ":zero": 0, ":w": .n(DecimalNumber(writer))]),
                                     put("Things", ["pk": .s("log-\(round)-\(writer)")]),
                                 ]))
-                                return true
+                                return .committed
+                            } catch EddyError.transactionCanceled(_, let reasons) {
+                                return .cancelled(reasons.map(\.code))
                             } catch {
-                                return false
+                                return .failed("\(error)")
                             }
                         }
                     }
-                    return await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+                    return await group.reduce(into: []) { $0.append($1) }
                 }
-                #expect(committed <= 1, "round \(round)")
+                // The first to hold the contested item commits (its condition holds: nobody has changed the item
+                // yet); every other one is cancelled, because the item is held (TransactionConflict) or because
+                // the winner has changed it (ConditionalCheckFailed), and its own log item is not to blame.
+                let committed = outcomes.count { if case .committed = $0 { true } else { false } }
+                #expect(committed == 1, "round \(round): \(outcomes)")
+                for outcome in outcomes {
+                    switch outcome {
+                    case .committed:
+                        continue
+                    case .cancelled(let codes):
+                        #expect(
+                            codes.count == 2 && ["TransactionConflict", "ConditionalCheckFailed"].contains(codes[0]) && codes[1] == "None",
+                            "round \(round): cancellation reasons \(codes)")
+                    case .failed(let error):
+                        Issue.record("round \(round): a contender failed with \(error), not a cancellation")
+                    }
+                }
                 let item = try #require(try await db.getItem(GetItemInput(tableName: "Things", key: key)).item)
                 let logs = try await db.scan(ScanInput(
                     tableName: "Things", filterExpression: "begins_with(pk, :p)", expressionAttributeValues: [":p": .s("log-\(round)-")])).items ?? []
-                #expect(logs.count == committed)
-                if committed == 1, case .n(let winner)? = item["winner"] {
-                    #expect(logs.first?["pk"] == .s("log-\(round)-\(winner)"))
+                #expect(logs.count == 1)
+                guard case .n(let winner)? = item["winner"] else {
+                    Issue.record("round \(round): the contested item has no winner: \(item)")
+                    continue
                 }
+                #expect(logs.first?["pk"] == .s("log-\(round)-\(winner)"))
             }
             // Every record is of a committed change: one INSERT per item, one MODIFY per winner.
             let records = try await readStream(db, arn).map(\.record)
             let modifies = records.filter { $0.eventName == .modify }.count
             let logs = records.filter { $0.eventName == .insert && ($0.dynamodb.keys["pk"].map { "\($0)" } ?? "").contains("log-") }.count
-            #expect(modifies == logs)
+            #expect(modifies == 20 && logs == 20)
         }
     }
 
@@ -240,8 +268,12 @@ private func cancellationReasons(sourceLocation: SourceLocation = #_sourceLocati
                                     update("Accounts", ["pk": .s("a\(to)")], "SET balance = balance + :x", values: [":x": amount]),
                                 ]))
                                 done += 1
+                            } catch EddyError.transactionCanceled(_, let reasons) {
+                                // A conflict or too little money: the transfer is simply not made.
+                                let codes = Set(reasons.map(\.code))
+                                #expect(codes.isSubset(of: ["None", "TransactionConflict", "ConditionalCheckFailed"]) && codes != ["None"], "\(reasons)")
                             } catch {
-                                // Cancelled: a conflict or too little money; the transfer is simply not made.
+                                Issue.record("a transfer failed with \(error), not a cancellation")
                             }
                             // Readers see a consistent total too, at any moment.
                             if done % 10 == 0 {
