@@ -5,7 +5,7 @@
 # client the Kafka tests read with. python3 is used by the decimal reference tests and, with aiosmtpd (from
 # PyPI, or Debian's python3-aiosmtpd where pip cannot install), as the local SMTP server of the WelcomeEmail
 # example and its test. From PyPI, noida-db 0.2.3: a broker speaking Kafka's protocol, for the Kafka tests;
-# pytest, boto3 and the AWS CLI, the real clients of the server tests.
+# pytest (with pytest-timeout), boto3 and the AWS CLI, the real clients of the server tests.
 set -euo pipefail
 
 sudo_cmd=()
@@ -41,9 +41,10 @@ if ! command -v noida-db >/dev/null 2>&1; then
     if command -v pyenv >/dev/null 2>&1; then pyenv rehash; fi
 fi
 
-# The server tests drive `eddy serve` with pytest, boto3 and the AWS CLI (Tests/server).
-if ! python3 -c 'import pytest, boto3' 2>/dev/null || ! command -v aws >/dev/null 2>&1; then
-    echo "Installing pytest, boto3 and awscli (the server tests' clients)" >&2
-    PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet pytest boto3 awscli
+# The server tests drive `eddy serve` with pytest, boto3 and the AWS CLI (Tests/server); pytest-timeout fails a
+# test that hangs instead of letting it stall the suite.
+if ! python3 -c 'import pytest, pytest_timeout, boto3' 2>/dev/null || ! command -v aws >/dev/null 2>&1; then
+    echo "Installing pytest, pytest-timeout, boto3 and awscli (the server tests' clients)" >&2
+    PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet pytest pytest-timeout boto3 awscli
     if command -v pyenv >/dev/null 2>&1; then pyenv rehash; fi
 fi

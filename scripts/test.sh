@@ -12,5 +12,6 @@ else
     swift test --skip-build --skip EddyServerTests
     swift test --skip-build --filter EddyServerTests
 fi
-# The server's protocol tests: boto3 and the AWS CLI against `eddy serve` (Tests/server).
-EDDY_BIN="$(swift build --show-bin-path)/eddy" python3 -m pytest -q -p no:cacheprovider Tests/server
+# The server's protocol tests: boto3 and the AWS CLI against `eddy serve` (Tests/server); a test still running
+# after 5 minutes fails.
+EDDY_BIN="$(swift build --show-bin-path)/eddy" python3 -m pytest -q -p no:cacheprovider --timeout 300 Tests/server

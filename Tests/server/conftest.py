@@ -54,7 +54,8 @@ class Server:
         return self.log.read()
 
     def stop(self):
-        """Stops the server with SIGTERM (SIGKILL after 20 s) and returns its exit status."""
+        """Stops the server with SIGTERM (SIGKILL after 20 s) and returns its exit status; what it printed stays
+        in `final_output`."""
         if self.process.poll() is None:
             self.process.terminate()
             try:
@@ -62,6 +63,7 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        self.final_output = self.output()
         self.log.close()
         if not self.keep_data:
             shutil.rmtree(self.data_dir, ignore_errors=True)
