@@ -12,7 +12,7 @@ import Testing
                 let run = try await offThePool {
                     try runChild("AnalyticsPipeline", arguments: ["--bootstrap-servers", broker.bootstrapServers, "--views", String(views)], waitingAtMost: 120)
                 }
-                #expect(run.exitStatus == 0, "\(run.lines.suffix(10))")
+                #expect(run.exitStatus == 0, "\(run.lines.suffix(10)); stderr: \(run.errorOutput.suffix(2_000))")
                 #expect(run.output.contains("The consumer counted all \(views) page views of this run, as the table has them."))
                 #expect(!run.output.contains("DIFFERS"))
             }

@@ -59,7 +59,7 @@ import Testing
     @Test func theDemoEndsWithTheViewInAgreement() async throws {
         try await withTemporaryDirectory { directory in
             let demo = try await offThePool { try runChild("MaterializedView", arguments: [directory + "/db"]) }
-            #expect(demo.exitStatus == 0, "\(demo.output.suffix(1_000))")
+            #expect(demo.exitStatus == 0, "\(demo.output.suffix(1_000)); stderr: \(demo.errorOutput.suffix(2_000))")
             #expect(demo.output.contains("The view agrees with the recomputation"), "\(demo.output.suffix(1_000))")
         }
     }
