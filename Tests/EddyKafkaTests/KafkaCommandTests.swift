@@ -6,7 +6,7 @@ import Testing
 
 /// `eddy triggers add-kafka`, run as its own process on a data directory written here, against a real broker
 /// read back with kcat.
-@Suite(.serialized) struct KafkaCommandTests {
+@Suite(.serialized, .timeLimit(.minutes(5))) struct KafkaCommandTests {
     @Test func theCommandSendsTheTablesChangesAndResumesAtItsCheckpoint() async throws {
         try await KafkaBroker.with { broker in
             let directory = FileManager.default.temporaryDirectory.appendingPathComponent("eddy-cli-\(UUID().uuidString)").path

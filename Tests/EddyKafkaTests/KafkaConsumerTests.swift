@@ -8,7 +8,7 @@ import Testing
 // KafkaProducer arrive with their keys, values and headers, in offset order per partition; a group resumes from
 // its committed offsets; a group's members share the partitions and take them over when one leaves.
 
-@Suite(.serialized) struct KafkaConsumerTests {
+@Suite(.serialized, .timeLimit(.minutes(5))) struct KafkaConsumerTests {
     /// A consumer of `broker` in group `group`.
     private func consumer(_ broker: KafkaBroker, group: String, _ extra: [String: String] = [:]) throws -> KafkaConsumer {
         try KafkaConsumer(configuration: ["bootstrap.servers": broker.bootstrapServers, "group.id": group].merging(extra) { $1 })

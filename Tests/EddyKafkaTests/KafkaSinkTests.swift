@@ -16,7 +16,7 @@ struct SinkMessage {
     var headers: [String: String]
 }
 
-@Suite(.serialized) struct KafkaSinkTests {
+@Suite(.serialized, .timeLimit(.minutes(5))) struct KafkaSinkTests {
     /// A database (on `clock`) with table Users (streaming new and old images) whose changes a running
     /// `to-kafka` mapping (BatchSize 7, then `adjust`) sends to topic `users-changes` (3 partitions) of
     /// `broker`; records the mapping drops go to `failures`. `body` writes and checks.

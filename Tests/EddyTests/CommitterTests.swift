@@ -6,7 +6,7 @@ import Testing
 
 /// The write path under concurrency: group commit, both durability modes, and the committer's check that a
 /// table still exists.
-@Suite struct CommitterTests {
+@Suite(.timeLimit(.minutes(5))) struct CommitterTests {
     private func makeTable(_ db: Database, _ name: String = "Tbl") async throws {
         try await db.createTable(CreateTableInput(
             tableName: name,

@@ -7,7 +7,7 @@ import Testing
 // Derivative tables kept by a trigger mapping: each source change applied exactly once, with the
 // checkpoint in the same batch, and the target's own stream recording what changed.
 
-@Suite struct DerivativeTableTests {
+@Suite(.timeLimit(.minutes(5))) struct DerivativeTableTests {
     /// Per-customer order count and total, from the Orders stream's old and new images.
     private static let totals: DerivativeTransform = { record in
         func contribution(_ image: Item?) -> (customer: AttributeValue, amount: AttributeValue)? {

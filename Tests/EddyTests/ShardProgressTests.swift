@@ -5,7 +5,7 @@ import Testing
 // The lanes of ParallelizationFactor: a shard's progress is kept per lane, and after the factor changes the
 // earlier lanes' positions still say which records are done (the ERRATA: the checkpoint never passes a record
 // some lane has not finished, so exactly-once derivative tables stay exact).
-@Suite struct ShardProgressTests {
+@Suite(.timeLimit(.minutes(3))) struct ShardProgressTests {
     @Test func aShardWithoutProgressStartsEveryLaneAtTheInitialPosition() {
         let progress = ShardProgress(stored: [:], factor: 3, initial: 40)
         #expect(progress.positions == [40, 40, 40])

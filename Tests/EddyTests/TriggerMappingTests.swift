@@ -49,7 +49,7 @@ func expectValidation(
     #expect(error?.message.contains(text) == true, "\(String(describing: error))", sourceLocation: sourceLocation)
 }
 
-@Suite struct TriggerMappingTests {
+@Suite(.timeLimit(.minutes(5))) struct TriggerMappingTests {
     private func keys(_ records: [TriggerEventRecord]) -> [String] {
         records.compactMap { record in
             guard case .s(let key)? = record.dynamodb.keys["pk"] else { return nil }

@@ -33,7 +33,7 @@ final class ReceivedEvents: Sendable {
     }
 }
 
-@Suite struct TriggerRuntimeTests {
+@Suite(.timeLimit(.minutes(5))) struct TriggerRuntimeTests {
     @Test func everyRecordArrivesOnceInOrderInBatches() async throws {
         try await withStreamDatabase(shardCount: 2) { db, _ in
             let arn = try #require(try await createStreamTable(db, "Users").latestStreamArn)
