@@ -19,6 +19,10 @@ import Testing
         #expect(progress.positions == [10, 25])
         #expect(progress.floor == 10)
         #expect(!progress.differs(from: stored))
+        // A record is handled when it is below its own lane's position.
+        for hash in UInt32(0)..<200 {
+            #expect(progress.isHandled(15, hash: hash) == (ShardProgress.lane(of: hash, factor: 2) == 1))
+        }
     }
 
     @Test func afterAFactorChangeRecordsDoneByTheOldLanesStayDone() {
@@ -31,9 +35,9 @@ import Testing
         #expect(progress.obsolete(stored: stored).isEmpty)
         for hash in UInt32(0)..<200 {
             let oldLane = ShardProgress.lane(of: hash, factor: 2)
-            #expect(progress.doneEarlier(30, hash: hash) == (oldLane == 0))
-            #expect(!progress.doneEarlier(60, hash: hash))
-            #expect(progress.doneEarlier(19, hash: hash))
+            #expect(progress.isHandled(30, hash: hash) == (oldLane == 0))
+            #expect(!progress.isHandled(60, hash: hash))
+            #expect(progress.isHandled(19, hash: hash))
         }
     }
 

@@ -69,10 +69,10 @@ struct MappingWorker: Sendable {
             var open = false
             for shard in stream.shards {
                 if shards[shard.index] == nil {
-                    let initial = mapping.stored.configuration.startingPosition == .trimHorizon
-                        ? Swift.max(shard.startingSequence, snapshot.trimmedBelow) : shard.startingSequence
                     let layouts = stored[shard.index] ?? [:]
-                    let progress = ShardProgress(stored: layouts, factor: factor, initial: initial)
+                    let progress = ShardProgress(
+                        stored: layouts, factor: factor,
+                        initial: ShardProgress.initial(shard, from: mapping.stored.configuration.startingPosition, in: snapshot))
                     guard await storeLayout(progress, replacing: layouts, shard: shard.index) else { return }
                     shards[shard.index] = ShardState(
                         progress: progress, windows: storedWindows[shard.index]?[factor] ?? [:], windowOpened: nil)
@@ -221,9 +221,9 @@ struct MappingWorker: Sendable {
         // One lane and no earlier layout: no record needs its partition hash.
         let hashing = factor > 1 || !progress.earlier.isEmpty
         for (sequence, record) in page.records {
-            let hash = hashing ? partitionHash(of: record) : 0
+            let hash = hashing ? ShardProgress.partitionHash(of: record, partitionKey: mapping.partitionKeyName) : 0
             let lane = ShardProgress.lane(of: hash, factor: factor)
-            guard !full[lane], sequence >= progress.positions[lane], !progress.doneEarlier(sequence, hash: hash) else { continue }
+            guard !full[lane], !progress.isHandled(sequence, hash: hash) else { continue }
             let windowStart = settings.tumblingWindowInSeconds > 0 ? windowStart(of: record) : nil
             if lanes[lane].records.count == settings.batchSize
                 || (windowStart != nil && !lanes[lane].records.isEmpty && windowStart != firstWindow[lane])
@@ -237,14 +237,6 @@ struct MappingWorker: Sendable {
             lanes[lane].records.append(record)
         }
         return lanes
-    }
-
-    /// The partition hash of a record's item, which picks its lane.
-    private func partitionHash(of record: StreamRecord) -> UInt32 {
-        guard let value = record.dynamodb.keys[mapping.partitionKeyName] else { return 0 }
-        var writer = ByteWriter(capacity: 32)
-        KeyEncoding.append(value, to: &writer)
-        return PartitionHash.hash(of: writer.bytes)
     }
 
     /// What one lane did in a round.
