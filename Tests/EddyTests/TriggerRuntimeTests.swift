@@ -1,5 +1,6 @@
 import ChildProcessSupport
 import Foundation
+import MetricsTestKit
 import Synchronization
 import Testing
 
@@ -301,29 +302,35 @@ extension TriggerRuntime {
     }
 
     @Test func aBatchingWindowGathersRecordsIntoOneBatch() async throws {
-        try await withStreamDatabase(shardCount: 1) { db, _ in
+        // The window is timed on the database's clock, which stands still until the test moves it: however
+        // slowly the machine runs, the window ends when the test says, not before.
+        try await withStreamDatabase(shardCount: 1) { db, clock in
             let arn = try #require(try await createStreamTable(db, "Users").latestStreamArn)
             var settings = TriggerMappingConfiguration(eventSourceArn: arn, startingPosition: .trimHorizon)
             settings.batchSize = 10
             settings.maximumBatchingWindowInSeconds = 1
             let received = ReceivedEvents()
-            let runtime = TriggerRuntime(database: db)
+            let metrics = TestMetrics()
+            let runtime = TriggerRuntime(database: db, metricsFactory: metrics)
             try await runtime.register(name: "window", configuration: settings) { received.append($0) }
+            try await db.putItem(PutItemInput(tableName: "Users", item: ["pk": "a"]))
             let running = Task { await runtime.run() }
-            let started = ContinuousClock.now
-            for key in ["a", "b", "c"] {
-                try await db.putItem(PutItemInput(tableName: "Users", item: ["pk": .s(key)]))
-                try await Task.sleep(for: .milliseconds(20))
+            // A round ends by recording the lag: the first one has read "a", and held it back for the window.
+            try await waitUntil("the first round to end") {
+                (try? metrics.expectGauge("eddy_trigger_lag", [("mapping", "window")]).lastValue) != nil
             }
-            try await received.waitFor(records: 3)
-            let waited = ContinuousClock.now - started
-            // Ten records fill a batch at once, without waiting for the window.
+            #expect(received.all.isEmpty, "a short batch went before its window ended")
+            // Records committed while the window is open join the batch.
+            for key in ["b", "c"] { try await db.putItem(PutItemInput(tableName: "Users", item: ["pk": .s(key)])) }
+            clock.advance(bySeconds: 1)
+            try await runtime.waitUntilCaughtUp("window")
+            #expect(calls(received) == [["a", "b", "c"]])
+            // Ten records fill a batch: they go at once, while the clock still shows the window open.
             try await writeTogether(db, (0..<10).map { "full\($0)" })
-            try await received.waitFor(records: 13)
+            try await runtime.waitUntilCaughtUp("window")
             running.cancel()
             await running.value
             #expect(received.all.map(\.records.count) == [3, 10])
-            #expect(waited >= .milliseconds(900), "the short batch waited for its window")
         }
     }
 

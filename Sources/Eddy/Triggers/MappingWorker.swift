@@ -47,8 +47,9 @@ struct MappingWorker: Sendable {
         var progress: ShardProgress
         /// The open tumbling window of each lane that has one.
         var windows: [Int: StoredWindow]
-        /// When the shard's short batch began to wait for its batching window.
-        var windowOpened: ContinuousClock.Instant?
+        /// When the shard's short batch began to wait for its batching window, in milliseconds since 1970 on
+        /// the database's clock.
+        var windowOpenedMilliseconds: Int64?
 
         func isDone(_ shard: ShardDefinition) -> Bool {
             guard let end = shard.endingSequence else { return false }
@@ -75,7 +76,7 @@ struct MappingWorker: Sendable {
                         initial: ShardProgress.initial(shard, from: mapping.stored.configuration.startingPosition, in: snapshot))
                     guard await storeLayout(progress, replacing: layouts, shard: shard.index) else { return }
                     shards[shard.index] = ShardState(
-                        progress: progress, windows: storedWindows[shard.index]?[factor] ?? [:], windowOpened: nil)
+                        progress: progress, windows: storedWindows[shard.index]?[factor] ?? [:], windowOpenedMilliseconds: nil)
                 }
                 let state = shards[shard.index]!
                 if state.isDone(shard) { continue }
@@ -147,15 +148,18 @@ struct MappingWorker: Sendable {
         let complete = page.next > (shard.endingSequence ?? snapshot.committedThrough)
         if page.records.isEmpty, !page.exhausted, state.windows.isEmpty { return RoundOutcome(state: state) }
         // A batching window holds a short batch of an open shard back until it fills or the window ends.
-        let window = Duration.seconds(settings.maximumBatchingWindowInSeconds)
-        if window > .zero, !page.exhausted, !page.records.isEmpty, page.records.count < settings.batchSize {
-            let opened = state.windowOpened ?? ContinuousClock.now
-            if ContinuousClock.now < opened + window {
-                state.windowOpened = opened
-                return RoundOutcome(state: state, wake: opened + window)
+        // The window is timed on the database's clock, as tumbling windows and record ages are, so that a test
+        // clock decides when it ends; the wake-up at its end looks at that clock again.
+        let windowMilliseconds = Int64(settings.maximumBatchingWindowInSeconds) * 1000
+        if windowMilliseconds > 0, !page.exhausted, !page.records.isEmpty, page.records.count < settings.batchSize {
+            let now = database.configuration.clock.nowMilliseconds()
+            let opened = state.windowOpenedMilliseconds ?? now
+            if now < opened + windowMilliseconds {
+                state.windowOpenedMilliseconds = opened
+                return RoundOutcome(state: state, wake: ContinuousClock.now + .milliseconds(opened + windowMilliseconds - now))
             }
         }
-        state.windowOpened = nil
+        state.windowOpenedMilliseconds = nil
         let lanes = split(page, progress: state.progress, complete: complete)
         let shardId = StreamNames.shardId(shard)
         let windows = state.windows
