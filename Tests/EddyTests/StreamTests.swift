@@ -494,7 +494,8 @@ func allShards(_ database: Database, _ arn: String) async throws -> [Shard] {
                 return keys
             }
             for key in ["x", "y", "z"] {
-                try await Task.sleep(for: .milliseconds(20))
+                // The reader has read everything and waits: the append is what wakes it.
+                try await waitUntil("the reader to wait") { db.streams.signal.waiterCount == 1 }
                 try await db.putItem(PutItemInput(tableName: "Things", item: ["pk": .s(key)]))
             }
             #expect(try await reader.value == [["pk": "x"], ["pk": "y"], ["pk": "z"]])
@@ -510,7 +511,8 @@ func allShards(_ database: Database, _ arn: String) async throws -> [Shard] {
                 for try await _ in changes { count += 1 }
                 return count
             }
-            try await Task.sleep(for: .milliseconds(50))
+            // Cancelled while it waits for a commit, not before it starts.
+            try await waitUntil("the reader to wait") { db.streams.signal.waiterCount == 1 }
             reader.cancel()
             #expect(try await reader.value == 0)
         }
