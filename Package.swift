@@ -90,7 +90,13 @@ let package = Package(
         .executableTarget(name: "TriggerCrashWorker", dependencies: ["Eddy", "ChildProcessSupport"], path: "Tests/TriggerCrashWorker"),
         .executableTarget(name: "KafkaSinkWorker", dependencies: ["Eddy", "EddyKafka", "ChildProcessSupport"], path: "Tests/KafkaSinkWorker"),
         .target(name: "ChildProcessSupport", dependencies: ["Eddy"], path: "Tests/ChildProcessSupport"),
-        .testTarget(name: "EddyKafkaTests", dependencies: ["EddyKafka", "Eddy", "ChildProcessSupport", "KafkaSinkWorker", "AnalyticsPipeline"]),
+        .testTarget(
+            name: "EddyKafkaTests",
+            dependencies: [
+                "EddyKafka", "Eddy", "ChildProcessSupport", "KafkaSinkWorker", "AnalyticsPipeline",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ]
+        ),
         .testTarget(name: "EddyServerTests", dependencies: ["EddyServer", "Eddy"], path: "Tests/EddyServerTests"),
         .testTarget(
             name: "EddyStorageTests",

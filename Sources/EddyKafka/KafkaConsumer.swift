@@ -181,6 +181,30 @@ public final class KafkaConsumer: Sendable {
     /// How many fetched messages wait to be taken from ``messages`` (at most ``bufferedMessageCountMax``).
     public var bufferedMessageCount: Int { state.bufferedCount }
 
+    /// How many tasks wait in ``messages`` for a message now: tests close the consumer while one does.
+    var waitingTaskCount: Int { state.waitingCount }
+
+    /// Where the poll thread has got to in each assigned partition, by librdkafka's count (`rd_kafka_position`):
+    /// the offset after the last message it handed the poll thread; partitions it has handed nothing from yet
+    /// are left out. Tests check against it that the poll thread took no more than it buffered.
+    ///
+    /// - Throws: ``KafkaError`` if librdkafka refuses, or the consumer is closed.
+    func polledPositions() throws(KafkaError) -> [KafkaTopicPartition: Int64] {
+        let partitions = state.currentAssignment
+        return try state.withPointer { pointer throws(KafkaError) in
+            let list = rd_kafka_topic_partition_list_new(Int32(clamping: partitions.count))!
+            defer { rd_kafka_topic_partition_list_destroy(list) }
+            for partition in partitions { rd_kafka_topic_partition_list_add(list, partition.topic, partition.partition) }
+            let error = rd_kafka_position(pointer, list)
+            guard error == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(error) }
+            var positions: [KafkaTopicPartition: Int64] = [:]
+            for element in UnsafeBufferPointer(start: list.pointee.elems, count: Int(list.pointee.cnt)) where element.offset >= 0 {
+                positions[KafkaTopicPartition(topic: String(cString: element.topic), partition: element.partition)] = element.offset
+            }
+            return positions
+        }
+    }
+
     /// Stores `message` as processed: the group's offset for its partition becomes the next message's, and is
     /// committed by the next ``commit()``, rebalance or ``close()``. Store messages in the order of their
     /// partition (as ``messages`` yields them): the last store of a partition wins.
@@ -350,6 +374,12 @@ private final class ConsumerState: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         return assignment
+    }
+
+    var waitingCount: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return waiters.count
     }
 
     /// Runs `body` with the handle, which close() does not destroy meanwhile.

@@ -5,7 +5,7 @@ import Testing
 /// The AnalyticsPipeline example (Examples/AnalyticsPipeline) run as its own process against a real broker:
 /// its consumer's per-page, per-minute counts equal a recount from the table, on a new topic and again on one
 /// holding an earlier run's messages.
-@Suite(.serialized) struct AnalyticsPipelineTests {
+@Suite(.serialized, .timeLimit(.minutes(5))) struct AnalyticsPipelineTests {
     @Test func theConsumersCountsEqualTheTables() async throws {
         try await KafkaBroker.with { broker in
             for views in [600, 250] {

@@ -6,7 +6,7 @@ import Testing
 // EddyKafka's producer against a real broker (noida-db, Kafka wire protocol), read back with an independent
 // client (Debian's kcat).
 
-@Suite(.serialized) struct KafkaProducerTests {
+@Suite(.serialized, .timeLimit(.minutes(5))) struct KafkaProducerTests {
     @Test func messagesArriveWithTheirKeysValuesAndHeaders() async throws {
         try await KafkaBroker.with { broker in
             let producer = try KafkaProducer(configuration: ["bootstrap.servers": broker.bootstrapServers, "enable.idempotence": "true"])

@@ -1,9 +1,11 @@
 import ChildProcessSupport
-import Eddy
 import EddyKafka
 import Foundation
+import MetricsTestKit
 import Synchronization
 import Testing
+
+@testable import Eddy
 
 // The Kafka trigger sink, written from the issue and the Kinesis Data Streams for DynamoDB record format: table
 // changes reach a real broker as Kinesis-shaped JSON, keyed by partition key, in order per item, read back with
@@ -16,13 +18,31 @@ struct SinkMessage {
     var headers: [String: String]
 }
 
-@Suite(.serialized) struct KafkaSinkTests {
+/// A running `to-kafka` mapping, as ``KafkaSinkTests`` hands it to a test.
+struct RunningSink {
+    var db: Database
+    var runtime: TriggerRuntime
+    var metrics: TestMetrics
+
+    /// Waits until the mapping has sent every change committed so far and the broker has acknowledged it
+    /// (the checkpoint follows the acknowledgements): the topic then holds them all.
+    func waitUntilSent() async throws {
+        try #require(try await waitUntil { try runtime.isCaughtUp("to-kafka") }, "the mapping did not catch up with the stream")
+    }
+
+    /// How many batches the mapping has handed to the sink so far, retries included.
+    var batchesHanded: Int64 {
+        (try? metrics.expectCounter("eddy_trigger_invocations", [("mapping", "to-kafka")]).totalValue) ?? 0
+    }
+}
+
+@Suite(.serialized, .timeLimit(.minutes(5))) struct KafkaSinkTests {
     /// A database (on `clock`) with table Users (streaming new and old images) whose changes a running
     /// `to-kafka` mapping (BatchSize 7, then `adjust`) sends to topic `users-changes` (3 partitions) of
     /// `broker`; records the mapping drops go to `failures`. `body` writes and checks.
     private func withSink(
         _ broker: KafkaBroker, clock: any WallClock = SystemWallClock(), failures: TriggerFailureDestination? = nil,
-        adjust: (inout TriggerMappingConfiguration) -> Void = { _ in }, _ body: (Database) async throws -> Void
+        adjust: (inout TriggerMappingConfiguration) -> Void = { _ in }, _ body: (RunningSink) async throws -> Void
     ) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("eddy-sink-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -37,12 +57,13 @@ struct SinkMessage {
         var settings = TriggerMappingConfiguration(eventSourceArn: arn, startingPosition: .trimHorizon)
         settings.batchSize = 7
         adjust(&settings)
-        let runtime = TriggerRuntime(database: db)
+        let metrics = TestMetrics()
+        let runtime = TriggerRuntime(database: db, metricsFactory: metrics)
         try await runtime.registerKafka(name: "to-kafka", configuration: settings, sink: sink, onFailure: failures)
         let running = Task { await runtime.run() }
         var failure: (any Error)?
         do {
-            try await body(db)
+            try await body(RunningSink(db: db, runtime: runtime, metrics: metrics))
         } catch {
             failure = error
         }
@@ -52,29 +73,25 @@ struct SinkMessage {
         if let failure { throw failure }
     }
 
-    /// The topic's messages once there are at least `count` distinct changes (by sequence number) or 60
-    /// seconds have passed, in partition order.
-    private func consume(_ broker: KafkaBroker, atLeast count: Int) async throws -> [SinkMessage] {
-        var messages: [SinkMessage] = []
-        let deadline = ContinuousClock.now + .seconds(60)
-        while ContinuousClock.now < deadline {
-            // Until the first message, the topic does not exist and kcat fails: read again.
-            let output = (try? await offThePool { try broker.kcat(["-C", "-t", "users-changes", "-e", "-q", "-f", "%k\t%s\t%h\n"]) }) ?? ""
-            messages = try output.split(separator: "\n").map { line in
-                let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
-                try #require(fields.count == 3)
-                let headers = Dictionary(uniqueKeysWithValues: fields[2].split(separator: ",").map {
-                    let parts = $0.split(separator: "=", maxSplits: 1)
-                    return (String(parts[0]), String(parts[1]))
-                })
-                return SinkMessage(
-                    key: String(fields[0]), record: try JSONDecoder().decode(KinesisChangeRecord.self, from: Data(fields[1].utf8)),
-                    headers: headers)
-            }
-            if Set(messages.compactMap { $0.headers[KafkaSinkHeader.sequenceNumber] }).count >= count { break }
-            try await Task.sleep(for: .milliseconds(200))
+    /// Every message of the topic, read to its end with kcat, in partition order.
+    private func consume(_ broker: KafkaBroker) async throws -> [SinkMessage] {
+        let output = try await offThePool { try broker.kcat(["-C", "-t", "users-changes", "-e", "-q", "-f", "%k\t%s\t%h\n"]) }
+        return try output.split(separator: "\n").map { line in
+            let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
+            try #require(fields.count == 3)
+            let headers = Dictionary(uniqueKeysWithValues: fields[2].split(separator: ",").map {
+                let parts = $0.split(separator: "=", maxSplits: 1)
+                return (String(parts[0]), String(parts[1]))
+            })
+            return SinkMessage(
+                key: String(fields[0]), record: try JSONDecoder().decode(KinesisChangeRecord.self, from: Data(fields[1].utf8)),
+                headers: headers)
         }
-        return messages
+    }
+
+    /// The distinct changes among `messages`, by sequence number.
+    private func changes(_ messages: [SinkMessage]) -> Set<String> {
+        Set(messages.compactMap { $0.headers[KafkaSinkHeader.sequenceNumber] })
     }
 
     /// Each item's versions in the order their first messages arrived (a REMOVE counts as version 100 + the
@@ -103,10 +120,11 @@ struct SinkMessage {
 
     @Test func tableChangesArriveAsKinesisRecordsInOrderPerItem() async throws {
         try await KafkaBroker.with { broker in
-            try await withSink(broker) { db in
-                try await write(db, versions: 0..<5, users: 0..<6)
-                for user in 0..<2 { try await db.deleteItem(DeleteItemInput(tableName: "Users", key: ["pk": .s("u\(user)")])) }
-                let messages = try await consume(broker, atLeast: 32)
+            try await withSink(broker) { sink in
+                try await write(sink.db, versions: 0..<5, users: 0..<6)
+                for user in 0..<2 { try await sink.db.deleteItem(DeleteItemInput(tableName: "Users", key: ["pk": .s("u\(user)")])) }
+                try await sink.waitUntilSent()
+                let messages = try await consume(broker)
                 #expect(messages.count == 32)
                 for message in messages {
                     let record = message.record
@@ -120,7 +138,7 @@ struct SinkMessage {
                     #expect(record.eventName == expected)
                 }
                 // Every change once, and each item's changes in commit order.
-                #expect(Set(messages.compactMap { $0.headers[KafkaSinkHeader.sequenceNumber] }).count == 32)
+                #expect(changes(messages).count == 32)
                 let versions = versionsByItem(messages)
                 for user in 0..<6 { #expect(versions["u\(user)"] == Array(0..<5) + (user < 2 ? [104] : [])) }
             }
@@ -129,19 +147,22 @@ struct SinkMessage {
 
     @Test func aBrokerRestartLosesNothingAndKeepsEachItemsOrder() async throws {
         try await KafkaBroker.with { broker in
-            try await withSink(broker) { db in
-                try await write(db, versions: 0..<3, users: 0..<5)
-                #expect(Set(try await consume(broker, atLeast: 15).compactMap { $0.headers[KafkaSinkHeader.sequenceNumber] }).count == 15)
+            try await withSink(broker) { sink in
+                try await write(sink.db, versions: 0..<3, users: 0..<5)
+                try await sink.waitUntilSent()
+                #expect(changes(try await consume(broker)).count == 15)
                 // The broker goes away while changes keep coming, then comes back with its data.
                 try await broker.stop()
                 let metadata = try? await offThePool { try broker.kcat(["-L", "-m", "2"]) }
                 #expect(metadata == nil, "the broker still answers")
-                try await write(db, versions: 3..<6, users: 0..<5)
-                try await Task.sleep(for: .milliseconds(500))
+                let handed = sink.batchesHanded
+                try await write(sink.db, versions: 3..<6, users: 0..<5)
+                #expect(try await waitUntil { sink.batchesHanded > handed }, "no batch went to the sink while the broker was away")
                 try await broker.start()
-                try await write(db, versions: 6..<8, users: 0..<5)
-                let messages = try await consume(broker, atLeast: 40)
-                #expect(Set(messages.compactMap { $0.headers[KafkaSinkHeader.sequenceNumber] }).count == 40)
+                try await write(sink.db, versions: 6..<8, users: 0..<5)
+                try await sink.waitUntilSent()
+                let messages = try await consume(broker)
+                #expect(changes(messages).count == 40)
                 let versions = versionsByItem(messages)
                 for user in 0..<5 { #expect(versions["u\(user)"] == Array(0..<8)) }
             }
@@ -155,20 +176,25 @@ struct SinkMessage {
             try await withSink(
                 broker, clock: clock, failures: .handler { record in dropped.withLock { $0.append(record) } },
                 adjust: { $0.maximumRecordAgeInSeconds = 60 }
-            ) { db in
-                try await write(db, versions: 0..<1, users: 0..<4)
-                #expect(Set(try await consume(broker, atLeast: 4).compactMap { $0.headers[KafkaSinkHeader.sequenceNumber] }).count == 4)
+            ) { sink in
+                try await write(sink.db, versions: 0..<1, users: 0..<4)
+                try await sink.waitUntilSent()
+                #expect(changes(try await consume(broker)).count == 4)
                 try await broker.stop()
-                try await write(db, versions: 1..<2, users: 0..<4)
-                // The batch waits for the broker until its records are older than a minute, then is dropped.
-                try await Task.sleep(for: .milliseconds(300))
+                let handed = sink.batchesHanded
+                try await write(sink.db, versions: 1..<2, users: 0..<4)
+                // A batch waits for the broker until its records are older than a minute, then is dropped.
+                #expect(try await waitUntil { sink.batchesHanded > handed }, "no batch went to the sink while the broker was away")
                 #expect(dropped.withLock { $0.isEmpty })
                 clock.advance(bySeconds: 61)
                 #expect(try await waitUntil { dropped.withLock { $0.map(\.batchInfo.batchSize).reduce(0, +) } == 4 })
                 #expect(dropped.withLock { $0.allSatisfy { $0.requestContext.condition == .recordAgeExceeded } })
+                // The batch that waited for the broker was dropped after its call, not before it.
+                #expect(dropped.withLock { $0.contains { $0.requestContext.approximateInvokeCount >= 1 } })
                 try await broker.start()
-                try await write(db, versions: 2..<3, users: 0..<4)
-                let messages = try await consume(broker, atLeast: 8)
+                try await write(sink.db, versions: 2..<3, users: 0..<4)
+                try await sink.waitUntilSent()
+                let messages = try await consume(broker)
                 let versions = versionsByItem(messages)
                 for user in 0..<4 { #expect(versions["u\(user)"] == [0, 2]) }
             }

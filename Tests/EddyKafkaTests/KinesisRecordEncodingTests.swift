@@ -7,7 +7,7 @@ import Testing
 /// The sink's hand-written JSON of a change: decoded with Foundation's JSONDecoder it equals the
 /// `KinesisChangeRecord` of the same stream record, for every attribute type and for strings that need
 /// escaping.
-@Suite struct KinesisRecordEncodingTests {
+@Suite(.timeLimit(.minutes(5))) struct KinesisRecordEncodingTests {
     @Test func theWrittenJSONDecodesToTheKinesisRecord() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("eddy-kinesis-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: directory) }

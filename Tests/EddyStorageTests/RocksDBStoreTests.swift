@@ -72,7 +72,7 @@ private let edgeKeys: [[UInt8]] = [
     [0xFF, 0xFF, 0xFF],
 ]
 
-@Suite("RocksDBStore")
+@Suite("RocksDBStore", .timeLimit(.minutes(5)))
 struct RocksDBStoreTests {
     @Test func putGetAndDelete() async throws {
         try await withTemporaryPath { path in

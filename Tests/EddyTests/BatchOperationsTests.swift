@@ -75,7 +75,7 @@ private let badWriteCases: [BadWriteCase] = {
     ]
 }()
 
-@Suite struct BatchOperationsTests {
+@Suite(.timeLimit(.minutes(5))) struct BatchOperationsTests {
     // MARK: BatchWriteItem
 
     @Test func putsAndDeletesOverTwoTables() async throws {

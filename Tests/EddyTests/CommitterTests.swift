@@ -6,7 +6,7 @@ import Testing
 
 /// The write path under concurrency: group commit, both durability modes, and the committer's check that a
 /// table still exists.
-@Suite struct CommitterTests {
+@Suite(.timeLimit(.minutes(5))) struct CommitterTests {
     private func makeTable(_ db: Database, _ name: String = "Tbl") async throws {
         try await db.createTable(CreateTableInput(
             tableName: name,
@@ -66,7 +66,14 @@ import Testing
                     }
                 }
                 group.addTask {
-                    try await Task.sleep(for: .milliseconds(5))
+                    // Every writer has committed its first item before the deletion, and goes on writing after it.
+                    try await waitUntil("every writer's first item") {
+                        for writer in 0..<4 {
+                            let first = GetItemInput(tableName: "Tbl", key: ["id": .n(DecimalNumber(writer * 1_000_000))])
+                            guard try await db.getItem(first).item != nil else { return false }
+                        }
+                        return true
+                    }
                     try await db.deleteTable(tableName: "Tbl")
                 }
                 try await group.waitForAll()

@@ -25,7 +25,7 @@ private func message(_ body: () throws(EddyError) -> DecimalNumber) -> String? {
     }
 }
 
-@Suite struct DecimalNumberTests {
+@Suite(.timeLimit(.minutes(3))) struct DecimalNumberTests {
     // MARK: Parsing
 
     /// Spellings of one number and the canonical text Eddy returns for them. The AWS Developer Guide

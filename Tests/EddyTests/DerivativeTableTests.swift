@@ -7,7 +7,7 @@ import Testing
 // Derivative tables kept by a trigger mapping: each source change applied exactly once, with the
 // checkpoint in the same batch, and the target's own stream recording what changed.
 
-@Suite struct DerivativeTableTests {
+@Suite(.timeLimit(.minutes(5))) struct DerivativeTableTests {
     /// Per-customer order count and total, from the Orders stream's old and new images.
     private static let totals: DerivativeTransform = { record in
         func contribution(_ image: Item?) -> (customer: AttributeValue, amount: AttributeValue)? {
@@ -55,17 +55,6 @@ import Testing
         a.count == b.count && a.allSatisfy { key, value in b[key].map { $0 == value } ?? false }
     }
 
-    /// Waits (up to 60 seconds: the suite runs tests in parallel on two cores) until Totals equals its
-    /// recomputation.
-    private func waitUntilConsistent(_ db: Database) async throws -> Bool {
-        let deadline = ContinuousClock.now + .seconds(60)
-        while ContinuousClock.now < deadline {
-            if equal(try await stored(db), try await recomputed(db)) { return true }
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        return false
-    }
-
     private func randomOrders(_ db: Database, seed: UInt64, count: Int) async throws {
         var random = SplitMix64(seed: seed)
         for _ in 0..<count {
@@ -106,11 +95,13 @@ import Testing
             try await runtime.registerDerivative(name: "totals", configuration: settings, targetTables: ["Totals"], transform: Self.totals)
             let running = Task { await runtime.run() }
             try await randomOrders(db, seed: 99, count: 60)
-            let consistent = try await waitUntilConsistent(db)
+            // Once every order change is checkpointed, Totals must equal its recomputation: each change applied
+            // once, none left out.
+            try await runtime.waitUntilCaughtUp("totals")
             running.cancel()
             await running.value
             let (totals, expected) = (try await stored(db), try await recomputed(db))
-            #expect(consistent, "Totals \(totals) differs from the recomputation \(expected)")
+            #expect(equal(totals, expected), "Totals \(totals) differs from the recomputation \(expected)")
         }
     }
 
@@ -129,7 +120,9 @@ import Testing
             let running = Task { await runtime.run() }
             try await db.putItem(PutItemInput(tableName: "Orders", item: ["pk": "o1", "customer": "c1", "amount": 5]))
             try await db.putItem(PutItemInput(tableName: "Orders", item: ["pk": "o2", "customer": "c1", "amount": 7]))
-            try await received.waitFor(records: 2)
+            // Totals' records are committed once "totals" has caught up; "chained" then catches up with them.
+            try await runtime.waitUntilCaughtUp("totals")
+            try await runtime.waitUntilCaughtUp("chained")
             running.cancel()
             await running.value
             #expect(received.records.map(\.eventName) == [.insert, .modify])
@@ -176,8 +169,7 @@ import Testing
             }
             let running = Task { await runtime.run() }
             try await db.putItem(PutItemInput(tableName: "Orders", item: ["pk": "o1"]))
-            let deadline = ContinuousClock.now + .seconds(60)
-            while failures.all.isEmpty, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+            try await runtime.waitUntilCaughtUp("strict")
             running.cancel()
             await running.value
             #expect(failures.all.map(\.requestContext.condition) == [.retryAttemptsExhausted])

@@ -6,7 +6,7 @@ import Testing
 
 /// Key and item encodings: round trips, and order preservation (`compare(encode(a), encode(b)) ==
 /// compare(a, b)`) against DynamoDB's order for each key type.
-@Suite struct KeyEncodingTests {
+@Suite(.timeLimit(.minutes(3))) struct KeyEncodingTests {
     private static func encode(_ value: AttributeValue) -> [UInt8] {
         var writer = ByteWriter()
         KeyEncoding.append(value, to: &writer)
@@ -102,7 +102,7 @@ import Testing
     }
 }
 
-@Suite struct ItemEncodingTests {
+@Suite(.timeLimit(.minutes(3))) struct ItemEncodingTests {
     @Test func everyTypeRoundTrips() throws {
         let item: Item = [
             "s": .s("text"), "empty": .s(""), "n": .n(try DecimalNumber("-12.5E-3")), "b": .b([0, 1, 255]),

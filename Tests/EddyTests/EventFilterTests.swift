@@ -40,7 +40,7 @@ private func passes(_ pattern: String, _ event: JSONValue = plainEvent) throws -
     try EventFilter(pattern: pattern).matches(event)
 }
 
-@Suite("EventFilter rule table")
+@Suite("EventFilter rule table", .timeLimit(.minutes(3)))
 struct EventFilterRuleTests {
     @Test func nullMatchesNullOnly() throws {
         #expect(try passes(#"{"UserID": [null]}"#))
@@ -178,7 +178,7 @@ struct EventFilterRuleTests {
     }
 }
 
-@Suite("EventFilter on DynamoDB records")
+@Suite("EventFilter on DynamoDB records", .timeLimit(.minutes(3)))
 struct EventFilterDynamoDBTests {
     @Test func eventNameInsertOnly() throws {
         let filter = try EventFilter(pattern: #"{"eventName": ["INSERT"]}"#)
@@ -233,7 +233,7 @@ struct EventFilterDynamoDBTests {
     }
 }
 
-@Suite("FilterCriteria")
+@Suite("FilterCriteria", .timeLimit(.minutes(3)))
 struct FilterCriteriaTests {
     @Test func anyFilterMatching() throws {
         let criteria = try FilterCriteria(patterns: [
@@ -314,7 +314,7 @@ struct FilterCriteriaTests {
     }
 }
 
-@Suite("EventFilter validation")
+@Suite("EventFilter validation", .timeLimit(.minutes(3)))
 struct EventFilterValidationTests {
     @Test func atMostFiveFilters() async throws {
         let five = Array(repeating: #"{"eventName": ["INSERT"]}"#, count: 5)

@@ -507,7 +507,7 @@ private func currentRich(_ db: Database) async throws -> Item? {
     try await db.getItem(GetItemInput(tableName: "Rich", key: ["pk": "item"])).item
 }
 
-@Suite("Expression operations")
+@Suite("Expression operations", .timeLimit(.minutes(5)))
 struct ExpressionOperationsTests {
 
     // MARK: 1. Conditions

@@ -43,7 +43,7 @@ private func expectValidation(
     }
 }
 
-@Suite struct ExpressionParserTests {
+@Suite(.timeLimit(.minutes(3))) struct ExpressionParserTests {
     // MARK: Conditions
 
     static let conditions: [(String, ConditionNode)] = [

@@ -73,7 +73,7 @@ private func item(ofSize size: Int, kind: String) -> Item {
     }
 }
 
-@Suite struct ItemOperationsTests {
+@Suite(.timeLimit(.minutes(5))) struct ItemOperationsTests {
     // MARK: Round trips
 
     @Test func everyTypeRoundTrips() async throws {

@@ -4,7 +4,7 @@ import Testing
 
 /// The legacy `Expected`, `QueryFilter`, `ScanFilter` and `ConditionalOperator` parameters (AWS Developer
 /// Guide, "Legacy conditional parameters"), which compile into the same tree as the expressions.
-@Suite struct LegacyConditionsTests {
+@Suite(.timeLimit(.minutes(5))) struct LegacyConditionsTests {
     private static let stored: Item = [
         "id": "k", "n": 5, "s": "hello", "tags": .ss(["red", "blue"]), "list": .l(["x", 1]),
     ]

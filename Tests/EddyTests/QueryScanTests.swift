@@ -102,7 +102,7 @@ private func keyConditions(_ partition: AttributeValue, _ sort: Condition? = nil
     return conditions
 }
 
-@Suite struct QueryScanTests {
+@Suite(.timeLimit(.minutes(5))) struct QueryScanTests {
     // MARK: Sort-key operators
 
     @Test(arguments: [ScalarAttributeType.n, .s, .b])

@@ -5,7 +5,7 @@ import Testing
 // The lanes of ParallelizationFactor: a shard's progress is kept per lane, and after the factor changes the
 // earlier lanes' positions still say which records are done (the ERRATA: the checkpoint never passes a record
 // some lane has not finished, so exactly-once derivative tables stay exact).
-@Suite struct ShardProgressTests {
+@Suite(.timeLimit(.minutes(3))) struct ShardProgressTests {
     @Test func aShardWithoutProgressStartsEveryLaneAtTheInitialPosition() {
         let progress = ShardProgress(stored: [:], factor: 3, initial: 40)
         #expect(progress.positions == [40, 40, 40])
@@ -19,6 +19,10 @@ import Testing
         #expect(progress.positions == [10, 25])
         #expect(progress.floor == 10)
         #expect(!progress.differs(from: stored))
+        // A record is handled when it is below its own lane's position.
+        for hash in UInt32(0)..<200 {
+            #expect(progress.isHandled(15, hash: hash) == (ShardProgress.lane(of: hash, factor: 2) == 1))
+        }
     }
 
     @Test func afterAFactorChangeRecordsDoneByTheOldLanesStayDone() {
@@ -31,9 +35,9 @@ import Testing
         #expect(progress.obsolete(stored: stored).isEmpty)
         for hash in UInt32(0)..<200 {
             let oldLane = ShardProgress.lane(of: hash, factor: 2)
-            #expect(progress.doneEarlier(30, hash: hash) == (oldLane == 0))
-            #expect(!progress.doneEarlier(60, hash: hash))
-            #expect(progress.doneEarlier(19, hash: hash))
+            #expect(progress.isHandled(30, hash: hash) == (oldLane == 0))
+            #expect(!progress.isHandled(60, hash: hash))
+            #expect(progress.isHandled(19, hash: hash))
         }
     }
 

@@ -5,7 +5,7 @@ import Testing
 @testable import Eddy
 
 /// `eddy stream tail`, run as its own process on a data directory written here.
-@Suite struct StreamTailCommandTests {
+@Suite(.timeLimit(.minutes(5))) struct StreamTailCommandTests {
     @Test func tailPrintsEachRecordAsAJSONLine() async throws {
         try await withTemporaryDirectory { path in
             let directory = path + "/db"

@@ -45,7 +45,7 @@ func allShards(_ database: Database, _ arn: String) async throws -> [Shard] {
     return shards
 }
 
-@Suite struct StreamSpecificationTests {
+@Suite(.timeLimit(.minutes(5))) struct StreamSpecificationTests {
     @Test func createTableWithStreamIsDescribedAndListed() async throws {
         try await withStreamDatabase { db, _ in
             let created = try await createStreamTable(db, "Users", viewType: .newImage)
@@ -170,7 +170,7 @@ func allShards(_ database: Database, _ arn: String) async throws -> [Shard] {
     }
 }
 
-@Suite struct StreamRecordTests {
+@Suite(.timeLimit(.minutes(5))) struct StreamRecordTests {
     @Test(arguments: StreamViewType.allCases)
     func changesAreRecordedWithTheImagesOfTheViewType(_ viewType: StreamViewType) async throws {
         try await withStreamDatabase { db, clock in
@@ -287,7 +287,7 @@ func allShards(_ database: Database, _ arn: String) async throws -> [Shard] {
     }
 }
 
-@Suite struct StreamsAPITests {
+@Suite(.timeLimit(.minutes(5))) struct StreamsAPITests {
     @Test func iteratorTypesStartWhereTheySay() async throws {
         try await withStreamDatabase(shardCount: 1) { db, _ in
             let arn = try #require(try await createStreamTable(db, "Things").latestStreamArn)
@@ -414,7 +414,7 @@ func allShards(_ database: Database, _ arn: String) async throws -> [Shard] {
     }
 }
 
-@Suite struct ShardRollOverTests {
+@Suite(.timeLimit(.minutes(5))) struct ShardRollOverTests {
     @Test func readersFollowParentsToChildrenWithoutGapOrDuplicate() async throws {
         try await withStreamDatabase(shardCount: 2, recordLimit: 7) { db, _ in
             let arn = try #require(try await createStreamTable(db, "Things").latestStreamArn)
@@ -479,7 +479,7 @@ func allShards(_ database: Database, _ arn: String) async throws -> [Shard] {
     }
 }
 
-@Suite struct StreamChangesTests {
+@Suite(.timeLimit(.minutes(5))) struct StreamChangesTests {
     @Test func readersWakeOnAppend() async throws {
         try await withStreamDatabase { db, _ in
             try await createStreamTable(db, "Things")
@@ -494,7 +494,8 @@ func allShards(_ database: Database, _ arn: String) async throws -> [Shard] {
                 return keys
             }
             for key in ["x", "y", "z"] {
-                try await Task.sleep(for: .milliseconds(20))
+                // The reader has read everything and waits: the append is what wakes it.
+                try await waitUntil("the reader to wait") { db.streams.signal.waiterCount == 1 }
                 try await db.putItem(PutItemInput(tableName: "Things", item: ["pk": .s(key)]))
             }
             #expect(try await reader.value == [["pk": "x"], ["pk": "y"], ["pk": "z"]])
@@ -510,7 +511,8 @@ func allShards(_ database: Database, _ arn: String) async throws -> [Shard] {
                 for try await _ in changes { count += 1 }
                 return count
             }
-            try await Task.sleep(for: .milliseconds(50))
+            // Cancelled while it waits for a commit, not before it starts.
+            try await waitUntil("the reader to wait") { db.streams.signal.waiterCount == 1 }
             reader.cancel()
             #expect(try await reader.value == 0)
         }
@@ -565,7 +567,7 @@ func allShards(_ database: Database, _ arn: String) async throws -> [Shard] {
 /// failing conditions and failing validations among them — from several tasks on shared items; the stream,
 /// read back and replayed in shard order, gives exactly the final table, holds one record per effective
 /// change, and nothing for a failed or no-op write.
-@Suite struct StreamReplayPropertyTests {
+@Suite(.timeLimit(.minutes(5))) struct StreamReplayPropertyTests {
     /// What one task saw: how many of its writes changed an item.
     private struct Outcome: Sendable {
         var effective = 0

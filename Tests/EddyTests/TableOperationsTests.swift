@@ -124,7 +124,7 @@ private let invalidCreateCases: [CreateTableCase] = [
         message: constraint("-1", "provisionedThroughput.readCapacityUnits", "Member must have value greater than or equal to 1")),
 ]
 
-@Suite struct TableOperationsTests {
+@Suite(.timeLimit(.minutes(5))) struct TableOperationsTests {
     // MARK: CreateTable
 
     @Test func createHashOnlyOnDemandTable() async throws {

@@ -8,7 +8,7 @@ import Testing
 // DescribeTimeToLive API references: the setting and its errors, which items expire (a top-level Number of
 // epoch seconds in the past, not more than five years past), and the REMOVE records naming the service.
 
-@Suite struct TimeToLiveSettingTests {
+@Suite(.timeLimit(.minutes(5))) struct TimeToLiveSettingTests {
     private static func specification(_ enabled: Bool, _ name: String = "expiresAt") -> UpdateTimeToLiveInput {
         UpdateTimeToLiveInput(tableName: "Sessions", timeToLiveSpecification: TimeToLiveSpecification(enabled: enabled, attributeName: name))
     }
@@ -86,7 +86,7 @@ import Testing
     }
 }
 
-@Suite struct TimeToLiveExpiryTests {
+@Suite(.timeLimit(.minutes(5))) struct TimeToLiveExpiryTests {
     /// The clock's reading in seconds, at the start of each test.
     private static let now: Int64 = 1_750_000_000
     private static let fiveYears: Int64 = 5 * 365 * 86_400

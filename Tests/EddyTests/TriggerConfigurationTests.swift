@@ -7,7 +7,7 @@ import Testing
 // Trigger mapping settings and the handler's event, written from AWS Lambda's CreateEventSourceMapping
 // reference (ranges and defaults for DynamoDB streams) and the "Using Lambda with DynamoDB" event example.
 
-@Suite struct TriggerConfigurationTests {
+@Suite(.timeLimit(.minutes(5))) struct TriggerConfigurationTests {
     private let arn = "arn:aws:dynamodb:us-east-1:000000000000:table/Users/stream/2026-01-01T00:00:00.000"
 
     @Test func defaultsAreLambdas() throws {

@@ -49,7 +49,7 @@ func expectValidation(
     #expect(error?.message.contains(text) == true, "\(String(describing: error))", sourceLocation: sourceLocation)
 }
 
-@Suite struct TriggerMappingTests {
+@Suite(.timeLimit(.minutes(5))) struct TriggerMappingTests {
     private func keys(_ records: [TriggerEventRecord]) -> [String] {
         records.compactMap { record in
             guard case .s(let key)? = record.dynamodb.keys["pk"] else { return nil }
@@ -64,11 +64,14 @@ func expectValidation(
             let gate = Gate()
             let runtime = TriggerRuntime(database: db)
             let running = Task { await runtime.run() }
+            // The mapping's state whenever "b" is delivered: it must be Enabled by then, whenever that is.
+            let stateAtB = Mutex<[TriggerMappingState]>([])
             // A mapping registered while the runtime runs starts at once.
             var settings = TriggerMappingConfiguration(eventSourceArn: arn, startingPosition: .trimHorizon)
             settings.batchSize = 1
             let created = try await runtime.register(name: "audit", configuration: settings) { event in
                 received.append(event)
+                if self.keys(event.records) == ["b"] { try stateAtB.withLock { $0.append(try runtime.mapping("audit").state) } }
                 if self.keys(event.records) == ["slow"] { await gate.wait() }
             }
             #expect(created.state == .enabled)
@@ -88,15 +91,17 @@ func expectValidation(
             #expect(try await disabling.value.state == .disabled)
             #expect(try runtime.mapping("audit").state == .disabled)
 
-            // Nothing arrives while disabled; enabling resumes at the checkpoint: the slow batch finished and
-            // was checkpointed, so it does not come again.
+            // Nothing arrives while disabled (disabling returned once the worker had stopped, and the handler
+            // checks the state whenever "b" comes); enabling resumes at the checkpoint: the slow batch finished
+            // and was checkpointed, so it does not come again.
             try await db.putItem(PutItemInput(tableName: "Users", item: ["pk": "b"]))
-            try await Task.sleep(for: .milliseconds(100))
             #expect(keys(received.records) == ["a", "slow"])
+            #expect(try !runtime.isCaughtUp("audit"))
             var enabled = try await runtime.enable(created.uuid)
             #expect(enabled.state == .enabled)
-            try await received.waitFor(records: 3)
+            try await runtime.waitUntilCaughtUp("audit")
             #expect(keys(received.records) == ["a", "slow", "b"])
+            #expect(stateAtB.withLock { $0 } == [.enabled])
 
             // An update takes effect from the checkpoint: bigger batches now.
             settings.batchSize = 10
@@ -121,7 +126,8 @@ func expectValidation(
             settings.batchSize = 100
             let again = try await runtime.register(name: "audit", configuration: settings) { received.append($0) }
             #expect(again.uuid != created.uuid)
-            try await received.waitFor(records: 12)
+            try await runtime.waitUntilCaughtUp("audit")
+            #expect(received.records.count == 12)
             #expect(keys(received.records).suffix(6).sorted() == ["a", "b", "c", "d", "e", "slow"])
             running.cancel()
             await running.value
@@ -135,14 +141,21 @@ func expectValidation(
             settings.enabled = false
             let received = ReceivedEvents()
             let runtime = TriggerRuntime(database: db)
-            #expect(try await runtime.register(name: "later", configuration: settings) { received.append($0) }.state == .disabled)
+            // The mapping's state at each delivery: Enabled, whenever a delivery comes.
+            let states = Mutex<[TriggerMappingState]>([])
+            let registered = try await runtime.register(name: "later", configuration: settings) { event in
+                try states.withLock { $0.append(try runtime.mapping("later").state) }
+                received.append(event)
+            }
+            #expect(registered.state == .disabled)
             let running = Task { await runtime.run() }
             try await db.putItem(PutItemInput(tableName: "Users", item: ["pk": "a"]))
-            try await Task.sleep(for: .milliseconds(100))
             #expect(received.records.isEmpty)
+            #expect(try !runtime.isCaughtUp("later"))
             try await runtime.enable("later")
-            try await received.waitFor(records: 1)
+            try await runtime.waitUntilCaughtUp("later")
             #expect(keys(received.records) == ["a"])
+            #expect(states.withLock { $0 } == [.enabled])
             running.cancel()
             await running.value
         }
@@ -155,11 +168,13 @@ func expectValidation(
             settings.batchSize = 3
             settings.parallelizationFactor = 4
             let received = ReceivedEvents()
-            let concurrent = Mutex((now: 0, most: 0))
+            let concurrent = Mutex((now: 0, most: 0, calls: 0))
             let runtime = TriggerRuntime(database: db)
             try await runtime.register(name: "lanes", configuration: settings) { event in
-                concurrent.withLock { $0.now += 1; $0.most = Swift.max($0.most, $0.now) }
-                try await Task.sleep(for: .milliseconds(2))
+                let call = concurrent.withLock { $0.now += 1; $0.most = Swift.max($0.most, $0.now); $0.calls += 1; return $0.calls }
+                // The first call waits for a second one beside it, so that concurrent lanes show however the
+                // threads are scheduled; sequential lanes would never bring one, and fail below.
+                if call == 1 { try await waitUntil("a second call beside the first") { concurrent.withLock { $0.most } > 1 } }
                 received.append(event)
                 concurrent.withLock { $0.now -= 1 }
             }
@@ -169,7 +184,7 @@ func expectValidation(
                 ]))
             }
             let running = Task { await runtime.run() }
-            try await received.waitFor(records: 160)
+            try await runtime.waitUntilCaughtUp("lanes")
             running.cancel()
             await running.value
             #expect(received.records.count == 160)
@@ -227,24 +242,23 @@ func expectValidation(
                 settings.parallelizationFactor = factor
                 try await runtime.update("counts", configuration: settings)
             }
-            let expected = written
-            let exact = try await waitUntil {
-                var counts: [String: Int] = [:]
-                for item in try await scanEveryItem(db, "Counts") {
-                    guard case .s(let key)? = item["pk"], case .n(let value)? = item["changes"] else { continue }
-                    counts[key] = Int(value.description)
-                }
-                return counts == expected
-            }
+            // Once every change is checkpointed, each must have been counted exactly once.
+            try await runtime.waitUntilCaughtUp("counts")
             running.cancel()
             await running.value
-            #expect(exact)
+            var counts: [String: Int] = [:]
+            for item in try await scanEveryItem(db, "Counts") {
+                guard case .s(let key)? = item["pk"], case .n(let value)? = item["changes"] else { continue }
+                counts[key] = Int(value.description)
+            }
+            #expect(counts == written)
         }
     }
 
     @Test func tumblingWindowsCarryStateAndEndWithAFinalCall() async throws {
-        try await withTemporaryDirectory { path in
-            let db = try Database(path: path, configuration: Database.Configuration(streamShardCount: 1))
+        // Windows follow the database's clock, which moves only when the test moves it: each group of clicks
+        // falls in one window, and a window ends when the test says.
+        try await withStreamDatabase(shardCount: 1) { db, clock in
             let arn = try #require(try await createStreamTable(db, "Clicks").latestStreamArn)
             var settings = TriggerMappingConfiguration(eventSourceArn: arn, startingPosition: .trimHorizon)
             settings.batchSize = 2
@@ -257,16 +271,25 @@ func expectValidation(
                 return TriggerBatchResponse(state: ["count": "\(seen)"])
             }
             let running = Task { await runtime.run() }
+            let finalCount = { received.all.filter { $0.isFinalInvokeForWindow == true }.count }
             for click in 0..<5 { try await db.putItem(PutItemInput(tableName: "Clicks", item: ["pk": .s("c\(click)")])) }
-            // The window ends a second after it began at the latest: its final call carries the whole count.
-            #expect(try await waitUntil { received.all.contains { $0.isFinalInvokeForWindow == true } })
-            try await Task.sleep(for: .milliseconds(1100))
+            // The window stays open while its second lasts, however long the records take to arrive.
+            try await received.waitFor(records: 5)
+            #expect(finalCount() == 0)
+            // Once its second is over, the final call carries the whole count.
+            clock.advance(bySeconds: 1)
+            try await waitUntil("the first window's final call") { finalCount() == 1 }
             for click in 5..<8 { try await db.putItem(PutItemInput(tableName: "Clicks", item: ["pk": .s("c\(click)")])) }
-            #expect(try await waitUntil { received.all.filter { $0.isFinalInvokeForWindow == true }.count >= 2 })
+            try await received.waitFor(records: 8)
+            clock.advance(bySeconds: 1)
+            try await waitUntil("the second window's final call") { finalCount() == 2 }
+            try await runtime.waitUntilCaughtUp("clicks")
             running.cancel()
             await running.value
 
+            // Every click counted once, in the window of its commit; state went from batch to batch.
             let finals = received.all.filter { $0.isFinalInvokeForWindow == true }
+            #expect(finals.map { Int($0.state?["count"] ?? "0")! } == [5, 3])
             #expect(finals.allSatisfy { $0.records.isEmpty && $0.isWindowTerminatedEarly == false })
             // Lambda's DynamodbTimeWindowEvent shape.
             let json = try JSONSerialization.jsonObject(with: try #require(finals.first).json) as? [String: Any]
@@ -274,8 +297,6 @@ func expectValidation(
                 "Records", "eventSourceARN", "isFinalInvokeForWindow", "isWindowTerminatedEarly", "shardId", "state", "window",
             ])
             #expect((json?["window"] as? [String: String])?.keys.sorted() == ["end", "start"])
-            // Every click counted once, in the window of its commit; state went from batch to batch.
-            #expect(finals.map { Int($0.state?["count"] ?? "0")! }.reduce(0, +) == 8)
             for event in received.all {
                 #expect(event.window != nil && event.shardId != nil && event.eventSourceARN == arn)
                 #expect(event.records.count <= 2)
@@ -355,7 +376,7 @@ func expectValidation(
             let running = Task { await runtime.run() }
             for key in ["a", "poison", "b"] { try await db.putItem(PutItemInput(tableName: "Users", item: ["pk": .s(key)])) }
             let poison = try #require(try await readStream(db, arn).map(\.record).first { $0.dynamodb.keys == ["pk": "poison"] })
-            #expect(try await waitUntil { try await !scanEveryItem(db, "Dropped").isEmpty })
+            try await runtime.waitUntilCaughtUp("strict")
             running.cancel()
             await running.value
             let items = try await scanEveryItem(db, "Dropped")
@@ -390,17 +411,18 @@ func expectValidation(
                 "Users": ["a", "b", "c"].map { WriteRequest(putRequest: PutRequest(item: ["pk": .s($0)])) }
             ]))
             let running = Task { await runtime.run() }
-            try await received.waitFor(records: 6)
+            let dimensions = [("mapping", "measured")]
+            try await runtime.waitUntilCaughtUp("measured")
+            // The round that handled the batch ends by recording the lag: nothing left.
+            try await waitUntil("a lag of 0") { try metrics.expectGauge("eddy_trigger_lag", dimensions).lastValue == 0 }
             running.cancel()
             await running.value
-            let dimensions = [("mapping", "measured")]
             // One failed call with three records, then one retry that succeeded.
             #expect(try metrics.expectCounter("eddy_trigger_invocations", dimensions).totalValue == 2)
             #expect(try metrics.expectCounter("eddy_trigger_errors", dimensions).totalValue == 1)
             #expect(try metrics.expectCounter("eddy_trigger_retries", dimensions).totalValue == 1)
             #expect(try metrics.expectRecorder("eddy_trigger_batch_size", dimensions).values == [3, 3])
             #expect(try metrics.expectGauge("eddy_trigger_iterator_age_milliseconds", dimensions).lastValue != nil)
-            #expect(try metrics.expectGauge("eddy_trigger_lag", dimensions).lastValue == 0)
         }
     }
 
@@ -413,9 +435,10 @@ func expectValidation(
             var settings = TriggerMappingConfiguration(eventSourceArn: arn, startingPosition: .trimHorizon)
             settings.batchSize = 1
             try await runtime.register(name: "service", configuration: settings) { event in
-                // The first batch is in flight until the shutdown reaches it, then finishes.
+                // The first batch is in flight until the shutdown reaches it (cancelling it), then finishes.
                 await gate.wait()
-                while !Task.isCancelled { try? await Task.sleep(for: .milliseconds(1)) }
+                let cancelled = Gate()
+                await withTaskCancellationHandler { await cancelled.wait() } onCancel: { cancelled.open() }
                 received.append(event)
             }
             let group = ServiceGroup(services: [runtime], logger: Logger(label: "test"))
@@ -432,7 +455,7 @@ func expectValidation(
             let restarted = TriggerRuntime(database: db)
             try await restarted.register(name: "service", configuration: settings) { again.append($0) }
             let resumed = Task { await restarted.run() }
-            try await again.waitFor(records: 1)
+            try await restarted.waitUntilCaughtUp("service")
             resumed.cancel()
             await resumed.value
             #expect(keys(again.records) == ["b"])

@@ -1,5 +1,6 @@
 import ChildProcessSupport
 import Foundation
+import MetricsTestKit
 import Synchronization
 import Testing
 
@@ -25,15 +26,22 @@ final class ReceivedEvents: Sendable {
     var all: [TriggerEvent] { events.withLock { $0 } }
     var records: [TriggerEventRecord] { all.flatMap(\.records) }
 
-    /// Waits until `count` records have arrived (at most 60 seconds: the suite runs tests in parallel on two
-    /// cores).
+    /// Waits until `count` records have arrived; throws ``WaitTimedOut`` if they do not.
     func waitFor(records count: Int) async throws {
-        let deadline = ContinuousClock.now + .seconds(60)
-        while records.count < count, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        try await waitUntil("\(count) records; \(records.count) arrived") { records.count >= count }
     }
 }
 
-@Suite struct TriggerRuntimeTests {
+extension TriggerRuntime {
+    /// Waits until mapping `name` has checkpointed past every record committed so far (``isCaughtUp(_:)``):
+    /// then nothing more is on its way, and a test can check exact counts. Throws ``WaitTimedOut`` if it
+    /// does not.
+    func waitUntilCaughtUp(_ name: String) async throws {
+        try await waitUntil("mapping \(name) to catch up with its stream") { try isCaughtUp(name) }
+    }
+}
+
+@Suite(.timeLimit(.minutes(5))) struct TriggerRuntimeTests {
     @Test func everyRecordArrivesOnceInOrderInBatches() async throws {
         try await withStreamDatabase(shardCount: 2) { db, _ in
             let arn = try #require(try await createStreamTable(db, "Users").latestStreamArn)
@@ -49,7 +57,7 @@ final class ReceivedEvents: Sendable {
                     try await db.putItem(PutItemInput(tableName: "Users", item: ["pk": .s("u\(user)"), "round": .n(DecimalNumber(round))]))
                 }
             }
-            try await received.waitFor(records: 30)
+            try await runtime.waitUntilCaughtUp("all")
             running.cancel()
             await running.value
             #expect(received.records.count == 30)
@@ -71,8 +79,7 @@ final class ReceivedEvents: Sendable {
             try await runtime.register(name: "new", configuration: .init(eventSourceArn: arn, startingPosition: .latest)) { received.append($0) }
             let running = Task { await runtime.run() }
             try await db.putItem(PutItemInput(tableName: "Users", item: ["pk": "after"]))
-            try await received.waitFor(records: 1)
-            try await Task.sleep(for: .milliseconds(50))
+            try await runtime.waitUntilCaughtUp("new")
             running.cancel()
             await running.value
             #expect(received.records.map(\.dynamodb.keys) == [["pk": "after"]])
@@ -96,8 +103,8 @@ final class ReceivedEvents: Sendable {
                 try await db.putItem(PutItemInput(tableName: "Users", item: ["pk": "u1", "v": 2]))
                 try await db.deleteItem(DeleteItemInput(tableName: "Users", key: ["pk": "u1"]))
                 try await db.putItem(PutItemInput(tableName: "Users", item: ["pk": "u2"]))
-                try await received.waitFor(records: 2)
-                try await Task.sleep(for: .milliseconds(50))
+                // Caught up: the rejected MODIFY and REMOVE are checkpointed too.
+                try await runtime.waitUntilCaughtUp("signups")
                 running.cancel()
                 await running.value
             }
@@ -108,8 +115,7 @@ final class ReceivedEvents: Sendable {
             try await runtime.register(name: "signups", configuration: settings) { received.append($0) }
             let running = Task { await runtime.run() }
             try await db.putItem(PutItemInput(tableName: "Users", item: ["pk": "u3"]))
-            try await received.waitFor(records: 3)
-            try await Task.sleep(for: .milliseconds(50))
+            try await runtime.waitUntilCaughtUp("signups")
             running.cancel()
             await running.value
             // Records of different items may arrive in either order (they can be in different shards).
@@ -137,8 +143,7 @@ final class ReceivedEvents: Sendable {
             }
             let running = Task { await runtime.run() }
             for key in ["a", "poison", "b"] { try await db.putItem(PutItemInput(tableName: "Users", item: ["pk": .s(key)])) }
-            try await attempts.waitFor(records: 5)
-            try await Task.sleep(for: .milliseconds(50))
+            try await runtime.waitUntilCaughtUp("flaky")
             running.cancel()
             await running.value
             // One call for "a", three (one and two retries) for "poison", then "b": the shard goes on.
@@ -200,8 +205,7 @@ final class ReceivedEvents: Sendable {
             }
             try await writeTogether(db, ["a", "b", "c", "d", "e"])
             let running = Task { await runtime.run() }
-            try await received.waitFor(records: 13)
-            try await Task.sleep(for: .milliseconds(50))
+            try await runtime.waitUntilCaughtUp("partial")
             running.cancel()
             await running.value
             let sorted = { (keys: [String]) in keys.sorted() }
@@ -229,8 +233,7 @@ final class ReceivedEvents: Sendable {
                 if event.records.contains(where: { $0.dynamodb.keys["pk"] == .s(poison) }) { throw Refused() }
             }
             let running = Task { await runtime.run() }
-            try await received.waitFor(records: 4 + 2 + 2 + 1 + 1)
-            try await Task.sleep(for: .milliseconds(50))
+            try await runtime.waitUntilCaughtUp("bisect")
             running.cancel()
             await running.value
             // Bisecting is not a retry: with no retries allowed the halves are still tried, down to the
@@ -254,8 +257,7 @@ final class ReceivedEvents: Sendable {
                 received.append($0)
             }
             let running = Task { await runtime.run() }
-            try await received.waitFor(records: 1)
-            try await Task.sleep(for: .milliseconds(50))
+            try await runtime.waitUntilCaughtUp("recent")
             running.cancel()
             await running.value
             #expect(calls(received) == [["young"]])
@@ -300,29 +302,35 @@ final class ReceivedEvents: Sendable {
     }
 
     @Test func aBatchingWindowGathersRecordsIntoOneBatch() async throws {
-        try await withStreamDatabase(shardCount: 1) { db, _ in
+        // The window is timed on the database's clock, which stands still until the test moves it: however
+        // slowly the machine runs, the window ends when the test says, not before.
+        try await withStreamDatabase(shardCount: 1) { db, clock in
             let arn = try #require(try await createStreamTable(db, "Users").latestStreamArn)
             var settings = TriggerMappingConfiguration(eventSourceArn: arn, startingPosition: .trimHorizon)
             settings.batchSize = 10
             settings.maximumBatchingWindowInSeconds = 1
             let received = ReceivedEvents()
-            let runtime = TriggerRuntime(database: db)
+            let metrics = TestMetrics()
+            let runtime = TriggerRuntime(database: db, metricsFactory: metrics)
             try await runtime.register(name: "window", configuration: settings) { received.append($0) }
+            try await db.putItem(PutItemInput(tableName: "Users", item: ["pk": "a"]))
             let running = Task { await runtime.run() }
-            let started = ContinuousClock.now
-            for key in ["a", "b", "c"] {
-                try await db.putItem(PutItemInput(tableName: "Users", item: ["pk": .s(key)]))
-                try await Task.sleep(for: .milliseconds(20))
+            // A round ends by recording the lag: the first one has read "a", and held it back for the window.
+            try await waitUntil("the first round to end") {
+                (try? metrics.expectGauge("eddy_trigger_lag", [("mapping", "window")]).lastValue) != nil
             }
-            try await received.waitFor(records: 3)
-            let waited = ContinuousClock.now - started
-            // Ten records fill a batch at once, without waiting for the window.
+            #expect(received.all.isEmpty, "a short batch went before its window ended")
+            // Records committed while the window is open join the batch.
+            for key in ["b", "c"] { try await db.putItem(PutItemInput(tableName: "Users", item: ["pk": .s(key)])) }
+            clock.advance(bySeconds: 1)
+            try await runtime.waitUntilCaughtUp("window")
+            #expect(calls(received) == [["a", "b", "c"]])
+            // Ten records fill a batch: they go at once, while the clock still shows the window open.
             try await writeTogether(db, (0..<10).map { "full\($0)" })
-            try await received.waitFor(records: 13)
+            try await runtime.waitUntilCaughtUp("window")
             running.cancel()
             await running.value
             #expect(received.all.map(\.records.count) == [3, 10])
-            #expect(waited >= .milliseconds(900), "the short batch waited for its window")
         }
     }
 

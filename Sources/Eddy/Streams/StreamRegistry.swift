@@ -75,6 +75,12 @@ final class CommitSignal: Sendable {
         state.withLock { $0.generation }
     }
 
+    /// How many readers wait for the signal now: a test waits for a reader to be parked before it appends, so
+    /// that the append is what wakes it.
+    var waiterCount: Int {
+        state.withLock { $0.waiters.count }
+    }
+
     /// Wakes every waiter.
     func fire() {
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in

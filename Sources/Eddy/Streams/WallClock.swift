@@ -1,8 +1,9 @@
 import Foundation
 import Synchronization
 
-/// Where a database reads the time of day: stream record times, retention, shard lifetimes and iterator
-/// expiry all come from it, so that tests can move time forward instead of sleeping.
+/// Where a database reads the time of day: stream record times, retention, shard lifetimes, iterator
+/// expiry, and trigger mappings' record ages, batching windows and tumbling windows all come from it, so that
+/// tests can move time forward instead of sleeping.
 public protocol WallClock: Sendable {
     /// Milliseconds since 1970.
     func nowMilliseconds() -> Int64

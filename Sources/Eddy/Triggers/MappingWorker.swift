@@ -47,8 +47,9 @@ struct MappingWorker: Sendable {
         var progress: ShardProgress
         /// The open tumbling window of each lane that has one.
         var windows: [Int: StoredWindow]
-        /// When the shard's short batch began to wait for its batching window.
-        var windowOpened: ContinuousClock.Instant?
+        /// When the shard's short batch began to wait for its batching window, in milliseconds since 1970 on
+        /// the database's clock.
+        var windowOpenedMilliseconds: Int64?
 
         func isDone(_ shard: ShardDefinition) -> Bool {
             guard let end = shard.endingSequence else { return false }
@@ -69,13 +70,13 @@ struct MappingWorker: Sendable {
             var open = false
             for shard in stream.shards {
                 if shards[shard.index] == nil {
-                    let initial = mapping.stored.configuration.startingPosition == .trimHorizon
-                        ? Swift.max(shard.startingSequence, snapshot.trimmedBelow) : shard.startingSequence
                     let layouts = stored[shard.index] ?? [:]
-                    let progress = ShardProgress(stored: layouts, factor: factor, initial: initial)
+                    let progress = ShardProgress(
+                        stored: layouts, factor: factor,
+                        initial: ShardProgress.initial(shard, from: mapping.stored.configuration.startingPosition, in: snapshot))
                     guard await storeLayout(progress, replacing: layouts, shard: shard.index) else { return }
                     shards[shard.index] = ShardState(
-                        progress: progress, windows: storedWindows[shard.index]?[factor] ?? [:], windowOpened: nil)
+                        progress: progress, windows: storedWindows[shard.index]?[factor] ?? [:], windowOpenedMilliseconds: nil)
                 }
                 let state = shards[shard.index]!
                 if state.isDone(shard) { continue }
@@ -147,15 +148,18 @@ struct MappingWorker: Sendable {
         let complete = page.next > (shard.endingSequence ?? snapshot.committedThrough)
         if page.records.isEmpty, !page.exhausted, state.windows.isEmpty { return RoundOutcome(state: state) }
         // A batching window holds a short batch of an open shard back until it fills or the window ends.
-        let window = Duration.seconds(settings.maximumBatchingWindowInSeconds)
-        if window > .zero, !page.exhausted, !page.records.isEmpty, page.records.count < settings.batchSize {
-            let opened = state.windowOpened ?? ContinuousClock.now
-            if ContinuousClock.now < opened + window {
-                state.windowOpened = opened
-                return RoundOutcome(state: state, wake: opened + window)
+        // The window is timed on the database's clock, as tumbling windows and record ages are, so that a test
+        // clock decides when it ends; the wake-up at its end looks at that clock again.
+        let windowMilliseconds = Int64(settings.maximumBatchingWindowInSeconds) * 1000
+        if windowMilliseconds > 0, !page.exhausted, !page.records.isEmpty, page.records.count < settings.batchSize {
+            let now = database.configuration.clock.nowMilliseconds()
+            let opened = state.windowOpenedMilliseconds ?? now
+            if now < opened + windowMilliseconds {
+                state.windowOpenedMilliseconds = opened
+                return RoundOutcome(state: state, wake: ContinuousClock.now + .milliseconds(opened + windowMilliseconds - now))
             }
         }
-        state.windowOpened = nil
+        state.windowOpenedMilliseconds = nil
         let lanes = split(page, progress: state.progress, complete: complete)
         let shardId = StreamNames.shardId(shard)
         let windows = state.windows
@@ -221,9 +225,9 @@ struct MappingWorker: Sendable {
         // One lane and no earlier layout: no record needs its partition hash.
         let hashing = factor > 1 || !progress.earlier.isEmpty
         for (sequence, record) in page.records {
-            let hash = hashing ? partitionHash(of: record) : 0
+            let hash = hashing ? ShardProgress.partitionHash(of: record, partitionKey: mapping.partitionKeyName) : 0
             let lane = ShardProgress.lane(of: hash, factor: factor)
-            guard !full[lane], sequence >= progress.positions[lane], !progress.doneEarlier(sequence, hash: hash) else { continue }
+            guard !full[lane], !progress.isHandled(sequence, hash: hash) else { continue }
             let windowStart = settings.tumblingWindowInSeconds > 0 ? windowStart(of: record) : nil
             if lanes[lane].records.count == settings.batchSize
                 || (windowStart != nil && !lanes[lane].records.isEmpty && windowStart != firstWindow[lane])
@@ -237,14 +241,6 @@ struct MappingWorker: Sendable {
             lanes[lane].records.append(record)
         }
         return lanes
-    }
-
-    /// The partition hash of a record's item, which picks its lane.
-    private func partitionHash(of record: StreamRecord) -> UInt32 {
-        guard let value = record.dynamodb.keys[mapping.partitionKeyName] else { return 0 }
-        var writer = ByteWriter(capacity: 32)
-        KeyEncoding.append(value, to: &writer)
-        return PartitionHash.hash(of: writer.bytes)
     }
 
     /// What one lane did in a round.

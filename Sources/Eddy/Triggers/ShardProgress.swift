@@ -53,8 +53,25 @@ struct ShardProgress: Sendable, Equatable {
         return Int(mixed % UInt64(factor))
     }
 
-    /// Whether the record at `sequence` with partition hash `hash` is done in an earlier layout.
-    func doneEarlier(_ sequence: UInt64, hash: UInt32) -> Bool {
-        earlier.contains { layoutFactor, lanes in sequence < lanes[Self.lane(of: hash, factor: layoutFactor)] }
+    /// Whether the record at `sequence` with partition hash `hash` is done: below its lane's position, now or
+    /// in an earlier layout.
+    func isHandled(_ sequence: UInt64, hash: UInt32) -> Bool {
+        sequence < positions[Self.lane(of: hash, factor: factor)]
+            || earlier.contains { layoutFactor, lanes in sequence < lanes[Self.lane(of: hash, factor: layoutFactor)] }
+    }
+
+    /// The partition hash of `record`'s item (its key attribute `partitionKey`), which picks its lane.
+    static func partitionHash(of record: StreamRecord, partitionKey: String) -> UInt32 {
+        guard let value = record.dynamodb.keys[partitionKey] else { return 0 }
+        var writer = ByteWriter(capacity: 32)
+        KeyEncoding.append(value, to: &writer)
+        return PartitionHash.hash(of: writer.bytes)
+    }
+
+    /// Where a mapping reading from `startingPosition` starts in `shard` when it has no progress stored there.
+    /// (A LATEST mapping stores its position in each shard of the stream when it is registered: a shard with
+    /// none was created later, and is read from its start.)
+    static func initial(_ shard: ShardDefinition, from startingPosition: TriggerStartingPosition, in snapshot: StreamsSnapshot) -> UInt64 {
+        startingPosition == .trimHorizon ? Swift.max(shard.startingSequence, snapshot.trimmedBelow) : shard.startingSequence
     }
 }

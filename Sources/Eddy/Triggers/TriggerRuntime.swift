@@ -361,6 +361,43 @@ public final class TriggerRuntime: Service, Sendable {
             lastModifiedMilliseconds: stored.lastModifiedMilliseconds ?? stored.createdMilliseconds)
     }
 
+    // MARK: Progress
+
+    /// Whether the mapping with this name or UUID has handled every record its stream has committed so far:
+    /// its stored positions are past each record (delivered, filtered out or dropped, and checkpointed).
+    /// Until more is committed, it has nothing more to deliver, except the final call of a tumbling window,
+    /// which comes when the window's time is up.
+    ///
+    /// Tests wait for it before they check that nothing more arrived. It reads the stored positions, as a
+    /// restart would, so it holds for a mapping this runtime does not run, too.
+    ///
+    /// - Throws: `ResourceNotFoundException` for an unknown mapping or a stream that no longer exists.
+    func isCaughtUp(_ nameOrUUID: String) throws(EddyError) -> Bool {
+        let mapping = try stored(nameOrUUID)
+        let snapshot = database.streams.snapshot
+        let stream = try database.resolveStream(mapping.configuration.eventSourceArn, in: snapshot)
+        let partitionKey = stream.keySchema.first { $0.keyType == .hash }!.attributeName
+        let factor = mapping.configuration.resolved.parallelizationFactor
+        let stored = try database.triggerProgress(mapping.uuid, stream: stream.id)
+        for shard in stream.shards {
+            let progress = ShardProgress(
+                stored: stored[shard.index] ?? [:], factor: factor,
+                initial: ShardProgress.initial(shard, from: mapping.configuration.startingPosition, in: snapshot))
+            var position = Swift.max(progress.floor, snapshot.trimmedBelow)
+            while true {
+                let page = try database.readShard(
+                    stream, shard, from: position, in: snapshot, limit: Limits.getRecordsLimitMax, maxBytes: Limits.getRecordsBytesMax)
+                for (sequence, record) in page.records
+                where !progress.isHandled(sequence, hash: ShardProgress.partitionHash(of: record, partitionKey: partitionKey)) {
+                    return false
+                }
+                guard !page.records.isEmpty, page.next > position else { break }
+                position = page.next
+            }
+        }
+        return true
+    }
+
     // MARK: Running
 
     /// Runs the registered mappings (and those registered later) until the calling task is cancelled or,
