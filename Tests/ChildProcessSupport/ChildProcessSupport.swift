@@ -359,15 +359,30 @@ public func readStream(_ database: Database, _ arn: String, limit: Int = 1000) a
     return result
 }
 
-/// Polls `condition` until it holds or 60 seconds have passed (the suite runs tests in parallel on two
-/// cores); returns whether it held.
+/// How long a wait of the tests polls before it gives up: under the suites' 5-minute time limits, and well
+/// above the stalls of the whole suite on two busy cores (up to about 80 s seen), when a test can wait a minute
+/// for the cooperative pool.
+public let waitBound = Duration.seconds(240)
+
+/// Polls `condition` every 20 ms until it holds or ``waitBound`` has passed; returns whether it held.
 public func waitUntil(_ condition: () async throws -> Bool) async throws -> Bool {
-    let deadline = ContinuousClock.now + .seconds(60)
+    let deadline = ContinuousClock.now + waitBound
     while ContinuousClock.now < deadline {
         if try await condition() { return true }
         try await Task.sleep(for: .milliseconds(20))
     }
     return try await condition()
+}
+
+/// A wait that ran out of time: what it waited for, and what had happened by then.
+public struct WaitTimedOut: Error, CustomStringConvertible {
+    public var description: String
+}
+
+/// Polls `condition` every 20 ms until it holds; throws ``WaitTimedOut`` with `what` (evaluated then) if it
+/// has not within ``waitBound``.
+public func waitUntil(_ what: @autoclosure () -> String, _ condition: () async throws -> Bool) async throws {
+    guard try await waitUntil(condition) else { throw WaitTimedOut(description: "Timed out waiting for \(what())") }
 }
 
 /// The workload of the crash tests' child processes (TriggerCrashWorker, KafkaSinkWorker): three tasks write

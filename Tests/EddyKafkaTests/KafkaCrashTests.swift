@@ -13,7 +13,7 @@ import Testing
 /// partitions. The worker is killed with SIGKILL at a random moment. After the last round the test opens the
 /// database, takes the mapping up again, lets it drain, and checks the topic, read with kcat, against the
 /// table's whole stream read with the Streams API.
-@Suite(.serialized) struct KafkaCrashTests {
+@Suite(.serialized, .timeLimit(.minutes(10))) struct KafkaCrashTests {
     private static let rounds = 10
 
     @Test func aKilledSinkLosesNoChangeAndKeepsEachItemsOrder() async throws {

@@ -1,3 +1,4 @@
+import ChildProcessSupport
 import EddyStorage
 import Foundation
 import Testing

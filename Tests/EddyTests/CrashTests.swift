@@ -18,7 +18,7 @@ import Testing
 /// The rounds run in both durability modes. A `kill -9` keeps the page cache, so the machine-crash-safe
 /// mode's fsync is not what they prove (DurabilityTests shows its commits wait for the synced log); they prove
 /// that its own commit path, a dedicated drain thread, loses nothing either.
-@Suite struct CrashTests {
+@Suite(.timeLimit(.minutes(10))) struct CrashTests {
     @Test(arguments: [Durability.processCrashSafe, Durability.machineCrashSafe])
     func acknowledgedWritesSurviveKillNine(durability: EddyStorage.Durability) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("eddy-crash-\(UUID().uuidString)").path

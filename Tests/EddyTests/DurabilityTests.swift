@@ -9,7 +9,7 @@ import Testing
 /// page cache, so no crash test can tell a write the log has in the page cache from one fsynced to the disk:
 /// instead these tests watch every write the database hands its store, and count RocksDB's own log syncs.
 /// (That the disk keeps what was synced cannot be shown without cutting the machine's power.)
-@Suite struct DurabilityTests {
+@Suite(.timeLimit(.minutes(5))) struct DurabilityTests {
     @Test(arguments: [Durability.processCrashSafe, Durability.machineCrashSafe])
     func aWriteIsAcknowledgedOnlyOnceItsBatchIsAsDurableAsTheModePromises(durability: EddyStorage.Durability) async throws {
         try await withTemporaryDirectory { path in

@@ -12,7 +12,7 @@ import Testing
 /// exactly what the items imply (an index still being backfilled holds no wrong entry); each item's last
 /// stream record is its current state. At the end the backfill, resumed by each open, completes and the new
 /// index is exact.
-@Suite struct IndexCrashTests {
+@Suite(.timeLimit(.minutes(10))) struct IndexCrashTests {
     @Test func indexesStayExactAndBackfillResumesAfterKillNine() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("eddy-index-crash-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: directory) }

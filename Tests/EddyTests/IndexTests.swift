@@ -93,7 +93,7 @@ private func names(in condition: String) -> [String: String]? {
     return names.isEmpty ? nil : names
 }
 
-@Suite struct SecondaryIndexTests {
+@Suite(.timeLimit(.minutes(5))) struct SecondaryIndexTests {
     @Test func describeTableReportsEachIndexWithStatusSizeAndCount() async throws {
         try await withDatabase { db in
             let created = try await createOrders(db)
@@ -625,7 +625,7 @@ private func names(in condition: String) -> [String: String]? {
     }
 }
 
-@Suite struct IndexUpdateTests {
+@Suite(.timeLimit(.minutes(5))) struct IndexUpdateTests {
     private func createEvents(_ db: Database, count: Int) async throws {
         try await createTable(db, "Events", hash: "id")
         for start in stride(from: 0, to: count, by: 25) {
@@ -768,7 +768,7 @@ private func names(in condition: String) -> [String: String]? {
     }
 }
 
-@Suite struct ItemCollectionTests {
+@Suite(.timeLimit(.minutes(5))) struct ItemCollectionTests {
     @Test func aWritePastTheCollectionLimitIsRefusedAndWritesNothing() async throws {
         try await withTemporaryDirectory { path in
             let db = try Database(path: path + "/db", configuration: Database.Configuration(itemCollectionSizeLimitBytes: 2000))

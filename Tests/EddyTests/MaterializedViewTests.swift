@@ -13,7 +13,7 @@ import Testing
 /// after the last, the test opens the database, registers the mapping under the example's name (so it
 /// resumes at the checkpoint the killed workers left), lets it drain, and compares CustomerTotals with the
 /// totals recomputed from Orders: a change applied twice or skipped would leave them different for good.
-@Suite struct MaterializedViewTests {
+@Suite(.timeLimit(.minutes(10))) struct MaterializedViewTests {
     /// A customer's order count and total in cents.
     private struct Totals: Equatable, CustomStringConvertible {
         var orders = 0
@@ -84,7 +84,7 @@ import Testing
         await running.value
         // Checked again once the mapping has stopped: nothing it applied after the match may undo it.
         let (stored, expected) = (try await view(db), try await recomputation(db))
-        #expect(caughtUp, "after \(context): the view did not catch up within 60 seconds")
+        #expect(caughtUp, "after \(context): the view did not catch up within \(waitBound)")
         #expect(stored == expected, "after \(context): \(difference(stored, expected))")
         #expect(!expected.isEmpty, "after \(context): no orders at all")
         return caughtUp && stored == expected

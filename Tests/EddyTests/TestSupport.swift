@@ -108,19 +108,3 @@ struct SplitMix64: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 }
-
-/// A wait that ran out of time: what it waited for, and what had happened by then.
-struct WaitTimedOut: Error, CustomStringConvertible {
-    var description: String
-}
-
-/// Polls `condition` every 20 ms until it holds; throws ``WaitTimedOut`` with `what` (evaluated then) if it
-/// has not within 4 minutes: under the suites' 5-minute time limits, and well above the stalls of the whole
-/// suite on two busy cores, where every test can wait a minute for the cooperative pool.
-func waitUntil(_ what: @autoclosure () -> String, _ condition: () async throws -> Bool) async throws {
-    let deadline = ContinuousClock.now + .seconds(240)
-    while try await !condition() {
-        guard ContinuousClock.now < deadline else { throw WaitTimedOut(description: "Timed out waiting for \(what())") }
-        try await Task.sleep(for: .milliseconds(20))
-    }
-}

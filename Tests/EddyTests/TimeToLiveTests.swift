@@ -217,7 +217,7 @@ import Testing
             let now = Int(Date().timeIntervalSince1970)
             try await db.putItem(PutItemInput(tableName: "Sessions", item: ["pk": "gone", "expiresAt": .n(DecimalNumber(now - 10))]))
             try await db.putItem(PutItemInput(tableName: "Sessions", item: ["pk": "kept", "expiresAt": .n(DecimalNumber(now + 3600))]))
-            // The suite runs tests in parallel on two cores: waitUntil allows 60 seconds.
+            // The suite runs tests in parallel on two cores: waitUntil allows minutes.
             #expect(try await waitUntil { try await db.getItem(GetItemInput(tableName: "Sessions", key: ["pk": "gone"])).item == nil })
             #expect(try await db.getItem(GetItemInput(tableName: "Sessions", key: ["pk": "kept"])).item != nil)
         }

@@ -12,7 +12,7 @@ import Testing
 /// transfer items present move (a transfer item without its two updates, or updates without their item,
 /// would break that); and the stream holds exactly the changes of the transfers present, in per-item order,
 /// ending at each account's balance.
-@Suite struct TransactionCrashTests {
+@Suite(.timeLimit(.minutes(10))) struct TransactionCrashTests {
     @Test func transactionsAreAllOrNothingAfterKillNine() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("eddy-tx-crash-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: directory) }

@@ -28,7 +28,7 @@ private func cancellationReasons(sourceLocation: SourceLocation = #_sourceLocati
     return reasons
 }
 
-@Suite struct TransactWriteItemsTests {
+@Suite(.timeLimit(.minutes(5))) struct TransactWriteItemsTests {
     @Test func allActionsCommitTogetherWithOneRecordPerWrittenItem() async throws {
         try await withStreamDatabase { db, _ in
             let orders = try #require(try await createStreamTable(db, "Orders").latestStreamArn)
@@ -305,7 +305,7 @@ private func cancellationReasons(sourceLocation: SourceLocation = #_sourceLocati
     }
 }
 
-@Suite struct ClientRequestTokenTests {
+@Suite(.timeLimit(.minutes(5))) struct ClientRequestTokenTests {
     private static func increment(_ token: String, by amount: Int = 1) -> TransactWriteItemsInput {
         TransactWriteItemsInput(
             transactItems: [update("Things", ["pk": "counter"], "ADD n :x", values: [":x": .n(DecimalNumber(amount))])],
@@ -378,7 +378,7 @@ private func cancellationReasons(sourceLocation: SourceLocation = #_sourceLocati
     }
 }
 
-@Suite struct TransactGetItemsTests {
+@Suite(.timeLimit(.minutes(5))) struct TransactGetItemsTests {
     @Test func readsEveryItemInRequestOrderWithProjections() async throws {
         try await withStreamDatabase { db, _ in
             try await createTable(db, "Users")

@@ -15,7 +15,7 @@ import Testing
 /// random moment. Every few rounds, and after the last, the test opens the database, registers both
 /// mappings under the same names with the same behaviour, lets them drain, and checks them against the whole
 /// stream of the source table read with the Streams API.
-@Suite struct TriggerCrashTests {
+@Suite(.timeLimit(.minutes(10))) struct TriggerCrashTests {
     /// A stream record as the log and the checks see it.
     private struct Delivery: Equatable, CustomStringConvertible {
         var pk: String
@@ -94,7 +94,7 @@ import Testing
         running.cancel()
         await running.value
 
-        #expect(caughtUp, "after \(context): the mappings did not catch up within 60 seconds")
+        #expect(caughtUp, "after \(context): the mappings did not catch up within \(waitBound)")
         #expect(stream.count > 100, "after \(context): only \(stream.count) stream records")
         let (deliveries, torn) = try readLog(logPath)
         // A kill can cut a write short, once per handler call running then (4 shards, 3 batches each) at most.

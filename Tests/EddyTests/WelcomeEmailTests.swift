@@ -10,7 +10,7 @@ import Testing
 /// Message-ID derived from the sign-up's INSERT eventID. The tests check that every sign-up got a mail, also
 /// when the example is killed with SIGKILL mid-batch, that duplicates carry the same Message-ID, that no
 /// mail went to anyone else, and that changes other than sign-ups send nothing.
-@Suite struct WelcomeEmailTests {
+@Suite(.timeLimit(.minutes(10))) struct WelcomeEmailTests {
     @Test func everySignUpGetsItsMailAcrossKillNine() async throws {
         try await withTemporaryDirectory { directory in
             // A slow server: a kill often lands after it has stored a mail but before the example has it marked.
