@@ -169,6 +169,10 @@ public func runChild(
     let process = Process()
     process.executableURL = try childExecutableURL(name)
     process.arguments = arguments
+    // Without Swift's backtracer, a trap ends the child at once (after its message on stderr): with it, the
+    // trapped child waits for `swift-backtrace`, so a kill meanwhile would count a crash as the test's kill,
+    // and the backtracer, which outlives a killed child, would hold its pipes open.
+    process.environment = ProcessInfo.processInfo.environment.merging(["SWIFT_BACKTRACE": "enable=no"]) { $1 }
     let output = ChildOutputBuffer()
     let errors = ChildOutputBuffer()
     let pipes = [(pipe: Pipe(), buffer: output), (pipe: Pipe(), buffer: errors)]
@@ -200,9 +204,11 @@ public func runChild(
     let killedByTest = process.isRunning
     if killedByTest { kill(process.processIdentifier, SIGKILL) }
     process.waitUntilExit()
+    // A process the child started may still hold its pipes: read to their end, or for a few seconds.
+    let drained = ContinuousClock.now + .seconds(5)
     for (pipe, buffer) in pipes {
+        buffer.waitForEnd(until: drained)
         pipe.fileHandleForReading.readabilityHandler = nil
-        buffer.append(pipe.fileHandleForReading.readDataToEndOfFile())
     }
     let opened = output.arrival(of: ChildMarker.opened)
     let opening = output.arrival(of: ChildMarker.opening)
@@ -241,10 +247,14 @@ private final class ChildOutputBuffer: @unchecked Sendable {
     private var arrivals: [(line: String, at: ContinuousClock.Instant)] = []
     /// Where the line not yet complete starts in `data`.
     private var lineStart = 0
+    /// Whether the pipe has reached its end (every writer closed it).
+    private var ended = false
 
+    /// Takes what the pipe had to read: some bytes, or none at its end.
     func append(_ chunk: Data) {
         let now = ContinuousClock.now
         condition.lock()
+        ended = ended || chunk.isEmpty
         data.append(chunk)
         while let end = data[(data.startIndex + lineStart)...].firstIndex(of: UInt8(ascii: "\n")) {
             arrivals.append((String(decoding: data[(data.startIndex + lineStart)..<end], as: UTF8.self), now))
@@ -258,6 +268,15 @@ private final class ChildOutputBuffer: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Waits until the pipe has reached its end, or until `deadline`.
+    func waitForEnd(until deadline: ContinuousClock.Instant) {
+        condition.lock()
+        defer { condition.unlock() }
+        while !ended, ContinuousClock.now < deadline {
+            _ = condition.wait(until: Date().addingTimeInterval(0.005))
+        }
     }
 
     /// When the first line equal to `line` arrived, if one has.
