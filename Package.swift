@@ -91,7 +91,20 @@ let package = Package(
         .executableTarget(name: "KafkaSinkWorker", dependencies: ["Eddy", "EddyKafka", "ChildProcessSupport"], path: "Tests/KafkaSinkWorker"),
         .target(name: "ChildProcessSupport", dependencies: ["Eddy"], path: "Tests/ChildProcessSupport"),
         .testTarget(name: "EddyKafkaTests", dependencies: ["EddyKafka", "Eddy", "ChildProcessSupport", "KafkaSinkWorker", "AnalyticsPipeline"]),
-        .testTarget(name: "EddyServerTests", dependencies: ["EddyServer", "Eddy"], path: "Tests/EddyServerTests"),
+        .testTarget(
+            name: "EddyServerTests",
+            dependencies: [
+                "EddyServer",
+                "Eddy",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOExtras", package: "swift-nio-extras"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/EddyServerTests"
+        ),
         .testTarget(
             name: "EddyStorageTests",
             dependencies: [
