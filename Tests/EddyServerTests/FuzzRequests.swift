@@ -25,6 +25,18 @@ enum FuzzOperation: String, CaseIterable, Sendable {
         default: "DynamoDB_20120810." + rawValue
         }
     }
+
+    /// Whether the operation may change the database: an item, a table or its settings.
+    var writes: Bool {
+        switch self {
+        case .putItem, .updateItem, .deleteItem, .batchWriteItem, .transactWriteItems, .createTable, .updateTable, .deleteTable,
+            .updateTimeToLive:
+            true
+        case .getItem, .query, .scan, .batchGetItem, .transactGetItems, .describeTable, .listTables, .describeTimeToLive, .listStreams,
+            .describeStream, .getShardIterator, .getRecords:
+            false
+        }
+    }
 }
 
 /// A request to send through ``EddyServer/handle(target:body:)``.

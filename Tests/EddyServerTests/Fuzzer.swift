@@ -17,6 +17,8 @@ struct Fuzzer {
 
     /// A generated request, with what made it, to count and to report.
     struct Case: Sendable {
+        /// The operation whose body the request was made from (its target may be another, or none).
+        var operation: FuzzOperation
         var request: FuzzRequest
         /// The generator and mutations applied, such as `PutItem wrongType+truncate`.
         var label: String
@@ -91,7 +93,9 @@ struct Fuzzer {
     /// A valid request for a random served operation.
     private mutating func valid() -> Case {
         let operation = rng.pick(Self.operations)
-        return Case(request: FuzzRequest(target: operation.target, body: validBody(operation).bytes), label: operation.rawValue, generator: "valid")
+        return Case(
+            operation: operation, request: FuzzRequest(target: operation.target, body: validBody(operation).bytes), label: operation.rawValue,
+            generator: "valid")
     }
 
     /// A served operation's valid body with mutations from `mutations`: one when only invalid requests are
@@ -113,7 +117,7 @@ struct Fuzzer {
             applied.append(Mutation.wrongType.rawValue)
         }
         return Case(
-            request: FuzzRequest(target: operation.target, body: body.bytes),
+            operation: operation, request: FuzzRequest(target: operation.target, body: body.bytes),
             label: "\(operation.rawValue) \(applied.joined(separator: "+"))", generator: "mutated")
     }
 
@@ -127,7 +131,9 @@ struct Fuzzer {
         } else if rng.chance(0.1) {
             bytes = []
         }
-        return Case(request: FuzzRequest(target: operation.target, body: bytes), label: "\(operation.rawValue) randomBytes", generator: "randomBytes")
+        return Case(
+            operation: operation, request: FuzzRequest(target: operation.target, body: bytes), label: "\(operation.rawValue) randomBytes",
+            generator: "randomBytes")
     }
 
     /// A random JSON document to a served target. When only invalid requests are wanted, it is either not an
@@ -147,7 +153,7 @@ struct Fuzzer {
             document = randomValue(depth: 3)
         }
         return Case(
-            request: FuzzRequest(target: operation.target, body: document.bytes), label: "\(operation.rawValue) randomJSON",
+            operation: operation, request: FuzzRequest(target: operation.target, body: document.bytes), label: "\(operation.rawValue) randomJSON",
             generator: "randomJSON")
     }
 
@@ -168,7 +174,7 @@ struct Fuzzer {
             target = chosen + "X"
         }
         return Case(
-            request: FuzzRequest(target: target, body: validBody(operation).bytes), label: "\(operation.rawValue) unknownTarget",
+            operation: operation, request: FuzzRequest(target: target, body: validBody(operation).bytes), label: "\(operation.rawValue) unknownTarget",
             generator: "unknownTarget")
     }
 
