@@ -228,7 +228,7 @@ struct DatabaseSnapshot: Equatable {
     /// it changes only by requests.
     ///
     /// - Throws: if an index is still being created after ``backfillWaitMax``.
-    static func settled(_ database: Database, streams: Streams = .all) async throws -> DatabaseSnapshot {
+    static func settled(_ database: Database, streams: Streams) async throws -> DatabaseSnapshot {
         let deadline = ContinuousClock.now + backfillWaitMax
         var snapshot = try await take(database, streams: streams)
         while snapshot.isBackfilling, ContinuousClock.now < deadline {
