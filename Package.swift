@@ -97,7 +97,20 @@ let package = Package(
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]
         ),
-        .testTarget(name: "EddyServerTests", dependencies: ["EddyServer", "Eddy"], path: "Tests/EddyServerTests"),
+        .testTarget(
+            name: "EddyServerTests",
+            dependencies: [
+                "EddyServer",
+                "Eddy",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOExtras", package: "swift-nio-extras"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/EddyServerTests"
+        ),
         .testTarget(
             name: "EddyStorageTests",
             dependencies: [

@@ -8,6 +8,35 @@ struct FuzzTable: Sendable {
     var name: String
     /// Whether the key has a sort key `sk` (a number) besides the partition key `pk` (a string).
     var hasSortKey: Bool
+    var indexes: [FuzzIndex]
+}
+
+/// A secondary index of a data table. Its key attributes are among ``FuzzFixture/indexKeyTypes``.
+struct FuzzIndex: Sendable {
+    var name: String
+    var isGlobal: Bool
+    var partitionKey: String
+    var sortKey: String?
+    /// `ALL`, `KEYS_ONLY` or `INCLUDE`.
+    var projectionType: String
+    /// With `INCLUDE`, the other attributes projected.
+    var nonKeyAttributes: [String] = []
+
+    /// Whether a Query or Scan of the index may ask for every attribute: the index projects them all, or it
+    /// is local and the rest is read from the table.
+    var readsAllAttributes: Bool { projectionType == "ALL" || !isGlobal }
+
+    /// The index as CreateTable's `GlobalSecondaryIndexes` or `LocalSecondaryIndexes` name it.
+    var definition: FuzzJSON {
+        var projection = [member("ProjectionType", .string(projectionType))]
+        if !nonKeyAttributes.isEmpty { projection.append(member("NonKeyAttributes", .array(nonKeyAttributes.map(FuzzJSON.string)))) }
+        var keySchema: [FuzzJSON] = [.object(["AttributeName": .string(partitionKey), "KeyType": "HASH"])]
+        if let sortKey { keySchema.append(.object(["AttributeName": .string(sortKey), "KeyType": "RANGE"])) }
+        return .object(["IndexName": .string(name), "KeySchema": .array(keySchema), "Projection": .object(projection)])
+    }
+
+    /// The index's key attributes, partition key first.
+    var keyAttributes: [String] { [partitionKey] + (sortKey.map { [$0] } ?? []) }
 }
 
 /// A shard of the range table's stream, as the fixture found it after loading.
@@ -18,18 +47,27 @@ struct FuzzShard: Sendable {
     var iterator: String
 }
 
-/// The data set the fuzzed requests run against: a table keyed by `pk`, and a table keyed by `pk` and `sk`
-/// with a `NEW_AND_OLD_IMAGES` stream, each holding ``itemsPerTable`` items of every attribute type.
+/// The data set the fuzzed requests run against: a table keyed by `pk` with a global secondary index, and a
+/// table keyed by `pk` and `sk` with a global and a local secondary index and a `NEW_AND_OLD_IMAGES` stream,
+/// each holding ``itemsPerTable`` items of every attribute type, most of them with entries in the indexes.
 struct FuzzFixture: Sendable {
-    static let hashTable = FuzzTable(name: "Fuzz_Hash", hasSortKey: false)
-    static let rangeTable = FuzzTable(name: "Fuzz_Range", hasSortKey: true)
+    static let hashTable = FuzzTable(name: "Fuzz_Hash", hasSortKey: false, indexes: [
+        FuzzIndex(name: "ByGroup", isGlobal: true, partitionKey: "gpk", sortKey: "gsk", projectionType: "INCLUDE", nonKeyAttributes: ["name", "age"]),
+    ])
+    static let rangeTable = FuzzTable(name: "Fuzz_Range", hasSortKey: true, indexes: [
+        FuzzIndex(name: "ByGroup", isGlobal: true, partitionKey: "gpk", sortKey: "gsk", projectionType: "ALL"),
+        FuzzIndex(name: "ByLabel", isGlobal: false, partitionKey: "pk", sortKey: "lsk", projectionType: "KEYS_ONLY"),
+    ])
+    static let dataTables = [hashTable, rangeTable]
     /// A table name that never exists: where table-level writes aim when they must not change anything.
     static let absentTableName = "Fuzz_Absent"
     /// The tables that requests allowed to succeed create, change and delete.
     static let poolTableNames = (0..<3).map { "Fuzz_Pool_\($0)" }
     static let itemsPerTable = 25
-    /// The attributes an item may have besides its key.
+    /// The attributes an item may have besides its key and its index keys.
     static let attributeNames = ["name", "age", "tags", "profile", "history", "flags", "nothing", "visits"]
+    /// The index key attributes of the data tables, with their types.
+    static let indexKeyTypes: KeyValuePairs<String, String> = ["gpk": "S", "gsk": "N", "lsk": "S"]
 
     /// A fixture not loaded yet.
     static let unloaded = FuzzFixture(streamArn: "", shards: [])
@@ -40,25 +78,39 @@ struct FuzzFixture: Sendable {
     /// Creates the two tables and their items through `server`, with items from `fuzzer`, and reads back
     /// the stream's shards.
     static func load(into server: EddyServer, using fuzzer: inout Fuzzer) async throws -> FuzzFixture {
-        try await send(server, .createTable, .object([
-            "TableName": .string(hashTable.name),
-            "KeySchema": .array([.object(["AttributeName": "pk", "KeyType": "HASH"])]),
-            "AttributeDefinitions": .array([.object(["AttributeName": "pk", "AttributeType": "S"])]),
-            "BillingMode": "PAY_PER_REQUEST",
-        ]))
-        try await send(server, .createTable, .object([
-            "TableName": .string(rangeTable.name),
-            "KeySchema": .array([.object(["AttributeName": "pk", "KeyType": "HASH"]), .object(["AttributeName": "sk", "KeyType": "RANGE"])]),
-            "AttributeDefinitions": .array([.object(["AttributeName": "pk", "AttributeType": "S"]), .object(["AttributeName": "sk", "AttributeType": "N"])]),
-            "BillingMode": "PAY_PER_REQUEST",
-            "StreamSpecification": .object(["StreamEnabled": true, "StreamViewType": "NEW_AND_OLD_IMAGES"]),
-        ]))
-        for table in [hashTable, rangeTable] {
+        for table in dataTables {
+            try await send(server, .createTable, createTableRequest(table))
+        }
+        for table in dataTables {
             for index in 0..<itemsPerTable {
                 try await send(server, .putItem, .object(["TableName": .string(table.name), "Item": fuzzer.item(table, index)]))
             }
         }
         return try await readStream(of: server.database)
+    }
+
+    /// The CreateTable request of a data table: on demand, with its indexes, and a stream for the range table.
+    private static func createTableRequest(_ table: FuzzTable) -> FuzzJSON {
+        var keys: [(String, String)] = [("pk", "S")]
+        if table.hasSortKey { keys.append(("sk", "N")) }
+        let indexKeys = Set(table.indexes.flatMap(\.keyAttributes))
+        let definitions = keys + indexKeyTypes.filter { indexKeys.contains($0.key) }.map { ($0.key, $0.value) }
+        var members = [
+            member("TableName", .string(table.name)),
+            member("KeySchema", .array(keys.enumerated().map { position, key in
+                .object(["AttributeName": .string(key.0), "KeyType": position == 0 ? "HASH" : "RANGE"])
+            })),
+            member("AttributeDefinitions", .array(definitions.map { .object(["AttributeName": .string($0.0), "AttributeType": .string($0.1)]) })),
+            member("BillingMode", "PAY_PER_REQUEST"),
+        ]
+        let globals = table.indexes.filter(\.isGlobal).map(\.definition)
+        let locals = table.indexes.filter { !$0.isGlobal }.map(\.definition)
+        if !globals.isEmpty { members.append(member("GlobalSecondaryIndexes", .array(globals))) }
+        if !locals.isEmpty { members.append(member("LocalSecondaryIndexes", .array(locals))) }
+        if table.hasSortKey {
+            members.append(member("StreamSpecification", .object(["StreamEnabled": true, "StreamViewType": "NEW_AND_OLD_IMAGES"])))
+        }
+        return .object(members)
     }
 
     /// Sends a request that must succeed.
@@ -88,16 +140,34 @@ struct FuzzFixture: Sendable {
 }
 
 /// Everything a request could change, read through the database's public API: every table's key schema,
-/// settings and items (a Scan over all pages), and every stream's records in every shard.
+/// settings, indexes, Time to Live and items (a Scan over all pages), every readable index's entries (a Scan
+/// of the index), and the records of every stream, or of each table's latest stream, in every shard.
 struct DatabaseSnapshot: Equatable {
+    /// Which streams a snapshot reads, and how.
+    enum Streams {
+        /// Every stream, those of deleted tables included (they are kept for a day), from its trim horizon.
+        case all
+        /// Each table's latest stream: the only ones a request writes to, far fewer to read when many
+        /// tables have come and gone. A shard's records that the `since` snapshot holds are taken from it,
+        /// and only the newer ones read: a stream's records are only ever appended (and expire after a day).
+        case latest(since: DatabaseSnapshot?)
+    }
+
     struct Table: Equatable {
         var keySchema: [KeySchemaElement]
         var attributeDefinitions: [AttributeDefinition]
         var billingMode: BillingMode
+        var provisionedThroughput: ProvisionedThroughputDescription
+        var tableClass: TableClass
         var streamSpecification: StreamSpecification?
         var latestStreamArn: String?
         var deletionProtectionEnabled: Bool
+        var globalSecondaryIndexes: [GlobalSecondaryIndexDescription]?
+        var localSecondaryIndexes: [LocalSecondaryIndexDescription]?
+        var timeToLive: TimeToLiveDescription
         var items: [Item]
+        /// Index name to the index's entries, for every index that can be read (not one being created).
+        var indexEntries: [String: [Item]]
     }
 
     var tables: [String: Table]
@@ -110,25 +180,68 @@ struct DatabaseSnapshot: Equatable {
     /// The number of stream records over all streams.
     var streamRecordCount: Int { streams.values.flatMap(\.values).map(\.count).reduce(0, +) }
 
-    /// The snapshot of `database` now.
-    static func take(_ database: Database) async throws -> DatabaseSnapshot {
+    /// Whether a global secondary index is being created: its backfill runs in the background, so the
+    /// database may change while no request does.
+    var isBackfilling: Bool {
+        tables.values.contains { table in table.globalSecondaryIndexes?.contains { $0.indexStatus == .creating } ?? false }
+    }
+
+    /// The snapshot of `database` now, with the records of `streams`.
+    static func take(_ database: Database, streams scope: Streams = .all) async throws -> DatabaseSnapshot {
         var tables: [String: Table] = [:]
         for name in try await tableNames(database) {
             let description = try await database.describeTable(tableName: name)
+            let globals = description.globalSecondaryIndexes ?? []
+            var indexEntries: [String: [Item]] = [:]
+            for index in globals where index.indexStatus == .active {
+                // A global index cannot be read consistently.
+                indexEntries[index.indexName] = try await items(of: name, index: index.indexName, consistentRead: false, in: database)
+            }
+            for index in description.localSecondaryIndexes ?? [] {
+                indexEntries[index.indexName] = try await items(of: name, index: index.indexName, in: database)
+            }
             tables[name] = Table(
                 keySchema: description.keySchema, attributeDefinitions: description.attributeDefinitions,
-                billingMode: description.billingModeSummary.billingMode, streamSpecification: description.streamSpecification,
+                billingMode: description.billingModeSummary.billingMode, provisionedThroughput: description.provisionedThroughput,
+                tableClass: description.tableClassSummary.tableClass, streamSpecification: description.streamSpecification,
                 latestStreamArn: description.latestStreamArn, deletionProtectionEnabled: description.deletionProtectionEnabled,
-                items: try await items(of: name, in: database))
+                globalSecondaryIndexes: description.globalSecondaryIndexes, localSecondaryIndexes: description.localSecondaryIndexes,
+                timeToLive: try await database.describeTimeToLive(DescribeTimeToLiveInput(tableName: name)).timeToLiveDescription,
+                items: try await items(of: name, in: database), indexEntries: indexEntries)
         }
         var streams: [String: [String: [StreamRecord]]] = [:]
-        for arn in try await streamArns(database) {
+        let (arns, since): ([String], DatabaseSnapshot?) = switch scope {
+        case .all: (try await streamArns(database), nil)
+        case .latest(let since): (tables.values.compactMap(\.latestStreamArn), since)
+        }
+        for arn in arns {
             for shard in try await shards(of: arn, in: database) {
-                streams[arn, default: [:]][shard.shardId] = try await records(of: arn, shardId: shard.shardId, in: database)
+                let known = since?.streams[arn]?[shard.shardId] ?? []
+                let newer = try await records(of: arn, shardId: shard.shardId, after: known.last?.dynamodb.sequenceNumber, in: database)
+                streams[arn, default: [:]][shard.shardId] = known + newer
             }
         }
         return DatabaseSnapshot(tables: tables, streams: streams)
     }
+
+    /// The snapshot of `database`, with the records of `streams`, once no index is being created, so that
+    /// it changes only by requests.
+    ///
+    /// - Throws: if an index is still being created after ``backfillWaitMax``.
+    static func settled(_ database: Database, streams: Streams) async throws -> DatabaseSnapshot {
+        let deadline = ContinuousClock.now + backfillWaitMax
+        var snapshot = try await take(database, streams: streams)
+        while snapshot.isBackfilling, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(5))
+            snapshot = try await take(database, streams: streams)
+        }
+        try #require(!snapshot.isBackfilling, "An index is still being created after \(backfillWaitMax)")
+        return snapshot
+    }
+
+    /// How long an index added to a pool table may take to be created: the pool tables hold no items, so
+    /// far more than it needs.
+    static let backfillWaitMax = Duration.seconds(30)
 
     private static func tableNames(_ database: Database) async throws -> [String] {
         var names: [String] = []
@@ -141,11 +254,15 @@ struct DatabaseSnapshot: Equatable {
         return names
     }
 
-    private static func items(of table: String, in database: Database) async throws -> [Item] {
+    /// Every item of `table`, or with `index` every entry of that index of it, over all pages.
+    private static func items(
+        of table: String, index: String? = nil, consistentRead: Bool = true, in database: Database
+    ) async throws -> [Item] {
         var items: [Item] = []
         var start: Item?
         repeat {
-            let page = try await database.scan(ScanInput(tableName: table, exclusiveStartKey: start, consistentRead: true))
+            let page = try await database.scan(
+                ScanInput(tableName: table, indexName: index, exclusiveStartKey: start, consistentRead: consistentRead))
             items += page.items ?? []
             start = page.lastEvaluatedKey
         } while start != nil
@@ -175,12 +292,13 @@ struct DatabaseSnapshot: Equatable {
         return shards
     }
 
-    /// Every record of a shard, from its trim horizon to the newest.
-    static func records(of arn: String, shardId: String, in database: Database) async throws -> [StreamRecord] {
+    /// Every record of a shard from its trim horizon, or after the record with sequence number `after`, to
+    /// the newest.
+    static func records(of arn: String, shardId: String, after: String? = nil, in database: Database) async throws -> [StreamRecord] {
         var records: [StreamRecord] = []
-        var iterator = try await database.getShardIterator(
-            GetShardIteratorInput(streamArn: arn, shardId: shardId, shardIteratorType: .trimHorizon)
-        ).shardIterator
+        let start = after.map { GetShardIteratorInput(streamArn: arn, shardId: shardId, shardIteratorType: .afterSequenceNumber, sequenceNumber: $0) }
+            ?? GetShardIteratorInput(streamArn: arn, shardId: shardId, shardIteratorType: .trimHorizon)
+        var iterator = try await database.getShardIterator(start).shardIterator
         while let current = iterator {
             let page = try await database.getRecords(GetRecordsInput(shardIterator: current))
             if page.records.isEmpty { break }

@@ -62,21 +62,40 @@ private enum Members {
         "TableName", "Item", "Key", "RequestItems", "Keys", "KeySchema", "AttributeDefinitions", "AttributeName", "KeyType",
         "AttributeType", "StreamArn", "ShardId", "ShardIteratorType", "ShardIterator", "SequenceNumber", "ComparisonOperator",
         "StreamEnabled", "PutRequest", "DeleteRequest", "ReadCapacityUnits", "WriteCapacityUnits", "KeyConditionExpression",
-        "KeyConditions", "pk", "sk",
+        "KeyConditions", "pk", "TransactItems", "Get", "TimeToLiveSpecification", "Enabled", "Projection", "ProjectionType",
+        "NonKeyAttributes",
+    ]
+    /// Members required only inside others: each is required wherever it stands inside one of these.
+    static let requiredInside: [String: Set<String>] = [
+        // The key of an item, and every key attribute of a start key (an index's start key has the index's
+        // and the table's).
+        "sk": itemsAndKeys.union(["ExclusiveStartKey"]), "gpk": ["ExclusiveStartKey"], "gsk": ["ExclusiveStartKey"],
+        "lsk": ["ExclusiveStartKey"],
+        // An index's name where it is defined, created, deleted or updated; Query's and Scan's is optional.
+        "IndexName": ["GlobalSecondaryIndexes", "LocalSecondaryIndexes", "GlobalSecondaryIndexUpdates"],
+        // A transaction's or an index update's one action: without it the action is empty.
+        "Put": ["TransactItems"], "Update": ["TransactItems", "GlobalSecondaryIndexUpdates"],
+        "Delete": ["TransactItems", "GlobalSecondaryIndexUpdates"], "ConditionCheck": ["TransactItems"],
+        "Create": ["GlobalSecondaryIndexUpdates"],
+        // What a transaction's Update does and what its ConditionCheck checks; UpdateItem may do without
+        // an UpdateExpression, the other actions without a condition.
+        "UpdateExpression": ["TransactItems"], "ConditionExpression": ["ConditionCheck"],
     ]
     /// String members with a short length limit.
     static let limitedStrings: Set<String> = [
-        "TableName", "ExclusiveStartTableName", "StreamArn", "ShardId", "ExclusiveStartShardId", "ShardIterator",
+        "TableName", "ExclusiveStartTableName", "StreamArn", "ShardId", "ExclusiveStartShardId", "ShardIterator", "IndexName",
+        "ClientRequestToken",
     ]
     /// String members whose value is one of an enumeration's.
     static let enumerations: Set<String> = [
         "ReturnValues", "ReturnValuesOnConditionCheckFailure", "Select", "ShardIteratorType", "KeyType", "AttributeType",
-        "BillingMode", "StreamViewType", "ComparisonOperator", "TableClass", "Action",
+        "BillingMode", "StreamViewType", "ComparisonOperator", "TableClass", "Action", "ProjectionType",
+        "ReturnItemCollectionMetrics",
     ]
     /// Members whose values are stored or looked up as items and keys, where every attribute value is checked.
     static let itemsAndKeys: Set<String> = ["Item", "Key", "Keys"]
-    /// Members holding table names, as values or as member names.
-    static let tableNames: Set<String> = ["TableName", "ExclusiveStartTableName"]
+    /// Members holding table or index names (which follow the same rules), as values or as member names.
+    static let resourceNames: Set<String> = ["TableName", "ExclusiveStartTableName", "IndexName"]
 }
 
 /// Pre-built bodies too large to build for each request.
@@ -161,10 +180,10 @@ extension Fuzzer {
     private func isRequired(_ location: FuzzLocation, _ operation: FuzzOperation) -> Bool {
         guard location.isMember, let name = location.name else { return false }
         if location.isAttributeValueContent { return true }
+        if let holders = Members.requiredInside[name] { return location.isInside(holders) }
         switch name {
         case "TableName": return operation != .listStreams
         case "ComparisonOperator": return !location.isInside(["Expected"])
-        case "sk": return location.isInside(Members.itemsAndKeys.union(["ExclusiveStartKey"]))
         default: return Members.required.contains(name)
         }
     }
@@ -299,7 +318,7 @@ extension Fuzzer {
     /// ``Mutation/overLimit``: the first of the ways of going over a limit, tried in random order, that
     /// applies to `body`.
     private mutating func overLimit(_ body: FuzzJSON, _ locations: [FuzzLocation]) -> FuzzJSON? {
-        for choice in (0..<8).shuffled(using: &rng) {
+        for choice in (0..<11).shuffled(using: &rng) {
             if let result = overLimit(choice, body, locations) { return result }
         }
         return nil
@@ -316,7 +335,7 @@ extension Fuzzer {
             guard let attribute = pick(itemAttributes(locations)) else { return nil }
             return body.replacing(attribute, with: wrapped(stringValue("deep"), levels: rng.int(33...40)))
         case 3:
-            guard let name = pick(locations.filter { $0.node.kind == .string && Members.tableNames.contains($0.name ?? "") }) else { return nil }
+            guard let name = pick(locations.filter { $0.node.kind == .string && Members.resourceNames.contains($0.name ?? "") }) else { return nil }
             let long = rng.text(256, from: "ab")
             return body.replacing(name, with: .string(rng.pick([long, "ab", "a b c", "tbl/x", "", "é__"])))
         case 4:
@@ -327,6 +346,12 @@ extension Fuzzer {
         case 6:
             let counts = locations.filter { $0.node.kind == .number && ["Limit", "Segment", "TotalSegments", "ReadCapacityUnits"].contains($0.name ?? "") }
             return pick(counts).map { body.replacing($0, with: .number(outOfRange($0.name ?? ""))) }
+        case 7:
+            return pick(locations.filter(isTimeToLiveAttribute)).map { body.replacing($0, with: .string(rng.pick(["", rng.text(256)]))) }
+        case 8:
+            return pick(locations.filter(isRequestToken)).map { body.replacing($0, with: .string(rng.text(rng.int(37...40)))) }
+        case 9:
+            return pick(locations.filter(isTransactionList)).map { transaction(body, $0, overLimit: true) }
         default:
             return pick(locations.filter { batchTable($0) != nil }).flatMap { batch(body, $0, overLimit: true) }
         }
@@ -389,7 +414,7 @@ extension Fuzzer {
     /// ``Mutation/atLimit``: the first of the ways of reaching a limit, tried in random order, that applies
     /// to `body`.
     private mutating func atLimit(_ body: FuzzJSON, _ locations: [FuzzLocation]) -> FuzzJSON? {
-        for choice in (0..<6).shuffled(using: &rng) {
+        for choice in (0..<9).shuffled(using: &rng) {
             if let result = atLimit(choice, body, locations) { return result }
         }
         return nil
@@ -406,12 +431,18 @@ extension Fuzzer {
             guard let attribute = pick(itemAttributes(locations)) else { return nil }
             return body.replacing(attribute, with: wrapped(stringValue("deep"), levels: rng.int(30...32)))
         case 3:
-            guard let name = pick(locations.filter { $0.node.kind == .string && Members.tableNames.contains($0.name ?? "") }) else { return nil }
+            guard let name = pick(locations.filter { $0.node.kind == .string && Members.resourceNames.contains($0.name ?? "") }) else { return nil }
             let long = rng.text(255, from: "ab_.-")
             return body.replacing(name, with: .string(rng.pick([long, "abc", "a.-"])))
         case 4:
             guard let expression = pick(locations.filter(isExpression)) else { return nil }
             return Self.paddedExpression(body, expression, to: rng.pick([4095, 4096]))
+        case 5:
+            return pick(locations.filter(isTimeToLiveAttribute)).map { body.replacing($0, with: .string(rng.text(255))) }
+        case 6:
+            return pick(locations.filter(isRequestToken)).map { body.replacing($0, with: .string(rng.text(36))) }
+        case 7:
+            return pick(locations.filter(isTransactionList)).map { transaction(body, $0, overLimit: false) }
         default:
             return pick(locations.filter { batchTable($0) != nil }).flatMap { batch(body, $0, overLimit: false) }
         }
@@ -461,7 +492,7 @@ extension Fuzzer {
     private func batchTable(_ location: FuzzLocation) -> (table: FuzzTable, isWrite: Bool)? {
         guard location.node.kind == .array else { return nil }
         let names = location.names
-        let tables = [FuzzFixture.hashTable, FuzzFixture.rangeTable]
+        let tables = FuzzFixture.dataTables
         if names.count == 2, names[0] == "RequestItems", let table = tables.first(where: { $0.name == names[1] }) {
             return (table, true)
         }
@@ -483,6 +514,38 @@ extension Fuzzer {
                 : .object(["DeleteRequest": .object(["Key": key(table, index)])])
         }
         return body.replacing(location, with: .array(requests))
+    }
+
+    /// Whether `location` is the attribute name of an UpdateTimeToLive's specification (1 to 255 bytes).
+    private func isTimeToLiveAttribute(_ location: FuzzLocation) -> Bool {
+        location.node.kind == .string && location.name == "AttributeName" && location.isInside(["TimeToLiveSpecification"])
+    }
+
+    /// Whether `location` is a TransactWriteItems' `ClientRequestToken` (1 to 36 characters).
+    private func isRequestToken(_ location: FuzzLocation) -> Bool {
+        location.node.kind == .string && location.name == "ClientRequestToken"
+    }
+
+    /// Whether `location` is the list of a transaction's actions.
+    private func isTransactionList(_ location: FuzzLocation) -> Bool {
+        location.node.kind == .array && location.name == "TransactItems"
+    }
+
+    /// `body` with the transaction's list of actions at `location` holding exactly the most DynamoDB allows
+    /// (100), or one more: reads of TransactGetItems (its actions are `Get`s), else puts and deletes, each of
+    /// a distinct item of the hash table.
+    private mutating func transaction(_ body: FuzzJSON, _ location: FuzzLocation, overLimit: Bool) -> FuzzJSON {
+        guard case .array(let actions) = location.node else { return body }
+        let isRead = actions.first?.members?.first?.text == "Get"
+        let table = FuzzFixture.hashTable
+        let list: [FuzzJSON] = (0..<(100 + (overLimit ? 1 : 0))).map { index in
+            let tableName = member("TableName", .string(table.name))
+            if isRead { return .object(["Get": .object([tableName, member("Key", key(table, index))])]) }
+            return rng.chance(0.5)
+                ? .object(["Put": .object([tableName, member("Item", key(table, index))])])
+                : .object(["Delete": .object([tableName, member("Key", key(table, index))])])
+        }
+        return body.replacing(location, with: .array(list))
     }
 
     /// `value` inside `levels` levels of one-member maps and one-element lists.

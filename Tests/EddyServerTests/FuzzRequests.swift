@@ -1,18 +1,40 @@
 import Foundation
 
-/// The operations the server answers, each with its `X-Amz-Target`.
+/// The operations the fuzzer has a valid-request generator for, each with its `X-Amz-Target`. Which of them
+/// it sends is the server's own operation table's business (``Fuzzer/operations``); `FuzzTests` fails if the
+/// server serves one that is not here.
 enum FuzzOperation: String, CaseIterable, Sendable {
     case putItem = "PutItem", getItem = "GetItem", updateItem = "UpdateItem", deleteItem = "DeleteItem"
     case query = "Query", scan = "Scan", batchGetItem = "BatchGetItem", batchWriteItem = "BatchWriteItem"
+    case transactWriteItems = "TransactWriteItems", transactGetItems = "TransactGetItems"
     case createTable = "CreateTable", describeTable = "DescribeTable", updateTable = "UpdateTable"
     case deleteTable = "DeleteTable", listTables = "ListTables"
+    case updateTimeToLive = "UpdateTimeToLive", describeTimeToLive = "DescribeTimeToLive"
     case listStreams = "ListStreams", describeStream = "DescribeStream", getShardIterator = "GetShardIterator"
     case getRecords = "GetRecords"
+
+    /// The operation whose `X-Amz-Target` is `target`, if the fuzzer has a generator for it.
+    init?(target: String) {
+        guard let operation = Self.allCases.first(where: { $0.target == target }) else { return nil }
+        self = operation
+    }
 
     var target: String {
         switch self {
         case .listStreams, .describeStream, .getShardIterator, .getRecords: "DynamoDBStreams_20120810." + rawValue
         default: "DynamoDB_20120810." + rawValue
+        }
+    }
+
+    /// Whether the operation may change the database: an item, a table or its settings.
+    var writes: Bool {
+        switch self {
+        case .putItem, .updateItem, .deleteItem, .batchWriteItem, .transactWriteItems, .createTable, .updateTable, .deleteTable,
+            .updateTimeToLive:
+            true
+        case .getItem, .query, .scan, .batchGetItem, .transactGetItems, .describeTable, .listTables, .describeTimeToLive, .listStreams,
+            .describeStream, .getShardIterator, .getRecords:
+            false
         }
     }
 }
@@ -106,18 +128,38 @@ extension Fuzzer {
         return [member("pk", stringValue("r\(index % 5)")), member("sk", numberValue(String(index)))]
     }
 
-    /// Item `index` of `table`: its key and a random choice of other attributes.
+    /// Item `index` of `table`: its key, a random choice of other attributes, and most of the time the
+    /// attributes of the indexes' keys, so that most items have index entries.
     mutating func item(_ table: FuzzTable, _ index: Int) -> FuzzJSON {
         var members = keyMembers(table, index)
         for name in FuzzFixture.attributeNames where rng.chance(0.5) {
             members.append(member(name, attributeValue()))
+        }
+        for (name, value) in indexKeyMembers(index) where rng.chance(0.8) {
+            members.append(member(name, value))
+        }
+        return .object(members)
+    }
+
+    /// The index key attributes item `index` has when it has them: a group `gpk` (one of 4) with a number
+    /// `gsk`, and a label `lsk` (one of 6).
+    private func indexKeyMembers(_ index: Int) -> KeyValuePairs<String, FuzzJSON> {
+        ["gpk": stringValue("g\(index % 4)"), "gsk": numberValue(String(index)), "lsk": stringValue("l\(index % 6)")]
+    }
+
+    /// The key of the entry of item `index` in `index` of `table`, as an `ExclusiveStartKey` of a Query or
+    /// Scan of the index names it: the index's key attributes and the table's.
+    func indexKey(_ table: FuzzTable, _ index: FuzzIndex, _ item: Int) -> FuzzJSON {
+        var members = keyMembers(table, item)
+        for (name, value) in indexKeyMembers(item) where index.keyAttributes.contains(name) {
+            members.append(member(name, value))
         }
         return .object(members)
     }
 
     /// A random table of the two holding the data set.
     mutating func dataTable() -> FuzzTable {
-        rng.pick([FuzzFixture.hashTable, FuzzFixture.rangeTable])
+        rng.pick(FuzzFixture.dataTables)
     }
 
     /// An item index: mostly one of the data set's, sometimes one with no item.
@@ -140,11 +182,15 @@ extension Fuzzer {
         case .scan: scan()
         case .batchGetItem: batchGetItem()
         case .batchWriteItem: batchWriteItem()
+        case .transactWriteItems: transactWriteItems()
+        case .transactGetItems: transactGetItems()
         case .createTable: createTable(named: createTableName())
         case .describeTable: .object(["TableName": .string(dataTable().name)])
         case .updateTable: updateTable()
         case .deleteTable: .object(["TableName": .string(changedTableName())])
         case .listTables: listTables()
+        case .updateTimeToLive: updateTimeToLive()
+        case .describeTimeToLive: .object(["TableName": .string(timeToLiveTableName())])
         case .listStreams: listStreams()
         case .describeStream: describeStream()
         case .getShardIterator: getShardIterator()
@@ -169,7 +215,13 @@ extension Fuzzer {
             break
         }
         if rng.chance(0.5) { members.append(member("ReturnValues", rng.pick(["ALL_OLD", "NONE"]))) }
+        members += itemCollectionMetrics()
         return .object(members)
+    }
+
+    /// Maybe `ReturnItemCollectionMetrics`, which writes to a table with a local secondary index answer.
+    private mutating func itemCollectionMetrics() -> [FuzzMember] {
+        rng.chance(0.3) ? [member("ReturnItemCollectionMetrics", rng.pick(["SIZE", "NONE"]))] : []
     }
 
     /// GetItem of a key, maybe projected (expression or legacy `AttributesToGet`) and consistent.
@@ -196,9 +248,13 @@ extension Fuzzer {
         var members = [member("TableName", .string(table.name)), member("Key", key(table, itemIndex()))]
         if rng.chance(0.7) {
             var placeholders = Placeholders()
-            let update = "SET \(placeholders.name("age")) = \(placeholders.value(numberValue(numberText()))), "
-                + "\(placeholders.name("name")) = if_not_exists(\(placeholders.name("name")), \(placeholders.value(attributeValue()))) "
-                + "ADD visits \(placeholders.value(numberValue("1"))) REMOVE nothing"
+            var update = "SET \(placeholders.name("age")) = \(placeholders.value(numberValue(numberText()))), "
+                + "\(placeholders.name("name")) = if_not_exists(\(placeholders.name("name")), \(placeholders.value(attributeValue())))"
+            // Moves the item in, out of or within the indexes.
+            if rng.chance(0.3) { update += ", gpk = \(placeholders.value(stringValue("g\(rng.int(0...4))")))" }
+            if rng.chance(0.3) { update += ", lsk = \(placeholders.value(stringValue("l\(rng.int(0...6))")))" }
+            update += " ADD visits \(placeholders.value(numberValue("1"))) REMOVE nothing"
+            if rng.chance(0.2) { update += ", gsk" }
             members.append(member("UpdateExpression", .string(update)))
             if rng.chance(0.4) {
                 members.append(member("ConditionExpression", .string("attribute_exists(\(placeholders.name("pk")))")))
@@ -212,6 +268,7 @@ extension Fuzzer {
             ])))
         }
         if rng.chance(0.5) { members.append(member("ReturnValues", rng.pick(["NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"]))) }
+        members += itemCollectionMetrics()
         return .object(members)
     }
 
@@ -225,41 +282,59 @@ extension Fuzzer {
             members += placeholders.members
         }
         if rng.chance(0.5) { members.append(member("ReturnValues", rng.pick(["ALL_OLD", "NONE"]))) }
+        members += itemCollectionMetrics()
         return .object(members)
     }
 
-    /// Query of a partition by a key condition expression or legacy `KeyConditions`, maybe filtered.
+    /// Query of a partition of a table or of one of its indexes, by a key condition expression or legacy
+    /// `KeyConditions`, maybe filtered.
     private mutating func query() -> FuzzJSON {
         let table = dataTable()
-        let partition = table.hasSortKey ? "r\(rng.int(0...5))" : "h\(itemIndex())"
+        let index = rng.chance(0.4) ? rng.pick(table.indexes) : nil
+        let partitionKey = index?.partitionKey ?? "pk"
+        let sortKey = index == nil ? (table.hasSortKey ? "sk" : nil) : index?.sortKey
+        let partition = switch partitionKey {
+        case "gpk": "g\(rng.int(0...4))"
+        default: table.hasSortKey ? "r\(rng.int(0...5))" : "h\(itemIndex())"
+        }
         var members = [member("TableName", .string(table.name))]
+        if let index { members.append(member("IndexName", .string(index.name))) }
         var placeholders = Placeholders()
         if rng.chance(0.7) {
-            var condition = "\(placeholders.name("pk")) = \(placeholders.value(stringValue(partition)))"
-            if table.hasSortKey, rng.chance(0.7) {
-                condition += " AND \(placeholders.name("sk")) BETWEEN \(placeholders.value(numberValue("3"))) AND \(placeholders.value(numberValue("20")))"
+            var condition = "\(placeholders.name(partitionKey)) = \(placeholders.value(stringValue(partition)))"
+            if let sortKey, rng.chance(0.7) {
+                let name = placeholders.name(sortKey)
+                condition += sortKey == "lsk"
+                    ? " AND begins_with(\(name), \(placeholders.value(stringValue("l"))))"
+                    : " AND \(name) BETWEEN \(placeholders.value(numberValue("3"))) AND \(placeholders.value(numberValue("20")))"
             }
             members.append(member("KeyConditionExpression", .string(condition)))
             if rng.chance(0.4) {
                 members.append(member("FilterExpression", .string("attribute_exists(\(placeholders.name("age"))) OR contains(tags, \(placeholders.value(stringValue("s1"))))")))
             }
         } else {
-            var conditions = [member("pk", .object(["ComparisonOperator": "EQ", "AttributeValueList": .array([stringValue(partition)])]))]
-            if table.hasSortKey, rng.chance(0.7) {
-                conditions.append(member("sk", .object(["ComparisonOperator": "GT", "AttributeValueList": .array([numberValue("4")])])))
+            var conditions = [member(partitionKey, .object(["ComparisonOperator": "EQ", "AttributeValueList": .array([stringValue(partition)])]))]
+            if let sortKey, rng.chance(0.7) {
+                let condition: FuzzJSON = sortKey == "lsk"
+                    ? .object(["ComparisonOperator": "BEGINS_WITH", "AttributeValueList": .array([stringValue("l")])])
+                    : .object(["ComparisonOperator": "GT", "AttributeValueList": .array([numberValue("4")])])
+                conditions.append(member(sortKey, condition))
             }
             members.append(member("KeyConditions", .object(conditions)))
         }
         members += placeholders.members
-        members += readOptions(table)
+        members += readOptions(table, index)
         if rng.chance(0.3) { members.append(member("ScanIndexForward", .bool(rng.chance(0.5)))) }
         return .object(members)
     }
 
-    /// Scan, maybe filtered (expression or legacy `ScanFilter`) and parallel.
+    /// Scan of a table or of one of its indexes, maybe filtered (expression or legacy `ScanFilter`) and
+    /// parallel.
     private mutating func scan() -> FuzzJSON {
         let table = dataTable()
+        let index = rng.chance(0.4) ? rng.pick(table.indexes) : nil
         var members = [member("TableName", .string(table.name))]
+        if let index { members.append(member("IndexName", .string(index.name))) }
         switch rng.int(0...2) {
         case 0:
             var placeholders = Placeholders()
@@ -276,24 +351,42 @@ extension Fuzzer {
             let total = rng.int(1...4)
             members += [member("Segment", .number(String(rng.int(0...(total - 1))))), member("TotalSegments", .number(String(total)))]
         }
-        members += readOptions(table)
+        members += readOptions(table, index)
         return .object(members)
     }
 
-    /// The options Query and Scan share: limit, start key, select, consistency.
-    private mutating func readOptions(_ table: FuzzTable) -> [FuzzMember] {
+    /// The options Query and Scan of `table`, or of its `index`, share: limit, start key, what to return
+    /// (`Select` or a projection), consistency. What an index allows: `ALL_PROJECTED_ATTRIBUTES`;
+    /// `ALL_ATTRIBUTES` only if it projects every attribute or is local; a consistent read only if local.
+    private mutating func readOptions(_ table: FuzzTable, _ index: FuzzIndex?) -> [FuzzMember] {
         var members: [FuzzMember] = []
         if rng.chance(0.4) { members.append(member("Limit", .number(String(rng.int(1...10))))) }
-        if rng.chance(0.2) { members.append(member("ExclusiveStartKey", key(table, itemIndex()))) }
-        if rng.chance(0.2) { members.append(member("Select", rng.pick(["ALL_ATTRIBUTES", "COUNT"]))) }
-        if rng.chance(0.2) { members.append(member("ConsistentRead", .bool(rng.chance(0.5)))) }
+        if rng.chance(0.2) {
+            members.append(member("ExclusiveStartKey", index.map { indexKey(table, $0, itemIndex()) } ?? key(table, itemIndex())))
+        }
+        switch rng.int(0...9) {
+        case 0..<2:
+            var choices = ["COUNT"]
+            if index?.readsAllAttributes ?? true { choices.append("ALL_ATTRIBUTES") }
+            if index != nil { choices.append("ALL_PROJECTED_ATTRIBUTES") }
+            members.append(member("Select", .string(rng.pick(choices))))
+        case 2:
+            // Key attributes only: every index projects them.
+            var names = ["pk"]
+            for name in index?.keyAttributes ?? [] where !names.contains(name) { names.append(name) }
+            members.append(member("ProjectionExpression", .string(names.joined(separator: ", "))))
+            if rng.chance(0.5) { members.append(member("Select", "SPECIFIC_ATTRIBUTES")) }
+        default:
+            break
+        }
+        if rng.chance(0.2) { members.append(member("ConsistentRead", .bool(index?.isGlobal != true && rng.chance(0.5)))) }
         return members
     }
 
     /// BatchGetItem of a few consecutive keys from one or both tables.
     private mutating func batchGetItem() -> FuzzJSON {
         var tables: [FuzzMember] = []
-        for table in [FuzzFixture.hashTable, FuzzFixture.rangeTable] where tables.isEmpty || rng.chance(0.5) {
+        for table in FuzzFixture.dataTables where tables.isEmpty || rng.chance(0.5) {
             let start = itemIndex()
             var members = [member("Keys", .array((start..<(start + rng.int(1...4))).map { key(table, $0) }))]
             if rng.chance(0.4) {
@@ -310,7 +403,7 @@ extension Fuzzer {
     /// BatchWriteItem of puts and deletes of a few consecutive keys in one or both tables.
     private mutating func batchWriteItem() -> FuzzJSON {
         var tables: [FuzzMember] = []
-        for table in [FuzzFixture.hashTable, FuzzFixture.rangeTable] where tables.isEmpty || rng.chance(0.5) {
+        for table in FuzzFixture.dataTables where tables.isEmpty || rng.chance(0.5) {
             let start = itemIndex()
             let requests: [FuzzJSON] = (start..<(start + rng.int(1...4))).map { index in
                 rng.chance(0.6)
@@ -319,10 +412,11 @@ extension Fuzzer {
             }
             tables.append(member(table.name, .array(requests)))
         }
-        return .object(["RequestItems": .object(tables)])
+        return .object([member("RequestItems", .object(tables))] + itemCollectionMetrics())
     }
 
-    /// A CreateTable request for `name`: hash or hash and range key, on demand or provisioned, maybe a stream.
+    /// A CreateTable request for `name`: hash or hash and range key, on demand or provisioned, maybe global
+    /// and local secondary indexes (from ``poolIndexes``) and a stream.
     mutating func createTable(named name: String) -> FuzzJSON {
         var schema: [FuzzJSON] = [.object(["AttributeName": "id", "KeyType": "HASH"])]
         var definitions: [FuzzJSON] = [.object(["AttributeName": "id", "AttributeType": .string(rng.pick(["S", "N", "B"]))])]
@@ -330,12 +424,23 @@ extension Fuzzer {
             schema.append(.object(["AttributeName": "at", "KeyType": "RANGE"]))
             definitions.append(.object(["AttributeName": "at", "AttributeType": .string(rng.pick(["S", "N", "B"]))]))
         }
-        var members = [member("TableName", .string(name)), member("KeySchema", .array(schema)), member("AttributeDefinitions", .array(definitions))]
-        if rng.chance(0.5) {
-            members.append(member("BillingMode", "PAY_PER_REQUEST"))
-        } else {
-            members.append(member("ProvisionedThroughput", .object(["ReadCapacityUnits": 5, "WriteCapacityUnits": 5])))
+        let provisioned = rng.chance(0.5)
+        let globals = Self.poolIndexes.filter { $0.isGlobal && rng.chance(0.3) }
+        let locals = schema.count == 2 ? Self.poolIndexes.filter { !$0.isGlobal && rng.chance(0.3) } : []
+        let indexKeys = Set((globals + locals).flatMap(\.keyAttributes))
+        for (attribute, type) in Self.poolIndexKeyTypes where indexKeys.contains(attribute) {
+            definitions.append(.object(["AttributeName": .string(attribute), "AttributeType": .string(type)]))
         }
+        var members = [member("TableName", .string(name)), member("KeySchema", .array(schema)), member("AttributeDefinitions", .array(definitions))]
+        if provisioned {
+            members.append(member("ProvisionedThroughput", Self.throughput))
+        } else {
+            members.append(member("BillingMode", "PAY_PER_REQUEST"))
+        }
+        if !globals.isEmpty {
+            members.append(member("GlobalSecondaryIndexes", .array(globals.map { provisioned ? Self.withThroughput($0.definition) : $0.definition })))
+        }
+        if !locals.isEmpty { members.append(member("LocalSecondaryIndexes", .array(locals.map(\.definition)))) }
         if rng.chance(0.5) {
             members.append(member("StreamSpecification", .object(["StreamEnabled": true, "StreamViewType": .string(rng.pick(["KEYS_ONLY", "NEW_IMAGE", "OLD_IMAGE", "NEW_AND_OLD_IMAGES"]))])))
         }
@@ -343,18 +448,152 @@ extension Fuzzer {
         return .object(members)
     }
 
-    /// UpdateTable changing one setting: billing, deletion protection, table class or stream.
+    /// The indexes a pool table may have: created with it, or added and removed by UpdateTable. The pool
+    /// tables' partition key is `id`.
+    static let poolIndexes = [
+        FuzzIndex(name: "PoolG0", isGlobal: true, partitionKey: "g0", sortKey: "g1", projectionType: "ALL"),
+        FuzzIndex(name: "PoolG1", isGlobal: true, partitionKey: "g1", projectionType: "INCLUDE", nonKeyAttributes: ["name"]),
+        FuzzIndex(name: "PoolL0", isGlobal: false, partitionKey: "id", sortKey: "l0", projectionType: "KEYS_ONLY"),
+    ]
+    /// The types of the pool indexes' key attributes, always the same so that the indexes of one table agree.
+    static let poolIndexKeyTypes: KeyValuePairs<String, String> = ["g0": "S", "g1": "N", "l0": "S"]
+    /// An index UpdateTable may add to a data table.
+    static let extraIndex = FuzzIndex(name: "ByExtra", isGlobal: true, partitionKey: "xk", projectionType: "KEYS_ONLY")
+
+    /// Five read and five write capacity units.
+    private static let throughput: FuzzJSON = .object(["ReadCapacityUnits": 5, "WriteCapacityUnits": 5])
+
+    /// An index definition with ``throughput``, as a provisioned table's global indexes need.
+    private static func withThroughput(_ definition: FuzzJSON) -> FuzzJSON {
+        .object((definition.members ?? []) + [member("ProvisionedThroughput", throughput)])
+    }
+
+    /// UpdateTable changing one setting (billing, deletion protection, table class or stream) or one global
+    /// secondary index (created, deleted or given another throughput). A pool table's indexes are the pool
+    /// indexes; a data table may gain ``extraIndex`` and lose or change its own.
     private mutating func updateTable() -> FuzzJSON {
-        var members = [member("TableName", .string(changedTableName()))]
-        switch rng.int(0...3) {
-        case 0: members.append(member("BillingMode", "PAY_PER_REQUEST"))
+        let name = changedTableName()
+        let isPool = FuzzFixture.poolTableNames.contains(name)
+        let globals = (isPool ? Self.poolIndexes : FuzzFixture.rangeTable.indexes).filter(\.isGlobal)
+        var members = [member("TableName", .string(name))]
+        switch rng.int(0...6) {
+        case 0:
+            if rng.chance(0.5) {
+                members.append(member("BillingMode", "PAY_PER_REQUEST"))
+            } else {
+                members += [member("BillingMode", "PROVISIONED"), member("ProvisionedThroughput", Self.throughput)]
+            }
         case 1: members.append(member("DeletionProtectionEnabled", false))
         case 2: members.append(member("TableClass", rng.pick(["STANDARD", "STANDARD_INFREQUENT_ACCESS"])))
-        default:
+        case 3:
             let enabled = rng.chance(0.5)
             members.append(member("StreamSpecification", enabled ? .object(["StreamEnabled": true, "StreamViewType": "NEW_IMAGE"]) : .object(["StreamEnabled": false])))
+        case 4:
+            let index = isPool ? rng.pick(globals) : Self.extraIndex
+            let keyTypes: KeyValuePairs<String, String> = isPool ? Self.poolIndexKeyTypes : ["xk": "S"]
+            let definitions = keyTypes.filter { index.keyAttributes.contains($0.key) }
+            members.append(member("AttributeDefinitions", .array(definitions.map { .object(["AttributeName": .string($0.key), "AttributeType": .string($0.value)]) })))
+            let create = rng.chance(0.5) ? Self.withThroughput(index.definition) : index.definition
+            members.append(member("GlobalSecondaryIndexUpdates", .array([.object(["Create": create])])))
+        case 5:
+            members.append(member("GlobalSecondaryIndexUpdates", .array([.object(["Delete": .object(["IndexName": .string(rng.pick(globals).name)])])])))
+        default:
+            let update: FuzzJSON = .object(["IndexName": .string(rng.pick(globals).name), "ProvisionedThroughput": .object(["ReadCapacityUnits": .number(String(rng.int(1...20))), "WriteCapacityUnits": 5])])
+            members.append(member("GlobalSecondaryIndexUpdates", .array([.object(["Update": update])])))
         }
         return .object(members)
+    }
+
+    /// UpdateTimeToLive enabling or disabling Time to Live on one of a few attributes. It may change a
+    /// table's setting once an hour, so it succeeds on pool tables created since.
+    private mutating func updateTimeToLive() -> FuzzJSON {
+        .object([
+            "TableName": .string(timeToLiveTableName()),
+            "TimeToLiveSpecification": .object(["Enabled": .bool(rng.chance(0.7)), "AttributeName": .string(rng.pick(["expiresAt", "ttl", "age"]))]),
+        ])
+    }
+
+    /// TransactWriteItems of one to four actions (Put, Update, Delete, ConditionCheck) on distinct items of
+    /// one or both data tables, maybe idempotent by a `ClientRequestToken`.
+    private mutating func transactWriteItems() -> FuzzJSON {
+        var actions: [FuzzJSON] = []
+        for (table, index) in distinctItems(rng.int(1...4)) {
+            actions.append(transactWrite(table, index))
+        }
+        var members = [member("TransactItems", .array(actions))]
+        if rng.chance(0.3) {
+            // Some tokens recur, so that a retry of the same request, or a token reused by another, happens.
+            let token = rng.chance(0.5) ? "token-\(rng.int(0...9))" : rng.text(rng.int(1...36))
+            members.append(member("ClientRequestToken", .string(token)))
+        }
+        members += itemCollectionMetrics()
+        return .object(members)
+    }
+
+    /// One action of a TransactWriteItems on item `index` of `table`.
+    private mutating func transactWrite(_ table: FuzzTable, _ index: Int) -> FuzzJSON {
+        var members = [member("TableName", .string(table.name))]
+        var placeholders = Placeholders()
+        let action: String
+        switch rng.int(0...3) {
+        case 0:
+            action = "Put"
+            members.append(member("Item", item(table, index)))
+            if rng.chance(0.3) {
+                let condition = "attribute_not_exists(\(placeholders.name("pk"))) OR \(placeholders.name("age")) < \(placeholders.value(numberValue("100")))"
+                members.append(member("ConditionExpression", .string(condition)))
+            }
+        case 1:
+            action = "Update"
+            members.append(member("Key", key(table, index)))
+            let update = "SET \(placeholders.name("age")) = \(placeholders.value(numberValue(numberText()))), "
+                + "gpk = \(placeholders.value(stringValue("g\(rng.int(0...4))"))) ADD visits \(placeholders.value(numberValue("1")))"
+            members.append(member("UpdateExpression", .string(update)))
+            if rng.chance(0.3) { members.append(member("ConditionExpression", .string("attribute_exists(\(placeholders.name("pk")))"))) }
+        case 2:
+            action = "Delete"
+            members.append(member("Key", key(table, index)))
+            if rng.chance(0.3) { members.append(member("ConditionExpression", .string("attribute_exists(\(placeholders.name("age")))"))) }
+        default:
+            action = "ConditionCheck"
+            members.append(member("Key", key(table, index)))
+            let condition = rng.pick([
+                "attribute_exists(\(placeholders.name("pk")))", "attribute_not_exists(\(placeholders.name("pk")))",
+                "size(tags) > \(placeholders.value(numberValue("0")))",
+            ])
+            members.append(member("ConditionExpression", .string(condition)))
+        }
+        members += placeholders.members
+        if members.contains(where: { $0.text == "ConditionExpression" }), rng.chance(0.3) {
+            members.append(member("ReturnValuesOnConditionCheckFailure", rng.pick(["ALL_OLD", "NONE"])))
+        }
+        return .object([member(action, .object(members))])
+    }
+
+    /// TransactGetItems of one to four distinct items of one or both data tables, maybe projected.
+    private mutating func transactGetItems() -> FuzzJSON {
+        var gets: [FuzzJSON] = []
+        for (table, index) in distinctItems(rng.int(1...4)) {
+            var members = [member("TableName", .string(table.name)), member("Key", key(table, index))]
+            if rng.chance(0.4) {
+                var placeholders = Placeholders()
+                members.append(member("ProjectionExpression", .string("pk, \(placeholders.name("name")), profile.city, gpk")))
+                members += placeholders.members
+            }
+            gets.append(.object(["Get": .object(members)]))
+        }
+        return .object(["TransactItems": .array(gets)])
+    }
+
+    /// `count` distinct items of the data tables, as table and item index: a transaction may name an item
+    /// once.
+    private mutating func distinctItems(_ count: Int) -> [(FuzzTable, Int)] {
+        var chosen: [(FuzzTable, Int)] = []
+        while chosen.count < count {
+            let table = dataTable(), index = itemIndex()
+            if !chosen.contains(where: { $0.0.name == table.name && $0.1 == index }) { chosen.append((table, index)) }
+        }
+        return chosen
     }
 
     /// ListTables, maybe limited and from a start table.

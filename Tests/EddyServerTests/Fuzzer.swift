@@ -1,18 +1,24 @@
+@testable import EddyServer
+
 /// Generates fuzzed requests from a seed: random bytes, random JSON, unknown targets, truncated bodies, and
 /// valid requests for every served target broken by ``Mutation``s.
 struct Fuzzer {
     /// Which requests the fuzzer makes.
     enum Scope: Sendable {
-        /// Only requests that must fail. As a second guard, CreateTable names a table that exists and
-        /// UpdateTable and DeleteTable one that does not, so not even a mutation that failed to break a
-        /// request could change a table.
+        /// Only requests that must fail. CreateTable names a table that exists, as a second guard: not even
+        /// a mutation that failed to break a request could create one. UpdateTable, DeleteTable and
+        /// UpdateTimeToLive name the data set's tables most of the time, so that their validation is reached
+        /// (only the mutation makes them fail there), and otherwise one that does not exist.
         case invalidOnly
-        /// Any request, valid ones included; table-level writes aim at the pool tables.
+        /// Any request, valid ones included; table-level writes aim at the pool tables, except
+        /// UpdateTimeToLive, which also aims at the data set's tables.
         case mixed
     }
 
     /// A generated request, with what made it, to count and to report.
     struct Case: Sendable {
+        /// The operation whose body the request was made from (its target may be another, or none).
+        var operation: FuzzOperation
         var request: FuzzRequest
         /// The generator and mutations applied, such as `PutItem wrongType+truncate`.
         var label: String
@@ -24,8 +30,12 @@ struct Fuzzer {
     var fixture = FuzzFixture.unloaded
     let scope: Scope
 
-    /// The `X-Amz-Target` values the server answers.
-    static let servedTargets = Set(FuzzOperation.allCases.map(\.target))
+    /// The `X-Amz-Target` values the server answers: its own operation table's.
+    static let servedTargets = Set(Operations().targets)
+
+    /// The operations fuzzed: every one the server serves that has a generator. `FuzzTests` fails if one
+    /// has none.
+    static let operations = Operations().targets.compactMap(FuzzOperation.init(target:))
 
     init(seed: UInt64, scope: Scope) {
         rng = SeededGenerator(seed: seed)
@@ -62,21 +72,36 @@ struct Fuzzer {
 
     /// The table UpdateTable and DeleteTable name.
     mutating func changedTableName() -> String {
-        scope == .invalidOnly ? FuzzFixture.absentTableName : rng.pick(FuzzFixture.poolTableNames)
+        switch scope {
+        case .invalidOnly: rng.chance(0.7) ? dataTable().name : FuzzFixture.absentTableName
+        case .mixed: rng.pick(FuzzFixture.poolTableNames)
+        }
+    }
+
+    /// The table UpdateTimeToLive and DescribeTimeToLive name: when only invalid requests are wanted, as
+    /// ``changedTableName()``; else mostly a pool table, where a valid request may succeed (a table's
+    /// setting changes at most once an hour), sometimes a data table.
+    mutating func timeToLiveTableName() -> String {
+        switch scope {
+        case .invalidOnly: changedTableName()
+        case .mixed: rng.chance(0.75) ? rng.pick(FuzzFixture.poolTableNames) : dataTable().name
+        }
     }
 
     // MARK: - Generators
 
     /// A valid request for a random served operation.
     private mutating func valid() -> Case {
-        let operation = rng.pick(FuzzOperation.allCases)
-        return Case(request: FuzzRequest(target: operation.target, body: validBody(operation).bytes), label: operation.rawValue, generator: "valid")
+        let operation = rng.pick(Self.operations)
+        return Case(
+            operation: operation, request: FuzzRequest(target: operation.target, body: validBody(operation).bytes), label: operation.rawValue,
+            generator: "valid")
     }
 
     /// A served operation's valid body with mutations from `mutations`: one when only invalid requests are
     /// wanted (a second could undo the first, as a wrong type replaced by the right one), else one to three.
     private mutating func mutated(using mutations: [Mutation]) -> Case {
-        let operation = rng.pick(FuzzOperation.allCases)
+        let operation = rng.pick(Self.operations)
         var body = validBody(operation)
         var applied: [String] = []
         let draws = mutations.flatMap { Array(repeating: $0, count: $0.weight) }
@@ -92,60 +117,64 @@ struct Fuzzer {
             applied.append(Mutation.wrongType.rawValue)
         }
         return Case(
-            request: FuzzRequest(target: operation.target, body: body.bytes),
+            operation: operation, request: FuzzRequest(target: operation.target, body: body.bytes),
             label: "\(operation.rawValue) \(applied.joined(separator: "+"))", generator: "mutated")
     }
 
     /// Random bytes to a served target. When only invalid requests are wanted, the first byte is printable
     /// ASCII other than `{`: never the start of a JSON object, in UTF-8 or any other encoding.
     private mutating func randomBytes() -> Case {
-        let operation = rng.pick(FuzzOperation.allCases)
+        let operation = rng.pick(Self.operations)
         var bytes = rng.bytes(rng.chance(0.05) ? rng.int(1...4096) : rng.int(1...64))
         if scope == .invalidOnly {
             bytes[0] = rng.pick(Array(0x21...0x7E).filter { $0 != UInt8(ascii: "{") })
         } else if rng.chance(0.1) {
             bytes = []
         }
-        return Case(request: FuzzRequest(target: operation.target, body: bytes), label: "\(operation.rawValue) randomBytes", generator: "randomBytes")
+        return Case(
+            operation: operation, request: FuzzRequest(target: operation.target, body: bytes), label: "\(operation.rawValue) randomBytes",
+            generator: "randomBytes")
     }
 
     /// A random JSON document to a served target. When only invalid requests are wanted, it is either not an
     /// object, or an object whose member names are none of the API's, sent to an operation with a required
     /// member.
     private mutating func randomJSON() -> Case {
-        var operation = rng.pick(FuzzOperation.allCases)
+        var operation = rng.pick(Self.operations)
         let document: FuzzJSON
         if scope == .invalidOnly {
             if rng.chance(0.5) {
                 document = randomValue(depth: 3, kind: rng.pick([.array, .string, .number, .bool, .null]))
             } else {
-                operation = rng.pick(FuzzOperation.allCases.filter { $0 != .listTables && $0 != .listStreams })
+                operation = rng.pick(Self.operations.filter { $0 != .listTables && $0 != .listStreams })
                 document = randomValue(depth: 3, kind: .object)
             }
         } else {
             document = randomValue(depth: 3)
         }
         return Case(
-            request: FuzzRequest(target: operation.target, body: document.bytes), label: "\(operation.rawValue) randomJSON",
+            operation: operation, request: FuzzRequest(target: operation.target, body: document.bytes), label: "\(operation.rawValue) randomJSON",
             generator: "randomJSON")
     }
 
-    /// A valid body sent to a target the server does not serve.
+    /// A valid body sent to a target the server does not serve: a served one misspelled, or one of
+    /// DynamoDB's operations that Eddy does not have. A candidate the server serves is never sent.
     private mutating func unknownTarget() -> Case {
-        let operation = rng.pick(FuzzOperation.allCases)
+        let operation = rng.pick(Self.operations)
         let candidates: [String?] = [
             nil, "", operation.target + "X", operation.target.lowercased(), operation.target.uppercased(), operation.target + " ",
             " " + operation.target, operation.target + "\u{0}", operation.rawValue, "DynamoDB_20111205." + operation.rawValue,
             "DynamoDBStreams_20120810." + operation.rawValue, "DynamoDB_20120810." + operation.rawValue + "s",
             "DynamoDB_20120810.", ".", rng.unicodeText(rng.int(1...20)), "DynamoDB_20120810.ExecuteStatement",
-            "DynamoDB_20120810.TransactWriteItems",
+            "DynamoDB_20120810.BatchExecuteStatement", "DynamoDB_20120810.ExecuteTransaction", "DynamoDB_20120810.DescribeLimits",
+            "DynamoDB_20120810.CreateBackup", "DynamoDB_20120810.TagResource", "DynamoDB_20120810.DescribeContinuousBackups",
         ]
         var target = rng.pick(candidates)
         if let chosen = target, Self.servedTargets.contains(chosen) {
             target = chosen + "X"
         }
         return Case(
-            request: FuzzRequest(target: target, body: validBody(operation).bytes), label: "\(operation.rawValue) unknownTarget",
+            operation: operation, request: FuzzRequest(target: target, body: validBody(operation).bytes), label: "\(operation.rawValue) unknownTarget",
             generator: "unknownTarget")
     }
 
@@ -202,7 +231,10 @@ struct Fuzzer {
         "UpdateExpression", "KeyConditionExpression", "FilterExpression", "ProjectionExpression", "ExpressionAttributeNames",
         "ExpressionAttributeValues", "ReturnValues", "Select", "Segment", "TotalSegments", "KeySchema",
         "AttributeDefinitions", "StreamSpecification", "StreamArn", "ShardId", "ShardIteratorType", "ShardIterator",
-        "S", "N", "B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS", "pk", "sk",
+        "IndexName", "GlobalSecondaryIndexes", "LocalSecondaryIndexes", "GlobalSecondaryIndexUpdates", "Projection",
+        "ProjectionType", "NonKeyAttributes", "TransactItems", "ClientRequestToken", "Put", "Update", "Delete",
+        "ConditionCheck", "Get", "Create", "TimeToLiveSpecification", "Enabled", "AttributeName", "ReturnItemCollectionMetrics",
+        "S", "N", "B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS", "pk", "sk", "gpk", "gsk", "lsk",
     ]
 
     /// A random JSON value of `kind` (any kind but raw when nil), nesting at most `depth` more levels.
