@@ -170,19 +170,19 @@ private let mismatchPrefix =
 
 // MARK: - AWS documentation examples
 
-@Test func awsDocumentationExamplesVerify() {
+@Test(.timeLimit(.minutes(3))) func awsDocumentationExamplesVerify() {
     #expect(AWSExample.verifier.verify(AWSExample.get) == .success(exampleIdentity))
     #expect(AWSExample.postVerifier.verify(AWSExample.post) == .success(exampleIdentity))
 }
 
-@Test func awsDocumentationIntermediateValues() {
+@Test(.timeLimit(.minutes(3))) func awsDocumentationIntermediateValues() {
     let canonical = CanonicalRequest.build(AWSExample.get, signedHeaders: ["content-type", "host", "x-amz-date"])
     #expect(Hex.sha256(canonical) == "f536975d06c0309214f805bb90ccff089219ecd68b2577efef23edd43b7e1a59")
     let key = SigningKeyCache.derive(secret: AWSExample.secret, date: "20150830", region: "us-east-1", service: "iam")
     #expect(Hex.encode(key) == "c4afb1cc5771d871763a393e44b703571b55cc28424d1a5e86da6ed3c154a4b9")
 }
 
-@Test func awsDocumentationExampleWithOneBodyByteChangedFails() {
+@Test(.timeLimit(.minutes(3))) func awsDocumentationExampleWithOneBodyByteChangedFails() {
     var request = AWSExample.post
     request.body[0] = UInt8(ascii: "a")
     let result = failure(AWSExample.postVerifier.verify(request))
@@ -190,24 +190,24 @@ private let mismatchPrefix =
     #expect(result?.message.hasPrefix(mismatchPrefix) == true)
 }
 
-@Test func awsDocumentationExampleWithAnotherSecretFails() {
+@Test(.timeLimit(.minutes(3))) func awsDocumentationExampleWithAnotherSecretFails() {
     let verifier = SigV4Verifier(service: "iam", credentials: { _ in "another secret" }, clock: at(1_440_938_160))
     #expect(failure(verifier.verify(AWSExample.get))?.kind == .invalidSignature)
 }
 
-@Test func awsDocumentationExampleWithASignedHeaderChangedFails() {
+@Test(.timeLimit(.minutes(3))) func awsDocumentationExampleWithASignedHeaderChangedFails() {
     var request = AWSExample.get
     request.headers = replacing("Content-Type", with: "application/json", in: request.headers)
     #expect(failure(AWSExample.verifier.verify(request))?.kind == .invalidSignature)
 }
 
-@Test func awsDocumentationExampleWithTheDateChangedFails() {
+@Test(.timeLimit(.minutes(3))) func awsDocumentationExampleWithTheDateChangedFails() {
     var request = AWSExample.get
     request.headers = replacing("X-Amz-Date", with: "20150830T123601Z", in: request.headers)
     #expect(failure(AWSExample.verifier.verify(request))?.kind == .invalidSignature)
 }
 
-@Test func awsDocumentationExampleRefusedForAnotherService() {
+@Test(.timeLimit(.minutes(3))) func awsDocumentationExampleRefusedForAnotherService() {
     let verifier = SigV4Verifier(credentials: { _ in AWSExample.secret }, clock: at(1_440_938_160))
     #expect(
         failure(verifier.verify(AWSExample.get))
@@ -216,12 +216,12 @@ private let mismatchPrefix =
 
 // MARK: - botocore vectors
 
-@Test(arguments: Botocore.all)
+@Test(.timeLimit(.minutes(3)), arguments: Botocore.all)
 func botocoreVectorVerifies(_ request: SigV4Request) {
     #expect(Botocore.verifier().verify(request) == .success(botocoreIdentity))
 }
 
-@Test(arguments: Botocore.all)
+@Test(.timeLimit(.minutes(3)), arguments: Botocore.all)
 func botocoreVectorExpiresAfterFifteenMinutes(_ request: SigV4Request) {
     #expect(Botocore.verifier(clock: Botocore.signingTime + 15 * 60).verify(request) == .success(botocoreIdentity))
     #expect(
@@ -232,7 +232,7 @@ func botocoreVectorExpiresAfterFifteenMinutes(_ request: SigV4Request) {
     )
 }
 
-@Test func botocoreVectorFromTheFutureIsNotYetCurrent() {
+@Test(.timeLimit(.minutes(3))) func botocoreVectorFromTheFutureIsNotYetCurrent() {
     #expect(
         failure(Botocore.verifier(clock: Botocore.signingTime - 16 * 60).verify(Botocore.plain))
             == SigV4Failure(
@@ -241,20 +241,20 @@ func botocoreVectorExpiresAfterFifteenMinutes(_ request: SigV4Request) {
                     + "(20250314T091053Z + 15 min.)"))
 }
 
-@Test(arguments: Botocore.all)
+@Test(.timeLimit(.minutes(3)), arguments: Botocore.all)
 func botocoreVectorWithWrongSecretFails(_ request: SigV4Request) {
     let result = failure(Botocore.verifier(secret: "eddy/Secret+Key=43").verify(request))
     #expect(result?.kind == .invalidSignature)
     #expect(result?.message.hasPrefix(mismatchPrefix) == true)
 }
 
-@Test func signatureMismatchMessageShowsTheCanonicalRequest() {
+@Test(.timeLimit(.minutes(3))) func signatureMismatchMessageShowsTheCanonicalRequest() {
     let message = failure(Botocore.verifier(secret: "wrong").verify(Botocore.spaces))?.message ?? ""
     #expect(message.contains("\nx-eddy-note:many inner spaces here\n"))
     #expect(message.contains("'AWS4-HMAC-SHA256\n20250314T092653Z\n20250314/us-east-1/dynamodb/aws4_request\n"))
 }
 
-@Test(arguments: Botocore.all)
+@Test(.timeLimit(.minutes(3)), arguments: Botocore.all)
 func botocoreVectorWithUnknownKeyFails(_ request: SigV4Request) {
     let verifier = SigV4Verifier(credentials: { _ in nil }, clock: at(Botocore.signingTime))
     #expect(
@@ -262,7 +262,7 @@ func botocoreVectorWithUnknownKeyFails(_ request: SigV4Request) {
             == SigV4Failure(.unrecognizedClient, "The security token included in the request is invalid."))
 }
 
-@Test(arguments: Botocore.all)
+@Test(.timeLimit(.minutes(3)), arguments: Botocore.all)
 func botocoreVectorWithoutAuthorizationFails(_ request: SigV4Request) {
     var unsigned = request
     unsigned.headers = removing("Authorization", from: request.headers)
@@ -271,12 +271,12 @@ func botocoreVectorWithoutAuthorizationFails(_ request: SigV4Request) {
             == SigV4Failure(.missingAuthenticationToken, "Request is missing Authentication Token"))
 }
 
-@Test func nonSigV4AuthorizationIsMissingAuthenticationToken() {
+@Test(.timeLimit(.minutes(3))) func nonSigV4AuthorizationIsMissingAuthenticationToken() {
     let request = Botocore.withAuthorization("Bearer abc")
     #expect(failure(Botocore.verifier().verify(request))?.kind == .missingAuthenticationToken)
 }
 
-@Test func missingCredentialIsIncompleteSignature() {
+@Test(.timeLimit(.minutes(3))) func missingCredentialIsIncompleteSignature() {
     let header =
         "AWS4-HMAC-SHA256 SignedHeaders=content-type;host;x-amz-date;x-amz-target, "
         + "Signature=7823ffe332d9e2ca18aa0ee1197e351a1838161f509e8cb5ddcf1da1acb322aa"
@@ -286,14 +286,14 @@ func botocoreVectorWithoutAuthorizationFails(_ request: SigV4Request) {
                 .incompleteSignature, "Authorization header requires 'Credential' parameter. Authorization=\(header)"))
 }
 
-@Test func emptyCredentialIsIncompleteSignature() {
+@Test(.timeLimit(.minutes(3))) func emptyCredentialIsIncompleteSignature() {
     let header =
         "AWS4-HMAC-SHA256 Credential=, SignedHeaders=content-type;host;x-amz-date;x-amz-target, "
         + "Signature=7823ffe332d9e2ca18aa0ee1197e351a1838161f509e8cb5ddcf1da1acb322aa"
     #expect(failure(Botocore.verifier().verify(Botocore.withAuthorization(header)))?.kind == .incompleteSignature)
 }
 
-@Test func everyMissingPartIsNamed() {
+@Test(.timeLimit(.minutes(3))) func everyMissingPartIsNamed() {
     var request = Botocore.withAuthorization("AWS4-HMAC-SHA256")
     request.headers = removing("X-Amz-Date", from: request.headers)
     #expect(
@@ -307,7 +307,7 @@ func botocoreVectorWithoutAuthorizationFails(_ request: SigV4Request) {
                     + "Authorization=AWS4-HMAC-SHA256"))
 }
 
-@Test func parameterWithoutEqualSignIsIncompleteSignature() {
+@Test(.timeLimit(.minutes(3))) func parameterWithoutEqualSignIsIncompleteSignature() {
     let header =
         "AWS4-HMAC-SHA256 Credential= AKIDEDDYTEST/20250314/us-east-1/dynamodb/aws4_request, "
         + "SignedHeaders=content-type;host;x-amz-date;x-amz-target, Signature=00"
@@ -319,7 +319,7 @@ func botocoreVectorWithoutAuthorizationFails(_ request: SigV4Request) {
                     + "(missing equal-sign) in Authorization header: '\(header)'."))
 }
 
-@Test func malformedDateIsIncompleteSignature() {
+@Test(.timeLimit(.minutes(3))) func malformedDateIsIncompleteSignature() {
     var request = Botocore.plain
     request.headers = replacing("X-Amz-Date", with: "2025-03-14T09:26:53Z", in: request.headers)
     #expect(
@@ -330,7 +330,7 @@ func botocoreVectorWithoutAuthorizationFails(_ request: SigV4Request) {
                     + "See http://en.wikipedia.org/wiki/ISO_8601"))
 }
 
-@Test func dateHeaderIsUsedWithoutXAmzDate() {
+@Test(.timeLimit(.minutes(3))) func dateHeaderIsUsedWithoutXAmzDate() {
     var request = Botocore.plain
     request.headers = removing("X-Amz-Date", from: request.headers) + [("Date", "20250314T092653Z")]
     let header =
@@ -341,7 +341,7 @@ func botocoreVectorWithoutAuthorizationFails(_ request: SigV4Request) {
     #expect(result?.message.contains("\ndate:20250314T092653Z\n") == true)
 }
 
-@Test func unsignedHostIsInvalidSignature() {
+@Test(.timeLimit(.minutes(3))) func unsignedHostIsInvalidSignature() {
     let header =
         "AWS4-HMAC-SHA256 Credential=AKIDEDDYTEST/20250314/us-east-1/dynamodb/aws4_request, "
         + "SignedHeaders=content-type;x-amz-date;x-amz-target, Signature=00"
@@ -351,7 +351,7 @@ func botocoreVectorWithoutAuthorizationFails(_ request: SigV4Request) {
                 .invalidSignature, "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization."))
 }
 
-@Test func unsupportedAlgorithmIsIncompleteSignature() {
+@Test(.timeLimit(.minutes(3))) func unsupportedAlgorithmIsIncompleteSignature() {
     let header =
         "AWS4-HMAC-SHA512 Credential=AKIDEDDYTEST/20250314/us-east-1/dynamodb/aws4_request, "
         + "SignedHeaders=host;x-amz-date, Signature=00"
@@ -362,7 +362,7 @@ func botocoreVectorWithoutAuthorizationFails(_ request: SigV4Request) {
                 "Unsupported AWS 'algorithm': 'AWS4-HMAC-SHA512' (only AWS4-HMAC-SHA256 for now). "))
 }
 
-@Test func credentialWithoutFiveElementsIsIncompleteSignature() {
+@Test(.timeLimit(.minutes(3))) func credentialWithoutFiveElementsIsIncompleteSignature() {
     let header =
         "AWS4-HMAC-SHA256 Credential=AKIDEDDYTEST/20250314/dynamodb/aws4_request, "
         + "SignedHeaders=host;x-amz-date, Signature=00"
@@ -374,7 +374,7 @@ func botocoreVectorWithoutAuthorizationFails(_ request: SigV4Request) {
                     + "got 'AKIDEDDYTEST/20250314/dynamodb/aws4_request'"))
 }
 
-@Test func wronglyScopedCredentialNamesEveryProblem() {
+@Test(.timeLimit(.minutes(3))) func wronglyScopedCredentialNamesEveryProblem() {
     let header =
         "AWS4-HMAC-SHA256 Credential=AKIDEDDYTEST/20250313/us-east-1/s3/aws5_request, "
         + "SignedHeaders=host;x-amz-date, Signature=00"
@@ -388,7 +388,7 @@ func botocoreVectorWithoutAuthorizationFails(_ request: SigV4Request) {
                     + "'20250313' != '20250314', from '20250314T092653Z'. "))
 }
 
-@Test func configuredRegionIsEnforced() {
+@Test(.timeLimit(.minutes(3))) func configuredRegionIsEnforced() {
     let verifier = SigV4Verifier(
         region: "eu-west-1", credentials: { _ in Botocore.secret }, clock: at(Botocore.signingTime))
     #expect(
@@ -396,7 +396,7 @@ func botocoreVectorWithoutAuthorizationFails(_ request: SigV4Request) {
             == SigV4Failure(.invalidSignature, "Credential should be scoped to a valid region, not 'us-east-1'. "))
 }
 
-@Test func signedHeaderMissingFromTheRequestIsIncompleteSignature() {
+@Test(.timeLimit(.minutes(3))) func signedHeaderMissingFromTheRequestIsIncompleteSignature() {
     var request = Botocore.plain
     request.headers = removing("X-Amz-Target", from: request.headers)
     #expect(
@@ -408,7 +408,7 @@ func botocoreVectorWithoutAuthorizationFails(_ request: SigV4Request) {
 
 // MARK: - Without a credential lookup
 
-@Test(arguments: Botocore.all)
+@Test(.timeLimit(.minutes(3)), arguments: Botocore.all)
 func withoutLookupAnyWellFormedSignatureIsAccepted(_ request: SigV4Request) {
     let verifier = SigV4Verifier(clock: at(0))
     let forged = Botocore.withAuthorization(
@@ -419,7 +419,7 @@ func withoutLookupAnyWellFormedSignatureIsAccepted(_ request: SigV4Request) {
     #expect(verifier.verify(forged) == .success(SigV4Identity(accessKeyId: "ANYKEY", region: "eu-north-1")))
 }
 
-@Test func withoutLookupMalformedHeadersAreStillRefused() {
+@Test(.timeLimit(.minutes(3))) func withoutLookupMalformedHeadersAreStillRefused() {
     let verifier = SigV4Verifier()
     var unsigned = Botocore.plain
     unsigned.headers = removing("Authorization", from: unsigned.headers)
@@ -455,7 +455,7 @@ private func canonicalHeaderValue(_ values: [String]) -> String {
     rendered { CanonicalRequest.appendHeaderValue(values, to: &$0) }
 }
 
-@Test func canonicalPathNormalisesAndEncodesEachSegment() {
+@Test(.timeLimit(.minutes(3))) func canonicalPathNormalisesAndEncodesEachSegment() {
     #expect(canonicalPath("") == "/")
     #expect(canonicalPath("/") == "/")
     #expect(canonicalPath("//a/./b/../c/") == "/a/c/")
@@ -463,20 +463,20 @@ private func canonicalHeaderValue(_ values: [String]) -> String {
     #expect(canonicalPath("/../..") == "/")
 }
 
-@Test func canonicalQuerySortsAndReencodes() {
+@Test(.timeLimit(.minutes(3))) func canonicalQuerySortsAndReencodes() {
     #expect(canonicalQuery("") == "")
     #expect(canonicalQuery("b=2&a=x~y&a=hello%20world&flag&c=%2f+") == "a=hello%20world&a=x~y&b=2&c=%2F%2B&flag=")
     #expect(canonicalQuery("k=%zz&%C3%A9=%E2%82%AC") == "%C3%A9=%E2%82%AC&k=%25zz")
     #expect(canonicalQuery("a=2&a=10&B=1") == "B=1&a=10&a=2")
 }
 
-@Test func canonicalHeaderValueTrimsCollapsesAndJoins() {
+@Test(.timeLimit(.minutes(3))) func canonicalHeaderValueTrimsCollapsesAndJoins() {
     #expect(canonicalHeaderValue(["  a   b \t c  "]) == "a b c")
     #expect(canonicalHeaderValue(["one", " two   three "]) == "one,two three")
     #expect(canonicalHeaderValue([""]) == "")
 }
 
-@Test func timestampsRoundTrip() throws {
+@Test(.timeLimit(.minutes(3))) func timestampsRoundTrip() throws {
     for text in ["19700101T000000Z", "20000229T235959Z", "20250314T092653Z", "21000301T120000Z"] {
         let timestamp = try Timestamp(parsing: text)
         #expect(Timestamp.format(timestamp.seconds) == text)
@@ -487,7 +487,7 @@ private func canonicalHeaderValue(_ values: [String]) -> String {
     }
 }
 
-@Test func signingKeysAreCachedPerScope() {
+@Test(.timeLimit(.minutes(3))) func signingKeysAreCachedPerScope() {
     let cache = SigningKeyCache()
     let first = cache.key(secret: "s", date: "20250314", region: "us-east-1", service: "dynamodb")
     let again = cache.key(secret: "s", date: "20250314", region: "us-east-1", service: "dynamodb")
