@@ -26,6 +26,21 @@ public func openAnnounced(path: String, configuration: Database.Configuration = 
     return database
 }
 
+/// Opens the database at `path` for a kill -9 test's child (``openAnnounced(path:configuration:)``) and runs
+/// `prepare` with it (creating tables, say); if either fails, reports `ERROR …` and ends the child with status 1.
+public func openOrExit(
+    path: String, configuration: Database.Configuration = Database.Configuration(), prepare: (Database) async throws -> Void
+) async -> Database {
+    do {
+        let database = try openAnnounced(path: path, configuration: configuration)
+        try await prepare(database)
+        return database
+    } catch {
+        writeLine("ERROR \(error)")
+        exit(1)
+    }
+}
+
 /// Writes `line` and a newline to stdout with one write(2), so that a kill never interleaves two lines and a
 /// complete line on stdout means that what it reports had happened.
 public func writeLine(_ line: String) {

@@ -48,17 +48,11 @@ func payload(of id: String) -> String {
     return String(repeating: id, count: length / id.count + 1)
 }
 
-let db: Database
-do {
-    db = try openAnnounced(
-        path: arguments[1],
-        configuration: Database.Configuration(
-            durability: durability, streamShardRecordLimit: round % 2 == 1 ? (durability == .machineCrashSafe ? 40 : 250) : nil))
-    try await createTableIfMissing(db)
-} catch {
-    writeLine("ERROR \(error)")
-    exit(1)
-}
+let db = await openOrExit(
+    path: arguments[1],
+    configuration: Database.Configuration(
+        durability: durability, streamShardRecordLimit: round % 2 == 1 ? (durability == .machineCrashSafe ? 40 : 250) : nil),
+    prepare: createTableIfMissing)
 
 let writers = 4
 await withTaskGroup(of: Void.self) { group in

@@ -69,14 +69,7 @@ func prepare(_ db: Database) async throws {
     }
 }
 
-let db: Database
-do {
-    db = try openAnnounced(path: arguments[1])
-    try await prepare(db)
-} catch {
-    writeLine("ERROR \(error)")
-    exit(1)
-}
+let db = await openOrExit(path: arguments[1], prepare: prepare)
 
 await withTaskGroup(of: Void.self) { group in
     for writer in 0..<4 {

@@ -43,14 +43,7 @@ func createAccountsIfMissing(_ db: Database) async throws(EddyError) {
     }
 }
 
-let db: Database
-do {
-    db = try openAnnounced(path: arguments[1])
-    try await createAccountsIfMissing(db)
-} catch {
-    writeLine("ERROR \(error)")
-    exit(1)
-}
+let db = await openOrExit(path: arguments[1], prepare: createAccountsIfMissing)
 
 await withTaskGroup(of: Void.self) { group in
     for writer in 0..<4 {
