@@ -6,7 +6,7 @@ import Testing
 
 /// The outputs written without `JSONEncoder` decode, with the engine's `Codable` shapes, to the very values
 /// written, and the server answers GetItem with them.
-@Suite("Outputs written directly", .timeLimit(.minutes(3)))
+@Suite("Outputs written directly", .timeLimit(.minutes(5)))
 struct JSONWritableTests {
     /// An item with every attribute type, and strings that need escaping.
     private static func item() throws -> Item {

@@ -7,7 +7,7 @@ import Testing
 /// request, must be refused like any other malformed body. Foundation's `JSONDecoder` traps on it (its
 /// nesting limit is 512, and building the error's location runs past the end of the body), so each case runs
 /// in a child process: a crash fails the test without taking the test run down.
-@Suite("Deep nesting at the end of a body", .timeLimit(.minutes(3)))
+@Suite("Deep nesting at the end of a body", .timeLimit(.minutes(5)))
 struct NestingCrashTests {
     @Test("A PutItem body cut at the '[' opening its 513th level is a SerializationException")
     func truncatedPutItem() async {

@@ -6,7 +6,7 @@ import Testing
 
 /// The wire protocol's own pieces, from the AWS docs: the `x-amz-crc32` checksum, error bodies and their
 /// `__type` namespaces, and how ``EddyServer/handle(target:body:)`` answers requests it cannot run.
-@Suite("Wire protocol", .timeLimit(.minutes(3)))
+@Suite("Wire protocol", .timeLimit(.minutes(5)))
 struct WireProtocolTests {
     private static let validate = "com.amazon.coral.validate#"
     private static let service = "com.amazon.coral.service#"
