@@ -50,8 +50,6 @@ public func writeLine(_ line: String) {
 
 /// When a child is killed.
 public enum KillMoment: Sendable, CustomStringConvertible {
-    /// This long after it was started, whether or not it has printed anything.
-    case afterStart(milliseconds: Int)
     /// This long after its first line of output.
     case afterFirstOutput(milliseconds: Int)
     /// This long after it printed ``ChildMarker/opening``: while it opens and recovers the database when the
@@ -61,15 +59,13 @@ public enum KillMoment: Sendable, CustomStringConvertible {
     /// (an acknowledged write) once the database was open.
     case afterProgress(milliseconds: Int)
 
-    /// Whether a child killed at this moment must have opened the database and reported progress: always,
-    /// but for the moments that may come before that.
+    /// Whether a child killed at this moment must have opened the database and reported progress first.
     public var requiresProgress: Bool {
         if case .afterProgress = self { true } else { false }
     }
 
     public var description: String {
         switch self {
-        case .afterStart(let milliseconds): "\(milliseconds) ms after start"
         case .afterFirstOutput(let milliseconds): "\(milliseconds) ms after its first output"
         case .afterOpening(let milliseconds): "\(milliseconds) ms after it began to open the database"
         case .afterProgress(let milliseconds): "\(milliseconds) ms after its first progress"
@@ -202,8 +198,6 @@ public func runChild(
         while process.isRunning, ContinuousClock.now < instant { usleep(1_000) }
     }
     switch moment {
-    case .afterStart(let milliseconds)?:
-        waitUntil(ContinuousClock.now + .milliseconds(milliseconds))
     case .afterFirstOutput(let milliseconds)?:
         _ = output.waitForLine(after: nil, until: deadline) { process.isRunning }
         waitUntil(ContinuousClock.now + .milliseconds(milliseconds))
