@@ -91,14 +91,16 @@ public struct KillSchedule: Sendable {
         .afterOpening(milliseconds: Int.random(in: 0...max(1, (shortestOpenMilliseconds ?? 15) * 9 / 10), using: &generator))
     }
 
-    /// A mix of moments: one in four while the child opens the database, half of them after a short run, one
-    /// in four after a longer one (a trigger mapping then lags behind the writes).
-    public func random(using generator: inout some RandomNumberGenerator) -> KillMoment {
-        switch Int.random(in: 0..<4, using: &generator) {
-        case 0: whileOpening(using: &generator)
-        case 1, 2: .afterProgress(milliseconds: Int.random(in: 50...600, using: &generator))
-        default: .afterProgress(milliseconds: Int.random(in: 900...2_000, using: &generator))
-        }
+    /// The moment of round `round`: the first lives 300 ms past its first progress (long enough to create
+    /// what later rounds read); every fourth round after it dies while the child opens the database; the
+    /// others after progress, two in three after a short run and one in three after a longer one (a trigger
+    /// mapping then lags behind the writes).
+    public func moment(ofRound round: Int, using generator: inout some RandomNumberGenerator) -> KillMoment {
+        if round == 0 { return .afterProgress(milliseconds: 300) }
+        if round % 4 == 3 { return whileOpening(using: &generator) }
+        return Int.random(in: 0..<3, using: &generator) < 2
+            ? .afterProgress(milliseconds: Int.random(in: 50...600, using: &generator))
+            : .afterProgress(milliseconds: Int.random(in: 900...2_000, using: &generator))
     }
 
     /// Takes note of a round's run: how long its open took, or that it was killed during the open.

@@ -26,7 +26,7 @@ import Testing
             var changing = 0
             var schedule = KillSchedule()
             for round in 0..<Self.rounds {
-                let moment = round == 0 ? .afterProgress(milliseconds: 300) : schedule.random(using: &random)
+                let moment = schedule.moment(ofRound: round, using: &random)
                 let child = try await offThePool {
                     try runChild("KafkaSinkWorker", arguments: [path, String(round), broker.bootstrapServers, "source-changes"], killingAt: moment)
                 }

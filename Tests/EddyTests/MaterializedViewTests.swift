@@ -30,8 +30,7 @@ import Testing
             let rounds = 24
             for round in 0..<rounds {
                 let seed = UInt64.random(in: 0...UInt64.max, using: &random)
-                // The first round lives long enough to create the tables that later checks read.
-                let moment = round == 0 ? .afterProgress(milliseconds: 300) : schedule.random(using: &random)
+                let moment = schedule.moment(ofRound: round, using: &random)
                 let child = try await offThePool {
                     try runChild("MaterializedView", arguments: ["--worker", path, String(seed)], killingAt: moment)
                 }

@@ -35,8 +35,7 @@ import Testing
             var acknowledged = 0
             var schedule = KillSchedule()
             for round in 0..<Self.rounds {
-                // The first round lives long enough to create the tables that later checks read.
-                let moment = round == 0 ? .afterProgress(milliseconds: 300) : schedule.random(using: &random)
+                let moment = schedule.moment(ofRound: round, using: &random)
                 let child = try await offThePool {
                     try runChild("TriggerCrashWorker", arguments: [path, String(round), logPath], killingAt: moment)
                 }
