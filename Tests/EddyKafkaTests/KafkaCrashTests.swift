@@ -1,8 +1,9 @@
 import ChildProcessSupport
-import Eddy
 import EddyKafka
 import Foundation
 import Testing
+
+@testable import Eddy
 
 /// The Kafka sink under `kill -9`: after a restart the mapping resumes at its checkpoint, which advanced only
 /// after the broker acknowledged a batch, so no change is missing from the topic and each item's changes
@@ -52,16 +53,14 @@ import Testing
             try await triggers.registerKafka(name: "to-kafka", configuration: settings, sink: sink)
             let running = Task { await triggers.run() }
             let expected = Set(stream.map(\.dynamodb.sequenceNumber))
-            var messages: [(sequence: String, record: KinesisChangeRecord)] = []
-            let deadline = ContinuousClock.now + .seconds(120)
-            while ContinuousClock.now < deadline {
-                messages = try await readTopic(broker)
-                if expected.isSubset(of: Set(messages.map(\.sequence))) { break }
-                try await Task.sleep(for: .milliseconds(500))
-            }
+            // Caught up, the mapping has had every change acknowledged by the broker (its checkpoint follows the
+            // acknowledgements): the topic then holds them all.
+            let caughtUp = try await waitUntil { try triggers.isCaughtUp("to-kafka") }
             running.cancel()
             await running.value
             sink.close()
+            #expect(caughtUp, "the mapping did not catch up with the stream within \(waitBound)")
+            let messages = try await readTopic(broker)
 
             // No change missing, and nothing that is not a change.
             let sent = Set(messages.map(\.sequence))
