@@ -194,20 +194,11 @@ func expectValidation(
                 let versions = received.records.filter { $0.dynamodb.keys == ["pk": .s("u\(user)")] }.map { $0.dynamodb.newImage?["v"] }
                 #expect(versions == (0..<8).map { AttributeValue.n(DecimalNumber($0)) })
             }
-            // A batch holds one lane's records, and a lane's items never mix with another lane's: the items that
-            // shared a batch, transitively, form at most four groups.
-            var group: [String: String] = [:]
-            func root(_ key: String) -> String {
-                var key = key
-                while let parent = group[key], parent != key { key = parent }
-                return key
-            }
+            // A batch holds one lane's records: its items all hash to the same lane.
             for event in received.all {
-                let members = keys(event.records)
-                for key in members where group[key] == nil { group[key] = key }
-                for key in members.dropFirst() { group[root(key)] = root(members[0]) }
+                let lanes = Set(event.records.map { ShardProgress.lane(of: ShardProgress.partitionHash(ofKey: $0.dynamodb.keys["pk"]), factor: 4) })
+                #expect(lanes.count == 1, "a batch mixed lanes \(lanes.sorted())")
             }
-            #expect(Set(group.keys.map(root)).count <= 4)
         }
     }
 

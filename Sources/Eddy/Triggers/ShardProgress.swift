@@ -62,7 +62,12 @@ struct ShardProgress: Sendable, Equatable {
 
     /// The partition hash of `record`'s item (its key attribute `partitionKey`), which picks its lane.
     static func partitionHash(of record: StreamRecord, partitionKey: String) -> UInt32 {
-        guard let value = record.dynamodb.keys[partitionKey] else { return 0 }
+        partitionHash(ofKey: record.dynamodb.keys[partitionKey])
+    }
+
+    /// The partition hash of an item whose partition key is `value`.
+    static func partitionHash(ofKey value: AttributeValue?) -> UInt32 {
+        guard let value else { return 0 }
         var writer = ByteWriter(capacity: 32)
         KeyEncoding.append(value, to: &writer)
         return PartitionHash.hash(of: writer.bytes)

@@ -43,14 +43,13 @@ public typealias TriggerHandler = @Sendable (TriggerEvent) async throws -> Trigg
 public final class TriggerRuntime: Service, Sendable {
     private struct Entry: Sendable {
         var mapping: RegisteredMapping
-        /// Set while the mapping's worker is running (or about to).
-        var control: WorkerControl?
+        var lifecycle: MappingLifecycle
+        /// The worker of the mapping's current (or last) run.
+        var worker: MappingWorker?
     }
 
     private struct State: Sendable {
         var entries: [String: Entry] = [:]
-        /// The state of mappings in the middle of a change, by name.
-        var transitions: [String: TriggerMappingState] = [:]
         /// Hands workers to ``run()``'s task group while it runs.
         var starter: AsyncStream<(WorkerControl, MappingWorker)>.Continuation?
         var running: Bool { starter != nil }
@@ -141,7 +140,8 @@ public final class TriggerRuntime: Service, Sendable {
         }
         try configuration.validate()
         if case .table(let table) = onFailure { try database.validateFailureTable(table) }
-        return try await changing(name) { () async throws(EddyError) in
+        let (registered, worker, failure) = try await changing(name) {
+            () async throws(EddyError) -> (RegisteredMapping, WorkerControl?, EddyError?) in
             let snapshot = database.streams.snapshot
             let stream = try database.resolveStream(configuration.eventSourceArn, in: snapshot)
             if case .derivative(_, let targets) = sink {
@@ -150,16 +150,15 @@ public final class TriggerRuntime: Service, Sendable {
             let now = database.configuration.clock.nowMilliseconds()
             var batch = StorageBatch()
             let stored: StoredTriggerMapping
-            if var existing = try database.storedTriggerMapping(named: name) {
+            let existing = try database.storedTriggerMapping(named: name)
+            if var existing {
                 guard existing.configuration.eventSourceArn == configuration.eventSourceArn else {
                     throw .resourceInUse("The trigger mapping \(name) reads another stream: \(existing.configuration.eventSourceArn)")
                 }
-                setTransition(name, .updating)
                 existing.configuration = configuration
                 existing.lastModifiedMilliseconds = now
                 stored = existing
             } else {
-                setTransition(name, .creating)
                 stored = StoredTriggerMapping(
                     uuid: UUID().uuidString.lowercased(), name: name, configuration: configuration, createdMilliseconds: now,
                     lastModifiedMilliseconds: now)
@@ -174,25 +173,33 @@ public final class TriggerRuntime: Service, Sendable {
                     }
                 }
             }
-            await stopTask(of: name)
-            batch.put(TriggerStore.mappingKey(name), TriggerStore.encode(stored), in: .triggers)
-            do throws(EddyError) {
-                try await database.committer.commitCatalogChange(PreparedWrite(batch: batch))
-            } catch {
-                setTransition(name, nil)
-                throw error
-            }
             let partitionKeyName = stream.keySchema.first { $0.keyType == .hash }!.attributeName
             let registered = RegisteredMapping(
                 stored: stored, streamId: stream.id, sourceTable: stream.tableName, partitionKeyName: partitionKeyName,
                 sink: sink, onFailure: onFailure)
-            state.withLock { state in
-                state.entries[name] = Entry(mapping: registered)
-                state.transitions[name] = nil
-                startIfRunning(name, in: &state)
+            // A mapping this runtime runs is updated: its worker stops first. Another is created here.
+            let isNew = state.withLock { $0.entries[name] == nil }
+            let worker = try state.withLock { state throws(EddyError) -> WorkerControl? in
+                guard state.entries[name] != nil else {
+                    state.entries[name] = Entry(
+                        mapping: registered, lifecycle: MappingLifecycle(changing: existing == nil ? .creating : .updating))
+                    return nil
+                }
+                return try state.entries[name]!.lifecycle.begin(.updating, name: name)
             }
-            return publicMapping(stored)
+            batch.put(TriggerStore.mappingKey(name), TriggerStore.encode(stored), in: .triggers)
+            do throws(EddyError) {
+                try await database.committer.commitCatalogChange(PreparedWrite(batch: batch))
+            } catch {
+                if isNew { state.withLock { $0.entries[name] = nil } }
+                return (registered, worker, error)
+            }
+            state.withLock { $0.entries[name]?.mapping = registered }
+            return (registered, worker, nil)
         }
+        await settle(after: worker) { self.finishChange(of: name, stopped: worker) }
+        if let failure { throw failure }
+        return publicMapping(registered.stored)
     }
 
     /// Refuses a derivative mapping from `source` to `targets` if, with the other derivative mappings, a
@@ -270,31 +277,45 @@ public final class TriggerRuntime: Service, Sendable {
     @discardableResult
     public func delete(_ nameOrUUID: String) async throws(EddyError) -> TriggerMapping {
         let name = try stored(nameOrUUID).name
-        return try await changing(name) { () async throws(EddyError) in
+        let (deleted, worker, failure) = try await changing(name) {
+            () async throws(EddyError) -> (StoredTriggerMapping, WorkerControl?, EddyError?) in
             guard let current = try database.storedTriggerMapping(named: name) else {
                 throw .resourceNotFound("The trigger mapping \(name) does not exist")
             }
-            setTransition(name, .deleting)
-            let deleted = publicMapping(current)
-            await stopTask(of: name)
+            let worker = try state.withLock { state throws(EddyError) in
+                try state.entries[name]?.lifecycle.begin(.deleting, name: name)
+            }
             var batch = StorageBatch()
             batch.delete(TriggerStore.mappingKey(name), in: .triggers)
-            for prefix in [TriggerStore.checkpointPrefix(current.uuid), TriggerStore.windowPrefix(current.uuid)] {
-                // The prefixes end in "/", so they have a successor.
-                batch.deleteRange(from: prefix, to: prefix.prefixSuccessor!, in: .triggers)
-            }
             do throws(EddyError) {
                 try await database.committer.commitCatalogChange(PreparedWrite(batch: batch))
             } catch {
-                setTransition(name, nil)
-                throw error
+                return (current, worker, error)
             }
-            state.withLock { state in
-                state.entries[name] = nil
-                state.transitions[name] = nil
-            }
-            return deleted
+            state.withLock { $0.entries[name] = nil }
+            return (current, worker, nil)
         }
+        if let failure {
+            await settle(after: worker) { self.finishChange(of: name, stopped: worker) }
+            throw failure
+        }
+        // The positions go once the worker has stopped, so that its last checkpoint cannot outlive them.
+        let uuid = deleted.uuid
+        await settle(after: worker) { await self.forgetProgress(of: uuid) }
+        return TriggerMapping(
+            uuid: deleted.uuid, name: deleted.name, configuration: deleted.configuration, state: .deleting,
+            lastModifiedMilliseconds: deleted.lastModifiedMilliseconds ?? deleted.createdMilliseconds)
+    }
+
+    /// Deletes the positions and tumbling windows of the deleted mapping `uuid`. A storage failure leaves them
+    /// behind, under a UUID no mapping has any more: nothing reads them.
+    private func forgetProgress(of uuid: String) async {
+        var batch = StorageBatch()
+        for prefix in [TriggerStore.checkpointPrefix(uuid), TriggerStore.windowPrefix(uuid)] {
+            // The prefixes end in "/", so they have a successor.
+            batch.deleteRange(from: prefix, to: prefix.prefixSuccessor!, in: .triggers)
+        }
+        try? await database.committer.commitCatalogChange(PreparedWrite(batch: batch))
     }
 
     /// Stores `configuration` for mapping `name` and restarts it (or leaves it stopped), showing
@@ -303,7 +324,8 @@ public final class TriggerRuntime: Service, Sendable {
         _ name: String, to configuration: TriggerMappingConfiguration, transition: TriggerMappingState
     ) async throws(EddyError) -> TriggerMapping {
         try configuration.validate()
-        return try await changing(name) { () async throws(EddyError) in
+        let (stored, worker, failure) = try await changing(name) {
+            () async throws(EddyError) -> (StoredTriggerMapping, WorkerControl?, EddyError?) in
             guard var stored = try database.storedTriggerMapping(named: name) else {
                 throw .resourceNotFound("The trigger mapping \(name) does not exist")
             }
@@ -312,8 +334,9 @@ public final class TriggerRuntime: Service, Sendable {
             {
                 throw .validation("A derivative-table mapping cannot have a tumbling window")
             }
-            setTransition(name, transition)
-            await stopTask(of: name)
+            let worker = try state.withLock { state throws(EddyError) in
+                try state.entries[name]?.lifecycle.begin(transition, name: name)
+            }
             stored.configuration = configuration
             stored.lastModifiedMilliseconds = database.configuration.clock.nowMilliseconds()
             var batch = StorageBatch()
@@ -321,18 +344,41 @@ public final class TriggerRuntime: Service, Sendable {
             do throws(EddyError) {
                 try await database.committer.commitCatalogChange(PreparedWrite(batch: batch))
             } catch {
-                state.withLock { state in
-                    state.transitions[name] = nil
-                    startIfRunning(name, in: &state)
-                }
-                throw error
+                return (stored, worker, error)
             }
-            state.withLock { state in
-                state.entries[name]?.mapping.stored = stored
-                state.transitions[name] = nil
-                startIfRunning(name, in: &state)
+            state.withLock { $0.entries[name]?.mapping.stored = stored }
+            return (stored, worker, nil)
+        }
+        await settle(after: worker) { self.finishChange(of: name, stopped: worker) }
+        if let failure { throw failure }
+        return publicMapping(stored)
+    }
+
+    /// Runs `finish` once `worker` (if any) has stopped. A change made from inside the mapping's own worker
+    /// (by its handler) does not wait for itself: it returns at once, and the change ends after the handler
+    /// has returned and the worker has stopped.
+    private func settle(after worker: WorkerControl?, _ finish: @escaping @Sendable () async -> Void) async {
+        guard let worker else {
+            await finish()
+            return
+        }
+        guard !worker.isCurrent else {
+            Task {
+                await worker.waitUntilStopped()
+                await finish()
             }
-            return publicMapping(stored)
+            return
+        }
+        await worker.waitUntilStopped()
+        await finish()
+    }
+
+    /// Ends mapping `name`'s change once `stopped` has stopped, and starts it again if it is enabled.
+    private func finishChange(of name: String, stopped: WorkerControl?) {
+        state.withLock { state in
+            guard let entry = state.entries[name] else { return }
+            state.entries[name]!.lifecycle.finish(enabled: entry.mapping.stored.configuration.resolved.enabled, stopped: stopped)
+            startIfRunning(name, in: &state)
         }
     }
 
@@ -349,15 +395,11 @@ public final class TriggerRuntime: Service, Sendable {
         throw .resourceNotFound("The trigger mapping \(nameOrUUID) does not exist")
     }
 
-    private func setTransition(_ name: String, _ transition: TriggerMappingState?) {
-        state.withLock { $0.transitions[name] = transition }
-    }
-
     private func publicMapping(_ stored: StoredTriggerMapping) -> TriggerMapping {
-        let transition = state.withLock { $0.transitions[stored.name] }
+        let current = state.withLock { $0.entries[stored.name]?.lifecycle.state }
         return TriggerMapping(
             uuid: stored.uuid, name: stored.name, configuration: stored.configuration,
-            state: transition ?? (stored.configuration.resolved.enabled ? .enabled : .disabled),
+            state: current.flatMap { $0.isTransitional ? $0 : nil } ?? (stored.configuration.resolved.enabled ? .enabled : .disabled),
             lastModifiedMilliseconds: stored.lastModifiedMilliseconds ?? stored.createdMilliseconds)
     }
 
@@ -426,82 +468,33 @@ public final class TriggerRuntime: Service, Sendable {
             }
         }
         // Cancelled, and every worker has returned; a worker handed over too late never ran.
-        let controls = state.withLock { state in
+        let workers = state.withLock { state in
             state.starter = nil
-            defer { for name in state.entries.keys { state.entries[name]?.control = nil } }
-            return state.entries.values.compactMap(\.control)
+            return state.entries.compactMap { name, entry in entry.lifecycle.worker.map { (name, $0) } }
         }
         starter.finish()
-        for control in controls { control.markStopped() }
+        for (_, control) in workers { control.markStopped() }
+        state.withLock { state in
+            for (name, control) in workers { state.entries[name]?.lifecycle.workerEnded(control) }
+        }
     }
 
     /// Starts mapping `name`'s worker if the runtime runs, the mapping is enabled and not running yet.
     private func startIfRunning(_ name: String, in state: inout State) {
-        guard let starter = state.starter, let entry = state.entries[name], entry.control == nil,
+        guard let starter = state.starter, let entry = state.entries[name], entry.lifecycle.canStart,
             entry.mapping.stored.configuration.resolved.enabled
         else { return }
         let worker = MappingWorker(
             database: database, mapping: entry.mapping, metrics: TriggerMetrics(mapping: name, factory: metricsFactory))
         let control = WorkerControl()
-        state.entries[name]?.control = control
+        state.entries[name]!.lifecycle.started(control)
+        state.entries[name]!.worker = worker
         starter.yield((control, worker))
     }
 
-    /// Stops mapping `name`'s worker, if it runs, and waits until it has.
-    private func stopTask(of name: String) async {
-        let control = state.withLock { state -> WorkerControl? in
-            defer { state.entries[name]?.control = nil }
-            return state.entries[name]?.control
-        }
-        guard let control else { return }
-        control.stop()
-        await control.waitUntilStopped()
-    }
-}
-
-/// Stops one run of a mapping's worker from outside its task, and tells when it has stopped.
-private final class WorkerControl: Sendable {
-    private let stopSignal: AsyncStream<Void>
-    private let stopper: AsyncStream<Void>.Continuation
-    private let stopped = Mutex<(done: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
-
-    init() {
-        (stopSignal, stopper) = AsyncStream.makeStream(of: Void.self)
-    }
-
-    /// Runs `worker` until it returns, ``stop()`` is called, or the task is cancelled; a stopped worker is
-    /// cancelled, so its batch in flight finishes (or, waiting for a retry, is abandoned).
-    func run(_ worker: MappingWorker) async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { await worker.run() }
-            group.addTask { for await _ in self.stopSignal {} }
-            await group.next()
-            group.cancelAll()
-        }
-        markStopped()
-    }
-
-    func stop() {
-        stopper.finish()
-    }
-
-    /// Records that the worker has returned (or never ran), waking those waiting for it.
-    func markStopped() {
-        let waiters = stopped.withLock { stopped in
-            stopped.done = true
-            defer { stopped.waiters = [] }
-            return stopped.waiters
-        }
-        for waiter in waiters { waiter.resume() }
-    }
-
-    func waitUntilStopped() async {
-        await withCheckedContinuation { continuation in
-            let done = stopped.withLock { stopped in
-                if !stopped.done { stopped.waiters.append(continuation) }
-                return stopped.done
-            }
-            if done { continuation.resume() }
-        }
+    /// How many shards mapping `name`'s worker keeps in memory and how many lanes it runs; nil if it has not
+    /// run in this runtime.
+    func trackedState(of name: String) -> (shards: Int, lanes: Int)? {
+        state.withLock { $0.entries[name]?.worker?.tracked }
     }
 }
