@@ -424,15 +424,18 @@ struct MappingWorker: Sendable {
     // MARK: Delivery
 
     /// Sends the record of dropping `records` to the mapping's on-failure destination, if it has one, until
-    /// it is taken; false if the task was cancelled first.
+    /// it is taken; false if the task was cancelled first. `requestId` is the last call's id; calls have
+    /// none of their own yet (handlers do not see one), so callers pass nil and the record gets a fresh id.
     private func report(
-        _ condition: TriggerFailureRecord.Condition, invokeCount: Int, records: [StreamRecord], of batch: Batch
+        _ condition: TriggerFailureRecord.Condition, invokeCount: Int, requestId: String? = nil, records: [StreamRecord],
+        of batch: Batch
     ) async -> Bool {
         metrics.droppedRecords.increment(by: Int64(records.count))
         guard let destination = mapping.onFailure else { return true }
         let failure = TriggerFailureRecord(
-            condition, invokeCount: invokeCount, mapping: uuid, records: records, shardId: batch.shardId,
-            streamArn: streamArn, now: database.configuration.clock.nowMilliseconds())
+            condition, invokeCount: invokeCount, requestId: requestId,
+            functionArn: database.functionArn(ofMapping: mapping.stored.name), records: records, shardId: batch.shardId,
+            streamArn: streamArn, nowMilliseconds: database.configuration.clock.nowMilliseconds())
         var attempt = 0
         while true {
             do {
@@ -440,7 +443,7 @@ struct MappingWorker: Sendable {
                 case .handler(let send):
                     try await send(failure)
                 case .table(let name):
-                    try await database.putFailureRecord(failure, in: name)
+                    try await database.putFailureRecord(failure, mapping: uuid, in: name)
                 }
                 return true
             } catch {
