@@ -5,7 +5,9 @@
 # client the Kafka tests read with. python3 is used by the decimal reference tests and, with aiosmtpd (from
 # PyPI, or Debian's python3-aiosmtpd where pip cannot install), as the local SMTP server of the WelcomeEmail
 # example and its test. From PyPI, noida-db 0.2.3: a broker speaking Kafka's protocol, for the Kafka tests;
-# pytest (with pytest-timeout), boto3 and the AWS CLI, the real clients of the server tests.
+# pytest (with pytest-timeout), boto3 and the AWS CLI, the real clients of the server tests;
+# aws-lambda-powertools 3.37.0 with its parser (pydantic), whose DynamoDBStreamLambdaOnFailureDestinationModel
+# checks the triggers' on-failure records.
 set -euo pipefail
 
 sudo_cmd=()
@@ -42,9 +44,12 @@ if ! command -v noida-db >/dev/null 2>&1; then
 fi
 
 # The server tests drive `eddy serve` with pytest, boto3 and the AWS CLI (Tests/server); pytest-timeout fails a
-# test that hangs instead of letting it stall the suite.
-if ! python3 -c 'import pytest, pytest_timeout, boto3' 2>/dev/null || ! command -v aws >/dev/null 2>&1; then
-    echo "Installing pytest, pytest-timeout, boto3 and awscli (the server tests' clients)" >&2
-    PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet pytest pytest-timeout boto3 awscli
+# test that hangs instead of letting it stall the suite. TriggerFailureRecordTests parses on-failure records
+# with aws-lambda-powertools' model, as a Lambda user's code would.
+powertools='aws-lambda-powertools[parser]==3.37.0'
+if ! python3 -c 'import pytest, pytest_timeout, boto3' 2>/dev/null || ! command -v aws >/dev/null 2>&1 \
+    || ! python3 -c 'import aws_lambda_powertools.utilities.parser.models as m, importlib.metadata as md; m.DynamoDBStreamLambdaOnFailureDestinationModel; assert md.version("aws-lambda-powertools") == "3.37.0"' 2>/dev/null; then
+    echo "Installing pytest, pytest-timeout, boto3, awscli (the server tests' clients) and $powertools" >&2
+    PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet pytest pytest-timeout boto3 awscli "$powertools"
     if command -v pyenv >/dev/null 2>&1; then pyenv rehash; fi
 fi

@@ -375,13 +375,21 @@ func expectValidation(
             let item = try #require(items.first)
             let shard = try #require(try await allShards(db, arn).first).shardId
             #expect(item["id"] == .s("\(mapping.uuid)/\(shard)/\(poison.dynamodb.sequenceNumber)"))
+            #expect(item["mappingUUID"] == .s(mapping.uuid))
+            #expect(item["functionArn"] == "arn:aws:lambda:us-east-1:000000000000:function:strict")
             #expect(item["condition"] == "RetryAttemptsExhausted")
             #expect(item["approximateInvokeCount"] == 2)
+            #expect(item["statusCode"] == 200)
+            #expect(item["executedVersion"] == "$LATEST")
+            #expect(item["functionError"] == "Unhandled")
             #expect(item["startSequenceNumber"] == .s(poison.dynamodb.sequenceNumber))
             #expect(item["streamArn"] == .s(arn))
             guard case .s(let json)? = item["record"] else { Issue.record("no record JSON"); return }
             let record = try JSONDecoder().decode(TriggerFailureRecord.self, from: Data(json.utf8))
             #expect(record.batchInfo.batchSize == 1)
+            // The attributes are the record's fields.
+            #expect(item["requestId"] == .s(record.requestContext.requestId))
+            #expect(item["timestamp"] == .s(record.timestamp))
         }
     }
 

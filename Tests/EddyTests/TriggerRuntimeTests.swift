@@ -161,7 +161,7 @@ extension TriggerRuntime {
             #expect(failure.batchInfo.shardId == shard)
             #expect(failure.batchInfo.streamArn == arn)
             let json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(failure)) as? [String: Any]
-            #expect(Set(json?.keys.map { $0 } ?? []) == ["requestContext", "version", "timestamp", "DDBStreamBatchInfo"])
+            #expect(Set(json?.keys.map { $0 } ?? []) == ["requestContext", "responseContext", "version", "timestamp", "DDBStreamBatchInfo"])
         }
     }
 

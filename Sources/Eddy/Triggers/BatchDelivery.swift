@@ -1,4 +1,5 @@
 import EddyStorage
+import Foundation
 
 /// Delivers one lane's batch to the mapping's sink with Lambda's retry policy: a failing batch is retried
 /// with backoff up to `MaximumRetryAttempts` times (until its records are too old with -1), split in halves
@@ -47,6 +48,7 @@ struct BatchDelivery: Sendable {
         var pending = records
         var window = window
         var attempt = 0
+        var lastRequest: String?
         while !pending.isEmpty {
             metrics.invocations.increment()
             metrics.batchSize.record(pending.count)
@@ -56,7 +58,9 @@ struct BatchDelivery: Sendable {
             }
             if attempt > 0 { metrics.retries.increment() }
             do {
-                let response = try await handler(windows.event(pending, window: window, shardId: shardId))
+                let event = windows.event(pending, window: window, shardId: shardId)
+                lastRequest = event.requestId
+                let response = try await handler(event)
                 if window != nil {
                     guard let state = response.state else { throw BatchFailed() }
                     window!.state = state
@@ -78,7 +82,10 @@ struct BatchDelivery: Sendable {
             }
             attempt += 1
             if settings.maximumRetryAttempts >= 0, attempt > settings.maximumRetryAttempts {
-                guard await reporter.report(.retryAttemptsExhausted, invokeCount: attempt, records: Array(pending), shardId: shardId) else {
+                guard
+                    await reporter.report(
+                        .retryAttemptsExhausted, invokeCount: attempt, requestId: lastRequest, records: Array(pending), shardId: shardId)
+                else {
                     return nil
                 }
                 return .some(window)
@@ -89,7 +96,10 @@ struct BatchDelivery: Sendable {
             let now = context.nowMilliseconds
             let expired = pending.prefix { context.isTooOld($0, now: now) }
             if !expired.isEmpty {
-                guard await reporter.report(.recordAgeExceeded, invokeCount: attempt, records: Array(expired), shardId: shardId) else {
+                guard
+                    await reporter.report(
+                        .recordAgeExceeded, invokeCount: attempt, requestId: lastRequest, records: Array(expired), shardId: shardId)
+                else {
                     return nil
                 }
                 pending = pending.dropFirst(expired.count)
@@ -119,10 +129,12 @@ struct BatchDelivery: Sendable {
     /// False if the task was cancelled while waiting to retry, or storage failed.
     func apply(_ records: [StreamRecord], transform: DerivativeTransform, checkpoint: StorageBatch) async -> Bool {
         var attempt = 0
+        var lastRequest: String?
         while true {
             metrics.invocations.increment()
             metrics.batchSize.record(records.count)
             if attempt > 0 { metrics.retries.increment() }
+            lastRequest = UUID().uuidString.lowercased()
             do {
                 var writes: [DerivativeWrite] = []
                 for record in records { writes += try transform(record) }
@@ -132,7 +144,10 @@ struct BatchDelivery: Sendable {
                 metrics.errors.increment()
                 attempt += 1
                 if settings.maximumRetryAttempts >= 0, attempt > settings.maximumRetryAttempts {
-                    guard await reporter.report(.retryAttemptsExhausted, invokeCount: attempt, records: records, shardId: shardId) else {
+                    guard
+                        await reporter.report(
+                            .retryAttemptsExhausted, invokeCount: attempt, requestId: lastRequest, records: records, shardId: shardId)
+                    else {
                         return false
                     }
                     return await context.commit(checkpoint)

@@ -22,6 +22,10 @@ public struct TriggerEvent: Codable, Sendable, Equatable {
     /// The stream shard the records were read from, whether or not the event has a window (not part of the
     /// JSON: Lambda's event has the shard only with a window).
     public var sourceShardId: String?
+    /// The id of this call (a lowercase UUID), as Lambda gives each invocation a request id; an on-failure
+    /// record names the last call that had its records (not part of the JSON, as in Lambda, where it is the
+    /// context's).
+    public var requestId: String?
 
     public init(records: [TriggerEventRecord]) {
         self.records = records

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A lane's tumbling window as a batch carries it: where it starts (epoch seconds) and the state carried
 /// into it.
 struct WindowState: Sendable {
@@ -35,6 +37,7 @@ struct TumblingWindows: Sendable {
     func event(_ records: ArraySlice<StreamRecord>, window: WindowState?, shardId: String) -> TriggerEvent {
         var event = TriggerEvent(records: records.map { TriggerEventRecord($0, streamArn: context.streamArn) })
         event.sourceShardId = shardId
+        event.requestId = UUID().uuidString.lowercased()
         if let window {
             event.window = TriggerWindow(
                 start: StreamNames.label(milliseconds: window.start * 1000) + "Z",
