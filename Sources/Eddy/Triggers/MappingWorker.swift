@@ -17,6 +17,8 @@ struct RegisteredMapping: Sendable {
     var partitionKeyName: String
     var sink: TriggerSink
     var onFailure: TriggerFailureDestination?
+    /// How the mapping reads its records.
+    var recordForm: StreamRecordForm = .streams
 }
 
 /// Reads one mapping's stream and delivers it, until cancelled or until its disabled stream is read to the
@@ -136,7 +138,7 @@ struct MappingWorker: Sendable {
         do {
             page = try database.readShard(
                 stream, shard, from: state.progress.floor, in: snapshot, limit: settings.batchSize * factor,
-                maxBytes: Limits.triggerBatchBytesMax * factor)
+                maxBytes: Limits.triggerBatchBytesMax * factor, form: mapping.recordForm)
         } catch {
             guard case .trimmedDataAccess = error else { return .stop }
             // Retention took records the mapping had not read: they are gone, go on from the horizon.
