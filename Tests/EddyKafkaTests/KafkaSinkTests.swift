@@ -1,11 +1,11 @@
 import ChildProcessSupport
-import EddyKafka
 import Foundation
 import MetricsTestKit
 import Synchronization
 import Testing
 
 @testable import Eddy
+@testable import EddyKafka
 
 // The Kafka trigger sink, written from the issue and the Kinesis Data Streams for DynamoDB record format: table
 // changes reach a real broker as Kinesis-shaped JSON, keyed by partition key, in order per item, read back with
@@ -16,6 +16,8 @@ struct SinkMessage {
     var key: String
     var record: KinesisChangeRecord
     var headers: [String: String]
+    /// The message's value, as sent.
+    var json: String
 }
 
 /// A running `to-kafka` mapping, as ``KafkaSinkTests`` hands it to a test.
@@ -37,12 +39,13 @@ struct RunningSink {
 }
 
 @Suite(.serialized, .timeLimit(.minutes(5))) struct KafkaSinkTests {
-    /// A database (on `clock`) with table Users (streaming new and old images) whose changes a running
+    /// A database (on `clock`) with table Users (whose stream has `viewType`) whose changes a running
     /// `to-kafka` mapping (BatchSize 7, then `adjust`) sends to topic `users-changes` (3 partitions) of
     /// `broker`; records the mapping drops go to `failures`. `body` writes and checks.
     private func withSink(
-        _ broker: KafkaBroker, clock: any WallClock = SystemWallClock(), failures: TriggerFailureDestination? = nil,
-        adjust: (inout TriggerMappingConfiguration) -> Void = { _ in }, _ body: (RunningSink) async throws -> Void
+        _ broker: KafkaBroker, clock: any WallClock = SystemWallClock(), viewType: StreamViewType = .newAndOldImages,
+        failures: TriggerFailureDestination? = nil, adjust: (inout TriggerMappingConfiguration) -> Void = { _ in },
+        _ body: (RunningSink) async throws -> Void
     ) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("eddy-sink-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -50,7 +53,7 @@ struct RunningSink {
         let table = try await db.createTable(CreateTableInput(
             tableName: "Users", keySchema: [KeySchemaElement(attributeName: "pk", keyType: .hash)],
             attributeDefinitions: [AttributeDefinition(attributeName: "pk", attributeType: .s)], billingMode: .payPerRequest,
-            streamSpecification: StreamSpecification(streamEnabled: true, streamViewType: .newAndOldImages)))
+            streamSpecification: StreamSpecification(streamEnabled: true, streamViewType: viewType)))
         let arn = try #require(table.latestStreamArn)
         try await broker.createTopic("users-changes", partitions: 3)
         let sink = try await KafkaSink(configuration: ["bootstrap.servers": broker.bootstrapServers], topic: "users-changes")
@@ -85,7 +88,7 @@ struct RunningSink {
             })
             return SinkMessage(
                 key: String(fields[0]), record: try JSONDecoder().decode(KinesisChangeRecord.self, from: Data(fields[1].utf8)),
-                headers: headers)
+                headers: headers, json: String(fields[1]))
         }
     }
 
@@ -197,6 +200,62 @@ struct RunningSink {
                 let messages = try await consume(broker)
                 let versions = versionsByItem(messages)
                 for user in 0..<4 { #expect(versions["u\(user)"] == [0, 2]) }
+            }
+        }
+    }
+
+    /// Kinesis Data Streams for DynamoDB records whatever the stream keeps: both images that exist, the commit
+    /// time in milliseconds (the database clock stands at a non-whole second), a null `userIdentity` for
+    /// requests and the TTL service's for an expiry, and none of DynamoDB Streams' own fields.
+    @Test(arguments: StreamViewType.allCases)
+    func everyViewTypeSendsBothImagesTheCommitMillisecondsAndWhoMadeTheChange(_ viewType: StreamViewType) async throws {
+        let start: Int64 = 1_750_000_000_123
+        let clock = ManualWallClock(milliseconds: start)
+        try await KafkaBroker.with { broker in
+            try await withSink(broker, clock: clock, viewType: viewType) { sink in
+                let db = sink.db
+                try await db.updateTimeToLive(UpdateTimeToLiveInput(
+                    tableName: "Users", timeToLiveSpecification: TimeToLiveSpecification(enabled: true, attributeName: "expiresAt")))
+                try await db.putItem(PutItemInput(tableName: "Users", item: ["pk": "u1", "v": 1]))
+                clock.advance(bySeconds: 0.25)
+                try await db.updateItem(UpdateItemInput(
+                    tableName: "Users", key: ["pk": "u1"], updateExpression: "SET v = :v", expressionAttributeValues: [":v": 2]))
+                clock.advance(bySeconds: 0.25)
+                try await db.deleteItem(DeleteItemInput(tableName: "Users", key: ["pk": "u1"]))
+                // Expires one second later.
+                let expiring: Item = ["pk": "u2", "v": 1, "expiresAt": .n(DecimalNumber(Int(start / 1000 + 1)))]
+                try await db.putItem(PutItemInput(tableName: "Users", item: expiring))
+                clock.advance(bySeconds: 1)
+                try await db.deleteExpiredItems()
+                try await sink.waitUntilSent()
+                let messages = try await consume(broker).sorted {
+                    UInt64($0.headers[KafkaSinkHeader.sequenceNumber]!)! < UInt64($1.headers[KafkaSinkHeader.sequenceNumber]!)!
+                }
+                let service = KinesisChangeRecord.Identity(type: "Service", principalId: "dynamodb.amazonaws.com")
+                let expected: [(StreamEventName, Item, Item?, Item?, Int64, KinesisChangeRecord.Identity?)] = [
+                    (.insert, ["pk": "u1"], ["pk": "u1", "v": 1], nil, start, nil),
+                    (.modify, ["pk": "u1"], ["pk": "u1", "v": 2], ["pk": "u1", "v": 1], start + 250, nil),
+                    (.remove, ["pk": "u1"], nil, ["pk": "u1", "v": 2], start + 500, nil),
+                    (.insert, ["pk": "u2"], expiring, nil, start + 500, nil),
+                    (.remove, ["pk": "u2"], nil, expiring, start + 1500, service),
+                ]
+                try #require(messages.count == expected.count)
+                for (message, (eventName, keys, newImage, oldImage, milliseconds, identity)) in zip(messages, expected) {
+                    let change = message.record.dynamodb
+                    #expect(message.record.eventName == eventName)
+                    #expect(change.keys == keys)
+                    #expect(change.newImage == newImage)
+                    #expect(change.oldImage == oldImage)
+                    #expect(change.approximateCreationDateTime == milliseconds)
+                    #expect(change.sizeBytes == ItemSize.of(keys) + (newImage.map(ItemSize.of) ?? 0) + (oldImage.map(ItemSize.of) ?? 0))
+                    #expect(message.record.userIdentity == identity)
+                    // Kinesis' fields only: no SequenceNumber, StreamViewType, eventVersion or eventSourceARN.
+                    let json = try #require(try JSONSerialization.jsonObject(with: Data(message.json.utf8)) as? [String: Any])
+                    #expect(Set(json.keys) == ["awsRegion", "eventID", "eventName", "userIdentity", "recordFormat", "tableName", "dynamodb", "eventSource"])
+                    #expect(identity != nil || json["userIdentity"] is NSNull)
+                    let dynamodb = try #require(json["dynamodb"] as? [String: Any])
+                    #expect(Set(dynamodb.keys) == Set(["ApproximateCreationDateTime", "Keys", "SizeBytes"] + (newImage == nil ? [] : ["NewImage"]) + (oldImage == nil ? [] : ["OldImage"])))
+                }
             }
         }
     }
