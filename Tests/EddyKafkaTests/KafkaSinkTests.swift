@@ -25,6 +25,7 @@ struct RunningSink {
     var db: Database
     var runtime: TriggerRuntime
     var metrics: TestMetrics
+    var kafka: KafkaSink
 
     /// Waits until the mapping has sent every change committed so far and the broker has acknowledged it
     /// (the checkpoint follows the acknowledgements): the topic then holds them all.
@@ -35,6 +36,11 @@ struct RunningSink {
     /// How many batches the mapping has handed to the sink so far, retries included.
     var batchesHanded: Int64 {
         (try? metrics.expectCounter("eddy_trigger_invocations", [("mapping", "to-kafka")]).totalValue) ?? 0
+    }
+
+    /// How many of those batches failed.
+    var failedBatches: Int64 {
+        (try? metrics.expectCounter("eddy_trigger_errors", [("mapping", "to-kafka")]).totalValue) ?? 0
     }
 }
 
@@ -66,7 +72,7 @@ struct RunningSink {
         let running = Task { await runtime.run() }
         var failure: (any Error)?
         do {
-            try await body(RunningSink(db: db, runtime: runtime, metrics: metrics))
+            try await body(RunningSink(db: db, runtime: runtime, metrics: metrics, kafka: sink))
         } catch {
             failure = error
         }
@@ -256,6 +262,45 @@ struct RunningSink {
                     let dynamodb = try #require(json["dynamodb"] as? [String: Any])
                     #expect(Set(dynamodb.keys) == Set(["ApproximateCreationDateTime", "Keys", "SizeBytes"] + (newImage == nil ? [] : ["NewImage"]) + (oldImage == nil ? [] : ["OldImage"])))
                 }
+            }
+        }
+    }
+
+    /// A fatal producer error (forced, as librdkafka 2.0.2's idempotence error on a disconnect would come) is
+    /// noticed at once. Between batches, the next batch goes out on a new producer; in flight (the broker is
+    /// away, so the batch waits for it), the batch fails at once, the sink replaces its producer, and the
+    /// runtime's retry resends the batch from the checkpoint. Every change arrives, each item's in order, and
+    /// the mapping goes on.
+    @Test func aFatalProducerErrorReplacesTheProducerAndTheBatchIsResentInOrder() async throws {
+        try await KafkaBroker.with { broker in
+            try await withSink(broker) { sink in
+                try await write(sink.db, versions: 0..<3, users: 0..<5)
+                try await sink.waitUntilSent()
+                let first = try #require(sink.kafka.currentProducer)
+                first.raiseFatalErrorForTesting("forced between batches")
+                #expect(try await waitUntil { first.fatalError != nil }, "the fatal error went unnoticed")
+                #expect(first.fatalError?.message.contains("forced between batches") == true)
+                try await write(sink.db, versions: 3..<5, users: 0..<5)
+                try await sink.waitUntilSent()
+                let second = try #require(sink.kafka.currentProducer)
+                #expect(second !== first)
+                #expect(second.fatalError == nil)
+
+                try await broker.stop()
+                let handed = sink.batchesHanded
+                try await write(sink.db, versions: 5..<7, users: 0..<5)
+                #expect(try await waitUntil { sink.batchesHanded > handed }, "no batch went to the sink while the broker was away")
+                let failed = sink.failedBatches
+                second.raiseFatalErrorForTesting("forced in flight")
+                #expect(try await waitUntil { sink.failedBatches > failed }, "the batch in flight did not fail")
+                #expect(sink.kafka.currentProducer !== second, "the sink kept its failed producer")
+                try await broker.start()
+                try await write(sink.db, versions: 7..<9, users: 0..<5)
+                try await sink.waitUntilSent()
+                let messages = try await consume(broker)
+                #expect(changes(messages).count == 45)
+                let versions = versionsByItem(messages)
+                for user in 0..<5 { #expect(versions["u\(user)"] == Array(0..<9)) }
             }
         }
     }
