@@ -37,7 +37,10 @@ let package = Package(
         ),
         .target(
             name: "EddyKafka",
-            dependencies: ["CRdKafka", "Eddy", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")]
+            dependencies: [
+                "CRdKafka", "Eddy", .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
         .target(
             name: "Eddy",

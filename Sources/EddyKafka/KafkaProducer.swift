@@ -1,5 +1,6 @@
 import CRdKafka
 import Foundation
+import Logging
 import Synchronization
 
 /// A message to send: topic, key (which picks the partition), value and headers.
@@ -47,7 +48,13 @@ public struct KafkaDelivery: Sendable, Equatable {
 /// Any librdkafka configuration property passes through (`acks`, `linger.ms`, `compression.type`,
 /// `enable.idempotence`, security and SASL settings, …); an unknown property or a bad value is refused by
 /// the initializer with librdkafka's message. The producer owns its librdkafka handle and one thread that
-/// serves delivery reports; ``close()`` waits for the messages in flight, then destroys the handle.
+/// serves delivery reports and librdkafka's errors; ``close()`` waits for the messages in flight, then
+/// destroys the handle.
+///
+/// librdkafka's errors are logged (label `eddy.kafka.producer`): most are passing (a broker away), and
+/// librdkafka recovers by itself. A fatal one (``fatalError``, such as an idempotent producer's broken
+/// sequence) ends the producer: every message not yet acknowledged fails at once, and so does every later
+/// one; make a new producer.
 public final class KafkaProducer: Sendable {
     private let handle: Handle
 
@@ -61,15 +68,24 @@ public final class KafkaProducer: Sendable {
         /// Set once the messages in flight are flushed or purged: the poll thread ends.
         let closed = Atomic<Bool>(false)
         let pollerStopped = DispatchSemaphore(value: 0)
-        init(_ pointer: OpaquePointer) { self.pointer = pointer }
+        /// The error callback's opaque: it must live as long as the `rd_kafka_t`.
+        let errors: ProducerErrors
+        init(_ pointer: OpaquePointer, errors: ProducerErrors) {
+            self.pointer = pointer
+            self.errors = errors
+        }
     }
 
     /// - Throws: ``KafkaError`` for an unknown property, a bad value, or a producer librdkafka cannot create.
     public init(configuration: [String: String]) throws(KafkaError) {
         let conf = try makeConfiguration(configuration)
         rd_kafka_conf_set_dr_msg_cb(conf, deliveryReport)
+        let errors = ProducerErrors()
+        rd_kafka_conf_set_error_cb(conf, producerError)
+        // Unretained: the handle below keeps `errors` alive until the rd_kafka_t is destroyed.
+        rd_kafka_conf_set_opaque(conf, Unmanaged.passUnretained(errors).toOpaque())
         let pointer = try makeHandle(RD_KAFKA_PRODUCER, conf)
-        let handle = Handle(pointer)
+        let handle = Handle(pointer, errors: errors)
         self.handle = handle
         let poller = Thread {
             while !handle.closed.load(ordering: .acquiring) { rd_kafka_poll(handle.pointer, 100) }
@@ -77,6 +93,21 @@ public final class KafkaProducer: Sendable {
         }
         poller.name = "eddy-kafka-producer"
         poller.start()
+    }
+
+    /// The fatal error librdkafka raised (`RD_KAFKA_RESP_ERR__FATAL`: the code is the underlying error, the
+    /// message librdkafka's reason), if any. The producer has then failed every message not yet
+    /// acknowledged and can send nothing more: replace it.
+    public var fatalError: KafkaError? {
+        handle.errors.fatal.withLock { $0 }
+    }
+
+    /// Raises a fatal error as librdkafka would (`rd_kafka_test_fatal_error`), for tests of what follows.
+    func raiseFatalErrorForTesting(_ reason: String) {
+        handle.closing.withLock { closing in
+            guard !closing else { return }
+            _ = rd_kafka_test_fatal_error(handle.pointer, RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER, reason)
+        }
     }
 
     /// The value librdkafka uses for property `name` (given, or its default); nil for an unknown property.
@@ -264,6 +295,36 @@ private final class DeliveryReport {
         self.index = index
         self.topic = topic
     }
+}
+
+/// What a producer's error callback knows and does.
+private final class ProducerErrors: Sendable {
+    let logger = Logger(label: "eddy.kafka.producer")
+    /// The fatal error, once raised.
+    let fatal = Mutex<KafkaError?>(nil)
+}
+
+/// librdkafka's error callback, called on the thread that polls the producer (its poll thread, or the one
+/// closing it). A fatal error purges every message not yet acknowledged, in flight too, so that their
+/// senders learn at once (librdkafka itself purges only the queued ones, and with `message.timeout.ms` 0
+/// one in flight to a broker that is gone would wait forever).
+private func producerError(
+    _ pointer: OpaquePointer?, _ code: Int32, _ reason: UnsafePointer<CChar>?, _ opaque: UnsafeMutableRawPointer?
+) {
+    guard let pointer, let opaque else { return }
+    let errors = Unmanaged<ProducerErrors>.fromOpaque(opaque).takeUnretainedValue()
+    let reason = reason.map { String(cString: $0) } ?? ""
+    guard code == RD_KAFKA_RESP_ERR__FATAL.rawValue else {
+        errors.logger.warning("librdkafka: \(reason)", metadata: ["code": "\(code)"])
+        return
+    }
+    // librdkafka formats a fatal error's reason into 512 bytes (rd_kafka_set_fatal_error0).
+    var buffer = [CChar](repeating: 0, count: 512)
+    let underlying = rd_kafka_fatal_error(pointer, &buffer, buffer.count)
+    let error = KafkaError(code: underlying.rawValue, message: "Fatal error: \(String(cString: rd_kafka_err2str(underlying))): \(text(buffer))")
+    errors.fatal.withLock { $0 = error }
+    errors.logger.error("The Kafka producer failed and sends nothing more: \(error.message)", metadata: ["code": "\(error.code)"])
+    rd_kafka_purge(pointer, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT))
 }
 
 /// librdkafka's delivery report callback, called on the producer's poll thread once per message.

@@ -16,6 +16,8 @@ import Synchronization
 /// (a fatal idempotence error, a rejected message, its records reaching the mapping's
 /// `MaximumRecordAgeInSeconds`, or the mapping stopping) purges what it has not had acknowledged, and the
 /// sink replaces its producer, so that the runtime's retry resends the batch from the checkpoint in order.
+/// A fatal error fails the batch in flight at once (see ``KafkaProducer/fatalError``); one raised between
+/// batches replaces the producer before the next batch.
 /// A message the broker stored before a failure is then stored again: consumers drop such duplicates by
 /// the ``KafkaSinkHeader`` headers.
 public final class KafkaSink: Sendable {
@@ -76,6 +78,11 @@ public final class KafkaSink: Sendable {
         producer.withLock { $0 }?.configurationValue(name)
     }
 
+    /// The producer in use (tests check that a failure replaced it); nil once the sink is closed.
+    var currentProducer: KafkaProducer? {
+        producer.withLock { $0 }
+    }
+
     /// Sends `messages` in order and returns once the broker has acknowledged every one.
     ///
     /// - Parameters:
@@ -85,7 +92,9 @@ public final class KafkaSink: Sendable {
     ///   cancelled; the messages not yet acknowledged are then purged and the producer replaced, so that the
     ///   caller can send the batch again in order.
     func send(_ messages: [KafkaMessage], deadline: Int64?, clock: any WallClock) async throws(KafkaError) {
-        guard let current = producer.withLock({ $0 }) else { throw .closed("Kafka sink") }
+        guard let inUse = producer.withLock({ $0 }) else { throw .closed("Kafka sink") }
+        // A fatal error raised between batches: this batch goes out on a new producer.
+        let current = inUse.fatalError == nil ? inUse : try await replace(inUse)
         if let deadline, clock.nowMilliseconds() >= deadline {
             throw KafkaError(
                 code: RD_KAFKA_RESP_ERR__MSG_TIMED_OUT.rawValue,
@@ -110,7 +119,9 @@ public final class KafkaSink: Sendable {
         }
         timer?.cancel()
         for result in results {
-            guard case .failure(let error) = result else { continue }
+            guard case .failure(let failure) = result else { continue }
+            // A fatal error says more than the purge it caused.
+            let error = current.fatalError ?? failure
             try await replace(current)
             if let deadline, clock.nowMilliseconds() >= deadline, !Task.isCancelled {
                 throw KafkaError(
@@ -121,17 +132,21 @@ public final class KafkaSink: Sendable {
     }
 
     /// Replaces the producer `failed` (unless another failed batch has replaced it already) by a new one with
-    /// the same settings, and closes `failed` without waiting for its messages.
-    private func replace(_ failed: KafkaProducer) async throws(KafkaError) {
+    /// the same settings, closes `failed` without waiting for its messages, and returns the producer now in
+    /// use (`failed` if the sink has been closed: sending with it fails).
+    @discardableResult
+    private func replace(_ failed: KafkaProducer) async throws(KafkaError) -> KafkaProducer {
         let configuration = configuration
-        let replaced = try producer.withLock { current throws(KafkaError) -> Bool in
-            guard current === failed else { return false }
-            current = try KafkaProducer(configuration: configuration)
-            return true
+        let (now, replaced) = try producer.withLock { current throws(KafkaError) -> (KafkaProducer, Bool) in
+            guard let inUse = current, inUse === failed else { return (current ?? failed, false) }
+            let fresh = try KafkaProducer(configuration: configuration)
+            current = fresh
+            return (fresh, true)
         }
         if replaced {
             try await blocking { failed.close(timeout: .zero) }
         }
+        return now
     }
 
     /// Waits up to `timeout` for the messages in flight, then closes the producer; later batches fail.

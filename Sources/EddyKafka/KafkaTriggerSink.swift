@@ -19,7 +19,8 @@ public struct KinesisChangeRecord: Codable, Sendable, Equatable {
         }
     }
 
-    /// Who made a change other than a request: the TTL service.
+    /// Who made a change other than a request: the TTL service (`{"type":"Service","principalId":
+    /// "dynamodb.amazonaws.com"}`).
     public struct Identity: Codable, Sendable, Equatable {
         public var type: String
         public var principalId: String
@@ -28,13 +29,16 @@ public struct KinesisChangeRecord: Codable, Sendable, Equatable {
     public var awsRegion: String
     public var eventID: String
     public var eventName: StreamEventName
+    /// The TTL service for an expiry; nil (`null` in the JSON) for a change a request made.
     public var userIdentity: Identity?
     public var recordFormat: String
     public var tableName: String
     public var dynamodb: Change
     public var eventSource: String
 
-    /// `record` of table `tableName`'s stream.
+    /// `record` of table `tableName`'s stream. The sink reads its records with both images that exist and
+    /// the commit time in milliseconds; a record read otherwise (a handler's, GetRecords') has only the
+    /// images its stream's view type keeps and the time in whole seconds.
     public init(_ record: TriggerEventRecord, tableName: String) {
         awsRegion = record.awsRegion
         eventID = record.eventID
@@ -43,10 +47,14 @@ public struct KinesisChangeRecord: Codable, Sendable, Equatable {
         recordFormat = "application/json"
         self.tableName = tableName
         dynamodb = Change(
-            approximateCreationDateTime: Int64((record.dynamodb.approximateCreationDateTime * 1000).rounded()),
-            keys: record.dynamodb.keys, newImage: record.dynamodb.newImage, oldImage: record.dynamodb.oldImage,
-            sizeBytes: record.dynamodb.sizeBytes)
+            approximateCreationDateTime: Self.milliseconds(record.dynamodb), keys: record.dynamodb.keys,
+            newImage: record.dynamodb.newImage, oldImage: record.dynamodb.oldImage, sizeBytes: record.dynamodb.sizeBytes)
         eventSource = "aws:dynamodb"
+    }
+
+    /// The commit time of `record` in milliseconds since 1970.
+    static func milliseconds(_ record: StreamRecordData) -> Int64 {
+        record.approximateCreationDateTimeMilliseconds ?? Int64((record.approximateCreationDateTime * 1000).rounded())
     }
 }
 
@@ -68,11 +76,13 @@ extension KinesisChangeRecord {
             json.literal(",\"principalId\":")
             json.string(identity.principalId)
             json.literal("}")
+        } else {
+            json.literal(",\"userIdentity\":null")
         }
         json.literal(",\"recordFormat\":\"application/json\",\"tableName\":")
         json.string(tableName)
         json.literal(",\"dynamodb\":{\"ApproximateCreationDateTime\":")
-        json.integer(Int64((record.dynamodb.approximateCreationDateTime * 1000).rounded()))
+        json.integer(milliseconds(record.dynamodb))
         json.literal(",\"Keys\":")
         json.item(record.dynamodb.keys)
         if let image = record.dynamodb.newImage {
@@ -104,25 +114,33 @@ public enum KafkaSinkHeader {
 extension TriggerRuntime {
     /// Registers a mapping whose sink is `sink`'s Kafka topic: each record becomes one message whose value is
     /// a ``KinesisChangeRecord`` (JSON), whose key is the item's partition key (so each item's changes stay in
-    /// order in one partition), with ``KafkaSinkHeader`` headers. A batch's messages are sent in order and
+    /// order in one partition), with ``KafkaSinkHeader`` headers. As in Kinesis Data Streams for DynamoDB,
+    /// every message carries both images that exist, whatever the stream's view type, and the commit time
+    /// in milliseconds. A batch's messages are sent in order and
     /// the mapping's checkpoint advances only once the broker has acknowledged all of them. While the brokers
     /// are away the batch waits; a batch that fails, or whose oldest record reaches `MaximumRecordAgeInSeconds`
     /// before it is acknowledged, is retried with backoff as `MaximumRetryAttempts` and
     /// `MaximumRecordAgeInSeconds` say (by default until it succeeds). So nothing is lost, each item's order
     /// is kept, and after a failure or a crash a message may come twice (see ``KafkaSinkHeader``).
     ///
-    /// - Throws: as ``TriggerRuntime/register(name:configuration:onFailure:handler:)``.
+    /// - Throws: as ``TriggerRuntime/register(name:configuration:onFailure:handler:)``; `ValidationException`
+    ///   for a tumbling window (windows are for handlers).
     @discardableResult
     public func registerKafka(
         name: String, configuration: TriggerMappingConfiguration, sink: KafkaSink,
         onFailure: TriggerFailureDestination? = nil
     ) async throws(EddyError) -> TriggerMapping {
+        if (configuration.tumblingWindowInSeconds ?? 0) > 0 {
+            throw .validation("A Kafka mapping cannot have a tumbling window")
+        }
         let stream = try await database.describeStream(DescribeStreamInput(streamArn: configuration.eventSourceArn, limit: 1))
         let tableName = stream.streamDescription.tableName
         let partitionKey = stream.streamDescription.keySchema.first { $0.keyType == .hash }!.attributeName
         let clock = database.configuration.clock
         let tableHeader = KafkaMessage.Header(KafkaSinkHeader.table, Array(tableName.utf8))
-        return try await register(name: name, configuration: configuration, onFailure: onFailure) { [weak self] event in
+        return try await registerReportingFailures(
+            name: name, configuration: configuration, onFailure: onFailure, recordForm: .kinesis
+        ) { [weak self] event in
             let shardHeader = KafkaMessage.Header(KafkaSinkHeader.shardId, Array((event.sourceShardId ?? "").utf8))
             let messages = event.records.map { record in
                 KafkaMessage(
@@ -136,10 +154,11 @@ extension TriggerRuntime {
             // The mapping's current limit (it may have been updated since registration).
             let maximumAge = (try? self?.mapping(name).configuration.maximumRecordAgeInSeconds) ?? configuration.maximumRecordAgeInSeconds
             let deadline = maximumAge.flatMap { age -> Int64? in
-                guard age >= 0, let oldest = event.records.map(\.dynamodb.approximateCreationDateTime).min() else { return nil }
-                return Int64((oldest * 1000).rounded()) + Int64(age) * 1000
+                guard age >= 0, let oldest = event.records.map({ KinesisChangeRecord.milliseconds($0.dynamodb) }).min() else { return nil }
+                return oldest + Int64(age) * 1000
             }
             try await sink.send(messages, deadline: deadline, clock: clock)
+            return .success
         }
     }
 

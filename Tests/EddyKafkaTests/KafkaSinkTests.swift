@@ -1,11 +1,11 @@
 import ChildProcessSupport
-import EddyKafka
 import Foundation
 import MetricsTestKit
 import Synchronization
 import Testing
 
 @testable import Eddy
+@testable import EddyKafka
 
 // The Kafka trigger sink, written from the issue and the Kinesis Data Streams for DynamoDB record format: table
 // changes reach a real broker as Kinesis-shaped JSON, keyed by partition key, in order per item, read back with
@@ -16,6 +16,8 @@ struct SinkMessage {
     var key: String
     var record: KinesisChangeRecord
     var headers: [String: String]
+    /// The message's value, as sent.
+    var json: String
 }
 
 /// A running `to-kafka` mapping, as ``KafkaSinkTests`` hands it to a test.
@@ -23,6 +25,7 @@ struct RunningSink {
     var db: Database
     var runtime: TriggerRuntime
     var metrics: TestMetrics
+    var kafka: KafkaSink
 
     /// Waits until the mapping has sent every change committed so far and the broker has acknowledged it
     /// (the checkpoint follows the acknowledgements): the topic then holds them all.
@@ -34,15 +37,21 @@ struct RunningSink {
     var batchesHanded: Int64 {
         (try? metrics.expectCounter("eddy_trigger_invocations", [("mapping", "to-kafka")]).totalValue) ?? 0
     }
+
+    /// How many of those batches failed.
+    var failedBatches: Int64 {
+        (try? metrics.expectCounter("eddy_trigger_errors", [("mapping", "to-kafka")]).totalValue) ?? 0
+    }
 }
 
 @Suite(.serialized, .timeLimit(.minutes(5))) struct KafkaSinkTests {
-    /// A database (on `clock`) with table Users (streaming new and old images) whose changes a running
+    /// A database (on `clock`) with table Users (whose stream has `viewType`) whose changes a running
     /// `to-kafka` mapping (BatchSize 7, then `adjust`) sends to topic `users-changes` (3 partitions) of
     /// `broker`; records the mapping drops go to `failures`. `body` writes and checks.
     private func withSink(
-        _ broker: KafkaBroker, clock: any WallClock = SystemWallClock(), failures: TriggerFailureDestination? = nil,
-        adjust: (inout TriggerMappingConfiguration) -> Void = { _ in }, _ body: (RunningSink) async throws -> Void
+        _ broker: KafkaBroker, clock: any WallClock = SystemWallClock(), viewType: StreamViewType = .newAndOldImages,
+        failures: TriggerFailureDestination? = nil, adjust: (inout TriggerMappingConfiguration) -> Void = { _ in },
+        _ body: (RunningSink) async throws -> Void
     ) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("eddy-sink-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: directory) }
@@ -50,7 +59,7 @@ struct RunningSink {
         let table = try await db.createTable(CreateTableInput(
             tableName: "Users", keySchema: [KeySchemaElement(attributeName: "pk", keyType: .hash)],
             attributeDefinitions: [AttributeDefinition(attributeName: "pk", attributeType: .s)], billingMode: .payPerRequest,
-            streamSpecification: StreamSpecification(streamEnabled: true, streamViewType: .newAndOldImages)))
+            streamSpecification: StreamSpecification(streamEnabled: true, streamViewType: viewType)))
         let arn = try #require(table.latestStreamArn)
         try await broker.createTopic("users-changes", partitions: 3)
         let sink = try await KafkaSink(configuration: ["bootstrap.servers": broker.bootstrapServers], topic: "users-changes")
@@ -63,7 +72,7 @@ struct RunningSink {
         let running = Task { await runtime.run() }
         var failure: (any Error)?
         do {
-            try await body(RunningSink(db: db, runtime: runtime, metrics: metrics))
+            try await body(RunningSink(db: db, runtime: runtime, metrics: metrics, kafka: sink))
         } catch {
             failure = error
         }
@@ -85,7 +94,7 @@ struct RunningSink {
             })
             return SinkMessage(
                 key: String(fields[0]), record: try JSONDecoder().decode(KinesisChangeRecord.self, from: Data(fields[1].utf8)),
-                headers: headers)
+                headers: headers, json: String(fields[1]))
         }
     }
 
@@ -197,6 +206,101 @@ struct RunningSink {
                 let messages = try await consume(broker)
                 let versions = versionsByItem(messages)
                 for user in 0..<4 { #expect(versions["u\(user)"] == [0, 2]) }
+            }
+        }
+    }
+
+    /// Kinesis Data Streams for DynamoDB records whatever the stream keeps: both images that exist, the commit
+    /// time in milliseconds (the database clock stands at a non-whole second), a null `userIdentity` for
+    /// requests and the TTL service's for an expiry, and none of DynamoDB Streams' own fields.
+    @Test(arguments: StreamViewType.allCases)
+    func everyViewTypeSendsBothImagesTheCommitMillisecondsAndWhoMadeTheChange(_ viewType: StreamViewType) async throws {
+        let start: Int64 = 1_750_000_000_123
+        let clock = ManualWallClock(milliseconds: start)
+        try await KafkaBroker.with { broker in
+            try await withSink(broker, clock: clock, viewType: viewType) { sink in
+                let db = sink.db
+                try await db.updateTimeToLive(UpdateTimeToLiveInput(
+                    tableName: "Users", timeToLiveSpecification: TimeToLiveSpecification(enabled: true, attributeName: "expiresAt")))
+                try await db.putItem(PutItemInput(tableName: "Users", item: ["pk": "u1", "v": 1]))
+                clock.advance(bySeconds: 0.25)
+                try await db.updateItem(UpdateItemInput(
+                    tableName: "Users", key: ["pk": "u1"], updateExpression: "SET v = :v", expressionAttributeValues: [":v": 2]))
+                clock.advance(bySeconds: 0.25)
+                try await db.deleteItem(DeleteItemInput(tableName: "Users", key: ["pk": "u1"]))
+                // Expires one second later.
+                let expiring: Item = ["pk": "u2", "v": 1, "expiresAt": .n(DecimalNumber(Int(start / 1000 + 1)))]
+                try await db.putItem(PutItemInput(tableName: "Users", item: expiring))
+                clock.advance(bySeconds: 1)
+                try await db.deleteExpiredItems()
+                try await sink.waitUntilSent()
+                let messages = try await consume(broker).sorted {
+                    UInt64($0.headers[KafkaSinkHeader.sequenceNumber]!)! < UInt64($1.headers[KafkaSinkHeader.sequenceNumber]!)!
+                }
+                let service = KinesisChangeRecord.Identity(type: "Service", principalId: "dynamodb.amazonaws.com")
+                let expected: [(StreamEventName, Item, Item?, Item?, Int64, KinesisChangeRecord.Identity?)] = [
+                    (.insert, ["pk": "u1"], ["pk": "u1", "v": 1], nil, start, nil),
+                    (.modify, ["pk": "u1"], ["pk": "u1", "v": 2], ["pk": "u1", "v": 1], start + 250, nil),
+                    (.remove, ["pk": "u1"], nil, ["pk": "u1", "v": 2], start + 500, nil),
+                    (.insert, ["pk": "u2"], expiring, nil, start + 500, nil),
+                    (.remove, ["pk": "u2"], nil, expiring, start + 1500, service),
+                ]
+                try #require(messages.count == expected.count)
+                for (message, (eventName, keys, newImage, oldImage, milliseconds, identity)) in zip(messages, expected) {
+                    let change = message.record.dynamodb
+                    #expect(message.record.eventName == eventName)
+                    #expect(change.keys == keys)
+                    #expect(change.newImage == newImage)
+                    #expect(change.oldImage == oldImage)
+                    #expect(change.approximateCreationDateTime == milliseconds)
+                    #expect(change.sizeBytes == ItemSize.of(keys) + (newImage.map(ItemSize.of) ?? 0) + (oldImage.map(ItemSize.of) ?? 0))
+                    #expect(message.record.userIdentity == identity)
+                    // Kinesis' fields only: no SequenceNumber, StreamViewType, eventVersion or eventSourceARN.
+                    let json = try #require(try JSONSerialization.jsonObject(with: Data(message.json.utf8)) as? [String: Any])
+                    #expect(Set(json.keys) == ["awsRegion", "eventID", "eventName", "userIdentity", "recordFormat", "tableName", "dynamodb", "eventSource"])
+                    #expect(identity != nil || json["userIdentity"] is NSNull)
+                    let dynamodb = try #require(json["dynamodb"] as? [String: Any])
+                    #expect(Set(dynamodb.keys) == Set(["ApproximateCreationDateTime", "Keys", "SizeBytes"] + (newImage == nil ? [] : ["NewImage"]) + (oldImage == nil ? [] : ["OldImage"])))
+                }
+            }
+        }
+    }
+
+    /// A fatal producer error (forced, as librdkafka 2.0.2's idempotence error on a disconnect would come) is
+    /// noticed at once. Between batches, the next batch goes out on a new producer; in flight (the broker is
+    /// away, so the batch waits for it), the batch fails at once, the sink replaces its producer, and the
+    /// runtime's retry resends the batch from the checkpoint. Every change arrives, each item's in order, and
+    /// the mapping goes on.
+    @Test func aFatalProducerErrorReplacesTheProducerAndTheBatchIsResentInOrder() async throws {
+        try await KafkaBroker.with { broker in
+            try await withSink(broker) { sink in
+                try await write(sink.db, versions: 0..<3, users: 0..<5)
+                try await sink.waitUntilSent()
+                let first = try #require(sink.kafka.currentProducer)
+                first.raiseFatalErrorForTesting("forced between batches")
+                #expect(try await waitUntil { first.fatalError != nil }, "the fatal error went unnoticed")
+                #expect(first.fatalError?.message.contains("forced between batches") == true)
+                try await write(sink.db, versions: 3..<5, users: 0..<5)
+                try await sink.waitUntilSent()
+                let second = try #require(sink.kafka.currentProducer)
+                #expect(second !== first)
+                #expect(second.fatalError == nil)
+
+                try await broker.stop()
+                let handed = sink.batchesHanded
+                try await write(sink.db, versions: 5..<7, users: 0..<5)
+                #expect(try await waitUntil { sink.batchesHanded > handed }, "no batch went to the sink while the broker was away")
+                let failed = sink.failedBatches
+                second.raiseFatalErrorForTesting("forced in flight")
+                #expect(try await waitUntil { sink.failedBatches > failed }, "the batch in flight did not fail")
+                #expect(sink.kafka.currentProducer !== second, "the sink kept its failed producer")
+                try await broker.start()
+                try await write(sink.db, versions: 7..<9, users: 0..<5)
+                try await sink.waitUntilSent()
+                let messages = try await consume(broker)
+                #expect(changes(messages).count == 45)
+                let versions = versionsByItem(messages)
+                for user in 0..<5 { #expect(versions["u\(user)"] == Array(0..<9)) }
             }
         }
     }

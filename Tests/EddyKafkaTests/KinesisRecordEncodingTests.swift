@@ -1,8 +1,9 @@
 import ChildProcessSupport
-import Eddy
-import EddyKafka
 import Foundation
 import Testing
+
+@testable import Eddy
+@testable import EddyKafka
 
 /// The sink's hand-written JSON of a change: decoded with Foundation's JSONDecoder it equals the
 /// `KinesisChangeRecord` of the same stream record, for every attribute type and for strings that need
@@ -45,5 +46,30 @@ import Testing
             #expect(Set(object.keys).isSuperset(of: ["awsRegion", "eventID", "eventName", "recordFormat", "tableName", "dynamodb", "eventSource"]))
         }
         #expect(KinesisChangeRecord(records[3], tableName: "Things").userIdentity?.principalId == "dynamodb.amazonaws.com")
+    }
+
+    /// The time is the commit time in milliseconds when the record carries it (the sink reads records so),
+    /// else DynamoDB Streams' seconds times 1000; a change a request made has a null `userIdentity`; and
+    /// DynamoDB Streams' own fields stay out.
+    @Test func theRecordHasKinesisFieldsAndMilliseconds() throws {
+        var record = TriggerEventRecord(
+            StreamRecord(
+                eventID: "e1", eventName: .insert, eventVersion: "1.1", eventSource: "aws:dynamodb", awsRegion: "eu-west-1",
+                dynamodb: StreamRecordData(
+                    approximateCreationDateTime: 1_750_000_000, keys: ["pk": "a"], newImage: ["pk": "a", "n": 1],
+                    sequenceNumber: "000000000000000000042", sizeBytes: 9, streamViewType: .keysOnly),
+                userIdentity: nil),
+            streamArn: "arn:aws:dynamodb:eu-west-1:000000000000:table/T/stream/2025-06-15T00:00:00.000")
+        #expect(KinesisChangeRecord(record, tableName: "T").dynamodb.approximateCreationDateTime == 1_750_000_000_000)
+        record.dynamodb.approximateCreationDateTimeMilliseconds = 1_750_000_000_987
+        #expect(KinesisChangeRecord(record, tableName: "T").dynamodb.approximateCreationDateTime == 1_750_000_000_987)
+        let json = KinesisChangeRecord.json(record, tableName: "T")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json)) as? [String: Any])
+        #expect(Set(object.keys) == ["awsRegion", "eventID", "eventName", "userIdentity", "recordFormat", "tableName", "dynamodb", "eventSource"])
+        #expect(object["userIdentity"] is NSNull)
+        let dynamodb = try #require(object["dynamodb"] as? [String: Any])
+        #expect(Set(dynamodb.keys) == ["ApproximateCreationDateTime", "Keys", "NewImage", "SizeBytes"])
+        #expect(dynamodb["ApproximateCreationDateTime"] as? Int64 == 1_750_000_000_987)
+        #expect(try JSONDecoder().decode(KinesisChangeRecord.self, from: Data(json)) == KinesisChangeRecord(record, tableName: "T"))
     }
 }

@@ -207,6 +207,47 @@ func allShards(_ database: Database, _ arn: String) async throws -> [Shard] {
         }
     }
 
+    /// Records keep both images whatever the view type; read in the Kinesis form (the Kafka sink's) they carry
+    /// both (absent only where the item did not exist), a `SizeBytes` that counts them, and the commit time
+    /// in milliseconds, which the GetRecords JSON never shows.
+    @Test(arguments: StreamViewType.allCases)
+    func theKinesisFormReadsBothImagesAndTheCommitMilliseconds(_ viewType: StreamViewType) async throws {
+        try await withStreamDatabase { db, clock in
+            try await createStreamTable(db, "Things", viewType: viewType)
+            clock.advance(bySeconds: 0.123)
+            try await db.putItem(PutItemInput(tableName: "Things", item: ["pk": "a", "n": 1]))
+            clock.advance(bySeconds: 0.5)
+            try await db.updateItem(UpdateItemInput(
+                tableName: "Things", key: ["pk": "a"], updateExpression: "SET n = n + :one", expressionAttributeValues: [":one": 1]))
+            try await db.deleteItem(DeleteItemInput(tableName: "Things", key: ["pk": "a"]))
+            let snapshot = db.streams.snapshot
+            let stream = try #require(snapshot.streams.values.first { $0.tableName == "Things" })
+            var kinesis: [(UInt64, StreamRecord)] = []
+            var streams: [(UInt64, StreamRecord)] = []
+            for shard in stream.shards {
+                kinesis += try db.readShard(stream, shard, from: 0, in: snapshot, limit: 100, maxBytes: 1 << 20, form: .kinesis).records
+                streams += try db.readShard(stream, shard, from: 0, in: snapshot, limit: 100, maxBytes: 1 << 20).records
+            }
+            let records = kinesis.sorted { $0.0 < $1.0 }.map(\.1)
+            #expect(records.map(\.eventName) == [.insert, .modify, .remove])
+            #expect(records.map(\.dynamodb.newImage) == [["pk": "a", "n": 1], ["pk": "a", "n": 2], nil])
+            #expect(records.map(\.dynamodb.oldImage) == [nil, ["pk": "a", "n": 1], ["pk": "a", "n": 2]])
+            #expect(records.map(\.dynamodb.approximateCreationDateTimeMilliseconds) == [1_750_000_000_123, 1_750_000_000_623, 1_750_000_000_623])
+            #expect(records.map(\.dynamodb.approximateCreationDateTime) == [1_750_000_000, 1_750_000_000, 1_750_000_000])
+            for record in records {
+                #expect(record.dynamodb.streamViewType == viewType)
+                let size = ItemSize.of(record.dynamodb.keys) + (record.dynamodb.newImage.map(ItemSize.of) ?? 0)
+                    + (record.dynamodb.oldImage.map(ItemSize.of) ?? 0)
+                #expect(record.dynamodb.sizeBytes == size)
+            }
+            // The DynamoDB Streams form of the same records is GetRecords': no milliseconds, in the record or its JSON.
+            #expect(streams.count == 3 && streams.allSatisfy { $0.1.dynamodb.approximateCreationDateTimeMilliseconds == nil })
+            let json = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(records[0].dynamodb)) as? [String: Any])
+            #expect(Set(json.keys) == ["ApproximateCreationDateTime", "Keys", "NewImage", "SequenceNumber", "SizeBytes", "StreamViewType"])
+            #expect(json["ApproximateCreationDateTime"] as? Double == 1_750_000_000)
+        }
+    }
+
     @Test func writesThatChangeNothingOrFailRecordNothing() async throws {
         try await withStreamDatabase { db, _ in
             let arn = try #require(try await createStreamTable(db, "Things").latestStreamArn)

@@ -153,10 +153,10 @@ extension Database {
     }
 
     /// Reads up to `limit` records and about `maxBytes` of shard `shard` at and after sequence number
-    /// `position`, never past the snapshot's committed-through mark.
+    /// `position`, never past the snapshot's committed-through mark, each record in `form`.
     func readShard(
         _ stream: StreamDefinition, _ shard: ShardDefinition, from position: UInt64, in snapshot: StreamsSnapshot,
-        limit: Int, maxBytes: Int
+        limit: Int, maxBytes: Int, form: StreamRecordForm = .streams
     ) throws(EddyError) -> ShardPage {
         let trimmed = EddyError.trimmedDataAccess("The operation attempted to read past the oldest stream record in a shard")
         guard position >= snapshot.trimmedBelow else { throw trimmed }
@@ -177,7 +177,8 @@ extension Database {
         while let (key, value) = try storageCall({ try cursor.next() }) {
             let sequence = StreamRecordEncoding.sequence(ofRecordKey: key)
             let record = try streamRecord(
-                value, sequence: sequence, milliseconds: StreamRecordEncoding.milliseconds(ofRecordKey: key), of: stream)
+                value, sequence: sequence, milliseconds: StreamRecordEncoding.milliseconds(ofRecordKey: key), of: stream,
+                form: form)
             if !records.isEmpty, bytes + record.dynamodb.sizeBytes > maxBytes {
                 next = sequence
                 break
@@ -194,12 +195,20 @@ extension Database {
         return ShardPage(records: records, next: next, exhausted: !shard.isOpen && next > upper)
     }
 
+    /// The record stored as `value`, in `form`: its `SizeBytes` counts the keys and the images it carries.
     private func streamRecord(
-        _ value: [UInt8], sequence: UInt64, milliseconds: Int64, of stream: StreamDefinition
+        _ value: [UInt8], sequence: UInt64, milliseconds: Int64, of stream: StreamDefinition, form: StreamRecordForm
     ) throws(EddyError) -> StreamRecord {
+        let (old, new) =
+            switch (form, stream.viewType) {
+            case (.kinesis, _), (.streams, .newAndOldImages): (true, true)
+            case (.streams, .newImage): (false, true)
+            case (.streams, .oldImage): (true, false)
+            case (.streams, .keysOnly): (false, false)
+            }
         let decoded: StreamRecordEncoding.Decoded
         do {
-            decoded = try StreamRecordEncoding.decode(value)
+            decoded = try StreamRecordEncoding.decode(value, old: old, new: new)
         } catch {
             throw .internalServerError("A stream record does not decode: \(error)")
         }
@@ -211,7 +220,8 @@ extension Database {
             dynamodb: StreamRecordData(
                 approximateCreationDateTime: Double(milliseconds / 1000), keys: decoded.keys,
                 newImage: decoded.newImage, oldImage: decoded.oldImage,
-                sequenceNumber: StreamNames.sequenceNumber(sequence), sizeBytes: size, streamViewType: stream.viewType),
+                sequenceNumber: StreamNames.sequenceNumber(sequence), sizeBytes: size, streamViewType: stream.viewType,
+                approximateCreationDateTimeMilliseconds: form == .kinesis ? milliseconds : nil),
             userIdentity: decoded.byService ? StreamIdentity(principalId: "dynamodb.amazonaws.com", type: "Service") : nil)
     }
 
@@ -284,4 +294,15 @@ struct ShardIteratorToken: Equatable {
         else { return nil }
         self.init(streamArn: String(parts[0]), stream: stream, shard: shard, position: position, issuedMilliseconds: issued)
     }
+}
+
+/// What a stream read returns of each record.
+package enum StreamRecordForm: Sendable {
+    /// As DynamoDB Streams returns it (GetRecords, the events of trigger handlers): the images the stream's
+    /// view type keeps, the commit time in whole seconds.
+    case streams
+    /// As Kinesis Data Streams for DynamoDB carries it (the Kafka sink): both images that exist, whatever the
+    /// stream's view type, and the commit time in milliseconds as well
+    /// (``StreamRecordData/approximateCreationDateTimeMilliseconds``).
+    case kinesis
 }

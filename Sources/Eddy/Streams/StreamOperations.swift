@@ -267,15 +267,21 @@ public struct StreamRecordData: Codable, Sendable, Equatable {
     public var approximateCreationDateTime: Double
     /// The key attributes of the changed item.
     public var keys: Item
-    /// The item after the change, for `NEW_IMAGE` and `NEW_AND_OLD_IMAGES` streams (absent for REMOVE).
+    /// The item after the change, for `NEW_IMAGE` and `NEW_AND_OLD_IMAGES` streams, and in every record the
+    /// Kafka sink reads (absent for REMOVE).
     public var newImage: Item?
-    /// The item before the change, for `OLD_IMAGE` and `NEW_AND_OLD_IMAGES` streams (absent for INSERT).
+    /// The item before the change, for `OLD_IMAGE` and `NEW_AND_OLD_IMAGES` streams, and in every record the
+    /// Kafka sink reads (absent for INSERT).
     public var oldImage: Item?
     /// A decimal number, increasing within a shard.
     public var sequenceNumber: String
     /// The size of the keys and images, in DynamoDB's item-size bytes.
     public var sizeBytes: Int
     public var streamViewType: StreamViewType
+    /// The commit time in milliseconds since 1970, for records read as Kinesis Data Streams for DynamoDB
+    /// carries them (its `ApproximateCreationDateTime` is in milliseconds); nil otherwise. Not part of the
+    /// JSON, whose `ApproximateCreationDateTime` stays DynamoDB Streams' seconds.
+    package var approximateCreationDateTimeMilliseconds: Int64? = nil
 
     enum CodingKeys: String, CodingKey {
         case approximateCreationDateTime = "ApproximateCreationDateTime", keys = "Keys", newImage = "NewImage"

@@ -10,7 +10,9 @@
 /// Record value: a format byte, the event name, a flags byte (bit 0: a change made by the service, such as
 /// a TTL expiry), then the keys, the old image and the new image, each as ``ItemEncoding`` bytes behind a varint length (for the images,
 /// length + 1, 0 meaning absent). The images are the bytes stored in the `items` key space, copied as they
-/// are: recording a change costs no re-encoding.
+/// are: recording a change costs no re-encoding. Both images that exist are kept whatever the stream's view
+/// type (Kinesis Data Streams for DynamoDB carries both); readers decode the ones they return and skip the
+/// others (``decode(_:old:new:)``).
 enum StreamRecordEncoding {
     private static let formatVersion: UInt8 = 1
 
@@ -87,7 +89,9 @@ enum StreamRecordEncoding {
         var newImage: Item?
     }
 
-    static func decode(_ value: [UInt8]) throws(EncodingError) -> Decoded {
+    /// Decodes `value`, with its old image only if `old` and its new image only if `new` (the bytes of an
+    /// image not asked for are skipped, not decoded).
+    static func decode(_ value: [UInt8], old: Bool, new: Bool) throws(EncodingError) -> Decoded {
         var reader = ByteReader(value)
         guard try reader.readByte() == formatVersion else { throw .corrupt("unknown stream record format") }
         let eventName: StreamEventName
@@ -99,12 +103,21 @@ enum StreamRecordEncoding {
         }
         let byService = try reader.readByte() & 1 == 1
         let keys = try ItemEncoding.decode(from: &reader, count: try reader.readVarint())
-        let oldLength = try reader.readVarint()
-        let oldImage = oldLength == 0 ? nil : try ItemEncoding.decode(from: &reader, count: oldLength - 1)
-        let newLength = try reader.readVarint()
-        let newImage = newLength == 0 ? nil : try ItemEncoding.decode(from: &reader, count: newLength - 1)
+        let oldImage = try image(from: &reader, decoding: old)
+        let newImage = try image(from: &reader, decoding: new)
         guard reader.isAtEnd else { throw .corrupt("trailing bytes after stream record") }
         return Decoded(eventName: eventName, byService: byService, keys: keys, oldImage: oldImage, newImage: newImage)
+    }
+
+    /// The image at `reader`: decoded if `decoding`, else skipped (nil).
+    private static func image(from reader: inout ByteReader, decoding: Bool) throws(EncodingError) -> Item? {
+        let length = try reader.readVarint()
+        guard length > 0 else { return nil }
+        guard decoding else {
+            _ = try reader.readBytes(length - 1)
+            return nil
+        }
+        return try ItemEncoding.decode(from: &reader, count: length - 1)
     }
 
     private static func code(of eventName: StreamEventName) -> UInt8 {

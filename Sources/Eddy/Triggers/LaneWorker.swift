@@ -93,7 +93,7 @@ struct LaneWorker: Sendable {
             do {
                 page = try database.readShard(
                     stream, shard, from: position, in: snapshot, limit: settings.batchSize * context.factor,
-                    maxBytes: Limits.triggerBatchBytesMax * context.factor)
+                    maxBytes: Limits.triggerBatchBytesMax * context.factor, form: context.mapping.recordForm)
             } catch {
                 guard case .trimmedDataAccess = error else { return .stopped }
                 // Retention took records the lane had not read: they are gone, go on from the horizon.

@@ -17,6 +17,8 @@ struct RegisteredMapping: Sendable {
     var partitionKeyName: String
     var sink: TriggerSink
     var onFailure: TriggerFailureDestination?
+    /// How the mapping reads its records.
+    var recordForm: StreamRecordForm = .streams
 }
 
 /// What every part of one run of a mapping shares: the mapping and its resolved settings, its metrics, and

@@ -106,6 +106,18 @@ public final class TriggerRuntime: Service, Sendable {
         try await register(name: name, configuration: configuration, sink: .handler(handler), onFailure: onFailure)
     }
 
+    /// Registers a mapping as ``registerReportingFailures(name:configuration:onFailure:handler:)`` does, whose
+    /// handler gets its records in `recordForm` (EddyKafka's sink reads them as Kinesis Data Streams for
+    /// DynamoDB carries them).
+    @discardableResult
+    package func registerReportingFailures(
+        name: String, configuration: TriggerMappingConfiguration, onFailure: TriggerFailureDestination?,
+        recordForm: StreamRecordForm, handler: @escaping TriggerHandler
+    ) async throws(EddyError) -> TriggerMapping {
+        try await register(
+            name: name, configuration: configuration, sink: .handler(handler), onFailure: onFailure, recordForm: recordForm)
+    }
+
     /// Registers a mapping that keeps derivative tables of the same database: `transform` maps each record
     /// to writes on `targetTables`, and the runtime commits a batch's writes (with their own stream records)
     /// and the mapping's new checkpoint in one atomic write, so each source change is applied exactly once,
@@ -133,7 +145,8 @@ public final class TriggerRuntime: Service, Sendable {
     }
 
     private func register(
-        name: String, configuration: TriggerMappingConfiguration, sink: TriggerSink, onFailure: TriggerFailureDestination?
+        name: String, configuration: TriggerMappingConfiguration, sink: TriggerSink, onFailure: TriggerFailureDestination?,
+        recordForm: StreamRecordForm = .streams
     ) async throws(EddyError) -> TriggerMapping {
         guard (1...140).contains(name.utf8.count) else {
             throw TableValidation.constraint(value: name, field: "name", "Member must have length between 1 and 140")
@@ -176,7 +189,7 @@ public final class TriggerRuntime: Service, Sendable {
             let partitionKeyName = stream.keySchema.first { $0.keyType == .hash }!.attributeName
             let registered = RegisteredMapping(
                 stored: stored, streamId: stream.id, sourceTable: stream.tableName, partitionKeyName: partitionKeyName,
-                sink: sink, onFailure: onFailure)
+                sink: sink, onFailure: onFailure, recordForm: recordForm)
             // A mapping this runtime runs is updated: its worker stops first. Another is created here.
             let isNew = state.withLock { $0.entries[name] == nil }
             let worker = try state.withLock { state throws(EddyError) -> WorkerControl? in

@@ -6,8 +6,8 @@ struct ItemChange {
     var key: ItemKey
     /// The item's key attributes, for the record's `Keys`.
     var keys: Item
-    /// The stored bytes before the change; nil if there was no item (or, without a stream, if they were
-    /// not read).
+    /// The stored bytes before the change; nil if there was no item (or, without a stream or indexes, if
+    /// they were not read).
     var old: [UInt8]?
     /// The stored bytes after the change; nil for a deletion.
     var new: [UInt8]?
@@ -55,19 +55,14 @@ extension PreparedWrite {
             batch.delete(change.key.bytes, in: .items)
         }
         if !table.indexes.isEmpty { try addIndexEntries(of: change, in: table) }
-        guard let viewType = table.streamViewType, let eventName = change.eventName else { return }
-        let (old, new): ([UInt8]?, [UInt8]?) =
-            switch viewType {
-            case .keysOnly: (nil, nil)
-            case .newImage: (nil, change.new)
-            case .oldImage: (change.old, nil)
-            case .newAndOldImages: (change.old, change.new)
-            }
+        guard table.streamViewType != nil, let eventName = change.eventName else { return }
+        // Both images, whatever the view type: readers project them (the Kafka sink reads both).
         records.append(
             PendingRecord(
                 streamId: table.activeStreamId, partitionHash: change.key.partitionHash,
                 value: StreamRecordEncoding.encode(
-                    eventName: eventName, byService: change.byService, keys: ItemEncoding.encode(change.keys), old: old, new: new)))
+                    eventName: eventName, byService: change.byService, keys: ItemEncoding.encode(change.keys),
+                    old: change.old, new: change.new)))
     }
 }
 
