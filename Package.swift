@@ -47,6 +47,7 @@ let package = Package(
             dependencies: [
                 "EddyStorage",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),

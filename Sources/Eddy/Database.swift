@@ -123,7 +123,7 @@ public final class Database: Sendable {
             settings: Committer.StreamSettings(
                 clock: configuration.clock,
                 shardLifetimeMilliseconds: lifetime.seconds * 1000 + lifetime.attoseconds / 1_000_000_000_000_000,
-                shardRecordLimit: configuration.streamShardRecordLimit),
+                shardRecordLimit: configuration.streamShardRecordLimit, region: configuration.region),
             tables: catalog.stamps, streams: loaded, registry: streams,
             itemCollectionSizeLimit: configuration.itemCollectionSizeLimitBytes)
         startBackgroundJob(every: configuration.streamTrimInterval) { database in

@@ -176,9 +176,9 @@ extension Database {
         }
         while let (key, value) = try storageCall({ try cursor.next() }) {
             let sequence = StreamRecordEncoding.sequence(ofRecordKey: key)
-            let record = try streamRecord(
+            let record = try Self.streamRecord(
                 value, sequence: sequence, milliseconds: StreamRecordEncoding.milliseconds(ofRecordKey: key), of: stream,
-                form: form)
+                form: form, region: configuration.region)
             if !records.isEmpty, bytes + record.dynamodb.sizeBytes > maxBytes {
                 next = sequence
                 break
@@ -196,8 +196,9 @@ extension Database {
     }
 
     /// The record stored as `value`, in `form`: its `SizeBytes` counts the keys and the images it carries.
-    private func streamRecord(
-        _ value: [UInt8], sequence: UInt64, milliseconds: Int64, of stream: StreamDefinition, form: StreamRecordForm
+    static func streamRecord(
+        _ value: [UInt8], sequence: UInt64, milliseconds: Int64, of stream: StreamDefinition, form: StreamRecordForm,
+        region: String
     ) throws(EddyError) -> StreamRecord {
         let (old, new) =
             switch (form, stream.viewType) {
@@ -216,7 +217,7 @@ extension Database {
         return StreamRecord(
             eventID: StreamRecordEncoding.eventID(stream: stream.id, sequence: sequence),
             eventName: decoded.eventName, eventVersion: "1.1", eventSource: "aws:dynamodb",
-            awsRegion: configuration.region,
+            awsRegion: region,
             dynamodb: StreamRecordData(
                 approximateCreationDateTime: Double(milliseconds / 1000), keys: decoded.keys,
                 newImage: decoded.newImage, oldImage: decoded.oldImage,

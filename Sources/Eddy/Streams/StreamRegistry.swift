@@ -27,6 +27,8 @@ final class StreamRegistry: Sendable {
     private let snapshotState: Mutex<StreamsSnapshot>
     private let trimmedBelowMark: Atomic<UInt64>
     let signal = CommitSignal()
+    /// Where running trigger lanes have read to, for the retention pass.
+    let readMarks = TriggerReadMarks()
 
     init(_ snapshot: StreamsSnapshot) {
         snapshotState = Mutex(snapshot)

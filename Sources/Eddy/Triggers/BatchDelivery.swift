@@ -65,12 +65,17 @@ struct BatchDelivery: Sendable {
                     guard let state = response.state else { throw BatchFailed() }
                     window!.state = state
                 }
-                guard settings.reportsBatchItemFailures, !response.batchItemFailures.isEmpty else { return .some(window) }
+                guard settings.reportsBatchItemFailures, !response.batchItemFailures.isEmpty else {
+                    context.result.record(TriggerProcessingResult.ok)
+                    return .some(window)
+                }
                 guard let first = Self.firstFailure(response, in: pending) else { throw BatchFailed() }
                 metrics.errors.increment()
+                context.result.record(TriggerProcessingResult.functionCallFailed)
                 pending = pending[first...]
             } catch {
                 metrics.errors.increment()
+                context.result.record(TriggerProcessingResult.functionCallFailed)
                 if settings.bisectBatchOnFunctionError, pending.count > 1 {
                     let middle = pending.startIndex + pending.count / 2
                     for half in [pending[..<middle], pending[middle...]] {
@@ -91,8 +96,19 @@ struct BatchDelivery: Sendable {
                 return .some(window)
             }
             guard await context.backoff(attempt) else { return nil }
+            // Records retention removed while the batch was retried end it: they are reported, and the lane
+            // goes on from the horizon. A shard's records are in commit order, so they lead.
+            let trimmed = pending.prefix { isTrimmed($0) }
+            if !trimmed.isEmpty {
+                guard
+                    await reporter.report(
+                        .recordAgeExceeded, invokeCount: attempt, requestId: lastRequest, records: Array(trimmed), shardId: shardId,
+                        lost: true)
+                else { return nil }
+                pending = pending.dropFirst(trimmed.count)
+            }
             // Records that grew too old while the batch was retried are dropped (with MaximumRetryAttempts -1, a
-            // failing batch is retried until then); a shard's records are in commit order, so they lead.
+            // failing batch is retried until then).
             let now = context.nowMilliseconds
             let expired = pending.prefix { context.isTooOld($0, now: now) }
             if !expired.isEmpty {
@@ -106,6 +122,12 @@ struct BatchDelivery: Sendable {
             }
         }
         return .some(window)
+    }
+
+    /// Whether retention has removed `record` from the stream (the lane still holds it in memory).
+    private func isTrimmed(_ record: StreamRecord) -> Bool {
+        guard let sequence = StreamNames.parseSequenceNumber(record.dynamodb.sequenceNumber) else { return false }
+        return sequence < context.database.streams.trimmedBelow
     }
 
     /// A handler's response that cannot be honoured fails the whole batch.
@@ -128,6 +150,7 @@ struct BatchDelivery: Sendable {
     /// settings say; when the retries are used up, reports the records and commits the checkpoint alone.
     /// False if the task was cancelled while waiting to retry, or storage failed.
     func apply(_ records: [StreamRecord], transform: DerivativeTransform, checkpoint: StorageBatch) async -> Bool {
+        var records = records
         var attempt = 0
         var lastRequest: String?
         while true {
@@ -139,9 +162,11 @@ struct BatchDelivery: Sendable {
                 var writes: [DerivativeWrite] = []
                 for record in records { writes += try transform(record) }
                 try await context.database.commitDerivative(writes, with: checkpoint)
+                context.result.record(TriggerProcessingResult.ok)
                 return true
             } catch {
                 metrics.errors.increment()
+                context.result.record(TriggerProcessingResult.functionCallFailed)
                 attempt += 1
                 if settings.maximumRetryAttempts >= 0, attempt > settings.maximumRetryAttempts {
                     guard
@@ -153,6 +178,15 @@ struct BatchDelivery: Sendable {
                     return await context.commit(checkpoint)
                 }
                 guard await context.backoff(attempt) else { return false }
+                let trimmed = records.prefix { isTrimmed($0) }
+                if !trimmed.isEmpty {
+                    guard
+                        await reporter.report(
+                            .recordAgeExceeded, invokeCount: attempt, requestId: lastRequest, records: Array(trimmed),
+                            shardId: shardId, lost: true)
+                    else { return false }
+                    records.removeFirst(trimmed.count)
+                }
             }
         }
     }

@@ -72,6 +72,10 @@ struct LaneWorker: Sendable {
         var recorded = true
         // When the lane's short batch began to wait for the batching window.
         var batchingSince: Int64?
+        // The lane's read mark tells the retention pass which records it holds.
+        let marks = database.streams.readMarks
+        let markKey = context.checkpointKey(id.shard, lane: lane)
+        defer { marks.withdraw(markKey) }
         while !Task.isCancelled {
             let generation = database.streams.signal.generation
             let snapshot = database.streams.snapshot
@@ -96,7 +100,8 @@ struct LaneWorker: Sendable {
                     maxBytes: Limits.triggerBatchBytesMax * context.factor, form: context.mapping.recordForm)
             } catch {
                 guard case .trimmedDataAccess = error else { return .stopped }
-                // Retention took records the lane had not read: they are gone, go on from the horizon.
+                // Retention took records the lane had not read: the retention pass counted them (the mapping's
+                // worker reports them); go on from the horizon.
                 progress.positions[lane] = Swift.max(position, database.streams.trimmedBelow)
                 recorded = false
                 continue
@@ -111,12 +116,20 @@ struct LaneWorker: Sendable {
                 let opened = batchingSince ?? now
                 if now < opened + windowMilliseconds {
                     batchingSince = opened
+                    // The records wait in the stream, not in memory: they are read again when the window ends.
+                    _ = marks.publish(markKey, through: position, readFrom: position) { database.streams.trimmedBelow }
                     board.record(id, at: position, committedThrough: snapshot.committedThrough)
                     await waitForCommit(after: generation, until: ContinuousClock.now + .milliseconds(opened + windowMilliseconds - now))
                     continue
                 }
             }
             batchingSince = nil
+            guard marks.publish(markKey, through: work.next, readFrom: position, trimmedBelow: { database.streams.trimmedBelow }) else {
+                // Retention passed the position while the page was read: records may be missing from it.
+                progress.positions[lane] = Swift.max(position, database.streams.trimmedBelow)
+                recorded = false
+                continue
+            }
             let outcome = await handle(work, window: window, shardId: StreamNames.shardId(shard), exhausted: page.exhausted)
             guard let reached = outcome.position else { return .stopped }
             let moved = reached > position

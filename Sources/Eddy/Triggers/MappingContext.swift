@@ -1,5 +1,6 @@
 import EddyStorage
 import Foundation
+import Synchronization
 
 /// Where a mapping's records go.
 enum TriggerSink: Sendable {
@@ -21,19 +22,34 @@ struct RegisteredMapping: Sendable {
     var recordForm: StreamRecordForm = .streams
 }
 
-/// What every part of one run of a mapping shares: the mapping and its resolved settings, its metrics, and
-/// the keys and commits its progress goes through.
+/// A mapping's ``TriggerMapping/lastProcessingResult``, kept across the runs of its worker.
+final class ProcessingResult: Sendable {
+    private let value = Mutex(TriggerProcessingResult.noRecordsProcessed)
+
+    var current: String {
+        value.withLock { $0 }
+    }
+
+    func record(_ result: String) {
+        value.withLock { $0 = result }
+    }
+}
+
+/// What every part of one run of a mapping shares: the mapping and its resolved settings, its metrics and
+/// last processing result, and the keys and commits its progress goes through.
 struct MappingContext: Sendable {
     let database: Database
     let mapping: RegisteredMapping
     let settings: TriggerMappingConfiguration.Resolved
     let metrics: TriggerMetrics
+    let result: ProcessingResult
 
-    init(database: Database, mapping: RegisteredMapping, metrics: TriggerMetrics) {
+    init(database: Database, mapping: RegisteredMapping, metrics: TriggerMetrics, result: ProcessingResult) {
         self.database = database
         self.mapping = mapping
         self.settings = mapping.stored.configuration.resolved
         self.metrics = metrics
+        self.result = result
     }
 
     var uuid: String { mapping.stored.uuid }

@@ -12,8 +12,8 @@ struct MappingWorker: Sendable {
     let context: MappingContext
     private let board: LaneBoard
 
-    init(database: Database, mapping: RegisteredMapping, metrics: TriggerMetrics) {
-        context = MappingContext(database: database, mapping: mapping, metrics: metrics)
+    init(database: Database, mapping: RegisteredMapping, metrics: TriggerMetrics, result: ProcessingResult) {
+        context = MappingContext(database: database, mapping: mapping, metrics: metrics, result: result)
         board = LaneBoard(lag: metrics.lag)
     }
 
@@ -56,8 +56,15 @@ struct MappingWorker: Sendable {
             // The shape of the stream at the last pass: a pass is needed only when it changes or a lane ends.
             var shape: [UInt64] = []
             var laneEnded = true
+            var reportedHorizon: UInt64?
             while !Task.isCancelled {
                 let generation = database.streams.signal.generation
+                // After a retention pass, what the mapping lost is reported.
+                let horizon = database.streams.trimmedBelow
+                if horizon != reportedHorizon {
+                    guard await reportLostRecords() else { break }
+                    reportedHorizon = horizon
+                }
                 let snapshot = database.streams.snapshot
                 guard let stream = snapshot.streams[context.streamId] else { break }
                 let current: [UInt64] = [
@@ -134,6 +141,20 @@ struct MappingWorker: Sendable {
     /// How many shards the worker keeps in memory, and how many lanes run: both bounded by the shards the
     /// stream keeps.
     var tracked: (shards: Int, lanes: Int) { (board.shardCount, board.count) }
+
+    /// Reports the ranges of records retention removed before the mapping handled them, as the retention
+    /// passes counted them, and deletes them; false if the task was cancelled first or storage failed.
+    private func reportLostRecords() async -> Bool {
+        guard let lost = try? context.database.lostRanges(of: context.uuid) else { return false }
+        guard !lost.isEmpty else { return true }
+        let reporter = FailureReporter(context: context)
+        var reported = StorageBatch()
+        for (key, range) in lost {
+            guard await reporter.reportLost(range) else { return false }
+            reported.delete(key, in: .triggers)
+        }
+        return await context.commit(reported)
+    }
 
     /// Deletes what is stored for shard `index`: its positions in layouts of `factors` and its tumbling
     /// windows.

@@ -18,6 +18,31 @@ public struct TriggerMapping: Sendable, Equatable {
     public let name: String
     public let configuration: TriggerMappingConfiguration
     public let state: TriggerMappingState
+    /// What happened to the mapping's last batch, as Lambda's `LastProcessingResult` says it: `No records
+    /// processed`, `OK`, or a `PROBLEM: ...` — a handler call that failed, or records dropped or lost (see
+    /// ``TriggerProcessingResult``). Kept by the runtime that runs the mapping, since it registered it.
+    public let lastProcessingResult: String
     /// When the settings last changed, in milliseconds since 1970.
     public let lastModifiedMilliseconds: Int64
+}
+
+/// The values of ``TriggerMapping/lastProcessingResult``.
+public enum TriggerProcessingResult {
+    /// Nothing delivered since the runtime started the mapping.
+    public static let noRecordsProcessed = "No records processed"
+    /// The last batch was delivered.
+    public static let ok = "OK"
+    /// The last call of the handler (or derivative commit) failed.
+    public static let functionCallFailed = "PROBLEM: Function call failed"
+
+    /// Records that stream retention removed before the mapping handled them.
+    static func lost(_ count: Int, shardId: String, from first: UInt64, to last: UInt64) -> String {
+        "PROBLEM: \(count) records of shard \(shardId) (sequence numbers \(StreamNames.sequenceNumber(first)) to "
+            + "\(StreamNames.sequenceNumber(last))) expired before the mapping handled them"
+    }
+
+    /// Records dropped after their retries or age ran out.
+    static func dropped(_ count: Int, shardId: String, condition: TriggerFailureRecord.Condition) -> String {
+        "PROBLEM: \(count) records of shard \(shardId) dropped: \(condition.rawValue)"
+    }
 }

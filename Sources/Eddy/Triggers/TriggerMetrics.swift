@@ -6,6 +6,8 @@ import CoreMetrics
 /// - `eddy_trigger_errors` (counter): calls that threw or reported failed records;
 /// - `eddy_trigger_retries` (counter): calls that repeated records after a failure;
 /// - `eddy_trigger_dropped_records` (counter): records sent to the on-failure destination instead;
+/// - `eddy_trigger_lost_records` (counter): of those, records stream retention removed before the mapping
+///   handled them (a batch retried past retention, a mapping behind the trim horizon or stopped for longer);
 /// - `eddy_trigger_batch_size` (recorder): records per call;
 /// - `eddy_trigger_iterator_age_milliseconds` (gauge): at each call, how long ago its last record was
 ///   committed (Lambda's IteratorAge);
@@ -17,6 +19,7 @@ struct TriggerMetrics: Sendable {
     let errors: Counter
     let retries: Counter
     let droppedRecords: Counter
+    let lostRecords: Counter
     let batchSize: Recorder
     let iteratorAge: Gauge
     let lag: Gauge
@@ -27,6 +30,7 @@ struct TriggerMetrics: Sendable {
         errors = Counter(label: "eddy_trigger_errors", dimensions: dimensions, factory: factory)
         retries = Counter(label: "eddy_trigger_retries", dimensions: dimensions, factory: factory)
         droppedRecords = Counter(label: "eddy_trigger_dropped_records", dimensions: dimensions, factory: factory)
+        lostRecords = Counter(label: "eddy_trigger_lost_records", dimensions: dimensions, factory: factory)
         batchSize = Recorder(label: "eddy_trigger_batch_size", dimensions: dimensions, factory: factory)
         iteratorAge = Gauge(label: "eddy_trigger_iterator_age_milliseconds", dimensions: dimensions, factory: factory)
         lag = Gauge(label: "eddy_trigger_lag", dimensions: dimensions, factory: factory)

@@ -46,6 +46,8 @@ public final class TriggerRuntime: Service, Sendable {
         var lifecycle: MappingLifecycle
         /// The worker of the mapping's current (or last) run.
         var worker: MappingWorker?
+        /// What happened to the mapping's last batch.
+        let result = ProcessingResult()
     }
 
     private struct State: Sendable {
@@ -317,6 +319,7 @@ public final class TriggerRuntime: Service, Sendable {
         await settle(after: worker) { await self.forgetProgress(of: uuid) }
         return TriggerMapping(
             uuid: deleted.uuid, name: deleted.name, configuration: deleted.configuration, state: .deleting,
+            lastProcessingResult: TriggerProcessingResult.noRecordsProcessed,
             lastModifiedMilliseconds: deleted.lastModifiedMilliseconds ?? deleted.createdMilliseconds)
     }
 
@@ -324,7 +327,7 @@ public final class TriggerRuntime: Service, Sendable {
     /// behind, under a UUID no mapping has any more: nothing reads them.
     private func forgetProgress(of uuid: String) async {
         var batch = StorageBatch()
-        for prefix in [TriggerStore.checkpointPrefix(uuid), TriggerStore.windowPrefix(uuid)] {
+        for prefix in [TriggerStore.checkpointPrefix(uuid), TriggerStore.windowPrefix(uuid), LostRange.prefix(uuid)] {
             // The prefixes end in "/", so they have a successor.
             batch.deleteRange(from: prefix, to: prefix.prefixSuccessor!, in: .triggers)
         }
@@ -409,10 +412,11 @@ public final class TriggerRuntime: Service, Sendable {
     }
 
     private func publicMapping(_ stored: StoredTriggerMapping) -> TriggerMapping {
-        let current = state.withLock { $0.entries[stored.name]?.lifecycle.state }
+        let (current, result) = state.withLock { ($0.entries[stored.name]?.lifecycle.state, $0.entries[stored.name]?.result.current) }
         return TriggerMapping(
             uuid: stored.uuid, name: stored.name, configuration: stored.configuration,
             state: current.flatMap { $0.isTransitional ? $0 : nil } ?? (stored.configuration.resolved.enabled ? .enabled : .disabled),
+            lastProcessingResult: result ?? TriggerProcessingResult.noRecordsProcessed,
             lastModifiedMilliseconds: stored.lastModifiedMilliseconds ?? stored.createdMilliseconds)
     }
 
@@ -498,7 +502,8 @@ public final class TriggerRuntime: Service, Sendable {
             entry.mapping.stored.configuration.resolved.enabled
         else { return }
         let worker = MappingWorker(
-            database: database, mapping: entry.mapping, metrics: TriggerMetrics(mapping: name, factory: metricsFactory))
+            database: database, mapping: entry.mapping, metrics: TriggerMetrics(mapping: name, factory: metricsFactory),
+            result: entry.result)
         let control = WorkerControl()
         state.entries[name]!.lifecycle.started(control)
         state.entries[name]!.worker = worker

@@ -110,12 +110,7 @@ extension Database {
     /// The stored lane positions of mapping `uuid` in stream `stream`: by shard index, by parallelization
     /// factor, one position per lane.
     func triggerProgress(_ uuid: String, stream: UInt64) throws(EddyError) -> [UInt32: [Int: [Int: UInt64]]] {
-        var progress: [UInt32: [Int: [Int: UInt64]]] = [:]
-        try scanLanes(TriggerStore.checkpointPrefix(uuid), stream: stream) { shard, factor, lane, value in
-            guard value.count == 8 else { return }
-            progress[shard, default: [:]][factor, default: [:]][lane] = value.reduce(0) { $0 << 8 | UInt64($1) }
-        }
-        return progress
+        try storageCall { try TriggerStore.progress(in: store, uuid: uuid, stream: stream) }
     }
 
     /// The open tumbling windows of mapping `uuid` in stream `stream`, by shard index, factor and lane.
@@ -136,14 +131,31 @@ extension Database {
     private func scanLanes(
         _ prefix: [UInt8], stream: UInt64, _ body: (UInt32, Int, Int, [UInt8]) -> Void
     ) throws(EddyError) {
+        try storageCall { try TriggerStore.scanLanes(in: store, prefix, stream: stream, body) }
+    }
+}
+
+extension TriggerStore {
+    /// The stored lane positions of mapping `uuid` in stream `stream` in `store`: by shard index, by
+    /// parallelization factor, one position per lane.
+    static func progress(in store: any OrderedKeyValueStore, uuid: String, stream: UInt64) throws -> [UInt32: [Int: [Int: UInt64]]] {
+        var progress: [UInt32: [Int: [Int: UInt64]]] = [:]
+        try scanLanes(in: store, checkpointPrefix(uuid), stream: stream) { shard, factor, lane, value in
+            guard value.count == 8 else { return }
+            progress[shard, default: [:]][factor, default: [:]][lane] = value.reduce(0) { $0 << 8 | UInt64($1) }
+        }
+        return progress
+    }
+
+    static func scanLanes(
+        in store: any OrderedKeyValueStore, _ prefix: [UInt8], stream: UInt64, _ body: (UInt32, Int, Int, [UInt8]) -> Void
+    ) throws {
         var start = prefix
         var writer = ByteWriter(capacity: 8)
         writer.writeBigEndian(stream)
         start += writer.bytes
-        let cursor = try storageCall {
-            try store.scan(in: .triggers, from: start, to: start.prefixSuccessor, direction: .forward, snapshot: nil)
-        }
-        while let (key, value) = try storageCall({ try cursor.next() }) {
+        let cursor = try store.scan(in: .triggers, from: start, to: start.prefixSuccessor, direction: .forward, snapshot: nil)
+        while let (key, value) = try cursor.next() {
             guard key.count == prefix.count + 14 else { continue }
             let suffix = key[(prefix.count + 8)...]
             let shard = suffix.prefix(4).reduce(0) { $0 << 8 | UInt32($1) }

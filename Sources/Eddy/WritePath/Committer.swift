@@ -94,6 +94,8 @@ final class Committer: Sendable {
         var clock: any WallClock
         var shardLifetimeMilliseconds: Int64
         var shardRecordLimit: Int?
+        /// The region named in stream records (which trigger filters may match).
+        var region: String
     }
 
     private let store: any OrderedKeyValueStore
@@ -346,8 +348,22 @@ final class Committer: Sendable {
             from: StreamRecordEncoding.markKey(milliseconds: 0), to: StreamRecordEncoding.markKey(milliseconds: firstLiveMark),
             in: .streams)
         if horizon > work.catalog.trimmedBelow {
+            // What trigger mappings lose is counted before it goes, under the lanes' read marks; without it,
+            // trim nothing this time.
+            let previous = work.catalog.trimmedBelow
+            let counted = registry.readMarks.withMarks { marks -> Bool in
+                do {
+                    try LostRecordsLedger.record(
+                        below: horizon, from: previous, streams: work.catalog.streams, marks: marks, store: store,
+                        region: settings.region, into: &batch)
+                } catch {
+                    return false
+                }
+                registry.announceTrim(below: horizon)
+                return true
+            }
+            guard counted else { return }
             work.catalog.trimmedBelow = horizon
-            registry.announceTrim(below: horizon)
             StreamStorage.storeTrimmedBelow(horizon, into: &batch)
             for stream in work.catalog.streams.values {
                 for shard in stream.shards {
