@@ -142,14 +142,28 @@ public final class KafkaProducer: Sendable {
     }
 
     /// Queues `messages` in order (so messages to one partition are stored in this order) and returns, once
-    /// every one is acknowledged or has failed, each one's outcome, in the same order.
+    /// every one is acknowledged or has failed, each one's outcome, in the same order. A message librdkafka
+    /// refuses to queue (too large, a full queue) ends the batch there: the messages after it are not
+    /// queued either (they fail with the same error), so none is stored ahead of it.
     public func send(_ messages: [KafkaMessage]) async -> [Result<KafkaDelivery, KafkaError>] {
-        guard !messages.isEmpty else { return [] }
-        return await withCheckedContinuation { continuation in
+        await sendCountingQueued(messages).results
+    }
+
+    /// Sends as ``send(_:)`` does, and tells how many messages (the first ones) were queued: the failures of
+    /// the others come from librdkafka's refusal, not from the producer's state.
+    func sendCountingQueued(_ messages: [KafkaMessage]) async -> (results: [Result<KafkaDelivery, KafkaError>], queued: Int) {
+        guard !messages.isEmpty else { return ([], 0) }
+        let queued = Mutex(messages.count)
+        let results = await withCheckedContinuation { continuation in
             let batch = BatchReports(count: messages.count, continuation: continuation)
             // rd_kafka_produceva does not block (a full queue is an error), so the lock is held briefly.
             handle.closing.withLock { closing in
+                var refusal: KafkaError?
                 for (index, message) in messages.enumerated() {
+                    if let refusal {
+                        batch.report(.failure(refusal), at: index)
+                        continue
+                    }
                     guard !closing else {
                         batch.report(.failure(.closed("producer")), at: index)
                         continue
@@ -157,11 +171,14 @@ public final class KafkaProducer: Sendable {
                     let report = Unmanaged.passRetained(DeliveryReport(batch: batch, index: index, topic: message.topic))
                     if let error = produce(message, opaque: report.toOpaque()) {
                         report.release()
+                        refusal = error
+                        queued.withLock { $0 = index }
                         batch.report(.failure(error), at: index)
                     }
                 }
             }
         }
+        return (results, queued.withLock { $0 })
     }
 
     /// Queues one message with `rd_kafka_produceva` (librdkafka copies key, value and headers, so they are

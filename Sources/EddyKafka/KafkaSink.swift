@@ -17,7 +17,9 @@ import Synchronization
 /// `MaximumRecordAgeInSeconds`, or the mapping stopping) purges what it has not had acknowledged, and the
 /// sink replaces its producer, so that the runtime's retry resends the batch from the checkpoint in order.
 /// A fatal error fails the batch in flight at once (see ``KafkaProducer/fatalError``); one raised between
-/// batches replaces the producer before the next batch.
+/// batches replaces the producer before the next batch. A message librdkafka refuses to queue (larger than
+/// `message.max.bytes`, for instance) fails its batch without replacing the producer, so that the other
+/// shards' batches, which share it, go on: such a record holds back only the records behind it in its lane.
 /// A message the broker stored before a failure is then stored again: consumers drop such duplicates by
 /// the ``KafkaSinkHeader`` headers.
 public final class KafkaSink: Sendable {
@@ -112,17 +114,20 @@ public final class KafkaSink: Sendable {
                 }
             }
         }
-        let results = await withTaskCancellationHandler {
-            await current.send(messages)
+        let (results, queued) = await withTaskCancellationHandler {
+            await current.sendCountingQueued(messages)
         } onCancel: {
             current.purge()
         }
         timer?.cancel()
-        for result in results {
+        for (index, result) in results.enumerated() {
             guard case .failure(let failure) = result else { continue }
             // A fatal error says more than the purge it caused.
             let error = current.fatalError ?? failure
-            try await replace(current)
+            // A message librdkafka refused to queue (too large, say) left nothing behind it in the producer:
+            // the messages before it were acknowledged, so the producer stays, and other batches in flight
+            // on it go on. Any other failure replaces it.
+            if index < queued || current.fatalError != nil { try await replace(current) }
             if let deadline, clock.nowMilliseconds() >= deadline, !Task.isCancelled {
                 throw KafkaError(
                     code: error.code, message: "The batch's oldest record reached MaximumRecordAgeInSeconds before the broker acknowledged it: \(error.message)")

@@ -50,7 +50,8 @@ struct RunningSink {
     /// `broker`; records the mapping drops go to `failures`. `body` writes and checks.
     private func withSink(
         _ broker: KafkaBroker, clock: any WallClock = SystemWallClock(), viewType: StreamViewType = .newAndOldImages,
-        failures: TriggerFailureDestination? = nil, adjust: (inout TriggerMappingConfiguration) -> Void = { _ in },
+        producer: [String: String] = [:], failures: TriggerFailureDestination? = nil,
+        adjust: (inout TriggerMappingConfiguration) -> Void = { _ in },
         _ body: (RunningSink) async throws -> Void
     ) async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("eddy-sink-\(UUID().uuidString)").path
@@ -62,7 +63,8 @@ struct RunningSink {
             streamSpecification: StreamSpecification(streamEnabled: true, streamViewType: viewType)))
         let arn = try #require(table.latestStreamArn)
         try await broker.createTopic("users-changes", partitions: 3)
-        let sink = try await KafkaSink(configuration: ["bootstrap.servers": broker.bootstrapServers], topic: "users-changes")
+        let sink = try await KafkaSink(
+            configuration: producer.merging(["bootstrap.servers": broker.bootstrapServers]) { _, given in given }, topic: "users-changes")
         var settings = TriggerMappingConfiguration(eventSourceArn: arn, startingPosition: .trimHorizon)
         settings.batchSize = 7
         adjust(&settings)
@@ -301,6 +303,31 @@ struct RunningSink {
                 #expect(changes(messages).count == 45)
                 let versions = versionsByItem(messages)
                 for user in 0..<5 { #expect(versions["u\(user)"] == Array(0..<9)) }
+            }
+        }
+    }
+
+    @Test func aRecordTheProducerRefusesHoldsBackOnlyItsOwnShard() async throws {
+        try await KafkaBroker.with { broker in
+            // The poison: a change whose message is larger than the producer takes, refused at every retry.
+            try await withSink(broker, producer: ["message.max.bytes": "4000"]) { sink in
+                try await sink.db.putItem(PutItemInput(tableName: "Users", item: ["pk": "poison", "blob": .s(String(repeating: "x", count: 6000))]))
+                try await waitUntil("the poison's batch to fail") { sink.failedBatches > 0 }
+                let keys = (0..<40).map { "user\($0)" }
+                for key in keys { try await sink.db.putItem(PutItemInput(tableName: "Users", item: ["pk": .s(key)])) }
+                // Eddy's default four shards, by partition hash.
+                func shard(_ key: String) -> UInt32 { ShardProgress.partitionHash(ofKey: .s(key)) % 4 }
+                let free = Set(keys.filter { shard($0) != shard("poison") })
+                #expect(free.count >= 20 && free.count < keys.count, "the keys spread over the shards")
+                var delivered: Set<String> = []
+                try await waitUntil("every change outside the poison's shard on the topic") {
+                    delivered = Set(try await consume(broker).compactMap { if case .s(let key)? = $0.record.dynamodb.keys["pk"] { key } else { nil } })
+                    return delivered.isSuperset(of: free)
+                }
+                #expect(delivered == free, "nothing behind the poison went")
+                let failed = sink.failedBatches
+                try await waitUntil("the poison to be retried") { sink.failedBatches > failed }
+                #expect(!(try sink.runtime.isCaughtUp("to-kafka")))
             }
         }
     }
