@@ -30,15 +30,19 @@ public typealias TriggerHandler = @Sendable (TriggerEvent) async throws -> Trigg
 /// process that stops between the two calls the handler with that batch again when it restarts and registers
 /// the mapping under the same name. Derivative-table mappings are exactly once (writes and checkpoint in one
 /// batch). Per shard (per lane, with a ParallelizationFactor above 1), batches are sequential and in order,
-/// so each item's records arrive in the order of its commits. A batch whose handler keeps failing is retried
+/// so each item's records arrive in the order of its commits; shards and lanes never wait for one another, so
+/// a failing batch holds back only the records behind it in its lane. A batch whose handler keeps failing is retried
 /// with backoff up to `maximumRetryAttempts` times (forever with -1), then skipped and reported to the
 /// on-failure destination; with `bisectBatchOnFunctionError` it is split in halves first, and with
 /// `ReportBatchItemFailures` it is retried from the first failed record. Records older than
 /// `maximumRecordAgeInSeconds` are skipped and reported; records the filter criteria reject are skipped and
-/// checkpointed.
+/// checkpointed. Records the stream's retention removes before the mapping handled them (a batch retried
+/// for 24 hours, a mapping behind or stopped for longer) are reported too, as shard and sequence ranges, and
+/// the mapping goes on from the trim horizon. A handler may update, disable or delete its own mapping: the
+/// change returns at once (in its transitional state) and ends when the handler has returned.
 ///
 /// Metrics go to swift-metrics (the factory given to ``init(database:metricsFactory:)``), per mapping: see
-/// the DocC article's list (`eddy_trigger_invocations`, `_errors`, `_retries`, `_dropped_records`,
+/// `TriggerMetrics` (`eddy_trigger_invocations`, `_errors`, `_retries`, `_dropped_records`, `_lost_records`,
 /// `_batch_size`, `_iterator_age_milliseconds`, `_lag`).
 public final class TriggerRuntime: Service, Sendable {
     private struct Entry: Sendable {
@@ -256,7 +260,8 @@ public final class TriggerRuntime: Service, Sendable {
     /// the new settings from its checkpoints.
     ///
     /// - Throws: `ResourceNotFoundException` for an unknown mapping; `ValidationException` for settings out
-    ///   of range, or another stream or starting position.
+    ///   of range, or another stream or starting position; `ResourceInUseException` while another change of
+    ///   the mapping is in progress (as for ``enable(_:)``, ``disable(_:)`` and ``delete(_:)``).
     @discardableResult
     public func update(_ nameOrUUID: String, configuration: TriggerMappingConfiguration) async throws(EddyError) -> TriggerMapping {
         let current = try stored(nameOrUUID)
@@ -287,8 +292,9 @@ public final class TriggerRuntime: Service, Sendable {
         return try await change(current.name, to: configuration, transition: .disabling)
     }
 
-    /// Stops a mapping and forgets it: its settings, checkpoints and tumbling-window states are deleted.
-    /// Returns the mapping as it was, in state Deleting, as Lambda's DeleteEventSourceMapping does.
+    /// Stops a mapping and forgets it: its settings, checkpoints, tumbling-window states and unreported lost
+    /// ranges are deleted. Returns the mapping as it was, in state Deleting, as Lambda's
+    /// DeleteEventSourceMapping does.
     @discardableResult
     public func delete(_ nameOrUUID: String) async throws(EddyError) -> TriggerMapping {
         let name = try stored(nameOrUUID).name
