@@ -116,7 +116,8 @@ enum LostRecordsLedger {
         let end = Swift.min(horizon, (shard.endingSequence ?? horizon) &+ 1)
         guard let start = starts.min(), start < end else { return }
         let partitionKey = stream.keySchema.first { $0.keyType == .hash }!.attributeName
-        let filter = mapping.configuration.filterCriteria ?? FilterCriteria()
+        // Without a filter only the keys are decoded (for the lane), not the images.
+        let filter = mapping.configuration.filterCriteria.flatMap { $0.filters.isEmpty ? nil : $0 }
         let shardId = StreamNames.shardId(shard)
         var lost: [Int: LostRange] = [:]
         let cursor = try store.scan(
@@ -125,10 +126,13 @@ enum LostRecordsLedger {
         while let (key, value) = try cursor.next() {
             let sequence = StreamRecordEncoding.sequence(ofRecordKey: key)
             let milliseconds = StreamRecordEncoding.milliseconds(ofRecordKey: key)
-            let record = try Database.streamRecord(value, sequence: sequence, milliseconds: milliseconds, of: stream, form: .streams, region: region)
-            let hash = ShardProgress.partitionHash(of: record, partitionKey: partitionKey)
+            let hash = ShardProgress.partitionHash(ofKey: try StreamRecordEncoding.decode(value, old: false, new: false).keys[partitionKey])
             let lane = ShardProgress.lane(of: hash, factor: factor)
-            guard sequence >= starts[lane], !progress.isHandled(sequence, hash: hash), (try? filter.matches(record)) ?? false else { continue }
+            guard sequence >= starts[lane], !progress.isHandled(sequence, hash: hash) else { continue }
+            if let filter {
+                let record = try Database.streamRecord(value, sequence: sequence, milliseconds: milliseconds, of: stream, form: .streams, region: region)
+                guard (try? filter.matches(record)) ?? false else { continue }
+            }
             let one = LostRange(
                 shardId: shardId, firstSequence: sequence, lastSequence: sequence, count: 1, firstMilliseconds: milliseconds,
                 lastMilliseconds: milliseconds)
