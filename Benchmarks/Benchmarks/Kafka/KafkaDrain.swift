@@ -168,7 +168,8 @@ final class KafkaDrainFixture: @unchecked Sendable {
         settings.batchSize = 10_000
         settings.maximumBatchingWindowInSeconds = 0
         let runtime = TriggerRuntime(database: db)
-        try await runtime.register(name: "collect", configuration: settings) { event in
+        // The records as the sink reads them: Kinesis Data Streams for DynamoDB's form.
+        try await runtime.registerReportingFailures(name: "collect", configuration: settings, onFailure: nil, recordForm: .kinesis) { event in
             let shardId = Array((event.sourceShardId ?? "").utf8)
             let built = event.records.map { record -> (key: [UInt8], value: [UInt8], sequenceNumber: [UInt8]) in
                 guard case .s(let id)? = record.dynamodb.keys["id"] else { benchmarkFailure("a record without the item's id") }
@@ -184,6 +185,7 @@ final class KafkaDrainFixture: @unchecked Sendable {
                 return messages.count
             }
             if count >= drainRecordCount { signal.yield() }
+            return .success
         }
         let running = Task(executorPreference: CoreExecutor.shared) { await runtime.run() }
         var waiting = done.makeAsyncIterator()

@@ -297,8 +297,9 @@ struct ShardIteratorToken: Equatable {
     }
 }
 
-/// What a stream read returns of each record.
-package enum StreamRecordForm: Sendable {
+/// What a trigger handler receives of each record (see
+/// ``TriggerRuntime/registerReportingFailures(name:configuration:onFailure:recordForm:handler:)``).
+public enum StreamRecordForm: Sendable {
     /// As DynamoDB Streams returns it (GetRecords, the events of trigger handlers): the images the stream's
     /// view type keeps, the commit time in whole seconds.
     case streams

@@ -281,7 +281,7 @@ public struct StreamRecordData: Codable, Sendable, Equatable {
     /// The commit time in milliseconds since 1970, for records read as Kinesis Data Streams for DynamoDB
     /// carries them (its `ApproximateCreationDateTime` is in milliseconds); nil otherwise. Not part of the
     /// JSON, whose `ApproximateCreationDateTime` stays DynamoDB Streams' seconds.
-    package var approximateCreationDateTimeMilliseconds: Int64? = nil
+    public var approximateCreationDateTimeMilliseconds: Int64? = nil
 
     enum CodingKeys: String, CodingKey {
         case approximateCreationDateTime = "ApproximateCreationDateTime", keys = "Keys", newImage = "NewImage"

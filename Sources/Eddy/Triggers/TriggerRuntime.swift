@@ -113,10 +113,12 @@ public final class TriggerRuntime: Service, Sendable {
     }
 
     /// Registers a mapping as ``registerReportingFailures(name:configuration:onFailure:handler:)`` does, whose
-    /// handler gets its records in `recordForm` (EddyKafka's sink reads them as Kinesis Data Streams for
-    /// DynamoDB carries them).
+    /// handler gets its records in `recordForm`: with ``StreamRecordForm/kinesis``, as Kinesis Data Streams
+    /// for DynamoDB carries them (both images whatever the stream's view type, the commit time in
+    /// milliseconds), for a sink of one's own in that format (EddyKafka's sink is one; see
+    /// `KinesisChangeRecord.json`).
     @discardableResult
-    package func registerReportingFailures(
+    public func registerReportingFailures(
         name: String, configuration: TriggerMappingConfiguration, onFailure: TriggerFailureDestination?,
         recordForm: StreamRecordForm, handler: @escaping TriggerHandler
     ) async throws(EddyError) -> TriggerMapping {
