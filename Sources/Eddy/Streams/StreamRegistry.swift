@@ -27,12 +27,18 @@ final class StreamRegistry: Sendable {
     private let snapshotState: Mutex<StreamsSnapshot>
     private let trimmedBelowMark: Atomic<UInt64>
     let signal = CommitSignal()
+    /// Fires after a commit group that changed the streams (a shard opened or closed, a stream enabled or
+    /// disabled) or whose retention pass was written: what trigger mappings' schedulers wait for, so that
+    /// ordinary commits wake only the readers.
+    let shapeSignal = CommitSignal()
+    private let trimmedBelowWrittenMark: Atomic<UInt64>
     /// Where running trigger lanes have read to, for the retention pass.
     let readMarks = TriggerReadMarks()
 
     init(_ snapshot: StreamsSnapshot) {
         snapshotState = Mutex(snapshot)
         trimmedBelowMark = Atomic(snapshot.trimmedBelow)
+        trimmedBelowWrittenMark = Atomic(snapshot.trimmedBelow)
     }
 
     var snapshot: StreamsSnapshot {
@@ -51,13 +57,22 @@ final class StreamRegistry: Sendable {
         snapshotState.withLock { $0.trimmedBelow = sequence }
     }
 
-    /// Publishes what a committed group changed and wakes the readers.
-    func publish(streams: [UInt64: StreamDefinition]?, committedThrough: UInt64) {
+    /// The trim horizon of the last retention pass written (``trimmedBelow`` is announced before it is): what
+    /// that pass counted as lost is in storage.
+    var trimmedBelowWritten: UInt64 {
+        trimmedBelowWrittenMark.load(ordering: .acquiring)
+    }
+
+    /// Publishes what a committed group changed — its streams, if they changed, and its retention pass's
+    /// horizon, if it trimmed — and wakes the readers.
+    func publish(streams: [UInt64: StreamDefinition]?, committedThrough: UInt64, trimmedBelow: UInt64? = nil) {
         snapshotState.withLock { snapshot in
             if let streams { snapshot.streams = streams }
             snapshot.committedThrough = committedThrough
         }
+        if let trimmedBelow { trimmedBelowWrittenMark.store(trimmedBelow, ordering: .releasing) }
         signal.fire()
+        if streams != nil || trimmedBelow != nil { shapeSignal.fire() }
     }
 }
 

@@ -76,6 +76,7 @@ struct LaneWorker: Sendable {
         let marks = database.streams.readMarks
         let markKey = context.checkpointKey(id.shard, lane: lane)
         defer { marks.withdraw(markKey) }
+        var shardId: String?
         while !Task.isCancelled {
             let generation = database.streams.signal.generation
             let snapshot = database.streams.snapshot
@@ -130,7 +131,8 @@ struct LaneWorker: Sendable {
                 recorded = false
                 continue
             }
-            let outcome = await handle(work, window: window, shardId: StreamNames.shardId(shard), exhausted: page.exhausted)
+            if shardId == nil { shardId = StreamNames.shardId(shard) }
+            let outcome = await handle(work, window: window, shardId: shardId!, exhausted: page.exhausted)
             guard let reached = outcome.position else { return .stopped }
             let moved = reached > position
             if moved {

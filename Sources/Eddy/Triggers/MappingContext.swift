@@ -36,8 +36,9 @@ final class ProcessingResult: Sendable {
 }
 
 /// What every part of one run of a mapping shares: the mapping and its resolved settings, its metrics and
-/// last processing result, and the keys and commits its progress goes through.
-struct MappingContext: Sendable {
+/// last processing result, and the keys and commits its progress goes through. A class: every lane and
+/// batch holds it, and a reference is all they copy.
+final class MappingContext: Sendable {
     let database: Database
     let mapping: RegisteredMapping
     let settings: TriggerMappingConfiguration.Resolved

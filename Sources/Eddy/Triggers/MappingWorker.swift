@@ -18,7 +18,8 @@ struct MappingWorker: Sendable {
     }
 
     private enum Event: Sendable {
-        /// Something was committed: the stream may have new shards.
+        /// The streams changed (a shard opened or closed, a stream was disabled) or a retention pass was
+        /// written.
         case committed
         case lane(LaneID, LaneWorker.End)
     }
@@ -58,9 +59,9 @@ struct MappingWorker: Sendable {
             var laneEnded = true
             var reportedHorizon: UInt64?
             while !Task.isCancelled {
-                let generation = database.streams.signal.generation
-                // After a retention pass, what the mapping lost is reported.
-                let horizon = database.streams.trimmedBelow
+                let generation = database.streams.shapeSignal.generation
+                // After a retention pass (once written), what the mapping lost is reported.
+                let horizon = database.streams.trimmedBelowWritten
                 if horizon != reportedHorizon {
                     guard await reportLostRecords() else { break }
                     reportedHorizon = horizon
@@ -111,7 +112,7 @@ struct MappingWorker: Sendable {
                 }
                 if !waiting {
                     waiting = true
-                    let signal = database.streams.signal
+                    let signal = database.streams.shapeSignal
                     group.addTask {
                         await signal.wait(after: generation)
                         return .committed

@@ -259,8 +259,11 @@ final class Committer: Sendable {
         }
         do {
             if !merged.isEmpty { try store.write(merged, durability: durability) }
-            if firstSequence != nil || streamsChanged {
-                registry.publish(streams: streamsChanged ? work.catalog.streams : nil, committedThrough: work.nextSequence - 1)
+            let trimmed = work.catalog.trimmedBelow != registry.trimmedBelowWritten
+            if firstSequence != nil || streamsChanged || trimmed {
+                registry.publish(
+                    streams: streamsChanged ? work.catalog.streams : nil, committedThrough: work.nextSequence - 1,
+                    trimmedBelow: trimmed ? work.catalog.trimmedBelow : nil)
             }
         } catch {
             work.restore(saved)
