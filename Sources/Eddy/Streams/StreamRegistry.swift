@@ -32,6 +32,8 @@ final class StreamRegistry: Sendable {
     /// ordinary commits wake only the readers.
     let shapeSignal = CommitSignal()
     private let trimmedBelowWrittenMark: Atomic<UInt64>
+    /// One signal per shard that has a reader waiting on it alone (a trigger lane), by shard.
+    private let shardSignals = Mutex<[ShardRef: CommitSignal]>([:])
     /// Where running trigger lanes have read to, for the retention pass.
     let readMarks = TriggerReadMarks()
 
@@ -63,16 +65,43 @@ final class StreamRegistry: Sendable {
         trimmedBelowWrittenMark.load(ordering: .acquiring)
     }
 
-    /// Publishes what a committed group changed — its streams, if they changed, and its retention pass's
-    /// horizon, if it trimmed — and wakes the readers.
-    func publish(streams: [UInt64: StreamDefinition]?, committedThrough: UInt64, trimmedBelow: UInt64? = nil) {
+    /// The signal of shard `shard`: it fires after a commit group that gave the shard records, changed the
+    /// streams (the shard may have closed) or trimmed. A reader of one shard waits on it, so that commits to
+    /// other shards do not wake it.
+    func signal(for shard: ShardRef) -> CommitSignal {
+        shardSignals.withLock { signals in
+            if let signal = signals[shard] { return signal }
+            let signal = CommitSignal()
+            signals[shard] = signal
+            return signal
+        }
+    }
+
+    /// Publishes what a committed group changed — its streams, if they changed, its retention pass's horizon,
+    /// if it trimmed, and the shards that got records (`touched`) — and wakes the readers.
+    func publish(
+        streams: [UInt64: StreamDefinition]?, committedThrough: UInt64, trimmedBelow: UInt64? = nil, touched: Set<ShardRef> = []
+    ) {
         snapshotState.withLock { snapshot in
             if let streams { snapshot.streams = streams }
             snapshot.committedThrough = committedThrough
         }
         if let trimmedBelow { trimmedBelowWrittenMark.store(trimmedBelow, ordering: .releasing) }
         signal.fire()
-        if streams != nil || trimmedBelow != nil { shapeSignal.fire() }
+        let woken: [CommitSignal]
+        if streams != nil || trimmedBelow != nil {
+            shapeSignal.fire()
+            woken = shardSignals.withLock { signals in
+                // The signals of shards that no longer exist go.
+                if let streams {
+                    signals = signals.filter { shard, _ in streams[shard.stream]?.shard(shard.index) != nil }
+                }
+                return Array(signals.values)
+            }
+        } else {
+            woken = shardSignals.withLock { signals in touched.compactMap { signals[$0] } }
+        }
+        for shardSignal in woken { shardSignal.fire() }
     }
 }
 

@@ -19,8 +19,9 @@ final class LaneBoard: Sendable {
         self.lag = lag
     }
 
-    /// Records that lane `id` is at `position` (nil: it no longer runs), and the mapping's lag after that: how
-    /// far its slowest running lane is behind `committedThrough`, in sequence numbers.
+    /// Records that lane `id` is at `position` (nil: it no longer runs; `UInt64.max`: it has handled all its
+    /// shard has), and the mapping's lag after that: how far its slowest running lane is behind
+    /// `committedThrough`, in sequence numbers.
     func record(_ id: LaneID, at position: UInt64?, committedThrough: UInt64) {
         let behind = positions.withLock { positions -> UInt64? in
             positions[id] = position
@@ -77,8 +78,10 @@ struct LaneWorker: Sendable {
         let markKey = context.checkpointKey(id.shard, lane: lane)
         defer { marks.withdraw(markKey) }
         var shardId: String?
+        // Woken by commits to this shard only (and by changes of the streams).
+        let signal = database.streams.signal(for: ShardRef(stream: context.streamId, index: id.shard))
         while !Task.isCancelled {
-            let generation = database.streams.signal.generation
+            let generation = signal.generation
             let snapshot = database.streams.snapshot
             guard let stream = snapshot.streams[context.streamId], let shard = stream.shard(id.shard) else {
                 board.record(id, at: nil, committedThrough: snapshot.committedThrough)
@@ -120,7 +123,7 @@ struct LaneWorker: Sendable {
                     // The records wait in the stream, not in memory: they are read again when the window ends.
                     _ = marks.publish(markKey, through: position, readFrom: position) { database.streams.trimmedBelow }
                     board.record(id, at: position, committedThrough: snapshot.committedThrough)
-                    await waitForCommit(after: generation, until: ContinuousClock.now + .milliseconds(opened + windowMilliseconds - now))
+                    await waitForCommit(on: signal, after: generation, until: ContinuousClock.now + .milliseconds(opened + windowMilliseconds - now))
                     continue
                 }
             }
@@ -141,8 +144,11 @@ struct LaneWorker: Sendable {
             }
             let advanced = moved || outcome.window != window
             window = outcome.window
-            board.record(id, at: progress.positions[lane], committedThrough: snapshot.committedThrough)
-            if !advanced { await waitForCommit(after: generation, until: outcome.wake) }
+            // A lane that has handled everything its shard has is not behind, whatever else was committed since
+            // (commits to other shards do not wake it).
+            let caughtUp = !advanced && work.caughtUp && work.records.isEmpty
+            board.record(id, at: caughtUp ? .max : progress.positions[lane], committedThrough: snapshot.committedThrough)
+            if !advanced { await waitForCommit(on: signal, after: generation, until: outcome.wake) }
         }
         return .stopped
     }
@@ -249,10 +255,9 @@ struct LaneWorker: Sendable {
         return Outcome(position: work.next, committed: true, window: window)
     }
 
-    /// Returns when a commit after `generation` is published, at `deadline` if there is one, or when the task
-    /// is cancelled.
-    private func waitForCommit(after generation: UInt64, until deadline: ContinuousClock.Instant?) async {
-        let signal = database.streams.signal
+    /// Returns when `signal` fires after `generation`, at `deadline` if there is one, or when the task is
+    /// cancelled.
+    private func waitForCommit(on signal: CommitSignal, after generation: UInt64, until deadline: ContinuousClock.Instant?) async {
         guard let deadline else {
             await signal.wait(after: generation)
             return

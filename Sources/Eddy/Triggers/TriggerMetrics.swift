@@ -11,9 +11,10 @@ import CoreMetrics
 /// - `eddy_trigger_batch_size` (recorder): records per call;
 /// - `eddy_trigger_iterator_age_milliseconds` (gauge): at each call, how long ago its last record was
 ///   committed (Lambda's IteratorAge);
-/// - `eddy_trigger_lag` (gauge): after each round, how far the mapping's slowest shard is behind the
-///   stream's last commit, in sequence numbers (which the database numbers across every stream, so an upper
-///   bound on the records still to read).
+/// - `eddy_trigger_lag` (gauge): after each batch or read of a lane, how far the mapping's slowest lane with
+///   records still to handle is behind the stream's last commit, in sequence numbers (which the database
+///   numbers across every stream, so an upper bound on the records still to read); 0 when every lane has
+///   handled all its shard has.
 struct TriggerMetrics: Sendable {
     let invocations: Counter
     let errors: Counter

@@ -201,6 +201,8 @@ final class Committer: Sendable {
         outcomes.reserveCapacity(group.count)
         var firstSequence: UInt64?
         var streamsChanged = false
+        // The shards that got records: their readers are woken.
+        var touched: Set<ShardRef> = []
         var collectionSizes: [[UInt8]: Int64] = [:]
         for pending in group {
             let write = pending.write
@@ -243,7 +245,9 @@ final class Committer: Sendable {
                     StreamStorage.store(rolled, into: &merged)
                     streamsChanged = true
                 }
-                let sequence = work.takeSequence(shard: ShardRef(stream: record.streamId, index: shard))
+                let ref = ShardRef(stream: record.streamId, index: shard)
+                touched.insert(ref)
+                let sequence = work.takeSequence(shard: ref)
                 firstSequence = firstSequence ?? sequence
                 merged.put(
                     StreamRecordEncoding.recordKey(stream: record.streamId, shard: shard, sequence: sequence, milliseconds: now),
@@ -263,7 +267,7 @@ final class Committer: Sendable {
             if firstSequence != nil || streamsChanged || trimmed {
                 registry.publish(
                     streams: streamsChanged ? work.catalog.streams : nil, committedThrough: work.nextSequence - 1,
-                    trimmedBelow: trimmed ? work.catalog.trimmedBelow : nil)
+                    trimmedBelow: trimmed ? work.catalog.trimmedBelow : nil, touched: touched)
             }
         } catch {
             work.restore(saved)
