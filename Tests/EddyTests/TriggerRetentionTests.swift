@@ -11,8 +11,13 @@ import Testing
 // shown in `lastProcessingResult` and sent to the on-failure destination with their shard and sequence range.
 
 @Suite(.timeLimit(.minutes(5))) struct TriggerRetentionTests {
-    private func sequence(_ record: TriggerEventRecord) -> UInt64 {
+    private func sequence(_ record: StreamRecord) -> UInt64 {
         StreamNames.parseSequenceNumber(record.dynamodb.sequenceNumber)!
+    }
+
+    /// Every record of stream `arn` now, in sequence-number order.
+    private func written(_ db: Database, _ arn: String) async throws -> [StreamRecord] {
+        try await readStream(db, arn).map(\.record).sorted { sequence($0) < sequence($1) }
     }
 
     private func range(_ failure: TriggerFailureRecord) -> ClosedRange<UInt64> {
@@ -41,7 +46,7 @@ import Testing
             for key in ["poison", "behind1", "behind2", "behind3"] {
                 try await db.putItem(PutItemInput(tableName: "Users", item: ["pk": .s(key)]))
             }
-            let written = try await db.getRecordsOfAllShards(arn)
+            let written = try await written(db, arn)
             try await waitUntil("the poison to fail") { poisonCalls.load(ordering: .relaxed) > 1 }
             #expect(try runtime.mapping("retained").lastProcessingResult == TriggerProcessingResult.functionCallFailed)
             // A day and an hour later, retention removes all four records.
@@ -90,7 +95,7 @@ import Testing
             for index in 0..<20 {
                 try await db.putItem(PutItemInput(tableName: "Users", item: ["pk": .s("u\(index)"), "kind": .s(index % 4 == 0 ? "other" : "wanted")]))
             }
-            let written = try await db.getRecordsOfAllShards(arn)
+            let written = try await written(db, arn)
             clock.advance(bySeconds: 25 * 3600)
             try await db.trimExpiredStreamRecords()
             let running = Task { await runtime.run() }
@@ -115,24 +120,6 @@ import Testing
             #expect(received.records.map { $0.dynamodb.keys["pk"] } == [.s("after")])
             running.cancel()
             await running.value
-        }
-    }
-}
-
-extension Database {
-    /// Every record of stream `arn` now, over all shards, in sequence-number order.
-    func getRecordsOfAllShards(_ arn: String) async throws -> [TriggerEventRecord] {
-        var records: [StreamRecord] = []
-        for shard in try await allShards(self, arn) {
-            var iterator = try await getShardIterator(GetShardIteratorInput(streamArn: arn, shardId: shard.shardId, shardIteratorType: .trimHorizon)).shardIterator
-            while let current = iterator {
-                let page = try await getRecords(GetRecordsInput(shardIterator: current))
-                records += page.records
-                iterator = page.records.isEmpty ? nil : page.nextShardIterator
-            }
-        }
-        return records.map { TriggerEventRecord($0, streamArn: arn) }.sorted {
-            StreamNames.parseSequenceNumber($0.dynamodb.sequenceNumber)! < StreamNames.parseSequenceNumber($1.dynamodb.sequenceNumber)!
         }
     }
 }

@@ -96,32 +96,37 @@ struct BatchDelivery: Sendable {
                 return .some(window)
             }
             guard await context.backoff(attempt) else { return nil }
-            // Records retention removed while the batch was retried end it: they are reported, and the lane
-            // goes on from the horizon. A shard's records are in commit order, so they lead.
-            let trimmed = pending.prefix { isTrimmed($0) }
-            if !trimmed.isEmpty {
-                guard
-                    await reporter.report(
-                        .recordAgeExceeded, invokeCount: attempt, requestId: lastRequest, records: Array(trimmed), shardId: shardId,
-                        lost: true)
-                else { return nil }
-                pending = pending.dropFirst(trimmed.count)
-            }
-            // Records that grew too old while the batch was retried are dropped (with MaximumRetryAttempts -1, a
+            // Records retention removed while the batch was retried end it (they are reported, and the lane
+            // goes on from the horizon), and so do records that grew too old (with MaximumRetryAttempts -1, a
             // failing batch is retried until then).
+            guard let trimmed = await reportLeading(pending, invokeCount: attempt, requestId: lastRequest, lost: true, where: isTrimmed)
+            else { return nil }
+            pending = pending.dropFirst(trimmed)
             let now = context.nowMilliseconds
-            let expired = pending.prefix { context.isTooOld($0, now: now) }
-            if !expired.isEmpty {
-                guard
-                    await reporter.report(
-                        .recordAgeExceeded, invokeCount: attempt, requestId: lastRequest, records: Array(expired), shardId: shardId)
-                else {
-                    return nil
-                }
-                pending = pending.dropFirst(expired.count)
-            }
+            guard
+                let expired = await reportLeading(
+                    pending, invokeCount: attempt, requestId: lastRequest, lost: false, where: { context.isTooOld($0, now: now) })
+            else { return nil }
+            pending = pending.dropFirst(expired)
         }
         return .some(window)
+    }
+
+    /// Reports the leading records of `records` that `isDropped` picks as `RecordAgeExceeded` (a shard's
+    /// records are in commit order, so the trimmed and the too old lead) and returns how many they are; nil
+    /// if the task was cancelled first.
+    private func reportLeading(
+        _ records: ArraySlice<StreamRecord>, invokeCount: Int, requestId: String?, lost: Bool,
+        where isDropped: (StreamRecord) -> Bool
+    ) async -> Int? {
+        let dropped = records.prefix(while: isDropped)
+        guard !dropped.isEmpty else { return 0 }
+        guard
+            await reporter.report(
+                .recordAgeExceeded, invokeCount: invokeCount, requestId: requestId, records: Array(dropped), shardId: shardId,
+                lost: lost)
+        else { return nil }
+        return dropped.count
     }
 
     /// Whether retention has removed `record` from the stream (the lane still holds it in memory).
@@ -178,15 +183,9 @@ struct BatchDelivery: Sendable {
                     return await context.commit(checkpoint)
                 }
                 guard await context.backoff(attempt) else { return false }
-                let trimmed = records.prefix { isTrimmed($0) }
-                if !trimmed.isEmpty {
-                    guard
-                        await reporter.report(
-                            .recordAgeExceeded, invokeCount: attempt, requestId: lastRequest, records: Array(trimmed),
-                            shardId: shardId, lost: true)
-                    else { return false }
-                    records.removeFirst(trimmed.count)
-                }
+                guard let trimmed = await reportLeading(records[...], invokeCount: attempt, requestId: lastRequest, lost: true, where: isTrimmed)
+                else { return false }
+                records.removeFirst(trimmed)
             }
         }
     }
