@@ -87,6 +87,8 @@ public final class Database: Sendable {
     let transactionTokens = TransactionTokens()
     let committer: Committer
     let streams: StreamRegistry
+    /// Where running trigger lanes have read to, for the retention pass's count of what mappings lose.
+    let triggerReadMarks = TriggerReadMarks()
     private let backgroundJobs = Mutex<[Task<Void, Never>]>([])
 
     /// The lock that serializes catalog changes; no item key is empty, so it collides with none.
@@ -123,7 +125,17 @@ public final class Database: Sendable {
             settings: Committer.StreamSettings(
                 clock: configuration.clock,
                 shardLifetimeMilliseconds: lifetime.seconds * 1000 + lifetime.attoseconds / 1_000_000_000_000_000,
-                shardRecordLimit: configuration.streamShardRecordLimit, region: configuration.region),
+                shardRecordLimit: configuration.streamShardRecordLimit,
+                beforeTrim: { [readMarks = triggerReadMarks, region = configuration.region] horizon, previous, streams, batch, announce in
+                    // What trigger mappings lose is counted under the lanes' read marks, before readers learn the
+                    // horizon.
+                    try readMarks.withMarks { marks in
+                        try LostRecordsLedger.record(
+                            below: horizon, from: previous, streams: streams, marks: marks, store: store, region: region,
+                            into: &batch)
+                        announce()
+                    }
+                }),
             tables: catalog.stamps, streams: loaded, registry: streams,
             itemCollectionSizeLimit: configuration.itemCollectionSizeLimitBytes)
         startBackgroundJob(every: configuration.streamTrimInterval) { database in

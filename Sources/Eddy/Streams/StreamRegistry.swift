@@ -34,8 +34,6 @@ final class StreamRegistry: Sendable {
     private let trimmedBelowWrittenMark: Atomic<UInt64>
     /// One signal per shard that has a reader waiting on it alone (a trigger lane), by shard.
     private let shardSignals = Mutex<[ShardRef: CommitSignal]>([:])
-    /// Where running trigger lanes have read to, for the retention pass.
-    let readMarks = TriggerReadMarks()
 
     init(_ snapshot: StreamsSnapshot) {
         snapshotState = Mutex(snapshot)
@@ -94,7 +92,8 @@ final class StreamRegistry: Sendable {
             woken = shardSignals.withLock { signals in
                 // The signals of shards that no longer exist go.
                 if let streams {
-                    signals = signals.filter { shard, _ in streams[shard.stream]?.shard(shard.index) != nil }
+                    let live = Set(streams.values.flatMap { stream in stream.shards.map { ShardRef(stream: stream.id, index: $0.index) } })
+                    signals = signals.filter { live.contains($0.key) }
                 }
                 return Array(signals.values)
             }

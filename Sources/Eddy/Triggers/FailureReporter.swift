@@ -5,8 +5,6 @@ import Logging
 struct FailureReporter: Sendable {
     let context: MappingContext
 
-    private static let logger = Logger(label: "eddy.triggers")
-
     /// Sends the record of dropping `records` (of shard `shardId`, in sequence order, not empty) to the
     /// mapping's on-failure destination, if it has one, until it is taken; false if the task was cancelled
     /// first. `requestId` is the id of the last call that had the records; nil if none had them (the record
@@ -34,7 +32,7 @@ struct FailureReporter: Sendable {
         context.metrics.lostRecords.increment(by: Int64(range.count))
         let problem = TriggerProcessingResult.lost(range.count, shardId: range.shardId, from: range.firstSequence, to: range.lastSequence)
         context.result.record(problem)
-        Self.logger.warning(
+        MappingContext.logger.warning(
             "Trigger mapping \(context.mapping.stored.name): \(problem)",
             metadata: ["mapping": "\(context.uuid)", "stream": "\(context.streamArn)"])
         guard context.mapping.onFailure != nil else { return true }

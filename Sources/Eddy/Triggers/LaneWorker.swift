@@ -74,7 +74,7 @@ struct LaneWorker: Sendable {
         // When the lane's short batch began to wait for the batching window.
         var batchingSince: Int64?
         // The lane's read mark tells the retention pass which records it holds.
-        let marks = database.streams.readMarks
+        let marks = database.triggerReadMarks
         let markKey = context.checkpointKey(id.shard, lane: lane)
         defer { marks.withdraw(markKey) }
         var shardId: String?

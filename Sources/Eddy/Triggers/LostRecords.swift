@@ -81,8 +81,8 @@ enum LostRecordsLedger {
         let mappingCursor = try store.scan(
             in: .triggers, from: TriggerStore.mappingsRange.from, to: TriggerStore.mappingsRange.to, direction: .forward, snapshot: nil)
         while let (_, value) = try mappingCursor.next() {
-            guard let mapping = try? JSONDecoder().decode(StoredTriggerMapping.self, from: Data(value)),
-                let (table, label) = StreamNames.parseArn(mapping.configuration.eventSourceArn),
+            let mapping = try JSONDecoder().decode(StoredTriggerMapping.self, from: Data(value))
+            guard let (table, label) = StreamNames.parseArn(mapping.configuration.eventSourceArn),
                 let stream = streams.values.first(where: { $0.tableName == table && $0.label == label })
             else { continue }
             let progress = try TriggerStore.progress(in: store, uuid: mapping.uuid, stream: stream.id)
@@ -152,7 +152,7 @@ enum LostRecordsLedger {
         var earlier: [([UInt8], LostRange)] = []
         let cursor = try store.scan(in: .triggers, from: lanePrefix, to: lanePrefix.prefixSuccessor, direction: .forward, snapshot: nil)
         while let (key, value) = try cursor.next() {
-            if let range = try? JSONDecoder().decode(LostRange.self, from: Data(value)) { earlier.append((key, range)) }
+            earlier.append((key, try JSONDecoder().decode(LostRange.self, from: Data(value))))
         }
         var written = range
         if earlier.count >= LostRange.rangesPerLaneMax {

@@ -1,5 +1,6 @@
 import EddyStorage
 import Foundation
+import Logging
 import Synchronization
 
 /// Where a mapping's records go.
@@ -44,6 +45,9 @@ final class MappingContext: Sendable {
     let settings: TriggerMappingConfiguration.Resolved
     let metrics: TriggerMetrics
     let result: ProcessingResult
+
+    /// Where the trigger runtime logs what it drops, loses or gives up on.
+    static let logger = Logger(label: "eddy.triggers")
 
     init(database: Database, mapping: RegisteredMapping, metrics: TriggerMetrics, result: ProcessingResult) {
         self.database = database

@@ -39,9 +39,15 @@ struct MappingWorker: Sendable {
     func run() async {
         let database = context.database
         let factor = context.factor
-        guard let stored = try? database.triggerProgress(context.uuid, stream: context.streamId),
-            let storedWindows = try? database.triggerWindows(context.uuid, stream: context.streamId)
-        else { return }
+        let stored: [UInt32: [Int: [Int: UInt64]]]
+        let storedWindows: [UInt32: [Int: [Int: StoredWindow]]]
+        do {
+            stored = try database.triggerProgress(context.uuid, stream: context.streamId)
+            storedWindows = try database.triggerWindows(context.uuid, stream: context.streamId)
+        } catch {
+            stopped(because: "its progress cannot be read: \(error)")
+            return
+        }
         // Progress stored for shards retention has removed since: forget it now.
         let present = Set(database.streams.snapshot.streams[context.streamId]?.shards.map(\.index) ?? [])
         var leftovers = StorageBatch()
@@ -49,7 +55,7 @@ struct MappingWorker: Sendable {
             let factors = Set((stored[shard] ?? [:]).keys).union((storedWindows[shard] ?? [:]).keys)
             forget(shard, factors: factors, into: &leftovers)
         }
-        guard leftovers.isEmpty ? true : await context.commit(leftovers) else { return }
+        guard leftovers.isEmpty ? true : await commit(leftovers, forgetting: "shards retention removed") else { return }
 
         await withTaskGroup(of: Event.self) { group in
             var shards: [UInt32: Shard] = [:]
@@ -106,7 +112,7 @@ struct MappingWorker: Sendable {
                         forget(index, factors: shard.storedFactors, into: &forgotten)
                         shards[index] = nil
                     }
-                    if !forgotten.isEmpty, !(await context.commit(forgotten)) { break }
+                    if !forgotten.isEmpty, !(await commit(forgotten, forgetting: "shards retention removed")) { break }
                     board.shardCount = shards.count
                     if !open, !stream.isEnabled, !shards.values.contains(where: { $0.lanes.values.contains(false) }) { break }
                 }
@@ -129,7 +135,7 @@ struct MappingWorker: Sendable {
                         shards[id.shard]?.lanes[id.lane] = true
                     case .stopped:
                         // Cancelled, or storage failed: the mapping stops without advancing.
-                        shards[id.shard]?.lanes[id.lane] = nil
+                        if !Task.isCancelled { stopped(because: "a lane's storage write failed") }
                         group.cancelAll()
                         return
                     }
@@ -143,10 +149,33 @@ struct MappingWorker: Sendable {
     /// stream keeps.
     var tracked: (shards: Int, lanes: Int) { (board.shardCount, board.count) }
 
+    /// Commits the worker's own bookkeeping (what it stores or forgets of `what`); false, and said, if
+    /// storage failed.
+    private func commit(_ batch: StorageBatch, forgetting what: String) async -> Bool {
+        guard await context.commit(batch) else {
+            stopped(because: "storage failed while it stored or forgot \(what)")
+            return false
+        }
+        return true
+    }
+
+    /// Says that the mapping stops running (until it is restarted) for `reason`: nothing is skipped, its
+    /// lanes stay at their positions.
+    private func stopped(because reason: String) {
+        MappingContext.logger.error(
+            "Trigger mapping \(context.mapping.stored.name) stopped: \(reason)", metadata: ["mapping": "\(context.uuid)"])
+    }
+
     /// Reports the ranges of records retention removed before the mapping handled them, as the retention
     /// passes counted them, and deletes them; false if the task was cancelled first or storage failed.
     private func reportLostRecords() async -> Bool {
-        guard let lost = try? context.database.lostRanges(of: context.uuid) else { return false }
+        let lost: [(key: [UInt8], range: LostRange)]
+        do {
+            lost = try context.database.lostRanges(of: context.uuid)
+        } catch {
+            stopped(because: "its lost ranges cannot be read: \(error)")
+            return false
+        }
         guard !lost.isEmpty else { return true }
         let reporter = FailureReporter(context: context)
         var reported = StorageBatch()
@@ -154,7 +183,7 @@ struct MappingWorker: Sendable {
             guard await reporter.reportLost(range) else { return false }
             reported.delete(key, in: .triggers)
         }
-        return await context.commit(reported)
+        return await commit(reported, forgetting: "reported lost ranges")
     }
 
     /// Deletes what is stored for shard `index`: its positions in layouts of `factors` and its tumbling
@@ -182,6 +211,6 @@ struct MappingWorker: Sendable {
                 batch.delete(TriggerStore.windowKey(context.uuid, stream: context.streamId, shard: shard, factor: obsolete, lane: lane), in: .triggers)
             }
         }
-        return batch.isEmpty ? true : await context.commit(batch)
+        return batch.isEmpty ? true : await commit(batch, forgetting: "a shard's earlier layouts")
     }
 }

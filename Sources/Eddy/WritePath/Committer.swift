@@ -1,5 +1,6 @@
 import EddyStorage
 import Foundation
+import Logging
 import Synchronization
 
 /// A table a change writes to, with the stream it expects the table to have (0: none) and the version of
@@ -94,9 +95,18 @@ final class Committer: Sendable {
         var clock: any WallClock
         var shardLifetimeMilliseconds: Int64
         var shardRecordLimit: Int?
-        /// The region named in stream records (which trigger filters may match).
-        var region: String
+        /// Runs while a retention pass moves the trim horizon from `previous` to `horizon`, before the records
+        /// go: it adds to the pass's batch what must be recorded of them (what trigger mappings lose), and calls
+        /// `announce` (which tells readers of the new horizon) where readers may learn it. Throwing postpones
+        /// the pass.
+        var beforeTrim:
+            @Sendable (
+                _ horizon: UInt64, _ previous: UInt64, _ streams: [UInt64: StreamDefinition], _ batch: inout StorageBatch,
+                _ announce: () -> Void
+            ) throws -> Void
     }
+
+    private static let logger = Logger(label: "eddy.committer")
 
     private let store: any OrderedKeyValueStore
     private let durability: Durability
@@ -355,21 +365,14 @@ final class Committer: Sendable {
             from: StreamRecordEncoding.markKey(milliseconds: 0), to: StreamRecordEncoding.markKey(milliseconds: firstLiveMark),
             in: .streams)
         if horizon > work.catalog.trimmedBelow {
-            // What trigger mappings lose is counted before it goes, under the lanes' read marks; without it,
-            // trim nothing this time.
-            let previous = work.catalog.trimmedBelow
-            let counted = registry.readMarks.withMarks { marks -> Bool in
-                do {
-                    try LostRecordsLedger.record(
-                        below: horizon, from: previous, streams: work.catalog.streams, marks: marks, store: store,
-                        region: settings.region, into: &batch)
-                } catch {
-                    return false
+            do {
+                try settings.beforeTrim(horizon, work.catalog.trimmedBelow, work.catalog.streams, &batch) {
+                    registry.announceTrim(below: horizon)
                 }
-                registry.announceTrim(below: horizon)
-                return true
+            } catch {
+                Self.logger.warning("Stream retention postponed to its next pass: \(error)")
+                return
             }
-            guard counted else { return }
             work.catalog.trimmedBelow = horizon
             StreamStorage.storeTrimmedBelow(horizon, into: &batch)
             for stream in work.catalog.streams.values {
