@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "EddyStorage", targets: ["EddyStorage"]),
         .library(name: "EddyKafka", targets: ["EddyKafka"]),
         .library(name: "EddyServer", targets: ["EddyServer"]),
+        .library(name: "EddyFunctions", targets: ["EddyFunctions"]),
         .executable(name: "eddy", targets: ["eddy"]),
     ],
     dependencies: [
@@ -22,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
     ],
     targets: [
         .systemLibrary(
@@ -52,10 +54,23 @@ let package = Package(
             ]
         ),
         .target(
+            name: "EddyFunctions",
+            dependencies: [
+                "Eddy",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ]
+        ),
+        .target(
             name: "EddyServer",
             dependencies: [
                 "Eddy",
                 "EddyKafka",
+                "EddyFunctions",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -114,6 +129,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/EddyServerTests"
+        ),
+        .testTarget(
+            name: "EddyFunctionsTests",
+            dependencies: ["EddyFunctions", "Eddy"]
         ),
         .testTarget(
             name: "EddyStorageTests",
