@@ -1,5 +1,6 @@
 import CoreMetrics
 import Eddy
+import EddyFunctions
 import Foundation
 import Logging
 import NIOCore
@@ -49,11 +50,20 @@ public struct EddyServer: Sendable {
     private let operations = Operations()
     private let metrics: ServerMetrics
     let verifier: SigV4Verifier
+    /// Lambda's API, if the server runs functions.
+    let lambda: LambdaAPI?
+    /// Checks the signatures of Lambda's requests (service `lambda`).
+    let lambdaVerifier: SigV4Verifier
 
-    /// A server for `database`; `clock` is what signature dates are checked against.
-    public init(database: Database, configuration: Configuration = Configuration(), clock: @escaping @Sendable () -> Date = { Date() }) {
+    /// A server for `database`; `clock` is what signature dates are checked against. With `functions`, it
+    /// also serves Lambda's API for them and their event source mappings (see ``EddyFunctions``).
+    public init(
+        database: Database, configuration: Configuration = Configuration(), functions: EventSourceMappings? = nil,
+        clock: @escaping @Sendable () -> Date = { Date() }
+    ) {
         self.database = database
         self.configuration = configuration
+        lambda = functions.map(LambdaAPI.init)
         var lookup: SigV4Verifier.CredentialLookup?
         var region: String?
         if let secrets = configuration.credentials {
@@ -61,7 +71,10 @@ public struct EddyServer: Sendable {
             region = database.configuration.region
         }
         verifier = SigV4Verifier(region: region, credentials: lookup, clock: clock)
-        metrics = ServerMetrics(targets: operations.targets, factory: configuration.prometheus.map(Self.metricsFactory) ?? MetricsSystem.factory)
+        lambdaVerifier = SigV4Verifier(service: "lambda", region: region, credentials: lookup, clock: clock)
+        metrics = ServerMetrics(
+            targets: operations.targets + (functions == nil ? [] : LambdaAPI.targets),
+            factory: configuration.prometheus.map(Self.metricsFactory) ?? MetricsSystem.factory)
     }
 
     /// A swift-metrics factory writing into `registry`, with latency buckets from 100 µs. `eddy serve`
@@ -141,6 +154,8 @@ extension EddyServer {
                 Self.log(target: target, result: result, requestId: requestId, logger: logger)
                 return Self.reply(result, requestId: requestId)
             }
+        case (_, _) where lambda != nil && LambdaAPI.serves(path):
+            return answerLambda(head: head, path: path, query: query, body: body, requestId: requestId, logger: logger)
         case (.GET, "/health"):
             return .now(Self.reply(status: 200, body: Array(#"{"status":"ok"}"#.utf8), requestId: requestId))
         case (.GET, "/metrics"):
@@ -152,6 +167,30 @@ extension EddyServer {
         default:
             return .now(Self.reply(status: 404, body: Array(#"{"message":"Not Found"}"#.utf8), requestId: requestId))
         }
+    }
+
+    /// A request of Lambda's API: checked as signed for service `lambda`, then answered from a task.
+    private func answerLambda(head: HTTPRequestHead, path: String, query: String, body: [UInt8], requestId: String, logger: Logger) -> Routing {
+        let start = ContinuousClock.now
+        if case .failure(let failure) = lambdaVerifier.verify(Self.signed(head, path: path, query: query, body: body)) {
+            let error = LambdaError(type: failure.typeName, message: failure.message, status: 403)
+            metrics.record(target: "Lambda.Unknown", duration: ContinuousClock.now - start, errorType: error.type)
+            return .now(LambdaAPI.reply(error))
+        }
+        return .later { [lambda = lambda!, metrics] in
+            let (operation, reply) = await lambda.answer(method: head.method, path: path, query: query, headers: head.headers, body: body)
+            let errorType = reply.headers.first(name: "x-amzn-ErrorType")
+            metrics.record(target: "Lambda.\(operation)", duration: ContinuousClock.now - start, errorType: errorType)
+            logger.debug("Lambda.\(operation) \(reply.status.code)\(errorType.map { " " + $0 } ?? "")", metadata: ["requestId": "\(requestId)"])
+            return reply
+        }
+    }
+
+    /// The largest body accepted for the request `head`: Lambda's for its function uploads, DynamoDB's
+    /// otherwise.
+    func maximumBody(for head: HTTPRequestHead) -> Int {
+        lambda != nil && head.uri.hasPrefix("/2015-03-31/functions") ? max(LambdaAPI.maximumRequestBytes, configuration.maximumRequestBytes)
+            : configuration.maximumRequestBytes
     }
 
     /// The answer to a body over ``Configuration-swift.struct/maximumRequestBytes``.

@@ -69,6 +69,8 @@ private final class RequestHandler: ChannelInboundHandler {
     private var body = ByteBuffer()
     /// The body passed the limit: the rest of it is read and dropped, and the answer is a 413.
     private var bodyTooLarge = false
+    /// The largest body the current request may have.
+    private var bodyLimit = 0
 
     init(server: EddyServer, logger: Logger) {
         self.server = server
@@ -81,13 +83,14 @@ private final class RequestHandler: ChannelInboundHandler {
             self.head = head
             body.clear()
             let announced = head.headers.first(name: "content-length").flatMap { Int($0) } ?? 0
-            bodyTooLarge = announced > server.configuration.maximumRequestBytes
+            bodyLimit = server.maximumBody(for: head)
+            bodyTooLarge = announced > bodyLimit
             if !bodyTooLarge, announced > body.capacity {
                 body.reserveCapacity(announced)
             }
         case .body(var chunk):
             guard !bodyTooLarge else { return }
-            if body.readableBytes + chunk.readableBytes > server.configuration.maximumRequestBytes {
+            if body.readableBytes + chunk.readableBytes > bodyLimit {
                 bodyTooLarge = true
                 body = ByteBuffer()
             } else {

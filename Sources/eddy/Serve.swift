@@ -1,5 +1,6 @@
 import ArgumentParser
 import Eddy
+import EddyFunctions
 import EddyServer
 import Foundation
 import Logging
@@ -81,18 +82,30 @@ struct Serve: AsyncParsableCommand {
             configuration: .init(
                 region: region, accountId: accountId, timeToLiveSweepInterval: .milliseconds(Int64(ttlSweepInterval * 1000))))
         let secrets = try credentials.map(Self.readCredentials)
-        // Shutdown goes in reverse: the server stops taking requests, then the triggers, then the Kafka sinks.
-        var services: [any Service] = []
+        // Functions keep their settings, code and logs in the data directory; an environment calls back with
+        // the first of the server's credentials, if it checks signatures.
+        let key = secrets?.sorted { $0.key < $1.key }.first
+        let functions = try Functions(
+            configuration: .init(
+                directory: "\(database.dataDir)/functions", region: region, accountId: accountId, accessKeyId: key?.key ?? "eddy",
+                secretAccessKey: key?.value ?? "eddy"))
+        let runtime = TriggerRuntime(database: db)
+        let mappings = EventSourceMappings(runtime: runtime, functions: functions)
+        try await mappings.restore()
+        // Shutdown goes in reverse: the server stops taking requests, then the triggers, then the Kafka sinks,
+        // then the functions' environments (the triggers' last batches may still call them).
+        var services: [any Service] = [functions]
         if let config {
             let setup = try ServeConfiguration.read(config)
             try await setup.createTables(in: db)
-            let runtime = TriggerRuntime(database: db)
             services += try await setup.register(with: runtime) as [any Service]
-            services.append(runtime)
             logger.info("Running \(setup.triggers.count) trigger mapping(s) from \(config)")
         }
-        let server = EddyServer(database: db, configuration: .init(host: host, port: port, credentials: secrets, prometheus: registry))
+        services.append(runtime)
+        let server = EddyServer(
+            database: db, configuration: .init(host: host, port: port, credentials: secrets, prometheus: registry), functions: mappings)
         services.append(server.service(logger: logger) { [host] port in
+            functions.setEndpointURL("http://\(host):\(port)")
             FileHandle.standardOutput.write(Data("Eddy is serving \(database.dataDir) at http://\(host):\(port)\n".utf8))
         })
         let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)

@@ -20,7 +20,7 @@ struct FailureReporter: Sendable {
         return await send(
             TriggerFailureRecord(
                 condition, invokeCount: invokeCount, requestId: requestId,
-                functionArn: context.database.functionArn(ofMapping: context.mapping.stored.name), records: records,
+                functionArn: context.functionArn, records: records,
                 shardId: shardId, streamArn: context.streamArn, nowMilliseconds: context.nowMilliseconds))
     }
 
@@ -38,7 +38,7 @@ struct FailureReporter: Sendable {
         guard context.mapping.onFailure != nil else { return true }
         return await send(
             TriggerFailureRecord(
-                .recordAgeExceeded, invokeCount: 0, functionArn: context.database.functionArn(ofMapping: context.mapping.stored.name),
+                .recordAgeExceeded, invokeCount: 0, functionArn: context.functionArn,
                 shardId: range.shardId, startSequenceNumber: StreamNames.sequenceNumber(range.firstSequence),
                 endSequenceNumber: StreamNames.sequenceNumber(range.lastSequence), firstArrivalMilliseconds: range.firstMilliseconds,
                 lastArrivalMilliseconds: range.lastMilliseconds, count: range.count, streamArn: context.streamArn,

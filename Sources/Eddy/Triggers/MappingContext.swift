@@ -60,6 +60,8 @@ final class MappingContext: Sendable {
     var uuid: String { mapping.stored.uuid }
     var streamId: UInt64 { mapping.streamId }
     var streamArn: String { mapping.stored.configuration.eventSourceArn }
+    /// The function the mapping's on-failure records name.
+    var functionArn: String { mapping.stored.target?.functionArn ?? database.functionArn(ofMapping: mapping.stored.name) }
     /// The lanes each shard is split over (ParallelizationFactor).
     var factor: Int { settings.parallelizationFactor }
 

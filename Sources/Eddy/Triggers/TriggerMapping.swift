@@ -24,6 +24,26 @@ public struct TriggerMapping: Sendable, Equatable {
     public let lastProcessingResult: String
     /// When the settings last changed, in milliseconds since 1970.
     public let lastModifiedMilliseconds: Int64
+    /// What the mapping's handler stands for, as it was registered; nil if it was registered without one.
+    public let target: TriggerMappingTarget?
+    /// The ARN of the function the mapping calls, as its on-failure records name it: the target's, or
+    /// `arn:aws:lambda:<region>:<account>:function:<mapping name>` for a mapping without a target.
+    public let functionArn: String
+}
+
+/// What a mapping's handler stands for, kept with the mapping across restarts, so that the application that
+/// registered the handler can register it again: a server keeps here the function a mapping invokes and its
+/// on-failure destination, and registers its mappings again when it starts.
+public struct TriggerMappingTarget: Codable, Sendable, Equatable {
+    /// The ARN of the function the handler calls, which on-failure records name.
+    public var functionArn: String
+    /// The application's own description of the handler (JSON text, say); the runtime only keeps it.
+    public var declaration: String?
+
+    public init(functionArn: String, declaration: String? = nil) {
+        self.functionArn = functionArn
+        self.declaration = declaration
+    }
 }
 
 /// The values of ``TriggerMapping/lastProcessingResult``.

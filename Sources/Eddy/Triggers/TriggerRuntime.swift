@@ -126,6 +126,18 @@ public final class TriggerRuntime: Service, Sendable {
             name: name, configuration: configuration, sink: .handler(handler), onFailure: onFailure, recordForm: recordForm)
     }
 
+    /// Registers a mapping as ``registerReportingFailures(name:configuration:onFailure:handler:)`` does, whose
+    /// handler stands for `target`: the function that on-failure records name, and what the application keeps
+    /// to register the handler again after a restart (``TriggerMapping/target``). A new mapping whose name is a
+    /// UUID in lower case takes it as its UUID, as Lambda's event source mappings have only a UUID.
+    @discardableResult
+    public func registerReportingFailures(
+        name: String, configuration: TriggerMappingConfiguration, onFailure: TriggerFailureDestination?,
+        target: TriggerMappingTarget, handler: @escaping TriggerHandler
+    ) async throws(EddyError) -> TriggerMapping {
+        try await register(name: name, configuration: configuration, sink: .handler(handler), onFailure: onFailure, target: target)
+    }
+
     /// Registers a mapping that keeps derivative tables of the same database: `transform` maps each record
     /// to writes on `targetTables`, and the runtime commits a batch's writes (with their own stream records)
     /// and the mapping's new checkpoint in one atomic write, so each source change is applied exactly once,
@@ -154,7 +166,7 @@ public final class TriggerRuntime: Service, Sendable {
 
     private func register(
         name: String, configuration: TriggerMappingConfiguration, sink: TriggerSink, onFailure: TriggerFailureDestination?,
-        recordForm: StreamRecordForm = .streams
+        recordForm: StreamRecordForm = .streams, target: TriggerMappingTarget? = nil
     ) async throws(EddyError) -> TriggerMapping {
         guard (1...140).contains(name.utf8.count) else {
             throw TableValidation.constraint(value: name, field: "name", "Member must have length between 1 and 140")
@@ -178,11 +190,13 @@ public final class TriggerRuntime: Service, Sendable {
                 }
                 existing.configuration = configuration
                 existing.lastModifiedMilliseconds = now
+                existing.target = target
                 stored = existing
             } else {
+                let nameIsUUID = UUID(uuidString: name) != nil && name == name.lowercased()
                 stored = StoredTriggerMapping(
-                    uuid: UUID().uuidString.lowercased(), name: name, configuration: configuration, createdMilliseconds: now,
-                    lastModifiedMilliseconds: now)
+                    uuid: nameIsUUID ? name : UUID().uuidString.lowercased(), name: name, configuration: configuration, createdMilliseconds: now,
+                    lastModifiedMilliseconds: now, target: target)
                 // LATEST means after what has committed now: fix that position in every current shard, as a
                 // one-lane layout that the mapping's own lanes start from.
                 if configuration.startingPosition == .latest {
@@ -328,7 +342,8 @@ public final class TriggerRuntime: Service, Sendable {
         return TriggerMapping(
             uuid: deleted.uuid, name: deleted.name, configuration: deleted.configuration, state: .deleting,
             lastProcessingResult: TriggerProcessingResult.noRecordsProcessed,
-            lastModifiedMilliseconds: deleted.lastModifiedMilliseconds ?? deleted.createdMilliseconds)
+            lastModifiedMilliseconds: deleted.lastModifiedMilliseconds ?? deleted.createdMilliseconds, target: deleted.target,
+            functionArn: functionArn(of: deleted))
     }
 
     /// Deletes the positions and tumbling windows of the deleted mapping `uuid`. A storage failure leaves them
@@ -425,7 +440,12 @@ public final class TriggerRuntime: Service, Sendable {
             uuid: stored.uuid, name: stored.name, configuration: stored.configuration,
             state: current.flatMap { $0.isTransitional ? $0 : nil } ?? (stored.configuration.resolved.enabled ? .enabled : .disabled),
             lastProcessingResult: result ?? TriggerProcessingResult.noRecordsProcessed,
-            lastModifiedMilliseconds: stored.lastModifiedMilliseconds ?? stored.createdMilliseconds)
+            lastModifiedMilliseconds: stored.lastModifiedMilliseconds ?? stored.createdMilliseconds, target: stored.target,
+            functionArn: functionArn(of: stored))
+    }
+
+    private func functionArn(of stored: StoredTriggerMapping) -> String {
+        stored.target?.functionArn ?? database.functionArn(ofMapping: stored.name)
     }
 
     // MARK: Progress

@@ -8,6 +8,8 @@ struct StoredTriggerMapping: Codable, Sendable, Equatable {
     var configuration: TriggerMappingConfiguration
     var createdMilliseconds: Int64
     var lastModifiedMilliseconds: Int64?
+    /// What the mapping's handler stands for; nil for a mapping registered without one.
+    var target: TriggerMappingTarget?
 }
 
 /// Where trigger mappings, their progress and their tumbling-window states live in the `triggers` key space:
