@@ -1,0 +1,207 @@
+"""Event source mappings from DynamoDB streams to Lambda functions on `eddy serve`, through boto3's `lambda`
+client: a Python handler using aws-lambda-powertools' batch utility receives every change once per attempt and
+its reported failures are retried from the first failed record; failed batches reach the on-failure table;
+mappings survive a server restart and resume at their checkpoints (Lambda developer guide, "Using Lambda with
+DynamoDB", "Configuring partial batch response", "Retaining records of discarded batches")."""
+import json
+import os
+import time
+
+import pytest
+
+from conftest import Server
+from test_functions import ROLE, zipped
+
+POWERTOOLS_HANDLER = """
+import boto3
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+dynamodb = boto3.client("dynamodb")
+
+
+def record_handler(record):
+    image = record.dynamodb.new_image
+    key = image["sk"]
+    dynamodb.put_item(TableName="RESULTS", Item={
+        "sk": {"S": key}, "requestId": {"S": CONTEXT[0].aws_request_id}, "event": {"S": record.event_name.name}})
+    if image.get("failOnce"):
+        try:
+            dynamodb.put_item(TableName="RESULTS", Item={"sk": {"S": "failed-" + key}, "requestId": {"S": "-"}},
+                              ConditionExpression="attribute_not_exists(sk)")
+        except dynamodb.exceptions.ConditionalCheckFailedException:
+            return
+        raise RuntimeError("failing " + key + " once")
+
+
+CONTEXT = [None]
+
+
+def handler(event, context):
+    CONTEXT[0] = context
+    return process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+"""
+
+
+def make_tables(dynamodb, source, results):
+    dynamodb.create_table(
+        TableName=source, KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST", StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
+    dynamodb.create_table(
+        TableName=results, KeySchema=[{"AttributeName": "sk", "KeyType": "HASH"}, {"AttributeName": "requestId", "KeyType": "RANGE"}],
+        AttributeDefinitions=[{"AttributeName": "sk", "AttributeType": "S"}, {"AttributeName": "requestId", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST")
+    return dynamodb.describe_table(TableName=source)["Table"]["LatestStreamArn"]
+
+
+def deliveries(dynamodb, results):
+    """sk → how many invocations handled it."""
+    counts = {}
+    for page in dynamodb.get_paginator("scan").paginate(TableName=results):
+        for item in page["Items"]:
+            key = item["sk"]["S"]
+            if not key.startswith("failed-"):
+                counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def wait_for(condition, seconds=60):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.2)
+    return condition()
+
+
+def test_a_powertools_handler_gets_each_change_once_per_attempt_and_failures_retry_from_the_first(
+        server, table_name):
+    dynamodb = server.client()
+    lam = server.client("lambda", read_timeout=70)
+    source, results = table_name, table_name + "Results"
+    stream = make_tables(dynamodb, source, results)
+    for number in range(1, 6):
+        item = {"pk": {"S": "p"}, "sk": {"S": f"k{number}"}}
+        if number == 3:
+            item["failOnce"] = {"BOOL": True}
+        dynamodb.put_item(TableName=source, Item=item)
+    function = "powertools_" + table_name
+    lam.create_function(
+        FunctionName=function, Runtime="python3.12", Role=ROLE, Handler="app.handler", Timeout=30,
+        Code={"ZipFile": zipped({"app.py": POWERTOOLS_HANDLER.replace("RESULTS", results)})})
+    mapping = lam.create_event_source_mapping(
+        FunctionName=function, EventSourceArn=stream, StartingPosition="TRIM_HORIZON", BatchSize=10,
+        MaximumRetryAttempts=5, FunctionResponseTypes=["ReportBatchItemFailures"])
+    assert mapping["ResponseMetadata"]["HTTPStatusCode"] == 202
+    assert mapping["FunctionArn"].endswith(f":function:{function}") and mapping["EventSourceArn"] == stream
+    assert mapping["State"] in ("Creating", "Enabled") and mapping["BatchSize"] == 10
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["EventSourceMappingArn"].endswith(":event-source-mapping:" + mapping["UUID"])
+
+    expected = {"k1": 1, "k2": 1, "k3": 2, "k4": 2, "k5": 2}
+    assert wait_for(lambda: deliveries(dynamodb, results) == expected), deliveries(dynamodb, results)
+    got = lam.get_event_source_mapping(UUID=mapping["UUID"])
+    assert got["State"] == "Enabled" and got["LastProcessingResult"] == "OK"
+    assert [m["UUID"] for m in lam.list_event_source_mappings(FunctionName=function)["EventSourceMappings"]] == [mapping["UUID"]]
+    assert [m["UUID"] for m in lam.list_event_source_mappings(EventSourceArn=stream)["EventSourceMappings"]] == [mapping["UUID"]]
+
+    with pytest.raises(lam.exceptions.ResourceConflictException) as duplicate:
+        lam.create_event_source_mapping(FunctionName=function, EventSourceArn=stream, StartingPosition="LATEST")
+    assert mapping["UUID"] in duplicate.value.response["Error"]["Message"]
+
+    disabled = lam.update_event_source_mapping(UUID=mapping["UUID"], Enabled=False)
+    assert disabled["State"] in ("Disabling", "Disabled")
+    assert wait_for(lambda: lam.get_event_source_mapping(UUID=mapping["UUID"])["State"] == "Disabled")
+    dynamodb.put_item(TableName=source, Item={"pk": {"S": "p"}, "sk": {"S": "k6"}})
+    time.sleep(1)
+    assert "k6" not in deliveries(dynamodb, results)
+    lam.update_event_source_mapping(UUID=mapping["UUID"], Enabled=True, BatchSize=5)
+    assert wait_for(lambda: deliveries(dynamodb, results).get("k6") == 1)
+    assert lam.get_event_source_mapping(UUID=mapping["UUID"])["BatchSize"] == 5
+
+    deleted = lam.delete_event_source_mapping(UUID=mapping["UUID"])
+    assert deleted["State"] == "Deleting"
+    with pytest.raises(lam.exceptions.ResourceNotFoundException):
+        lam.get_event_source_mapping(UUID=mapping["UUID"])
+
+
+def test_timeouts_crashes_and_poison_records_reach_the_on_failure_table(server, table_name):
+    dynamodb = server.client()
+    lam = server.client("lambda", read_timeout=70)
+    source, results, failures = table_name, table_name + "Results", table_name + "Failures"
+    stream = make_tables(dynamodb, source, results)
+    dynamodb.create_table(
+        TableName=failures, KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
+    function = "poison_" + table_name
+    lam.create_function(
+        FunctionName=function, Runtime="python3.12", Role=ROLE, Handler="app.handler", Timeout=1,
+        Code={"ZipFile": zipped({"app.py": """
+import os, time
+
+def handler(event, context):
+    for record in event["Records"]:
+        kind = record["dynamodb"]["NewImage"]["sk"]["S"]
+        if kind == "timeout":
+            time.sleep(5)
+        if kind == "crash":
+            os._exit(9)
+        if kind == "poison":
+            raise ValueError("poison")
+"""})})
+    lam.create_event_source_mapping(
+        FunctionName=function, EventSourceArn=stream, StartingPosition="TRIM_HORIZON", BatchSize=1,
+        MaximumRetryAttempts=1, DestinationConfig={"OnFailure": {"Destination": f"arn:aws:dynamodb:us-east-1:000000000000:table/{failures}"}})
+    for kind in ("timeout", "crash", "poison"):
+        dynamodb.put_item(TableName=source, Item={"pk": {"S": kind}, "sk": {"S": kind}})
+
+    def failure_records():
+        return dynamodb.scan(TableName=failures)["Items"]
+
+    records = wait_for(lambda: len(failure_records()) >= 3 and failure_records())
+    assert len(records) == 3
+    for item in records:
+        assert item["condition"]["S"] == "RetryAttemptsExhausted"
+        assert item["functionArn"]["S"] == f"arn:aws:lambda:us-east-1:000000000000:function:{function}"
+        assert item["approximateInvokeCount"]["N"] == "2"
+        record = json.loads(item["record"]["S"])
+        assert record["responseContext"]["functionError"] == "Unhandled"
+        assert record["DDBStreamBatchInfo"]["streamArn"] == stream
+
+
+def test_mappings_and_functions_survive_a_restart_and_resume_at_their_checkpoints(tmp_path):
+    first = Server(data_dir=str(tmp_path))
+    try:
+        dynamodb = first.client()
+        lam = first.client("lambda", read_timeout=70)
+        stream = make_tables(dynamodb, "Source", "Results")
+        lam.create_function(
+            FunctionName="recorder", Runtime="python3.12", Role=ROLE, Handler="app.handler",
+            Code={"ZipFile": zipped({"app.py": """
+import boto3
+
+def handler(event, context):
+    for record in event["Records"]:
+        boto3.client("dynamodb").put_item(TableName="Results", Item={
+            "sk": record["dynamodb"]["NewImage"]["sk"], "requestId": {"S": context.aws_request_id}})
+"""})})
+        mapping = lam.create_event_source_mapping(
+            FunctionName="recorder", EventSourceArn=stream, StartingPosition="TRIM_HORIZON", BatchSize=1)
+        dynamodb.put_item(TableName="Source", Item={"pk": {"S": "p"}, "sk": {"S": "before"}})
+        assert wait_for(lambda: deliveries(dynamodb, "Results") == {"before": 1})
+        assert wait_for(lambda: lam.get_event_source_mapping(UUID=mapping["UUID"])["LastProcessingResult"] == "OK")
+    finally:
+        assert first.stop() == 0, first.final_output
+
+    second = Server(data_dir=str(tmp_path))
+    try:
+        dynamodb = second.client()
+        lam = second.client("lambda", read_timeout=70)
+        assert [f["FunctionName"] for f in lam.list_functions()["Functions"]] == ["recorder"]
+        assert lam.get_event_source_mapping(UUID=mapping["UUID"])["State"] == "Enabled"
+        dynamodb.put_item(TableName="Source", Item={"pk": {"S": "p"}, "sk": {"S": "after"}})
+        assert wait_for(lambda: deliveries(dynamodb, "Results") == {"before": 1, "after": 1})
+    finally:
+        assert second.stop() == 0, second.final_output
