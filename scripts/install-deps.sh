@@ -7,7 +7,7 @@
 # example and its test. From PyPI, noida-db 0.2.3: a broker speaking Kafka's protocol, for the Kafka tests;
 # pytest (with pytest-timeout), boto3 and the AWS CLI, the real clients of the server tests;
 # aws-lambda-powertools 3.37.0 with its parser (pydantic), whose DynamoDBStreamLambdaOnFailureDestinationModel
-# checks the triggers' on-failure records.
+# checks the triggers' on-failure records; awslambdaric 4.2.2, the runtime of Python functions.
 set -euo pipefail
 
 sudo_cmd=()
@@ -52,4 +52,11 @@ if ! python3 -c 'import pytest, pytest_timeout, boto3' 2>/dev/null || ! command 
     echo "Installing pytest, pytest-timeout, boto3, awscli (the server tests' clients) and $powertools" >&2
     PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet pytest pytest-timeout boto3 awscli "$powertools"
     if command -v pyenv >/dev/null 2>&1; then pyenv rehash; fi
+fi
+
+# Python functions of `eddy serve` run under awslambdaric, Lambda's runtime interface client for Python
+# (`python3 -m awslambdaric module.handler`).
+if ! python3 -c 'import importlib.metadata as md; assert md.version("awslambdaric") == "4.2.2"' 2>/dev/null; then
+    echo "Installing awslambdaric 4.2.2 (the runtime of Python functions)" >&2
+    PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet awslambdaric==4.2.2
 fi
