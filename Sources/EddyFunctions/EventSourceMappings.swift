@@ -147,6 +147,15 @@ public final class EventSourceMappings: Sendable {
         return present(mapping, declaration: declaration)
     }
 
+    /// Registers (or updates) the mapping named `name` from its stream to `function`, as a configuration
+    /// file declares it: a mapping with a name of its own, which Lambda's API lists with the others.
+    public func declare(
+        name: String, configuration: TriggerMappingConfiguration, function: String, onFailure: String?
+    ) async throws(LambdaError) {
+        let declaration = FunctionMappingDeclaration(function: try functions.resolve(function), onFailure: onFailure)
+        _ = try await register(name: name, configuration: configuration, declaration: declaration)
+    }
+
     /// GetEventSourceMapping.
     public func get(_ uuid: String) throws(LambdaError) -> EventSourceMappingConfiguration {
         let (mapping, declaration) = try find(uuid)

@@ -1,4 +1,5 @@
 import Foundation
+import ZIPFoundation
 
 /// CreateFunction's request body, as Lambda's API takes it (only what Eddy runs; other members are ignored).
 public struct CreateFunctionRequest: Decodable, Sendable {
@@ -125,4 +126,27 @@ public struct InvocationResult: Sendable {
     public var executedVersion: String
     /// The invocation's request id.
     public var requestId: String
+}
+
+extension FunctionCode {
+    /// The files under `directory` as a zip (deflated, with their permissions), as CreateFunction takes code.
+    ///
+    /// - Throws: ``LambdaError`` `InvalidParameterValueException` if the directory cannot be read.
+    public static func zip(directory: String) throws(LambdaError) -> [UInt8] {
+        let base = URL(fileURLWithPath: directory, isDirectory: true).standardizedFileURL
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: base.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw .invalidParameterValue("The code directory \(directory) does not exist")
+        }
+        do {
+            let archive = try Archive(data: Data(), accessMode: .create)
+            let files = FileManager.default.enumerator(atPath: base.path)?.compactMap { $0 as? String }.sorted() ?? []
+            for path in files {
+                try archive.addEntry(with: path, relativeTo: base, compressionMethod: .deflate)
+            }
+            return Array(archive.data ?? Data())
+        } catch {
+            throw .invalidParameterValue("The code directory \(directory) cannot be zipped: \(error)")
+        }
+    }
 }

@@ -1,4 +1,5 @@
 import Eddy
+import EddyFunctions
 import EddyKafka
 import Foundation
 import ServiceLifecycle
@@ -26,7 +27,21 @@ import Yams
 ///     Derivative:
 ///       TargetTable: CustomerTotals
 ///       Sum: { GroupBy: { customer: customer }, Of: total, Into: spent }
+///   - Name: order-mails
+///     TableName: Orders
+///     Function: mailer                 # a function of Functions below, or one created through Lambda's API
+///     FunctionResponseTypes: [ReportBatchItemFailures]
+///     DestinationConfig: { OnFailure: { Destination: "arn:aws:dynamodb:us-east-1:000000000000:table/Failed" } }
+/// Functions:
+///   - FunctionName: mailer
+///     Runtime: python3.12
+///     Handler: app.handler
+///     CodeDirectory: functions/mailer  # relative to this file; zipped when the server starts
+///     Timeout: 10
 /// ```
+///
+/// A declared function is created when the server starts, or updated to its declaration if it exists; a
+/// trigger with `Function` is an event source mapping to it (Lambda's API lists it).
 ///
 /// A derivative mapping does one of `Copy` (the target holds each item's latest image), `Project` (the
 /// listed attributes of it), `Count` (per group, the number of items: `Into` goes up by one when an item
@@ -36,13 +51,17 @@ import Yams
 public struct ServeConfiguration: Decodable, Sendable {
     public var tables: [CreateTableInput]
     public var triggers: [DeclaredTrigger]
+    public var functions: [DeclaredFunction]
+    /// The directory of the file, which code directories are relative to.
+    public var baseDirectory = "."
 
-    enum CodingKeys: String, CodingKey { case tables = "Tables", triggers = "Triggers" }
+    enum CodingKeys: String, CodingKey { case tables = "Tables", triggers = "Triggers", functions = "Functions" }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         tables = try container.decodeIfPresent([CreateTableInput].self, forKey: .tables) ?? []
         triggers = try container.decodeIfPresent([DeclaredTrigger].self, forKey: .triggers) ?? []
+        functions = try container.decodeIfPresent([DeclaredFunction].self, forKey: .functions) ?? []
     }
 
     /// The declarations of the YAML or JSON file at `path`.
@@ -56,7 +75,9 @@ public struct ServeConfiguration: Decodable, Sendable {
             throw .validation("The configuration file \(path) cannot be read: \(error.localizedDescription)")
         }
         do {
-            return try YAMLDecoder().decode(ServeConfiguration.self, from: text)
+            var configuration = try YAMLDecoder().decode(ServeConfiguration.self, from: text)
+            configuration.baseDirectory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+            return configuration
         } catch let error as EddyError {
             throw error
         } catch {
@@ -75,13 +96,29 @@ public struct ServeConfiguration: Decodable, Sendable {
         }
     }
 
-    /// Registers every declared mapping with `runtime` (creating Kafka topics where asked) and returns the
-    /// Kafka sinks, which the caller runs as services next to the runtime.
-    public func register(with runtime: TriggerRuntime, connectTimeout: Duration = .seconds(10)) async throws -> [KafkaSink] {
+    /// Creates the declared functions, or updates those that exist to their declaration (code and settings).
+    public func declareFunctions(in functions: Functions) async throws {
+        for function in self.functions {
+            try await function.declare(in: functions, baseDirectory: baseDirectory)
+        }
+    }
+
+    /// Registers every declared mapping with `runtime` (creating Kafka topics where asked), those to functions
+    /// with `mappings`, and returns the Kafka sinks, which the caller runs as services next to the runtime.
+    public func register(
+        with runtime: TriggerRuntime, mappings: EventSourceMappings? = nil, connectTimeout: Duration = .seconds(10)
+    ) async throws -> [KafkaSink] {
         var sinks: [KafkaSink] = []
         for trigger in triggers {
             let configuration = try await trigger.mappingConfiguration(in: runtime.database)
-            if let kafka = trigger.kafka {
+            if let function = trigger.function {
+                guard let mappings else {
+                    throw EddyError.validation("Trigger \(trigger.name) names function \(function), but no functions are served")
+                }
+                try await mappings.declare(
+                    name: trigger.name, configuration: configuration, function: function,
+                    onFailure: trigger.destinationConfig?.onFailure?.destination)
+            } else if let kafka = trigger.kafka {
                 let sink = try await kafka.sink(timeout: connectTimeout)
                 sinks.append(sink)
                 try await runtime.registerKafka(name: trigger.name, configuration: configuration, sink: sink)
@@ -108,15 +145,23 @@ public struct DeclaredTrigger: Decodable, Sendable {
     public var maximumRecordAgeInSeconds: Int?
     public var bisectBatchOnFunctionError: Bool?
     public var filterCriteria: FilterCriteria?
+    public var functionResponseTypes: [FunctionResponseType]?
+    public var tumblingWindowInSeconds: Int?
     public var kafka: KafkaTarget?
     public var derivative: DerivativeMapping?
+    /// The function the changes go to (an event source mapping).
+    public var function: String?
+    /// Where a function mapping sends the records it drops: a table or function ARN of this server.
+    public var destinationConfig: DestinationConfig?
 
     enum CodingKeys: String, CodingKey {
         case name = "Name", tableName = "TableName", startingPosition = "StartingPosition", batchSize = "BatchSize"
         case maximumBatchingWindowInSeconds = "MaximumBatchingWindowInSeconds"
         case parallelizationFactor = "ParallelizationFactor", maximumRetryAttempts = "MaximumRetryAttempts"
         case maximumRecordAgeInSeconds = "MaximumRecordAgeInSeconds", bisectBatchOnFunctionError = "BisectBatchOnFunctionError"
-        case filterCriteria = "FilterCriteria", kafka = "Kafka", derivative = "Derivative"
+        case filterCriteria = "FilterCriteria", kafka = "Kafka", derivative = "Derivative", function = "Function"
+        case functionResponseTypes = "FunctionResponseTypes", tumblingWindowInSeconds = "TumblingWindowInSeconds"
+        case destinationConfig = "DestinationConfig"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -133,8 +178,16 @@ public struct DeclaredTrigger: Decodable, Sendable {
         filterCriteria = try container.decodeIfPresent(FilterCriteria.self, forKey: .filterCriteria)
         kafka = try container.decodeIfPresent(KafkaTarget.self, forKey: .kafka)
         derivative = try container.decodeIfPresent(DerivativeMapping.self, forKey: .derivative)
-        guard (kafka == nil) != (derivative == nil) else {
-            throw EddyError.validation("Trigger \(name) must have exactly one of Kafka and Derivative")
+        function = try container.decodeIfPresent(String.self, forKey: .function)
+        functionResponseTypes = try container.decodeIfPresent([FunctionResponseType].self, forKey: .functionResponseTypes)
+        tumblingWindowInSeconds = try container.decodeIfPresent(Int.self, forKey: .tumblingWindowInSeconds)
+        destinationConfig = try container.decodeIfPresent(DestinationConfig.self, forKey: .destinationConfig)
+        guard [kafka != nil, derivative != nil, function != nil].filter({ $0 }).count == 1 else {
+            throw EddyError.validation("Trigger \(name) must have exactly one of Kafka, Derivative and Function")
+        }
+        guard function != nil || (functionResponseTypes == nil && tumblingWindowInSeconds == nil && destinationConfig == nil) else {
+            throw EddyError.validation(
+                "Trigger \(name): FunctionResponseTypes, TumblingWindowInSeconds and DestinationConfig are for function triggers")
         }
     }
 
@@ -151,7 +204,56 @@ public struct DeclaredTrigger: Decodable, Sendable {
         configuration.maximumRecordAgeInSeconds = maximumRecordAgeInSeconds
         configuration.bisectBatchOnFunctionError = bisectBatchOnFunctionError
         configuration.filterCriteria = filterCriteria
+        configuration.functionResponseTypes = functionResponseTypes
+        configuration.tumblingWindowInSeconds = tumblingWindowInSeconds
         return configuration
+    }
+}
+
+/// A declared function: CreateFunction's settings, with its code as a directory (relative to the
+/// configuration file) instead of a zip.
+public struct DeclaredFunction: Decodable, Sendable {
+    public var functionName: String
+    public var runtime: String
+    public var handler: String
+    public var codeDirectory: String
+    public var timeout: Int?
+    public var memorySize: Int?
+    public var description: String?
+    public var environment: FunctionEnvironment?
+    public var reservedConcurrentExecutions: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case functionName = "FunctionName", runtime = "Runtime", handler = "Handler", codeDirectory = "CodeDirectory"
+        case timeout = "Timeout", memorySize = "MemorySize", description = "Description", environment = "Environment"
+        case reservedConcurrentExecutions = "ReservedConcurrentExecutions"
+    }
+
+    /// Creates the function in `functions`, or brings the existing one to this declaration.
+    func declare(in functions: Functions, baseDirectory: String) async throws {
+        let directory = codeDirectory.hasPrefix("/") ? codeDirectory : "\(baseDirectory)/\(codeDirectory)"
+        let zip = try FunctionCode.zip(directory: directory)
+        if (try? functions.configuration(of: functionName)) == nil {
+            var request = CreateFunctionRequest(
+                functionName: functionName, runtime: runtime, handler: handler, zipFile: zip, timeout: timeout,
+                environment: environment?.variables)
+            request.memorySize = memorySize
+            request.description = description
+            _ = try await functions.create(request)
+        } else {
+            _ = try await functions.updateCode(functionName, UpdateFunctionCodeRequest(zipFile: zip))
+            var update = UpdateFunctionConfigurationRequest(timeout: timeout ?? 3, environment: environment?.variables ?? [:])
+            update.runtime = runtime
+            update.handler = handler
+            update.memorySize = memorySize ?? 128
+            update.description = description ?? ""
+            _ = try await functions.updateConfiguration(functionName, update)
+        }
+        if let reserved = reservedConcurrentExecutions {
+            _ = try functions.putConcurrency(functionName, reserved)
+        } else {
+            try functions.deleteConcurrency(functionName)
+        }
     }
 }
 

@@ -98,7 +98,8 @@ struct Serve: AsyncParsableCommand {
         if let config {
             let setup = try ServeConfiguration.read(config)
             try await setup.createTables(in: db)
-            services += try await setup.register(with: runtime) as [any Service]
+            try await setup.declareFunctions(in: functions)
+            services += try await setup.register(with: runtime, mappings: mappings) as [any Service]
             logger.info("Running \(setup.triggers.count) trigger mapping(s) from \(config)")
         }
         services.append(runtime)

@@ -205,3 +205,52 @@ def handler(event, context):
         assert wait_for(lambda: deliveries(dynamodb, "Results") == {"before": 1, "after": 1})
     finally:
         assert second.stop() == 0, second.final_output
+
+
+def test_a_configuration_file_declares_functions_and_triggers_to_them(tmp_path):
+    code = tmp_path / "functions" / "copier"
+    code.mkdir(parents=True)
+    (code / "app.py").write_text("""
+import boto3
+
+def handler(event, context):
+    for record in event["Records"]:
+        boto3.client("dynamodb").put_item(TableName="Results", Item={
+            "sk": record["dynamodb"]["Keys"]["sk"], "requestId": {"S": context.aws_request_id}})
+""")
+    (tmp_path / "eddy.yaml").write_text("""
+Tables:
+  - TableName: Source
+    KeySchema: [{ AttributeName: pk, KeyType: HASH }, { AttributeName: sk, KeyType: RANGE }]
+    AttributeDefinitions: [{ AttributeName: pk, AttributeType: S }, { AttributeName: sk, AttributeType: S }]
+    BillingMode: PAY_PER_REQUEST
+    StreamSpecification: { StreamEnabled: true, StreamViewType: KEYS_ONLY }
+  - TableName: Results
+    KeySchema: [{ AttributeName: sk, KeyType: HASH }, { AttributeName: requestId, KeyType: RANGE }]
+    AttributeDefinitions: [{ AttributeName: sk, AttributeType: S }, { AttributeName: requestId, AttributeType: S }]
+    BillingMode: PAY_PER_REQUEST
+Functions:
+  - FunctionName: copier
+    Runtime: python3.12
+    Handler: app.handler
+    CodeDirectory: functions/copier
+    Timeout: 20
+Triggers:
+  - Name: copy-source
+    TableName: Source
+    Function: copier
+    BatchSize: 5
+""")
+    (tmp_path / "data").mkdir()
+    server = Server("--config", str(tmp_path / "eddy.yaml"), data_dir=str(tmp_path / "data"))
+    try:
+        lam = server.client("lambda")
+        assert lam.get_function_configuration(FunctionName="copier")["Timeout"] == 20
+        mappings = lam.list_event_source_mappings(FunctionName="copier")["EventSourceMappings"]
+        assert len(mappings) == 1 and mappings[0]["BatchSize"] == 5
+        dynamodb = server.client()
+        for key in ("a", "b", "c"):
+            dynamodb.put_item(TableName="Source", Item={"pk": {"S": "p"}, "sk": {"S": key}})
+        assert wait_for(lambda: deliveries(dynamodb, "Results") == {"a": 1, "b": 1, "c": 1})
+    finally:
+        assert server.stop() == 0, server.final_output

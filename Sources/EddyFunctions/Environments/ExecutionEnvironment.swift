@@ -64,8 +64,7 @@ final class ExecutionEnvironment: Sendable {
                 workingDirectory: launch.workingDirectory
             ) { [weak self] bytes in
                 guard let self else { return }
-                self.log.append(bytes)
-                self.resources.withLock { $0.capture }?.append(bytes)
+                self.log.append(bytes, to: self.resources.withLock { $0.capture })
             }
         } catch {
             channel.close(promise: nil)

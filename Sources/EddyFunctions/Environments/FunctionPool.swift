@@ -26,6 +26,8 @@ final class FunctionPool: Sendable {
     struct Outcome: Sendable {
         var payload: [UInt8]
         var isError: Bool
+        /// What the function's log says of an end the runtime did not report (a timeout, an exit).
+        var logLine: String?
     }
 
     /// What a caller of ``acquire(wait:)`` gets.
@@ -88,8 +90,7 @@ final class FunctionPool: Sendable {
         case .spawn(let environment):
             if let failure = await start(environment) {
                 let message = "RequestId: \(requestId) Error: \(failure.message)"
-                log.append(Array("\(message)\n".utf8))
-                capture?.append(Array("\(message)\n".utf8))
+                log.append(line: message, to: capture)
                 return (Outcome(payload: Self.errorDocument(type: failure.type, message: message), isError: true), capture?.tail())
             }
             id = environment
@@ -209,9 +210,7 @@ final class FunctionPool: Sendable {
         let started = ContinuousClock.now
         let deadline = Int64(Date().timeIntervalSince1970 * 1000) + Int64(launch.timeoutSeconds) * 1000
         environment?.capture(into: capture)
-        let start = Array("START RequestId: \(requestId) Version: $LATEST\n".utf8)
-        log.append(start)
-        capture?.append(start)
+        log.append(line: "START RequestId: \(requestId) Version: $LATEST", to: capture)
         let delivery = InvocationDelivery(
             requestId: requestId, deadlineMilliseconds: deadline, functionArn: launch.functionArn,
             traceId: "Root=1-\(String(Int(Date().timeIntervalSince1970), radix: 16))-\(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(24).lowercased());Sampled=0",
@@ -238,13 +237,13 @@ final class FunctionPool: Sendable {
         timer.cancel()
         environment?.drainOutput()
         environment?.capture(into: nil)
+        if let line = outcome.logLine { log.append(line: line, to: capture) }
         let milliseconds = Double((ContinuousClock.now - started).components.attoseconds) / 1e15
             + Double((ContinuousClock.now - started).components.seconds) * 1000
-        let end = Array(
-            ("END RequestId: \(requestId)\nREPORT RequestId: \(requestId)\tDuration: \(String(format: "%.2f", milliseconds)) ms\t"
-                + "Billed Duration: \(Int(milliseconds.rounded(.up))) ms\tMemory Size: \(launch.memorySize) MB\n").utf8)
-        log.append(end)
-        capture?.append(end)
+        log.append(
+            line: "END RequestId: \(requestId)\nREPORT RequestId: \(requestId)\tDuration: \(String(format: "%.2f", milliseconds)) ms\t"
+                + "Billed Duration: \(Int(milliseconds.rounded(.up))) ms\tMemory Size: \(launch.memorySize) MB",
+            to: capture)
         return outcome
     }
 
@@ -257,8 +256,9 @@ final class FunctionPool: Sendable {
         guard let continuation else { return }
         environment?.kill()
         let message = "RequestId: \(requestId) Error: Task timed out after \(seconds).00 seconds"
-        log.append(Array("\(Date().formatted(.iso8601)) \(message)\n".utf8))
-        continuation.resume(returning: Outcome(payload: Self.errorDocument(type: "Sandbox.Timedout", message: message), isError: true))
+        continuation.resume(returning: Outcome(
+            payload: Self.errorDocument(type: "Sandbox.Timedout", message: message), isError: true,
+            logLine: "\(Date().formatted(.iso8601)) \(message)"))
     }
 
     // MARK: The Runtime API's calls
@@ -330,33 +330,26 @@ final class FunctionPool: Sendable {
 
     /// Environment `id`'s process ended: what waited on it fails, and a waiting caller may start another.
     func exited(_ id: Int, status: ChildExitStatus) {
-        let (starter, current, grants, initFailure) = state.withLock { state in
-            guard let slot = state.slots.removeValue(forKey: id) else {
-                return (CheckedContinuation<StartFailure?, Never>?.none, CheckedContinuation<Outcome, Never>?.none, [(CheckedContinuation<Grant, Never>, Grant)](), [UInt8]?.none)
-            }
+        let (ended, grants) = state.withLock { state -> (Slot?, [(CheckedContinuation<Grant, Never>, Grant)]) in
+            guard let slot = state.slots.removeValue(forKey: id) else { return (nil, []) }
             state.idle.removeAll { $0 == id }
-            var starter: CheckedContinuation<StartFailure?, Never>?
-            var current: CheckedContinuation<Outcome, Never>?
-            switch slot.phase {
-            case .starting(let continuation): starter = continuation
-            case .busy(let running): current = running.continuation
-            case .finishing: state.finishing -= 1
-            case .idle, .dead: break
-            }
-            return (starter, current, grantWaiters(&state), slot.initFailure)
+            if case .finishing = slot.phase { state.finishing -= 1 }
+            return (slot, grantWaiters(&state))
         }
-        if let starter {
-            if let initFailure, let document = try? JSONSerialization.jsonObject(with: Data(initFailure)) as? [String: Any] {
+        switch ended?.phase {
+        case .starting(let starter?):
+            if let failure = ended?.initFailure, let document = try? JSONSerialization.jsonObject(with: Data(failure)) as? [String: Any] {
                 starter.resume(returning: StartFailure(
                     type: document["errorType"] as? String ?? "Runtime.Unknown", message: document["errorMessage"] as? String ?? ""))
             } else {
                 starter.resume(returning: StartFailure(type: "Runtime.ExitError", message: "Runtime exited with error: \(status)"))
             }
-        }
-        if let current {
-            let message = "Runtime exited with error: \(status)"
-            log.append(Array("\(message)\n".utf8))
-            current.resume(returning: Outcome(payload: Self.errorDocument(type: "Runtime.ExitError", message: message), isError: true))
+        case .busy(let running):
+            let message = "RequestId: \(running.requestId) Error: Runtime exited with error: \(status)"
+            running.continuation?.resume(returning: Outcome(
+                payload: Self.errorDocument(type: "Runtime.ExitError", message: message), isError: true, logLine: message))
+        default:
+            break
         }
         for (continuation, grant) in grants { continuation.resume(returning: grant) }
     }
