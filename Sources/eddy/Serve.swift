@@ -89,7 +89,7 @@ struct Serve: AsyncParsableCommand {
             configuration: .init(
                 directory: "\(database.dataDir)/functions", region: region, accountId: accountId, accessKeyId: key?.key ?? "eddy",
                 secretAccessKey: key?.value ?? "eddy"))
-        let runtime = TriggerRuntime(database: db)
+        let runtime = TriggerRuntime(database: db, changesReturnAtOnce: true)
         let mappings = EventSourceMappings(runtime: runtime, functions: functions)
         try await mappings.restore()
         // Shutdown goes in reverse: the server stops taking requests, then the triggers, then the Kafka sinks,

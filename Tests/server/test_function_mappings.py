@@ -254,3 +254,54 @@ Triggers:
         assert wait_for(lambda: deliveries(dynamodb, "Results") == {"a": 1, "b": 1, "c": 1})
     finally:
         assert server.stop() == 0, server.final_output
+
+
+def test_update_disable_enable_and_delete_while_a_batch_is_in_flight(server, table_name):
+    dynamodb = server.client()
+    lam = server.client("lambda", read_timeout=70)
+    source, results = table_name, table_name + "Results"
+    stream = make_tables(dynamodb, source, results)
+    function = "slow_" + table_name
+    lam.create_function(
+        FunctionName=function, Runtime="python3.12", Role=ROLE, Handler="app.handler", Timeout=30,
+        Code={"ZipFile": zipped({"app.py": f"""
+import boto3, time
+
+def handler(event, context):
+    for record in event["Records"]:
+        boto3.client("dynamodb").put_item(TableName="{results}", Item={{
+            "sk": record["dynamodb"]["NewImage"]["sk"], "requestId": {{"S": context.aws_request_id}}}})
+    time.sleep(2)
+"""})})
+    uuid = lam.create_event_source_mapping(
+        FunctionName=function, EventSourceArn=stream, StartingPosition="TRIM_HORIZON", BatchSize=1)["UUID"]
+
+    def in_flight(key):
+        dynamodb.put_item(TableName=source, Item={"pk": {"S": "p"}, "sk": {"S": key}})
+        assert wait_for(lambda: key in deliveries(dynamodb, results))
+
+    def settles(state):
+        return wait_for(lambda: lam.get_event_source_mapping(UUID=uuid)["State"] == state)
+
+    in_flight("a")
+    started = time.time()
+    assert lam.update_event_source_mapping(UUID=uuid, BatchSize=2)["State"] == "Updating"
+    assert time.time() - started < 1.5, "the update waited for the batch in flight"
+    assert lam.get_event_source_mapping(UUID=uuid)["State"] == "Updating"
+    with pytest.raises(lam.exceptions.ResourceInUseException):
+        lam.update_event_source_mapping(UUID=uuid, BatchSize=3)
+    assert settles("Enabled") and lam.get_event_source_mapping(UUID=uuid)["BatchSize"] == 2
+
+    in_flight("b")
+    assert lam.update_event_source_mapping(UUID=uuid, Enabled=False)["State"] == "Disabling"
+    assert settles("Disabled")
+    lam.update_event_source_mapping(UUID=uuid, Enabled=True)
+    assert settles("Enabled")
+
+    in_flight("c")
+    assert lam.delete_event_source_mapping(UUID=uuid)["State"] == "Deleting"
+    assert wait_for(lambda: not lam.list_event_source_mappings(FunctionName=function)["EventSourceMappings"])
+    dynamodb.put_item(TableName=source, Item={"pk": {"S": "p"}, "sk": {"S": "d"}})
+    time.sleep(2.5)
+    # Each batch in flight ended and was checkpointed: nothing was delivered twice, nothing after the delete.
+    assert deliveries(dynamodb, results) == {"a": 1, "b": 1, "c": 1}

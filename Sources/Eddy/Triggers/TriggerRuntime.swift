@@ -63,16 +63,23 @@ public final class TriggerRuntime: Service, Sendable {
 
     /// The database whose streams the mappings read.
     public let database: Database
+    /// Whether a change of a running mapping returns before its batch in flight has ended.
+    public let changesReturnAtOnce: Bool
     private let metricsFactory: MetricsFactory
     private let state = Mutex(State())
     /// Serializes changes to one mapping (keys are mapping names).
     private let changes = ItemLocks()
 
     /// A runtime for the mappings of `database`, reporting metrics to `metricsFactory` (the one
-    /// `MetricsSystem` was bootstrapped with, unless given).
-    public init(database: Database, metricsFactory: MetricsFactory = MetricsSystem.factory) {
+    /// `MetricsSystem` was bootstrapped with, unless given). By default, a change of a running mapping
+    /// (update, enable, disable, delete) returns once its batch in flight has ended; with
+    /// `changesReturnAtOnce`, it returns at once in its transitional state (Updating, Disabling, Deleting) and
+    /// ends in the background, as Lambda's API answers (a server cannot hold a request for as long as a
+    /// function may run).
+    public init(database: Database, metricsFactory: MetricsFactory = MetricsSystem.factory, changesReturnAtOnce: Bool = false) {
         self.database = database
         self.metricsFactory = metricsFactory
+        self.changesReturnAtOnce = changesReturnAtOnce
     }
 
     // MARK: Registering
@@ -394,14 +401,14 @@ public final class TriggerRuntime: Service, Sendable {
     }
 
     /// Runs `finish` once `worker` (if any) has stopped. A change made from inside the mapping's own worker
-    /// (by its handler) does not wait for itself: it returns at once, and the change ends after the handler
-    /// has returned and the worker has stopped.
+    /// (by its handler), or by a runtime whose changes return at once, does not wait: it returns at once, and
+    /// the change ends after the batch in flight has ended and the worker has stopped.
     private func settle(after worker: WorkerControl?, _ finish: @escaping @Sendable () async -> Void) async {
         guard let worker else {
             await finish()
             return
         }
-        guard !worker.isCurrent else {
+        guard !worker.isCurrent, !changesReturnAtOnce else {
             Task {
                 await worker.waitUntilStopped()
                 await finish()
