@@ -134,7 +134,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EddyFunctionsTests",
-            dependencies: ["EddyFunctions", "Eddy"]
+            dependencies: ["EddyFunctions", "Eddy", .product(name: "ZIPFoundation", package: "ZIPFoundation")]
         ),
         .testTarget(
             name: "EddyStorageTests",

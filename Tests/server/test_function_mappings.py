@@ -66,6 +66,23 @@ def deliveries(dynamodb, results):
     return counts
 
 
+def environments_of(data_dir):
+    """The pids of live processes whose working directory is under `data_dir` (the functions' environments)."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                if stat.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    continue
+            if os.readlink(f"/proc/{entry}/cwd").startswith(os.path.realpath(data_dir)):
+                pids.append(int(entry))
+        except OSError:
+            continue
+    return pids
+
+
 def wait_for(condition, seconds=60):
     deadline = time.time() + seconds
     while time.time() < deadline:
@@ -192,8 +209,10 @@ def handler(event, context):
         dynamodb.put_item(TableName="Source", Item={"pk": {"S": "p"}, "sk": {"S": "before"}})
         assert wait_for(lambda: deliveries(dynamodb, "Results") == {"before": 1})
         assert wait_for(lambda: lam.get_event_source_mapping(UUID=mapping["UUID"])["LastProcessingResult"] == "OK")
+        assert environments_of(str(tmp_path)), "the function's environment should be running"
     finally:
         assert first.stop() == 0, first.final_output
+    assert wait_for(lambda: not environments_of(str(tmp_path)), 5), "environments outlived the server"
 
     second = Server(data_dir=str(tmp_path))
     try:
