@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "Eddy", targets: ["Eddy"]),
+        .library(name: "EddyModel", targets: ["EddyModel"]),
         .library(name: "EddyStorage", targets: ["EddyStorage"]),
         .library(name: "EddyKafka", targets: ["EddyKafka"]),
         .library(name: "EddyServer", targets: ["EddyServer"]),
@@ -44,9 +45,11 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        .target(name: "EddyModel"),
         .target(
             name: "Eddy",
             dependencies: [
+                "EddyModel",
                 "EddyStorage",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
