@@ -106,7 +106,9 @@ let package = Package(
         .executableTarget(name: "QuickStart", dependencies: ["Eddy"], path: "Examples/QuickStart"),
         .executableTarget(name: "MaterializedView", dependencies: ["Eddy"], path: "Examples/MaterializedView"),
         .executableTarget(
-            name: "WelcomeEmail", dependencies: ["Eddy"], path: "Examples/WelcomeEmail", exclude: ["run.sh", "smtp_sink.py"]),
+            name: "WelcomeEmail", dependencies: ["Eddy", "WelcomeMail"], path: "Examples/WelcomeEmail",
+            exclude: ["run.sh", "smtp_sink.py", "Mail"]),
+        .target(name: "WelcomeMail", path: "Examples/WelcomeEmail/Mail"),
         .executableTarget(name: "AnalyticsPipeline", dependencies: ["Eddy", "EddyKafka"], path: "Examples/AnalyticsPipeline"),
         .executableTarget(name: "CrashWriter", dependencies: ["Eddy", "ChildProcessSupport"], path: "Tests/CrashWriter"),
         .executableTarget(name: "TransactionCrashWriter", dependencies: ["Eddy", "ChildProcessSupport"], path: "Tests/TransactionCrashWriter"),
