@@ -107,7 +107,7 @@ let package = Package(
         .executableTarget(name: "MaterializedView", dependencies: ["Eddy"], path: "Examples/MaterializedView"),
         .executableTarget(
             name: "WelcomeEmail", dependencies: ["Eddy", "WelcomeMail"], path: "Examples/WelcomeEmail",
-            exclude: ["run.sh", "smtp_sink.py", "Mail"]),
+            exclude: ["run.sh", "smtp_sink.py", "Mail", "Function"]),
         .target(name: "WelcomeMail", path: "Examples/WelcomeEmail/Mail"),
         .executableTarget(name: "AnalyticsPipeline", dependencies: ["Eddy", "EddyKafka"], path: "Examples/AnalyticsPipeline"),
         .executableTarget(name: "CrashWriter", dependencies: ["Eddy", "ChildProcessSupport"], path: "Tests/CrashWriter"),
