@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "Eddy", targets: ["Eddy"]),
         .library(name: "EddyModel", targets: ["EddyModel"]),
+        .library(name: "EddyLambdaRuntime", targets: ["EddyLambdaRuntime"]),
         .library(name: "EddyStorage", targets: ["EddyStorage"]),
         .library(name: "EddyKafka", targets: ["EddyKafka"]),
         .library(name: "EddyServer", targets: ["EddyServer"]),
@@ -46,6 +47,7 @@ let package = Package(
             ]
         ),
         .target(name: "EddyModel"),
+        .target(name: "EddyLambdaRuntime", dependencies: ["EddyModel"]),
         .target(
             name: "Eddy",
             dependencies: [
