@@ -1,9 +1,10 @@
 import Eddy
 import Foundation
 
-// Helpers of the test targets (EddyTests, EddyKafkaTests), above all of the kill -9 tests that run executables
-// built with the tests as child processes (CrashTests, TransactionCrashTests, IndexCrashTests,
-// TriggerCrashTests, MaterializedViewTests, KafkaCrashTests, WelcomeEmailTests): find such an executable; run
+// Helpers of the test targets (EddyTests, EddyKafkaTests, EddyLambdaRuntimeTests), above all of the kill -9
+// tests that run executables built with the tests as child processes (CrashTests, TransactionCrashTests,
+// IndexCrashTests, TriggerCrashTests, MaterializedViewTests, KafkaCrashTests, WelcomeEmailTests; and
+// LambdaEchoFunctionTests, which runs a Lambda function): find such an executable; run
 // it with its output collected, to its end or until it is killed at a chosen moment; tell a round the test's
 // SIGKILL ended from one the child ended by itself; read whole tables and the shards of whole streams; wait
 // without holding a thread of the cooperative pool.
@@ -172,12 +173,14 @@ public struct ChildRun: Sendable {
     }
 }
 
-/// Runs executable `name`, built with the tests, with `arguments`, collecting its stdout and stderr. With
-/// `moment`, kills it with SIGKILL at that moment if it is still running, waiting at most `seconds` for the
-/// line the moment counts from; without, waits for it to exit by itself, killing it after `seconds`. Returns
-/// what it printed and how it ended. Blocks its thread: call it through ``offThePool(_:)``.
+/// Runs executable `name`, built with the tests, with `arguments` and the test's environment plus
+/// `environment`, collecting its stdout and stderr. With `moment`, kills it with SIGKILL at that moment if it
+/// is still running, waiting at most `seconds` for the line the moment counts from; without, waits for it to
+/// exit by itself, killing it after `seconds`. Returns what it printed and how it ended. Blocks its thread:
+/// call it through ``offThePool(_:)``.
 public func runChild(
-    _ name: String, arguments: [String], killingAt moment: KillMoment? = nil, waitingAtMost seconds: TimeInterval = 60
+    _ name: String, arguments: [String], environment: [String: String] = [:], killingAt moment: KillMoment? = nil,
+    waitingAtMost seconds: TimeInterval = 60
 ) throws -> ChildRun {
     let process = Process()
     process.executableURL = try childExecutableURL(name)
@@ -185,7 +188,8 @@ public func runChild(
     // Without Swift's backtracer, a trap ends the child at once (after its message on stderr): with it, the
     // trapped child waits for `swift-backtrace`, so a kill meanwhile would count a crash as the test's kill,
     // and the backtracer, which outlives a killed child, would hold its pipes open.
-    process.environment = ProcessInfo.processInfo.environment.merging(["SWIFT_BACKTRACE": "enable=no"]) { $1 }
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        .merging(["SWIFT_BACKTRACE": "enable=no"]) { $1 }
     let output = ChildOutputBuffer()
     let errors = ChildOutputBuffer()
     let pipes = [(pipe: Pipe(), buffer: output), (pipe: Pipe(), buffer: errors)]
