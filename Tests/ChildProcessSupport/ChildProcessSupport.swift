@@ -195,10 +195,22 @@ public func runChild(
     let pipes = [(pipe: Pipe(), buffer: output), (pipe: Pipe(), buffer: errors)]
     process.standardOutput = pipes[0].pipe
     process.standardError = pipes[1].pipe
-    for (pipe, buffer) in pipes {
-        pipe.fileHandleForReading.readabilityHandler = { handle in buffer.append(handle.availableData) }
-    }
     try process.run()
+    for (pipe, buffer) in pipes {
+        // Blocking reads on a thread of their own, not a readabilityHandler: tearing a handler's dispatch
+        // source down races the descriptor's close, which now and then crashed libdispatch's manager thread in
+        // `_dispatch_event_loop_drain` (swift-corelibs-libdispatch issue 949).
+        let handle = pipe.fileHandleForReading
+        Thread {
+            var chunk = [UInt8](repeating: 0, count: 65_536)
+            while true {
+                let count = chunk.withUnsafeMutableBytes { read(handle.fileDescriptor, $0.baseAddress, $0.count) }
+                if count < 0, errno == EINTR { continue }
+                buffer.append(count > 0 ? Data(chunk[..<count]) : Data())
+                if count <= 0 { return }
+            }
+        }.start()
+    }
     let deadline = ContinuousClock.now + .seconds(seconds)
     let waitUntil: (ContinuousClock.Instant) -> Void = { instant in
         while process.isRunning, ContinuousClock.now < instant { usleep(1_000) }
@@ -221,9 +233,8 @@ public func runChild(
     process.waitUntilExit()
     // A process the child started may still hold its pipes: read to their end, or for a few seconds.
     let drained = ContinuousClock.now + .seconds(5)
-    for (pipe, buffer) in pipes {
+    for (_, buffer) in pipes {
         buffer.waitForEnd(until: drained)
-        pipe.fileHandleForReading.readabilityHandler = nil
     }
     let opened = output.arrival(of: ChildMarker.opened)
     let opening = output.arrival(of: ChildMarker.opening)
