@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "Eddy", targets: ["Eddy"]),
         .library(name: "EddyModel", targets: ["EddyModel"]),
+        .library(name: "EddyLambdaRuntime", targets: ["EddyLambdaRuntime"]),
         .library(name: "EddyStorage", targets: ["EddyStorage"]),
         .library(name: "EddyKafka", targets: ["EddyKafka"]),
         .library(name: "EddyServer", targets: ["EddyServer"]),
@@ -46,6 +47,7 @@ let package = Package(
             ]
         ),
         .target(name: "EddyModel"),
+        .target(name: "EddyLambdaRuntime", dependencies: ["EddyModel"]),
         .target(
             name: "Eddy",
             dependencies: [
@@ -115,6 +117,7 @@ let package = Package(
         .executableTarget(name: "IndexCrashWriter", dependencies: ["Eddy", "ChildProcessSupport"], path: "Tests/IndexCrashWriter"),
         .executableTarget(name: "TriggerCrashWorker", dependencies: ["Eddy", "ChildProcessSupport"], path: "Tests/TriggerCrashWorker"),
         .executableTarget(name: "KafkaSinkWorker", dependencies: ["Eddy", "EddyKafka", "ChildProcessSupport"], path: "Tests/KafkaSinkWorker"),
+        .executableTarget(name: "LambdaEchoFunction", dependencies: ["EddyLambdaRuntime"], path: "Tests/LambdaEchoFunction"),
         .target(name: "ChildProcessSupport", dependencies: ["Eddy"], path: "Tests/ChildProcessSupport"),
         .testTarget(
             name: "EddyKafkaTests",
@@ -136,6 +139,17 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/EddyServerTests"
+        ),
+        .testTarget(
+            name: "EddyLambdaRuntimeTests",
+            dependencies: [
+                "EddyLambdaRuntime",
+                "LambdaEchoFunction",
+                "ChildProcessSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "EddyFunctionsTests",
