@@ -111,6 +111,8 @@ let package = Package(
             name: "WelcomeEmail", dependencies: ["Eddy", "WelcomeMail"], path: "Examples/WelcomeEmail",
             exclude: ["run.sh", "smtp_sink.py", "Mail", "Function"]),
         .target(name: "WelcomeMail", path: "Examples/WelcomeEmail/Mail"),
+        .executableTarget(
+            name: "WelcomeEmailFunction", dependencies: ["EddyLambdaRuntime", "WelcomeMail"], path: "Examples/WelcomeEmail/Function"),
         .executableTarget(name: "AnalyticsPipeline", dependencies: ["Eddy", "EddyKafka"], path: "Examples/AnalyticsPipeline"),
         .executableTarget(name: "CrashWriter", dependencies: ["Eddy", "ChildProcessSupport"], path: "Tests/CrashWriter"),
         .executableTarget(name: "TransactionCrashWriter", dependencies: ["Eddy", "ChildProcessSupport"], path: "Tests/TransactionCrashWriter"),

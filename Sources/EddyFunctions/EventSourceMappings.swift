@@ -110,7 +110,7 @@ public final class EventSourceMappings: Sendable {
     public func restore() async throws(LambdaError) {
         for mapping in try wrap({ () throws(EddyError) in try runtime.mappings() }) {
             guard let declaration = Self.declaration(of: mapping) else { continue }
-            try await register(name: mapping.uuid, configuration: mapping.configuration, declaration: declaration)
+            try await register(name: mapping.name, configuration: mapping.configuration, declaration: declaration)
         }
     }
 
