@@ -120,6 +120,7 @@ let package = Package(
         .executableTarget(name: "TriggerCrashWorker", dependencies: ["Eddy", "ChildProcessSupport"], path: "Tests/TriggerCrashWorker"),
         .executableTarget(name: "KafkaSinkWorker", dependencies: ["Eddy", "EddyKafka", "ChildProcessSupport"], path: "Tests/KafkaSinkWorker"),
         .executableTarget(name: "LambdaEchoFunction", dependencies: ["EddyLambdaRuntime"], path: "Tests/LambdaEchoFunction"),
+        .executableTarget(name: "LambdaResultsFunction", dependencies: ["EddyLambdaRuntime"], path: "Tests/LambdaResultsFunction"),
         .target(name: "ChildProcessSupport", dependencies: ["Eddy"], path: "Tests/ChildProcessSupport"),
         .testTarget(
             name: "EddyKafkaTests",

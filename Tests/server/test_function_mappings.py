@@ -93,8 +93,16 @@ def wait_for(condition, seconds=60):
     return condition()
 
 
-def test_a_powertools_handler_gets_each_change_once_per_attempt_and_failures_retry_from_the_first(
-        server, table_name):
+def swift_function_code():
+    """A zip whose `bootstrap` is Tests/LambdaResultsFunction, built with the tests."""
+    binary = os.path.join(os.path.dirname(os.environ.get("EDDY_BIN", ".build/debug/eddy")), "LambdaResultsFunction")
+    return zipped({"bootstrap": open(binary, "rb").read()}, mode={"bootstrap": 0o755})
+
+
+@pytest.mark.parametrize("language", ["python", "swift"])
+def test_a_batch_handler_gets_each_change_once_per_attempt_and_failures_retry_from_the_first(
+        server, table_name, language):
+    """Python: aws-lambda-powertools' BatchProcessor; Swift: EddyLambdaRuntime (Tests/LambdaResultsFunction)."""
     dynamodb = server.client()
     lam = server.client("lambda", read_timeout=70)
     source, results = table_name, table_name + "Results"
@@ -104,10 +112,15 @@ def test_a_powertools_handler_gets_each_change_once_per_attempt_and_failures_ret
         if number == 3:
             item["failOnce"] = {"BOOL": True}
         dynamodb.put_item(TableName=source, Item=item)
-    function = "powertools_" + table_name
-    lam.create_function(
-        FunctionName=function, Runtime="python3.12", Role=ROLE, Handler="app.handler", Timeout=30,
-        Code={"ZipFile": zipped({"app.py": POWERTOOLS_HANDLER.replace("RESULTS", results)})})
+    function = f"{language}_batch_" + table_name
+    if language == "python":
+        lam.create_function(
+            FunctionName=function, Runtime="python3.12", Role=ROLE, Handler="app.handler", Timeout=30,
+            Code={"ZipFile": zipped({"app.py": POWERTOOLS_HANDLER.replace("RESULTS", results)})})
+    else:
+        lam.create_function(
+            FunctionName=function, Runtime="provided.al2023", Role=ROLE, Handler="results", Timeout=30,
+            Code={"ZipFile": swift_function_code()}, Environment={"Variables": {"RESULTS_TABLE": results}})
     mapping = lam.create_event_source_mapping(
         FunctionName=function, EventSourceArn=stream, StartingPosition="TRIM_HORIZON", BatchSize=10,
         MaximumRetryAttempts=5, FunctionResponseTypes=["ReportBatchItemFailures"])
