@@ -245,13 +245,21 @@ public final class EventSourceMappings: Sendable {
             throw FunctionInvocationError(function: function, requestId: result.requestId, document: result.payload)
         }
         guard reportsFailures || event.window != nil else { return .success }
-        let payload = result.payload.isEmpty || result.payload == Array("null".utf8) ? Array("{}".utf8) : result.payload
+        // Lambda's partial batch response: an empty or null response, or a null list, is a complete success;
+        // a response that is not a JSON object fails the whole batch.
+        if result.payload.isEmpty || result.payload == Array("null".utf8) { return .success }
         do {
-            return try JSONDecoder().decode(TriggerBatchResponse.self, from: Data(payload))
+            let response = try JSONDecoder().decode(PartialBatchResponse.self, from: Data(result.payload))
+            return TriggerBatchResponse(batchItemFailures: response.batchItemFailures ?? [], state: response.state)
         } catch {
-            // Lambda fails the whole batch when a partial-batch response is not valid.
-            throw FunctionInvocationError(function: function, requestId: result.requestId, document: payload)
+            throw FunctionInvocationError(function: function, requestId: result.requestId, document: result.payload)
         }
+    }
+
+    /// A function's partial batch response as Lambda reads it: `batchItemFailures` may be missing or null.
+    private struct PartialBatchResponse: Decodable {
+        var batchItemFailures: [TriggerBatchResponse.BatchItemFailure]?
+        var state: [String: String]?
     }
 
     private func destination(_ arn: String?) throws(LambdaError) -> TriggerFailureDestination? {

@@ -184,21 +184,81 @@ def handler(event, context):
     lam.create_event_source_mapping(
         FunctionName=function, EventSourceArn=stream, StartingPosition="TRIM_HORIZON", BatchSize=1,
         MaximumRetryAttempts=1, DestinationConfig={"OnFailure": {"Destination": f"arn:aws:dynamodb:us-east-1:000000000000:table/{failures}"}})
+    broken = "broken_" + table_name
+    lam.create_function(
+        FunctionName=broken, Runtime="python3.12", Role=ROLE, Handler="app.handler",
+        Code={"ZipFile": zipped({"app.py": "import module_that_is_not_there\n"})})
+    lam.create_event_source_mapping(
+        FunctionName=broken, EventSourceArn=stream, StartingPosition="TRIM_HORIZON", BatchSize=10,
+        MaximumRetryAttempts=1, DestinationConfig={"OnFailure": {"Destination": f"arn:aws:dynamodb:us-east-1:000000000000:table/{failures}"}})
     for kind in ("timeout", "crash", "poison"):
         dynamodb.put_item(TableName=source, Item={"pk": {"S": kind}, "sk": {"S": kind}})
 
     def failure_records():
         return dynamodb.scan(TableName=failures)["Items"]
 
-    records = wait_for(lambda: len(failure_records()) >= 3 and failure_records())
-    assert len(records) == 3
-    for item in records:
+    # Three single-record batches of the first function; the second's init error fails each of its batches,
+    # which hold the three records between them.
+    poison_arn = f"arn:aws:lambda:us-east-1:000000000000:function:{function}"
+    broken_arn = f"arn:aws:lambda:us-east-1:000000000000:function:{broken}"
+
+    def group():
+        grouped = {poison_arn: [], broken_arn: []}
+        for item in failure_records():
+            grouped[item["functionArn"]["S"]].append(item)
+        return grouped
+
+    def complete():
+        grouped = group()
+        return (len(grouped[poison_arn]) == 3 and sum(int(item["batchSize"]["N"]) for item in grouped[broken_arn]) == 3
+                and grouped)
+
+    grouped = wait_for(complete) or group()
+    assert len(grouped[poison_arn]) == 3, grouped
+    assert sum(int(item["batchSize"]["N"]) for item in grouped[broken_arn]) == 3, grouped
+    for item in grouped[poison_arn] + grouped[broken_arn]:
         assert item["condition"]["S"] == "RetryAttemptsExhausted"
-        assert item["functionArn"]["S"] == f"arn:aws:lambda:us-east-1:000000000000:function:{function}"
         assert item["approximateInvokeCount"]["N"] == "2"
         record = json.loads(item["record"]["S"])
         assert record["responseContext"]["functionError"] == "Unhandled"
         assert record["DDBStreamBatchInfo"]["streamArn"] == stream
+
+
+def test_bad_mapping_requests_get_lambdas_errors_and_create_nothing(server, table_name):
+    dynamodb = server.client()
+    # The server's own checks, not botocore's: the client does not validate parameters.
+    lam = server.client("lambda", parameter_validation=False)
+    stream = make_tables(dynamodb, table_name, table_name + "Results")
+    function = "target_" + table_name
+    lam.create_function(FunctionName=function, Runtime="python3.12", Role=ROLE, Handler="app.handler",
+                        Code={"ZipFile": zipped({"app.py": "def handler(e, c):\n    pass\n"})})
+
+    def error(**arguments):
+        with pytest.raises(lam.exceptions.ClientError) as raised:
+            lam.create_event_source_mapping(**arguments)
+        return raised.value.response["Error"]["Code"], raised.value.response["Error"]["Message"]
+
+    base = {"FunctionName": function, "EventSourceArn": stream, "StartingPosition": "LATEST"}
+    assert error(**base, BatchSize=0) == (
+        "ValidationException", "1 validation error detected: Value '0' at 'batchSize' failed to satisfy constraint: "
+        "Member must have value greater than or equal to 1")
+    assert error(**base, ParallelizationFactor=11)[0] == "ValidationException"
+    assert error(**base, MaximumRecordAgeInSeconds=30)[0] == "InvalidParameterValueException"
+    assert error(**{**base, "FunctionName": "nobody_" + table_name})[0] == "ResourceNotFoundException"
+    assert error(**{**base, "StartingPosition": "AT_TIMESTAMP"})[0] == "InvalidParameterValueException"
+    assert error(**{**base, "EventSourceArn": "arn:aws:sqs:us-east-1:000000000000:queue"})[0] == "InvalidParameterValueException"
+    assert error(**{**base, "EventSourceArn": stream.replace(table_name, "Missing" + table_name)})[0] in (
+        "InvalidParameterValueException", "ResourceNotFoundException")
+    kind, message = error(**base, DestinationConfig={"OnFailure": {"Destination": "arn:aws:sqs:us-east-1:000000000000:dlq"}})
+    assert kind == "InvalidParameterValueException" and "table ARN or a function ARN" in message
+    assert error(**base, FunctionResponseTypes=["Everything"])[0] == "ValidationException"
+    assert lam.list_event_source_mappings(FunctionName=function)["EventSourceMappings"] == []
+    with pytest.raises(lam.exceptions.ResourceNotFoundException):
+        lam.get_event_source_mapping(UUID="00000000-0000-0000-0000-000000000000")
+    with pytest.raises(lam.exceptions.ResourceNotFoundException):
+        lam.update_event_source_mapping(UUID="00000000-0000-0000-0000-000000000000", BatchSize=5)
+    with pytest.raises(lam.exceptions.ResourceNotFoundException):
+        lam.delete_event_source_mapping(UUID="00000000-0000-0000-0000-000000000000")
 
 
 def test_mappings_and_functions_survive_a_restart_and_resume_at_their_checkpoints(tmp_path):
@@ -272,6 +332,7 @@ Triggers:
     TableName: Source
     Function: copier
     BatchSize: 5
+    FunctionResponseTypes: [ReportBatchItemFailures]  # the handler returns None: a complete success
 """)
     (tmp_path / "data").mkdir()
     server = Server("--config", str(tmp_path / "eddy.yaml"), data_dir=str(tmp_path / "data"))
