@@ -29,7 +29,7 @@ struct AdminAPI: Sendable {
 
     /// The operations, as the server's metrics name them (`Eddy.AddTrigger`).
     static let targets = [
-        "ListTriggers", "AddTrigger", "GetTrigger", "RemoveTrigger", "EnableTrigger", "DisableTrigger", "CheckIndexes", "Unknown",
+        "ListTriggers", "AddTrigger", "GetTrigger", "RemoveTrigger", "EnableTrigger", "DisableTrigger", "CheckIndexes",
     ].map { "Eddy.\($0)" }
 
     /// Whether `path` is one of this API's.

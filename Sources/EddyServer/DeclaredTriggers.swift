@@ -182,7 +182,7 @@ public final class DeclaredTriggers: Service, Sendable {
 
     /// Runs the Kafka sinks of the mappings, each until its mapping is removed or registered again with
     /// another sink, or until graceful shutdown (or cancellation), which closes every sink, waiting up to 10
-    /// seconds for its messages in flight. Sinks registered before it starts wait for it.
+    /// seconds for its messages in flight. Sinks registered before it starts wait for it. Run it once.
     public func run() async {
         await withDiscardingTaskGroup { group in
             group.addTask { [sinks] in

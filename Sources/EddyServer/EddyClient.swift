@@ -53,7 +53,7 @@ public actor EddyClient {
 
         /// A request of Eddy's admin API: `path` below `/eddy/2026-12-01/`, each segment percent-encoded here.
         public static func admin(_ method: String, _ segments: [String], body: [UInt8] = []) -> Request {
-            let path = "/eddy/2026-12-01/" + segments.map(Self.percentEncoded).joined(separator: "/")
+            let path = AdminAPI.prefix + segments.map(Self.percentEncoded).joined(separator: "/")
             let headers = body.isEmpty ? [] : [(name: "Content-Type", value: "application/json")]
             return Request(method: method, path: path, headers: headers, body: body, service: "eddy")
         }

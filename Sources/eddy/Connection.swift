@@ -22,7 +22,7 @@ struct TargetOptions: ParsableArguments {
         case (.some, .some):
             throw ValidationError("--data-dir and --endpoint-url exclude each other: give one of them")
         case (.some, nil) where region != nil:
-            throw ValidationError("--region goes with --endpoint-url: a data directory's Region is its own")
+            throw ValidationError("--region goes with --endpoint-url: it names the Region the requests are signed for")
         default:
             _ = try client()
         }
