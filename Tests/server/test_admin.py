@@ -2,6 +2,7 @@
 added, listed and removed while `eddy serve` runs, registered again when it restarts on the same data directory;
 bad declarations refused; the index check."""
 import json
+import os
 import shutil
 import subprocess
 import tempfile
@@ -198,3 +199,31 @@ def test_the_index_check_runs_on_the_servers_data():
 
 def assert_equal(actual, expected):
     assert actual == expected
+
+
+def test_an_added_mapping_that_cannot_run_again_stops_the_start_until_it_is_removed_from_the_data_directory():
+    data = tempfile.mkdtemp(prefix="eddy-admin-")
+    server = Server(data_dir=data)
+    try:
+        client = server.client()
+        for table in [ORDERS, keyed_table("Copies", "id")]:
+            client.create_table(**table)
+        assert server.admin("POST", "triggers", COPIES)[0] == 201
+        client.delete_table(TableName="Copies")
+        assert server.stop() == 0, server.final_output
+
+        binary = os.environ.get("EDDY_BIN", ".build/debug/eddy")
+        database = os.path.join(data, "db")
+        result = subprocess.run([binary, "serve", "--data-dir", database, "--port", "0"], capture_output=True, text=True, timeout=60)
+        assert result.returncode != 0
+        assert "The trigger mapping copies, added while a server ran, cannot run again" in result.stderr, result.stderr
+        assert "eddy triggers remove copies --data-dir DIR" in result.stderr
+
+        removed = subprocess.run([binary, "triggers", "remove", "copies", "--data-dir", database],
+                                 capture_output=True, text=True, timeout=60)
+        assert removed.returncode == 0 and json.loads(removed.stdout)["State"] == "Deleting", removed.stderr
+        server = Server(data_dir=data)
+        assert names(server) == []
+    finally:
+        server.stop()
+        shutil.rmtree(data, ignore_errors=True)
