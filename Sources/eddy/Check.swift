@@ -6,10 +6,10 @@ struct Check: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check that every index of a table equals what the table's items imply.",
         discussion: """
-            Prints, per index, the entries expected from the items, the entries held, and how many are
-            missing, unexpected or hold other attributes; exits with status 1 if an index is inconsistent.
-            An index still being backfilled may lack entries, but must hold none that is wrong. With
-            --endpoint-url, the server checks its data directory (GET /eddy/2026-12-01/tables/TABLE/check).
+            Prints, per index, the entries expected from the items, the entries held, and how many are \
+            missing, unexpected or hold other attributes; exits with status 1 if an index is inconsistent. \
+            An index still being backfilled may lack entries, but must hold none that is wrong. \
+            With --endpoint-url, the server checks its data directory (GET /eddy/2026-12-01/tables/TABLE/check).
             """)
     @OptionGroup var target: TargetOptions
     @Argument(help: "The table name.") var tableName: String

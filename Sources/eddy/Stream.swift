@@ -13,9 +13,9 @@ struct Stream: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print a table's stream records as JSON lines, as they arrive.",
             discussion: """
-                Reads the table's latest stream, every shard, parents before children. Each line is one record in
-                DynamoDB Streams' GetRecords shape. A data directory is open in one process at a time: tail it
-                while nothing else has it open, or from the process that writes, or tail the server that has it
+                Reads the table's latest stream, every shard, parents before children. Each line is one record in \
+                DynamoDB Streams' GetRecords shape. A data directory is open in one process at a time: tail it \
+                while nothing else has it open, or from the process that writes, or tail the server that has it \
                 open with --endpoint-url (which polls GetRecords every quarter of a second when nothing is new).
                 """)
         @OptionGroup var target: TargetOptions

@@ -11,8 +11,8 @@ struct Triggers: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List, add and remove trigger mappings that need no Swift code: Kafka sinks and derivative tables.",
         discussion: """
-            With --endpoint-url the requests go to a running eddy serve (its admin API, /eddy/2026-12-01/triggers),
-            which runs what is added at once, and again after each restart until it is removed. With --data-dir
+            With --endpoint-url the requests go to a running eddy serve (its admin API, /eddy/2026-12-01/triggers), \
+            which runs what is added at once, and again after each restart until it is removed. With --data-dir \
             they change the data directory, and eddy serve runs what was added when it next opens it.
             """,
         subcommands: [List.self, Describe.self, Add.self, Remove.self, Enable.self, Disable.self, AddKafka.self]
@@ -56,7 +56,8 @@ struct Triggers: AsyncParsableCommand {
                 {"Name":"copies","TableName":"Orders","Derivative":{"TargetTable":"OrderCopies","Copy":{}}}
                 {"Name":"orders-to-kafka","TableName":"Orders","BatchSize":100,
                  "Kafka":{"Topic":"orders","BootstrapServers":"127.0.0.1:9092","CreateTopicPartitions":3}}
-                A mapping to a function is Lambda's CreateEventSourceMapping's (aws lambda create-event-source-mapping).
+                A mapping to a function is made with Lambda's CreateEventSourceMapping \
+                (aws lambda create-event-source-mapping).
                 """)
         @OptionGroup var target: TargetOptions
         @Option(help: "The declaration JSON, or file://PATH; standard input when absent.") var cliInputJson: String?
@@ -73,7 +74,7 @@ struct Triggers: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Remove a trigger mapping: it stops, its checkpoints are deleted, its Kafka sink closes.",
             discussion: """
-                Refused for a mapping to a function (Lambda's DeleteEventSourceMapping removes those) and, on a
+                Refused for a mapping to a function (Lambda's DeleteEventSourceMapping removes those) and, on a \
                 server, for one of its configuration file (take it out of the file instead).
                 """)
         @OptionGroup var target: TargetOptions
