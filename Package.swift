@@ -134,6 +134,7 @@ let package = Package(
             dependencies: [
                 "EddyServer",
                 "Eddy",
+                "ChildProcessSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

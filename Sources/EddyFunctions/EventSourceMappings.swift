@@ -213,6 +213,12 @@ public final class EventSourceMappings: Sendable {
         return (mapping, declaration)
     }
 
+    /// The function `mapping` invokes, if it is one of these event source mappings (created through Lambda's
+    /// API or declared with a function).
+    public static func functionName(of mapping: TriggerMapping) -> String? {
+        declaration(of: mapping)?.function
+    }
+
     private static func declaration(of mapping: TriggerMapping) -> FunctionMappingDeclaration? {
         guard let text = mapping.target?.declaration else { return nil }
         return try? JSONDecoder().decode(FunctionMappingDeclaration.self, from: Data(text.utf8))

@@ -123,14 +123,16 @@ public final class TriggerRuntime: Service, Sendable {
     /// handler gets its records in `recordForm`: with ``StreamRecordForm/kinesis``, as Kinesis Data Streams
     /// for DynamoDB carries them (both images whatever the stream's view type, the commit time in
     /// milliseconds), for a sink of one's own in that format (EddyKafka's sink is one; see
-    /// `KinesisChangeRecord.json`).
+    /// `KinesisChangeRecord.json`). With `target`, the mapping keeps what its handler stands for, as
+    /// ``registerReportingFailures(name:configuration:onFailure:target:handler:)`` says.
     @discardableResult
     public func registerReportingFailures(
         name: String, configuration: TriggerMappingConfiguration, onFailure: TriggerFailureDestination?,
-        recordForm: StreamRecordForm, handler: @escaping TriggerHandler
+        recordForm: StreamRecordForm, target: TriggerMappingTarget? = nil, handler: @escaping TriggerHandler
     ) async throws(EddyError) -> TriggerMapping {
         try await register(
-            name: name, configuration: configuration, sink: .handler(handler), onFailure: onFailure, recordForm: recordForm)
+            name: name, configuration: configuration, sink: .handler(handler), onFailure: onFailure, recordForm: recordForm,
+            target: target)
     }
 
     /// Registers a mapping as ``registerReportingFailures(name:configuration:onFailure:handler:)`` does, whose
@@ -151,13 +153,17 @@ public final class TriggerRuntime: Service, Sendable {
     /// across crashes too (with a ParallelizationFactor above 1, and after it changes, as well). The target
     /// tables' streams can feed further mappings, but not back into a table that feeds this one.
     ///
+    /// With `target`, the mapping keeps what its transform stands for (``TriggerMapping/target``), so that the
+    /// application can register it again after a restart.
+    ///
     /// - Throws: as ``registerReportingFailures(name:configuration:onFailure:handler:)``; also
     ///   `ValidationException` if a target table does not exist, if the mapping would close a cycle of
     ///   derivative tables, or if it asks for a tumbling window (windows are for handlers).
     @discardableResult
     public func registerDerivative(
         name: String, configuration: TriggerMappingConfiguration, targetTables: Set<String>,
-        onFailure: TriggerFailureDestination? = nil, transform: @escaping DerivativeTransform
+        onFailure: TriggerFailureDestination? = nil, target: TriggerMappingTarget? = nil,
+        transform: @escaping DerivativeTransform
     ) async throws(EddyError) -> TriggerMapping {
         for target in targetTables {
             guard database.catalog.table(named: target) != nil else {
@@ -168,7 +174,8 @@ public final class TriggerRuntime: Service, Sendable {
             throw .validation("A derivative-table mapping cannot have a tumbling window")
         }
         return try await register(
-            name: name, configuration: configuration, sink: .derivative(transform, targets: targetTables), onFailure: onFailure)
+            name: name, configuration: configuration, sink: .derivative(transform, targets: targetTables), onFailure: onFailure,
+            target: target)
     }
 
     private func register(
