@@ -398,3 +398,35 @@ def handler(event, context):
     time.sleep(2.5)
     # Each batch in flight ended and was checkpointed: nothing was delivered twice, nothing after the delete.
     assert deliveries(dynamodb, results) == {"a": 1, "b": 1, "c": 1}
+
+
+def test_a_function_on_failure_destination_gets_lambdas_invocation_record(server, table_name):
+    dynamodb = server.client()
+    lam = server.client("lambda", read_timeout=70)
+    source, results = table_name, table_name + "Results"
+    stream = make_tables(dynamodb, source, results)
+    failing, receiver = "failing_" + table_name, "receiver_" + table_name
+    lam.create_function(
+        FunctionName=failing, Runtime="python3.12", Role=ROLE, Handler="app.handler",
+        Code={"ZipFile": zipped({"app.py": "def handler(event, context):\n    raise RuntimeError('always')\n"})})
+    receiver_arn = lam.create_function(
+        FunctionName=receiver, Runtime="python3.12", Role=ROLE, Handler="app.handler",
+        Code={"ZipFile": zipped({"app.py": f"""
+import boto3, json
+from aws_lambda_powertools.utilities.parser.models import DynamoDBStreamLambdaOnFailureDestinationModel
+
+def handler(event, context):
+    record = DynamoDBStreamLambdaOnFailureDestinationModel(**event)
+    boto3.client("dynamodb").put_item(TableName="{results}", Item={{
+        "sk": {{"S": record.request_context.function_arn}}, "requestId": {{"S": record.request_context.request_id}},
+        "condition": {{"S": record.request_context.condition}},
+        "batchSize": {{"N": str(record.ddb_stream_batch_info.batch_size)}}}})
+"""})})["FunctionArn"]
+    lam.create_event_source_mapping(
+        FunctionName=failing, EventSourceArn=stream, StartingPosition="TRIM_HORIZON", BatchSize=1, MaximumRetryAttempts=0,
+        DestinationConfig={"OnFailure": {"Destination": receiver_arn}})
+    dynamodb.put_item(TableName=source, Item={"pk": {"S": "p"}, "sk": {"S": "only"}})
+    items = wait_for(lambda: dynamodb.scan(TableName=results)["Items"])
+    assert len(items) == 1
+    assert items[0]["sk"]["S"] == f"arn:aws:lambda:us-east-1:000000000000:function:{failing}"
+    assert items[0]["condition"]["S"] == "RetryAttemptsExhausted" and items[0]["batchSize"]["N"] == "1"
