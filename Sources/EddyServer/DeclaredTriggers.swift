@@ -160,22 +160,24 @@ public final class DeclaredTriggers: Service, Sendable {
         return Self.describe(deleted)
     }
 
-    /// Starts a disabled mapping again from its checkpoints.
+    /// Starts a disabled mapping again from its checkpoints; returns once it runs (or after 30 seconds, in its
+    /// transitional state).
     ///
     /// - Throws: `ResourceNotFoundException` for an unknown mapping; `ResourceInUseException` while another
     ///   change of it is in progress.
     @discardableResult
     public func enable(_ nameOrUUID: String) async throws(EddyError) -> TriggerDescription {
-        Self.describe(try await runtime.enable(nameOrUUID))
+        Self.describe(try await runtime.settled(try await runtime.enable(nameOrUUID).uuid))
     }
 
-    /// Stops a mapping, keeping its checkpoints (and its Kafka sink, idle), until it is enabled again. A
-    /// mapping of the configuration file is enabled again by the next start.
+    /// Stops a mapping, keeping its checkpoints (and its Kafka sink, idle), until it is enabled again; returns
+    /// once its batch in flight has ended (or after 30 seconds, in its transitional state). A mapping of the
+    /// configuration file is enabled again by the next start.
     ///
     /// - Throws: as ``enable(_:)``.
     @discardableResult
     public func disable(_ nameOrUUID: String) async throws(EddyError) -> TriggerDescription {
-        Self.describe(try await runtime.disable(nameOrUUID))
+        Self.describe(try await runtime.settled(try await runtime.disable(nameOrUUID).uuid))
     }
 
     // MARK: Running

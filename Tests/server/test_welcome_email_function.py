@@ -35,7 +35,9 @@ def mails(directory):
     path = os.path.join(directory, "mailbox.jsonl")
     if not os.path.exists(path):
         return []
-    return [json.loads(line) for line in open(path) if line.strip()]
+    text = open(path).read()
+    # The sink may be writing a mail's line: only whole lines count.
+    return [json.loads(line) for line in text[:text.rfind("\n") + 1].splitlines() if line.strip()]
 
 
 def configuration(directory, smtp_port):

@@ -58,8 +58,9 @@ struct MappingLifecycle: Sendable {
 }
 
 extension TriggerMappingState {
-    /// Whether the state lasts only while a change is in progress.
-    var isTransitional: Bool {
+    /// Whether the state lasts only while a change is in progress (Creating, Enabling, Disabling, Updating,
+    /// Deleting).
+    public var isTransitional: Bool {
         self != .enabled && self != .disabled
     }
 }

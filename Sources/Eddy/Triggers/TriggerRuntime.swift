@@ -285,6 +285,20 @@ public final class TriggerRuntime: Service, Sendable {
         try publicMapping(stored(nameOrUUID))
     }
 
+    /// The mapping once its change in progress (if any) has ended — its batch in flight finished and its
+    /// worker stopped or started again —, or as it is after `timeout`. For a runtime whose changes return at
+    /// once, an API of one's own that answers with the settled state.
+    ///
+    /// - Throws: `ResourceNotFoundException` if there is no such mapping (a deleted one, once its deletion ended).
+    public func settled(_ nameOrUUID: String, timeout: Duration = .seconds(30)) async throws(EddyError) -> TriggerMapping {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let current = try mapping(nameOrUUID)
+            guard current.state.isTransitional, ContinuousClock.now < deadline else { return current }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
     /// Changes a mapping's settings (not its stream, nor its starting position, as Lambda's
     /// UpdateEventSourceMapping): the mapping is Updating while its batch in flight finishes, then runs with
     /// the new settings from its checkpoints.
