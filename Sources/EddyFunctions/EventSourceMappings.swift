@@ -246,7 +246,7 @@ public final class EventSourceMappings: Sendable {
     private static func call(
         _ function: String, with event: TriggerEvent, functions: Functions, reportsFailures: Bool
     ) async throws -> TriggerBatchResponse {
-        let result = try await functions.invoke(function, payload: Array(event.json), waitForCapacity: true)
+        let result = try await functions.invokeValidated(function, payload: Array(event.json), waitForCapacity: true)
         if result.functionError != nil {
             throw FunctionInvocationError(function: function, requestId: result.requestId, document: result.payload)
         }

@@ -242,8 +242,17 @@ public final class Functions: Service, Sendable {
     public func invoke(
         _ function: String, payload: [UInt8], clientContext: String? = nil, logTail: Bool = false, waitForCapacity: Bool = false
     ) async throws(LambdaError) -> InvocationResult {
-        let entry = try entry(function)
         try FunctionValidation.validatePayload(payload)
+        return try await invokeValidated(
+            function, payload: payload, clientContext: clientContext, logTail: logTail, waitForCapacity: waitForCapacity)
+    }
+
+    /// Invokes the function with `payload`, known to be JSON (an event source mapping's batch, which Eddy
+    /// wrote itself): as ``invoke(_:payload:clientContext:logTail:waitForCapacity:)`` without parsing it again.
+    func invokeValidated(
+        _ function: String, payload: [UInt8], clientContext: String? = nil, logTail: Bool = false, waitForCapacity: Bool = false
+    ) async throws(LambdaError) -> InvocationResult {
+        let entry = try entry(function)
         let requestId = UUID().uuidString.lowercased()
         let (outcome, log) = try await entry.pool.invoke(
             payload: payload.isEmpty ? Array("{}".utf8) : payload, requestId: requestId, clientContext: clientContext,
