@@ -135,14 +135,16 @@ final class FunctionPool: Sendable {
         }
     }
 
-    /// An idle environment of the current generation, or a new slot if the function may have another.
+    /// An idle environment of the current generation; else, unless an environment that has just answered will
+    /// be free for the caller (it polls again within a millisecond, where a new one takes 100 ms to start), a
+    /// new slot if the function may have another.
     private func take(_ state: inout State) -> Grant? {
         while let id = state.idle.popLast() {
             if let slot = state.slots[id], case .idle = slot.phase, slot.environment.generation == state.generation {
                 return .environment(id)
             }
         }
-        guard state.slots.count < state.capacity else { return nil }
+        guard state.finishing <= state.waiters.count, state.slots.count < state.capacity else { return nil }
         return .spawn(reserve(&state))
     }
 

@@ -69,6 +69,21 @@ public struct JSONWriter: Sendable {
         bytes.append(contentsOf: String(value).utf8)
     }
 
+    /// Appends `value` as a JSON number: without a fraction when it is whole, else in its shortest form that
+    /// reads back as the same `Double`. `value` must be finite.
+    public mutating func number(_ value: Double) {
+        if value.rounded(.towardZero) == value, abs(value) < 9.0e15 {
+            integer(Int64(value))
+        } else {
+            bytes.append(contentsOf: value.description.utf8)
+        }
+    }
+
+    /// Appends `true` or `false`.
+    public mutating func boolean(_ value: Bool) {
+        if value { literal("true") } else { literal("false") }
+    }
+
     /// Appends `value` in DynamoDB's JSON: `{"S":"…"}`, `{"N":"…"}`, `{"M":{…}}`, ….
     public mutating func attributeValue(_ value: AttributeValue) {
         switch value {
