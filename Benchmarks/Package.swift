@@ -67,6 +67,17 @@ let package = Package(
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(
+            name: "Functions",
+            dependencies: [
+                .product(name: "Eddy", package: "Eddy"),
+                .product(name: "EddyFunctions", package: "Eddy"),
+                .product(name: "Benchmark", package: "benchmark"),
+                "BenchmarkSupport",
+            ],
+            path: "Benchmarks/Functions",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
             name: "Kafka",
             dependencies: [
                 .product(name: "Eddy", package: "Eddy"),
