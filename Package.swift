@@ -6,6 +6,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "Eddy", targets: ["Eddy"]),
+        .library(name: "EddyModel", targets: ["EddyModel"]),
+        .library(name: "EddyLambdaRuntime", targets: ["EddyLambdaRuntime"]),
         .library(name: "EddyStorage", targets: ["EddyStorage"]),
         .library(name: "EddyKafka", targets: ["EddyKafka"]),
         .library(name: "EddyServer", targets: ["EddyServer"]),
@@ -44,9 +46,12 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        .target(name: "EddyModel"),
+        .target(name: "EddyLambdaRuntime", dependencies: ["EddyModel"]),
         .target(
             name: "Eddy",
             dependencies: [
+                "EddyModel",
                 "EddyStorage",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
@@ -103,13 +108,19 @@ let package = Package(
         .executableTarget(name: "QuickStart", dependencies: ["Eddy"], path: "Examples/QuickStart"),
         .executableTarget(name: "MaterializedView", dependencies: ["Eddy"], path: "Examples/MaterializedView"),
         .executableTarget(
-            name: "WelcomeEmail", dependencies: ["Eddy"], path: "Examples/WelcomeEmail", exclude: ["run.sh", "smtp_sink.py"]),
+            name: "WelcomeEmail", dependencies: ["Eddy", "WelcomeMail"], path: "Examples/WelcomeEmail",
+            exclude: ["run.sh", "smtp_sink.py", "Mail", "Function"]),
+        .target(name: "WelcomeMail", path: "Examples/WelcomeEmail/Mail"),
+        .executableTarget(
+            name: "WelcomeEmailFunction", dependencies: ["EddyLambdaRuntime", "WelcomeMail"], path: "Examples/WelcomeEmail/Function"),
         .executableTarget(name: "AnalyticsPipeline", dependencies: ["Eddy", "EddyKafka"], path: "Examples/AnalyticsPipeline"),
         .executableTarget(name: "CrashWriter", dependencies: ["Eddy", "ChildProcessSupport"], path: "Tests/CrashWriter"),
         .executableTarget(name: "TransactionCrashWriter", dependencies: ["Eddy", "ChildProcessSupport"], path: "Tests/TransactionCrashWriter"),
         .executableTarget(name: "IndexCrashWriter", dependencies: ["Eddy", "ChildProcessSupport"], path: "Tests/IndexCrashWriter"),
         .executableTarget(name: "TriggerCrashWorker", dependencies: ["Eddy", "ChildProcessSupport"], path: "Tests/TriggerCrashWorker"),
         .executableTarget(name: "KafkaSinkWorker", dependencies: ["Eddy", "EddyKafka", "ChildProcessSupport"], path: "Tests/KafkaSinkWorker"),
+        .executableTarget(name: "LambdaEchoFunction", dependencies: ["EddyLambdaRuntime"], path: "Tests/LambdaEchoFunction"),
+        .executableTarget(name: "LambdaResultsFunction", dependencies: ["EddyLambdaRuntime"], path: "Tests/LambdaResultsFunction"),
         .target(name: "ChildProcessSupport", dependencies: ["Eddy"], path: "Tests/ChildProcessSupport"),
         .testTarget(
             name: "EddyKafkaTests",
@@ -123,6 +134,7 @@ let package = Package(
             dependencies: [
                 "EddyServer",
                 "Eddy",
+                "ChildProcessSupport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -133,8 +145,19 @@ let package = Package(
             path: "Tests/EddyServerTests"
         ),
         .testTarget(
+            name: "EddyLambdaRuntimeTests",
+            dependencies: [
+                "EddyLambdaRuntime",
+                "LambdaEchoFunction",
+                "ChildProcessSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
             name: "EddyFunctionsTests",
-            dependencies: ["EddyFunctions", "Eddy"]
+            dependencies: ["EddyFunctions", "Eddy", .product(name: "ZIPFoundation", package: "ZIPFoundation")]
         ),
         .testTarget(
             name: "EddyStorageTests",

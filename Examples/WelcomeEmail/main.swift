@@ -17,6 +17,7 @@
 // `bash Examples/WelcomeEmail/run.sh` runs it against a local SMTP server (Python's aiosmtpd).
 import Eddy
 import Foundation
+import WelcomeMail
 
 /// The command line.
 struct Options {
@@ -59,7 +60,6 @@ func emit(_ line: String, to descriptor: Int32 = 1) {
 /// The example's work on the Users table: sign-ups, welcome mails and their markers.
 struct Welcomer: Sendable {
     static let table = "Users"
-    static let sender = "welcome@eddy.example"
 
     let db: Database
     let smtp: SMTPClient
@@ -110,18 +110,17 @@ struct Welcomer: Sendable {
         guard let user = try await db.getItem(GetItemInput(tableName: Self.table, key: key, consistentRead: true)).item,
             user["welcomeSentAt"] == nil, user["welcomeUndeliverable"] == nil
         else { return }
-        guard case .s(let address)? = user["email"], Self.isPlainAddress(address) else {
+        guard case .s(let address)? = user["email"], Mail.isPlainAddress(address) else {
             // Retrying cannot help: mark the user so that it neither blocks the stream nor counts as pending.
             emit("UNDELIVERABLE \(id)", to: 2)
             try await mark(key, "SET welcomeUndeliverable = :reason", [":reason": "no usable email address"])
             return
         }
-        var name = "there"
+        var name: String?
         if case .s(let given)? = user["name"] { name = given }
-        let messageId = "<\(record.eventID)@welcome.eddy>"
-        try await smtp.send(Mail(
-            from: Self.sender, to: address, subject: "Welcome to Eddy", messageId: messageId,
-            body: "Hi \(name),\n\nwelcome to Eddy! Your account \(id) is ready.\n\nThe Eddy team"))
+        let mail = Mail.welcome(id: id, name: name, address: address, eventID: record.eventID)
+        try await smtp.send(mail)
+        let messageId = mail.messageId
         emit("SENT \(id) \(messageId)")
         try await mark(
             key, "SET welcomeSentAt = :at, welcomeMessageId = :message",
@@ -152,14 +151,6 @@ struct Welcomer: Sendable {
             start = page.lastEvaluatedKey
         } while start != nil
         return true
-    }
-
-    /// Whether `address` is a bare `local@domain` that is safe inside SMTP commands and headers: printable
-    /// ASCII without spaces or angle brackets, one `@`, at most 254 characters.
-    static func isPlainAddress(_ address: String) -> Bool {
-        let parts = address.split(separator: "@", omittingEmptySubsequences: false)
-        return parts.count == 2 && !parts[0].isEmpty && !parts[1].isEmpty && address.utf8.count <= 254
-            && address.utf8.allSatisfy { (0x21...0x7E).contains($0) && $0 != UInt8(ascii: "<") && $0 != UInt8(ascii: ">") }
     }
 }
 

@@ -110,7 +110,7 @@ public final class EventSourceMappings: Sendable {
     public func restore() async throws(LambdaError) {
         for mapping in try wrap({ () throws(EddyError) in try runtime.mappings() }) {
             guard let declaration = Self.declaration(of: mapping) else { continue }
-            try await register(name: mapping.uuid, configuration: mapping.configuration, declaration: declaration)
+            try await register(name: mapping.name, configuration: mapping.configuration, declaration: declaration)
         }
     }
 
@@ -213,6 +213,12 @@ public final class EventSourceMappings: Sendable {
         return (mapping, declaration)
     }
 
+    /// The function `mapping` invokes, if it is one of these event source mappings (created through Lambda's
+    /// API or declared with a function).
+    public static func functionName(of mapping: TriggerMapping) -> String? {
+        declaration(of: mapping)?.function
+    }
+
     private static func declaration(of mapping: TriggerMapping) -> FunctionMappingDeclaration? {
         guard let text = mapping.target?.declaration else { return nil }
         return try? JSONDecoder().decode(FunctionMappingDeclaration.self, from: Data(text.utf8))
@@ -245,13 +251,21 @@ public final class EventSourceMappings: Sendable {
             throw FunctionInvocationError(function: function, requestId: result.requestId, document: result.payload)
         }
         guard reportsFailures || event.window != nil else { return .success }
-        let payload = result.payload.isEmpty || result.payload == Array("null".utf8) ? Array("{}".utf8) : result.payload
+        // Lambda's partial batch response: an empty or null response, or a null list, is a complete success;
+        // a response that is not a JSON object fails the whole batch.
+        if result.payload.isEmpty || result.payload == Array("null".utf8) { return .success }
         do {
-            return try JSONDecoder().decode(TriggerBatchResponse.self, from: Data(payload))
+            let response = try JSONDecoder().decode(PartialBatchResponse.self, from: Data(result.payload))
+            return TriggerBatchResponse(batchItemFailures: response.batchItemFailures ?? [], state: response.state)
         } catch {
-            // Lambda fails the whole batch when a partial-batch response is not valid.
-            throw FunctionInvocationError(function: function, requestId: result.requestId, document: payload)
+            throw FunctionInvocationError(function: function, requestId: result.requestId, document: result.payload)
         }
+    }
+
+    /// A function's partial batch response as Lambda reads it: `batchItemFailures` may be missing or null.
+    private struct PartialBatchResponse: Decodable {
+        var batchItemFailures: [TriggerBatchResponse.BatchItemFailure]?
+        var state: [String: String]?
     }
 
     private func destination(_ arn: String?) throws(LambdaError) -> TriggerFailureDestination? {

@@ -68,7 +68,7 @@ public struct LambdaError: Error, Sendable, Equatable, CustomStringConvertible {
     public init(_ error: EddyError) {
         switch error {
         case .resourceNotFound(let message): self = .resourceNotFound(message)
-        case .resourceInUse(let message): self = .resourceConflict(message)
+        case .resourceInUse(let message): self = LambdaError(type: "ResourceInUseException", message: message, status: 400)
         case .invalidParameterValue(let message): self = .invalidParameterValue(message)
         case .internalServerError(let message): self = .service(message)
         default: self = .validation(error.message)

@@ -123,12 +123,15 @@ extension TriggerRuntime {
     /// `MaximumRecordAgeInSeconds` say (by default until it succeeds). So nothing is lost, each item's order
     /// is kept, and after a failure or a crash a message may come twice (see ``KafkaSinkHeader``).
     ///
+    /// With `target`, the mapping keeps what the sink stands for (``TriggerMapping/target``), so that the
+    /// application can make the sink again and register it after a restart.
+    ///
     /// - Throws: as ``TriggerRuntime/register(name:configuration:onFailure:handler:)``; `ValidationException`
     ///   for a tumbling window (windows are for handlers).
     @discardableResult
     public func registerKafka(
         name: String, configuration: TriggerMappingConfiguration, sink: KafkaSink,
-        onFailure: TriggerFailureDestination? = nil
+        onFailure: TriggerFailureDestination? = nil, target: TriggerMappingTarget? = nil
     ) async throws(EddyError) -> TriggerMapping {
         if (configuration.tumblingWindowInSeconds ?? 0) > 0 {
             throw .validation("A Kafka mapping cannot have a tumbling window")
@@ -139,7 +142,7 @@ extension TriggerRuntime {
         let clock = database.configuration.clock
         let tableHeader = KafkaMessage.Header(KafkaSinkHeader.table, Array(tableName.utf8))
         return try await registerReportingFailures(
-            name: name, configuration: configuration, onFailure: onFailure, recordForm: .kinesis
+            name: name, configuration: configuration, onFailure: onFailure, recordForm: .kinesis, target: target
         ) { [weak self] event in
             let shardHeader = KafkaMessage.Header(KafkaSinkHeader.shardId, Array((event.sourceShardId ?? "").utf8))
             let messages = event.records.map { record in

@@ -2,7 +2,7 @@ import Eddy
 
 /// How a declared derivative mapping keeps its target table from the source table's changes: one of
 /// `Copy`, `Project`, `Count` and `Sum` (see ``ServeConfiguration``).
-public struct DerivativeMapping: Decodable, Sendable {
+public struct DerivativeMapping: Codable, Sendable, Equatable {
     public var targetTable: String
     public var operation: Operation
 
@@ -22,7 +22,7 @@ public struct DerivativeMapping: Decodable, Sendable {
         case targetTable = "TargetTable", copy = "Copy", project = "Project", count = "Count", sum = "Sum"
     }
 
-    private struct Aggregate: Decodable {
+    private struct Aggregate: Codable {
         var groupBy: [String: String]
         var of: String?
         var into: String
@@ -56,6 +56,22 @@ public struct DerivativeMapping: Decodable, Sendable {
             break
         }
         self.operation = operation
+    }
+
+    /// The declaration as it was decoded: `TargetTable` and the operation's member.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(targetTable, forKey: .targetTable)
+        switch operation {
+        case .copy:
+            try container.encode([String: String](), forKey: .copy)
+        case .project(let attributes):
+            try container.encode(attributes, forKey: .project)
+        case .count(let groupBy, let into):
+            try container.encode(Aggregate(groupBy: groupBy, into: into), forKey: .count)
+        case .sum(let groupBy, let of, let into):
+            try container.encode(Aggregate(groupBy: groupBy, of: of, into: into), forKey: .sum)
+        }
     }
 
     /// The transform, for a stream recording `viewType`.

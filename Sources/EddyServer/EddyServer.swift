@@ -9,8 +9,10 @@ import Prometheus
 import Synchronization
 
 /// Eddy over HTTP: DynamoDB's and DynamoDB Streams' JSON protocol (`POST /` with `X-Amz-Target`), so that
-/// boto3, the AWS CLI and every AWS SDK talk to a ``Database`` unchanged, plus `GET /health` and, with a
-/// Prometheus registry, `GET /metrics`.
+/// boto3, the AWS CLI and every AWS SDK talk to a ``Database`` unchanged, plus `GET /health`, with a
+/// Prometheus registry `GET /metrics`, with functions Lambda's API, and Eddy's own admin API under
+/// `/eddy/2026-12-01/` (declared trigger mappings added, listed and removed while the server runs, and the
+/// index consistency check; see ``DeclaredTriggers``), signed for service `eddy`.
 ///
 /// ```swift
 /// let db = try Database(path: "/var/lib/eddy")
@@ -54,16 +56,22 @@ public struct EddyServer: Sendable {
     let lambda: LambdaAPI?
     /// Checks the signatures of Lambda's requests (service `lambda`).
     let lambdaVerifier: SigV4Verifier
+    /// Eddy's own API.
+    let admin: AdminAPI
+    /// Checks the signatures of the admin API's requests (service `eddy`).
+    let adminVerifier: SigV4Verifier
 
     /// A server for `database`; `clock` is what signature dates are checked against. With `functions`, it
-    /// also serves Lambda's API for them and their event source mappings (see ``EddyFunctions``).
+    /// also serves Lambda's API for them and their event source mappings (see ``EddyFunctions``); with
+    /// `triggers`, the admin API adds, lists and removes declared trigger mappings.
     public init(
         database: Database, configuration: Configuration = Configuration(), functions: EventSourceMappings? = nil,
-        clock: @escaping @Sendable () -> Date = { Date() }
+        triggers: DeclaredTriggers? = nil, clock: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.database = database
         self.configuration = configuration
         lambda = functions.map(LambdaAPI.init)
+        admin = AdminAPI(database: database, triggers: triggers)
         var lookup: SigV4Verifier.CredentialLookup?
         var region: String?
         if let secrets = configuration.credentials {
@@ -72,8 +80,9 @@ public struct EddyServer: Sendable {
         }
         verifier = SigV4Verifier(region: region, credentials: lookup, clock: clock)
         lambdaVerifier = SigV4Verifier(service: "lambda", region: region, credentials: lookup, clock: clock)
+        adminVerifier = SigV4Verifier(service: "eddy", region: region, credentials: lookup, clock: clock)
         metrics = ServerMetrics(
-            targets: operations.targets + (functions == nil ? [] : LambdaAPI.targets),
+            targets: operations.targets + AdminAPI.targets + (functions == nil ? [] : LambdaAPI.targets),
             factory: configuration.prometheus.map(Self.metricsFactory) ?? MetricsSystem.factory)
     }
 
@@ -132,8 +141,9 @@ enum Routing {
 }
 
 extension EddyServer {
-    /// The answer to a request: `POST /` is a DynamoDB operation, `GET /health` says the server is up, and
-    /// `GET /metrics` shows the metrics if the server has a Prometheus registry.
+    /// The answer to a request: `POST /` is a DynamoDB operation, paths under `/eddy/2026-12-01/` are the admin
+    /// API's, `GET /health` says the server is up, and `GET /metrics` shows the metrics if the server has a
+    /// Prometheus registry.
     func answer(head: HTTPRequestHead, body: [UInt8], logger: Logger) -> Routing {
         let requestId = Self.requestId()
         let parts = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
@@ -156,6 +166,8 @@ extension EddyServer {
             }
         case (_, _) where lambda != nil && LambdaAPI.serves(path):
             return answerLambda(head: head, path: path, query: query, body: body, requestId: requestId, logger: logger)
+        case (_, _) where AdminAPI.serves(path):
+            return answerAdmin(head: head, path: path, query: query, body: body, requestId: requestId, logger: logger)
         case (.GET, "/health"):
             return .now(Self.reply(status: 200, body: Array(#"{"status":"ok"}"#.utf8), requestId: requestId))
         case (.GET, "/metrics"):
@@ -182,6 +194,24 @@ extension EddyServer {
             let errorType = reply.headers.first(name: "x-amzn-ErrorType")
             metrics.record(target: "Lambda.\(operation)", duration: ContinuousClock.now - start, errorType: errorType)
             logger.debug("Lambda.\(operation) \(reply.status.code)\(errorType.map { " " + $0 } ?? "")", metadata: ["requestId": "\(requestId)"])
+            return reply
+        }
+    }
+
+    /// A request of the admin API: checked as signed for service `eddy`, then answered from a task.
+    private func answerAdmin(head: HTTPRequestHead, path: String, query: String, body: [UInt8], requestId: String, logger: Logger) -> Routing {
+        let start = ContinuousClock.now
+        if case .failure(let failure) = adminVerifier.verify(Self.signed(head, path: path, query: query, body: body)) {
+            let error = AdminError(type: failure.typeName, message: failure.message, status: 403)
+            metrics.record(target: "Eddy.Unknown", duration: ContinuousClock.now - start, errorType: error.type)
+            logger.debug("Eddy admin \(head.method.rawValue) \(path) 403 \(error.type)", metadata: ["requestId": "\(requestId)"])
+            return .now(AdminAPI.reply(error))
+        }
+        return .later { [admin, metrics] in
+            let (operation, reply) = await admin.answer(method: head.method, path: path, body: body)
+            let errorType = reply.headers.first(name: "x-amzn-ErrorType")
+            metrics.record(target: "Eddy.\(operation)", duration: ContinuousClock.now - start, errorType: errorType)
+            logger.debug("Eddy.\(operation) \(reply.status.code)\(errorType.map { " " + $0 } ?? "")", metadata: ["requestId": "\(requestId)"])
             return reply
         }
     }

@@ -103,38 +103,28 @@ public struct ServeConfiguration: Decodable, Sendable {
         }
     }
 
-    /// Registers every declared mapping with `runtime` (creating Kafka topics where asked), those to functions
-    /// with `mappings`, and returns the Kafka sinks, which the caller runs as services next to the runtime.
-    public func register(
-        with runtime: TriggerRuntime, mappings: EventSourceMappings? = nil, connectTimeout: Duration = .seconds(10)
-    ) async throws -> [KafkaSink] {
-        var sinks: [KafkaSink] = []
+    /// Registers every declared mapping: Kafka sinks and derivative tables with `declared` (creating Kafka
+    /// topics where asked), mappings to functions with `mappings`.
+    public func register(with declared: DeclaredTriggers, mappings: EventSourceMappings? = nil) async throws {
         for trigger in triggers {
-            let configuration = try await trigger.mappingConfiguration(in: runtime.database)
             if let function = trigger.function {
                 guard let mappings else {
                     throw EddyError.validation("Trigger \(trigger.name) names function \(function), but no functions are served")
                 }
                 try await mappings.declare(
-                    name: trigger.name, configuration: configuration, function: function,
-                    onFailure: trigger.destinationConfig?.onFailure?.destination)
-            } else if let kafka = trigger.kafka {
-                let sink = try await kafka.sink(timeout: connectTimeout)
-                sinks.append(sink)
-                try await runtime.registerKafka(name: trigger.name, configuration: configuration, sink: sink)
-            } else if let derivative = trigger.derivative {
-                let stream = try await runtime.database.describeStream(DescribeStreamInput(streamArn: configuration.eventSourceArn, limit: 1))
-                let transform = try derivative.transform(viewType: stream.streamDescription.streamViewType)
-                try await runtime.registerDerivative(
-                    name: trigger.name, configuration: configuration, targetTables: [derivative.targetTable], transform: transform)
+                    name: trigger.name, configuration: try await trigger.mappingConfiguration(in: declared.runtime.database),
+                    function: function, onFailure: trigger.destinationConfig?.onFailure?.destination)
+            } else {
+                try await declared.register(trigger, origin: .configurationFile)
             }
         }
-        return sinks
     }
 }
 
-/// One declared mapping: its name, source table, Lambda's batching settings, and where the changes go.
-public struct DeclaredTrigger: Decodable, Sendable {
+/// One declared mapping: its name, source table, Lambda's batching settings, and where the changes go. Its JSON
+/// is an entry of the configuration file's `Triggers`, and the body of the admin API's `POST
+/// /eddy/2026-12-01/triggers` (see ``DeclaredTriggers``).
+public struct DeclaredTrigger: Codable, Sendable, Equatable {
     public var name: String
     public var tableName: String
     public var startingPosition: TriggerStartingPosition?
@@ -162,6 +152,13 @@ public struct DeclaredTrigger: Decodable, Sendable {
         case filterCriteria = "FilterCriteria", kafka = "Kafka", derivative = "Derivative", function = "Function"
         case functionResponseTypes = "FunctionResponseTypes", tumblingWindowInSeconds = "TumblingWindowInSeconds"
         case destinationConfig = "DestinationConfig"
+    }
+
+    /// A mapping from table `tableName`'s latest stream to a Kafka topic, with Lambda's default settings.
+    public init(name: String, tableName: String, kafka: KafkaTarget) {
+        self.name = name
+        self.tableName = tableName
+        self.kafka = kafka
     }
 
     public init(from decoder: any Decoder) throws {
@@ -258,12 +255,19 @@ public struct DeclaredFunction: Decodable, Sendable {
 }
 
 /// A Kafka sink: the topic, the brokers, librdkafka producer properties, and whether to create the topic.
-public struct KafkaTarget: Decodable, Sendable {
+public struct KafkaTarget: Codable, Sendable, Equatable {
     public var topic: String
     public var bootstrapServers: String
     public var properties: [String: String]?
     /// Creates the topic with this many partitions if the cluster does not have it.
     public var createTopicPartitions: Int?
+
+    public init(topic: String, bootstrapServers: String, properties: [String: String]? = nil, createTopicPartitions: Int? = nil) {
+        self.topic = topic
+        self.bootstrapServers = bootstrapServers
+        self.properties = properties
+        self.createTopicPartitions = createTopicPartitions
+    }
 
     enum CodingKeys: String, CodingKey {
         case topic = "Topic", bootstrapServers = "BootstrapServers", properties = "Properties"

@@ -204,9 +204,7 @@ public struct SigV4Verifier: Sendable {
         _ timestamp: Timestamp, secret: String
     ) throws(SigV4Failure) {
         let canonical = CanonicalRequest.build(request, signedHeaders: authorization.signedHeaders)
-        let stringToSign = Array(
-            [AuthorizationHeader.algorithm, timestamp.text, scope.scopeString, Hex.sha256(canonical)]
-                .joined(separator: "\n").utf8)
+        let stringToSign = CanonicalRequest.stringToSign(canonical, date: timestamp.text, scope: scope.scopeString)
         let key = signingKeys.key(secret: secret, date: scope.date, region: scope.region, service: service)
         guard let provided = Hex.decode(authorization.signature),
             HMAC<SHA256>.isValidAuthenticationCode(provided, authenticating: stringToSign, using: key)
@@ -497,6 +495,12 @@ enum CanonicalRequest {
         bytes.append(newline)
         bytes += Hex.sha256(request.body).utf8
         return bytes
+    }
+
+    /// What a signature signs: the algorithm, the request date, the credential scope and the canonical
+    /// request's SHA-256, one per line.
+    static func stringToSign(_ canonical: [UInt8], date: String, scope: String) -> [UInt8] {
+        Array([AuthorizationHeader.algorithm, date, scope, Hex.sha256(canonical)].joined(separator: "\n").utf8)
     }
 
     /// Removes empty, `.` and `..` segments, then URI-encodes each segment of the already-encoded path,

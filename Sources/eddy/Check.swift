@@ -6,18 +6,19 @@ struct Check: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check that every index of a table equals what the table's items imply.",
         discussion: """
-            Prints, per index, the entries expected from the items, the entries held, and how many are
-            missing, unexpected or hold other attributes; exits with status 1 if an index is inconsistent.
-            An index still being backfilled may lack entries, but must hold none that is wrong.
+            Prints, per index, the entries expected from the items, the entries held, and how many are \
+            missing, unexpected or hold other attributes; exits with status 1 if an index is inconsistent. \
+            An index still being backfilled may lack entries, but must hold none that is wrong. \
+            With --endpoint-url, the server checks its data directory (GET /eddy/2026-12-01/tables/TABLE/check).
             """)
-    @OptionGroup var database: DatabaseOptions
+    @OptionGroup var target: TargetOptions
     @Argument(help: "The table name.") var tableName: String
 
     func run() async throws {
-        let db = try database.open()
+        let connection = try target.connect()
         var consistent = false
         try await runOperation("CheckIndexes") {
-            let report = try await db.checkIndexes(tableName: tableName)
+            let report = try await connection.admin("GET", ["tables", tableName, "check"]) { try await $0.checkIndexes(tableName: tableName) }
             try printJSON(report)
             consistent = report.isConsistent
         }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Eddy
+import EddyServer
 import Foundation
 import NIOCore
 import NIOPosix
@@ -34,14 +35,10 @@ struct EddyCommand: AsyncParsableCommand {
     }
 }
 
-/// Options shared by every command that opens a database.
+/// The data directory `eddy serve` serves.
 struct DatabaseOptions: ParsableArguments {
     @Option(help: "The database directory (created if missing).")
     var dataDir: String = "./eddy-data"
-
-    func open() throws -> Database {
-        try Database(path: dataDir)
-    }
 }
 
 /// Reads a request: inline JSON, `file://PATH`, or standard input when absent.
@@ -71,12 +68,21 @@ func printJSON(_ value: some Encodable) throws {
     print(String(decoding: try encoder.encode(value), as: UTF8.self))
 }
 
-/// Runs one operation, turning an ``EddyError`` into the AWS CLI's wording and a non-zero exit.
+/// Runs one operation, turning an ``EddyError``, or the error a server answered, into the AWS CLI's wording and
+/// exit status 254; a server that cannot be reached is exit status 255, as with the AWS CLI.
 func runOperation(_ operation: String, _ body: () async throws -> Void) async throws {
+    func fail(_ type: String, _ message: String) -> ExitCode {
+        FileHandle.standardError.write(Data("An error occurred (\(type)) when calling the \(operation) operation: \(message)\n".utf8))
+        return ExitCode(254)
+    }
     do {
         try await body()
     } catch let error as EddyError {
-        FileHandle.standardError.write(Data("An error occurred (\(error.errorType)) when calling the \(operation) operation: \(error.message)\n".utf8))
-        throw ExitCode(254)
+        throw fail(error.errorType, error.message)
+    } catch let error as ServerError {
+        throw fail(error.type, error.message)
+    } catch let error as EddyClient.ClientError {
+        FileHandle.standardError.write(Data("\(error.description)\n".utf8))
+        throw ExitCode(255)
     }
 }

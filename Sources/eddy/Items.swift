@@ -10,32 +10,34 @@ struct Items: AsyncParsableCommand {
 
     struct Put: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Write a whole item (PutItem).")
-        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var target: TargetOptions
         @Option(help: "The table name.") var tableName: String
         @Option(help: #"The item as DynamoDB JSON, e.g. {"id":{"S":"u1"}}, or file://PATH."#) var item: String
         @Option(help: "NONE or ALL_OLD.") var returnValues: String?
 
         func run() async throws {
-            let db = try database.open()
+            let connection = try target.connect()
             try await runOperation("PutItem") {
                 let item = try readRequest(item, as: Item.self)
                 let returnValues = try returnValues.map { try parseEnum(ReturnValue.self, $0, field: "returnValues") }
-                try printJSON(try await db.putItem(PutItemInput(tableName: tableName, item: item, returnValues: returnValues)))
+                let input = PutItemInput(tableName: tableName, item: item, returnValues: returnValues)
+                try printJSON(try await connection.call(.dynamoDB, "PutItem", input) { try await $0.putItem(input) })
             }
         }
     }
 
     struct Get: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Read an item by key (GetItem).")
-        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var target: TargetOptions
         @Option(help: "The table name.") var tableName: String
         @Option(help: #"The key as DynamoDB JSON, e.g. {"id":{"S":"u1"}}, or file://PATH."#) var key: String
 
         func run() async throws {
-            let db = try database.open()
+            let connection = try target.connect()
             try await runOperation("GetItem") {
                 let key = try readRequest(key, as: Item.self)
-                try printJSON(try await db.getItem(GetItemInput(tableName: tableName, key: key)))
+                let input = GetItemInput(tableName: tableName, key: key)
+                try printJSON(try await connection.call(.dynamoDB, "GetItem", input) { try await $0.getItem(input) })
             }
         }
     }
@@ -49,13 +51,14 @@ struct Items: AsyncParsableCommand {
                  "ConditionExpression":"attribute_exists(id)","ExpressionAttributeValues":{":one":{"N":"1"}},
                  "ReturnValues":"UPDATED_NEW"}
                 """)
-        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var target: TargetOptions
         @Option(help: "The request JSON, or file://PATH; standard input when absent.") var cliInputJson: String?
 
         func run() async throws {
-            let db = try database.open()
+            let connection = try target.connect()
             try await runOperation("UpdateItem") {
-                try printJSON(try await db.updateItem(try readRequest(cliInputJson, as: UpdateItemInput.self)))
+                let input = try readRequest(cliInputJson, as: UpdateItemInput.self)
+                try printJSON(try await connection.call(.dynamoDB, "UpdateItem", input) { try await $0.updateItem(input) })
             }
         }
     }
@@ -68,20 +71,21 @@ struct Items: AsyncParsableCommand {
                 {"TableName":"Music","KeyConditionExpression":"Artist = :a","FilterExpression":"#y > :y",
                  "ExpressionAttributeNames":{"#y":"Year"},"ExpressionAttributeValues":{":a":{"S":"Acme Band"},":y":{"N":"2020"}}}
                 """)
-        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var target: TargetOptions
         @Option(help: "The request JSON, or file://PATH; standard input when absent.") var cliInputJson: String?
 
         func run() async throws {
-            let db = try database.open()
+            let connection = try target.connect()
             try await runOperation("Query") {
-                try printJSON(try await db.query(try readRequest(cliInputJson, as: QueryInput.self)))
+                let input = try readRequest(cliInputJson, as: QueryInput.self)
+                try printJSON(try await connection.call(.dynamoDB, "Query", input) { try await $0.query(input) })
             }
         }
     }
 
     struct Scan: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Read a table, or one segment of it (Scan).")
-        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var target: TargetOptions
         @Option(help: "The table name.") var tableName: String
         @Option(help: "Scan this secondary index of the table instead of the table.") var indexName: String?
         @Option(help: "At most this many items.") var limit: Int?
@@ -94,16 +98,17 @@ struct Items: AsyncParsableCommand {
         @Option(help: #"Placeholders for values, e.g. {":v":{"N":"1"}}."#) var expressionAttributeValues: String?
 
         func run() async throws {
-            let db = try database.open()
+            let connection = try target.connect()
             try await runOperation("Scan") {
                 let start = try exclusiveStartKey.map { try readRequest($0, as: Item.self) }
                 let names = try expressionAttributeNames.map { try readRequest($0, as: [String: String].self) }
                 let values = try expressionAttributeValues.map { try readRequest($0, as: Item.self) }
-                try printJSON(try await db.scan(ScanInput(
+                let input = ScanInput(
                     tableName: tableName, indexName: indexName, limit: limit, exclusiveStartKey: start,
                     segment: segment, totalSegments: totalSegments,
                     filterExpression: filterExpression, projectionExpression: projectionExpression,
-                    expressionAttributeNames: names, expressionAttributeValues: values)))
+                    expressionAttributeNames: names, expressionAttributeValues: values)
+                try printJSON(try await connection.call(.dynamoDB, "Scan", input) { try await $0.scan(input) })
             }
         }
     }

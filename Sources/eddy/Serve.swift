@@ -19,7 +19,9 @@ struct Serve: AsyncParsableCommand {
             loopback. GET /health says it is up; GET /metrics \
             shows request counts and latencies per operation in Prometheus's text format. Expired items of \
             tables with Time to Live enabled are deleted every --ttl-sweep-interval seconds. SIGINT and SIGTERM \
-            stop the server once the requests in flight are answered, then the trigger mappings of --config.
+            stop the server once the requests in flight are answered, then the trigger mappings. Kafka sinks and \
+            derivative tables can also be added, listed and removed while it runs, through its admin API \
+            (eddy triggers … --endpoint-url); those added come back when it starts again.
             """)
 
     @OptionGroup var database: DatabaseOptions
@@ -89,27 +91,33 @@ struct Serve: AsyncParsableCommand {
             configuration: .init(
                 directory: "\(database.dataDir)/functions", region: region, accountId: accountId, accessKeyId: key?.key ?? "eddy",
                 secretAccessKey: key?.value ?? "eddy"))
-        let runtime = TriggerRuntime(database: db)
+        let runtime = TriggerRuntime(database: db, changesReturnAtOnce: true)
         let mappings = EventSourceMappings(runtime: runtime, functions: functions)
         try await mappings.restore()
+        let declared = DeclaredTriggers(runtime: runtime)
         // Shutdown goes in reverse: the server stops taking requests, then the triggers, then the Kafka sinks,
         // then the functions' environments (the triggers' last batches may still call them).
-        var services: [any Service] = [functions]
+        let services: [any Service] = [functions, declared, runtime]
+        var declaredInFile: Set<String> = []
         if let config {
             let setup = try ServeConfiguration.read(config)
             try await setup.createTables(in: db)
             try await setup.declareFunctions(in: functions)
-            services += try await setup.register(with: runtime, mappings: mappings) as [any Service]
+            try await setup.register(with: declared, mappings: mappings)
+            declaredInFile = Set(setup.triggers.map(\.name))
             logger.info("Running \(setup.triggers.count) trigger mapping(s) from \(config)")
         }
-        services.append(runtime)
+        let restored = try await declared.restore(skipping: declaredInFile)
+        if restored > 0 {
+            logger.info("Running \(restored) trigger mapping(s) added through the admin API")
+        }
         let server = EddyServer(
-            database: db, configuration: .init(host: host, port: port, credentials: secrets, prometheus: registry), functions: mappings)
-        services.append(server.service(logger: logger) { [host] port in
+            database: db, configuration: .init(host: host, port: port, credentials: secrets, prometheus: registry), functions: mappings,
+            triggers: declared)
+        let group = ServiceGroup(services: services + [server.service(logger: logger) { [host] port in
             functions.setEndpointURL("http://\(host):\(port)")
             FileHandle.standardOutput.write(Data("Eddy is serving \(database.dataDir) at http://\(host):\(port)\n".utf8))
-        })
-        let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        }], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
         return WeakDatabase(value: db)
     }

@@ -10,14 +10,15 @@ struct Tables: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List table names (ListTables).")
-        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var target: TargetOptions
         @Option(help: "At most this many names.") var limit: Int?
         @Option(help: "Start after this table name.") var exclusiveStartTableName: String?
 
         func run() async throws {
-            let db = try database.open()
+            let connection = try target.connect()
             try await runOperation("ListTables") {
-                try printJSON(try await db.listTables(ListTablesInput(exclusiveStartTableName: exclusiveStartTableName, limit: limit)))
+                let input = ListTablesInput(exclusiveStartTableName: exclusiveStartTableName, limit: limit)
+                try printJSON(try await connection.call(.dynamoDB, "ListTables", input) { try await $0.listTables(input) })
             }
         }
     }
@@ -30,27 +31,30 @@ struct Tables: AsyncParsableCommand {
                 {"TableName":"Users","KeySchema":[{"AttributeName":"id","KeyType":"HASH"}],
                  "AttributeDefinitions":[{"AttributeName":"id","AttributeType":"S"}],"BillingMode":"PAY_PER_REQUEST"}
                 """)
-        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var target: TargetOptions
         @Option(help: "The request JSON, or file://PATH; standard input when absent.") var cliInputJson: String?
 
         func run() async throws {
-            let db = try database.open()
+            let connection = try target.connect()
             try await runOperation("CreateTable") {
                 let input = try readRequest(cliInputJson, as: CreateTableInput.self)
-                try printJSON(["TableDescription": try await db.createTable(input)])
+                try printJSON(try await connection.call(.dynamoDB, "CreateTable", input) { ["TableDescription": try await $0.createTable(input)] })
             }
         }
     }
 
     struct Describe: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Describe a table (DescribeTable).")
-        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var target: TargetOptions
         @Argument(help: "The table name.") var tableName: String
 
         func run() async throws {
-            let db = try database.open()
+            let connection = try target.connect()
             try await runOperation("DescribeTable") {
-                try printJSON(["Table": try await db.describeTable(tableName: tableName)])
+                try printJSON(
+                    try await connection.call(.dynamoDB, "DescribeTable", ["TableName": tableName]) {
+                        ["Table": try await $0.describeTable(tableName: tableName)]
+                    })
             }
         }
     }
@@ -62,27 +66,30 @@ struct Tables: AsyncParsableCommand {
                 The request is UpdateTable's JSON, e.g. to enable a stream:
                 {"TableName":"Users","StreamSpecification":{"StreamEnabled":true,"StreamViewType":"NEW_AND_OLD_IMAGES"}}
                 """)
-        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var target: TargetOptions
         @Option(help: "The request JSON, or file://PATH; standard input when absent.") var cliInputJson: String?
 
         func run() async throws {
-            let db = try database.open()
+            let connection = try target.connect()
             try await runOperation("UpdateTable") {
                 let input = try readRequest(cliInputJson, as: UpdateTableInput.self)
-                try printJSON(["TableDescription": try await db.updateTable(input)])
+                try printJSON(try await connection.call(.dynamoDB, "UpdateTable", input) { ["TableDescription": try await $0.updateTable(input)] })
             }
         }
     }
 
     struct Delete: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Delete a table and its items (DeleteTable).")
-        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var target: TargetOptions
         @Argument(help: "The table name.") var tableName: String
 
         func run() async throws {
-            let db = try database.open()
+            let connection = try target.connect()
             try await runOperation("DeleteTable") {
-                try printJSON(["TableDescription": try await db.deleteTable(tableName: tableName)])
+                try printJSON(
+                    try await connection.call(.dynamoDB, "DeleteTable", ["TableName": tableName]) {
+                        ["TableDescription": try await $0.deleteTable(tableName: tableName)]
+                    })
             }
         }
     }

@@ -1,21 +1,129 @@
 import ArgumentParser
 import Eddy
-import EddyKafka
+import EddyServer
 import Foundation
 import Logging
 import ServiceLifecycle
 
-/// `eddy triggers …`: run trigger mappings that need no Swift code.
+/// `eddy triggers …`: list, add and remove trigger mappings that need no Swift code (Kafka sinks, derivative
+/// tables), in a data directory or in a running server (its admin API).
 struct Triggers: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run trigger mappings that need no Swift code.",
-        subcommands: [AddKafka.self]
+        abstract: "List, add and remove trigger mappings that need no Swift code: Kafka sinks and derivative tables.",
+        discussion: """
+            With --endpoint-url the requests go to a running eddy serve (its admin API, /eddy/2026-12-01/triggers), \
+            which runs what is added at once, and again after each restart until it is removed. With --data-dir \
+            they change the data directory, and eddy serve runs what was added when it next opens it.
+            """,
+        subcommands: [List.self, Describe.self, Add.self, Remove.self, Enable.self, Disable.self, AddKafka.self]
     )
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List every trigger mapping: Kafka, Derivative, Function (Lambda's event source mappings) and Handler (Swift) ones.")
+        @OptionGroup var target: TargetOptions
+
+        func run() async throws {
+            let connection = try target.connect()
+            try await runOperation("ListTriggers") {
+                try printJSON(try await connection.admin("GET", ["triggers"]) { db in
+                    try await withDeclaredTriggers(db) { TriggerList(triggers: try $0.list()) }
+                })
+            }
+        }
+    }
+
+    struct Describe: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Describe one trigger mapping.")
+        @OptionGroup var target: TargetOptions
+        @Argument(help: "The mapping's name or UUID.") var name: String
+
+        func run() async throws {
+            let connection = try target.connect()
+            try await runOperation("GetTrigger") {
+                try printJSON(try await connection.admin("GET", ["triggers", name]) { db in
+                    try await withDeclaredTriggers(db) { try $0.describe(name) }
+                })
+            }
+        }
+    }
+
+    struct Add: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add a Kafka sink or a derivative table.",
+            discussion: """
+                The declaration is one entry of eddy serve's configuration file's Triggers, as JSON, e.g.
+                {"Name":"copies","TableName":"Orders","Derivative":{"TargetTable":"OrderCopies","Copy":{}}}
+                {"Name":"orders-to-kafka","TableName":"Orders","BatchSize":100,
+                 "Kafka":{"Topic":"orders","BootstrapServers":"127.0.0.1:9092","CreateTopicPartitions":3}}
+                A mapping to a function is made with Lambda's CreateEventSourceMapping \
+                (aws lambda create-event-source-mapping).
+                """)
+        @OptionGroup var target: TargetOptions
+        @Option(help: "The declaration JSON, or file://PATH; standard input when absent.") var cliInputJson: String?
+
+        func run() async throws {
+            let connection = try target.connect()
+            try await runOperation("AddTrigger") {
+                try printJSON(try await Triggers.add(try readRequest(cliInputJson, as: DeclaredTrigger.self), with: connection))
+            }
+        }
+    }
+
+    struct Remove: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Remove a trigger mapping: it stops, its checkpoints are deleted, its Kafka sink closes.",
+            discussion: """
+                Refused for a mapping to a function (Lambda's DeleteEventSourceMapping removes those) and, on a \
+                server, for one of its configuration file (take it out of the file instead).
+                """)
+        @OptionGroup var target: TargetOptions
+        @Argument(help: "The mapping's name or UUID.") var name: String
+
+        func run() async throws {
+            let connection = try target.connect()
+            try await runOperation("RemoveTrigger") {
+                try printJSON(try await connection.admin("DELETE", ["triggers", name]) { db in
+                    try await withDeclaredTriggers(db) { try await $0.remove(name) }
+                })
+            }
+        }
+    }
+
+    struct Enable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Start a disabled trigger mapping again from its checkpoints.")
+        @OptionGroup var target: TargetOptions
+        @Argument(help: "The mapping's name or UUID.") var name: String
+
+        func run() async throws {
+            let connection = try target.connect()
+            try await runOperation("EnableTrigger") {
+                try printJSON(try await connection.admin("POST", ["triggers", name, "enable"]) { db in
+                    try await withDeclaredTriggers(db) { try await $0.enable(name) }
+                })
+            }
+        }
+    }
+
+    struct Disable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Stop a trigger mapping, keeping its checkpoints.")
+        @OptionGroup var target: TargetOptions
+        @Argument(help: "The mapping's name or UUID.") var name: String
+
+        func run() async throws {
+            let connection = try target.connect()
+            try await runOperation("DisableTrigger") {
+                try printJSON(try await connection.admin("POST", ["triggers", name, "disable"]) { db in
+                    try await withDeclaredTriggers(db) { try await $0.disable(name) }
+                })
+            }
+        }
+    }
 
     struct AddKafka: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "add-kafka",
-            abstract: "Stream a table's changes to a Kafka topic, until SIGINT or SIGTERM.",
+            abstract: "Stream a table's changes to a Kafka topic: here until SIGINT or SIGTERM, or in a running server.",
             discussion: """
                 Registers (or takes up again, with its checkpoints) the trigger mapping NAME from the table's \
                 stream to TOPIC, then runs it: each change becomes one message whose value is the JSON Kinesis \
@@ -23,9 +131,10 @@ struct Triggers: AsyncParsableCommand {
                 eddy-shard-id and eddy-sequence-number. The checkpoint advances once the broker has \
                 acknowledged a batch, so a restart resends at most the batches in flight (at least once). A \
                 data directory is open in one process at a time: run the sink while nothing else has it open, \
-                or use the embedded API (TriggerRuntime.registerKafka) in the process that writes.
+                or add it to the server that has it open with --endpoint-url, which runs it from then on (also \
+                after a restart, until eddy triggers remove) and prints the new mapping.
                 """)
-        @OptionGroup var database: DatabaseOptions
+        @OptionGroup var target: TargetOptions
         @Argument(help: "The table whose stream is read (its latest stream).") var tableName: String
         @Option(help: "The Kafka topic the changes go to.") var topic: String
         @Option(help: "The Kafka brokers to connect to first (librdkafka's bootstrap.servers).")
@@ -51,56 +160,76 @@ struct Triggers: AsyncParsableCommand {
         }
 
         func run() async throws {
-            var producerSettings = ["bootstrap.servers": bootstrapServers]
+            var producerSettings: [String: String] = [:]
             for property in properties {
                 guard let equals = property.firstIndex(of: "="), equals != property.startIndex else {
                     throw ValidationError("--property takes NAME=VALUE, not \(property)")
                 }
                 producerSettings[String(property[..<equals])] = String(property[property.index(after: equals)...])
             }
-            let db = try database.open()
-            let (runtime, sink, mapping) = try await start(db, producerSettings)
+            let connection = try target.connect()
+            var runningHere: (runtime: TriggerRuntime, declared: DeclaredTriggers, mapping: TriggerDescription)?
+            try await runOperation("AddTrigger") {
+                let trigger = try declaration(producerSettings)
+                guard case .database(let db) = connection else {
+                    try printJSON(try await Triggers.add(trigger, with: connection))
+                    return
+                }
+                let runtime = TriggerRuntime(database: db)
+                let declared = DeclaredTriggers(runtime: runtime, connectTimeout: .seconds(connectTimeout))
+                runningHere = (runtime, declared, try await declared.register(trigger, origin: .addKafkaCommand))
+            }
+            guard let (runtime, declared, mapping) = runningHere else { return }
             FileHandle.standardOutput.write(Data(
                 "Sending the changes of table \(tableName) to Kafka topic \(topic) at \(bootstrapServers) (mapping \(mapping.name), \(mapping.uuid)); SIGINT or SIGTERM stops.\n".utf8))
             let group = ServiceGroup(
-                services: [sink, runtime], gracefulShutdownSignals: [.sigterm, .sigint],
+                services: [declared, runtime], gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: Logger(label: "eddy.triggers.add-kafka"))
             try await group.run()
             print("Stopped: every acknowledged batch is checkpointed.")
         }
 
-        /// Checks the brokers and the topic (creating it if asked), then registers the mapping.
-        private func start(_ db: Database, _ producerSettings: [String: String]) async throws -> (TriggerRuntime, KafkaSink, TriggerMapping) {
-            let timeout = Duration.seconds(connectTimeout)
-            let sink: KafkaSink
-            do throws(KafkaError) {
-                if let partitions = createTopicPartitions {
-                    sink = try await KafkaSink.creatingTopic(
-                        configuration: producerSettings, topic: topic, partitions: partitions, timeout: timeout)
-                } else {
-                    sink = try await KafkaSink(configuration: producerSettings, topic: topic, timeout: timeout)
-                }
-            } catch {
-                FileHandle.standardError.write(Data("Kafka: \(error.message)\n".utf8))
-                throw ExitCode(1)
-            }
-            let runtime = TriggerRuntime(database: db)
-            var mapping: TriggerMapping?
-            try await runOperation("CreateEventSourceMapping") {
-                guard let arn = try await db.describeTable(tableName: tableName).latestStreamArn else {
-                    throw EddyError.validation("Table \(tableName) has no stream: enable one with UpdateTable first")
-                }
-                var settings = TriggerMappingConfiguration(
-                    eventSourceArn: arn, startingPosition: startingPosition == .latest ? .latest : .trimHorizon)
-                settings.batchSize = batchSize
-                settings.maximumBatchingWindowInSeconds = maximumBatchingWindowInSeconds
-                settings.parallelizationFactor = parallelizationFactor
-                settings.maximumRetryAttempts = maximumRetryAttempts
-                settings.maximumRecordAgeInSeconds = maximumRecordAgeInSeconds
-                if !filters.isEmpty { settings.filterCriteria = try FilterCriteria(patterns: filters) }
-                mapping = try await runtime.registerKafka(name: name ?? "\(tableName)-to-\(topic)", configuration: settings, sink: sink)
-            }
-            return (runtime, sink, mapping!)
+        /// The mapping the options declare.
+        private func declaration(_ producerSettings: [String: String]) throws(EddyError) -> DeclaredTrigger {
+            var trigger = DeclaredTrigger(
+                name: name ?? "\(tableName)-to-\(topic)", tableName: tableName,
+                kafka: KafkaTarget(
+                    topic: topic, bootstrapServers: bootstrapServers, properties: producerSettings.isEmpty ? nil : producerSettings,
+                    createTopicPartitions: createTopicPartitions))
+            trigger.startingPosition = startingPosition == .latest ? .latest : .trimHorizon
+            trigger.batchSize = batchSize
+            trigger.maximumBatchingWindowInSeconds = maximumBatchingWindowInSeconds
+            trigger.parallelizationFactor = parallelizationFactor
+            trigger.maximumRetryAttempts = maximumRetryAttempts
+            trigger.maximumRecordAgeInSeconds = maximumRecordAgeInSeconds
+            if !filters.isEmpty { trigger.filterCriteria = try FilterCriteria(patterns: filters) }
+            return trigger
         }
     }
+
+    /// Adds `trigger` through `connection`: to the server, or to the data directory.
+    static func add(_ trigger: DeclaredTrigger, with connection: Connection) async throws -> TriggerDescription {
+        try await connection.admin("POST", ["triggers"], body: trigger) { db in
+            try await withDeclaredTriggers(db) { try await $0.add(trigger) }
+        }
+    }
+}
+
+/// Runs `body` with the declared trigger mappings of the data directory `db`, whose runtime does not run
+/// here: what is added runs when `eddy serve` next opens the directory. A Kafka sink made for an addition
+/// (which checks its brokers and topic) is closed before it returns.
+private func withDeclaredTriggers<Output: Sendable>(
+    _ db: Database, _ body: (DeclaredTriggers) async throws -> Output
+) async throws -> Output {
+    let declared = DeclaredTriggers(runtime: TriggerRuntime(database: db))
+    let sinks = Task { await declared.run() }
+    let result: Result<Output, any Error>
+    do {
+        result = .success(try await body(declared))
+    } catch {
+        result = .failure(error)
+    }
+    sinks.cancel()
+    await sinks.value
+    return try result.get()
 }

@@ -1,9 +1,10 @@
 import Eddy
 import Foundation
 
-// Helpers of the test targets (EddyTests, EddyKafkaTests), above all of the kill -9 tests that run executables
-// built with the tests as child processes (CrashTests, TransactionCrashTests, IndexCrashTests,
-// TriggerCrashTests, MaterializedViewTests, KafkaCrashTests, WelcomeEmailTests): find such an executable; run
+// Helpers of the test targets (EddyTests, EddyKafkaTests, EddyLambdaRuntimeTests), above all of the kill -9
+// tests that run executables built with the tests as child processes (CrashTests, TransactionCrashTests,
+// IndexCrashTests, TriggerCrashTests, MaterializedViewTests, KafkaCrashTests, WelcomeEmailTests; and
+// LambdaEchoFunctionTests, which runs a Lambda function): find such an executable; run
 // it with its output collected, to its end or until it is killed at a chosen moment; tell a round the test's
 // SIGKILL ended from one the child ended by itself; read whole tables and the shards of whole streams; wait
 // without holding a thread of the cooperative pool.
@@ -172,12 +173,14 @@ public struct ChildRun: Sendable {
     }
 }
 
-/// Runs executable `name`, built with the tests, with `arguments`, collecting its stdout and stderr. With
-/// `moment`, kills it with SIGKILL at that moment if it is still running, waiting at most `seconds` for the
-/// line the moment counts from; without, waits for it to exit by itself, killing it after `seconds`. Returns
-/// what it printed and how it ended. Blocks its thread: call it through ``offThePool(_:)``.
+/// Runs executable `name`, built with the tests, with `arguments` and the test's environment plus
+/// `environment`, collecting its stdout and stderr. With `moment`, kills it with SIGKILL at that moment if it
+/// is still running, waiting at most `seconds` for the line the moment counts from; without, waits for it to
+/// exit by itself, killing it after `seconds`. Returns what it printed and how it ended. Blocks its thread:
+/// call it through ``offThePool(_:)``.
 public func runChild(
-    _ name: String, arguments: [String], killingAt moment: KillMoment? = nil, waitingAtMost seconds: TimeInterval = 60
+    _ name: String, arguments: [String], environment: [String: String] = [:], killingAt moment: KillMoment? = nil,
+    waitingAtMost seconds: TimeInterval = 60
 ) throws -> ChildRun {
     let process = Process()
     process.executableURL = try childExecutableURL(name)
@@ -185,16 +188,29 @@ public func runChild(
     // Without Swift's backtracer, a trap ends the child at once (after its message on stderr): with it, the
     // trapped child waits for `swift-backtrace`, so a kill meanwhile would count a crash as the test's kill,
     // and the backtracer, which outlives a killed child, would hold its pipes open.
-    process.environment = ProcessInfo.processInfo.environment.merging(["SWIFT_BACKTRACE": "enable=no"]) { $1 }
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        .merging(["SWIFT_BACKTRACE": "enable=no"]) { $1 }
     let output = ChildOutputBuffer()
     let errors = ChildOutputBuffer()
     let pipes = [(pipe: Pipe(), buffer: output), (pipe: Pipe(), buffer: errors)]
     process.standardOutput = pipes[0].pipe
     process.standardError = pipes[1].pipe
-    for (pipe, buffer) in pipes {
-        pipe.fileHandleForReading.readabilityHandler = { handle in buffer.append(handle.availableData) }
-    }
     try process.run()
+    for (pipe, buffer) in pipes {
+        // Blocking reads on a thread of their own, not a readabilityHandler: tearing a handler's dispatch
+        // source down races the descriptor's close, which now and then crashed libdispatch's manager thread in
+        // `_dispatch_event_loop_drain` (swift-corelibs-libdispatch issue 949).
+        let handle = pipe.fileHandleForReading
+        Thread {
+            var chunk = [UInt8](repeating: 0, count: 65_536)
+            while true {
+                let count = chunk.withUnsafeMutableBytes { read(handle.fileDescriptor, $0.baseAddress, $0.count) }
+                if count < 0, errno == EINTR { continue }
+                buffer.append(count > 0 ? Data(chunk[..<count]) : Data())
+                if count <= 0 { return }
+            }
+        }.start()
+    }
     let deadline = ContinuousClock.now + .seconds(seconds)
     let waitUntil: (ContinuousClock.Instant) -> Void = { instant in
         while process.isRunning, ContinuousClock.now < instant { usleep(1_000) }
@@ -217,9 +233,8 @@ public func runChild(
     process.waitUntilExit()
     // A process the child started may still hold its pipes: read to their end, or for a few seconds.
     let drained = ContinuousClock.now + .seconds(5)
-    for (pipe, buffer) in pipes {
+    for (_, buffer) in pipes {
         buffer.waitForEnd(until: drained)
-        pipe.fileHandleForReading.readabilityHandler = nil
     }
     let opened = output.arrival(of: ChildMarker.opened)
     let opening = output.arrival(of: ChildMarker.opening)

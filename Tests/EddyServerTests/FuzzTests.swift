@@ -39,7 +39,7 @@ struct FuzzTests {
     static let burstSize = 200
 
     /// The access key the server knows, with which the HTTP traffic is signed.
-    static let credentials = SignedHTTPClient.Credentials(accessKeyId: "AKIDEDDYFUZZ", secretAccessKey: "fuzz/Secret+Key=7")
+    static let credentials = SigV4Credentials(accessKeyId: "AKIDEDDYFUZZ", secretAccessKey: "fuzz/Secret+Key=7")
 
     @Test("Every operation the server serves has a generator, and every generator a served operation")
     func everyOperationIsFuzzed() {
@@ -62,7 +62,7 @@ struct FuzzTests {
                     #expect(loaded.tables[table.name]?.indexEntries[index.name]?.isEmpty == false, "\(table.name).\(index.name) has no entries")
                 }
             }
-            var run = FuzzRun(server: server, client: SignedHTTPClient(port: port, credentials: Self.credentials), seed: seed, phase: "invalid-only")
+            var run = FuzzRun(server: server, client: EddyClient(port: port, credentials: Self.credentials), seed: seed, phase: "invalid-only")
             var checkedThrough = 0
             while run.sent < Self.invalidRequestCount, !run.shouldStop {
                 await run.send(fuzzer.next(), mustFail: true)
@@ -88,7 +88,7 @@ struct FuzzTests {
             // The bursts have their own generator, so that the mixed requests a seed makes do not depend on them.
             var bursts = Fuzzer(seed: ~seed, scope: .invalidOnly)
             bursts.fixture = fuzzer.fixture
-            var run = FuzzRun(server: server, client: SignedHTTPClient(port: port, credentials: Self.credentials), seed: seed, phase: "mixed")
+            var run = FuzzRun(server: server, client: EddyClient(port: port, credentials: Self.credentials), seed: seed, phase: "mixed")
             var latest: DatabaseSnapshot?
             var validWrites = 0
             while run.sent < Self.mixedRequestCount, !run.shouldStop {
@@ -212,7 +212,7 @@ struct FuzzRun {
     }
 
     let server: EddyServer
-    let client: SignedHTTPClient
+    let client: EddyClient
     let seed: UInt64
     let phase: String
     private(set) var sent = 0
@@ -226,7 +226,7 @@ struct FuzzRun {
     private var successesByTarget: [String: Int] = [:]
     private let start = ContinuousClock.now
 
-    init(server: EddyServer, client: SignedHTTPClient, seed: UInt64, phase: String) {
+    init(server: EddyServer, client: EddyClient, seed: UInt64, phase: String) {
         self.server = server
         self.client = client
         self.seed = seed
@@ -287,9 +287,9 @@ struct FuzzRun {
         let batch = queued
         queued = []
         let requests = batch.map { queued in
-            SignedHTTPClient.Request(
-                target: queued.generated.request.target, body: queued.generated.request.body,
-                secretAccessKey: queued.wronglySigned ? "not-" + client.credentials.secretAccessKey : nil)
+            EddyClient.Request.target(
+                queued.generated.request.target, body: queued.generated.request.body,
+                credentials: queued.wronglySigned ? SigV4Credentials(accessKeyId: client.credentials.accessKeyId, secretAccessKey: "not-" + client.credentials.secretAccessKey) : nil)
         }
         for (queued, answer) in zip(batch, await client.send(requests)) {
             let outcome = check(answer, of: queued.generated, number: queued.number)
@@ -325,8 +325,8 @@ struct FuzzRun {
 
     /// Checks the HTTP answer to `generated` and returns its outcome: ``success``, the error type, or what
     /// went wrong.
-    private mutating func check(_ result: Result<SignedHTTPClient.Answer, any Error>, of generated: Fuzzer.Case, number: Int) -> String {
-        let answer: SignedHTTPClient.Answer
+    private mutating func check(_ result: Result<EddyClient.Response, EddyClient.ClientError>, of generated: Fuzzer.Case, number: Int) -> String {
+        let answer: EddyClient.Response
         switch result {
         case .success(let received):
             answer = received
@@ -346,17 +346,16 @@ struct FuzzRun {
 
     /// Fails unless `answer` has the headers DynamoDB sends: its content type, a request id of 52 upper-case
     /// letters and digits, and the body's CRC-32.
-    private mutating func checkHeaders(_ answer: SignedHTTPClient.Answer, of generated: Fuzzer.Case, number: Int) {
-        let headers = answer.headers
-        let requestId = headers.first(name: "x-amzn-RequestId") ?? ""
+    private mutating func checkHeaders(_ answer: EddyClient.Response, of generated: Fuzzer.Case, number: Int) {
+        let requestId = answer.header("x-amzn-RequestId") ?? ""
         if requestId.utf8.count != 52 || !requestId.utf8.allSatisfy({ (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) }) {
             fail(generated, "answered over HTTP with the request id '\(requestId)'", number: number)
         }
-        if headers.first(name: "Content-Type") != "application/x-amz-json-1.0" {
-            fail(generated, "answered over HTTP with the content type '\(headers.first(name: "Content-Type") ?? "")'", number: number)
+        if answer.header("Content-Type") != "application/x-amz-json-1.0" {
+            fail(generated, "answered over HTTP with the content type '\(answer.header("Content-Type") ?? "")'", number: number)
         }
-        if headers.first(name: "x-amz-crc32") != String(CRC32.checksum(answer.body)) {
-            fail(generated, "answered over HTTP with a CRC-32 of '\(headers.first(name: "x-amz-crc32") ?? "")' for a body of \(CRC32.checksum(answer.body))", number: number)
+        if answer.header("x-amz-crc32") != String(CRC32.checksum(answer.body)) {
+            fail(generated, "answered over HTTP with a CRC-32 of '\(answer.header("x-amz-crc32") ?? "")' for a body of \(CRC32.checksum(answer.body))", number: number)
         }
     }
 

@@ -5,17 +5,17 @@ import Testing
 
 // MARK: - Fixtures
 
-private typealias Headers = [(name: String, value: String)]
+typealias SigV4Headers = [(name: String, value: String)]
 
 private func at(_ epochSeconds: TimeInterval) -> @Sendable () -> Date {
     { Date(timeIntervalSince1970: epochSeconds) }
 }
 
-private func replacing(_ name: String, with value: String, in headers: Headers) -> Headers {
+private func replacing(_ name: String, with value: String, in headers: SigV4Headers) -> SigV4Headers {
     headers.map { $0.name.lowercased() == name.lowercased() ? ($0.name, value) : $0 }
 }
 
-private func removing(_ name: String, from headers: Headers) -> Headers {
+private func removing(_ name: String, from headers: SigV4Headers) -> SigV4Headers {
     headers.filter { $0.name.lowercased() != name.lowercased() }
 }
 
@@ -26,7 +26,7 @@ private func failure(_ result: Result<SigV4Identity, SigV4Failure>) -> SigV4Fail
 
 /// The examples of the AWS documentation ("Create a signed AWS API request" and the earlier
 /// "Signature Version 4 signing process" pages): IAM ListUsers signed by AKIDEXAMPLE.
-private enum AWSExample {
+enum AWSExample {
     static let secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
     static let verifier = SigV4Verifier(
         service: "iam", credentials: { $0 == "AKIDEXAMPLE" ? secret : nil }, clock: at(1_440_938_160))
@@ -69,7 +69,7 @@ private enum AWSExample {
 /// `botocore.auth.SigV4Auth(Credentials("AKIDEDDYTEST", "eddy/Secret+Key=42"), "dynamodb", "us-east-1")`
 /// with its clock fixed at 2025-03-14T09:26:53Z (scratch-sigv4/scripts/make_vectors.py). The headers are
 /// botocore's after signing plus the `Host` header the HTTP client sends; `User-Agent` is not signed by botocore.
-private enum Botocore {
+enum Botocore {
     static let accessKeyId = "AKIDEDDYTEST"
     static let secret = "eddy/Secret+Key=42"
     static let signingTime: TimeInterval = 1_741_944_413
@@ -80,11 +80,11 @@ private enum Botocore {
         SigV4Verifier(credentials: { $0 == accessKeyId ? secret : nil }, clock: at(clock))
     }
 
-    static func request(path: String = "/", query: String = "", _ headers: Headers) -> SigV4Request {
+    static func request(path: String = "/", query: String = "", _ headers: SigV4Headers) -> SigV4Request {
         SigV4Request(method: "POST", path: path, query: query, headers: headers, body: body)
     }
 
-    static let base: Headers = [
+    static let base: SigV4Headers = [
         ("Host", "127.0.0.1:8000"),
         ("Content-Type", "application/x-amz-json-1.0"),
         ("X-Amz-Target", "DynamoDB_20120810.PutItem"),

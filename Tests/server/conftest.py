@@ -1,17 +1,23 @@
-"""Starts `eddy serve` on a free loopback port with a temporary data directory, and stops it after.
+"""Starts `eddy serve` on a free loopback port with a temporary data directory, and stops it after; starts a
+noida-db Kafka broker for the tests that need one.
 
 The binary is $EDDY_BIN (scripts/test.sh sets it to the debug build's `eddy`)."""
+import json
 import os
 import shutil
 import socket
 import subprocess
 import tempfile
 import time
+import urllib.error
 import urllib.request
 
 import boto3
 import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
 from botocore.config import Config
+from botocore.credentials import Credentials
 
 REGION = "us-east-1"
 CREDENTIALS = {"aws_access_key_id": "AKIDEXAMPLE", "aws_secret_access_key": "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"}
@@ -55,7 +61,9 @@ class Server:
 
     def stop(self):
         """Stops the server with SIGTERM (SIGKILL after 20 s) and returns its exit status; what it printed stays
-        in `final_output`."""
+        in `final_output`. Stopping it again changes nothing."""
+        if self.log.closed:
+            return self.process.returncode
         if self.process.poll() is None:
             self.process.terminate()
             try:
@@ -76,6 +84,22 @@ class Server:
 
     def resource(self):
         return boto3.resource("dynamodb", endpoint_url=self.endpoint, region_name=REGION, **CREDENTIALS)
+
+    def admin(self, method, path, body=None, secret=None):
+        """Sends a request of Eddy's admin API (`/eddy/2026-12-01/<path>`), signed by botocore for service `eddy`;
+        `body` is JSON (a dict), or bytes sent as they are. Returns the status and the JSON answer."""
+        data = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
+        request = AWSRequest(method=method, url=f"{self.endpoint}/eddy/2026-12-01/{path}", data=data,
+                             headers={"Content-Type": "application/json"} if data else {})
+        credentials = Credentials(CREDENTIALS["aws_access_key_id"], secret or CREDENTIALS["aws_secret_access_key"])
+        SigV4Auth(credentials, "eddy", REGION).add_auth(request)
+        prepared = request.prepare()
+        sent = urllib.request.Request(prepared.url, data=data, headers=dict(prepared.headers), method=method)
+        try:
+            with urllib.request.urlopen(sent, timeout=60) as response:
+                return response.status, json.loads(response.read())
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
 
 
 @pytest.fixture(scope="session")
@@ -103,3 +127,26 @@ def table_name():
     """A table name no other test uses."""
     _table_number[0] += 1
     return f"Test{_table_number[0]}_{os.getpid()}"
+
+
+@pytest.fixture
+def kafka_broker():
+    """A noida-db Kafka broker on a free loopback port, stopped after the test."""
+    data = tempfile.mkdtemp(prefix="eddy-noida-")
+    port = free_port()
+    subprocess.run(["noida-db", "up", "--only", "kafka", "--kafka-port", str(port), "--data-dir", data],
+                   check=True, capture_output=True, timeout=60)
+    try:
+        deadline = time.time() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.time() > deadline:
+                    raise
+                time.sleep(0.1)
+        yield f"127.0.0.1:{port}"
+    finally:
+        subprocess.run(["noida-db", "down", "--data-dir", data], capture_output=True, timeout=120)
+        shutil.rmtree(data, ignore_errors=True)

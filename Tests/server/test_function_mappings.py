@@ -66,6 +66,23 @@ def deliveries(dynamodb, results):
     return counts
 
 
+def environments_of(data_dir):
+    """The pids of live processes whose working directory is under `data_dir` (the functions' environments)."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                if stat.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    continue
+            if os.readlink(f"/proc/{entry}/cwd").startswith(os.path.realpath(data_dir)):
+                pids.append(int(entry))
+        except OSError:
+            continue
+    return pids
+
+
 def wait_for(condition, seconds=60):
     deadline = time.time() + seconds
     while time.time() < deadline:
@@ -76,8 +93,16 @@ def wait_for(condition, seconds=60):
     return condition()
 
 
-def test_a_powertools_handler_gets_each_change_once_per_attempt_and_failures_retry_from_the_first(
-        server, table_name):
+def swift_function_code():
+    """A zip whose `bootstrap` is Tests/LambdaResultsFunction, built with the tests."""
+    binary = os.path.join(os.path.dirname(os.environ.get("EDDY_BIN", ".build/debug/eddy")), "LambdaResultsFunction")
+    return zipped({"bootstrap": open(binary, "rb").read()}, mode={"bootstrap": 0o755})
+
+
+@pytest.mark.parametrize("language", ["python", "swift"])
+def test_a_batch_handler_gets_each_change_once_per_attempt_and_failures_retry_from_the_first(
+        server, table_name, language):
+    """Python: aws-lambda-powertools' BatchProcessor; Swift: EddyLambdaRuntime (Tests/LambdaResultsFunction)."""
     dynamodb = server.client()
     lam = server.client("lambda", read_timeout=70)
     source, results = table_name, table_name + "Results"
@@ -87,10 +112,15 @@ def test_a_powertools_handler_gets_each_change_once_per_attempt_and_failures_ret
         if number == 3:
             item["failOnce"] = {"BOOL": True}
         dynamodb.put_item(TableName=source, Item=item)
-    function = "powertools_" + table_name
-    lam.create_function(
-        FunctionName=function, Runtime="python3.12", Role=ROLE, Handler="app.handler", Timeout=30,
-        Code={"ZipFile": zipped({"app.py": POWERTOOLS_HANDLER.replace("RESULTS", results)})})
+    function = f"{language}_batch_" + table_name
+    if language == "python":
+        lam.create_function(
+            FunctionName=function, Runtime="python3.12", Role=ROLE, Handler="app.handler", Timeout=30,
+            Code={"ZipFile": zipped({"app.py": POWERTOOLS_HANDLER.replace("RESULTS", results)})})
+    else:
+        lam.create_function(
+            FunctionName=function, Runtime="provided.al2023", Role=ROLE, Handler="results", Timeout=30,
+            Code={"ZipFile": swift_function_code()}, Environment={"Variables": {"RESULTS_TABLE": results}})
     mapping = lam.create_event_source_mapping(
         FunctionName=function, EventSourceArn=stream, StartingPosition="TRIM_HORIZON", BatchSize=10,
         MaximumRetryAttempts=5, FunctionResponseTypes=["ReportBatchItemFailures"])
@@ -154,21 +184,81 @@ def handler(event, context):
     lam.create_event_source_mapping(
         FunctionName=function, EventSourceArn=stream, StartingPosition="TRIM_HORIZON", BatchSize=1,
         MaximumRetryAttempts=1, DestinationConfig={"OnFailure": {"Destination": f"arn:aws:dynamodb:us-east-1:000000000000:table/{failures}"}})
+    broken = "broken_" + table_name
+    lam.create_function(
+        FunctionName=broken, Runtime="python3.12", Role=ROLE, Handler="app.handler",
+        Code={"ZipFile": zipped({"app.py": "import module_that_is_not_there\n"})})
+    lam.create_event_source_mapping(
+        FunctionName=broken, EventSourceArn=stream, StartingPosition="TRIM_HORIZON", BatchSize=10,
+        MaximumRetryAttempts=1, DestinationConfig={"OnFailure": {"Destination": f"arn:aws:dynamodb:us-east-1:000000000000:table/{failures}"}})
     for kind in ("timeout", "crash", "poison"):
         dynamodb.put_item(TableName=source, Item={"pk": {"S": kind}, "sk": {"S": kind}})
 
     def failure_records():
         return dynamodb.scan(TableName=failures)["Items"]
 
-    records = wait_for(lambda: len(failure_records()) >= 3 and failure_records())
-    assert len(records) == 3
-    for item in records:
+    # Three single-record batches of the first function; the second's init error fails each of its batches,
+    # which hold the three records between them.
+    poison_arn = f"arn:aws:lambda:us-east-1:000000000000:function:{function}"
+    broken_arn = f"arn:aws:lambda:us-east-1:000000000000:function:{broken}"
+
+    def group():
+        grouped = {poison_arn: [], broken_arn: []}
+        for item in failure_records():
+            grouped[item["functionArn"]["S"]].append(item)
+        return grouped
+
+    def complete():
+        grouped = group()
+        return (len(grouped[poison_arn]) == 3 and sum(int(item["batchSize"]["N"]) for item in grouped[broken_arn]) == 3
+                and grouped)
+
+    grouped = wait_for(complete) or group()
+    assert len(grouped[poison_arn]) == 3, grouped
+    assert sum(int(item["batchSize"]["N"]) for item in grouped[broken_arn]) == 3, grouped
+    for item in grouped[poison_arn] + grouped[broken_arn]:
         assert item["condition"]["S"] == "RetryAttemptsExhausted"
-        assert item["functionArn"]["S"] == f"arn:aws:lambda:us-east-1:000000000000:function:{function}"
         assert item["approximateInvokeCount"]["N"] == "2"
         record = json.loads(item["record"]["S"])
         assert record["responseContext"]["functionError"] == "Unhandled"
         assert record["DDBStreamBatchInfo"]["streamArn"] == stream
+
+
+def test_bad_mapping_requests_get_lambdas_errors_and_create_nothing(server, table_name):
+    dynamodb = server.client()
+    # The server's own checks, not botocore's: the client does not validate parameters.
+    lam = server.client("lambda", parameter_validation=False)
+    stream = make_tables(dynamodb, table_name, table_name + "Results")
+    function = "target_" + table_name
+    lam.create_function(FunctionName=function, Runtime="python3.12", Role=ROLE, Handler="app.handler",
+                        Code={"ZipFile": zipped({"app.py": "def handler(e, c):\n    pass\n"})})
+
+    def error(**arguments):
+        with pytest.raises(lam.exceptions.ClientError) as raised:
+            lam.create_event_source_mapping(**arguments)
+        return raised.value.response["Error"]["Code"], raised.value.response["Error"]["Message"]
+
+    base = {"FunctionName": function, "EventSourceArn": stream, "StartingPosition": "LATEST"}
+    assert error(**base, BatchSize=0) == (
+        "ValidationException", "1 validation error detected: Value '0' at 'batchSize' failed to satisfy constraint: "
+        "Member must have value greater than or equal to 1")
+    assert error(**base, ParallelizationFactor=11)[0] == "ValidationException"
+    assert error(**base, MaximumRecordAgeInSeconds=30)[0] == "InvalidParameterValueException"
+    assert error(**{**base, "FunctionName": "nobody_" + table_name})[0] == "ResourceNotFoundException"
+    assert error(**{**base, "StartingPosition": "AT_TIMESTAMP"})[0] == "InvalidParameterValueException"
+    assert error(**{**base, "EventSourceArn": "arn:aws:sqs:us-east-1:000000000000:queue"})[0] == "InvalidParameterValueException"
+    assert error(**{**base, "EventSourceArn": stream.replace(table_name, "Missing" + table_name)})[0] in (
+        "InvalidParameterValueException", "ResourceNotFoundException")
+    kind, message = error(**base, DestinationConfig={"OnFailure": {"Destination": "arn:aws:sqs:us-east-1:000000000000:dlq"}})
+    assert kind == "InvalidParameterValueException" and "table ARN or a function ARN" in message
+    assert error(**base, FunctionResponseTypes=["Everything"])[0] == "ValidationException"
+    assert lam.list_event_source_mappings(FunctionName=function)["EventSourceMappings"] == []
+    with pytest.raises(lam.exceptions.ResourceNotFoundException):
+        lam.get_event_source_mapping(UUID="00000000-0000-0000-0000-000000000000")
+    with pytest.raises(lam.exceptions.ResourceNotFoundException):
+        lam.update_event_source_mapping(UUID="00000000-0000-0000-0000-000000000000", BatchSize=5)
+    with pytest.raises(lam.exceptions.ResourceNotFoundException):
+        lam.delete_event_source_mapping(UUID="00000000-0000-0000-0000-000000000000")
 
 
 def test_mappings_and_functions_survive_a_restart_and_resume_at_their_checkpoints(tmp_path):
@@ -192,8 +282,10 @@ def handler(event, context):
         dynamodb.put_item(TableName="Source", Item={"pk": {"S": "p"}, "sk": {"S": "before"}})
         assert wait_for(lambda: deliveries(dynamodb, "Results") == {"before": 1})
         assert wait_for(lambda: lam.get_event_source_mapping(UUID=mapping["UUID"])["LastProcessingResult"] == "OK")
+        assert environments_of(str(tmp_path)), "the function's environment should be running"
     finally:
         assert first.stop() == 0, first.final_output
+    assert wait_for(lambda: not environments_of(str(tmp_path)), 5), "environments outlived the server"
 
     second = Server(data_dir=str(tmp_path))
     try:
@@ -240,6 +332,7 @@ Triggers:
     TableName: Source
     Function: copier
     BatchSize: 5
+    FunctionResponseTypes: [ReportBatchItemFailures]  # the handler returns None: a complete success
 """)
     (tmp_path / "data").mkdir()
     server = Server("--config", str(tmp_path / "eddy.yaml"), data_dir=str(tmp_path / "data"))
@@ -254,3 +347,86 @@ Triggers:
         assert wait_for(lambda: deliveries(dynamodb, "Results") == {"a": 1, "b": 1, "c": 1})
     finally:
         assert server.stop() == 0, server.final_output
+
+
+def test_update_disable_enable_and_delete_while_a_batch_is_in_flight(server, table_name):
+    dynamodb = server.client()
+    lam = server.client("lambda", read_timeout=70)
+    source, results = table_name, table_name + "Results"
+    stream = make_tables(dynamodb, source, results)
+    function = "slow_" + table_name
+    lam.create_function(
+        FunctionName=function, Runtime="python3.12", Role=ROLE, Handler="app.handler", Timeout=30,
+        Code={"ZipFile": zipped({"app.py": f"""
+import boto3, time
+
+def handler(event, context):
+    for record in event["Records"]:
+        boto3.client("dynamodb").put_item(TableName="{results}", Item={{
+            "sk": record["dynamodb"]["NewImage"]["sk"], "requestId": {{"S": context.aws_request_id}}}})
+    time.sleep(2)
+"""})})
+    uuid = lam.create_event_source_mapping(
+        FunctionName=function, EventSourceArn=stream, StartingPosition="TRIM_HORIZON", BatchSize=1)["UUID"]
+
+    def in_flight(key):
+        dynamodb.put_item(TableName=source, Item={"pk": {"S": "p"}, "sk": {"S": key}})
+        assert wait_for(lambda: key in deliveries(dynamodb, results))
+
+    def settles(state):
+        return wait_for(lambda: lam.get_event_source_mapping(UUID=uuid)["State"] == state)
+
+    in_flight("a")
+    started = time.time()
+    assert lam.update_event_source_mapping(UUID=uuid, BatchSize=2)["State"] == "Updating"
+    assert time.time() - started < 1.5, "the update waited for the batch in flight"
+    assert lam.get_event_source_mapping(UUID=uuid)["State"] == "Updating"
+    with pytest.raises(lam.exceptions.ResourceInUseException):
+        lam.update_event_source_mapping(UUID=uuid, BatchSize=3)
+    assert settles("Enabled") and lam.get_event_source_mapping(UUID=uuid)["BatchSize"] == 2
+
+    in_flight("b")
+    assert lam.update_event_source_mapping(UUID=uuid, Enabled=False)["State"] == "Disabling"
+    assert settles("Disabled")
+    lam.update_event_source_mapping(UUID=uuid, Enabled=True)
+    assert settles("Enabled")
+
+    in_flight("c")
+    assert lam.delete_event_source_mapping(UUID=uuid)["State"] == "Deleting"
+    assert wait_for(lambda: not lam.list_event_source_mappings(FunctionName=function)["EventSourceMappings"])
+    dynamodb.put_item(TableName=source, Item={"pk": {"S": "p"}, "sk": {"S": "d"}})
+    time.sleep(2.5)
+    # Each batch in flight ended and was checkpointed: nothing was delivered twice, nothing after the delete.
+    assert deliveries(dynamodb, results) == {"a": 1, "b": 1, "c": 1}
+
+
+def test_a_function_on_failure_destination_gets_lambdas_invocation_record(server, table_name):
+    dynamodb = server.client()
+    lam = server.client("lambda", read_timeout=70)
+    source, results = table_name, table_name + "Results"
+    stream = make_tables(dynamodb, source, results)
+    failing, receiver = "failing_" + table_name, "receiver_" + table_name
+    lam.create_function(
+        FunctionName=failing, Runtime="python3.12", Role=ROLE, Handler="app.handler",
+        Code={"ZipFile": zipped({"app.py": "def handler(event, context):\n    raise RuntimeError('always')\n"})})
+    receiver_arn = lam.create_function(
+        FunctionName=receiver, Runtime="python3.12", Role=ROLE, Handler="app.handler",
+        Code={"ZipFile": zipped({"app.py": f"""
+import boto3, json
+from aws_lambda_powertools.utilities.parser.models import DynamoDBStreamLambdaOnFailureDestinationModel
+
+def handler(event, context):
+    record = DynamoDBStreamLambdaOnFailureDestinationModel(**event)
+    boto3.client("dynamodb").put_item(TableName="{results}", Item={{
+        "sk": {{"S": record.request_context.function_arn}}, "requestId": {{"S": record.request_context.request_id}},
+        "condition": {{"S": record.request_context.condition}},
+        "batchSize": {{"N": str(record.ddb_stream_batch_info.batch_size)}}}})
+"""})})["FunctionArn"]
+    lam.create_event_source_mapping(
+        FunctionName=failing, EventSourceArn=stream, StartingPosition="TRIM_HORIZON", BatchSize=1, MaximumRetryAttempts=0,
+        DestinationConfig={"OnFailure": {"Destination": receiver_arn}})
+    dynamodb.put_item(TableName=source, Item={"pk": {"S": "p"}, "sk": {"S": "only"}})
+    items = wait_for(lambda: dynamodb.scan(TableName=results)["Items"])
+    assert len(items) == 1
+    assert items[0]["sk"]["S"] == f"arn:aws:lambda:us-east-1:000000000000:function:{failing}"
+    assert items[0]["condition"]["S"] == "RetryAttemptsExhausted" and items[0]["batchSize"]["N"] == "1"

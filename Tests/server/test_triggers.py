@@ -3,14 +3,13 @@ tables (copy, project, count, sum) and a Kafka sink read back with Debian's kcat
 import json
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 
 import pytest
 
-from conftest import Server, free_port
+from conftest import Server
 
 ORDERS = {
     "TableName": "Orders",
@@ -113,7 +112,7 @@ def test_a_bad_configuration_stops_the_server_with_a_clear_error():
     binary = os.environ.get("EDDY_BIN", ".build/debug/eddy")
     cases = [
         ({"Triggers": [{"Name": "x", "TableName": "Nope", "Derivative": {"TargetTable": "T", "Copy": {}}}]}, "Nope"),
-        ({"Tables": [ORDERS], "Triggers": [{"Name": "x", "TableName": "Orders"}]}, "exactly one of Kafka and Derivative"),
+        ({"Tables": [ORDERS], "Triggers": [{"Name": "x", "TableName": "Orders"}]}, "exactly one of Kafka, Derivative and Function"),
         ({"Tables": [ORDERS, keyed_table("T", "id")],
           "Triggers": [{"Name": "x", "TableName": "Orders", "Derivative": {"TargetTable": "T", "Copy": {}, "Project": ["id"]}}]},
          "exactly one of Copy, Project, Count and Sum"),
@@ -127,29 +126,6 @@ def test_a_bad_configuration_stops_the_server_with_a_clear_error():
             assert complaint in result.stderr + result.stdout
         finally:
             shutil.rmtree(data, ignore_errors=True)
-
-
-@pytest.fixture
-def kafka_broker():
-    """A noida-db Kafka broker on a free loopback port, stopped after the test."""
-    data = tempfile.mkdtemp(prefix="eddy-noida-")
-    port = free_port()
-    subprocess.run(["noida-db", "up", "--only", "kafka", "--kafka-port", str(port), "--data-dir", data],
-                   check=True, capture_output=True, timeout=60)
-    try:
-        deadline = time.time() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.time() > deadline:
-                    raise
-                time.sleep(0.1)
-        yield f"127.0.0.1:{port}"
-    finally:
-        subprocess.run(["noida-db", "down", "--data-dir", data], capture_output=True, timeout=120)
-        shutil.rmtree(data, ignore_errors=True)
 
 
 def test_a_declared_kafka_sink_sends_each_change_as_a_kinesis_record(kafka_broker):

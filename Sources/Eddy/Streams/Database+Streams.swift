@@ -298,7 +298,7 @@ struct ShardIteratorToken: Equatable {
 }
 
 /// What a trigger handler receives of each record (see
-/// ``TriggerRuntime/registerReportingFailures(name:configuration:onFailure:recordForm:handler:)``).
+/// ``TriggerRuntime/registerReportingFailures(name:configuration:onFailure:recordForm:target:handler:)``).
 public enum StreamRecordForm: Sendable {
     /// As DynamoDB Streams returns it (GetRecords, the events of trigger handlers): the images the stream's
     /// view type keeps, the commit time in whole seconds.

@@ -175,9 +175,14 @@ public struct TriggerFailureRecord: Codable, Sendable, Equatable {
 }
 
 extension Database {
-    /// The ARN of the Lambda function an in-process mapping named `name` stands for:
+    /// The ARN of the Lambda function an in-process mapping named `name` stands for, which its on-failure
+    /// records name unless it was registered with a ``TriggerMappingTarget``:
     /// `arn:aws:lambda:<region>:<account>:function:<name>`.
-    func functionArn(ofMapping name: String) -> String {
+    ///
+    /// ```swift
+    /// db.functionArn(ofMapping: "welcome")  // arn:aws:lambda:us-east-1:000000000000:function:welcome
+    /// ```
+    public func functionArn(ofMapping name: String) -> String {
         "arn:aws:lambda:\(configuration.region):\(configuration.accountId):function:\(name)"
     }
 

@@ -29,6 +29,11 @@ public struct TriggerMapping: Sendable, Equatable {
     /// The ARN of the function the mapping calls, as its on-failure records name it: the target's, or
     /// `arn:aws:lambda:<region>:<account>:function:<mapping name>` for a mapping without a target.
     public let functionArn: String
+
+    /// The table whose stream the mapping reads, as its stream ARN names it.
+    public var tableName: String {
+        StreamNames.parseArn(configuration.eventSourceArn)?.table ?? ""
+    }
 }
 
 /// What a mapping's handler stands for, kept with the mapping across restarts, so that the application that

@@ -63,16 +63,23 @@ public final class TriggerRuntime: Service, Sendable {
 
     /// The database whose streams the mappings read.
     public let database: Database
+    /// Whether a change of a running mapping returns before its batch in flight has ended.
+    public let changesReturnAtOnce: Bool
     private let metricsFactory: MetricsFactory
     private let state = Mutex(State())
     /// Serializes changes to one mapping (keys are mapping names).
     private let changes = ItemLocks()
 
     /// A runtime for the mappings of `database`, reporting metrics to `metricsFactory` (the one
-    /// `MetricsSystem` was bootstrapped with, unless given).
-    public init(database: Database, metricsFactory: MetricsFactory = MetricsSystem.factory) {
+    /// `MetricsSystem` was bootstrapped with, unless given). By default, a change of a running mapping
+    /// (update, enable, disable, delete) returns once its batch in flight has ended; with
+    /// `changesReturnAtOnce`, it returns at once in its transitional state (Updating, Disabling, Deleting) and
+    /// ends in the background, as Lambda's API answers (a server cannot hold a request for as long as a
+    /// function may run).
+    public init(database: Database, metricsFactory: MetricsFactory = MetricsSystem.factory, changesReturnAtOnce: Bool = false) {
         self.database = database
         self.metricsFactory = metricsFactory
+        self.changesReturnAtOnce = changesReturnAtOnce
     }
 
     // MARK: Registering
@@ -116,14 +123,16 @@ public final class TriggerRuntime: Service, Sendable {
     /// handler gets its records in `recordForm`: with ``StreamRecordForm/kinesis``, as Kinesis Data Streams
     /// for DynamoDB carries them (both images whatever the stream's view type, the commit time in
     /// milliseconds), for a sink of one's own in that format (EddyKafka's sink is one; see
-    /// `KinesisChangeRecord.json`).
+    /// `KinesisChangeRecord.json`). With `target`, the mapping keeps what its handler stands for, as
+    /// ``registerReportingFailures(name:configuration:onFailure:target:handler:)`` says.
     @discardableResult
     public func registerReportingFailures(
         name: String, configuration: TriggerMappingConfiguration, onFailure: TriggerFailureDestination?,
-        recordForm: StreamRecordForm, handler: @escaping TriggerHandler
+        recordForm: StreamRecordForm, target: TriggerMappingTarget? = nil, handler: @escaping TriggerHandler
     ) async throws(EddyError) -> TriggerMapping {
         try await register(
-            name: name, configuration: configuration, sink: .handler(handler), onFailure: onFailure, recordForm: recordForm)
+            name: name, configuration: configuration, sink: .handler(handler), onFailure: onFailure, recordForm: recordForm,
+            target: target)
     }
 
     /// Registers a mapping as ``registerReportingFailures(name:configuration:onFailure:handler:)`` does, whose
@@ -144,13 +153,17 @@ public final class TriggerRuntime: Service, Sendable {
     /// across crashes too (with a ParallelizationFactor above 1, and after it changes, as well). The target
     /// tables' streams can feed further mappings, but not back into a table that feeds this one.
     ///
+    /// With `target`, the mapping keeps what its transform stands for (``TriggerMapping/target``), so that the
+    /// application can register it again after a restart.
+    ///
     /// - Throws: as ``registerReportingFailures(name:configuration:onFailure:handler:)``; also
     ///   `ValidationException` if a target table does not exist, if the mapping would close a cycle of
     ///   derivative tables, or if it asks for a tumbling window (windows are for handlers).
     @discardableResult
     public func registerDerivative(
         name: String, configuration: TriggerMappingConfiguration, targetTables: Set<String>,
-        onFailure: TriggerFailureDestination? = nil, transform: @escaping DerivativeTransform
+        onFailure: TriggerFailureDestination? = nil, target: TriggerMappingTarget? = nil,
+        transform: @escaping DerivativeTransform
     ) async throws(EddyError) -> TriggerMapping {
         for target in targetTables {
             guard database.catalog.table(named: target) != nil else {
@@ -161,7 +174,8 @@ public final class TriggerRuntime: Service, Sendable {
             throw .validation("A derivative-table mapping cannot have a tumbling window")
         }
         return try await register(
-            name: name, configuration: configuration, sink: .derivative(transform, targets: targetTables), onFailure: onFailure)
+            name: name, configuration: configuration, sink: .derivative(transform, targets: targetTables), onFailure: onFailure,
+            target: target)
     }
 
     private func register(
@@ -394,14 +408,14 @@ public final class TriggerRuntime: Service, Sendable {
     }
 
     /// Runs `finish` once `worker` (if any) has stopped. A change made from inside the mapping's own worker
-    /// (by its handler) does not wait for itself: it returns at once, and the change ends after the handler
-    /// has returned and the worker has stopped.
+    /// (by its handler), or by a runtime whose changes return at once, does not wait: it returns at once, and
+    /// the change ends after the batch in flight has ended and the worker has stopped.
     private func settle(after worker: WorkerControl?, _ finish: @escaping @Sendable () async -> Void) async {
         guard let worker else {
             await finish()
             return
         }
-        guard !worker.isCurrent else {
+        guard !worker.isCurrent, !changesReturnAtOnce else {
             Task {
                 await worker.waitUntilStopped()
                 await finish()

@@ -67,6 +67,9 @@ final class ChildProcess: Sendable {
 
     /// The child's process id, also its process group's id.
     let pid: Int32
+    /// The pipes the server opened for the child, as `/proc/self/fd` names them (`pipe:[<inode>]`): unique
+    /// while open, so whether any outlives the child can be told apart from other pipes of the process.
+    var pipeNames: Set<String> { pump.pipeNames }
     private let pump: OutputPump
     private let life = Mutex(Life.running(waiters: []))
 
@@ -241,6 +244,8 @@ private final class OutputPump: Sendable {
     /// The descriptors `run()` polls, fixed at creation; only `run()` closes the first, and the second is
     /// closed only once `run()` has returned.
     private let polled: (output: Int32, wake: Int32)
+    /// The pipes' `/proc/self/fd` names, read at creation.
+    let pipeNames: Set<String>
     private let readerFinished = DispatchSemaphore(value: 0)
 
     init(deliver: @escaping @Sendable ([UInt8]) -> Void) throws(ChildProcessError) {
@@ -257,6 +262,9 @@ private final class OutputPump: Sendable {
         _ = fcntl(output.readEnd, F_SETFL, fcntl(output.readEnd, F_GETFL) | O_NONBLOCK)
         self.deliver = deliver
         self.polled = (output.readEnd, wake.readEnd)
+        self.pipeNames = Set([output.readEnd, wake.readEnd].compactMap { fd in
+            try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(fd)")
+        })
         self.pipes = Mutex(Pipes(
             outputReadEnd: output.readEnd, outputWriteEnd: output.writeEnd, wakeReadEnd: wake.readEnd,
             wakeWriteEnd: wake.writeEnd, scratch: [UInt8](repeating: 0, count: Self.readBytesMax)))

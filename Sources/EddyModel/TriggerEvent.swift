@@ -50,6 +50,11 @@ public struct TriggerWindow: Codable, Sendable, Equatable {
     /// ISO 8601, e.g. `2026-11-25T18:00:00Z`.
     public var start: String
     public var end: String
+
+    package init(start: String, end: String) {
+        self.start = start
+        self.end = end
+    }
 }
 
 /// One record of a ``TriggerEvent``: the stream record's fields and the ARN of the stream it came from.

@@ -18,14 +18,38 @@ private let sendFlags: Int32 = 0
 #endif
 
 /// A plain-text mail.
-struct Mail: Sendable {
-    var from: String
-    var to: String
-    var subject: String
+public struct Mail: Sendable {
+    public var from: String
+    public var to: String
+    public var subject: String
     /// The `Message-ID` header, angle brackets included: a receiver can tell a resent copy by it.
-    var messageId: String
-    var body: String
-    var date = Date()
+    public var messageId: String
+    public var body: String
+    public var date = Date()
+
+    public init(from: String, to: String, subject: String, messageId: String, body: String) {
+        self.from = from
+        self.to = to
+        self.subject = subject
+        self.messageId = messageId
+        self.body = body
+    }
+
+    /// The welcome mail of the user `id` called `name` at `address`, for the sign-up whose stream record is
+    /// `eventID`: its Message-ID is derived from the eventID, so every copy sent for one sign-up has the same.
+    public static func welcome(id: String, name: String?, address: String, eventID: String) -> Mail {
+        Mail(
+            from: "welcome@eddy.example", to: address, subject: "Welcome to Eddy", messageId: "<\(eventID)@welcome.eddy>",
+            body: "Hi \(name ?? "there"),\n\nwelcome to Eddy! Your account \(id) is ready.\n\nThe Eddy team")
+    }
+
+    /// Whether `address` is a bare `local@domain` that is safe inside SMTP commands and headers: printable
+    /// ASCII without spaces or angle brackets, one `@`, at most 254 characters.
+    public static func isPlainAddress(_ address: String) -> Bool {
+        let parts = address.split(separator: "@", omittingEmptySubsequences: false)
+        return parts.count == 2 && !parts[0].isEmpty && !parts[1].isEmpty && address.utf8.count <= 254
+            && address.utf8.allSatisfy { (0x21...0x7E).contains($0) && $0 != UInt8(ascii: "<") && $0 != UInt8(ascii: ">") }
+    }
 
     /// The message as it goes after DATA: headers, a blank line, the body with CRLF line ends and every line
     /// that starts with a dot doubled (dot-stuffing), and the terminating `.` line.
@@ -46,7 +70,7 @@ struct Mail: Sendable {
 }
 
 /// Why a mail was not sent.
-enum SMTPError: Error, CustomStringConvertible {
+public enum SMTPError: Error, CustomStringConvertible {
     /// A socket call failed with `errno`.
     case system(call: String, errno: Int32)
     case invalidHost(String)
@@ -56,7 +80,7 @@ enum SMTPError: Error, CustomStringConvertible {
     /// The server answered `command` with a code other than the expected ones.
     case rejected(command: String, reply: String)
 
-    var description: String {
+    public var description: String {
         switch self {
         case .system(let call, let number): "\(call) failed: \(String(cString: strerror(number)))"
         case .invalidHost(let host): "not an IPv4 address: \(host)"
@@ -68,16 +92,21 @@ enum SMTPError: Error, CustomStringConvertible {
 }
 
 /// Sends mails to one SMTP server, each over a connection of its own.
-struct SMTPClient: Sendable {
+public struct SMTPClient: Sendable {
     /// The server's IPv4 address.
-    var host: String
-    var port: UInt16
+    public var host: String
+    public var port: UInt16
     /// How long one read or write may block.
-    var timeoutSeconds = 10
+    public var timeoutSeconds = 10
+
+    public init(host: String, port: UInt16) {
+        self.host = host
+        self.port = port
+    }
 
     /// Sends `mail` and returns once the server has accepted it (250 after the data). The blocking socket
     /// calls run on a thread of their own, never on the cooperative pool.
-    func send(_ mail: Mail) async throws {
+    public func send(_ mail: Mail) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             Thread { continuation.resume(with: Result { try sendBlocking(mail) }) }.start()
         }
