@@ -6,8 +6,8 @@
 # drains a stream to a local broker (and a raw librdkafka producer the same messages) and commit-to-consumer
 # latency, then what a TransactWriteItems of 4 Puts costs against the same items as 4 single PutItems, then what
 # global secondary indexes add to PutItem and how fast a new index backfills 1,000,000 items, then the function
-# figures: commit-to-call latency of a Python function and how fast a mapping drains a stream into a no-op Python
-# function, each next to an in-process handler of the same run.
+# figures: commit-to-call latency of a Python function and how fast a mapping drains a stream into no-op Python
+# and Swift functions, each next to an in-process handler of the same run.
 #
 #   Benchmarks/ratio.sh                  # RUNS (default 3) runs of all the benchmarks, then the table of the
 #                                        # last run, the 4 ratios, the streams, trigger and Kafka figures (medians over the runs)
@@ -67,6 +67,7 @@ awk -F, -v runs="$runs" '
     $9 == "IndexBackfill.1M" && $7 ~ /^Items/ && $10 + 0 == 50 { backfill[run] = $11 }
     $9 == "FunctionDrain.Handler" && $7 ~ /^Records/ && $10 + 0 == 50 { functionDrain[run, "handler"] = $11 }
     $9 == "FunctionDrain.Python" && $7 ~ /^Records/ && $10 + 0 == 50 { functionDrain[run, "python"] = $11 }
+    $9 == "FunctionDrain.Swift" && $7 ~ /^Records/ && $10 + 0 == 50 { functionDrain[run, "swift"] = $11 }
     function median(values, count,   i, j, swap) {
         for (i = 2; i <= count; i++)
             for (j = i; j > 1 && values[j - 1] > values[j]; j--) {
@@ -193,9 +194,10 @@ awk -F, -v runs="$runs" '
         print "(commit: putItem has returned; call: the first thing the function or handler does; a call that came before"
         print " its putItem returned counts as 0 there; put start -> call includes the whole PutItem and bounds it from above)"
         print ""
-        printf "Functions: a new TRIM_HORIZON mapping, BatchSize 1000, draining a 200,000-record stream written beforehand, records per second (median of %d run(s); target: >= 20000 to a no-op Python function; the in-process handler of the same run is the baseline)\n", runs
+        printf "Functions: a new TRIM_HORIZON mapping, BatchSize 1000, draining a 200,000-record stream written beforehand, records per second (median of %d run(s); targets: >= 20000 to a no-op Python function, >= 100000 to a no-op Swift function; the in-process handler of the same run is the baseline)\n", runs
         printf "%-28s %8s %8s %7s\n", "", "function", "handler", "ratio"
         functionDrainRow("Python function", "python", 20000)
+        functionDrainRow("Swift function", "swift", 100000)
     }
     # A function drain: the medians over the runs of the function'"'"'s and the in-process handler'"'"'s records per
     # second and of their ratio in each run; the function is judged against `target` records per second.

@@ -6,7 +6,8 @@ import Foundation
 ///
 /// Each function reports to the benchmark over UDP (``DatagramListener``), to the port in its environment
 /// variable `BENCHMARK_PORT`: the records it was called with, and when. The Python functions' code is here as
-/// text; the benchmark zips it as CreateFunction takes code.
+/// text; the Swift function is the `DrainFunction` executable of this package, built with the benchmarks. The
+/// benchmark zips their code as CreateFunction takes it.
 final class BenchmarkFunctions: Sendable {
     let functions: Functions
     private let directory = TemporaryDirectory()
@@ -66,6 +67,23 @@ final class BenchmarkFunctions: Sendable {
         try Data(code.utf8).write(to: URL(fileURLWithPath: source.path).appendingPathComponent("app.py"))
         _ = try await functions.create(CreateFunctionRequest(
             functionName: name, runtime: "python3.11", handler: "app.handler", zipFile: try FunctionCode.zip(directory: source.path),
+            timeout: Self.timeoutSeconds, environment: ["BENCHMARK_PORT": String(port)]))
+    }
+
+    /// Creates the Swift function `name` (runtime `provided.al2023`) whose `bootstrap` is the `DrainFunction`
+    /// executable built beside the benchmark's own, and that reports to `port`.
+    func createSwiftDrain(_ name: String, port: Int) async throws {
+        guard let benchmark = Bundle.main.executableURL else { fatalError("the benchmark's executable has no path") }
+        let executable = benchmark.deletingLastPathComponent().appendingPathComponent("DrainFunction")
+        guard FileManager.default.isExecutableFile(atPath: executable.path) else {
+            fatalError("\(executable.path) is missing: build it with `swift build -c release --product DrainFunction` in Benchmarks/")
+        }
+        let source = TemporaryDirectory()
+        defer { source.remove() }
+        try FileManager.default.createDirectory(atPath: source.path, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: executable, to: URL(fileURLWithPath: source.path).appendingPathComponent("bootstrap"))
+        _ = try await functions.create(CreateFunctionRequest(
+            functionName: name, runtime: "provided.al2023", handler: "bootstrap", zipFile: try FunctionCode.zip(directory: source.path),
             timeout: Self.timeoutSeconds, environment: ["BENCHMARK_PORT": String(port)]))
     }
 

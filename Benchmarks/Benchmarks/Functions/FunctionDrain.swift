@@ -19,6 +19,8 @@ import Synchronization
 //                             the baseline
 //     FunctionDrain.Python    `EventSourceMappings.create` to a Python function that only sends the benchmark
 //                             the number of records of its batch (one datagram per batch)
+//     FunctionDrain.Swift     the same to a Swift function on EddyLambdaRuntime (`DrainFunction`), which decodes
+//                             each event as a `TriggerEvent` and sends the number of its records
 //
 // The mapping has one batch in flight per shard, so the function runs in up to four environments at once. The
 // function's environments live as long as the benchmark: the warm-up iteration starts them, and the timed
@@ -32,7 +34,7 @@ let drainRecordCount = 200_000
 /// Writers of the untimed stream fills.
 let fillClientCount = 8
 
-/// Registers `FunctionDrain.Handler` and `FunctionDrain.Python`.
+/// Registers `FunctionDrain.Handler`, `FunctionDrain.Python` and `FunctionDrain.Swift`.
 func registerFunctionDrainBenchmarks() {
     let recordsPerSecond = BenchmarkMetric.custom("Records (# / s)", polarity: .prefersLarger, useScalingFactor: false)
     let configuration = Benchmark.Configuration(
@@ -42,7 +44,7 @@ func registerFunctionDrainBenchmarks() {
         maxDuration: .seconds(120),
         maxIterations: 3
     )
-    for target in [DrainTarget.handler, .python] {
+    for target in [DrainTarget.handler, .python, .swift] {
         let box = Box<FunctionDrainFixture>()
         Benchmark("FunctionDrain.\(target.name)", configuration: configuration) { benchmark in
             let fixture = box.value!
@@ -77,12 +79,15 @@ enum DrainTarget {
     case handler
     /// A Python function.
     case python
+    /// A Swift function on EddyLambdaRuntime.
+    case swift
 
     /// The benchmark's name after `FunctionDrain.`.
     var name: String {
         switch self {
         case .handler: "Handler"
         case .python: "Python"
+        case .swift: "Swift"
         }
     }
 }
@@ -151,7 +156,7 @@ final class FunctionDrainFixture: @unchecked Sendable {
         self.db = db
         streamArn = try await EddyFixture.streamArn(of: db)
         try await EddyFixture.fillStream(of: db, records: drainRecordCount, clients: fillClientCount)
-        guard target == .python else { return }
+        guard target != .handler else { return }
         let count = self.count
         let listener = DatagramListener { report in
             guard let records = Int(report) else { fatalError("the function reported \(report), not a record count") }
@@ -160,7 +165,11 @@ final class FunctionDrainFixture: @unchecked Sendable {
         self.listener = listener
         let functions = try BenchmarkFunctions()
         self.functions = functions
-        try await functions.createPython(Self.functionName, code: BenchmarkFunctions.pythonDrain, port: listener.port)
+        if target == .python {
+            try await functions.createPython(Self.functionName, code: BenchmarkFunctions.pythonDrain, port: listener.port)
+        } else {
+            try await functions.createSwiftDrain(Self.functionName, port: listener.port)
+        }
     }
 
     /// Creates a new mapping of the whole stream (TRIM_HORIZON, BatchSize 1000, no batching window) to the
@@ -176,7 +185,7 @@ final class FunctionDrainFixture: @unchecked Sendable {
             return try await runtime.register(name: "drain-\(mappings)", configuration: settings) { event in
                 count.add(event.records.count)
             }.name
-        case .python:
+        case .python, .swift:
             var request = EventSourceMappingRequest(functionName: Self.functionName, eventSourceArn: streamArn, startingPosition: "TRIM_HORIZON")
             request.batchSize = 1_000
             request.maximumBatchingWindowInSeconds = 0
@@ -193,7 +202,7 @@ final class FunctionDrainFixture: @unchecked Sendable {
 
     /// Deletes a function's mapping, which Lambda's API allows only once per stream and function.
     func deleteMapping(_ uuid: String, in runtime: TriggerRuntime) async throws {
-        guard target == .python else { return }
+        guard target != .handler else { return }
         _ = try await EventSourceMappings(runtime: runtime, functions: functions!.functions).delete(uuid)
     }
 

@@ -8,10 +8,13 @@
 //     FunctionDrain.Handler      a no-op in-process handler, BatchSize 1000, draining a 200,000-record stream
 //                                (the baseline)
 //     FunctionDrain.Python       a no-op Python function, BatchSize 1000, draining a 200,000-record stream
+//     FunctionDrain.Swift        a no-op Swift function (EddyLambdaRuntime), BatchSize 1000, draining a
+//                                200,000-record stream
 //
 // FunctionDelivery.swift and FunctionDrain.swift hold the two kinds; BenchmarkFunctions.swift the functions'
-// code, and DatagramListener.swift the socket their reports come to. Every benchmark gets fresh temporary
-// directories in its setup and deletes them in its teardown, where it also stops the functions' processes.
+// code (the Swift function is the `DrainFunction` executable, Sources/DrainFunction), and DatagramListener.swift
+// the socket their reports come to. Every benchmark gets fresh temporary directories in its setup and deletes
+// them in its teardown, where it also stops the functions' processes.
 import Benchmark
 
 let benchmarks: @Sendable () -> Void = {
