@@ -66,6 +66,26 @@ let package = Package(
             path: "Benchmarks/Triggers",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
+        // The no-op Swift Lambda function of the Functions benchmark, on EddyLambdaRuntime: its executable is the
+        // function's `bootstrap`.
+        .executableTarget(
+            name: "DrainFunction",
+            dependencies: [.product(name: "EddyLambdaRuntime", package: "Eddy")]
+        ),
+        .executableTarget(
+            name: "Functions",
+            dependencies: [
+                .product(name: "Eddy", package: "Eddy"),
+                .product(name: "EddyFunctions", package: "Eddy"),
+                .product(name: "Benchmark", package: "benchmark"),
+                "BenchmarkSupport",
+                // Listed so that building the benchmark (as `swift package benchmark` does) builds the function
+                // it zips too.
+                "DrainFunction",
+            ],
+            path: "Benchmarks/Functions",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
         .executableTarget(
             name: "Kafka",
             dependencies: [

@@ -5,7 +5,9 @@
 # stream into a handler and into a derivative table, then the Kafka figures: how fast the Kafka trigger sink
 # drains a stream to a local broker (and a raw librdkafka producer the same messages) and commit-to-consumer
 # latency, then what a TransactWriteItems of 4 Puts costs against the same items as 4 single PutItems, then what
-# global secondary indexes add to PutItem and how fast a new index backfills 1,000,000 items.
+# global secondary indexes add to PutItem and how fast a new index backfills 1,000,000 items, then the function
+# figures: commit-to-call latency of a Python function and how fast a mapping drains a stream into no-op Python
+# and Swift functions, each next to an in-process handler of the same run.
 #
 #   Benchmarks/ratio.sh                  # RUNS (default 3) runs of all the benchmarks, then the table of the
 #                                        # last run, the 4 ratios, the streams, trigger and Kafka figures (medians over the runs)
@@ -14,6 +16,7 @@
 #   Benchmarks/ratio.sh --filter 'Kafka.*'   # the Kafka benchmarks only (and the expressions)
 #   Benchmarks/ratio.sh --filter 'TransactWriteItems.*'   # the transaction benchmarks only
 #   Benchmarks/ratio.sh --filter 'Index.*'                # the index benchmarks only
+#   Benchmarks/ratio.sh --filter 'Function.*'             # the function benchmarks only
 #
 # Run N is stored as the benchmark baseline `$EDDY_BENCH_BASELINE-N` (default `eddy-vs-raw-N`, under
 # Benchmarks/.benchmarkBaselines/), so it can be re-read or compared later:
@@ -30,13 +33,13 @@ trap 'rm -rf "$exports"' EXIT
 for run in $(seq 1 "$runs"); do
     echo "=== Run $run of $runs"
     swift package --allow-writing-to-package-directory benchmark baseline update "$baseline-$run" \
-        --target ItemThroughput --target Streams --target Triggers --target Kafka --target Transactions --target Indexes --no-progress "$@"
+        --target ItemThroughput --target Streams --target Triggers --target Kafka --target Transactions --target Indexes --target Functions --no-progress "$@"
     # The influx export has one CSV line per benchmark, metric and percentile:
     # target,host,cpu,cores,memory,kernel,metric,unit,test,percentile,value,average,iterations,warmup,time
-    swift package benchmark baseline read "$baseline-$run" --target ItemThroughput --target Streams --target Triggers --target Kafka --target Transactions --target Indexes \
+    swift package benchmark baseline read "$baseline-$run" --target ItemThroughput --target Streams --target Triggers --target Kafka --target Transactions --target Indexes --target Functions \
         --format influx --path stdout --no-progress > "$exports/run$run.csv"
 done
-swift package benchmark baseline read "$baseline-$runs" --target ItemThroughput --target Streams --target Triggers --target Kafka --target Transactions --target Indexes --no-progress
+swift package benchmark baseline read "$baseline-$runs" --target ItemThroughput --target Streams --target Triggers --target Kafka --target Transactions --target Indexes --target Functions --no-progress
 
 # Throughput is in iterations per second; one iteration is 1,000 operations. The figure of a benchmark in a run
 # is its median (p50) over the run's iterations; the figures and ratios printed are medians over the runs.
@@ -46,11 +49,13 @@ swift package benchmark baseline read "$baseline-$runs" --target ItemThroughput 
 # are read the same way: TriggerDelivery.PutItem as StreamDelivery.PutItem, and the drain rates (records per
 # second, one iteration drains the whole stream) as GetRecords'. The Kafka figures too: KafkaDelivery.PutItem as
 # StreamDelivery.PutItem, and the drain's sink and raw producer rates (one iteration each per run) with their
-# ratio in each run.
+# ratio in each run. The function figures too: FunctionDelivery.Python and .Handler as StreamDelivery.PutItem
+# (printed in milliseconds), with the medians over the runs of each run's Python / handler ratio, and the drain
+# rates as GetRecords', with the medians of each run's function / handler ratio.
 awk -F, -v runs="$runs" '
     FNR == 1 { run++ }
     $7 ~ /^Throughput/ && $10 + 0 == 50 { ops[run, $9] = $11 * 1000 }
-    ($9 == "StreamDelivery.PutItem" || $9 == "TriggerDelivery.PutItem" || $9 == "KafkaDelivery.PutItem") && ($10 + 0 == 50 || $10 + 0 == 99) {
+    ($9 == "StreamDelivery.PutItem" || $9 == "TriggerDelivery.PutItem" || $9 == "KafkaDelivery.PutItem" || $9 ~ /^FunctionDelivery[.]/) && ($10 + 0 == 50 || $10 + 0 == 99) {
         latency[run, $9, $7, $10 + 0] = $11 / 1000
     }
     $9 == "StreamRead.GetRecords" && $7 ~ /^Records/ && $10 + 0 == 50 { records[run] = $11 }
@@ -60,6 +65,9 @@ awk -F, -v runs="$runs" '
     $9 == "KafkaDrain.SinkAndRawProducer" && $7 ~ /^Sinkrecords/ && $10 + 0 == 50 { kafkaSink[run] = $11 }
     $9 == "KafkaDrain.SinkAndRawProducer" && $7 ~ /^Rawproducerrecords/ && $10 + 0 == 50 { kafkaRaw[run] = $11 }
     $9 == "IndexBackfill.1M" && $7 ~ /^Items/ && $10 + 0 == 50 { backfill[run] = $11 }
+    $9 == "FunctionDrain.Handler" && $7 ~ /^Records/ && $10 + 0 == 50 { functionDrain[run, "handler"] = $11 }
+    $9 == "FunctionDrain.Python" && $7 ~ /^Records/ && $10 + 0 == 50 { functionDrain[run, "python"] = $11 }
+    $9 == "FunctionDrain.Swift" && $7 ~ /^Records/ && $10 + 0 == 50 { functionDrain[run, "swift"] = $11 }
     function median(values, count,   i, j, swap) {
         for (i = 2; i <= count; i++)
             for (j = i; j > 1 && values[j - 1] > values[j]; j--) {
@@ -171,6 +179,69 @@ awk -F, -v runs="$runs" '
         delivery("put start -> commit", "KafkaDelivery.PutItem", "PutItem(ns)", 0, 0)
         print "(commit: putItem has returned; consumer: the consumer task has the message; a message that came before"
         print " its putItem returned counts as 0 there)"
+
+        print ""
+        printf "Functions: commit -> call, BatchSize 1, no batching window, LATEST, milliseconds (median of %d run(s); target: Python function p50 < 5, p99 < 25; the in-process handler of the same run is the baseline)\n", runs
+        printf "%-28s %8s %8s\n", "", "p50", "p99"
+        millis("Python function", "FunctionDelivery.Python", "Committocall(ns)", 5, 25)
+        millis("in-process handler", "FunctionDelivery.Handler", "Committocall(ns)", 0, 0)
+        latencyRatio("Python / handler", "FunctionDelivery.Python", "FunctionDelivery.Handler", "Committocall(ns)")
+        millis("put start -> Python call", "FunctionDelivery.Python", "Putstarttocall(ns)", 0, 0)
+        millis("put start -> handler call", "FunctionDelivery.Handler", "Putstarttocall(ns)", 0, 0)
+        latencyRatio("Python / handler", "FunctionDelivery.Python", "FunctionDelivery.Handler", "Putstarttocall(ns)")
+        millis("put start -> commit, Python", "FunctionDelivery.Python", "PutItem(ns)", 0, 0)
+        millis("put start -> commit, handler", "FunctionDelivery.Handler", "PutItem(ns)", 0, 0)
+        print "(commit: putItem has returned; call: the first thing the function or handler does; a call that came before"
+        print " its putItem returned counts as 0 there; put start -> call includes the whole PutItem and bounds it from above)"
+        print ""
+        printf "Functions: a new TRIM_HORIZON mapping, BatchSize 1000, draining a 200,000-record stream written beforehand, records per second (median of %d run(s); targets: >= 20000 to a no-op Python function, >= 100000 to a no-op Swift function; the in-process handler of the same run is the baseline)\n", runs
+        printf "%-28s %8s %8s %7s\n", "", "function", "handler", "ratio"
+        functionDrainRow("Python function", "python", 20000)
+        functionDrainRow("Swift function", "swift", 100000)
+    }
+    # A function drain: the medians over the runs of the function'"'"'s and the in-process handler'"'"'s records per
+    # second and of their ratio in each run; the function is judged against `target` records per second.
+    function functionDrainRow(label, kind, target,   r, n, f, h, q, list, rate) {
+        n = 0; list = ""
+        for (r = 1; r <= runs; r++) {
+            if (!((r, kind) in functionDrain) || !((r, "handler") in functionDrain)) continue
+            n++
+            f[n] = functionDrain[r, kind]; h[n] = functionDrain[r, "handler"]; q[n] = f[n] / h[n]
+            list = list sprintf(" %d/%d=%.3f", f[n], h[n], q[n])
+        }
+        if (n == 0) { printf "%-28s (not run)\n", label; return }
+        rate = median(f, n)
+        printf "%-28s %8d %8d %7.3f  %-12s  runs (function/handler=ratio):%s\n", label, rate, median(h, n), median(q, n), (rate >= target ? "ok" : "BELOW " target), list
+    }
+    # The medians over the runs of the p50 and p99 of one latency metric of benchmark `bench`, in milliseconds,
+    # judged against `p50target` and `p99target` (milliseconds) unless they are 0.
+    function millis(label, bench, metric, p50target, p99target,   r, n, p50, p99, list, a, b, verdict) {
+        n = 0; list = ""
+        for (r = 1; r <= runs; r++) {
+            if (!((r, bench, metric, 50) in latency)) continue
+            n++
+            p50[n] = latency[r, bench, metric, 50] / 1000; p99[n] = latency[r, bench, metric, 99] / 1000
+            list = list sprintf(" %.3f/%.3f", p50[n], p99[n])
+        }
+        if (n == 0) { printf "%-28s (not run)\n", label; return }
+        a = median(p50, n); b = median(p99, n)
+        verdict = !p50target ? "" : (a < p50target && b < p99target) ? "ok" : "ABOVE TARGET"
+        printf "%-28s %8.3f %8.3f  %-12s  runs (p50/p99):%s\n", label, a, b, verdict, list
+    }
+    # The medians over the runs of each run'"'"'s ratio of the p50s and of the p99s of one latency metric of `bench`
+    # and of `baseline`.
+    function latencyRatio(label, bench, baseline, metric,   r, n, p50, p99, list) {
+        n = 0; list = ""
+        for (r = 1; r <= runs; r++) {
+            if (!((r, bench, metric, 50) in latency) || !((r, baseline, metric, 50) in latency)) continue
+            if (!latency[r, baseline, metric, 50] || !latency[r, baseline, metric, 99]) continue
+            n++
+            p50[n] = latency[r, bench, metric, 50] / latency[r, baseline, metric, 50]
+            p99[n] = latency[r, bench, metric, 99] / latency[r, baseline, metric, 99]
+            list = list sprintf(" %.1f/%.1f", p50[n], p99[n])
+        }
+        if (n == 0) { printf "%-28s (not run)\n", label; return }
+        printf "%-28s %7.1fx %7.1fx                runs (p50/p99):%s\n", label, median(p50, n), median(p99, n), list
     }
     # The Kafka drain: the medians over the runs of the sink'"'"'s and the raw producer'"'"'s records per second and of
     # their ratio in each run; the sink is judged against 100,000 records per second.
