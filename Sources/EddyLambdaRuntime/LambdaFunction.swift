@@ -15,8 +15,9 @@ import Foundation
 /// }
 /// ```
 ///
-/// The process speaks the public Runtime API (version 2018-06-01) only, so the same executable runs on AWS
-/// Lambda's `provided.al2023` runtime and under any runtime that offers that API.
+/// The process speaks the public Runtime API (version 2018-06-01) only, so the same executable runs under any
+/// runtime that offers that API: AWS Lambda's `provided.al2023` once it is built for Amazon Linux 2023 (as
+/// `bootstrap`, with `--static-swift-stdlib`).
 ///
 /// - Invocations run one at a time, in the order Lambda gives them; the handler's closure is awaited before
 ///   the runtime asks for the next one.
