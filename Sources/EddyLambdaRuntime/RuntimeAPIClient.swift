@@ -132,7 +132,7 @@ final class RuntimeAPIClient: @unchecked Sendable {
     }
 
     /// The Runtime API's 4xx answer to a response or error report.
-    struct Refusal: Equatable, CustomStringConvertible {
+    struct Refusal: CustomStringConvertible {
         var status: Int
         var message: String
 
@@ -157,7 +157,7 @@ struct Invocation: Sendable {
 /// What the runtime reports of a failed invocation or initialization: Lambda's error document
 /// (`{"errorMessage":…,"errorType":…,"stackTrace":[]}`), its type also sent in the
 /// `Lambda-Runtime-Function-Error-Type` header.
-struct FunctionErrorReport: Codable, Sendable, Equatable {
+struct FunctionErrorReport: Encodable, Sendable {
     var errorMessage: String
     var errorType: String
     /// Swift errors carry no stack trace: always empty, present because Lambda's document has it.
