@@ -8,10 +8,10 @@ import Metrics
 import Prometheus
 import ServiceLifecycle
 
-/// `eddy serve`: DynamoDB's and DynamoDB Streams' HTTP protocol over a data directory.
+/// `eddy serve`: DynamoDB's, DynamoDB Streams' and Lambda's HTTP protocols over a data directory.
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Serve a data directory over DynamoDB's and DynamoDB Streams' HTTP protocol, until SIGINT or SIGTERM.",
+        abstract: "Serve a data directory over DynamoDB's, DynamoDB Streams' and Lambda's HTTP protocols, until SIGINT or SIGTERM.",
         discussion: """
             Point boto3, the AWS CLI or an AWS SDK at http://HOST:PORT (for the AWS CLI: --endpoint-url). Without \
             --credentials any well-formed signature is accepted, as DynamoDB Local does; with them every \
@@ -19,7 +19,10 @@ struct Serve: AsyncParsableCommand {
             loopback. GET /health says it is up; GET /metrics \
             shows request counts and latencies per operation in Prometheus's text format. Expired items of \
             tables with Time to Live enabled are deleted every --ttl-sweep-interval seconds. SIGINT and SIGTERM \
-            stop the server once the requests in flight are answered, then the trigger mappings. Kafka sinks and \
+            stop the server once the requests in flight are answered, then the trigger mappings, then the \
+            functions' environments. Lambda's API (aws lambda … --endpoint-url) creates functions, which run as \
+            local processes (python3.x under awslambdaric, provided.* as the zip's bootstrap) kept under \
+            DATA_DIR/functions, and event source mappings from table streams to them. Kafka sinks and \
             derivative tables can also be added, listed and removed while it runs, through its admin API \
             (eddy triggers … --endpoint-url); those added come back when it starts again.
             """)
