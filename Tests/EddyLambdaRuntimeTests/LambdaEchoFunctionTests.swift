@@ -80,7 +80,8 @@ import Testing
 
         #expect(run.exitStatus == 1)
         #expect(run.errorOutput.contains("cannot connect to 127.0.0.1:\(api.port)"))
-        #expect(ContinuousClock.now - started < .seconds(10))
+        // Not after retrying for long: a bound far above an exit's milliseconds, for a machine busy with other tests.
+        #expect(ContinuousClock.now - started < .seconds(30))
     }
 
     @Test func theProcessExitsWhenItRunsWithoutARuntimeAPI() async throws {

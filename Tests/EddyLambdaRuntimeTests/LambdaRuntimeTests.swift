@@ -200,7 +200,8 @@ import Testing
         let started = ContinuousClock.now
         let ending = try await runUntilItEnds(api) { _ in { bytes, _ in bytes } }
         guard case .connection(.connectFailed) = ending else { Issue.record("ended with \(ending)"); return }
-        #expect(ContinuousClock.now - started < .seconds(5))
+        // Not after retrying for long: a bound far above an exit's milliseconds, for a machine busy with other tests.
+        #expect(ContinuousClock.now - started < .seconds(30))
     }
 
     @Test func aContainerErrorOnAResponseEndsTheLoop() async throws {
