@@ -377,9 +377,8 @@ def handler(event, context):
         return wait_for(lambda: lam.get_event_source_mapping(UUID=uuid)["State"] == state)
 
     in_flight("a")
-    started = time.time()
+    # Answered while the batch is in flight: had the update waited for it, it would answer Enabled.
     assert lam.update_event_source_mapping(UUID=uuid, BatchSize=2)["State"] == "Updating"
-    assert time.time() - started < 1.5, "the update waited for the batch in flight"
     assert lam.get_event_source_mapping(UUID=uuid)["State"] == "Updating"
     with pytest.raises(lam.exceptions.ResourceInUseException):
         lam.update_event_source_mapping(UUID=uuid, BatchSize=3)
