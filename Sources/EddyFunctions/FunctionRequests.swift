@@ -60,25 +60,16 @@ public struct FunctionCode: Decodable, Sendable {
     }
 }
 
-/// UpdateFunctionCode's request body: the new zip.
+/// UpdateFunctionCode's request body: the new zip, with the members of CreateFunction's `Code`.
 public struct UpdateFunctionCodeRequest: Decodable, Sendable {
-    public var zipFile: [UInt8]?
-    var otherSource: String?
+    public var code: FunctionCode
 
     public init(zipFile: [UInt8]) {
-        self.zipFile = zipFile
+        code = FunctionCode(zipFile: zipFile)
     }
 
-    enum CodingKeys: String, CodingKey { case zipFile = "ZipFile", s3Bucket = "S3Bucket", imageUri = "ImageUri" }
-
     public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        zipFile = try container.decodeIfPresent(Data.self, forKey: .zipFile).map(Array.init)
-        if container.contains(.s3Bucket) {
-            otherSource = "S3Bucket"
-        } else if container.contains(.imageUri) {
-            otherSource = "ImageUri"
-        }
+        code = try FunctionCode(from: decoder)
     }
 }
 

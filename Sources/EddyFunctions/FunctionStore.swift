@@ -66,7 +66,7 @@ struct FunctionStore: Sendable {
     /// `CodeSha256`) and size. Nothing is left behind if it fails.
     func install(zip: [UInt8], for name: String) throws(LambdaError) -> (digest: String, sha256: String, size: Int64) {
         guard zip.count <= Self.maximumZipBytes else {
-            throw .invalidParameterValue("Unzipped size must be smaller than \(Self.maximumUnzippedBytes) bytes")
+            throw .invalidParameterValue("Zipped size must be smaller than \(Self.maximumZipBytes) bytes")
         }
         let hash = Array(SHA256.hash(data: zip))
         let digest = hash.map { String(format: "%02x", $0) }.joined()

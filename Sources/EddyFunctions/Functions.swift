@@ -159,8 +159,8 @@ public final class Functions: Service, Sendable {
     /// old code finish their invocation and stop.
     public func updateCode(_ function: String, _ request: UpdateFunctionCodeRequest) async throws(LambdaError) -> FunctionConfiguration {
         let name = try entry(function).stored.configuration.functionName
-        guard let zip = request.zipFile else {
-            throw .invalidParameterValue(FunctionValidation.codeSourceMessage(request.otherSource))
+        guard let zip = request.code.zipFile else {
+            throw .invalidParameterValue(FunctionValidation.codeSourceMessage(request.code.otherSource))
         }
         let code = try store.install(zip: zip, for: name)
         return try change(name) { stored in

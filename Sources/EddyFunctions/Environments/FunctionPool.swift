@@ -240,8 +240,8 @@ final class FunctionPool: Sendable {
         environment?.drainOutput()
         environment?.capture(into: nil)
         if let line = outcome.logLine { log.append(line: line, to: capture) }
-        let milliseconds = Double((ContinuousClock.now - started).components.attoseconds) / 1e15
-            + Double((ContinuousClock.now - started).components.seconds) * 1000
+        let elapsed = (ContinuousClock.now - started).components
+        let milliseconds = Double(elapsed.seconds) * 1000 + Double(elapsed.attoseconds) / 1e15
         log.append(
             line: "END RequestId: \(requestId)\nREPORT RequestId: \(requestId)\tDuration: \(String(format: "%.2f", milliseconds)) ms\t"
                 + "Billed Duration: \(Int(milliseconds.rounded(.up))) ms\tMemory Size: \(launch.memorySize) MB",
