@@ -34,11 +34,14 @@ public final class Functions: Service, Sendable {
         public var maximumEnvironmentsPerFunction: Int
         /// The Python interpreter of `python3.x` functions (its `awslambdaric` package runs them).
         public var python: String
+        /// The waits before the retries of an asynchronous invocation that failed: Lambda's one, then two
+        /// minutes.
+        public var asynchronousRetryDelays: [Duration]
 
         public init(
             directory: String, region: String = "us-east-1", accountId: String = "000000000000",
             accessKeyId: String = "eddy", secretAccessKey: String = "eddy", maximumEnvironmentsPerFunction: Int = 10,
-            python: String = "python3"
+            python: String = "python3", asynchronousRetryDelays: [Duration] = [.seconds(60), .seconds(120)]
         ) {
             self.directory = directory
             self.region = region
@@ -47,6 +50,7 @@ public final class Functions: Service, Sendable {
             self.secretAccessKey = secretAccessKey
             self.maximumEnvironmentsPerFunction = maximumEnvironmentsPerFunction
             self.python = python
+            self.asynchronousRetryDelays = asynchronousRetryDelays
         }
     }
 
@@ -66,7 +70,7 @@ public final class Functions: Service, Sendable {
     public let configuration: Configuration
     private let store: FunctionStore
     private let state = Mutex(State())
-    private let asynchronous = AsynchronousInvocations()
+    private let asynchronous: AsynchronousInvocations
     /// The interpreter of Python functions, resolved once.
     private let pythonExecutable: String
     static let logger = Logger(label: "eddy.functions")
@@ -78,6 +82,7 @@ public final class Functions: Service, Sendable {
         self.configuration = configuration
         store = try FunctionStore(root: configuration.directory)
         pythonExecutable = Self.resolvePython(configuration.python)
+        asynchronous = AsynchronousInvocations(retryDelays: configuration.asynchronousRetryDelays)
         let loaded = try store.load()
         let entries = loaded.mapValues { Entry(stored: $0, pool: makePool($0, endpointURL: nil)) }
         state.withLock { $0.functions = entries }
@@ -263,17 +268,19 @@ public final class Functions: Service, Sendable {
     }
 
     /// Queues an asynchronous invocation (Invoke with `Event`): it runs as soon as an environment is free and
-    /// is retried twice on a function error (after one, then two minutes), as Lambda does. Returns its
-    /// request id. The queue is kept in memory: invocations still queued when the server stops are logged
-    /// as dropped.
+    /// is retried on a function error after each of ``Configuration-swift.struct/asynchronousRetryDelays``
+    /// (twice, after one, then two minutes, as Lambda does). Returns its request id. One that fails every
+    /// time is dropped, and the function's log and Eddy's say so. The queue is kept in memory: invocations
+    /// still queued when the server stops are logged as dropped.
     ///
     /// - Throws: as ``invoke(_:payload:clientContext:logTail:waitForCapacity:)`` for the function and payload.
     @discardableResult
     public func invokeAsynchronously(_ function: String, payload: [UInt8]) throws(LambdaError) -> String {
-        let name = try entry(function).stored.configuration.functionName
+        let entry = try entry(function)
+        let name = entry.stored.configuration.functionName
         try FunctionValidation.validatePayload(payload)
         let requestId = UUID().uuidString.lowercased()
-        asynchronous.start(requestId: requestId, function: name) { [weak self] attempt in
+        asynchronous.start(requestId: requestId, function: name, log: entry.pool.log) { [weak self] attempt in
             guard let self else { return true }
             do throws(LambdaError) {
                 let result = try await self.invoke(name, payload: payload, waitForCapacity: true)
@@ -422,25 +429,31 @@ public final class Functions: Service, Sendable {
     }
 }
 
-/// The asynchronous invocations in flight: each a task that tries up to three times.
+/// The asynchronous invocations in flight: each a task that tries once, then once more after each retry delay.
 final class AsynchronousInvocations: Sendable {
     private let tasks = Mutex<[String: Task<Void, Never>]>([:])
+    private let retryDelays: [Duration]
 
-    /// Lambda's waits before the first and second retry of an asynchronous invocation.
-    static let retryDelays: [Duration] = [.seconds(60), .seconds(120)]
+    init(retryDelays: [Duration]) {
+        self.retryDelays = retryDelays
+    }
 
-    /// Runs `attempt` (given its number, from 1) until it returns true or has run three times.
-    func start(requestId: String, function: String, _ attempt: @escaping @Sendable (Int) async -> Bool) {
+    /// Runs `attempt` (given its number, from 1) until it returns true or has failed after every retry
+    /// delay; then the invocation is dropped, which `log` (the function's) and Eddy's log say.
+    func start(requestId: String, function: String, log: FunctionLog, _ attempt: @escaping @Sendable (Int) async -> Bool) {
+        let retryDelays = retryDelays
         // Registered under the lock that its own removal takes, so that a quick task cannot end first.
         tasks.withLock { tasks in tasks[requestId] = Task { [weak self] in
-            for number in 1...(Self.retryDelays.count + 1) {
+            for number in 1...(retryDelays.count + 1) {
                 if await attempt(number) { break }
-                guard number <= Self.retryDelays.count else {
-                    Functions.logger.error("Asynchronous invocation \(requestId) of \(function) failed 3 times and is dropped")
+                guard number <= retryDelays.count else {
+                    let message = "Asynchronous invocation \(requestId) of \(function) failed \(number) times and is dropped"
+                    log.append(line: message)
+                    Functions.logger.error("\(message)")
                     break
                 }
                 do {
-                    try await Task.sleep(for: Self.retryDelays[number - 1])
+                    try await Task.sleep(for: retryDelays[number - 1])
                 } catch {
                     break
                 }
