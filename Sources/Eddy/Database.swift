@@ -191,6 +191,21 @@ public final class Database: Sendable {
         return table
     }
 
+    /// Throws ResourceNotFoundException naming the tables of `names` that do not exist (or are not active), in
+    /// request order: a transaction's tables must all be in the account and Region of the request.
+    func requireTables(_ names: [String]) throws(EddyError) {
+        var missing: [String] = []
+        for name in names {
+            try TableValidation.validateTableName(name)
+            if catalog.table(named: name) == nil, !missing.contains(name) { missing.append(name) }
+        }
+        switch missing.count {
+        case 0: return
+        case 1: throw .resourceNotFound("Requested resource not found: Table: \(missing[0]) not found")
+        default: throw .resourceNotFound("Requested resource not found: Tables: \(missing.joined(separator: ", ")) not found")
+        }
+    }
+
     func arn(ofTable name: String) -> String {
         "arn:aws:dynamodb:\(configuration.region):\(configuration.accountId):table/\(name)"
     }

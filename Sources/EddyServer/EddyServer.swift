@@ -47,7 +47,10 @@ public struct EddyServer: Sendable {
         }
     }
 
-    public let database: Database
+    /// The home Region's database: it runs the trigger mappings, functions and admin API.
+    public var database: Database { regions.home }
+    /// The databases requests are answered from, by the Region they are signed for.
+    public let regions: RegionalDatabases
     public let configuration: Configuration
     private let operations = Operations()
     private let metrics: ServerMetrics
@@ -61,22 +64,34 @@ public struct EddyServer: Sendable {
     /// Checks the signatures of the admin API's requests (service `eddy`).
     let adminVerifier: SigV4Verifier
 
-    /// A server for `database`; `clock` is what signature dates are checked against. With `functions`, it
-    /// also serves Lambda's API for them and their event source mappings (see ``EddyFunctions``); with
-    /// `triggers`, the admin API adds, lists and removes declared trigger mappings.
+    /// A server for `database`, which answers every request whatever Region it is signed for (with
+    /// ``Configuration-swift.struct/credentials``, only requests signed for its Region are accepted).
+    /// `clock` is what signature dates are checked against. With `functions`, it also serves Lambda's API for
+    /// them and their event source mappings (see ``EddyFunctions``); with `triggers`, the admin API adds, lists
+    /// and removes declared trigger mappings.
     public init(
         database: Database, configuration: Configuration = Configuration(), functions: EventSourceMappings? = nil,
         triggers: DeclaredTriggers? = nil, clock: @escaping @Sendable () -> Date = { Date() }
     ) {
-        self.database = database
+        self.init(regions: RegionalDatabases(sharing: database), configuration: configuration, functions: functions, triggers: triggers, clock: clock)
+    }
+
+    /// A server answering each DynamoDB and DynamoDB Streams request from the database of the Region it is
+    /// signed for (see ``RegionalDatabases``); Lambda's API and the admin API act on the home Region's.
+    public init(
+        regions: RegionalDatabases, configuration: Configuration = Configuration(), functions: EventSourceMappings? = nil,
+        triggers: DeclaredTriggers? = nil, clock: @escaping @Sendable () -> Date = { Date() }
+    ) {
+        self.regions = regions
         self.configuration = configuration
         lambda = functions.map(LambdaAPI.init)
-        admin = AdminAPI(database: database, triggers: triggers)
+        admin = AdminAPI(database: regions.home, triggers: triggers)
         var lookup: SigV4Verifier.CredentialLookup?
         var region: String?
         if let secrets = configuration.credentials {
             lookup = { accessKeyId in secrets[accessKeyId] }
-            region = database.configuration.region
+            // With Regions kept apart, a request may be signed for any of them.
+            region = regions.directory == nil ? regions.home.configuration.region : nil
         }
         verifier = SigV4Verifier(region: region, credentials: lookup, clock: clock)
         lambdaVerifier = SigV4Verifier(service: "lambda", region: region, credentials: lookup, clock: clock)
@@ -103,15 +118,19 @@ public struct EddyServer: Sendable {
         HTTPService(server: self, logger: logger, onServerRunning: onServerRunning)
     }
 
-    /// The body of the answer to `target` with request body `body`, or the error to answer.
-    func handle(target: String?, body: [UInt8]) async -> Result<[UInt8], WireError> {
+    /// The body of the answer to `target` with request body `body`, signed for `region` (the home Region's
+    /// when `nil`), or the error to answer.
+    func handle(target: String?, body: [UInt8], region: String? = nil) async -> Result<[UInt8], WireError> {
         let start = ContinuousClock.now
         let result: Result<[UInt8], WireError>
         if let target, let run = operations.operation(target) {
             do {
+                let database = try regions.database(for: region ?? regions.home.configuration.region)
                 result = .success(try await run(database, body))
-            } catch {
+            } catch let error as WireError {
                 result = .failure(error)
+            } catch {
+                result = .failure(RequestDecoding.wireError(error))
             }
         } else {
             result = .failure(.unknownOperation(target))
@@ -153,14 +172,18 @@ extension EddyServer {
         case (.POST, "/"):
             let target = head.headers.first(name: "X-Amz-Target")
             let start = ContinuousClock.now
-            if case .failure(let failure) = verifier.verify(Self.signed(head, path: path, query: query, body: body)) {
+            let identity: SigV4Identity
+            switch verifier.verify(Self.signed(head, path: path, query: query, body: body)) {
+            case .success(let signer):
+                identity = signer
+            case .failure(let failure):
                 let error = WireError(type: failure.typeName, message: failure.message)
                 metrics.record(target: target, duration: ContinuousClock.now - start, errorType: error.type)
                 Self.log(target: target, result: .failure(error), requestId: requestId, logger: logger)
                 return .now(Self.reply(.failure(error), requestId: requestId))
             }
             return .later {
-                let result = await handle(target: target, body: body)
+                let result = await handle(target: target, body: body, region: identity.region)
                 Self.log(target: target, result: result, requestId: requestId, logger: logger)
                 return Self.reply(result, requestId: requestId)
             }

@@ -103,7 +103,8 @@ public struct SigV4Verifier: Sendable {
 
     /// The service name the credential scope must name, for example `dynamodb`.
     public let service: String
-    /// The region the credential scope must name, or `nil` to accept any non-empty region.
+    /// The region the credential scope must name, or `nil` to accept any Region name (letters, digits, `-`
+    /// and `_`; see ``RegionalDatabases``).
     public let region: String?
     private let credentials: CredentialLookup?
     private let clock: @Sendable () -> Date
@@ -176,7 +177,7 @@ public struct SigV4Verifier: Sendable {
 
     private func checkScope(_ scope: CredentialScope, against timestamp: Timestamp) throws(SigV4Failure) {
         var message = ""
-        if scope.region.isEmpty || (region != nil && scope.region != region) {
+        if !RegionalDatabases.isRegionName(scope.region) || (region != nil && scope.region != region) {
             message += "Credential should be scoped to a valid region, not '\(scope.region)'. "
         }
         if scope.service != service {

@@ -38,7 +38,7 @@ struct Serve: AsyncParsableCommand {
         "A YAML or JSON file declaring tables to create and trigger mappings to run: Kafka sinks and derivative tables (copy, project, count, sum).",
         valueName: "file"))
     var config: String?
-    @Option(help: "The AWS Region named in ARNs.") var region: String = "us-east-1"
+    @Option(help: "The home AWS Region: that of the trigger mappings, functions and admin API. Requests signed for another Region see that Region's tables, kept in DATA_DIR/regions.") var region: String = "us-east-1"
     @Option(help: "The AWS account id named in ARNs (12 digits).") var accountId: String = "000000000000"
     @Option(help: ArgumentHelp(
         "How often expired items (Time to Live) are looked for and deleted.", valueName: "seconds"))
@@ -66,18 +66,19 @@ struct Serve: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let database = try await serve()
+        let databases = try await serve()
         // RocksDB must be closed before the process exits: its static destructors racing a database still open
         // (whose last reference a finishing trigger or background task may still hold) abort the process.
-        // The database closes when its last reference goes; wait for that, a few seconds at most.
+        // A database closes when its last reference goes; wait for that, a few seconds at most.
         let deadline = ContinuousClock.now + .seconds(10)
-        while database.value != nil, ContinuousClock.now < deadline {
+        while databases.contains(where: { $0.value != nil }), ContinuousClock.now < deadline {
             try await Task.sleep(for: .milliseconds(10))
         }
     }
 
-    /// Runs the server until a signal stops it; returns the database, weakly held, once every service ended.
-    private func serve() async throws -> WeakDatabase {
+    /// Runs the server until a signal stops it; returns the databases of every Region it opened, weakly held,
+    /// once every service ended.
+    private func serve() async throws -> [WeakDatabase] {
         var logger = Logger(label: "eddy.server")
         logger.logLevel = Logger.Level(rawValue: logLevel)!
         let registry = PrometheusCollectorRegistry()
@@ -114,15 +115,17 @@ struct Serve: AsyncParsableCommand {
         if restored > 0 {
             logger.info("Running \(restored) trigger mapping(s) added through the admin API")
         }
+        // Tables belong to a Region: requests signed for another Region than --region use a database of their own.
+        let regions = RegionalDatabases(home: db, directory: "\(database.dataDir)/regions")
         let server = EddyServer(
-            database: db, configuration: .init(host: host, port: port, credentials: secrets, prometheus: registry), functions: mappings,
+            regions: regions, configuration: .init(host: host, port: port, credentials: secrets, prometheus: registry), functions: mappings,
             triggers: declared)
         let group = ServiceGroup(services: services + [server.service(logger: logger) { [host] port in
             functions.setEndpointURL("http://\(host):\(port)")
             FileHandle.standardOutput.write(Data("Eddy is serving \(database.dataDir) at http://\(host):\(port)\n".utf8))
         }], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
-        return WeakDatabase(value: db)
+        return regions.opened.map { WeakDatabase(value: $0) }
     }
 
     /// The access key id → secret access key object of the JSON file at `path`.

@@ -25,7 +25,7 @@ extension Database {
     ///   (`ConditionalCheckFailed`, `TransactionConflict`, `ValidationError` or `None`); `ValidationException`
     ///   for a malformed request, more than 100 actions, two actions on one item or over 4 MB;
     ///   `IdempotentParameterMismatchException` / `TransactionInProgressException` for a reused
-    ///   `ClientRequestToken`; `ResourceNotFoundException` if a table does not exist.
+    ///   `ClientRequestToken`; `ResourceNotFoundException` naming the tables that do not exist (in this Region).
     @discardableResult
     public func transactWriteItems(_ input: TransactWriteItemsInput) async throws(EddyError) -> TransactWriteItemsOutput {
         let plan = try TransactionPlan(input, in: self)
@@ -51,6 +51,7 @@ extension Database {
     ///   `ResourceNotFoundException` if a table does not exist.
     public func transactGetItems(_ input: TransactGetItemsInput) async throws(EddyError) -> TransactGetItemsOutput {
         try TransactionPlan.validateCount(input.transactItems.count)
+        try requireTables(input.transactItems.map(\.get.tableName))
         var reads: [(key: ItemKey, projection: AttributeSelection)] = []
         var seen = Set<ItemKey>()
         for entry in input.transactItems {
@@ -202,6 +203,9 @@ struct TransactionPlan {
 
     init(_ input: TransactWriteItemsInput, in database: Database) throws(EddyError) {
         try Self.validateCount(input.transactItems.count)
+        try database.requireTables(input.transactItems.flatMap { entry in
+            [entry.conditionCheck?.tableName, entry.put?.tableName, entry.delete?.tableName, entry.update?.tableName].compactMap { $0 }
+        })
         var tableIndex: [String: Int] = [:]
         var seen = Set<ItemKey>()
         var size = 0
