@@ -1,22 +1,19 @@
-"""Tables belong to a Region (DynamoDB developer guide, "Global tables": "a table is a regional resource"; the
-table ARN names the Region): a request signed for one Region neither sees nor changes the tables of another, ARNs
-name the request's Region, and `--region` is the home Region, the one `eddy serve` was started with."""
+"""Tables belong to a Region, as DynamoDB's regional endpoints keep them (and DynamoDB Local without -sharedDb):
+a request signed for one Region neither sees nor changes the tables of another, ARNs name the request's Region
+(`arn:aws:dynamodb:<region>:<account>:table/<name>`), a transaction's tables must all be in its Region, and
+`--region` is the home Region, the one `eddy serve` was started with."""
 import json
 import os
 import subprocess
 import tempfile
-import urllib.error
-import urllib.request
 
 import boto3
 import pytest
-from botocore.auth import SigV4Auth
-from botocore.awsrequest import AWSRequest
 from botocore.config import Config
-from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from conftest import CREDENTIALS, Server
+from test_protocol import post
 
 
 def client(server, region, service="dynamodb"):
@@ -141,20 +138,10 @@ def test_regions_survive_a_restart_in_their_own_directories(table_name):
         second.stop()
 
 
-def signed_list_tables(server, region, secret=None):
+def signed_list_tables(server, region, secret=CREDENTIALS["aws_secret_access_key"]):
     """ListTables signed by botocore for `region`, which need not be a name boto3's clients accept."""
-    body = b"{}"
-    request = AWSRequest(method="POST", url=server.endpoint + "/", data=body, headers={
-        "Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": "DynamoDB_20120810.ListTables"})
-    SigV4Auth(Credentials(CREDENTIALS["aws_access_key_id"], secret or CREDENTIALS["aws_secret_access_key"]),
-              "dynamodb", region).add_auth(request)
-    prepared = request.prepare()
-    sent = urllib.request.Request(prepared.url, data=body, headers=dict(prepared.headers), method="POST")
-    try:
-        with urllib.request.urlopen(sent, timeout=30) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
+    status, _, body = post(server, "DynamoDB_20120810.ListTables", {}, region=region, secret=secret)
+    return status, json.loads(body)
 
 
 @pytest.mark.parametrize("region", ["us.west", "..", "a" * 65])

@@ -52,10 +52,16 @@ def test_an_unknown_access_key_is_an_unrecognized_client(signed_server):
     assert (code, message) == ("UnrecognizedClientException", "The security token included in the request is invalid.")
 
 
-def test_a_request_signed_for_another_region_is_refused(signed_server):
-    code, message = error_code(lambda: client(signed_server, region="eu-west-1").list_tables())
-    assert code == "InvalidSignatureException"
-    assert "Credential should be scoped to a valid region" in message
+def test_a_request_signed_for_another_region_is_served_by_that_region(signed_server):
+    # Tables belong to a Region (test_regions.py): the server takes every Region, each with its own tables.
+    assert client(signed_server, region="eu-west-1").list_tables()["TableNames"] == []
+
+
+def test_a_scope_whose_region_is_no_region_name_is_refused(signed_server):
+    status, _, body = post(signed_server, "DynamoDB_20120810.ListTables", {}, access_key=KEY, secret=SECRET, region="eu.west")
+    error = json.loads(body)
+    assert (status, error["__type"]) == (400, "com.amazon.coral.service#InvalidSignatureException")
+    assert "Credential should be scoped to a valid region, not 'eu.west'." in error["message"]
 
 
 def test_an_expired_date_is_an_invalid_signature(signed_server):
