@@ -159,8 +159,9 @@ extension EddyServer {
                 Self.log(target: target, result: .failure(error), requestId: requestId, logger: logger)
                 return .now(Self.reply(.failure(error), requestId: requestId))
             }
+            let host = head.headers.first(name: "host") ?? "\(configuration.host):\(configuration.port)"
             return .later {
-                let result = await handle(target: target, body: body)
+                let result = await RequestContext.$host.withValue(host) { await handle(target: target, body: body) }
                 Self.log(target: target, result: result, requestId: requestId, logger: logger)
                 return Self.reply(result, requestId: requestId)
             }
