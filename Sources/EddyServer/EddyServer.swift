@@ -234,6 +234,19 @@ extension EddyServer {
             requestId: Self.requestId())
     }
 
+    /// The answer to a request that NIO could not parse: one over ``HTTPService/requestLineBytesMax`` or
+    /// ``HTTPService/requestHeadersBytesMax``, or not HTTP/1.1 at all.
+    func badRequest(_ error: HTTPParserError) -> Reply {
+        let message = switch error {
+        case .headerOverflow:
+            "The request line or headers are larger than the server's limits: \(HTTPService.requestLineBytesMax) bytes "
+                + "for the request line or one header, \(HTTPService.requestHeadersBytesMax) bytes for all headers"
+        default:
+            "The request is not valid HTTP/1.1: \(error)"
+        }
+        return Self.reply(.failure(WireError(type: "BadRequest", message: message)), requestId: Self.requestId())
+    }
+
     /// One line per request at debug; Eddy's own failures also at warning.
     private static func log(target: String?, result: Result<[UInt8], WireError>, requestId: String, logger: Logger) {
         switch result {
