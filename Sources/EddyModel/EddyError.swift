@@ -42,6 +42,11 @@ public enum EddyError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A write would take an item collection (a partition of a table with local secondary indexes) past
     /// 10 GB (`ItemCollectionSizeLimitExceededException`).
     case itemCollectionSizeLimitExceeded(String)
+    /// The caller may not act on the resource named, such as a table of another account
+    /// (`AccessDeniedException`).
+    case accessDenied(String)
+    /// The table named by a continuous backups request does not exist (`TableNotFoundException`).
+    case tableNotFound(String)
 
     /// DynamoDB's name of the error type, as the wire protocol's `__type` ends.
     public var errorType: String {
@@ -60,6 +65,8 @@ public enum EddyError: Error, Sendable, Equatable, CustomStringConvertible {
         case .transactionInProgress: "TransactionInProgressException"
         case .idempotentParameterMismatch: "IdempotentParameterMismatchException"
         case .itemCollectionSizeLimitExceeded: "ItemCollectionSizeLimitExceededException"
+        case .accessDenied: "AccessDeniedException"
+        case .tableNotFound: "TableNotFoundException"
         }
     }
 
@@ -71,7 +78,7 @@ public enum EddyError: Error, Sendable, Equatable, CustomStringConvertible {
             .internalServerError(let message), .expiredIterator(let message), .trimmedDataAccess(let message),
             .invalidParameterValue(let message), .transactionCanceled(let message, _), .transactionConflict(let message),
             .transactionInProgress(let message), .idempotentParameterMismatch(let message),
-            .itemCollectionSizeLimitExceeded(let message):
+            .itemCollectionSizeLimitExceeded(let message), .accessDenied(let message), .tableNotFound(let message):
             message
         }
     }

@@ -182,8 +182,9 @@ extension EddyServer {
                 Self.log(target: target, result: .failure(error), requestId: requestId, logger: logger)
                 return .now(Self.reply(.failure(error), requestId: requestId))
             }
+            let host = head.headers.first(name: "host") ?? "\(configuration.host):\(configuration.port)"
             return .later {
-                let result = await handle(target: target, body: body, region: identity.region)
+                let result = await RequestContext.$host.withValue(host) { await handle(target: target, body: body, region: identity.region) }
                 Self.log(target: target, result: result, requestId: requestId, logger: logger)
                 return Self.reply(result, requestId: requestId)
             }
@@ -254,6 +255,19 @@ extension EddyServer {
                 message: "Request content is larger than the maximum of \(configuration.maximumRequestBytes) bytes",
                 status: 413)),
             requestId: Self.requestId())
+    }
+
+    /// The answer to a request that NIO could not parse: one over ``HTTPService/requestLineBytesMax`` or
+    /// ``HTTPService/requestHeadersBytesMax``, or not HTTP/1.1 at all.
+    func badRequest(_ error: HTTPParserError) -> Reply {
+        let message = switch error {
+        case .headerOverflow:
+            "The request line or headers are larger than the server's limits: \(HTTPService.requestLineBytesMax) bytes "
+                + "for the request line or one header, \(HTTPService.requestHeadersBytesMax) bytes for all headers"
+        default:
+            "The request is not valid HTTP/1.1: \(error)"
+        }
+        return Self.reply(.failure(WireError(type: "BadRequest", message: message)), requestId: Self.requestId())
     }
 
     /// One line per request at debug; Eddy's own failures also at warning.

@@ -19,6 +19,19 @@ public struct HTTPService: Service {
     let logger: Logger
     let onServerRunning: @Sendable (Int) async -> Void
 
+    /// The longest request line, and the longest header line, in bytes: a longer one is answered with a 400.
+    public static let requestLineBytesMax = 16 * 1024
+    /// The most bytes of all of a request's header lines together (names and values): more is answered with a
+    /// 400.
+    public static let requestHeadersBytesMax = 64 * 1024
+
+    static var decoderLimits: NIOHTTPDecoderLimitConfiguration {
+        var limits = NIOHTTPDecoderLimitConfiguration()
+        limits.maxHeaderFieldSize = requestLineBytesMax
+        limits.maxHeaderListSize = requestHeadersBytesMax
+        return limits
+    }
+
     public func run() async throws {
         let group = MultiThreadedEventLoopGroup.singleton
         let quiescing = ServerQuiescingHelper(group: group)
@@ -32,7 +45,10 @@ public struct HTTPService: Service {
             }
             .childChannelInitializer { [server, logger] channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    // Requests NIO cannot parse are answered by RequestHandler.errorCaught, with a body.
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(
+                        withErrorHandling: false, withEncoderConfiguration: .init(),
+                        withDecoderLimitConfiguration: HTTPService.decoderLimits)
                     try channel.pipeline.syncOperations.addHandler(RequestHandler(server: server, logger: logger))
                 }
             }
@@ -127,6 +143,14 @@ private final class RequestHandler: ChannelInboundHandler {
     }
 
     private func write(_ reply: Reply, keepAlive: Bool, context: ChannelHandlerContext) {
+        let written = writeAndFlush(reply, keepAlive: keepAlive, context: context)
+        if !keepAlive {
+            let channel = context.channel
+            written.whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+
+    private func writeAndFlush(_ reply: Reply, keepAlive: Bool, context: ChannelHandlerContext) -> EventLoopFuture<Void> {
         var headers = reply.headers
         headers.add(name: "content-length", value: String(reply.body.count))
         if !keepAlive {
@@ -134,16 +158,31 @@ private final class RequestHandler: ChannelInboundHandler {
         }
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: reply.status, headers: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(bytes: reply.body)))), promise: nil)
-        if keepAlive {
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-        } else {
-            let channel = context.channel
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
-        }
+        return context.writeAndFlush(wrapOutboundOut(.end(nil)))
     }
 
+    /// Set once a request NIO could not parse has been answered: the bytes that follow are dropped.
+    private var refused = false
+    /// How long a connection whose request was refused waits for the client to close it.
+    private static let refusedLingerTime = TimeAmount.seconds(10)
+
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard !refused else { return }
         logger.debug("Connection closed after an error: \(error)")
-        context.close(promise: nil)
+        guard let error = error as? HTTPParserError else {
+            context.close(promise: nil)
+            return
+        }
+        // A request that is not HTTP/1.1, or is over the limits, is answered (NIO's pipelining handler holds
+        // the error back while an earlier request is being answered). Only the sending side closes then, and
+        // the rest of the request is read and dropped: closing a socket with unread bytes would reset the
+        // connection, and the client could lose the answer.
+        refused = true
+        head = nil
+        let channel = context.channel
+        writeAndFlush(server.badRequest(error), keepAlive: false, context: context).whenComplete { _ in
+            channel.close(mode: .output, promise: nil)
+        }
+        channel.eventLoop.scheduleTask(in: Self.refusedLingerTime) { channel.close(promise: nil) }
     }
 }

@@ -38,6 +38,17 @@ struct Operations: Sendable {
             dynamodb + "BatchWriteItem": Self.operation { (db, input: BatchWriteItemInput) in try await db.batchWriteItem(input) },
             dynamodb + "Query": Self.operation { (db, input: QueryInput) in try await db.query(input) },
             dynamodb + "Scan": Self.operation { (db, input: ScanInput) in try await db.scan(input) },
+            dynamodb + "TagResource": Self.operation { (db, input: TagResourceInput) in try await db.tagResource(input) },
+            dynamodb + "UntagResource": Self.operation { (db, input: UntagResourceInput) in try await db.untagResource(input) },
+            dynamodb + "ListTagsOfResource": Self.operation { (db, input: ListTagsOfResourceInput) in try await db.listTagsOfResource(input) },
+            dynamodb + "DescribeContinuousBackups": Self.operation { (db, input: DescribeContinuousBackupsInput) in
+                try await db.describeContinuousBackups(input)
+            },
+            dynamodb + "UpdateContinuousBackups": Self.operation { (db, input: UpdateContinuousBackupsInput) in
+                try await db.updateContinuousBackups(input)
+            },
+            dynamodb + "DescribeLimits": Self.operation { (db, _: NoMembersInput) in db.describeLimits() },
+            dynamodb + "DescribeEndpoints": Self.operation { (_, _: NoMembersInput) in DescribeEndpointsOutput.current() },
             streams + "ListStreams": Self.operation { (db, input: ListStreamsInput) in try await db.listStreams(input) },
             streams + "DescribeStream": Self.operation { (db, input: DescribeStreamInput) in try await db.describeStream(input) },
             streams + "GetShardIterator": Self.operation { (db, input: GetShardIteratorInput) in try await db.getShardIterator(input) },

@@ -58,7 +58,7 @@ public struct WireError: Error, Sendable, Equatable {
             namespace = "com.amazon.coral.validate"
         case "SerializationException", "UnknownOperationException", "UnrecognizedClientException",
             "InvalidSignatureException", "IncompleteSignatureException", "MissingAuthenticationTokenException",
-            "RequestEntityTooLarge":
+            "RequestEntityTooLarge", "AccessDeniedException", "BadRequest":
             namespace = "com.amazon.coral.service"
         default:
             namespace = "com.amazonaws.dynamodb.v20120810"

@@ -165,6 +165,7 @@ struct DatabaseSnapshot: Equatable {
         var globalSecondaryIndexes: [GlobalSecondaryIndexDescription]?
         var localSecondaryIndexes: [LocalSecondaryIndexDescription]?
         var timeToLive: TimeToLiveDescription
+        var tags: [Eddy.Tag]
         var items: [Item]
         /// Index name to the index's entries, for every index that can be read (not one being created).
         var indexEntries: [String: [Item]]
@@ -207,6 +208,7 @@ struct DatabaseSnapshot: Equatable {
                 latestStreamArn: description.latestStreamArn, deletionProtectionEnabled: description.deletionProtectionEnabled,
                 globalSecondaryIndexes: description.globalSecondaryIndexes, localSecondaryIndexes: description.localSecondaryIndexes,
                 timeToLive: try await database.describeTimeToLive(DescribeTimeToLiveInput(tableName: name)).timeToLiveDescription,
+                tags: try await tags(of: description.tableArn, in: database),
                 items: try await items(of: name, in: database), indexEntries: indexEntries)
         }
         var streams: [String: [String: [StreamRecord]]] = [:]
@@ -252,6 +254,17 @@ struct DatabaseSnapshot: Equatable {
             names += page.tableNames
         }
         return names
+    }
+
+    /// The tags of the table `arn` names, over all pages.
+    private static func tags(of arn: String, in database: Database) async throws -> [Eddy.Tag] {
+        var page = try await database.listTagsOfResource(ListTagsOfResourceInput(resourceArn: arn))
+        var tags = page.tags
+        while let token = page.nextToken {
+            page = try await database.listTagsOfResource(ListTagsOfResourceInput(resourceArn: arn, nextToken: token))
+            tags += page.tags
+        }
+        return tags
     }
 
     /// Every item of `table`, or with `index` every entry of that index of it, over all pages.

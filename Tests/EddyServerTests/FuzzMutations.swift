@@ -63,7 +63,7 @@ private enum Members {
         "AttributeType", "StreamArn", "ShardId", "ShardIteratorType", "ShardIterator", "SequenceNumber", "ComparisonOperator",
         "StreamEnabled", "PutRequest", "DeleteRequest", "ReadCapacityUnits", "WriteCapacityUnits", "KeyConditionExpression",
         "KeyConditions", "pk", "TransactItems", "Get", "TimeToLiveSpecification", "Enabled", "Projection", "ProjectionType",
-        "NonKeyAttributes",
+        "NonKeyAttributes", "ResourceArn", "Tags", "TagKeys", "PointInTimeRecoverySpecification", "PointInTimeRecoveryEnabled",
     ]
     /// Members required only inside others: each is required wherever it stands inside one of these.
     static let requiredInside: [String: Set<String>] = [
@@ -80,11 +80,13 @@ private enum Members {
         // What a transaction's Update does and what its ConditionCheck checks; UpdateItem may do without
         // an UpdateExpression, the other actions without a condition.
         "UpdateExpression": ["TransactItems"], "ConditionExpression": ["ConditionCheck"],
+        // A tag's value (its key is required everywhere).
+        "Value": ["Tags"],
     ]
     /// String members with a short length limit.
     static let limitedStrings: Set<String> = [
         "TableName", "ExclusiveStartTableName", "StreamArn", "ShardId", "ExclusiveStartShardId", "ShardIterator", "IndexName",
-        "ClientRequestToken",
+        "ClientRequestToken", "ResourceArn",
     ]
     /// String members whose value is one of an enumeration's.
     static let enumerations: Set<String> = [

@@ -12,6 +12,9 @@ enum FuzzOperation: String, CaseIterable, Sendable {
     case updateTimeToLive = "UpdateTimeToLive", describeTimeToLive = "DescribeTimeToLive"
     case listStreams = "ListStreams", describeStream = "DescribeStream", getShardIterator = "GetShardIterator"
     case getRecords = "GetRecords"
+    case tagResource = "TagResource", untagResource = "UntagResource", listTagsOfResource = "ListTagsOfResource"
+    case describeContinuousBackups = "DescribeContinuousBackups", updateContinuousBackups = "UpdateContinuousBackups"
+    case describeLimits = "DescribeLimits", describeEndpoints = "DescribeEndpoints"
 
     /// The operation whose `X-Amz-Target` is `target`, if the fuzzer has a generator for it.
     init?(target: String) {
@@ -30,10 +33,11 @@ enum FuzzOperation: String, CaseIterable, Sendable {
     var writes: Bool {
         switch self {
         case .putItem, .updateItem, .deleteItem, .batchWriteItem, .transactWriteItems, .createTable, .updateTable, .deleteTable,
-            .updateTimeToLive:
+            .updateTimeToLive, .tagResource, .untagResource:
             true
         case .getItem, .query, .scan, .batchGetItem, .transactGetItems, .describeTable, .listTables, .describeTimeToLive, .listStreams,
-            .describeStream, .getShardIterator, .getRecords:
+            .describeStream, .getShardIterator, .getRecords, .listTagsOfResource, .describeContinuousBackups, .updateContinuousBackups,
+            .describeLimits, .describeEndpoints:
             false
         }
     }
@@ -195,6 +199,12 @@ extension Fuzzer {
         case .describeStream: describeStream()
         case .getShardIterator: getShardIterator()
         case .getRecords: getRecords()
+        case .tagResource: tagResource()
+        case .untagResource: untagResource()
+        case .listTagsOfResource: listTagsOfResource()
+        case .describeContinuousBackups: .object(["TableName": .string(dataTable().name)])
+        case .updateContinuousBackups: updateContinuousBackups()
+        case .describeLimits, .describeEndpoints: .object([])
         }
     }
 
@@ -510,6 +520,44 @@ extension Fuzzer {
         .object([
             "TableName": .string(timeToLiveTableName()),
             "TimeToLiveSpecification": .object(["Enabled": .bool(rng.chance(0.7)), "AttributeName": .string(rng.pick(["expiresAt", "ttl", "age"]))]),
+        ])
+    }
+
+    /// The tag keys the fuzzer sets and removes: few enough that no table reaches DynamoDB's 50 tags.
+    private static let tagKeys = ["team", "env", "cost centre", "a+b=c/d", "ключ"]
+
+    /// TagResource of one to three tags on a table the fuzzer's scope aims tags at.
+    private mutating func tagResource() -> FuzzJSON {
+        let keys = Self.tagKeys.shuffled(using: &rng).prefix(rng.int(1...3))
+        let tags = keys.map { FuzzJSON.object(["Key": .string($0), "Value": .string(rng.pick(["", "payments", "v 1.2"]))]) }
+        return .object(["ResourceArn": .string(taggedTableArn()), "Tags": .array(tags)])
+    }
+
+    /// UntagResource of one to three keys, set or not.
+    private mutating func untagResource() -> FuzzJSON {
+        let keys = Self.tagKeys.shuffled(using: &rng).prefix(rng.int(1...3))
+        return .object(["ResourceArn": .string(taggedTableArn()), "TagKeys": .array(keys.map { .string($0) })])
+    }
+
+    /// ListTagsOfResource from the start or after one of the keys.
+    private mutating func listTagsOfResource() -> FuzzJSON {
+        var members = [member("ResourceArn", .string(taggedTableArn()))]
+        if rng.chance(0.3) { members.append(member("NextToken", .string(rng.pick(Self.tagKeys)))) }
+        return .object(members)
+    }
+
+    /// The ARN of the table the tagging operations name: a data table, and when only invalid requests are
+    /// wanted sometimes one that does not exist (as ``changedTableName()``).
+    private mutating func taggedTableArn() -> String {
+        let name = scope == .invalidOnly ? changedTableName() : dataTable().name
+        return "arn:aws:dynamodb:us-east-1:000000000000:table/\(name)"
+    }
+
+    /// UpdateContinuousBackups turning point-in-time recovery off (answered) or, sometimes, on (refused).
+    private mutating func updateContinuousBackups() -> FuzzJSON {
+        .object([
+            "TableName": .string(dataTable().name),
+            "PointInTimeRecoverySpecification": .object(["PointInTimeRecoveryEnabled": .bool(rng.chance(0.2))]),
         ])
     }
 

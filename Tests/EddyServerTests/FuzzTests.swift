@@ -413,7 +413,7 @@ struct FuzzRun {
 
 extension DatabaseSnapshot {
     /// What differs from `other`: the tables created or deleted, what changed in the others (items, index
-    /// entries, Time to Live, other settings), and the streams whose records differ.
+    /// entries, Time to Live, tags, other settings), and the streams whose records differ.
     func differences(from other: DatabaseSnapshot) -> String {
         let tableNames = Set(tables.keys).union(other.tables.keys).sorted()
         let changedTables = tableNames.filter { tables[$0] != other.tables[$0] }.map { name in
@@ -422,10 +422,12 @@ extension DatabaseSnapshot {
             if now.items != then.items { changes.append("items \(then.items.count) → \(now.items.count)") }
             if now.indexEntries != then.indexEntries { changes.append("index entries") }
             if now.timeToLive != then.timeToLive { changes.append("Time to Live") }
+            if now.tags != then.tags { changes.append("tags") }
             var settings = now
             settings.items = then.items
             settings.indexEntries = then.indexEntries
             settings.timeToLive = then.timeToLive
+            settings.tags = then.tags
             if settings != then { changes.append("schema or settings") }
             return "\(name) (\(changes.joined(separator: ", ")))"
         }

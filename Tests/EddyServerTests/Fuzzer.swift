@@ -146,7 +146,8 @@ struct Fuzzer {
             if rng.chance(0.5) {
                 document = randomValue(depth: 3, kind: rng.pick([.array, .string, .number, .bool, .null]))
             } else {
-                operation = rng.pick(Self.operations.filter { $0 != .listTables && $0 != .listStreams })
+                let withoutRequiredMembers: Set<FuzzOperation> = [.listTables, .listStreams, .describeLimits, .describeEndpoints]
+                operation = rng.pick(Self.operations.filter { !withoutRequiredMembers.contains($0) })
                 document = randomValue(depth: 3, kind: .object)
             }
         } else {
@@ -166,8 +167,8 @@ struct Fuzzer {
             " " + operation.target, operation.target + "\u{0}", operation.rawValue, "DynamoDB_20111205." + operation.rawValue,
             "DynamoDBStreams_20120810." + operation.rawValue, "DynamoDB_20120810." + operation.rawValue + "s",
             "DynamoDB_20120810.", ".", rng.unicodeText(rng.int(1...20)), "DynamoDB_20120810.ExecuteStatement",
-            "DynamoDB_20120810.BatchExecuteStatement", "DynamoDB_20120810.ExecuteTransaction", "DynamoDB_20120810.DescribeLimits",
-            "DynamoDB_20120810.CreateBackup", "DynamoDB_20120810.TagResource", "DynamoDB_20120810.DescribeContinuousBackups",
+            "DynamoDB_20120810.BatchExecuteStatement", "DynamoDB_20120810.ExecuteTransaction", "DynamoDB_20120810.ListBackups",
+            "DynamoDB_20120810.CreateBackup", "DynamoDB_20120810.DescribeKinesisStreamingDestination", "DynamoDB_20120810.DescribeExport",
         ]
         var target = rng.pick(candidates)
         if let chosen = target, Self.servedTargets.contains(chosen) {

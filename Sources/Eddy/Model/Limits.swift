@@ -72,4 +72,19 @@ public enum Limits {
     public static let tumblingWindowStateBytesMax = 1_048_576
     /// The most streams or shards one ListStreams or DescribeStream page holds.
     public static let streamsPageLimitMax = 100
+    /// User tags on one table ("Tagging restrictions in DynamoDB"); keys starting `aws:` are AWS's own.
+    public static let tagsPerResourceMax = 50
+    /// A tag key's length, in characters.
+    public static let tagKeyLengthRange = 1...128
+    /// A tag value's length, in characters.
+    public static let tagValueLengthMax = 256
+    /// The most tags one ListTagsOfResource page holds: Eddy's choice (the API reference does not say);
+    /// more are behind `NextToken`.
+    public static let listTagsPageLimitMax = 10
+    /// Read or write capacity units of all of an account's tables in a Region, DynamoDB's default quota
+    /// (DescribeLimits).
+    public static let accountCapacityUnitsMax = 80_000
+    /// Read or write capacity units of one table and its global indexes, DynamoDB's default quota
+    /// (DescribeLimits).
+    public static let tableCapacityUnitsMax = 40_000
 }

@@ -16,9 +16,12 @@ extension Database {
     ///
     /// - Throws: `ValidationException` for a bad name, key schema, attribute definitions or billing settings;
     ///   `ResourceInUseException` if the table exists; `LimitExceededException` past ``Limits/tablesMax``.
+    ///   Invalid ``CreateTableInput/tags`` are refused as ``tagResource(_:)`` refuses them, and no table is
+    ///   created.
     @discardableResult
     public func createTable(_ input: CreateTableInput) async throws(EddyError) -> TableDescription {
         try TableValidation.validateCreate(input)
+        let tags = try TagValidation.validated(input.tags ?? [])
         return try await locks.withLock(Self.catalogLockKey) { () async throws(EddyError) -> TableDescription in
             guard catalog.table(named: input.tableName) == nil else {
                 throw .resourceInUse("Table already exists: \(input.tableName)")
@@ -52,6 +55,7 @@ extension Database {
                     projection: index.projection, provisionedThroughput: nil, status: .active, addedByUpdate: false)
             }
             if !globals.isEmpty || !locals.isEmpty { definition.indexes = globals + locals }
+            if !tags.isEmpty { definition.tags = tags }
             var stream: StreamDefinition?
             if let viewType = input.streamSpecification?.streamViewType, input.streamSpecification?.streamEnabled == true {
                 stream = newStream(for: definition, viewType: viewType, now: now, into: &batch)

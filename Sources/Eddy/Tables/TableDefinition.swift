@@ -23,6 +23,8 @@ struct TableDefinition: Codable, Sendable, Equatable {
     var indexes: [IndexDefinition]?
     /// Counts the changes to the set of indexes; a write prepared for another version is prepared again.
     var indexVersion: UInt64?
+    /// The table's tags, sorted by key; nil when it has none (and in catalogs written before tags).
+    var tags: [Tag]?
 
     /// The primary key derived from `keySchema` and `attributeDefinitions` (validated at creation).
     var primaryKey: PrimaryKeySchema {

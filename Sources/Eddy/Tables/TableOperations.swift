@@ -16,6 +16,8 @@ public struct CreateTableInput: Codable, Sendable {
     public var globalSecondaryIndexes: [GlobalSecondaryIndex]?
     /// Up to 5 local secondary indexes (the table's partition key, another sort key); only at creation.
     public var localSecondaryIndexes: [LocalSecondaryIndex]?
+    /// Up to 50 tags for the table (see ``Database/tagResource(_:)``).
+    public var tags: [Tag]?
 
     public init(
         tableName: String,
@@ -27,8 +29,10 @@ public struct CreateTableInput: Codable, Sendable {
         deletionProtectionEnabled: Bool? = nil,
         streamSpecification: StreamSpecification? = nil,
         globalSecondaryIndexes: [GlobalSecondaryIndex]? = nil,
-        localSecondaryIndexes: [LocalSecondaryIndex]? = nil
+        localSecondaryIndexes: [LocalSecondaryIndex]? = nil,
+        tags: [Tag]? = nil
     ) {
+        self.tags = tags
         self.streamSpecification = streamSpecification
         self.globalSecondaryIndexes = globalSecondaryIndexes
         self.localSecondaryIndexes = localSecondaryIndexes
@@ -47,6 +51,7 @@ public struct CreateTableInput: Codable, Sendable {
         case tableClass = "TableClass", deletionProtectionEnabled = "DeletionProtectionEnabled"
         case streamSpecification = "StreamSpecification"
         case globalSecondaryIndexes = "GlobalSecondaryIndexes", localSecondaryIndexes = "LocalSecondaryIndexes"
+        case tags = "Tags"
     }
 }
 
