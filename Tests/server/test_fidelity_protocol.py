@@ -98,12 +98,6 @@ def test_the_signature_time_is_checked_before_the_scope(signed_server, minutes, 
         assert bound - now == datetime.timedelta(minutes=15 if minutes > 0 else -15)
 
 
-def test_a_current_signature_for_another_region_is_a_scope_error(signed_server):  # noqa: F811
-    code, message = error_of(lambda: client(signed_server, region="eu-west-1").describe_limits())
-    assert code == "InvalidSignatureException"
-    assert message == "Credential should be scoped to a valid region, not 'eu-west-1'. "
-
-
 def test_describe_endpoints_answers_the_address_the_client_used(server, dynamodb):
     assert dynamodb.describe_endpoints()["Endpoints"] == [{"Address": f"127.0.0.1:{server.port}", "CachePeriodInMinutes": 1440}]
     status, _, body = post(server, "DynamoDB_20120810.DescribeEndpoints", {}, extra_headers={"Host": f"localhost:{server.port}"})
