@@ -210,7 +210,7 @@ extension Database {
                 }
             } else {
                 guard enabled else {
-                    throw .validation("Table does not have an enabled stream: TableName: \(current.name)")
+                    throw .validation("Table has no stream to disable: TableName: \(current.name)")
                 }
                 guard stream.streamViewType == nil else {
                     throw .validation(
