@@ -40,6 +40,9 @@ extension Database {
                 tableClass: input.tableClass ?? .standard,
                 deletionProtectionEnabled: input.deletionProtectionEnabled ?? false
             )
+            if definition.billingMode == .payPerRequest {
+                definition.lastUpdateToPayPerRequestDateTime = definition.creationDateTime
+            }
             let globals = (input.globalSecondaryIndexes ?? []).map { index in
                 IndexDefinition(
                     name: index.indexName, id: catalog.allocateId(into: &batch), kind: .global, keySchema: index.keySchema,
@@ -237,6 +240,9 @@ extension Database {
             }
             next.provisionedThroughput = throughput
         }
+        if mode == .payPerRequest, current.billingMode != .payPerRequest {
+            next.lastUpdateToPayPerRequestDateTime = Double(configuration.clock.nowMilliseconds()) / 1000
+        }
         next.billingMode = mode
         return updatedSettings(next, by: input)
     }
@@ -325,7 +331,8 @@ extension Database {
             attributeDefinitions: definition.attributeDefinitions,
             creationDateTime: definition.creationDateTime,
             provisionedThroughput: Self.throughputDescription(definition.provisionedThroughput),
-            billingModeSummary: BillingModeSummary(billingMode: definition.billingMode),
+            billingModeSummary: BillingModeSummary(
+                billingMode: definition.billingMode, lastUpdateToPayPerRequestDateTime: definition.lastUpdateToPayPerRequestDateTime),
             tableClassSummary: TableClassSummary(tableClass: definition.tableClass),
             deletionProtectionEnabled: definition.deletionProtectionEnabled,
             tableSizeBytes: sizeBytes,
