@@ -190,6 +190,38 @@ public struct TableDescription: Codable, Sendable, Equatable {
         case latestStreamLabel = "LatestStreamLabel"
         case globalSecondaryIndexes = "GlobalSecondaryIndexes", localSecondaryIndexes = "LocalSecondaryIndexes"
     }
+}
+
+extension TableDescription {
+    /// Decodes DynamoDB's JSON. The description of a `DELETING` table lacks the members its encoding leaves
+    /// out: they decode as empty (no key schema or definitions, time zero, PROVISIONED, STANDARD, no id) and
+    /// are left out again when it is encoded.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        tableName = try container.decode(String.self, forKey: .tableName)
+        tableStatus = try container.decode(TableStatus.self, forKey: .tableStatus)
+        provisionedThroughput = try container.decode(ProvisionedThroughputDescription.self, forKey: .provisionedThroughput)
+        tableSizeBytes = try container.decode(Int64.self, forKey: .tableSizeBytes)
+        itemCount = try container.decode(Int64.self, forKey: .itemCount)
+        tableArn = try container.decode(String.self, forKey: .tableArn)
+        let deleting = tableStatus == .deleting
+        func member<Value: Decodable>(_ key: CodingKeys, orWhenDeleting empty: Value) throws -> Value {
+            guard deleting else { return try container.decode(Value.self, forKey: key) }
+            return try container.decodeIfPresent(Value.self, forKey: key) ?? empty
+        }
+        keySchema = try member(.keySchema, orWhenDeleting: [])
+        attributeDefinitions = try member(.attributeDefinitions, orWhenDeleting: [])
+        creationDateTime = try member(.creationDateTime, orWhenDeleting: 0)
+        billingModeSummary = try member(.billingModeSummary, orWhenDeleting: BillingModeSummary(billingMode: .provisioned))
+        tableClassSummary = try member(.tableClassSummary, orWhenDeleting: TableClassSummary(tableClass: .standard))
+        deletionProtectionEnabled = try member(.deletionProtectionEnabled, orWhenDeleting: false)
+        tableId = try member(.tableId, orWhenDeleting: "")
+        streamSpecification = try container.decodeIfPresent(StreamSpecification.self, forKey: .streamSpecification)
+        latestStreamArn = try container.decodeIfPresent(String.self, forKey: .latestStreamArn)
+        latestStreamLabel = try container.decodeIfPresent(String.self, forKey: .latestStreamLabel)
+        globalSecondaryIndexes = try container.decodeIfPresent([GlobalSecondaryIndexDescription].self, forKey: .globalSecondaryIndexes)
+        localSecondaryIndexes = try container.decodeIfPresent([LocalSecondaryIndexDescription].self, forKey: .localSecondaryIndexes)
+    }
 
     /// Encodes the description as DynamoDB's JSON. The description of a `DELETING` table (DeleteTable's
     /// answer) holds only what DynamoDB returns for one: its name, status, provisioned throughput, size,
