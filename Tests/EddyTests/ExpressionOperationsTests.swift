@@ -1151,6 +1151,8 @@ let queryCases: [QueryCase] = [
     q("pk = :p AND size(sk) = :n", [":p": "p", ":n": 1], .error(.any)),
     q("pk = :p AND n = :n", [":p": "p", ":n": 1], .error(.any)),
     q("pk = :p AND sk > :a AND sk < :b", [":p": "p", ":a": "a", ":b": "b"],
+      .error(.exact("KeyConditionExpressions must only contain one condition per key"))),
+    q("pk = :p AND sk > :a AND n < :b", [":p": "p", ":a": "a", ":b": 1],
       .error(.exact("Conditions can be of length 1 or 2 only"))),
     q("pk = :p AND pk = :q", [":p": "p", ":q": "q"], .error(.prefix("KeyConditionExpressions must only contain one condition per key"))),
     q("sk = :s", [":s": "x"], .error(.exact("Query condition missed key schema element: pk"))),

@@ -346,9 +346,7 @@ private func names(in condition: String) -> [String: String]? {
                 } while start != nil
             }
             #expect(scanned.count == 25)
-            await expectValidation(
-                "The provided starting key is invalid: The provided key element does not match the schema"
-            ) {
+            await expectValidation("Exclusive Start Key must have same size as table's key schema") {
                 _ = try await queryIndex(
                     db, "byStatus", "#s = :s", [":s": "open"], start: ["customer": "c1", "orderId": "o1"])
             }

@@ -143,7 +143,7 @@ import Testing
             #expect(page.count == 4)
             #expect(page.scannedCount == 6)
             #expect(page.lastEvaluatedKey == ["pk": "p", "sk": 5])
-            await expectValidation("Filter Expression can only contain non-primary key attributes: Primary key attribute: sk") {
+            await expectValidation("QueryFilter can only contain non-primary key attributes: Primary key attribute: sk") {
                 _ = try await db.query(QueryInput(
                     tableName: "Legacy", keyConditions: ["pk": Condition(.eq, ["p"])], queryFilter: ["sk": Condition(.gt, [1])]))
             }

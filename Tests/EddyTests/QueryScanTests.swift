@@ -219,7 +219,8 @@ private func keyConditions(_ partition: AttributeValue, _ sort: Condition? = nil
             let none = try await db.query(QueryInput(tableName: "Hash", keyConditions: ["id": Condition(.eq, [num("6")])]))
             #expect(none.items == [])
             #expect(none.count == 0)
-            await expectValidation("Query condition missed key schema element: id") {
+            // Two conditions on a key of one attribute: DynamoDB does not support the query (it names no missing key).
+            await expectValidation("Query key condition not supported") {
                 _ = try await db.query(QueryInput(tableName: "Hash", keyConditions: ["id": Condition(.eq, [1]), "v": Condition(.eq, [1])]))
             }
         }
@@ -401,7 +402,7 @@ private func keyConditions(_ partition: AttributeValue, _ sort: Condition? = nil
                 _ = try await db.scan(ScanInput(tableName: "Tbl", limit: -1))
             }
             // Start keys must match the key schema.
-            await expectValidation("The provided starting key is invalid: The provided key element does not match the schema") {
+            await expectValidation("Exclusive Start Key must have same size as table's key schema") {
                 _ = try await db.query(QueryInput(tableName: "Tbl", keyConditions: keyConditions("p"), exclusiveStartKey: ["pk": "p"]))
             }
             await expectValidation("The provided starting key is invalid: The provided key element does not match the schema") {

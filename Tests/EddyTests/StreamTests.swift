@@ -101,7 +101,7 @@ func allShards(_ database: Database, _ arn: String) async throws -> [Shard] {
                     tableName: "Things", streamSpecification: StreamSpecification(streamEnabled: true, streamViewType: .keysOnly)))
             }
             try await db.updateTable(UpdateTableInput(tableName: "Things", streamSpecification: StreamSpecification(streamEnabled: false)))
-            await expectValidation("Table does not have an enabled stream: TableName: Things") {
+            await expectValidation("Table has no stream to disable: TableName: Things") {
                 try await db.updateTable(UpdateTableInput(tableName: "Things", streamSpecification: StreamSpecification(streamEnabled: false)))
             }
         }

@@ -126,10 +126,11 @@ def test_writing_commands_print_the_same_against_a_server_and_a_data_directory()
 
 
 def normalized(result):
-    """A command's result without what differs from one database to another: creation times, stream labels and
-    ARNs, table and mapping ids."""
+    """A command's result without what differs from one database to another: creation and billing-change times,
+    stream labels and ARNs, table and mapping ids."""
     status, output, errors = result
-    volatile = {"CreationDateTime", "LatestStreamArn", "LatestStreamLabel", "EventSourceArn", "LastModified", "TableId", "UUID"}
+    volatile = {"CreationDateTime", "LastUpdateToPayPerRequestDateTime", "LatestStreamArn", "LatestStreamLabel",
+                "EventSourceArn", "LastModified", "TableId", "UUID"}
 
     def strip(value):
         if isinstance(value, dict):

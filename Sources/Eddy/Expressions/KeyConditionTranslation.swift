@@ -1,20 +1,26 @@
 /// A KeyConditionExpression compiled to the key conditions Query reads by (the same form as the legacy
 /// `KeyConditions`), and the check that a Query's FilterExpression leaves the key attributes alone.
 enum KeyConditionTranslation {
-    /// The conditions of `node`: equality on the partition key, and at most one condition on the sort key.
-    static func conditions(of node: ConditionNode, key: PrimaryKeySchema, bindings: ExpressionBindings) throws(EddyError) -> [String: Condition] {
+    /// The conditions of `node`: one per attribute, each a comparison of a top-level attribute with a value.
+    /// Which attributes they may name (the key's, the partition key's by equality) ``KeyConditionRange``
+    /// decides, as it does for the legacy `KeyConditions`.
+    ///
+    /// Each condition is checked as DynamoDB checks it, in its order: `BETWEEN` and `begins_with` take the
+    /// attribute first; then, operand by operand, a function (`size`) is a nested operation, the attribute a
+    /// nested path, and a second attribute one too many; a condition of values alone names no attribute.
+    static func conditions(of node: ConditionNode, bindings: ExpressionBindings) throws(EddyError) -> [String: Condition] {
         var parts: [ConditionNode] = []
         try flatten(node, into: &parts)
         var result: [String: Condition] = [:]
         for part in parts {
             let (name, condition) = try keyCondition(part, bindings: bindings)
-            guard key.attributeNames.contains(name) else {
-                throw .validation("Query condition missed key schema element: \(missingKey(in: result, key: key))")
-            }
             guard result[name] == nil else {
                 throw .validation("KeyConditionExpressions must only contain one condition per key")
             }
             result[name] = condition
+        }
+        guard result.count <= 2 else {
+            throw .validation("Conditions can be of length 1 or 2 only")
         }
         return result
     }
@@ -43,39 +49,72 @@ enum KeyConditionTranslation {
         case .compare(_, .notEqual, _): throw invalidOperator("<>")
         case .compare, .between, .beginsWith: parts.append(node)
         }
-        guard parts.count <= 2 else {
-            throw .validation("Conditions can be of length 1 or 2 only")
-        }
     }
 
     private static func keyCondition(_ node: ConditionNode, bindings: ExpressionBindings) throws(EddyError) -> (String, Condition) {
+        let operands: [Operand]
         switch node {
-        case .compare(let left, let comparator, let right):
-            if let name = attributeName(left, bindings), let value = value(right, bindings) {
-                return (name, Condition(legacyOperator(comparator), [value]))
-            }
-            if let name = attributeName(right, bindings), let value = value(left, bindings) {
-                return (name, Condition(legacyOperator(comparator.mirrored), [value]))
-            }
+        case .compare(let left, _, let right): operands = [left, right]
         case .between(let subject, let low, let high):
-            if let name = attributeName(subject, bindings), let low = value(low, bindings), let high = value(high, bindings) {
-                return (name, Condition(.between, [low, high]))
-            }
+            try requireAttributeFirst(subject, of: "BETWEEN")
+            operands = [subject, low, high]
         case .beginsWith(let subject, let prefix):
-            if let name = attributeName(subject, bindings), let prefix = value(prefix, bindings) {
-                return (name, Condition(.beginsWith, [prefix]))
-            }
+            try requireAttributeFirst(subject, of: "begins_with")
+            operands = [subject, prefix]
         default:
-            break
+            throw .validation("Query key condition not supported")
         }
-        throw .validation("Query key condition not supported")
+        var name: String?
+        var values: [AttributeValue] = []
+        for operand in operands {
+            switch operand {
+            case .size:
+                throw .validation("KeyConditionExpressions cannot contain nested operations")
+            case .path(let path):
+                guard name == nil else {
+                    throw .validation("Invalid condition in KeyConditionExpression: Multiple attribute names used in one condition")
+                }
+                guard path.elements.count == 1, case .name(let resolved)? = bindings.resolve(path).first else {
+                    throw .validation("KeyConditionExpressions cannot have conditions on nested attributes")
+                }
+                name = resolved
+            case .placeholder, .literal:
+                guard let value = value(operand, bindings) else { throw .validation("Query key condition not supported") }
+                values.append(value)
+            }
+        }
+        guard let name else {
+            throw .validation("Invalid condition in KeyConditionExpression: No key attribute specified")
+        }
+        switch node {
+        case .compare(let left, let comparator, _):
+            // `:v < sk` is `sk > :v`.
+            let attributeFirst = if case .path = left { true } else { false }
+            return (name, Condition(legacyOperator(attributeFirst ? comparator : comparator.mirrored), values))
+        case .between:
+            let (low, high) = (values[0], values[1])
+            guard low.typeDescriptor == high.typeDescriptor else {
+                throw .validation(
+                    "Invalid KeyConditionExpression: The BETWEEN operator requires same data type for lower and upper bounds; lower bound operand: AttributeValue: {\(low.typeDescriptor):\(KeyConditionRange.render(low))}, upper bound operand: AttributeValue: {\(high.typeDescriptor):\(KeyConditionRange.render(high))}"
+                )
+            }
+            return (name, Condition(.between, values))
+        default:
+            let prefix = values[0]
+            guard prefix.typeDescriptor == "S" || prefix.typeDescriptor == "B" else {
+                throw .validation(
+                    "Invalid KeyConditionExpression: Incorrect operand type for operator or function; operator or function: begins_with, operand type: \(prefix.typeDescriptor)"
+                )
+            }
+            return (name, Condition(.beginsWith, values))
+        }
     }
 
-    private static func attributeName(_ operand: Operand, _ bindings: ExpressionBindings) -> String? {
-        guard case .path(let path) = operand, path.elements.count == 1, case .name(let name)? = bindings.resolve(path).first else {
-            return nil
+    /// Refuses `BETWEEN` or `begins_with` whose first operand is not an attribute.
+    private static func requireAttributeFirst(_ subject: Operand, of operation: String) throws(EddyError) {
+        guard case .path = subject else {
+            throw .validation("Invalid condition in KeyConditionExpression: \(operation) operator must have the key attribute as its first operand")
         }
-        return name
     }
 
     private static func value(_ operand: Operand, _ bindings: ExpressionBindings) -> AttributeValue? {
@@ -95,10 +134,6 @@ enum KeyConditionTranslation {
         case .greater: .gt
         case .greaterOrEqual: .ge
         }
-    }
-
-    private static func missingKey(in found: [String: Condition], key: PrimaryKeySchema) -> String {
-        key.attributeNames.first { found[$0] == nil } ?? key.partitionKeyName
     }
 
     private static func invalidOperator(_ name: String) -> EddyError {

@@ -27,6 +27,13 @@ struct ReadSource {
 
     var layout: KeyLayout { index?.layout ?? table.layout }
 
+    /// The key attributes of an entry, with their types: the table's, or for an index the index's and then
+    /// the table's.
+    var entryKeyAttributes: [(String, ScalarAttributeType)] {
+        guard let index else { return table.keyAttributes }
+        return index.keyAttributes + table.keyAttributes.filter { name, _ in !index.keyAttributes.contains { $0.0 == name } }
+    }
+
     /// The key of the entry an `ExclusiveStartKey` names: for an index, the index's and the table's key
     /// attributes, with their types.
     func startKey(_ start: Item) throws(EddyError) -> [UInt8] {
@@ -35,7 +42,7 @@ struct ReadSource {
                 try table.validateKey(start)
                 return ItemKey(table: table, key: start).bytes
             }
-            let attributes = index.keyAttributes + table.keyAttributes.filter { name, _ in !index.keyAttributes.contains { $0.0 == name } }
+            let attributes = entryKeyAttributes
             guard start.count == attributes.count,
                 attributes.allSatisfy({ name, type in start[name]?.typeDescriptor == type.rawValue })
             else {
@@ -45,6 +52,20 @@ struct ReadSource {
         } catch {
             throw .validation("The provided starting key is invalid: \(error.message)")
         }
+    }
+
+    /// The key of the entry a Query's `ExclusiveStartKey` names. Query words a start key of the wrong shape
+    /// as DynamoDB does: one with more or fewer attributes than the entry key (a sort key on a table without
+    /// one, say) is not of the key schema's size; one of the right size naming another attribute is invalid.
+    func queryStartKey(_ start: Item) throws(EddyError) -> [UInt8] {
+        let attributes = entryKeyAttributes
+        guard start.count == attributes.count else {
+            throw .validation("Exclusive Start Key must have same size as table's key schema")
+        }
+        guard attributes.allSatisfy({ name, _ in start[name] != nil }) else {
+            throw .validation("The provided starting key is invalid")
+        }
+        return try startKey(start)
     }
 
     /// The `LastEvaluatedKey` of a page that ends with `entry`.

@@ -20,9 +20,10 @@ extension Database {
     /// conditions are on the index's key and the page holds the index's entries in its key order, with the
     /// index's and the table's keys in `lastEvaluatedKey`.
     ///
-    /// - Throws: `ValidationException` for conditions DynamoDB refuses, a bad `ExclusiveStartKey`, `Limit` or
-    ///   `Select`, an unknown index, an index still being created, or `ConsistentRead` on a global index;
-    ///   `ResourceNotFoundException` if there is no such table.
+    /// - Throws: `ValidationException` for conditions DynamoDB refuses, a bad `ExclusiveStartKey` (one not of
+    ///   the key schema, or outside the partition or the sort-key condition queried), a `QueryFilter` on a key
+    ///   attribute, a bad `Limit` or `Select`, an unknown index, an index still being created, or
+    ///   `ConsistentRead` on a global index; `ResourceNotFoundException` if there is no such table.
     public func query(_ input: QueryInput) async throws(EddyError) -> QueryOutput {
         var expressions = try RequestExpressions(
             projection: input.projectionExpression, filter: input.filterExpression,
@@ -39,18 +40,25 @@ extension Database {
         let shape = try PageShape(
             limit: input.limit, select: input.select, attributesToGet: input.attributesToGet, expressions: expressions, index: source.index)
         let key = source.layout.key
-        if let filter = expressions.filter {
+        let startKey = try input.exclusiveStartKey.map { (start) throws(EddyError) in try source.queryStartKey(start) }
+        if let queryFilter = input.queryFilter {
+            for name in queryFilter.keys.sorted() where key.attributeNames.contains(name) {
+                throw .validation("QueryFilter can only contain non-primary key attributes: Primary key attribute: \(name)")
+            }
+        } else if let filter = expressions.filter {
             try KeyConditionTranslation.refuseKeyAttributes(in: filter, key: key, bindings: expressions.bindings)
         }
         let keyConditions = try expressions.keyCondition.map { (node) throws(EddyError) in
-            try KeyConditionTranslation.conditions(of: node, key: key, bindings: expressions.bindings)
+            try KeyConditionTranslation.conditions(of: node, bindings: expressions.bindings)
         } ?? input.keyConditions ?? [:]
         var range = try KeyConditionRange(keyConditions, layout: source.layout)
         let forward = input.scanIndexForward ?? true
-        if let start = input.exclusiveStartKey {
-            let startKey = try source.startKey(start)
+        if let startKey {
             guard startKey.starts(with: range.partitionPrefix) else {
-                throw .validation("The provided starting key is invalid: The provided key element does not match the schema")
+                throw .validation("The provided starting key is outside query boundaries based on provided conditions")
+            }
+            guard range.contains(startKey) else {
+                throw .validation("The provided starting key does not match the range key predicate")
             }
             range.resume(after: startKey, forward: forward)
         }

@@ -18,6 +18,8 @@ struct KeyConditionRange {
             throw .validation("Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.")
         }
         guard conditions.count <= 2 else { throw .validation("Conditions can be of length 1 or 2 only") }
+        // Two conditions on a key of one attribute cannot all be on the key.
+        guard conditions.count <= layout.key.attributeNames.count else { throw .validation("Query key condition not supported") }
         guard let partitionCondition = conditions[partitionName] else {
             throw .validation("Query condition missed key schema element: \(partitionName)")
         }
@@ -81,6 +83,11 @@ struct KeyConditionRange {
         }
     }
 
+    /// Whether `key`, a whole entry key, lies in the range: in the partition and within the sort-key condition.
+    func contains(_ key: [UInt8]) -> Bool {
+        !key.lexicographicallyPrecedes(lower) && key.lexicographicallyPrecedes(upper)
+    }
+
     /// Narrows the range to the keys after (forward) or before (backward) `startKey`, a whole entry key.
     mutating func resume(after startKey: [UInt8], forward: Bool) {
         if forward {
@@ -102,7 +109,8 @@ struct KeyConditionRange {
         return values
     }
 
-    private static func render(_ value: AttributeValue) -> String {
+    /// `value` as DynamoDB's key-condition messages print it.
+    static func render(_ value: AttributeValue) -> String {
         switch value {
         case .s(let string): string
         case .n(let number): number.description

@@ -102,10 +102,22 @@ enum LegacyConditions {
         case .contains: return .contains(subject, try operandCount(1...1)[0])
         case .notContains: return .and(.attributeExists(path), .not(.contains(subject, try operandCount(1...1)[0])))
         case .beginsWith: return .beginsWith(subject, try operandCount(1...1)[0])
-        case .in: return .in(subject, try operandCount(1...Limits.inOperandsMax))
+        case .in:
+            let list = try operandCount(1...Limits.inOperandsMax)
+            try requireOneType(operands)
+            return .in(subject, list)
         case .between:
             let bounds = try operandCount(2...2)
+            try requireOneType(operands)
             return .between(subject, bounds[0], bounds[1])
+        }
+    }
+
+    /// Refuses an `IN` list or `BETWEEN` bounds of more than one type, as DynamoDB refuses them.
+    private static func requireOneType(_ operands: [AttributeValue]) throws(EddyError) {
+        guard let first = operands.first?.typeDescriptor else { return }
+        guard operands.allSatisfy({ $0.typeDescriptor == first }) else {
+            throw .validation("One or more parameter values were invalid: AttributeValues inside AttributeValueList must be of same type")
         }
     }
 }

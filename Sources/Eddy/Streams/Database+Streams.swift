@@ -26,17 +26,29 @@ extension Database {
 
     /// Describes a stream and a page of its shards, oldest first (DynamoDB Streams' `DescribeStream`).
     ///
-    /// - Throws: `ValidationException` for a malformed ARN, limit or shard id; `ResourceNotFoundException`
-    ///   if there is no such stream.
+    /// Shard ids sort in creation order, so a page after `exclusiveStartShardId` holds the shards whose ids
+    /// sort after it: paging goes on where it was even when that shard has since expired. With
+    /// `shardFilter` (`CHILD_SHARDS`), the shards described are the children of the filter's shard: none
+    /// while it is open, those that continue it once it is closed.
+    ///
+    /// - Throws: `ValidationException` for a malformed ARN, limit, shard id or shard filter;
+    ///   `ResourceNotFoundException` if there is no such stream, or no such shard for the filter.
     public func describeStream(_ input: DescribeStreamInput) async throws(EddyError) -> DescribeStreamOutput {
         let limit = try Self.validatedLimit(input.limit, max: Limits.streamsPageLimitMax)
-        let stream = try resolveStream(input.streamArn, in: streams.snapshot)
-        var shards = stream.shards[...]
         if let start = input.exclusiveStartShardId {
             try Self.validateShardId(start, field: "exclusiveStartShardId")
-            if let index = StreamNames.shardIndex(of: start) {
-                shards = shards.drop { $0.index <= index }
+        }
+        let parentId = try input.shardFilter.map { (filter) throws(EddyError) in try Self.validatedParentShardId(filter) }
+        let stream = try resolveStream(input.streamArn, in: streams.snapshot)
+        var shards = stream.shards[...]
+        if let parentId {
+            guard let parent = stream.shards.first(where: { StreamNames.shardId($0) == parentId }) else {
+                throw .resourceNotFound("Requested resource not found: Shard: \(parentId) in Stream: \(input.streamArn) not found")
             }
+            shards = shards.filter { $0.parent == parent.index }[...]
+        }
+        if let start = input.exclusiveStartShardId {
+            shards = shards.filter { StreamNames.shardId($0) > start }[...]
         }
         let page = shards.prefix(limit).map { shard in
             Shard(
@@ -85,7 +97,10 @@ extension Database {
                     value: text, field: "sequenceNumber",
                     "Member must satisfy regular expression pattern: [0-9]{21,40} and have a value that fits in 64 bits")
             }
-            guard sequence >= shard.startingSequence, sequence <= (shard.endingSequence ?? snapshot.committedThrough) else {
+            // Any number of the shard's range is a position, whether or not a record has it: through the
+            // end of a closed shard, through the latest record (or the start) of an open one.
+            let last = shard.endingSequence ?? max(snapshot.committedThrough, shard.startingSequence)
+            guard sequence >= shard.startingSequence, sequence <= last else {
                 throw .validation("Invalid SequenceNumber: \(text) is not in the range of shard \(input.shardId)")
             }
             guard sequence >= snapshot.trimmedBelow else {
@@ -255,6 +270,19 @@ extension Database {
         guard StreamNames.parseArn(arn) != nil else {
             throw .validation("Invalid StreamArn: \(arn)")
         }
+    }
+
+    /// The shard whose children a ``ShardFilter`` asks for: its type and shard id are both required.
+    private static func validatedParentShardId(_ filter: ShardFilter) throws(EddyError) -> String {
+        guard filter.type != nil else {
+            throw .validation("1 validation error detected: Value null at 'shardFilter.type' failed to satisfy constraint: Member must not be null")
+        }
+        guard let shardId = filter.shardId else {
+            throw .validation(
+                "1 validation error detected: Value null at 'shardFilter.shardId' failed to satisfy constraint: Member must not be null")
+        }
+        try validateShardId(shardId, field: "shardFilter.shardId")
+        return shardId
     }
 
     private static func validateShardId(_ id: String, field: String) throws(EddyError) {

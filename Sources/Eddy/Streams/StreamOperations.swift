@@ -77,18 +77,51 @@ public struct DescribeStreamInput: Codable, Sendable {
     public var streamArn: String
     /// At most this many shards (1 to 100; 100 when absent).
     public var limit: Int?
-    /// The shard after which the page of shards starts.
+    /// The page of shards starts after this shard id, whether or not the shard still exists.
     public var exclusiveStartShardId: String?
+    /// Describes only the shards the filter names (the children of one shard) instead of all.
+    public var shardFilter: ShardFilter?
 
-    public init(streamArn: String, limit: Int? = nil, exclusiveStartShardId: String? = nil) {
+    public init(streamArn: String, limit: Int? = nil, exclusiveStartShardId: String? = nil, shardFilter: ShardFilter? = nil) {
         self.streamArn = streamArn
         self.limit = limit
         self.exclusiveStartShardId = exclusiveStartShardId
+        self.shardFilter = shardFilter
     }
 
     enum CodingKeys: String, CodingKey {
         case streamArn = "StreamArn", limit = "Limit", exclusiveStartShardId = "ExclusiveStartShardId"
+        case shardFilter = "ShardFilter"
     }
+}
+
+/// Which shards DescribeStream describes: DynamoDB Streams' `ShardFilter`.
+///
+/// ```swift
+/// // A reader at the end of a closed shard finds the shards that continue it.
+/// let children = try await db.describeStream(DescribeStreamInput(
+///     streamArn: arn, shardFilter: ShardFilter(type: .childShards, shardId: closedShardId)))
+/// ```
+public struct ShardFilter: Codable, Sendable, Equatable {
+    /// The kind of filter; required.
+    public var type: ShardFilterType?
+    /// The shard whose children are described; required with ``ShardFilterType/childShards``.
+    public var shardId: String?
+
+    public init(type: ShardFilterType?, shardId: String?) {
+        self.type = type
+        self.shardId = shardId
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case type = "Type", shardId = "ShardId"
+    }
+}
+
+/// The kinds of ``ShardFilter``.
+public enum ShardFilterType: String, Codable, Sendable, CaseIterable {
+    /// The shards whose parent is the filter's shard.
+    case childShards = "CHILD_SHARDS"
 }
 
 /// The sequence numbers a shard holds: from `startingSequenceNumber`, through `endingSequenceNumber` once

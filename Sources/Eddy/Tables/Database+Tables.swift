@@ -43,6 +43,9 @@ extension Database {
                 tableClass: input.tableClass ?? .standard,
                 deletionProtectionEnabled: input.deletionProtectionEnabled ?? false
             )
+            if definition.billingMode == .payPerRequest {
+                definition.lastUpdateToPayPerRequestDateTime = definition.creationDateTime
+            }
             let globals = (input.globalSecondaryIndexes ?? []).map { index in
                 IndexDefinition(
                     name: index.indexName, id: catalog.allocateId(into: &batch), kind: .global, keySchema: index.keySchema,
@@ -214,7 +217,7 @@ extension Database {
                 }
             } else {
                 guard enabled else {
-                    throw .validation("Table does not have an enabled stream: TableName: \(current.name)")
+                    throw .validation("Table has no stream to disable: TableName: \(current.name)")
                 }
                 guard stream.streamViewType == nil else {
                     throw .validation(
@@ -240,6 +243,9 @@ extension Database {
                 )
             }
             next.provisionedThroughput = throughput
+        }
+        if mode == .payPerRequest, current.billingMode != .payPerRequest {
+            next.lastUpdateToPayPerRequestDateTime = Double(configuration.clock.nowMilliseconds()) / 1000
         }
         next.billingMode = mode
         return updatedSettings(next, by: input)
@@ -329,7 +335,8 @@ extension Database {
             attributeDefinitions: definition.attributeDefinitions,
             creationDateTime: definition.creationDateTime,
             provisionedThroughput: Self.throughputDescription(definition.provisionedThroughput),
-            billingModeSummary: BillingModeSummary(billingMode: definition.billingMode),
+            billingModeSummary: BillingModeSummary(
+                billingMode: definition.billingMode, lastUpdateToPayPerRequestDateTime: definition.lastUpdateToPayPerRequestDateTime),
             tableClassSummary: TableClassSummary(tableClass: definition.tableClass),
             deletionProtectionEnabled: definition.deletionProtectionEnabled,
             tableSizeBytes: sizeBytes,

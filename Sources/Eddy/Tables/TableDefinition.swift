@@ -12,6 +12,9 @@ struct TableDefinition: Codable, Sendable, Equatable {
     var attributeDefinitions: [AttributeDefinition]
     var creationDateTime: Double
     var billingMode: BillingMode
+    /// When the table last became PAY_PER_REQUEST (created so, or switched to it), in seconds since 1970;
+    /// nil if it never was.
+    var lastUpdateToPayPerRequestDateTime: Double?
     var provisionedThroughput: ProvisionedThroughput?
     var tableClass: TableClass
     var deletionProtectionEnabled: Bool

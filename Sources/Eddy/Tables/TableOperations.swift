@@ -140,9 +140,12 @@ public struct ProvisionedThroughputDescription: Codable, Sendable, Equatable {
 /// The billing mode of a table as DescribeTable reports it.
 public struct BillingModeSummary: Codable, Sendable, Equatable {
     public var billingMode: BillingMode
+    /// When PAY_PER_REQUEST was last set (at creation or by UpdateTable), in seconds since 1970; absent if
+    /// the table never was PAY_PER_REQUEST. It stays when the table goes back to PROVISIONED.
+    public var lastUpdateToPayPerRequestDateTime: Double?
 
     enum CodingKeys: String, CodingKey {
-        case billingMode = "BillingMode"
+        case billingMode = "BillingMode", lastUpdateToPayPerRequestDateTime = "LastUpdateToPayPerRequestDateTime"
     }
 }
 
@@ -191,5 +194,63 @@ public struct TableDescription: Codable, Sendable, Equatable {
         case streamSpecification = "StreamSpecification", latestStreamArn = "LatestStreamArn"
         case latestStreamLabel = "LatestStreamLabel"
         case globalSecondaryIndexes = "GlobalSecondaryIndexes", localSecondaryIndexes = "LocalSecondaryIndexes"
+    }
+}
+
+extension TableDescription {
+    /// Decodes DynamoDB's JSON. The description of a `DELETING` table lacks the members its encoding leaves
+    /// out: they decode as empty (no key schema or definitions, time zero, PROVISIONED, STANDARD, no id) and
+    /// are left out again when it is encoded.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        tableName = try container.decode(String.self, forKey: .tableName)
+        tableStatus = try container.decode(TableStatus.self, forKey: .tableStatus)
+        provisionedThroughput = try container.decode(ProvisionedThroughputDescription.self, forKey: .provisionedThroughput)
+        tableSizeBytes = try container.decode(Int64.self, forKey: .tableSizeBytes)
+        itemCount = try container.decode(Int64.self, forKey: .itemCount)
+        tableArn = try container.decode(String.self, forKey: .tableArn)
+        let deleting = tableStatus == .deleting
+        func member<Value: Decodable>(_ key: CodingKeys, orWhenDeleting empty: Value) throws -> Value {
+            guard deleting else { return try container.decode(Value.self, forKey: key) }
+            return try container.decodeIfPresent(Value.self, forKey: key) ?? empty
+        }
+        keySchema = try member(.keySchema, orWhenDeleting: [])
+        attributeDefinitions = try member(.attributeDefinitions, orWhenDeleting: [])
+        creationDateTime = try member(.creationDateTime, orWhenDeleting: 0)
+        billingModeSummary = try member(.billingModeSummary, orWhenDeleting: BillingModeSummary(billingMode: .provisioned))
+        tableClassSummary = try member(.tableClassSummary, orWhenDeleting: TableClassSummary(tableClass: .standard))
+        deletionProtectionEnabled = try member(.deletionProtectionEnabled, orWhenDeleting: false)
+        tableId = try member(.tableId, orWhenDeleting: "")
+        streamSpecification = try container.decodeIfPresent(StreamSpecification.self, forKey: .streamSpecification)
+        latestStreamArn = try container.decodeIfPresent(String.self, forKey: .latestStreamArn)
+        latestStreamLabel = try container.decodeIfPresent(String.self, forKey: .latestStreamLabel)
+        globalSecondaryIndexes = try container.decodeIfPresent([GlobalSecondaryIndexDescription].self, forKey: .globalSecondaryIndexes)
+        localSecondaryIndexes = try container.decodeIfPresent([LocalSecondaryIndexDescription].self, forKey: .localSecondaryIndexes)
+    }
+
+    /// Encodes the description as DynamoDB's JSON. The description of a `DELETING` table (DeleteTable's
+    /// answer) holds only what DynamoDB returns for one: its name, status, provisioned throughput, size,
+    /// item count and ARN; not its key schema, attribute definitions, creation time, indexes or stream.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(tableName, forKey: .tableName)
+        try container.encode(tableStatus, forKey: .tableStatus)
+        try container.encode(provisionedThroughput, forKey: .provisionedThroughput)
+        try container.encode(tableSizeBytes, forKey: .tableSizeBytes)
+        try container.encode(itemCount, forKey: .itemCount)
+        try container.encode(tableArn, forKey: .tableArn)
+        guard tableStatus != .deleting else { return }
+        try container.encode(keySchema, forKey: .keySchema)
+        try container.encode(attributeDefinitions, forKey: .attributeDefinitions)
+        try container.encode(creationDateTime, forKey: .creationDateTime)
+        try container.encode(billingModeSummary, forKey: .billingModeSummary)
+        try container.encode(tableClassSummary, forKey: .tableClassSummary)
+        try container.encode(deletionProtectionEnabled, forKey: .deletionProtectionEnabled)
+        try container.encode(tableId, forKey: .tableId)
+        try container.encodeIfPresent(streamSpecification, forKey: .streamSpecification)
+        try container.encodeIfPresent(latestStreamArn, forKey: .latestStreamArn)
+        try container.encodeIfPresent(latestStreamLabel, forKey: .latestStreamLabel)
+        try container.encodeIfPresent(globalSecondaryIndexes, forKey: .globalSecondaryIndexes)
+        try container.encodeIfPresent(localSecondaryIndexes, forKey: .localSecondaryIndexes)
     }
 }

@@ -70,11 +70,13 @@ enum TableValidation {
     }
 
     /// Checks that `definitions` define exactly the attributes of `keySchemas` (the table's and its
-    /// indexes'), each once.
+    /// indexes'), each once. A definition no key uses is refused, as DynamoDB refuses it: with indexes,
+    /// the message lists the definitions and the key attributes used.
     static func validateDefinitions(_ definitions: [AttributeDefinition], keySchemas: [[KeySchemaElement]]) throws(EddyError) {
         let definedNames = definitions.map(\.attributeName)
-        guard Set(definedNames).count == definedNames.count else {
-            throw .validation("Cannot have two attributes with the same name")
+        var seen: Set<String> = []
+        for name in definedNames where !seen.insert(name).inserted {
+            throw .validation("Attribute Name is duplicated: \(name)")
         }
         for keySchema in keySchemas {
             let keyNames = keySchema.map(\.attributeName)
@@ -84,9 +86,18 @@ enum TableValidation {
                 )
             }
         }
-        guard Set(definedNames) == Set(keySchemas.flatMap { $0.map(\.attributeName) }) else {
+        var usedNames: [String] = []
+        for name in keySchemas.flatMap({ $0.map(\.attributeName) }) where !usedNames.contains(name) {
+            usedNames.append(name)
+        }
+        guard definedNames.count == usedNames.count else {
+            guard keySchemas.count > 1 else {
+                throw .validation(
+                    "One or more parameter values were invalid: Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions"
+                )
+            }
             throw .validation(
-                "One or more parameter values were invalid: Number of attributes in KeySchema does not exactly match number of attributes defined in AttributeDefinitions"
+                "One or more parameter values were invalid: Some AttributeDefinitions are not used. AttributeDefinitions: [\(definedNames.joined(separator: ", "))], keys used: [\(usedNames.joined(separator: ", "))]"
             )
         }
     }
