@@ -11,11 +11,14 @@ enum ExpressionCheck {
     static func check(_ condition: ConditionNode, kind: ConditionKind, bindings: ExpressionBindings) throws(EddyError) {
         switch condition {
         case .compare(let left, let comparator, let right):
-            try requireDistinct(left, from: [right], operator: comparator.rawValue, kind: kind, bindings: bindings)
+            try requireDistinct(left, from: right, operator: comparator.rawValue, kind: kind, bindings: bindings)
         case .between(let subject, let low, let high):
-            try requireDistinct(subject, from: [low, high], operator: "BETWEEN", kind: kind, bindings: bindings)
+            try requireDistinct(subject, from: low, operator: "BETWEEN", kind: kind, bindings: bindings)
+            try requireDistinct(subject, from: high, operator: "BETWEEN", kind: kind, bindings: bindings)
         case .in(let subject, let candidates):
-            try requireDistinct(subject, from: candidates, operator: "IN", kind: kind, bindings: bindings)
+            for candidate in candidates {
+                try requireDistinct(subject, from: candidate, operator: "IN", kind: kind, bindings: bindings)
+            }
         case .and(let left, let right), .or(let left, let right):
             try check(left, kind: kind, bindings: bindings)
             try check(right, kind: kind, bindings: bindings)
@@ -26,24 +29,23 @@ enum ExpressionCheck {
         case .attributeType(_, let type):
             try checkTypeName(type, kind: kind, bindings: bindings)
         case .beginsWith(let subject, let prefix):
-            try requireDistinct(subject, from: [prefix], operator: "begins_with", kind: kind, bindings: bindings)
+            try requireDistinct(subject, from: prefix, operator: "begins_with", kind: kind, bindings: bindings)
         case .contains(let subject, let operand):
-            try requireDistinct(subject, from: [operand], operator: "contains", kind: kind, bindings: bindings)
+            try requireDistinct(subject, from: operand, operator: "contains", kind: kind, bindings: bindings)
         }
     }
 
+    /// Only two paths are compared, resolved: the common condition (a path against a `:value`) costs nothing.
     private static func requireDistinct(
-        _ first: Operand, from others: [Operand], operator name: String, kind: ConditionKind, bindings: ExpressionBindings
+        _ first: Operand, from other: Operand, operator name: String, kind: ConditionKind, bindings: ExpressionBindings
     ) throws(EddyError) {
-        guard case .path(let path) = first, others.contains(where: { if case .path = $0 { true } else { false } }) else {
-            return
-        }
+        guard case .path(let path) = first, case .path(let otherPath) = other, path.elements.count == otherPath.elements.count
+        else { return }
         let resolved = bindings.resolve(path)
-        for case .path(let other) in others where bindings.resolve(other) == resolved {
-            throw .validation(
-                "Invalid \(kind.rawValue): The first operand must be distinct from the remaining operands for this operator or function; operator: \(name), first operand: \(UpdatePathCheck.render(resolved))"
-            )
-        }
+        guard bindings.resolve(otherPath) == resolved else { return }
+        throw .validation(
+            "Invalid \(kind.rawValue): The first operand must be distinct from the remaining operands for this operator or function; operator: \(name), first operand: \(UpdatePathCheck.render(resolved))"
+        )
     }
 
     /// `attribute_type`'s second operand: a `:value` of type S naming one of DynamoDB's ten types.
