@@ -394,3 +394,29 @@ def test_non_zero_numbers_keep_their_limits(dynamodb, table_name, number, messag
     create(dynamodb, table_name)
     code, text = error_of(lambda: dynamodb.put_item(TableName=table_name, Item={"pk": {"S": "k"}, "z": {"N": number}}))
     assert code == "ValidationException" and message in text
+
+
+@pytest.mark.parametrize("exists", [True, False])
+def test_a_transactions_failed_condition_returns_the_item_that_exists(dynamodb, table_name, exists):
+    create(dynamodb, table_name)
+    if exists:
+        dynamodb.put_item(TableName=table_name, Item={"pk": {"S": "k"}, "a": {"N": "1"}})
+    condition = {"ConditionExpression": "a = :two", "ExpressionAttributeValues": {":two": {"N": "2"}},
+                 "ReturnValuesOnConditionCheckFailure": "ALL_OLD"}
+    with pytest.raises(ClientError) as caught:
+        dynamodb.transact_write_items(TransactItems=[
+            {"Update": {"TableName": table_name, "Key": {"pk": {"S": "k"}}, "UpdateExpression": "REMOVE a", **condition}}])
+    reasons = caught.value.response["CancellationReasons"]
+    assert [reason["Code"] for reason in reasons] == ["ConditionalCheckFailed"]
+    assert reasons[0].get("Item") == ({"pk": {"S": "k"}, "a": {"N": "1"}} if exists else None)
+
+
+@pytest.mark.parametrize("operation", ["put_item", "delete_item"])
+def test_put_and_delete_return_no_item_on_a_failed_condition_when_there_is_none(dynamodb, table_name, operation):
+    create(dynamodb, table_name)
+    target = {"Item": {"pk": {"S": "k"}}} if operation == "put_item" else {"Key": {"pk": {"S": "k"}}}
+    with pytest.raises(ClientError) as caught:
+        getattr(dynamodb, operation)(TableName=table_name, ConditionExpression="attribute_exists(pk)",
+                                     ReturnValuesOnConditionCheckFailure="ALL_OLD", **target)
+    assert caught.value.response["Error"]["Code"] == "ConditionalCheckFailedException"
+    assert "Item" not in caught.value.response
