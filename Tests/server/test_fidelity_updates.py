@@ -336,12 +336,29 @@ def test_attribute_names_up_to_65535_bytes(dynamodb, table_name):
         ExpressionAttributeValues={":one": {"N": "1"}}, ReturnValues="UPDATED_NEW")
     assert updated["Attributes"] == {longest: {"N": "2"}}
     too_long = longest + "x"
-    code, message = error_of(lambda: dynamodb.put_item(TableName=table_name, Item={"pk": {"S": "k"}, too_long: {"N": "1"}}))
-    assert code == "ValidationException" and "Attribute name is too large" in message
-    code, _ = error_of(lambda: dynamodb.update_item(
+    too_large = ("ValidationException",
+                 "One or more parameter values were invalid: Attribute name is too large, must be less than 65536 bytes")
+    assert error_of(lambda: dynamodb.put_item(
+        TableName=table_name, Item={"pk": {"S": "k"}, too_long: {"N": "1"}})) == too_large
+    assert error_of(lambda: dynamodb.update_item(
         TableName=table_name, Key={"pk": {"S": "k"}}, UpdateExpression="SET #n = :one",
-        ExpressionAttributeNames={"#n": too_long}, ExpressionAttributeValues={":one": {"N": "1"}}))
-    assert code == "ValidationException"
+        ExpressionAttributeNames={"#n": too_long}, ExpressionAttributeValues={":one": {"N": "1"}})) == too_large
+    assert dynamodb.get_item(TableName=table_name, Key={"pk": {"S": "k"}})["Item"] == {"pk": {"S": "k"}, longest: {"N": "2"}}
+
+
+@pytest.mark.parametrize("operation, message", [
+    ("put_item", "One or more parameter values were invalid: Empty attribute name"),
+    ("update_item", "ExpressionAttributeNames contains invalid value: Empty attribute name for key #e"),
+])
+def test_an_empty_attribute_name_is_refused(dynamodb, table_name, operation, message):
+    create(dynamodb, table_name)
+    if operation == "put_item":
+        call = lambda: dynamodb.put_item(TableName=table_name, Item={"pk": {"S": "k"}, "": {"S": "x"}})
+    else:
+        call = lambda: dynamodb.update_item(TableName=table_name, Key={"pk": {"S": "k"}}, UpdateExpression="SET #e = :v",
+                                            ExpressionAttributeNames={"#e": ""}, ExpressionAttributeValues={":v": {"S": "x"}})
+    assert error_of(call) == ("ValidationException", message)
+    assert "Item" not in dynamodb.get_item(TableName=table_name, Key={"pk": {"S": "k"}})
 
 
 @pytest.mark.parametrize("where", ["table", "index"])
