@@ -437,3 +437,17 @@ def test_put_and_delete_return_no_item_on_a_failed_condition_when_there_is_none(
                                      ReturnValuesOnConditionCheckFailure="ALL_OLD", **target)
     assert caught.value.response["Error"]["Code"] == "ConditionalCheckFailedException"
     assert "Item" not in caught.value.response
+
+
+def test_an_update_that_only_deletes_leaves_no_index_entry(dynamodb, table_name):
+    # The index is keyed by the table's own partition key, so a key-only item would show in it.
+    dynamodb.create_table(
+        TableName=table_name, BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        GlobalSecondaryIndexes=[{"IndexName": "byPk", "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}],
+                                 "Projection": {"ProjectionType": "ALL"}}])
+    dynamodb.update_item(TableName=table_name, Key={"pk": {"S": "k"}}, UpdateExpression="REMOVE a")
+    assert dynamodb.scan(TableName=table_name, IndexName="byPk")["Count"] == 0
+    dynamodb.update_item(TableName=table_name, Key={"pk": {"S": "k"}})
+    assert dynamodb.scan(TableName=table_name, IndexName="byPk")["Items"] == [{"pk": {"S": "k"}}]
