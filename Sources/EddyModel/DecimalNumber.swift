@@ -204,8 +204,9 @@ extension DecimalNumber {
     /// _ = try DecimalNumber("1e126")              // throws: Number overflow…
     /// ```
     ///
-    /// Zero is range-checked by the exponent it is written with, as DynamoDB does: `0e126` and
-    /// `0e-131` are refused while `0.0e126` and `0e125` are zero.
+    /// Zero is checked against the largest exponent by the exponent it is written with, as DynamoDB
+    /// does: `0e126` is refused while `0.0e126` and `0e125` are zero. A zero with an exponent however
+    /// negative (`0E-200`, `0.0e-1000`) is zero: only a non-zero number underflows.
     ///
     /// - Throws: ``EddyError/validation(_:)`` with DynamoDB's message: the text is not a number
     ///   (including an exponent beyond a 64-bit integer), it has more than 38 significant digits,
@@ -362,10 +363,12 @@ extension DecimalNumber {
         } else {
             (leading, overflowed) = writtenExponent.addingReportingOverflow(Int64(integerDigits - firstNonZero - 1))
         }
+        if overflowed, firstNonZero < 0, writtenExponent < 0 { return .success(.zero) }
         if overflowed { return .failure(writtenExponent > 0 ? .overflow : .underflow) }
         if leading > Int64(maximumLeadingExponent) { return .failure(.overflow) }
-        if leading < Int64(minimumLeadingExponent) { return .failure(.underflow) }
+        // A zero is zero however small its exponent: only a non-zero number can underflow.
         if firstNonZero < 0 { return .success(.zero) }
+        if leading < Int64(minimumLeadingExponent) { return .failure(.underflow) }
         return .success(
             DecimalNumber(unchecked: negative, coefficient: coefficient, exponent: Int(leading) - (significant - 1)))
     }

@@ -89,7 +89,7 @@ private func message(_ body: () throws(EddyError) -> DecimalNumber) -> String? {
 
     /// Spellings DynamoDB refuses and its message. Syntax is checked before the digit limit, the
     /// digit limit before the range; an exponent counts only if it fits in 64 bits, and zero is
-    /// range-checked by the exponent it is written with.
+    /// checked against the largest exponent by the exponent it is written with.
     private static let refusals: [(String, String)] = [
         ("1234567890123456789012345678901234567890x", notNumeric("1234567890123456789012345678901234567890x")),
         ("123456789012345678901234567890123456789", tooManyDigits),
@@ -109,8 +109,7 @@ private func message(_ body: () throws(EddyError) -> DecimalNumber) -> String? {
         ("1e-131", underflow), ("-1e-131", underflow), ("0.9e-130", underflow), ("0.01e-129", underflow),
         ("9.9999999999999999999999999999999999999E-131", underflow), ("1e-99999999999", underflow),
         ("1e-2147483648", underflow), ("1e-9223372036854775808", underflow),
-        ("0.001e-9223372036854775808", underflow), ("0e-131", underflow), ("0.0e-130", underflow),
-        ("0." + String(repeating: "0", count: 131), underflow),
+        ("0.001e-9223372036854775808", underflow),
     ]
 
     @Test(arguments: refusals)
@@ -136,6 +135,18 @@ private func message(_ body: () throws(EddyError) -> DecimalNumber) -> String? {
     @Test(arguments: limits)
     func acceptsTheLimitsExactly(input: String, canonical: String) throws {
         #expect(try DecimalNumber(input).description == canonical)
+    }
+
+    /// A zero with an exponent however negative is zero, as DynamoDB reads it: only a non-zero number
+    /// underflows (issue 21).
+    @Test(arguments: [
+        "0e-131", "0.0e-130", "0E-200", "0.0e-1000", "-0e-9223372036854775808", "00.000E-9223372036854775807",
+        "0." + String(repeating: "0", count: 131), ".0e-500",
+    ])
+    func acceptsZeroWithAnyNegativeExponent(input: String) throws {
+        let number = try DecimalNumber(input)
+        #expect(number.isZero)
+        #expect(number.description == "0")
     }
 
     // MARK: Other initialisers
@@ -422,8 +433,6 @@ private let pythonReference = #"""
             lead = e - len(frac)
             if lead > 125:
                 return 'overflow', None
-            if lead < -130:
-                return 'underflow', None
             return '0 0', Decimal(0)
         sig = core.rstrip('0')
         if len(sig) > 38:

@@ -273,7 +273,10 @@ let conditionCases: [ConditionCase] = [
     c("m.age IN (:a, :b)", [":a": 29, ":b": 30], .holds),
     c("ss IN (:a)", [":a": .ss(["banana", "cherry", "apple"])], .holds),
     c("n IN (:a, n2)", [":a": 1], .fails),
-    c("n IN (:a, m.age, n)", [":a": 1], .holds),
+    c("n IN (:a, m.age)", [":a": 42], .holds),
+    // The first operand may not be repeated among the others (issue 21).
+    c("n IN (:a, m.age, n)", [":a": 1],
+      .error(.exact(ice + "The first operand must be distinct from the remaining operands for this operator or function; operator: IN, first operand: [n]"))),
     // AND / OR / NOT precedence and parentheses.
     c("n = :a OR n = :b AND s = :x", [":a": 42, ":b": 0, ":x": "nope"], .holds),
     c("(n = :a OR n = :b) AND s = :x", [":a": 42, ":b": 0, ":x": "nope"], .fails),
@@ -284,8 +287,10 @@ let conditionCases: [ConditionCase] = [
     c("NOT n = :a OR s = :x", [":a": 1, ":x": "nope"], .holds),
     c("NOT (n = :a OR n2 = :x)", [":a": 1, ":x": 2], .holds),
     c("NOT NOT n = :a", [":a": 42], .holds),
-    c("((n = :a))", [":a": 42], .holds),
-    c("(((n = :a)) AND ((t = :t)))", [":a": 42, ":t": true], .holds),
+    // Doubled parentheses are refused (issue 21); nested groups are not.
+    c("((n = :a))", [":a": 42], .error(.exact(ice + "The expression has redundant parentheses;"))),
+    c("(((n = :a)) AND ((t = :t)))", [":a": 42, ":t": true], .error(.exact(ice + "The expression has redundant parentheses;"))),
+    c("((n = :a) AND (t = :t))", [":a": 42, ":t": true], .holds),
     c("n = :a AND t = :t AND f = :t", [":a": 42, ":t": true], .fails),
     c("n = :a OR t = :t OR f = :t", [":a": 0, ":t": true], .holds),
     c("n = :a or absent.deep = :a", [":a": 42], .holds),

@@ -75,7 +75,8 @@ private func expectValidation(
         ("NOT a = :v", .not(eq(attr("a"), value(":v")))),
         ("NOT NOT attribute_exists(a)", .not(.not(.attributeExists(path("a"))))),
         ("(a = :v)", eq(attr("a"), value(":v"))),
-        ("((a = :v))", eq(attr("a"), value(":v"))),
+        // Doubled parentheses around one group are refused (RedundantParenthesesTests); nested groups are not.
+        ("((a = :v) AND (b = :w))", .and(eq(attr("a"), value(":v")), eq(attr("b"), value(":w")))),
         // Precedence: AND binds tighter than OR, NOT tighter than AND.
         ("a = :x OR b = :y AND c = :z",
          .or(eq(attr("a"), value(":x")), .and(eq(attr("b"), value(":y")), eq(attr("c"), value(":z"))))),

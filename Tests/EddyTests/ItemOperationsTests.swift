@@ -192,10 +192,10 @@ private func item(ofSize size: Int, kind: String) -> Item {
         try await withDatabase { db in
             try await createTable(db, "Items")
             try await db.putItem(PutItemInput(tableName: "Items", item: ["pk": "a", "v": 1]))
-            await expectValidation("ReturnValues can only be ALL_OLD or NONE") {
+            await expectValidation("Return values set to invalid value") {
                 try await db.putItem(PutItemInput(tableName: "Items", item: ["pk": "a", "v": 2], returnValues: returnValues))
             }
-            await expectValidation("ReturnValues can only be ALL_OLD or NONE") {
+            await expectValidation("Return values set to invalid value") {
                 try await db.deleteItem(DeleteItemInput(tableName: "Items", key: ["pk": "a"], returnValues: returnValues))
             }
             // Neither write happened.
@@ -417,10 +417,10 @@ private func item(ofSize size: Int, kind: String) -> Item {
     @Test func emptyAttributeNameRefused() async throws {
         try await withDatabase { db in
             try await createTable(db, "Items")
-            await expectValidation("One or more parameter values were invalid: An attribute name cannot be empty") {
+            await expectValidation("One or more parameter values were invalid: Empty attribute name") {
                 try await db.putItem(PutItemInput(tableName: "Items", item: ["pk": "a", "": "x"]))
             }
-            await expectValidation("One or more parameter values were invalid: An attribute name cannot be empty") {
+            await expectValidation("One or more parameter values were invalid: Empty attribute name") {
                 try await db.updateItem(UpdateItemInput(tableName: "Items", key: ["pk": "a"], attributeUpdates: ["": AttributeValueUpdate(value: "x", action: .put)]))
             }
             #expect(try await db.getItem(GetItemInput(tableName: "Items", key: ["pk": "a"])).item == nil)

@@ -50,11 +50,7 @@ struct ConditionEvaluator {
             guard case .s(let typeName)? = typeValue else {
                 throw incorrectOperand("attribute_type", typeValue ?? .null)
             }
-            guard Self.typeNames.contains(typeName) else {
-                throw EddyError.validation(
-                    "Invalid \(kind.rawValue): Invalid attribute type name found; type: \(typeName), valid types: { B,BOOL,BS,L,M,N,NS,NULL,S,SS }"
-                )
-            }
+            guard Self.typeNames.contains(typeName) else { throw Self.invalidTypeName(typeName, kind: kind) }
             return DocumentPathAccess.value(at: bindings.resolve(path), in: item)?.typeDescriptor == typeName
         case .beginsWith(let subject, let prefix):
             let prefixValue = try resolve(prefix, in: item)
@@ -80,7 +76,8 @@ struct ConditionEvaluator {
         }
     }
 
-    /// The value of an operand, nil where a path is absent (or `size` applies to no sizable value).
+    /// The value of an operand, nil where a path is absent. `size` of a number, a boolean or a null is a
+    /// ValidationException, as in DynamoDB.
     func resolve(_ operand: Operand, in item: Item) throws(EddyError) -> AttributeValue? {
         switch operand {
         case .path(let path):
@@ -104,7 +101,9 @@ struct ConditionEvaluator {
             case .bs(let set): size = set.count
             case .m(let map): size = map.count
             case .l(let list): size = list.count
-            case .n, .bool, .null: return nil
+            case .n, .bool, .null:
+                // DynamoDB refuses the request when the attribute it reads has no size.
+                throw incorrectOperand("size", value)
             }
             return .n(DecimalNumber(size))
         }
@@ -167,5 +166,12 @@ struct ConditionEvaluator {
         }
     }
 
-    private static let typeNames: Set<String> = ["S", "N", "B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS"]
+    /// The type names `attribute_type` takes.
+    static let typeNames: Set<String> = ["S", "N", "B", "BOOL", "NULL", "M", "L", "SS", "NS", "BS"]
+
+    static func invalidTypeName(_ typeName: String, kind: ConditionKind) -> EddyError {
+        .validation(
+            "Invalid \(kind.rawValue): Invalid attribute type name found; type: \(typeName), valid types: { B,BOOL,BS,L,M,N,NS,NULL,S,SS }"
+        )
+    }
 }

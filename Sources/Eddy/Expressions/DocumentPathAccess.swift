@@ -57,6 +57,25 @@ enum DocumentPathAccess {
         }
     }
 
+    /// Throws DynamoDB's invalid-path error when a step of `path` meets a value of the wrong kind in `item`:
+    /// a name in something other than a map, an index in something other than a list. A step that is
+    /// missing is no conflict (removing it changes nothing).
+    static func requireShape(of path: [ResolvedPathElement], in item: Item) throws(EddyError) {
+        guard case .name(let first)? = path.first, var current = item[first] else { return }
+        for element in path.dropFirst() {
+            switch (element, current) {
+            case (.name(let key), .m(let map)):
+                guard let next = map[key] else { return }
+                current = next
+            case (.index(let index), .l(let list)):
+                guard index < list.count else { return }
+                current = list[index]
+            default:
+                throw invalidPath
+            }
+        }
+    }
+
     /// Removes the value at `path`; a missing path is no change. Removing a list element shifts the rest.
     static func remove(at path: [ResolvedPathElement], in item: inout Item) {
         guard case .name(let first)? = path.first else { return }
@@ -144,7 +163,7 @@ enum DocumentPathAccess {
         }
     }
 
-    private static var invalidPath: EddyError {
+    static var invalidPath: EddyError {
         .validation("The document path provided in the update expression is invalid for update")
     }
 }

@@ -93,6 +93,12 @@ struct UpdateNode: Hashable, Sendable {
             && lhs.delete.elementsEqual(rhs.delete) { $0.path == $1.path && $0.value == $1.value }
     }
 
+    /// Whether the update has actions and every one only takes away (`REMOVE`, `DELETE`): applied to an item
+    /// that does not exist, it leaves none, so DynamoDB creates no item.
+    var onlyRemoves: Bool {
+        self.set.isEmpty && add.isEmpty && !(remove.isEmpty && delete.isEmpty)
+    }
+
     func hash(into hasher: inout Hasher) {
         for action in set {
             hasher.combine(action.path)

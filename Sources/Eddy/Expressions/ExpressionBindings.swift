@@ -132,6 +132,8 @@ struct ExpressionBindings: Sendable {
         for (key, name) in names {
             if let error = Self.keyError(key, sigil: "#", parameter: "ExpressionAttributeNames", noun: "name") {
                 record(key, error)
+            } else if name.isEmpty {
+                record(key, .validation("ExpressionAttributeNames contains invalid value: Empty attribute name for key \(key)"))
             }
             substitutionBytes += key.utf8.count + name.utf8.count
         }

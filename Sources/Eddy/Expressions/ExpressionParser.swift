@@ -56,7 +56,10 @@ enum ExpressionParser {
             }
             var parser = Parser(bytes: bytes, tokens: tokens, expression: expression)
             do throws(EddyError) {
-                return .success(try body(&parser))
+                let result = try body(&parser)
+                // Only an expression that parses has redundant parentheses: a syntax error anywhere wins.
+                if parser.hasRedundantParentheses { throw parser.fail("The expression has redundant parentheses;") }
+                return .success(result)
             } catch {
                 return .failure(error)
             }
@@ -74,6 +77,10 @@ struct Parser {
     var position = 0
     /// Operators and functions of an UpdateExpression so far.
     var operatorCount = 0
+    /// The token positions of the `(` and `)` of the parenthesized group that closed last.
+    private var lastClosedGroup: (open: Int, close: Int)?
+    /// Whether a group's whole content is one more group, as in `((a = :v))`, which DynamoDB refuses.
+    private(set) var hasRedundantParentheses = false
 
     init(bytes: UnsafeBufferPointer<UInt8>, tokens: [Token], expression: String) {
         self.bytes = bytes
@@ -134,6 +141,17 @@ struct Parser {
         advance()
     }
 
+    /// At the `)` of a group opened at token `open`: consumes it, and notes redundant parentheses when the
+    /// group holds nothing but the group that closed just before.
+    private mutating func closeGroup(openedAt open: Int) throws(EddyError) {
+        let close = position
+        try expect(.rightParen)
+        if let inner = lastClosedGroup, inner.open == open + 1, inner.close == close - 1 {
+            hasRedundantParentheses = true
+        }
+        lastClosedGroup = (open, close)
+    }
+
     // MARK: Paths
 
     /// `name`, `#name`, then any `.name`, `.#name`, `[n]`.
@@ -152,6 +170,9 @@ struct Parser {
                 try expect(.rightBracket)
                 elements.append(.index(index))
             default:
+                guard elements.count <= Limits.documentPathDepthMax else {
+                    throw fail("The document path has too many nesting levels; nesting levels: \(elements.count)")
+                }
                 return DocumentPath(elements: elements)
             }
         }
@@ -219,9 +240,10 @@ struct Parser {
         }
     }
 
-    /// At an identifier followed by `(`: the function it names, or DynamoDB's error for an unknown one.
-    /// Consumes the name and the `(`.
+    /// At an identifier followed by `(`: the function it names, or DynamoDB's error for an unknown one (a
+    /// syntax error when the name does not start with a letter). Consumes the name and the `(`.
     mutating func parseFunctionName() throws(EddyError) -> Function {
+        guard ExpressionLexer.isLetter(bytes[current.start]) else { throw syntaxError() }
         let name = text(current)
         guard let function = Function(rawValue: name.lowercased()) else {
             throw fail("Invalid function name; function: \(name)")
@@ -274,9 +296,10 @@ struct Parser {
 
     mutating func parsePredicate() throws(EddyError) -> ConditionNode {
         if current.kind == .leftParen {
+            let open = position
             advance()
             let node = try parseOr()
-            try expect(.rightParen)
+            try closeGroup(openedAt: open)
             return node
         }
         if atFunctionCall {
@@ -459,10 +482,17 @@ struct Parser {
         }
     }
 
-    /// A path, a `:value`, `if_not_exists(path, operand)` or `list_append(operand, operand)`.
+    /// A path, a `:value`, `if_not_exists(path, operand)`, `list_append(operand, operand)`, or a value in
+    /// parentheses.
     mutating func parseSetOperand() throws(EddyError) -> SetValue {
         let token = current
         switch token.kind {
+        case .leftParen:
+            let open = position
+            advance()
+            let value = try parseSetValue()
+            try closeGroup(openedAt: open)
+            return value
         case .valuePlaceholder:
             advance()
             return .operand(.placeholder(text(token)))

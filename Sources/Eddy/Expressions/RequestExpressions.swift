@@ -71,6 +71,11 @@ struct RequestExpressions {
             bindings = try ExpressionBindings(names: names, values: values, used: (firstUsed.map { [$0] } ?? []) + moreUsed)
         }
         if let update = self.update, !updatePathsChecked { try UpdatePathCheck.checkPaths(update, bindings: bindings) }
+        if let condition = self.condition { try ExpressionCheck.check(condition, kind: .condition, bindings: bindings) }
+        if let filter = self.filter { try ExpressionCheck.check(filter, kind: .filter, bindings: bindings) }
+        if let keyCondition = self.keyCondition {
+            try ExpressionCheck.check(keyCondition, kind: .keyCondition, bindings: bindings)
+        }
         if let projection = self.projection { try UpdatePathCheck.checkPaths(projection, bindings: bindings) }
     }
 

@@ -30,7 +30,12 @@ struct UpdateApplier {
         // Removing list elements by index: the highest index first, so each index names the element it named
         // in the original list.
         var removals: [[ResolvedPathElement]] = []
-        for path in update.remove { removals.append(try target(path, keyNames: keyNames)) }
+        for path in update.remove {
+            let resolved = try target(path, keyNames: keyNames)
+            // A dot into a list or an index into a map of this item is refused, not skipped.
+            try DocumentPathAccess.requireShape(of: resolved, in: item)
+            removals.append(resolved)
+        }
         if recordingPaths { paths += removals }
         for path in removals.sorted(by: Self.removalOrder) {
             DocumentPathAccess.remove(at: path, in: &item)
@@ -54,6 +59,7 @@ struct UpdateApplier {
             case .ss, .ns, .bs: break
             default: throw Self.incorrectOperand(action: "DELETE", operand)
             }
+            try DocumentPathAccess.requireShape(of: path, in: item)
             guard let current = DocumentPathAccess.value(at: path, in: item) else { continue }
             if let remaining = try delete(operand, from: current) {
                 try DocumentPathAccess.set(remaining, at: path, in: &item)

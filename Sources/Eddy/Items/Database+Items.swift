@@ -127,6 +127,9 @@ extension Database {
                 let oldBytes = try readStoredItem(itemKey)
                 let old = try oldBytes.map(decodeItem)
                 try checkCondition(expressions, on: old, returning: input.returnValuesOnConditionCheckFailure)
+                // DynamoDB creates no item for an update that only removes or deletes: there is nothing to
+                // return and nothing to write, not even a stream record.
+                if old == nil, update.onlyRemoves { return (nil, UpdateItemOutput(attributes: nil)) }
                 var applier = UpdateApplier(bindings: expressions.bindings)
                 if expressions.update == nil { applier.incorrectTypeMessage = LegacyUpdate.typeMismatchMessage }
                 let applied = try applier.apply(
@@ -209,11 +212,12 @@ extension Database {
 }
 
 extension ReturnValue {
-    /// The `ReturnValues` of PutItem and DeleteItem, which allow only `NONE` (the default) and `ALL_OLD`.
+    /// The `ReturnValues` of PutItem and DeleteItem, which allow only `NONE` (the default) and `ALL_OLD`: the
+    /// other values of the enum get DynamoDB's "Return values set to invalid value".
     static func noneOrAllOld(_ requested: ReturnValue?) throws(EddyError) -> ReturnValue {
         let value = requested ?? .none
         guard value == .none || value == .allOld else {
-            throw .validation("ReturnValues can only be ALL_OLD or NONE")
+            throw .validation("Return values set to invalid value")
         }
         return value
     }

@@ -10,6 +10,8 @@ public enum Limits {
     public static let sortKeySizeBytesMax = 1024
     /// Deepest nesting of lists and maps in an attribute value.
     public static let nestingDepthMax = 32
+    /// Most steps (names and list indexes) in one document path of an expression.
+    public static let documentPathDepthMax = 32
     /// Significant decimal digits of a Number.
     public static let numberSignificantDigitsMax = 38
     /// Table names: 3 to 255 characters of `[a-zA-Z0-9_.-]`.

@@ -8,12 +8,14 @@ enum ValueValidation {
         }
     }
 
+    /// An attribute name is 1 to 65,535 bytes, refused with DynamoDB's words.
     static func validateName(_ name: String) throws(EddyError) {
         guard !name.isEmpty else {
-            throw .validation("One or more parameter values were invalid: An attribute name cannot be empty")
+            throw .validation("One or more parameter values were invalid: Empty attribute name")
         }
         guard name.utf8.count <= Limits.attributeNameLengthMax else {
-            throw .validation("One or more parameter values were invalid: Attribute name is too large, must be less than \(Limits.attributeNameLengthMax) bytes")
+            throw .validation(
+                "One or more parameter values were invalid: Attribute name is too large, must be less than \(Limits.attributeNameLengthMax + 1) bytes")
         }
     }
 

@@ -155,6 +155,7 @@ extension Database {
             return ItemChange(key: action.key, keys: action.keys, old: oldBytes, new: nil, eventName: .remove)
         case .update:
             guard let update = action.expressions.update else { return nil }
+            if old == nil, update.onlyRemoves { return nil }
             let applied = try UpdateApplier(bindings: action.expressions.bindings)
                 .apply(update, to: old ?? action.keys, keyNames: table.key.attributeNames, recordingPaths: false)
             let new = applied.item
