@@ -12,7 +12,7 @@ struct Operations: Sendable {
     init() {
         let dynamodb = "DynamoDB_20120810."
         let streams = "DynamoDBStreams_20120810."
-        runs = [
+        runs = RequestConstraints.guarding([
             dynamodb + "CreateTable": Self.operation { (db, input: CreateTableInput) in
                 TableDescriptionOutput(tableDescription: try await db.createTable(input))
             },
@@ -42,7 +42,7 @@ struct Operations: Sendable {
             streams + "DescribeStream": Self.operation { (db, input: DescribeStreamInput) in try await db.describeStream(input) },
             streams + "GetShardIterator": Self.operation { (db, input: GetShardIteratorInput) in try await db.getShardIterator(input) },
             streams + "GetRecords": Self.operation { (db, input: GetRecordsInput) in try await db.getRecords(input) },
-        ]
+        ])
     }
 
     /// The operation `target` names, if the server has it.
@@ -121,6 +121,7 @@ enum RequestDecoding {
     static func wireError(_ error: any Error) -> WireError {
         if let error = error as? WireError { return error }
         if let error = error as? EddyError { return WireError(error) }
+        if let error = error as? SerializationError { return .serialization(error.message) }
         guard let error = error as? DecodingError else {
             return WireError(type: "InternalServerError", message: "Internal server error: \(error)", status: 500)
         }

@@ -1,0 +1,314 @@
+import Eddy
+import Foundation
+
+/// The Coral constraints DynamoDB checks on a request's members before it runs the operation, for the members
+/// whose values come from an enumeration: a value outside the set is a `ValidationException` listing every
+/// violation of the request, `1 validation error detected: Value 'X' at 'returnValues' failed to satisfy
+/// constraint: Member must satisfy enum value set: [ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]`, or
+/// `N validation errors detected: …; …`.
+///
+/// Eddy's `Codable` inputs keep their typed enums (so the embedded API cannot hold such a value); the server
+/// checks the request's JSON against the operation's table here first. The check counts, with the enum
+/// violations, the other constraints Coral reports at the same stage: a missing required member (`Member must
+/// not be null`) and the table name's length and pattern. A request that names none of its operation's enum
+/// members is not parsed twice: nothing here could fail that its decoding and the engine do not report alike.
+struct RequestConstraints: Sendable {
+    /// What a member's value must be.
+    indirect enum Shape: Sendable {
+        /// A string from DynamoDB's set, listed in the order DynamoDB's messages list it.
+        case enumeration([String])
+        /// A table name: 3 to 255 characters of `[a-zA-Z0-9_.-]`.
+        case tableName
+        /// A JSON object with these members, in the order DynamoDB reports their violations.
+        case structure([Member])
+        /// A JSON array whose elements are `Shape` (paths `name.1.member…`).
+        case list(Shape)
+        /// A JSON object whose values are `Shape` (paths `name.key.member…`).
+        case map(Shape)
+        /// Any value: only its presence is checked.
+        case value
+    }
+
+    /// One member of a structure.
+    struct Member: Sendable {
+        /// The member's name in the request, such as `ReturnValues`.
+        var name: String
+        var shape: Shape
+        /// Whether DynamoDB refuses the request without it (`Member must not be null`).
+        var required: Bool
+
+        init(_ name: String, _ shape: Shape, required: Bool = false) {
+            self.name = name
+            self.shape = shape
+            self.required = required
+        }
+    }
+
+    /// The request's top-level members.
+    let members: [Member]
+    /// `"Name"`, as UTF-8, for every enum member anywhere in the request.
+    private let enumMemberNames: [[UInt8]]
+
+    init(_ members: [Member]) {
+        self.members = members
+        var names: Set<String> = []
+        func collect(_ shape: Shape, named name: String) {
+            switch shape {
+            case .enumeration: names.insert(name)
+            case .structure(let members): for member in members { collect(member.shape, named: member.name) }
+            case .list(let element), .map(let element): collect(element, named: name)
+            case .tableName, .value: break
+            }
+        }
+        for member in members { collect(member.shape, named: member.name) }
+        enumMemberNames = names.sorted().map { Array("\"\($0)\"".utf8) }
+    }
+
+    /// Refuses `bytes` with DynamoDB's `ValidationException` when a member breaks its constraint.
+    ///
+    /// Bytes that are not a JSON object, and members of the wrong JSON type, are left to the request's
+    /// decoding, which answers them with a `SerializationException` as DynamoDB does: a request DynamoDB could
+    /// not deserialize never reaches its validation.
+    func check(_ bytes: [UInt8]) throws(WireError) {
+        guard enumMemberNames.contains(where: { bytes.contains(subsequence: $0) }) else { return }
+        guard let request = (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any] else { return }
+        var violations = Violations()
+        violations.check(request, members: members, path: "")
+        guard !violations.wrongJSONType, !violations.messages.isEmpty else { return }
+        let count = violations.messages.count
+        throw WireError(
+            type: "ValidationException",
+            message: "\(count) validation error\(count == 1 ? "" : "s") detected: " + violations.messages.joined(separator: "; "))
+    }
+}
+
+/// The violations found in one request, in the order DynamoDB lists them.
+private struct Violations {
+    var messages: [String] = []
+    /// Whether some member has the wrong JSON type: then the request is a `SerializationException`.
+    var wrongJSONType = false
+
+    mutating func check(_ object: [String: Any], members: [RequestConstraints.Member], path: String) {
+        for member in members {
+            let memberPath = path + (path.isEmpty ? "" : ".") + Self.lowercasingFirst(member.name)
+            guard let value = object[member.name], !(value is NSNull) else {
+                if member.required { add("Value null at '\(memberPath)' failed to satisfy constraint: Member must not be null") }
+                continue
+            }
+            check(value, shape: member.shape, path: memberPath)
+        }
+    }
+
+    private mutating func check(_ value: Any, shape: RequestConstraints.Shape, path: String) {
+        switch shape {
+        case .value:
+            break
+        case .enumeration(let allowed):
+            guard let string = value as? String else { return wrongJSONType = true }
+            if !allowed.contains(string) {
+                add(value: string, path: path, "Member must satisfy enum value set: [\(allowed.joined(separator: ", "))]")
+            }
+        case .tableName:
+            guard let name = value as? String else { return wrongJSONType = true }
+            if let rule = Self.tableNameRule(name) { add(value: name, path: path, rule) }
+        case .structure(let members):
+            guard let object = value as? [String: Any] else { return wrongJSONType = true }
+            check(object, members: members, path: path)
+        case .list(let element):
+            guard let array = value as? [Any] else { return wrongJSONType = true }
+            for (index, item) in array.enumerated() where !(item is NSNull) {
+                check(item, shape: element, path: "\(path).\(index + 1).member")
+            }
+        case .map(let element):
+            guard let object = value as? [String: Any] else { return wrongJSONType = true }
+            for key in object.keys.sorted() where !(object[key] is NSNull) {
+                check(object[key]!, shape: element, path: "\(path).\(key).member")
+            }
+        }
+    }
+
+    private mutating func add(value: String, path: String, _ rule: String) {
+        add("Value '\(value)' at '\(path)' failed to satisfy constraint: \(rule)")
+    }
+
+    private mutating func add(_ message: String) {
+        messages.append(message)
+    }
+
+    /// The rule a table name breaks, the first of length and pattern, as the engine checks it.
+    private static func tableNameRule(_ name: String) -> String? {
+        let length = name.utf8.count
+        if length < Limits.tableNameLengthRange.lowerBound {
+            return "Member must have length greater than or equal to \(Limits.tableNameLengthRange.lowerBound)"
+        }
+        if length > Limits.tableNameLengthRange.upperBound {
+            return "Member must have length less than or equal to \(Limits.tableNameLengthRange.upperBound)"
+        }
+        let allowed = name.utf8.allSatisfy { byte in
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+                || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: "_")
+                || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "-")
+        }
+        return allowed ? nil : "Member must satisfy regular expression pattern: [a-zA-Z0-9_.-]+"
+    }
+
+    private static func lowercasingFirst(_ name: String) -> String {
+        guard let first = name.first else { return name }
+        return first.lowercased() + name.dropFirst()
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// Whether `needle` occurs in these bytes.
+    fileprivate func contains(subsequence needle: [UInt8]) -> Bool {
+        guard let first = needle.first, needle.count <= count else { return false }
+        var start = startIndex
+        while let found = self[start...].firstIndex(of: first) {
+            guard found + needle.count <= endIndex else { return false }
+            if self[found..<(found + needle.count)].elementsEqual(needle) { return true }
+            start = found + 1
+        }
+        return false
+    }
+}
+
+extension RequestConstraints {
+    /// The constraints of each operation with enum members, by `X-Amz-Target`. The sets are DynamoDB's, in the
+    /// order its messages list them; the members are in the order DynamoDB reports their violations where that
+    /// is known (UpdateItem: `returnConsumedCapacity`, `tableName`, `returnValues`, …, `key`), else in the API
+    /// reference's order.
+    static let byTarget: [String: RequestConstraints] = {
+        let dynamodb = "DynamoDB_20120810."
+        let streams = "DynamoDBStreams_20120810."
+        let tableName = Member("TableName", .tableName, required: true)
+        let consumedCapacity = Member("ReturnConsumedCapacity", Shape.enumeration(EnumValueSets.returnConsumedCapacity))
+        let collectionMetrics = Member("ReturnItemCollectionMetrics", Shape.enumeration(EnumValueSets.returnItemCollectionMetrics))
+        let returnValues = Member("ReturnValues", Shape.enumeration(EnumValueSets.returnValues))
+        let onConditionFailure = Member("ReturnValuesOnConditionCheckFailure", Shape.enumeration(EnumValueSets.returnValuesOnConditionCheckFailure))
+        let conditionalOperator = Member("ConditionalOperator", Shape.enumeration(EnumValueSets.conditionalOperator))
+        let expected = Member("Expected", .map(.structure([Member("ComparisonOperator", Shape.enumeration(EnumValueSets.comparisonOperator))])))
+        let conditions = { (name: String) in
+            Member(name, .map(.structure([Member("ComparisonOperator", Shape.enumeration(EnumValueSets.comparisonOperator), required: true)])))
+        }
+        let keySchema = Member(
+            "KeySchema",
+            .list(.structure([Member("AttributeName", .value, required: true), Member("KeyType", Shape.enumeration(EnumValueSets.keyType), required: true)])),
+            required: true)
+        let projection = Member("Projection", .structure([Member("ProjectionType", Shape.enumeration(EnumValueSets.projectionType))]), required: true)
+        let index = Shape.structure([Member("IndexName", .value, required: true), keySchema, projection])
+        let attributeDefinitions = Member(
+            "AttributeDefinitions",
+            .list(.structure([Member("AttributeName", .value, required: true), Member("AttributeType", Shape.enumeration(EnumValueSets.attributeType), required: true)])))
+        let streamSpecification = Member("StreamSpecification", .structure([Member("StreamViewType", Shape.enumeration(EnumValueSets.streamViewType))]))
+        let billingMode = Member("BillingMode", Shape.enumeration(EnumValueSets.billingMode))
+        let tableClass = Member("TableClass", Shape.enumeration(EnumValueSets.tableClass))
+        let transactAction = { (item: Member) in
+            Shape.structure([item, onConditionFailure])
+        }
+        let tables: [String: [Member]] = [
+            dynamodb + "CreateTable": [
+                Member("AttributeDefinitions", attributeDefinitions.shape, required: true), tableName, billingMode, keySchema,
+                Member("LocalSecondaryIndexes", .list(index)), Member("GlobalSecondaryIndexes", .list(index)),
+                streamSpecification, tableClass,
+            ],
+            dynamodb + "UpdateTable": [
+                attributeDefinitions, tableName, billingMode,
+                Member("GlobalSecondaryIndexUpdates", .list(.structure([Member("Create", index)]))),
+                streamSpecification, tableClass,
+            ],
+            dynamodb + "PutItem": [
+                consumedCapacity, tableName, returnValues, collectionMetrics, conditionalOperator, expected,
+                Member("Item", .value, required: true), onConditionFailure,
+            ],
+            dynamodb + "UpdateItem": [
+                consumedCapacity, tableName, returnValues, collectionMetrics, conditionalOperator, expected,
+                Member("AttributeUpdates", .map(.structure([Member("Action", Shape.enumeration(EnumValueSets.attributeAction))]))),
+                Member("Key", .value, required: true), onConditionFailure,
+            ],
+            dynamodb + "DeleteItem": [
+                consumedCapacity, tableName, returnValues, collectionMetrics, conditionalOperator, expected,
+                Member("Key", .value, required: true), onConditionFailure,
+            ],
+            dynamodb + "GetItem": [consumedCapacity, tableName, Member("Key", .value, required: true)],
+            dynamodb + "BatchGetItem": [consumedCapacity, Member("RequestItems", .value, required: true)],
+            dynamodb + "BatchWriteItem": [consumedCapacity, collectionMetrics, Member("RequestItems", .value, required: true)],
+            dynamodb + "Query": [
+                consumedCapacity, tableName, Member("Select", Shape.enumeration(EnumValueSets.select)), conditions("KeyConditions"), conditions("QueryFilter"),
+                conditionalOperator,
+            ],
+            dynamodb + "Scan": [consumedCapacity, tableName, Member("Select", Shape.enumeration(EnumValueSets.select)), conditions("ScanFilter"), conditionalOperator],
+            dynamodb + "TransactWriteItems": [
+                consumedCapacity, collectionMetrics,
+                Member(
+                    "TransactItems",
+                    .list(
+                        .structure([
+                            Member("ConditionCheck", transactAction(Member("Key", .value, required: true))),
+                            Member("Put", transactAction(Member("Item", .value, required: true))),
+                            Member("Delete", transactAction(Member("Key", .value, required: true))),
+                            Member("Update", transactAction(Member("Key", .value, required: true))),
+                        ])),
+                    required: true),
+            ],
+            dynamodb + "TransactGetItems": [consumedCapacity, Member("TransactItems", .value, required: true)],
+            streams + "GetShardIterator": [
+                Member("StreamArn", .value, required: true), Member("ShardId", .value, required: true),
+                Member("ShardIteratorType", Shape.enumeration(EnumValueSets.shardIteratorType), required: true),
+            ],
+        ]
+        return tables.mapValues(RequestConstraints.init)
+    }()
+
+
+    /// `runs` with each operation that has constraints checking them before it decodes its request.
+    static func guarding(_ runs: [String: Operations.Run]) -> [String: Operations.Run] {
+        var guarded = runs
+        for (target, constraints) in byTarget {
+            guard let run = runs[target] else { continue }
+            guarded[target] = guarding(run, by: constraints)
+        }
+        return guarded
+    }
+
+    private static func guarding(_ run: @escaping Operations.Run, by constraints: RequestConstraints) -> Operations.Run {
+        { (db, bytes) async throws(WireError) -> [UInt8] in
+            try constraints.check(bytes)
+            return try await run(db, bytes)
+        }
+    }
+}
+
+/// DynamoDB's enumerations of request members, each in the order DynamoDB's validation messages list its
+/// values (`Member must satisfy enum value set: [ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]`).
+public enum EnumValueSets {
+    /// `ReturnValues`.
+    public static let returnValues = ["ALL_NEW", "UPDATED_OLD", "ALL_OLD", "NONE", "UPDATED_NEW"]
+    /// `ReturnValuesOnConditionCheckFailure`.
+    public static let returnValuesOnConditionCheckFailure = ["ALL_OLD", "NONE"]
+    /// `ReturnConsumedCapacity`.
+    public static let returnConsumedCapacity = ["INDEXES", "TOTAL", "NONE"]
+    /// `ReturnItemCollectionMetrics`.
+    public static let returnItemCollectionMetrics = ["SIZE", "NONE"]
+    /// A Query's or Scan's `Select`.
+    public static let select = ["SPECIFIC_ATTRIBUTES", "COUNT", "ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES"]
+    /// A legacy condition's `ComparisonOperator`.
+    public static let comparisonOperator = ["IN", "NULL", "BETWEEN", "LT", "NOT_CONTAINS", "EQ", "GT", "NOT_NULL", "NE", "LE", "BEGINS_WITH", "GE", "CONTAINS"]
+    /// `ConditionalOperator`.
+    public static let conditionalOperator = ["OR", "AND"]
+    /// An `AttributeUpdates` entry's `Action`.
+    public static let attributeAction = ["ADD", "PUT", "DELETE"]
+    /// A key schema element's `KeyType`.
+    public static let keyType = ["HASH", "RANGE"]
+    /// An attribute definition's `AttributeType`.
+    public static let attributeType = ["B", "N", "S"]
+    /// An index projection's `ProjectionType`.
+    public static let projectionType = ["ALL", "INCLUDE", "KEYS_ONLY"]
+    /// `BillingMode`.
+    public static let billingMode = ["PROVISIONED", "PAY_PER_REQUEST"]
+    /// `StreamSpecification.StreamViewType`.
+    public static let streamViewType = ["OLD_IMAGE", "KEYS_ONLY", "NEW_AND_OLD_IMAGES", "NEW_IMAGE"]
+    /// `TableClass`.
+    public static let tableClass = ["STANDARD", "STANDARD_INFREQUENT_ACCESS"]
+    /// GetShardIterator's `ShardIteratorType`.
+    public static let shardIteratorType = ["AFTER_SEQUENCE_NUMBER", "LATEST", "AT_SEQUENCE_NUMBER", "TRIM_HORIZON"]
+}

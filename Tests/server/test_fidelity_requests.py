@@ -1,0 +1,203 @@
+"""How DynamoDB decodes a request, through boto3, the AWS CLI and raw HTTP against `eddy serve`: enum members
+outside their set, legacy and expression parameters together, and values DynamoDB cannot deserialize.
+
+The messages are DynamoDB's (API reference, "Common errors"; developer guide, "Legacy conditional parameters"):
+a member outside its enumeration is a ValidationException in the Coral form
+`1 validation error detected: Value 'X' at 'returnValues' failed to satisfy constraint: Member must satisfy enum
+value set: [...]`, several are counted and joined with "; ", and a body DynamoDB cannot deserialize is a
+SerializationException."""
+import json
+import os
+import subprocess
+
+import botocore.exceptions
+import pytest
+
+from conftest import CREDENTIALS, REGION
+from test_protocol import post as signed_post
+
+RETURN_VALUES = "[ALL_NEW, UPDATED_OLD, ALL_OLD, NONE, UPDATED_NEW]"
+CONSUMED_CAPACITY = "[INDEXES, TOTAL, NONE]"
+COLLECTION_METRICS = "[SIZE, NONE]"
+ON_CONDITION_FAILURE = "[ALL_OLD, NONE]"
+SELECT = "[SPECIFIC_ATTRIBUTES, COUNT, ALL_ATTRIBUTES, ALL_PROJECTED_ATTRIBUTES]"
+COMPARISON = "[IN, NULL, BETWEEN, LT, NOT_CONTAINS, EQ, GT, NOT_NULL, NE, LE, BEGINS_WITH, GE, CONTAINS]"
+CONDITIONAL = "[OR, AND]"
+KEY_TYPE = "[HASH, RANGE]"
+ATTRIBUTE_TYPE = "[B, N, S]"
+PROJECTION = "[ALL, INCLUDE, KEYS_ONLY]"
+BILLING = "[PROVISIONED, PAY_PER_REQUEST]"
+VIEW_TYPE = "[OLD_IMAGE, KEYS_ONLY, NEW_AND_OLD_IMAGES, NEW_IMAGE]"
+TABLE_CLASS = "[STANDARD, STANDARD_INFREQUENT_ACCESS]"
+ITERATOR_TYPE = "[AFTER_SEQUENCE_NUMBER, LATEST, AT_SEQUENCE_NUMBER, TRIM_HORIZON]"
+ACTION = "[ADD, PUT, DELETE]"
+
+
+def enum(value, path, allowed):
+    return f"Value '{value}' at '{path}' failed to satisfy constraint: Member must satisfy enum value set: {allowed}"
+
+
+def detected(*violations):
+    count = len(violations)
+    return f"{count} validation error{'' if count == 1 else 's'} detected: " + "; ".join(violations)
+
+
+def post(server, target, body):
+    """POSTs `body` (bytes, or a dict sent as JSON), signed: (status, parsed JSON answer)."""
+    status, _, answer = signed_post(server, target, body)
+    return status, json.loads(answer)
+
+
+def error_of(call):
+    with pytest.raises(botocore.exceptions.ClientError) as raised:
+        call()
+    return raised.value.response["Error"]["Code"], raised.value.response["Error"]["Message"]
+
+
+KEY_SCHEMA = [{"AttributeName": "pk", "KeyType": "HASH"}]
+DEFINITIONS = [{"AttributeName": "pk", "AttributeType": "S"}]
+KEY = {"pk": {"S": "a"}}
+INDEX = {"IndexName": "byPk", "KeySchema": KEY_SCHEMA, "Projection": {"ProjectionType": "ALL"}}
+
+# (operation, request, the violations DynamoDB lists): each request has one or more enum members outside
+# their set; every other member is valid.
+ENUM_CASES = [
+    ("put_item", dict(TableName="Tbl", Item=KEY, ReturnValues="ALL_NEWER"),
+     [enum("ALL_NEWER", "returnValues", RETURN_VALUES)]),
+    ("put_item", dict(TableName="Tbl", Item=KEY, ReturnConsumedCapacity="ALL"),
+     [enum("ALL", "returnConsumedCapacity", CONSUMED_CAPACITY)]),
+    ("put_item", dict(TableName="Tbl", Item=KEY, ReturnItemCollectionMetrics="TOTAL"),
+     [enum("TOTAL", "returnItemCollectionMetrics", COLLECTION_METRICS)]),
+    ("put_item", dict(TableName="Tbl", Item=KEY, ConditionExpression="attribute_exists(pk)",
+                      ReturnValuesOnConditionCheckFailure="ALL_NEW"),
+     [enum("ALL_NEW", "returnValuesOnConditionCheckFailure", ON_CONDITION_FAILURE)]),
+    ("put_item", dict(TableName="Tbl", Item=KEY, Expected={"a": {"ComparisonOperator": "eq",
+                                                                "AttributeValueList": [{"S": "x"}]}}),
+     [enum("eq", "expected.a.member.comparisonOperator", COMPARISON)]),
+    ("put_item", dict(TableName="Tbl", Item=KEY, ConditionalOperator="XOR",
+                      Expected={"a": {"Exists": False}, "b": {"Exists": False}}),
+     [enum("XOR", "conditionalOperator", CONDITIONAL)]),
+    ("delete_item", dict(TableName="Tbl", Key=KEY, ReturnValues="all_old"),
+     [enum("all_old", "returnValues", RETURN_VALUES)]),
+    ("update_item", dict(TableName="Tbl", Key=KEY, AttributeUpdates={"n": {"Action": "REMOVE"}}),
+     [enum("REMOVE", "attributeUpdates.n.member.action", ACTION)]),
+    ("update_item", dict(TableName="Tbl", Key=KEY, UpdateExpression="SET n = :n",
+                         ExpressionAttributeValues={":n": {"N": "1"}}, ReturnValues="NEW",
+                         ReturnConsumedCapacity="ALL"),
+     [enum("ALL", "returnConsumedCapacity", CONSUMED_CAPACITY), enum("NEW", "returnValues", RETURN_VALUES)]),
+    ("get_item", dict(TableName="Tbl", Key=KEY, ReturnConsumedCapacity="SOME"),
+     [enum("SOME", "returnConsumedCapacity", CONSUMED_CAPACITY)]),
+    ("query", dict(TableName="Tbl", KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "a"}},
+                   Select="ALL"),
+     [enum("ALL", "select", SELECT)]),
+    ("query", dict(TableName="Tbl", KeyConditions={"pk": {"ComparisonOperator": "EQUALS",
+                                                         "AttributeValueList": [{"S": "a"}]}}),
+     [enum("EQUALS", "keyConditions.pk.member.comparisonOperator", COMPARISON)]),
+    ("query", dict(TableName="Tbl", KeyConditions={"pk": {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "a"}]}},
+                   QueryFilter={"n": {"ComparisonOperator": "Gt", "AttributeValueList": [{"N": "1"}]}}),
+     [enum("Gt", "queryFilter.n.member.comparisonOperator", COMPARISON)]),
+    ("scan", dict(TableName="Tbl", Select="COUNTS", ConditionalOperator="NOT",
+                  ScanFilter={"a": {"ComparisonOperator": "NULL"}, "b": {"ComparisonOperator": "NULL"}}),
+     [enum("COUNTS", "select", SELECT), enum("NOT", "conditionalOperator", CONDITIONAL)]),
+    ("batch_get_item", dict(RequestItems={"Tbl": {"Keys": [KEY]}}, ReturnConsumedCapacity="NO"),
+     [enum("NO", "returnConsumedCapacity", CONSUMED_CAPACITY)]),
+    ("batch_write_item", dict(RequestItems={"Tbl": [{"PutRequest": {"Item": KEY}}]}, ReturnConsumedCapacity="NO",
+                              ReturnItemCollectionMetrics="ALL"),
+     [enum("NO", "returnConsumedCapacity", CONSUMED_CAPACITY),
+      enum("ALL", "returnItemCollectionMetrics", COLLECTION_METRICS)]),
+    ("transact_write_items", dict(TransactItems=[
+        {"Put": {"TableName": "Tbl", "Item": KEY}},
+        {"Delete": {"TableName": "Tbl", "Key": KEY, "ConditionExpression": "attribute_exists(pk)",
+                    "ReturnValuesOnConditionCheckFailure": "ALL_NEW"}}]),
+     [enum("ALL_NEW", "transactItems.2.member.delete.returnValuesOnConditionCheckFailure", ON_CONDITION_FAILURE)]),
+    ("transact_get_items", dict(TransactItems=[{"Get": {"TableName": "Tbl", "Key": KEY}}], ReturnConsumedCapacity="X"),
+     [enum("X", "returnConsumedCapacity", CONSUMED_CAPACITY)]),
+    ("create_table", dict(TableName="Tbl", KeySchema=KEY_SCHEMA, BillingMode="ON_DEMAND",
+                          AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "BOOL"}]),
+     [enum("BOOL", "attributeDefinitions.1.member.attributeType", ATTRIBUTE_TYPE),
+      enum("ON_DEMAND", "billingMode", BILLING)]),
+    ("create_table", dict(TableName="Tbl", AttributeDefinitions=DEFINITIONS, BillingMode="PAY_PER_REQUEST",
+                          KeySchema=[{"AttributeName": "pk", "KeyType": "PARTITION"}]),
+     [enum("PARTITION", "keySchema.1.member.keyType", KEY_TYPE)]),
+    ("create_table", dict(TableName="Tbl", AttributeDefinitions=DEFINITIONS, KeySchema=KEY_SCHEMA,
+                          BillingMode="PAY_PER_REQUEST", TableClass="ARCHIVE",
+                          StreamSpecification={"StreamEnabled": True, "StreamViewType": "new_image"},
+                          GlobalSecondaryIndexes=[dict(INDEX, Projection={"ProjectionType": "SOME"})]),
+     [enum("SOME", "globalSecondaryIndexes.1.member.projection.projectionType", PROJECTION),
+      enum("new_image", "streamSpecification.streamViewType", VIEW_TYPE),
+      enum("ARCHIVE", "tableClass", TABLE_CLASS)]),
+    ("update_table", dict(TableName="Tbl", BillingMode="FREE"),
+     [enum("FREE", "billingMode", BILLING)]),
+    ("update_table", dict(TableName="Tbl", AttributeDefinitions=DEFINITIONS, GlobalSecondaryIndexUpdates=[
+        {"Create": dict(INDEX, KeySchema=[{"AttributeName": "pk", "KeyType": "SORT"}])}]),
+     [enum("SORT", "globalSecondaryIndexUpdates.1.member.create.keySchema.1.member.keyType", KEY_TYPE)]),
+    ("update_table", dict(TableName="Tbl", StreamSpecification={"StreamEnabled": True, "StreamViewType": "ALL"},
+                          TableClass="standard"),
+     [enum("ALL", "streamSpecification.streamViewType", VIEW_TYPE), enum("standard", "tableClass", TABLE_CLASS)]),
+]
+
+@pytest.mark.parametrize("operation, request_members, violations", ENUM_CASES,
+                         ids=[f"{case[0]}-{i}" for i, case in enumerate(ENUM_CASES)])
+def test_a_member_outside_its_enumeration_is_a_validation_exception_listing_every_one(
+        dynamodb, operation, request_members, violations):
+    code, message = error_of(lambda: getattr(dynamodb, operation)(**request_members))
+    assert code == "ValidationException"
+    assert message == detected(*violations)
+
+
+def test_get_shard_iterator_refuses_an_unknown_iterator_type(streams):
+    code, message = error_of(lambda: streams.get_shard_iterator(
+        StreamArn="arn:aws:dynamodb:us-east-1:000000000000:table/Tbl/stream/2026-01-01T00:00:00.000",
+        ShardId="shardId-00000000000000000000-00000000", ShardIteratorType="OLDEST"))
+    assert code == "ValidationException"
+    assert message == detected(enum("OLDEST", "shardIteratorType", ITERATOR_TYPE))
+
+
+def test_enum_violations_are_counted_with_the_table_name_and_a_missing_key(server):
+    status, answer = post(server, "DynamoDB_20120810.UpdateItem", {
+        "TableName": "no", "UpdateExpression": "SET a = :a", "ExpressionAttributeValues": {":a": {"S": "x"}},
+        "ReturnConsumedCapacity": "INVALID", "ReturnValues": "INVALID"})
+    assert status == 400
+    assert answer["__type"] == "com.amazon.coral.validate#ValidationException"
+    assert answer["message"] == detected(
+        enum("INVALID", "returnConsumedCapacity", CONSUMED_CAPACITY),
+        "Value 'no' at 'tableName' failed to satisfy constraint: Member must have length greater than or equal to 3",
+        enum("INVALID", "returnValues", RETURN_VALUES),
+        "Value null at 'key' failed to satisfy constraint: Member must not be null")
+
+
+@pytest.mark.parametrize("body", [
+    {"TableName": "Tbl", "Key": KEY, "ReturnValues": 7},
+    {"TableName": "Tbl", "Key": KEY, "ReturnValues": ["ALL_OLD"]},
+])
+def test_a_member_of_the_wrong_json_type_stays_a_serialization_exception(server, body):
+    status, answer = post(server, "DynamoDB_20120810.DeleteItem", body)
+    assert status == 400
+    assert answer["__type"] == "com.amazon.coral.service#SerializationException"
+
+
+def test_valid_enum_values_in_any_member_still_work(dynamodb, table_name):
+    dynamodb.create_table(TableName=table_name, AttributeDefinitions=DEFINITIONS, KeySchema=KEY_SCHEMA,
+                          BillingMode="PAY_PER_REQUEST", TableClass="STANDARD",
+                          StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
+    dynamodb.put_item(TableName=table_name, Item={"pk": {"S": "a"}, "n": {"N": "1"}}, ReturnValues="NONE",
+                      ReturnConsumedCapacity="TOTAL", ReturnItemCollectionMetrics="SIZE")
+    updated = dynamodb.update_item(TableName=table_name, Key=KEY, AttributeUpdates={"n": {"Action": "ADD", "Value": {"N": "2"}}},
+                                   ReturnValues="UPDATED_NEW", ReturnConsumedCapacity="INDEXES")
+    assert updated["Attributes"] == {"n": {"N": "3"}}
+    counted = dynamodb.scan(TableName=table_name, Select="COUNT", ScanFilter={"n": {"ComparisonOperator": "GE",
+                                                                                     "AttributeValueList": [{"N": "3"}]}})
+    assert counted["Count"] == 1
+
+
+def test_the_cli_sends_an_unknown_return_values_and_gets_dynamodbs_message(server):
+    environment = dict(os.environ, AWS_ACCESS_KEY_ID=CREDENTIALS["aws_access_key_id"],
+                       AWS_SECRET_ACCESS_KEY=CREDENTIALS["aws_secret_access_key"], AWS_DEFAULT_REGION=REGION,
+                       AWS_PAGER="", AWS_MAX_ATTEMPTS="1")
+    completed = subprocess.run(
+        ["aws", "--endpoint-url", server.endpoint, "dynamodb", "put-item", "--table-name", "Tbl",
+         "--item", json.dumps(KEY), "--return-values", "EVERYTHING"],
+        capture_output=True, text=True, env=environment, timeout=120)
+    assert completed.returncode != 0
+    assert "(ValidationException)" in completed.stderr
+    assert detected(enum("EVERYTHING", "returnValues", RETURN_VALUES)) in completed.stderr
