@@ -201,3 +201,106 @@ def test_the_cli_sends_an_unknown_return_values_and_gets_dynamodbs_message(serve
     assert completed.returncode != 0
     assert "(ValidationException)" in completed.stderr
     assert detected(enum("EVERYTHING", "returnValues", RETURN_VALUES)) in completed.stderr
+
+
+def mixing(legacy, expressions):
+    return ("Can not use both expression and non-expression parameters in the same request: "
+            f"Non-expression parameters: {{{', '.join(legacy)}}} Expression parameters: {{{', '.join(expressions)}}}")
+
+
+@pytest.fixture
+def orders(dynamodb, table_name):
+    """A table keyed by pk and sk with three items in partition "p" and one in "q"."""
+    dynamodb.create_table(
+        TableName=table_name, BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "N"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}])
+    for pk, sk, tag in [("p", 1, "x"), ("p", 2, "y"), ("p", 3, "x"), ("q", 1, "x")]:
+        dynamodb.put_item(TableName=table_name, Item={"pk": {"S": pk}, "sk": {"N": str(sk)}, "tag": {"S": tag}})
+    return table_name
+
+
+PARTITION = {"pk": {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "p"}]}}
+
+
+def test_key_conditions_go_with_a_filter_and_a_projection_expression(dynamodb, orders):
+    answer = dynamodb.query(TableName=orders, KeyConditions=PARTITION, FilterExpression="#t = :x",
+                            ProjectionExpression="sk", ExpressionAttributeNames={"#t": "tag"},
+                            ExpressionAttributeValues={":x": {"S": "x"}})
+    assert answer["Items"] == [{"sk": {"N": "1"}}, {"sk": {"N": "3"}}]
+    assert (answer["Count"], answer["ScannedCount"]) == (2, 3)
+
+
+def test_the_resource_api_queries_with_key_conditions_and_a_filter(server, orders):
+    from boto3.dynamodb.conditions import Attr
+    table = server.resource().Table(orders)
+    answer = table.query(KeyConditions={"pk": {"ComparisonOperator": "EQ", "AttributeValueList": ["p"]}},
+                         FilterExpression=Attr("tag").eq("y"))
+    assert [item["sk"] for item in answer["Items"]] == [2]
+
+
+MIXES = [
+    ("query", dict(KeyConditions=PARTITION, KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "p"}}),
+     ["KeyConditions"], ["KeyConditionExpression"]),
+    ("query", dict(KeyConditions=PARTITION, FilterExpression="sk > :s", ExpressionAttributeValues={":s": {"N": "1"}},
+                   QueryFilter={"tag": {"ComparisonOperator": "EQ", "AttributeValueList": [{"S": "x"}]}}),
+     ["KeyConditions", "QueryFilter"], ["FilterExpression"]),
+    ("query", dict(KeyConditionExpression="pk = :p", ExpressionAttributeValues={":p": {"S": "p"}}, AttributesToGet=["sk"],
+                   ProjectionExpression="sk"),
+     ["AttributesToGet"], ["ProjectionExpression", "KeyConditionExpression"]),
+    ("scan", dict(ScanFilter={"tag": {"ComparisonOperator": "NULL"}}, FilterExpression="attribute_exists(tag)"),
+     ["ScanFilter"], ["FilterExpression"]),
+    ("get_item", dict(Key={"pk": {"S": "p"}, "sk": {"N": "1"}}, AttributesToGet=["tag"], ProjectionExpression="tag"),
+     ["AttributesToGet"], ["ProjectionExpression"]),
+    ("delete_item", dict(Key={"pk": {"S": "p"}, "sk": {"N": "1"}}, Expected={"tag": {"Exists": True, "Value": {"S": "x"}}},
+                         ConditionExpression="attribute_exists(tag)"),
+     ["Expected"], ["ConditionExpression"]),
+    ("update_item", dict(Key={"pk": {"S": "p"}, "sk": {"N": "1"}}, AttributeUpdates={"n": {"Action": "PUT", "Value": {"N": "1"}}},
+                         ConditionExpression="attribute_exists(tag)"),
+     ["AttributeUpdates"], ["ConditionExpression"]),
+]
+
+
+@pytest.mark.parametrize("operation, members, legacy, expressions", MIXES,
+                         ids=[f"{case[0]}-{'+'.join(case[2])}" for case in MIXES])
+def test_any_other_mix_of_legacy_and_expression_parameters_is_refused(dynamodb, orders, operation, members, legacy,
+                                                                      expressions):
+    code, message = error_of(lambda: getattr(dynamodb, operation)(TableName=orders, **members))
+    assert code == "ValidationException"
+    assert message == mixing(legacy, expressions)
+    assert dynamodb.get_item(TableName=orders, Key={"pk": {"S": "p"}, "sk": {"N": "1"}})["Item"]["tag"] == {"S": "x"}
+
+
+@pytest.mark.parametrize("operation, members, message", [
+    ("scan", dict(ExpressionAttributeNames={"#t": "tag"}),
+     "ExpressionAttributeNames can only be specified when using expressions"),
+    ("scan", dict(ExpressionAttributeValues={":t": {"S": "x"}}),
+     "ExpressionAttributeValues can only be specified when using expressions: FilterExpression is null"),
+    ("query", dict(KeyConditions=PARTITION, ExpressionAttributeValues={":t": {"S": "x"}}),
+     "ExpressionAttributeValues can only be specified when using expressions: FilterExpression and KeyConditionExpression are null"),
+    ("put_item", dict(Item={"pk": {"S": "r"}, "sk": {"N": "1"}}, ExpressionAttributeValues={":t": {"S": "x"}}),
+     "ExpressionAttributeValues can only be specified when using expressions: ConditionExpression is null"),
+])
+def test_placeholders_without_an_expression_get_dynamodbs_message(dynamodb, orders, operation, members, message):
+    code, got = error_of(lambda: getattr(dynamodb, operation)(TableName=orders, **members))
+    assert (code, got) == ("ValidationException", message)
+
+
+@pytest.mark.parametrize("value, message", [
+    ({"B": "QQ="}, "'QQ=' can not be converted to a Blob: Base64 encoded length is expected a multiple of 4 bytes but found: 3"),
+    ({"B": "QQ!="}, "'QQ!=' can not be converted to a Blob: Invalid Base64 character: '!'"),
+    ({"BS": ["QQ==", "QR=="]}, "'QR==' can not be converted to a Blob: Invalid last non-pad Base64 character dectected"),
+])
+def test_a_binary_value_that_is_not_base64_is_a_serialization_exception(server, value, message):
+    status, answer = post(server, "DynamoDB_20120810.PutItem",
+                          {"TableName": "Tbl", "Item": {"pk": {"S": "a"}, "b": value}})
+    assert status == 400
+    assert answer["__type"] == "com.amazon.coral.service#SerializationException"
+    assert answer["message"] == message
+
+
+def test_a_binary_key_that_is_not_base64_is_a_serialization_exception(server):
+    status, answer = post(server, "DynamoDB_20120810.GetItem", {"TableName": "Tbl", "Key": {"pk": {"B": "abc"}}})
+    assert status == 400
+    assert answer["__type"] == "com.amazon.coral.service#SerializationException"
+    assert answer["message"].startswith("'abc' can not be converted to a Blob: ")
