@@ -304,3 +304,21 @@ def test_a_binary_key_that_is_not_base64_is_a_serialization_exception(server):
     assert status == 400
     assert answer["__type"] == "com.amazon.coral.service#SerializationException"
     assert answer["message"].startswith("'abc' can not be converted to a Blob: ")
+
+
+@pytest.mark.parametrize("body", [b'{"TableName": "Tbl", "Key": ', b"not json", b'{"TableName":"Tbl",}', b"{'TableName':'Tbl'}"])
+def test_a_body_that_is_not_json_is_answered_as_dynamodb_answers_it(server, body):
+    status, answer = post(server, "DynamoDB_20120810.GetItem", body)
+    assert status == 400
+    assert answer == {"__type": "com.amazon.coral.service#SerializationException"}
+
+
+def test_botocore_reads_the_serialization_exception_of_a_body_that_is_not_json(server):
+    def garble(request, **_):
+        request.body = b"{not json"
+        request.headers["Content-Length"] = str(len(request.body))
+
+    client = server.client()
+    client.meta.events.register("before-send.dynamodb.GetItem", garble)
+    code, _ = error_of(lambda: client.get_item(TableName="Tbl", Key=KEY))
+    assert code == "SerializationException"
