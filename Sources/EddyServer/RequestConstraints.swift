@@ -70,8 +70,12 @@ struct RequestConstraints: Sendable {
     /// decoding, which answers them with a `SerializationException` as DynamoDB does: a request DynamoDB could
     /// not deserialize never reaches its validation.
     func check(_ bytes: [UInt8]) throws(WireError) {
-        guard enumMemberNames.contains(where: { bytes.contains(subsequence: $0) }) else { return }
-        guard let request = (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any] else { return }
+        guard Self.mentions(enumMemberNames, in: bytes) else { return }
+        // A body the decoding refuses as not JSON is left to it, before Foundation's parser meets its nesting.
+        let shape = JSONShape(of: bytes)
+        guard shape.deepestNesting <= RequestDecoding.maximumNestingDepth, !shape.hasTrailingComma,
+            let request = (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any]
+        else { return }
         var violations = Violations()
         violations.check(request, members: members, path: "")
         guard !violations.wrongJSONType, !violations.messages.isEmpty else { return }
@@ -79,6 +83,19 @@ struct RequestConstraints: Sendable {
         throw WireError(
             type: "ValidationException",
             message: "\(count) validation error\(count == 1 ? "" : "s") detected: " + violations.messages.joined(separator: "; "))
+    }
+
+    /// Whether one of `names` (each `"Name"` with its quotes) occurs in `bytes`: one pass, stopping at each `"`.
+    private static func mentions(_ names: [[UInt8]], in bytes: [UInt8]) -> Bool {
+        let quote = UInt8(ascii: "\"")
+        var index = bytes.startIndex
+        while let found = bytes[index...].firstIndex(of: quote) {
+            for name in names where found + name.count <= bytes.endIndex && bytes[found + 1] == name[1] {
+                if bytes[found..<(found + name.count)].elementsEqual(name) { return true }
+            }
+            index = found + 1
+        }
+        return false
     }
 }
 
@@ -155,20 +172,6 @@ private struct Violations {
     private static func lowercasingFirst(_ name: String) -> String {
         guard let first = name.first else { return name }
         return first.lowercased() + name.dropFirst()
-    }
-}
-
-extension Array where Element == UInt8 {
-    /// Whether `needle` occurs in these bytes.
-    fileprivate func contains(subsequence needle: [UInt8]) -> Bool {
-        guard let first = needle.first, needle.count <= count else { return false }
-        var start = startIndex
-        while let found = self[start...].firstIndex(of: first) {
-            guard found + needle.count <= endIndex else { return false }
-            if self[found..<(found + needle.count)].elementsEqual(needle) { return true }
-            start = found + 1
-        }
-        return false
     }
 }
 
