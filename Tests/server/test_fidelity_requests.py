@@ -322,3 +322,15 @@ def test_botocore_reads_the_serialization_exception_of_a_body_that_is_not_json(s
     client.meta.events.register("before-send.dynamodb.GetItem", garble)
     code, _ = error_of(lambda: client.get_item(TableName="Tbl", Key=KEY))
     assert code == "SerializationException"
+
+
+def test_eddys_cli_lists_the_return_values_set_as_dynamodb_does(server):
+    binary = os.environ.get("EDDY_BIN", ".build/debug/eddy")
+    completed = subprocess.run(
+        [binary, "items", "put", "--table-name", "Tbl", "--item", json.dumps(KEY), "--return-values", "EVERYTHING",
+         "--endpoint-url", server.endpoint],
+        capture_output=True, text=True, timeout=120,
+        env=dict(os.environ, AWS_ACCESS_KEY_ID=CREDENTIALS["aws_access_key_id"],
+                 AWS_SECRET_ACCESS_KEY=CREDENTIALS["aws_secret_access_key"], AWS_REGION=REGION))
+    assert completed.returncode != 0
+    assert detected(enum("EVERYTHING", "returnValues", RETURN_VALUES)) in completed.stderr
