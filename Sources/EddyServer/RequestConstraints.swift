@@ -183,28 +183,37 @@ extension RequestConstraints {
     static let byTarget: [String: RequestConstraints] = {
         let dynamodb = "DynamoDB_20120810."
         let streams = "DynamoDBStreams_20120810."
+        func oneOf(_ name: String, _ values: [String], required: Bool = false) -> Member {
+            Member(name, .enumeration(values), required: required)
+        }
         let tableName = Member("TableName", .tableName, required: true)
-        let consumedCapacity = Member("ReturnConsumedCapacity", Shape.enumeration(EnumValueSets.returnConsumedCapacity))
-        let collectionMetrics = Member("ReturnItemCollectionMetrics", Shape.enumeration(EnumValueSets.returnItemCollectionMetrics))
-        let returnValues = Member("ReturnValues", Shape.enumeration(EnumValueSets.returnValues))
-        let onConditionFailure = Member("ReturnValuesOnConditionCheckFailure", Shape.enumeration(EnumValueSets.returnValuesOnConditionCheckFailure))
-        let conditionalOperator = Member("ConditionalOperator", Shape.enumeration(EnumValueSets.conditionalOperator))
-        let expected = Member("Expected", .map(.structure([Member("ComparisonOperator", Shape.enumeration(EnumValueSets.comparisonOperator))])))
+        let consumedCapacity = oneOf("ReturnConsumedCapacity", EnumValueSets.returnConsumedCapacity)
+        let collectionMetrics = oneOf("ReturnItemCollectionMetrics", EnumValueSets.returnItemCollectionMetrics)
+        let returnValues = oneOf("ReturnValues", EnumValueSets.returnValues)
+        let onConditionFailure = oneOf("ReturnValuesOnConditionCheckFailure", EnumValueSets.returnValuesOnConditionCheckFailure)
+        let conditionalOperator = oneOf("ConditionalOperator", EnumValueSets.conditionalOperator)
+        let expected = Member("Expected", .map(.structure([oneOf("ComparisonOperator", EnumValueSets.comparisonOperator)])))
         let conditions = { (name: String) in
-            Member(name, .map(.structure([Member("ComparisonOperator", Shape.enumeration(EnumValueSets.comparisonOperator), required: true)])))
+            Member(name, .map(.structure([oneOf("ComparisonOperator", EnumValueSets.comparisonOperator, required: true)])))
         }
         let keySchema = Member(
             "KeySchema",
-            .list(.structure([Member("AttributeName", .value, required: true), Member("KeyType", Shape.enumeration(EnumValueSets.keyType), required: true)])),
+            .list(
+                .structure([Member("AttributeName", .value, required: true), oneOf("KeyType", EnumValueSets.keyType, required: true)])),
             required: true)
-        let projection = Member("Projection", .structure([Member("ProjectionType", Shape.enumeration(EnumValueSets.projectionType))]), required: true)
+        let projection = Member(
+            "Projection", .structure([oneOf("ProjectionType", EnumValueSets.projectionType)]), required: true)
         let index = Shape.structure([Member("IndexName", .value, required: true), keySchema, projection])
         let attributeDefinitions = Member(
             "AttributeDefinitions",
-            .list(.structure([Member("AttributeName", .value, required: true), Member("AttributeType", Shape.enumeration(EnumValueSets.attributeType), required: true)])))
-        let streamSpecification = Member("StreamSpecification", .structure([Member("StreamViewType", Shape.enumeration(EnumValueSets.streamViewType))]))
-        let billingMode = Member("BillingMode", Shape.enumeration(EnumValueSets.billingMode))
-        let tableClass = Member("TableClass", Shape.enumeration(EnumValueSets.tableClass))
+            .list(
+                .structure([
+                    Member("AttributeName", .value, required: true), oneOf("AttributeType", EnumValueSets.attributeType, required: true),
+                ])))
+        let streamSpecification = Member(
+            "StreamSpecification", .structure([oneOf("StreamViewType", EnumValueSets.streamViewType)]))
+        let billingMode = oneOf("BillingMode", EnumValueSets.billingMode)
+        let tableClass = oneOf("TableClass", EnumValueSets.tableClass)
         let transactAction = { (item: Member) in
             Shape.structure([item, onConditionFailure])
         }
@@ -225,7 +234,7 @@ extension RequestConstraints {
             ],
             dynamodb + "UpdateItem": [
                 consumedCapacity, tableName, returnValues, collectionMetrics, conditionalOperator, expected,
-                Member("AttributeUpdates", .map(.structure([Member("Action", Shape.enumeration(EnumValueSets.attributeAction))]))),
+                Member("AttributeUpdates", .map(.structure([oneOf("Action", EnumValueSets.attributeAction)]))),
                 Member("Key", .value, required: true), onConditionFailure,
             ],
             dynamodb + "DeleteItem": [
@@ -236,10 +245,12 @@ extension RequestConstraints {
             dynamodb + "BatchGetItem": [consumedCapacity, Member("RequestItems", .value, required: true)],
             dynamodb + "BatchWriteItem": [consumedCapacity, collectionMetrics, Member("RequestItems", .value, required: true)],
             dynamodb + "Query": [
-                consumedCapacity, tableName, Member("Select", Shape.enumeration(EnumValueSets.select)), conditions("KeyConditions"), conditions("QueryFilter"),
-                conditionalOperator,
+                consumedCapacity, tableName, oneOf("Select", EnumValueSets.select), conditions("KeyConditions"),
+                conditions("QueryFilter"), conditionalOperator,
             ],
-            dynamodb + "Scan": [consumedCapacity, tableName, Member("Select", Shape.enumeration(EnumValueSets.select)), conditions("ScanFilter"), conditionalOperator],
+            dynamodb + "Scan": [
+                consumedCapacity, tableName, oneOf("Select", EnumValueSets.select), conditions("ScanFilter"), conditionalOperator,
+            ],
             dynamodb + "TransactWriteItems": [
                 consumedCapacity, collectionMetrics,
                 Member(
@@ -256,12 +267,11 @@ extension RequestConstraints {
             dynamodb + "TransactGetItems": [consumedCapacity, Member("TransactItems", .value, required: true)],
             streams + "GetShardIterator": [
                 Member("StreamArn", .value, required: true), Member("ShardId", .value, required: true),
-                Member("ShardIteratorType", Shape.enumeration(EnumValueSets.shardIteratorType), required: true),
+                oneOf("ShardIteratorType", EnumValueSets.shardIteratorType, required: true),
             ],
         ]
         return tables.mapValues(RequestConstraints.init)
     }()
-
 
     /// `runs` with each operation that has constraints checking them before it decodes its request.
     static func guarding(_ runs: [String: Operations.Run]) -> [String: Operations.Run] {
@@ -295,7 +305,9 @@ public enum EnumValueSets {
     /// A Query's or Scan's `Select`.
     public static let select = ["SPECIFIC_ATTRIBUTES", "COUNT", "ALL_ATTRIBUTES", "ALL_PROJECTED_ATTRIBUTES"]
     /// A legacy condition's `ComparisonOperator`.
-    public static let comparisonOperator = ["IN", "NULL", "BETWEEN", "LT", "NOT_CONTAINS", "EQ", "GT", "NOT_NULL", "NE", "LE", "BEGINS_WITH", "GE", "CONTAINS"]
+    public static let comparisonOperator = [
+        "IN", "NULL", "BETWEEN", "LT", "NOT_CONTAINS", "EQ", "GT", "NOT_NULL", "NE", "LE", "BEGINS_WITH", "GE", "CONTAINS",
+    ]
     /// `ConditionalOperator`.
     public static let conditionalOperator = ["OR", "AND"]
     /// An `AttributeUpdates` entry's `Action`.
