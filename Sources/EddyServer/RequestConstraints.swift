@@ -46,22 +46,26 @@ struct RequestConstraints: Sendable {
 
     /// The request's top-level members.
     let members: [Member]
-    /// `"Name"`, as UTF-8, for every enum member anywhere in the request.
-    private let enumMemberNames: [[UInt8]]
+    /// Every enum member's name, `"Name"` as UTF-8 with its quotes, and the values it allows (nil when the
+    /// name allows different sets in different places: then its every value is checked on the parsed JSON).
+    private let enumMembers: [(quotedName: [UInt8], allowed: Set<[UInt8]>?)]
 
     init(_ members: [Member]) {
         self.members = members
-        var names: Set<String> = []
+        var sets: [String: [String]?] = [:]
         func collect(_ shape: Shape, named name: String) {
             switch shape {
-            case .enumeration: names.insert(name)
+            case .enumeration(let values):
+                if let known = sets[name], known != values { sets[name] = .some(nil) } else { sets[name] = values }
             case .structure(let members): for member in members { collect(member.shape, named: member.name) }
             case .list(let element), .map(let element): collect(element, named: name)
             case .tableName, .value: break
             }
         }
         for member in members { collect(member.shape, named: member.name) }
-        enumMemberNames = names.sorted().map { Array("\"\($0)\"".utf8) }
+        enumMembers = sets.sorted { $0.key < $1.key }.map { name, values in
+            (Array("\"\(name)\"".utf8), values.map { Set($0.map { Array($0.utf8) }) })
+        }
     }
 
     /// Refuses `bytes` with DynamoDB's `ValidationException` when a member breaks its constraint.
@@ -70,7 +74,7 @@ struct RequestConstraints: Sendable {
     /// decoding, which answers them with a `SerializationException` as DynamoDB does: a request DynamoDB could
     /// not deserialize never reaches its validation.
     func check(_ bytes: [UInt8]) throws(WireError) {
-        guard Self.mentions(enumMemberNames, in: bytes) else { return }
+        guard mentionsEnumValueToCheck(in: bytes) else { return }
         // A body the decoding refuses as not JSON is left to it, before Foundation's parser meets its nesting.
         let shape = JSONShape(of: bytes)
         guard shape.deepestNesting <= RequestDecoding.maximumNestingDepth, !shape.hasTrailingComma,
@@ -85,15 +89,37 @@ struct RequestConstraints: Sendable {
             message: "\(count) validation error\(count == 1 ? "" : "s") detected: " + violations.messages.joined(separator: "; "))
     }
 
-    /// Whether one of `names` (each `"Name"` with its quotes) occurs in `bytes`: one pass, stopping at each `"`.
-    private static func mentions(_ names: [[UInt8]], in bytes: [UInt8]) -> Bool {
+    /// Whether `bytes` give an enum member a value that needs the parsed JSON to judge: one pass, stopping at
+    /// each `"`. A member whose value is a plain string in its set (`"ReturnConsumedCapacity":"TOTAL"`, as
+    /// some clients send with every request) needs nothing more: with every enum value in its set, the
+    /// decoding and the engine report whatever else is wrong as this check would.
+    private func mentionsEnumValueToCheck(in bytes: [UInt8]) -> Bool {
         let quote = UInt8(ascii: "\"")
         var index = bytes.startIndex
         while let found = bytes[index...].firstIndex(of: quote) {
-            for name in names where found + name.count <= bytes.endIndex && bytes[found + 1] == name[1] {
-                if bytes[found..<(found + name.count)].elementsEqual(name) { return true }
-            }
             index = found + 1
+            guard
+                let member = enumMembers.first(where: { member in
+                    found + member.quotedName.count <= bytes.endIndex && bytes[found + 1] == member.quotedName[1]
+                        && bytes[found..<(found + member.quotedName.count)].elementsEqual(member.quotedName)
+                })
+            else { continue }
+            var cursor = found + member.quotedName.count
+            func skipWhitespace() {
+                while cursor < bytes.endIndex, bytes[cursor] == 0x20 || bytes[cursor] == 0x09 || bytes[cursor] == 0x0A || bytes[cursor] == 0x0D {
+                    cursor += 1
+                }
+            }
+            skipWhitespace()
+            // The name is a string value, not a member's name: nothing to check.
+            guard cursor < bytes.endIndex, bytes[cursor] == UInt8(ascii: ":") else { continue }
+            cursor += 1
+            skipWhitespace()
+            guard cursor < bytes.endIndex, bytes[cursor] == quote, let allowed = member.allowed,
+                let end = bytes[(cursor + 1)...].firstIndex(where: { $0 == quote || $0 == UInt8(ascii: "\\") }),
+                bytes[end] == quote, allowed.contains(Array(bytes[(cursor + 1)..<end]))
+            else { return true }
+            index = end + 1
         }
         return false
     }

@@ -83,6 +83,29 @@ struct RequestConstraintsTests {
         }
     }
 
+    @Test(
+        "A valid value beside an invalid one, a member name inside a value, or an escaped value are all judged on the JSON",
+        arguments: [
+            (#"{"TableName":"Tbl","Item":{"pk":{"S":"a"}},"ReturnConsumedCapacity":"TOTAL","ReturnValues":"BAD"}"#, "BAD"),
+            (#"{"TableName":"Tbl","Item":{"pk":{"S":"ReturnValues"},"ReturnValues":{"S":"x"}},"ReturnValues" : "ALL_OLDER"}"#, "ALL_OLDER"),
+            (#"{"TableName":"Tbl","Item":{"pk":{"S":"a"}},"ReturnValues":"ALL_NEW!"}"#, "ALL_NEW!"),
+        ])
+    func judgedOnTheJSON(body: String, value: String) async throws {
+        try await withServer { server in
+            let error = try #require(await server.handle(target: Self.dynamodb + "PutItem", body: Array(body.utf8)).failure)
+            #expect(error.message == Self.detected([Self.enumViolation(value, "returnValues", EnumValueSets.returnValues)]))
+        }
+    }
+
+    @Test("An escaped value in the set is accepted")
+    func escapedValidValue() async throws {
+        try await withServer { server in
+            let body = #"{"TableName":"Tbl","Item":{"pk":{"S":"a"}},"ReturnValues":"ALL_OLD"}"#
+            let error = try #require(await server.handle(target: Self.dynamodb + "PutItem", body: Array(body.utf8)).failure)
+            #expect(error.type == "ResourceNotFoundException", "\(error.type): \(error.message)")
+        }
+    }
+
     @Test("Every operation with enum members is guarded, each set listed in DynamoDB's order")
     func everyOperationIsGuarded() {
         let guarded = Set(RequestConstraints.byTarget.keys.map { $0.split(separator: ".").last.map(String.init) ?? $0 })
