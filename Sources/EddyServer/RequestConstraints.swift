@@ -10,8 +10,9 @@ import Foundation
 /// Eddy's `Codable` inputs keep their typed enums (so the embedded API cannot hold such a value); the server
 /// checks the request's JSON against the operation's table here first. The check counts, with the enum
 /// violations, the other constraints Coral reports at the same stage: a missing required member (`Member must
-/// not be null`) and the table name's length and pattern. A request that names none of its operation's enum
-/// members is not parsed twice: nothing here could fail that its decoding and the engine do not report alike.
+/// not be null`) and the table name's length and pattern. A request whose enum members are all absent, or
+/// each a plain string in its set, is not parsed twice: nothing here could fail then that its decoding and
+/// the engine do not report alike.
 struct RequestConstraints: Sendable {
     /// What a member's value must be.
     indirect enum Shape: Sendable {
