@@ -154,9 +154,26 @@ extension AttributeValue: Codable {
         }
     }
 
+    /// The bytes of a `B` or `BS` value; text that is not canonical Base64 is a ``SerializationError``, as
+    /// DynamoDB cannot deserialize it, with DynamoDB's message.
     private static func decodeBase64(_ text: String) throws -> [UInt8] {
-        guard let data = Data(base64Encoded: text) else {
-            throw EddyError.validation("Invalid Base64 encoding of a binary value: \(text.prefix(64))")
+        func refused(_ reason: String) -> SerializationError {
+            SerializationError("'\(text)' can not be converted to a Blob: \(reason)")
+        }
+        let length = text.utf8.count
+        guard length % 4 == 0 else {
+            throw refused("Base64 encoded length is expected a multiple of 4 bytes but found: \(length)")
+        }
+        let scalars = Array(text.unicodeScalars)
+        for (index, scalar) in scalars.enumerated() {
+            let isAlphabet = scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) || scalar == "+" || scalar == "/")
+            // A padding '=' may only be followed by padding.
+            let isPadding = scalar == "=" && scalars[(index + 1)...].allSatisfy { $0 == "=" }
+            guard isAlphabet || isPadding else { throw refused("Invalid Base64 character: '\(scalar)'") }
+        }
+        // What remains is the alphabet then padding: the last character before the padding must leave no bits over.
+        guard let data = Data(base64Encoded: text), data.base64EncodedString() == text else {
+            throw refused("Invalid last non-pad Base64 character dectected")  // sic: DynamoDB's spelling
         }
         return [UInt8](data)
     }

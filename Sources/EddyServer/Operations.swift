@@ -12,7 +12,7 @@ struct Operations: Sendable {
     init() {
         let dynamodb = "DynamoDB_20120810."
         let streams = "DynamoDBStreams_20120810."
-        runs = [
+        runs = RequestConstraints.guarding([
             dynamodb + "CreateTable": Self.operation { (db, input: CreateTableInput) in
                 TableDescriptionOutput(tableDescription: try await db.createTable(input))
             },
@@ -53,7 +53,7 @@ struct Operations: Sendable {
             streams + "DescribeStream": Self.operation { (db, input: DescribeStreamInput) in try await db.describeStream(input) },
             streams + "GetShardIterator": Self.operation { (db, input: GetShardIteratorInput) in try await db.getShardIterator(input) },
             streams + "GetRecords": Self.operation { (db, input: GetRecordsInput) in try await db.getRecords(input) },
-        ]
+        ])
     }
 
     /// The operation `target` names, if the server has it.
@@ -88,7 +88,7 @@ struct Operations: Sendable {
         encode: @escaping @Sendable (Output) throws(WireError) -> [UInt8]
     ) -> Run {
         { (db, bytes) async throws(WireError) -> [UInt8] in
-            let input: Input = try RequestDecoding.decode(bytes)
+            let input: Input = try RequestDecoding.decode(bytes, malformed: .asDynamoDB)
             let output: Output
             do {
                 output = try await body(db, input)
@@ -102,23 +102,40 @@ struct Operations: Sendable {
 
 /// Decoding a request body, and how its failures are answered.
 enum RequestDecoding {
+    /// How a body that is not JSON is answered.
+    enum MalformedBodyAnswer {
+        /// As DynamoDB answers it: a `SerializationException` whose body has no message.
+        case asDynamoDB
+        /// With a message saying what is wrong, for Eddy's own APIs.
+        case explained
+    }
+
     /// `bytes` decoded as `Input`: malformed JSON and members of the wrong JSON type are a
-    /// `SerializationException`, a missing required member a `ValidationException`, and a value Eddy's types
-    /// refuse while decoding (a malformed number, an empty `AttributeValue`) the error they throw.
-    static func decode<Input: Decodable>(_ bytes: [UInt8]) throws(WireError) -> Input {
+    /// `SerializationException` (for malformed JSON, answered as `malformed` says), a missing required member
+    /// a `ValidationException`, and a value Eddy's types refuse while decoding (a malformed number, an empty
+    /// `AttributeValue`) the error they throw.
+    static func decode<Input: Decodable>(_ bytes: [UInt8], malformed: MalformedBodyAnswer = .explained) throws(WireError) -> Input {
+        func notJSON(_ reason: String) -> WireError {
+            switch malformed {
+            case .asDynamoDB: WireError(type: "SerializationException", message: "")
+            case .explained: .serialization("The request body is not valid JSON: \(reason)")
+            }
+        }
         // An empty body is an empty request, as the AWS SDKs send `{}` for operations without members.
         let data = bytes.isEmpty ? Data("{}".utf8) : Data(bytes)
         // What Foundation's JSONDecoder gets wrong is refused first: it traps on some bodies nesting past its
         // 512 levels, and it accepts trailing commas, which JSON (and DynamoDB) does not.
         let shape = JSONShape(of: bytes)
         guard shape.deepestNesting <= maximumNestingDepth else {
-            throw .serialization("The request body nests arrays and objects deeper than \(maximumNestingDepth) levels")
+            throw notJSON("arrays and objects nest deeper than \(maximumNestingDepth) levels")
         }
         guard !shape.hasTrailingComma else {
-            throw .serialization("The request body is not valid JSON: a comma before a closing bracket or brace")
+            throw notJSON("a comma before a closing bracket or brace")
         }
         do {
             return try JSONDecoder().decode(Input.self, from: data)
+        } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty {
+            throw notJSON(context.debugDescription)
         } catch {
             throw wireError(error)
         }
@@ -132,6 +149,7 @@ enum RequestDecoding {
     static func wireError(_ error: any Error) -> WireError {
         if let error = error as? WireError { return error }
         if let error = error as? EddyError { return WireError(error) }
+        if let error = error as? SerializationError { return .serialization(error.message) }
         guard let error = error as? DecodingError else {
             return WireError(type: "InternalServerError", message: "Internal server error: \(error)", status: 500)
         }
@@ -143,9 +161,6 @@ enum RequestDecoding {
         case .typeMismatch(let type, let context):
             return .serialization("Unexpected value at '\(path(context.codingPath))': expected \(jsonType(type))")
         case .dataCorrupted(let context):
-            if context.codingPath.isEmpty {
-                return .serialization("The request body is not valid JSON: \(context.debugDescription)")
-            }
             return .serialization("Unexpected value at '\(path(context.codingPath))': \(context.debugDescription)")
         @unknown default:
             return .serialization("The request body does not decode: \(error)")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Eddy
+import EddyServer
 
 /// `eddy items …`: PutItem, GetItem, Query and Scan.
 struct Items: AsyncParsableCommand {
@@ -19,7 +20,7 @@ struct Items: AsyncParsableCommand {
             let connection = try target.connect()
             try await runOperation("PutItem") {
                 let item = try readRequest(item, as: Item.self)
-                let returnValues = try returnValues.map { try parseEnum(ReturnValue.self, $0, field: "returnValues") }
+                let returnValues = try returnValues.map { try parseEnum(ReturnValue.self, $0, field: "returnValues", allowed: EnumValueSets.returnValues) }
                 let input = PutItemInput(tableName: tableName, item: item, returnValues: returnValues)
                 try printJSON(try await connection.call(.dynamoDB, "PutItem", input) { try await $0.putItem(input) })
             }
@@ -114,13 +115,13 @@ struct Items: AsyncParsableCommand {
     }
 }
 
-/// Parses an enumeration value of the wire protocol, refusing others with DynamoDB's wording.
-func parseEnum<Value: RawRepresentable & CaseIterable>(_ type: Value.Type, _ text: String, field: String) throws -> Value
+/// Parses an enumeration value of the wire protocol, refusing others with DynamoDB's wording, which lists
+/// `allowed` (DynamoDB's set, in DynamoDB's order: ``EnumValueSets``).
+func parseEnum<Value: RawRepresentable>(_ type: Value.Type, _ text: String, field: String, allowed: [String]) throws -> Value
 where Value.RawValue == String {
     guard let value = Value(rawValue: text) else {
-        let allowed = Value.allCases.map(\.rawValue).joined(separator: ", ")
         throw EddyError.validation(
-            "1 validation error detected: Value '\(text)' at '\(field)' failed to satisfy constraint: Member must satisfy enum value set: [\(allowed)]")
+            "1 validation error detected: Value '\(text)' at '\(field)' failed to satisfy constraint: Member must satisfy enum value set: [\(allowed.joined(separator: ", "))]")
     }
     return value
 }

@@ -79,7 +79,9 @@ struct RequestExpressions {
         if let projection = self.projection { try UpdatePathCheck.checkPaths(projection, bindings: bindings) }
     }
 
-    /// Refuses a request that gives both an expression and a legacy parameter, naming both kinds.
+    /// Refuses a request that gives both an expression and a legacy parameter, naming every parameter of
+    /// each kind the request gives. The one mix DynamoDB accepts is a Query's `KeyConditions` with a
+    /// ProjectionExpression or FilterExpression, when there is no KeyConditionExpression.
     private static func refuseMixing(
         condition: String?, update: String?, projection: String?, filter: String?, keyCondition: String?,
         legacy: [(name: String, isPresent: Bool)]
@@ -92,6 +94,7 @@ struct RequestExpressions {
         let usedExpressions = expressions.filter(\.isPresent).map(\.name)
         guard !usedExpressions.isEmpty else { return }
         let usedLegacy = legacy.filter(\.isPresent).map(\.name)
+        if keyCondition == nil, usedLegacy == ["KeyConditions"] { return }
         throw .validation(
             "Can not use both expression and non-expression parameters in the same request: Non-expression parameters: {\(usedLegacy.joined(separator: ", "))} Expression parameters: {\(usedExpressions.joined(separator: ", "))}"
         )
