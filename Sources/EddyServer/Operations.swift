@@ -88,7 +88,7 @@ struct Operations: Sendable {
         encode: @escaping @Sendable (Output) throws(WireError) -> [UInt8]
     ) -> Run {
         { (db, bytes) async throws(WireError) -> [UInt8] in
-            let input: Input = try RequestDecoding.decode(bytes, malformed: .asDynamoDB)
+            let input: Input = try RequestDecoding.decode(bytes)
             let output: Output
             do {
                 output = try await body(db, input)
@@ -102,24 +102,13 @@ struct Operations: Sendable {
 
 /// Decoding a request body, and how its failures are answered.
 enum RequestDecoding {
-    /// How a body that is not JSON is answered.
-    enum MalformedBodyAnswer {
-        /// As DynamoDB answers it: a `SerializationException` whose body has no message.
-        case asDynamoDB
-        /// With a message saying what is wrong, for Eddy's own APIs.
-        case explained
-    }
-
     /// `bytes` decoded as `Input`: malformed JSON and members of the wrong JSON type are a
-    /// `SerializationException` (for malformed JSON, answered as `malformed` says), a missing required member
+    /// `SerializationException` (with a message saying what is wrong, where DynamoDB sends none), a missing required member
     /// a `ValidationException`, and a value Eddy's types refuse while decoding (a malformed number, an empty
     /// `AttributeValue`) the error they throw.
-    static func decode<Input: Decodable>(_ bytes: [UInt8], malformed: MalformedBodyAnswer = .explained) throws(WireError) -> Input {
+    static func decode<Input: Decodable>(_ bytes: [UInt8]) throws(WireError) -> Input {
         func notJSON(_ reason: String) -> WireError {
-            switch malformed {
-            case .asDynamoDB: WireError(type: "SerializationException", message: "")
-            case .explained: .serialization("The request body is not valid JSON: \(reason)")
-            }
+            .serialization("The request body is not valid JSON: \(reason)")
         }
         // An empty body is an empty request, as the AWS SDKs send `{}` for operations without members.
         let data = bytes.isEmpty ? Data("{}".utf8) : Data(bytes)

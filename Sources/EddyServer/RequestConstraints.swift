@@ -296,6 +296,10 @@ extension RequestConstraints {
                 Member("StreamArn", .value, required: true), Member("ShardId", .value, required: true),
                 oneOf("ShardIteratorType", EnumValueSets.shardIteratorType, required: true),
             ],
+            streams + "DescribeStream": [
+                Member("ShardFilter", .structure([oneOf("Type", EnumValueSets.shardFilterType, required: true)])),
+                Member("StreamArn", .value, required: true),
+            ],
         ]
         return tables.mapValues(RequestConstraints.init)
     }()
@@ -353,4 +357,6 @@ public enum EnumValueSets {
     public static let tableClass = ["STANDARD", "STANDARD_INFREQUENT_ACCESS"]
     /// GetShardIterator's `ShardIteratorType`.
     public static let shardIteratorType = ["AFTER_SEQUENCE_NUMBER", "LATEST", "AT_SEQUENCE_NUMBER", "TRIM_HORIZON"]
+    /// DescribeStream's `ShardFilter.Type`.
+    public static let shardFilterType = ["CHILD_SHARDS"]
 }

@@ -66,16 +66,13 @@ public struct WireError: Error, Sendable, Equatable {
         return "\(namespace)#\(type)"
     }
 
-    /// The JSON body; without a `message` member when the message is empty.
+    /// The JSON body.
     public var body: [UInt8] {
         var json = JSONWriter(capacity: 128 + message.utf8.count)
         json.literal("{\"__type\":")
         json.string(qualifiedType)
-        // DynamoDB's answer to a body that is not JSON has no message.
-        if !message.isEmpty {
-            json.literal(",\"message\":")
-            json.string(message)
-        }
+        json.literal(",\"message\":")
+        json.string(message)
         if let item {
             json.literal(",\"Item\":")
             json.item(item)

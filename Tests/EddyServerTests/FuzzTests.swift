@@ -11,8 +11,7 @@ import Testing
 /// Version 4, which the server checks.
 ///
 /// No request may be answered with a 500, which is reserved for Eddy's own failures; every error body must
-/// be JSON with `__type` and `message` (but for DynamoDB's bare `SerializationException` for a body that is not
-/// JSON); a request that fails must change nothing. Each run draws a new seed
+/// be JSON with `__type` and `message`; a request that fails must change nothing. Each run draws a new seed
 /// and prints it; set `EDDY_FUZZ_SEED` (decimal or `0x` hexadecimal) to the seed a failure reports to replay
 /// that run.
 @Suite("Wire protocol fuzzing", .timeLimit(.minutes(5)))
@@ -377,9 +376,7 @@ struct FuzzRun {
             fail(generated, "answered \(type) with a body that is not a JSON object: \(printable(bytes.prefix(300)))", number: number)
             return
         }
-        // DynamoDB answers a body that is not JSON with a bare `{"__type": "…#SerializationException"}`.
-        let bareSerialization = type == "SerializationException" && body.count == 1
-        guard let qualified = body["__type"] as? String, qualified.hasSuffix("#" + type), body["message"] is String || bareSerialization else {
+        guard let qualified = body["__type"] as? String, qualified.hasSuffix("#" + type), body["message"] is String else {
             fail(generated, "answered \(type) with a body lacking __type or message: \(printable(bytes.prefix(300)))", number: number)
             return
         }

@@ -112,7 +112,7 @@ struct RequestConstraintsTests {
         #expect(
             guarded == [
                 "CreateTable", "UpdateTable", "PutItem", "UpdateItem", "DeleteItem", "GetItem", "BatchGetItem", "BatchWriteItem",
-                "Query", "Scan", "TransactWriteItems", "TransactGetItems", "GetShardIterator",
+                "Query", "Scan", "TransactWriteItems", "TransactGetItems", "GetShardIterator", "DescribeStream",
             ])
         #expect(RequestConstraints.byTarget.keys.allSatisfy { Operations().operation($0) != nil })
         #expect(EnumValueSets.returnValues == ["ALL_NEW", "UPDATED_OLD", "ALL_OLD", "NONE", "UPDATED_NEW"])
@@ -126,6 +126,7 @@ struct RequestConstraintsTests {
         #expect(Set(EnumValueSets.streamViewType) == Set(StreamViewType.allCases.map(\.rawValue)))
         #expect(Set(EnumValueSets.tableClass) == Set(TableClass.allCases.map(\.rawValue)))
         #expect(Set(EnumValueSets.shardIteratorType) == Set(ShardIteratorType.allCases.map(\.rawValue)))
+        #expect(Set(EnumValueSets.shardFilterType) == Set(ShardFilterType.allCases.map(\.rawValue)))
         #expect(Set(EnumValueSets.conditionalOperator) == Set(ConditionalOperator.allCases.map(\.rawValue)))
         #expect(Set(EnumValueSets.attributeAction) == Set(AttributeAction.allCases.map(\.rawValue)))
         #expect(Set(EnumValueSets.returnItemCollectionMetrics) == Set(ReturnItemCollectionMetrics.allCases.map(\.rawValue)))

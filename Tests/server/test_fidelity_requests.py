@@ -307,10 +307,12 @@ def test_a_binary_key_that_is_not_base64_is_a_serialization_exception(server):
 
 
 @pytest.mark.parametrize("body", [b'{"TableName": "Tbl", "Key": ', b"not json", b'{"TableName":"Tbl",}', b"{'TableName':'Tbl'}"])
-def test_a_body_that_is_not_json_is_answered_as_dynamodb_answers_it(server, body):
+def test_a_body_that_is_not_json_is_a_serialization_exception_saying_so(server, body):
+    # DynamoDB sends no message here; Eddy says what is wrong, as with every malformed request.
     status, answer = post(server, "DynamoDB_20120810.GetItem", body)
     assert status == 400
-    assert answer == {"__type": "com.amazon.coral.service#SerializationException"}
+    assert answer["__type"] == "com.amazon.coral.service#SerializationException"
+    assert answer["message"].startswith("The request body is not valid JSON")
 
 
 def test_botocore_reads_the_serialization_exception_of_a_body_that_is_not_json(server):

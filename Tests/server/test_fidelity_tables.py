@@ -163,6 +163,9 @@ def test_child_shards_filter_describes_the_children_of_a_shard(streams, stream):
      "1 validation error detected: Value null at 'shardFilter.shardId' failed to satisfy constraint: Member must not be null"),
     ({"ShardId": "shardId-00000000000000000001-00000000"},
      "1 validation error detected: Value null at 'shardFilter.type' failed to satisfy constraint: Member must not be null"),
+    ({"Type": "PARENT_SHARDS", "ShardId": "shardId-00000000000000000001-00000000"},
+     "1 validation error detected: Value 'PARENT_SHARDS' at 'shardFilter.type' failed to satisfy constraint: "
+     "Member must satisfy enum value set: [CHILD_SHARDS]"),
 ])
 def test_a_shard_filter_needs_its_type_and_shard(streams, stream, shard_filter, message):
     assert error_of(lambda: streams.describe_stream(StreamArn=stream[1], ShardFilter=shard_filter)) == (
