@@ -1,20 +1,27 @@
-"""`eddy serve`'s own options: the Region and account in ARNs, and what it refuses to start with."""
+"""`eddy serve`'s own options: the home Region and account in ARNs, and what it refuses to start with."""
 import os
 import subprocess
 
-from conftest import Server
+import boto3
+
+from conftest import CREDENTIALS, Server
 
 
 def test_arns_name_the_configured_region_and_account():
     server = Server("--region", "eu-west-1", "--account-id", "123456789012")
     try:
-        dynamodb = server.client()
+        # The server's own Region is its home; a table's ARN names the Region of the request that made it.
+        dynamodb = boto3.client("dynamodb", endpoint_url=server.endpoint, region_name="eu-west-1", **CREDENTIALS)
         table = dynamodb.create_table(
             TableName="Regional", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
             AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST",
             StreamSpecification={"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"})["TableDescription"]
         assert table["TableArn"] == "arn:aws:dynamodb:eu-west-1:123456789012:table/Regional"
         assert table["LatestStreamArn"].startswith("arn:aws:dynamodb:eu-west-1:123456789012:table/Regional/stream/")
+        elsewhere = server.client().create_table(
+            TableName="Regional", KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
+        assert elsewhere["TableDescription"]["TableArn"] == "arn:aws:dynamodb:us-east-1:123456789012:table/Regional"
     finally:
         server.stop()
 
