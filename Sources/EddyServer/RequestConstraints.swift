@@ -71,9 +71,9 @@ struct RequestConstraints: Sendable {
 
     /// Refuses `bytes` with DynamoDB's `ValidationException` when a member breaks its constraint.
     ///
-    /// Bytes that are not a JSON object, and members of the wrong JSON type, are left to the request's
-    /// decoding, which answers them with a `SerializationException` as DynamoDB does: a request DynamoDB could
-    /// not deserialize never reaches its validation.
+    /// Bytes that are not a JSON object are left to the request's decoding; a member of the wrong JSON type is
+    /// a `SerializationException`, as DynamoDB answers it (the decoding may not read that member at all, as
+    /// with `ReturnConsumedCapacity`): a request DynamoDB could not deserialize never reaches its validation.
     func check(_ bytes: [UInt8]) throws(WireError) {
         guard mentionsEnumValueToCheck(in: bytes) else { return }
         // A body the decoding refuses as not JSON is left to it, before Foundation's parser meets its nesting.
@@ -83,7 +83,10 @@ struct RequestConstraints: Sendable {
         else { return }
         var violations = Violations()
         violations.check(request, members: members, path: "")
-        guard !violations.wrongJSONType, !violations.messages.isEmpty else { return }
+        if let (path, expected) = violations.wrongJSONType {
+            throw .serialization("Unexpected value at '\(path)': expected \(expected)")
+        }
+        guard !violations.messages.isEmpty else { return }
         let count = violations.messages.count
         throw WireError(
             type: "ValidationException",
@@ -129,8 +132,9 @@ struct RequestConstraints: Sendable {
 /// The violations found in one request, in the order DynamoDB lists them.
 private struct Violations {
     var messages: [String] = []
-    /// Whether some member has the wrong JSON type: then the request is a `SerializationException`.
-    var wrongJSONType = false
+    /// The first member of the wrong JSON type, and what it should be: then the request is a
+    /// `SerializationException`.
+    var wrongJSONType: (path: String, expected: String)?
 
     mutating func check(_ object: [String: Any], members: [RequestConstraints.Member], path: String) {
         for member in members {
@@ -148,27 +152,31 @@ private struct Violations {
         case .value:
             break
         case .enumeration(let allowed):
-            guard let string = value as? String else { return wrongJSONType = true }
+            guard let string = value as? String else { return wrongType(path, "a string") }
             if !allowed.contains(string) {
                 add(value: string, path: path, "Member must satisfy enum value set: [\(allowed.joined(separator: ", "))]")
             }
         case .tableName:
-            guard let name = value as? String else { return wrongJSONType = true }
+            guard let name = value as? String else { return wrongType(path, "a string") }
             if let rule = Self.tableNameRule(name) { add(value: name, path: path, rule) }
         case .structure(let members):
-            guard let object = value as? [String: Any] else { return wrongJSONType = true }
+            guard let object = value as? [String: Any] else { return wrongType(path, "an object") }
             check(object, members: members, path: path)
         case .list(let element):
-            guard let array = value as? [Any] else { return wrongJSONType = true }
+            guard let array = value as? [Any] else { return wrongType(path, "an array") }
             for (index, item) in array.enumerated() where !(item is NSNull) {
                 check(item, shape: element, path: "\(path).\(index + 1).member")
             }
         case .map(let element):
-            guard let object = value as? [String: Any] else { return wrongJSONType = true }
+            guard let object = value as? [String: Any] else { return wrongType(path, "an object") }
             for key in object.keys.sorted() where !(object[key] is NSNull) {
                 check(object[key]!, shape: element, path: "\(path).\(key).member")
             }
         }
+    }
+
+    private mutating func wrongType(_ path: String, _ expected: String) {
+        if wrongJSONType == nil { wrongJSONType = (path, expected) }
     }
 
     private mutating func add(value: String, path: String, _ rule: String) {

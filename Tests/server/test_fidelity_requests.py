@@ -166,14 +166,19 @@ def test_enum_violations_are_counted_with_the_table_name_and_a_missing_key(serve
         "Value null at 'key' failed to satisfy constraint: Member must not be null")
 
 
-@pytest.mark.parametrize("body", [
-    {"TableName": "Tbl", "Key": KEY, "ReturnValues": 7},
-    {"TableName": "Tbl", "Key": KEY, "ReturnValues": ["ALL_OLD"]},
+@pytest.mark.parametrize("body, path, expected", [
+    ({"TableName": "Tbl", "Key": KEY, "ReturnValues": 7}, "returnValues", "a string"),
+    ({"TableName": "Tbl", "Key": KEY, "ReturnValues": ["ALL_OLD"]}, "returnValues", "a string"),
+    # A member the operation's decoding does not read is refused all the same.
+    ({"TableName": "Tbl", "Key": KEY, "ReturnConsumedCapacity": 1}, "returnConsumedCapacity", "a string"),
+    # A wrong type wins over an enum violation beside it: DynamoDB could not deserialize the request.
+    ({"TableName": "Tbl", "Key": KEY, "ReturnValues": "SOME", "Expected": []}, "expected", "an object"),
 ])
-def test_a_member_of_the_wrong_json_type_stays_a_serialization_exception(server, body):
+def test_a_member_of_the_wrong_json_type_stays_a_serialization_exception(server, body, path, expected):
     status, answer = post(server, "DynamoDB_20120810.DeleteItem", body)
     assert status == 400
     assert answer["__type"] == "com.amazon.coral.service#SerializationException"
+    assert answer["message"] == f"Unexpected value at '{path}': expected {expected}"
 
 
 def test_valid_enum_values_in_any_member_still_work(dynamodb, table_name):
