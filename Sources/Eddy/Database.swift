@@ -49,6 +49,9 @@ public final class Database: Sendable {
         /// and deletes them (``Database/deleteExpiredItems()``). As in DynamoDB, an expired item is still
         /// read until it is deleted.
         public var timeToLiveSweepInterval: Duration
+        /// How often the background job deletes the `ClientRequestToken` records of transactions whose 10
+        /// minutes are over.
+        public var transactionTokenExpiryInterval: Duration
         /// The size past which a write to an item collection (the items of one partition key value of a table
         /// with local secondary indexes, and their entries in those indexes) is refused: DynamoDB's 10 GB.
         /// Lower it to see how an application handles `ItemCollectionSizeLimitExceededException`.
@@ -64,6 +67,7 @@ public final class Database: Sendable {
             streamShardRecordLimit: Int? = nil,
             streamTrimInterval: Duration = .seconds(60),
             timeToLiveSweepInterval: Duration = .seconds(60),
+            transactionTokenExpiryInterval: Duration = .seconds(60),
             itemCollectionSizeLimitBytes: Int64 = Limits.itemCollectionSizeBytesMax
         ) {
             self.itemCollectionSizeLimitBytes = itemCollectionSizeLimitBytes
@@ -76,6 +80,7 @@ public final class Database: Sendable {
             self.streamShardRecordLimit = streamShardRecordLimit
             self.streamTrimInterval = streamTrimInterval
             self.timeToLiveSweepInterval = timeToLiveSweepInterval
+            self.transactionTokenExpiryInterval = transactionTokenExpiryInterval
         }
     }
 
@@ -116,6 +121,11 @@ public final class Database: Sendable {
         }
         self.configuration = configuration
         catalog = try Catalog(store: store)
+        do {
+            try TransactionTokens.indexLegacyRecords(in: store, durability: configuration.durability)
+        } catch {
+            throw .internalServerError("Cannot index the transaction request tokens: \(error.message)")
+        }
         let loaded = try StreamStorage.load(from: store)
         streams = StreamRegistry(
             StreamsSnapshot(streams: loaded.streams, committedThrough: loaded.nextSequence - 1, trimmedBelow: loaded.trimmedBelow))
@@ -150,6 +160,10 @@ public final class Database: Sendable {
                 // A storage failure ends this sweep only; the next one starts over.
                 failedSweeps.increment()
             }
+        }
+        startBackgroundJob(every: configuration.transactionTokenExpiryInterval) { database in
+            // A storage failure ends this pass only; the next one starts over.
+            _ = try? await database.deleteExpiredTransactionTokens()
         }
         resumeBackfills()
     }

@@ -366,7 +366,7 @@ private func cancellationReasons(sourceLocation: SourceLocation = #_sourceLocati
         try await withStreamDatabase { db, clock in
             try await createTable(db, "Things")
             let request = Self.increment("running")
-            _ = try db.transactionTokens.begin(
+            _ = try await db.transactionTokens.begin(
                 "running", fingerprint: TransactionTokens.fingerprint(of: request), now: clock.nowMilliseconds(), store: db.store)
             await expectEddyError("TransactionInProgressException") { try await db.transactWriteItems(request) }
             db.transactionTokens.end("running")

@@ -35,7 +35,7 @@ extension Database {
         }
         try TransactionTokens.validate(token)
         let fingerprint = TransactionTokens.fingerprint(of: input)
-        switch try transactionTokens.begin(token, fingerprint: fingerprint, now: configuration.clock.nowMilliseconds(), store: store) {
+        switch try await transactionTokens.begin(token, fingerprint: fingerprint, now: configuration.clock.nowMilliseconds(), store: store) {
         case .done:
             return TransactWriteItemsOutput()
         case .started:

@@ -7,8 +7,11 @@ import Synchronization
 ///
 /// A completed token is stored in the `catalog` key space, `transaction-token/<token>` → the request's
 /// 128-bit fingerprint and the commit time (16 + 8 bytes big-endian), in the transaction's own batch: a
-/// retry after a crash finds it exactly when the transaction committed. Records past their 10 minutes
-/// are ignored, not deleted.
+/// retry after a crash finds it exactly when the transaction committed. The same batch writes
+/// `transaction-token-expiry/<commit time (8 bytes big-endian)><token>` (empty value), so that the expiry
+/// job (``Database/deleteExpiredTransactionTokens()``) finds the records whose 10 minutes are over by reading
+/// only the expired front of that time-ordered range. A record past its 10 minutes is ignored until the job
+/// deletes it.
 final class TransactionTokens: Sendable {
     enum Start {
         /// The token is new (or its 10 minutes are over): run the transaction, then call ``end(_:)``.
@@ -18,11 +21,26 @@ final class TransactionTokens: Sendable {
     }
 
     private struct State {
+        /// Tokens whose transaction runs, and tokens the expiry job is deleting.
         var running: Set<String> = []
+        /// The tokens of `running` that the expiry job holds: a transaction with one of them waits.
+        var expiring: Set<String> = []
+    }
+
+    private enum Claim {
+        case claimed
+        case inProgress
+        case expiring
     }
 
     private let state = Mutex(State())
     private static let prefix = Array("transaction-token/".utf8)
+    static let expiryPrefix = Array("transaction-token-expiry/".utf8)
+    /// Present once every token record has its expiry key (records written before expiry keys existed got
+    /// theirs when the database first opened with them).
+    private static let expiryIndexedKey = Array("transaction-token-expiry-indexed".utf8)
+    /// How many expired tokens the expiry job deletes per batch.
+    static let expiryPageSize = 500
 
     /// Checks `token` (1 to 36 characters).
     static func validate(_ token: String) throws(EddyError) {
@@ -36,9 +54,20 @@ final class TransactionTokens: Sendable {
     }
 
     /// Marks `token` running, unless it is running already or completed within 10 minutes.
-    func begin(_ token: String, fingerprint: UInt128, now: Int64, store: any OrderedKeyValueStore) throws(EddyError) -> Start {
-        let claimed = state.withLock { $0.running.insert(token).inserted }
-        guard claimed else { throw .transactionInProgress("The transaction with the given request token is already in progress") }
+    /// While the expiry job is deleting the token's old record, waits for it to finish.
+    func begin(_ token: String, fingerprint: UInt128, now: Int64, store: any OrderedKeyValueStore) async throws(EddyError) -> Start {
+        while true {
+            let claim = state.withLock { state -> Claim in
+                if state.expiring.contains(token) { return .expiring }
+                return state.running.insert(token).inserted ? .claimed : .inProgress
+            }
+            if claim == .claimed { break }
+            if claim == .inProgress {
+                throw .transactionInProgress("The transaction with the given request token is already in progress")
+            }
+            // The expiry job holds the token for one read and one batch.
+            try? await Task.sleep(for: .milliseconds(1))
+        }
         let stored: [UInt8]?
         do {
             stored = try store.get(Self.key(token), in: .catalog, snapshot: nil)
@@ -65,13 +94,78 @@ final class TransactionTokens: Sendable {
         _ = state.withLock { $0.running.remove(token) }
     }
 
-    /// Adds the record of `token`, committed at `now` for the request of `fingerprint`, to `batch`.
+    /// Claims for the expiry job those of `tokens` no transaction runs with; returns them.
+    func claimForExpiry(_ tokens: [String]) -> [String] {
+        state.withLock { state in
+            tokens.filter { token in
+                guard state.running.insert(token).inserted else { return false }
+                state.expiring.insert(token)
+                return true
+            }
+        }
+    }
+
+    /// Gives back the tokens of ``claimForExpiry(_:)``.
+    func releaseExpiry(_ tokens: [String]) {
+        state.withLock { state in
+            for token in tokens {
+                state.expiring.remove(token)
+                state.running.remove(token)
+            }
+        }
+    }
+
+    /// Adds the record of `token`, committed at `now` for the request of `fingerprint`, and its expiry key to
+    /// `batch`.
     static func record(_ token: String, fingerprint: UInt128, at now: Int64, into batch: inout StorageBatch) {
         var writer = ByteWriter(capacity: 24)
         writer.writeBigEndian(UInt64(truncatingIfNeeded: fingerprint >> 64))
         writer.writeBigEndian(UInt64(truncatingIfNeeded: fingerprint))
         writer.writeBigEndian(UInt64(bitPattern: now))
         batch.put(key(token), writer.bytes, in: .catalog)
+        batch.put(expiryKey(token, committed: now), [], in: .catalog)
+    }
+
+    /// The commit time a stored record holds, or nil if it is not a record.
+    static func committed(ofRecord bytes: [UInt8]) -> Int64? {
+        guard bytes.count == 24 else { return nil }
+        var reader = ByteReader(Array(bytes[16...]))
+        return (try? reader.readBigEndianUInt64()).map { Int64(bitPattern: $0) }
+    }
+
+    /// The key that files `token`, committed at `committed`, under its commit time.
+    static func expiryKey(_ token: String, committed: Int64) -> [UInt8] {
+        expiryKeyBound(committed) + Array(token.utf8)
+    }
+
+    /// The first expiry key of the tokens committed at `committed` (commit times before 1970 sort first).
+    static func expiryKeyBound(_ committed: Int64) -> [UInt8] {
+        var writer = ByteWriter(capacity: expiryPrefix.count + 8)
+        writer.write(expiryPrefix)
+        writer.writeBigEndian(UInt64(max(committed, 0)))
+        return writer.bytes
+    }
+
+    /// The token and commit time an expiry key names.
+    static func parseExpiryKey(_ key: [UInt8]) -> (token: String, committed: Int64)? {
+        guard key.count > expiryPrefix.count + 8 else { return nil }
+        var reader = ByteReader(Array(key[expiryPrefix.count..<(expiryPrefix.count + 8)]))
+        guard let committed = try? reader.readBigEndianUInt64() else { return nil }
+        return (String(decoding: key[(expiryPrefix.count + 8)...], as: UTF8.self), Int64(bitPattern: committed))
+    }
+
+    /// Gives every token record written before expiry keys existed its expiry key, once per data directory.
+    static func indexLegacyRecords(in store: any OrderedKeyValueStore, durability: Durability) throws(StorageError) {
+        guard try store.get(expiryIndexedKey, in: .catalog, snapshot: nil) == nil else { return }
+        var batch = StorageBatch()
+        let cursor = try store.scan(in: .catalog, from: prefix, to: prefix.prefixSuccessor, direction: .forward, snapshot: nil)
+        while let (key, value) = try cursor.next() {
+            guard let committed = committed(ofRecord: value) else { continue }
+            let token = String(decoding: key[prefix.count...], as: UTF8.self)
+            batch.put(expiryKey(token, committed: committed), [], in: .catalog)
+        }
+        batch.put(expiryIndexedKey, [], in: .catalog)
+        try store.write(batch, durability: durability)
     }
 
     /// A 128-bit FNV-1a hash of the request without its token, encoded with sorted keys: equal requests
@@ -91,7 +185,7 @@ final class TransactionTokens: Sendable {
         return hash
     }
 
-    private static func key(_ token: String) -> [UInt8] {
+    static func key(_ token: String) -> [UInt8] {
         prefix + Array(token.utf8)
     }
 }
