@@ -4,8 +4,8 @@ import Testing
 
 @testable import Eddy
 
-// A TransactWriteItems ClientRequestToken is "valid for 10 minutes after the first request that uses it
-// completes" (TransactWriteItems API reference): after that the token is new again, so its record can go.
+// A TransactWriteItems ClientRequestToken "is valid for 10 minutes after the first request that uses it is
+// completed" (TransactWriteItems API reference): after that the token is new again, so its record can go.
 // These tests check that the records are deleted once their 10 minutes are over, and only then.
 
 /// Adds `amount` to `n` of item `item` of `Things`, with `token`.
