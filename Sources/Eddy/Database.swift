@@ -116,6 +116,7 @@ public final class Database: Sendable {
         }
         self.configuration = configuration
         catalog = try Catalog(store: store)
+        try Self.initializeCounters(of: catalog, in: store)
         let loaded = try StreamStorage.load(from: store)
         streams = StreamRegistry(
             StreamsSnapshot(streams: loaded.streams, committedThrough: loaded.nextSequence - 1, trimmedBelow: loaded.trimmedBelow))
