@@ -126,6 +126,7 @@ public final class Database: Sendable {
         } catch {
             throw .internalServerError("Cannot index the transaction request tokens: \(error.message)")
         }
+        try Self.initializeCounters(of: catalog, in: store)
         let loaded = try StreamStorage.load(from: store)
         streams = StreamRegistry(
             StreamsSnapshot(streams: loaded.streams, committedThrough: loaded.nextSequence - 1, trimmedBelow: loaded.trimmedBelow))

@@ -7,7 +7,9 @@ struct Check: AsyncParsableCommand {
         abstract: "Check that every index of a table equals what the table's items imply.",
         discussion: """
             Prints, per index, the entries expected from the items, the entries held, and how many are \
-            missing, unexpected or hold other attributes; exits with status 1 if an index is inconsistent. \
+            missing, unexpected or hold other attributes, and for the table and each index the item count \
+            and size its counter keeps (what DescribeTable reports) next to a fresh count; exits with \
+            status 1 if an index or a counter is inconsistent. \
             An index still being backfilled may lack entries, but must hold none that is wrong. \
             With --endpoint-url, the server checks its data directory (GET /eddy/2026-12-01/tables/TABLE/check).
             """)

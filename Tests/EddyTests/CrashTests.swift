@@ -114,6 +114,9 @@ import Testing
         }
         let (shards, records) = try await readWholeStream(of: "Crash", in: db)
         verifyStream(records, stored: stored, acknowledged: acknowledged)
+        // DescribeTable's counters equal a fresh count of what survived.
+        let report = try await db.checkIndexes(tableName: "Crash")
+        #expect(report.isConsistent, "counters after kill -9: \(report)")
         return shards.contains { $0.parentShardId != nil }
     }
 

@@ -56,6 +56,9 @@ import Testing
             start = page.lastEvaluatedKey
         } while start != nil
 
+        // DescribeTable's counters equal a fresh count of what survived.
+        let report = try await db.checkIndexes(tableName: "Bank")
+        #expect(report.isConsistent, "counters after kill -9: \(report)")
         let lost = acknowledged.filter { stored[$0] == nil }
         #expect(lost.isEmpty, "acknowledged transfers lost after kill -9: \(lost.sorted().prefix(10))")
 

@@ -14,17 +14,25 @@ public struct IndexCheckResult: Sendable, Equatable, Codable {
     public var unexpectedEntries: Int
     /// Entries whose key is right but whose projected attributes differ from the item's.
     public var mismatchedEntries: Int
+    /// The size of the entries the index holds, counted as DynamoDB counts item sizes.
+    public var indexSizeBytes: Int64
+    /// The entry count the index's counter keeps, which DescribeTable reports as its `ItemCount`.
+    public var keptItemCount: Int64
+    /// The size the index's counter keeps, which DescribeTable reports as its `IndexSizeBytes`.
+    public var keptIndexSizeBytes: Int64
 
-    /// Whether the index is what its table's items imply. An index being backfilled may still lack
-    /// entries, but must hold no entry that is wrong.
+    /// Whether the index is what its table's items imply and its counter counts exactly its entries. An
+    /// index being backfilled may still lack entries, but must hold no entry that is wrong.
     public var isConsistent: Bool {
         unexpectedEntries == 0 && mismatchedEntries == 0 && (missingEntries == 0 || indexStatus == .creating)
+            && keptItemCount == Int64(actualEntries) && keptIndexSizeBytes == indexSizeBytes
     }
 
     enum CodingKeys: String, CodingKey {
         case indexName = "IndexName", indexStatus = "IndexStatus", expectedEntries = "ExpectedEntries"
         case actualEntries = "ActualEntries", missingEntries = "MissingEntries", unexpectedEntries = "UnexpectedEntries"
-        case mismatchedEntries = "MismatchedEntries"
+        case mismatchedEntries = "MismatchedEntries", indexSizeBytes = "IndexSizeBytes", keptItemCount = "KeptItemCount"
+        case keptIndexSizeBytes = "KeptIndexSizeBytes"
     }
 }
 
@@ -37,21 +45,33 @@ public struct IndexCheckReport: Sendable, Equatable, Codable {
     public var itemCollections: Int
     /// Item collections whose kept size differs from the size of their items and local index entries.
     public var mismatchedItemCollections: Int
+    /// The size of the table's items, counted as DynamoDB counts item sizes.
+    public var tableSizeBytes: Int64
+    /// The item count the table's counter keeps, which DescribeTable reports as its `ItemCount`.
+    public var keptItemCount: Int64
+    /// The size the table's counter keeps, which DescribeTable reports as its `TableSizeBytes`.
+    public var keptTableSizeBytes: Int64
 
-    /// Whether every index, and every item collection's size, is consistent with the table's items.
-    public var isConsistent: Bool { indexes.allSatisfy(\.isConsistent) && mismatchedItemCollections == 0 }
+    /// Whether every index, every item collection's size and the table's counter are consistent with the
+    /// table's items.
+    public var isConsistent: Bool {
+        indexes.allSatisfy(\.isConsistent) && mismatchedItemCollections == 0 && keptItemCount == Int64(itemCount)
+            && keptTableSizeBytes == tableSizeBytes
+    }
 
     enum CodingKeys: String, CodingKey {
         case tableName = "TableName", itemCount = "ItemCount", indexes = "Indexes", itemCollections = "ItemCollections"
-        case mismatchedItemCollections = "MismatchedItemCollections"
+        case mismatchedItemCollections = "MismatchedItemCollections", tableSizeBytes = "TableSizeBytes"
+        case keptItemCount = "KeptItemCount", keptTableSizeBytes = "KeptTableSizeBytes"
     }
 }
 
 extension Database {
     /// Proves that each index of a table holds exactly the entries its items imply: for every item with the
     /// index's key attributes (of the index's types), one entry under the item's index and table key
-    /// holding the item's projected attributes, and no other entry. The table and its indexes are read from
-    /// one snapshot, so writes may go on meanwhile. `eddy check TABLE` runs it.
+    /// holding the item's projected attributes, and no other entry; and that the counters DescribeTable
+    /// reports (``TableCounter``) equal a fresh count of the items and entries. The table, its indexes and
+    /// its counters are read from one snapshot, so writes may go on meanwhile. `eddy check TABLE` runs it.
     ///
     /// - Throws: `ResourceNotFoundException` if there is no such table.
     public func checkIndexes(tableName: String) async throws(EddyError) -> IndexCheckReport {
@@ -59,6 +79,7 @@ extension Database {
         let snapshot = store.makeSnapshot()
         var expected = [[(key: [UInt8], value: [UInt8])]](repeating: [], count: table.indexes.count)
         var itemCount = 0
+        var tableSizeBytes: Int64 = 0
         var collectionSizes: [[UInt8]: Int64] = [:]
         let items = try storageCall {
             try store.scan(in: .items, from: ItemKey.tableStart(table.id), to: ItemKey.tableEnd(table.id), direction: .forward, snapshot: snapshot)
@@ -68,6 +89,7 @@ extension Database {
             // A long check must not hold a thread of the cooperative pool: let other tasks run now and then.
             if itemCount % 256 == 0 { await Task.yield() }
             let item = try decodeItem(bytes)
+            tableSizeBytes += Int64(ItemSize.of(item))
             if table.hasLocalIndexes, let partitionKey = item[table.key.partitionKeyName] {
                 collectionSizes[ItemCollections.sizeKey(table: table, partitionKey: partitionKey), default: 0] +=
                     ItemCollections.size(of: item, in: table)
@@ -80,15 +102,18 @@ extension Database {
         var results: [IndexCheckResult] = []
         for (position, index) in table.indexes.enumerated() {
             let wanted = expected[position].sorted { $0.key.lexicographicallyPrecedes($1.key) }
+            let kept = try keptCounter(of: index.id, snapshot: snapshot)
             var result = IndexCheckResult(
                 indexName: index.name, indexStatus: index.definition.status, expectedEntries: wanted.count, actualEntries: 0,
-                missingEntries: 0, unexpectedEntries: 0, mismatchedEntries: 0)
+                missingEntries: 0, unexpectedEntries: 0, mismatchedEntries: 0, indexSizeBytes: 0, keptItemCount: kept.itemCount,
+                keptIndexSizeBytes: kept.sizeBytes)
             let entries = try storageCall {
                 try store.scan(in: .indexes, from: ItemKey.tableStart(index.id), to: ItemKey.tableEnd(index.id), direction: .forward, snapshot: snapshot)
             }
             var next = 0
             while let (key, value) = try storageCall({ try entries.next() }) {
                 result.actualEntries += 1
+                result.indexSizeBytes += Int64(ItemSize.of(try decodeItem(value)))
                 if result.actualEntries % 256 == 0 { await Task.yield() }
                 while next < wanted.count, wanted[next].key.lexicographicallyPrecedes(key) {
                     result.missingEntries += 1
@@ -116,9 +141,18 @@ extension Database {
             if collectionSizes[key] != nil { checked += 1 }
         }
         mismatched += collectionSizes.count - checked
+        let counter = try keptCounter(of: table.id, snapshot: snapshot)
         return IndexCheckReport(
             tableName: table.name, itemCount: itemCount, indexes: results, itemCollections: collectionSizes.count,
-            mismatchedItemCollections: mismatched)
+            mismatchedItemCollections: mismatched, tableSizeBytes: tableSizeBytes, keptItemCount: counter.itemCount,
+            keptTableSizeBytes: counter.sizeBytes)
+    }
+
+    /// The counter of table or index `id` as `snapshot` holds it; -1 items if there is none, which no
+    /// count equals.
+    private func keptCounter(of id: UInt64, snapshot: any StorageSnapshot) throws(EddyError) -> TableCounter {
+        let stored = try storageCall { try store.get(TableCounter.key(of: id), in: .catalog, snapshot: snapshot) }
+        return TableCounter.decode(stored) ?? TableCounter(itemCount: -1, sizeBytes: -1)
     }
 
     /// Whether two stored items hold the same attributes (map entries and set members may be stored in

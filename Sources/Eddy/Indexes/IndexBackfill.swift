@@ -52,7 +52,13 @@ extension Database {
                     guard locked.contains(ItemKey(bytes: key)) else { continue }
                     let item = try decodeItem(bytes)
                     guard let entryKey = index.entryKey(of: item) else { continue }
-                    write.batch.put(entryKey.bytes, index.entryValue(of: item, encoded: bytes), in: .indexes)
+                    let value = index.entryValue(of: item, encoded: bytes)
+                    // A write since the index's creation may have written the entry already: count only the change.
+                    let existing = try storageCall { try store.get(entryKey.bytes, in: .indexes, snapshot: nil) }
+                    if existing != value {
+                        write.count(indexId, replacing: try existing.map(decodeItem), with: index.projected(item))
+                    }
+                    write.batch.put(entryKey.bytes, value, in: .indexes)
                 }
                 write.batch.put(progressKey, last.bytes, in: .catalog)
                 return (write, true)

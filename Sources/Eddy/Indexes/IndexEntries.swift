@@ -1,15 +1,13 @@
 import EddyStorage
 
 extension PreparedWrite {
-    /// Moves the index entries of `change`'s item: the entry of the old item goes if the new one has none or
-    /// another key, and the new item's entry is written. `change.old` must have been read.
+    /// Moves the index entries of `change`'s item, `old` before and `new` after it (nil: no item): the entry
+    /// of the old item goes if the new one has none or another key, and the new item's entry is written;
+    /// each index's counter follows.
     ///
     /// - Throws: `ValidationException` if the new item holds an index key attribute of the wrong type or an
     ///   invalid key value; the write then writes nothing.
-    mutating func addIndexEntries(of change: ItemChange, in table: ResolvedTable) throws(EddyError) {
-        let old = try change.old.map(ItemEncoding.decodeStored)
-        var new = change.newItem
-        if new == nil, let bytes = change.new { new = try ItemEncoding.decodeStored(bytes) }
+    mutating func addIndexEntries(of change: ItemChange, old: Item?, new: Item?, in table: ResolvedTable) throws(EddyError) {
         if let new { try table.validateIndexKeys(of: new) }
         for index in table.indexes {
             let oldKey = old.flatMap(index.entryKey(of:))
@@ -17,6 +15,20 @@ extension PreparedWrite {
             if let oldKey, oldKey != newKey { batch.delete(oldKey.bytes, in: .indexes) }
             if let newKey, let new, let encoded = change.new {
                 batch.put(newKey.bytes, index.entryValue(of: new, encoded: encoded), in: .indexes)
+            }
+            let oldEntry = oldKey == nil ? nil : old.map(index.projected)
+            let newEntry = newKey == nil ? nil : new.map(index.projected)
+            if index.isReadable {
+                count(index.id, replacing: oldEntry, with: newEntry)
+            } else {
+                // Being backfilled, the index may not have the old item's entry yet: the committer looks.
+                count(index.id, replacing: nil, with: newEntry)
+                if let oldKey, let oldEntry {
+                    counters.append(
+                        CounterChange(
+                            id: index.id, delta: TableCounter(itemCount: -1, sizeBytes: -Int64(ItemSize.of(oldEntry))),
+                            ifEntryExists: oldKey.bytes))
+                }
             }
         }
         if table.hasLocalIndexes {

@@ -119,7 +119,7 @@ extension Database {
                 var prepared = PreparedWrite(stamping: tables)
                 for write in writes {
                     let table = tables[write.table]
-                    let old = table.writesReadOldItem ? try readStoredItem(write.key) : nil
+                    let old = try readStoredItem(write.key)
                     if let (item, encoded) = write.put {
                         let eventName = try ItemChange.event(replacing: old, with: encoded, newItem: item)
                         try prepared.add(

@@ -28,7 +28,7 @@ extension Database {
             let output = try await commitItemChange(in: [table]) { tables throws(EddyError) in
                 let table = tables[0]
                 let streaming = table.streamViewType != nil
-                let oldBytes = needsOld || table.writesReadOldItem ? try readStoredItem(itemKey) : nil
+                let oldBytes = try readStoredItem(itemKey)
                 let old = needsOld ? try oldBytes.map(decodeItem) : nil
                 try checkCondition(expressions, on: old, returning: input.returnValuesOnConditionCheckFailure)
                 let output = PutItemOutput(attributes: old)

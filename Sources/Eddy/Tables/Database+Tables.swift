@@ -66,13 +66,15 @@ extension Database {
             }
             catalog.store(definition, into: &batch)
             try await committer.commitCatalogChange(
-                PreparedWrite(batch: batch, effects: [.createTable(definition.id, stream: stream)]))
+                PreparedWrite(
+                    batch: batch,
+                    effects: [.createTable(definition.id, stream: stream), .resetCounters([definition.id] + (globals + locals).map(\.id))]))
             catalog.didStore(definition)
             return try await describe(definition)
         }
     }
 
-    /// Describes a table (DynamoDB's `DescribeTable`), with its item count and size counted now.
+    /// Describes a table (DynamoDB's `DescribeTable`), with its item count and size as of the last commit.
     ///
     /// - Throws: `ResourceNotFoundException` if there is no such table.
     public func describeTable(tableName: String) async throws(EddyError) -> TableDescription {
@@ -138,7 +140,9 @@ extension Database {
                 batch.delete(IndexBackfill.progressKey(of: index.id), in: .catalog)
             }
             try await committer.commitCatalogChange(
-                PreparedWrite(batch: batch, tables: [TableStamp(table)], effects: [.deleteTable(table.id)]))
+                PreparedWrite(
+                    batch: batch, tables: [TableStamp(table)],
+                    effects: [.deleteTable(table.id), .removeCounters([table.id] + table.indexes.map(\.id))]))
             catalog.didRemove(tableName)
             return description
         }
@@ -169,6 +173,10 @@ extension Database {
             if let updates = input.globalSecondaryIndexUpdates {
                 indexChange = try applyIndexUpdates(updates, definitions: input.attributeDefinitions, to: &definition, batch: &batch)
                 if indexChange != .none { effects.append(.changeIndexes(tableId: definition.id, version: definition.indexVersion ?? 0)) }
+                let before = Set(table.indexes.map(\.id))
+                let after = Set((definition.indexes ?? []).map(\.id))
+                if !after.isSubset(of: before) { effects.append(.resetCounters(after.subtracting(before).sorted())) }
+                if !before.isSubset(of: after) { effects.append(.removeCounters(before.subtracting(after).sorted())) }
             }
             if let change = input.streamSpecification {
                 if change.streamEnabled, let viewType = change.streamViewType {
@@ -273,32 +281,16 @@ extension Database {
             slotCount: configuration.streamShardCount, shards: [], nextShardIndex: 0)
     }
 
-    /// The number and total size of the entries (items, or index entries) with keys starting with `id`.
-    private func countEntries(in space: KeySpace, id: UInt64) async throws(EddyError) -> (count: Int64, sizeBytes: Int64) {
-        var count: Int64 = 0
-        var size: Int64 = 0
-        let cursor = try storageCall {
-            try store.scan(in: space, from: ItemKey.tableStart(id), to: ItemKey.tableEnd(id), direction: .forward, snapshot: nil)
-        }
-        while let (_, value) = try storageCall({ try cursor.next() }) {
-            count += 1
-            size += Int64(ItemSize.of(try decodeItem(value)))
-            // A large table must not hold a thread of the cooperative pool: let other tasks run now and then.
-            if count % 256 == 0 { await Task.yield() }
-        }
-        return (count, size)
-    }
-
-    /// The description of `definition` with its items and index entries counted now. The status is
+    /// The description of `definition` with the counters of its items and index entries. The status is
     /// `UPDATING` while an index is being created, unless `status` says otherwise.
     func describe(_ definition: TableDefinition, status: TableStatus? = nil) async throws(EddyError) -> TableDescription {
-        let (itemCount, sizeBytes) = try await countEntries(in: .items, id: definition.id)
+        let table = try counter(of: definition.id)
         let indexes = definition.indexes ?? []
         let tableArn = arn(ofTable: definition.name)
         var globals: [GlobalSecondaryIndexDescription] = []
         var locals: [LocalSecondaryIndexDescription] = []
         for index in indexes {
-            let (count, size) = try await countEntries(in: .indexes, id: index.id)
+            let counted = try counter(of: index.id)
             switch index.kind {
             case .global:
                 globals.append(
@@ -306,16 +298,16 @@ extension Database {
                         indexName: index.name, keySchema: index.keySchema, projection: index.projection, indexStatus: index.status,
                         backfilling: index.addedByUpdate && index.status == .creating ? true : nil,
                         provisionedThroughput: Self.throughputDescription(index.provisionedThroughput),
-                        indexSizeBytes: size, itemCount: count, indexArn: "\(tableArn)/index/\(index.name)"))
+                        indexSizeBytes: counted.sizeBytes, itemCount: counted.itemCount, indexArn: "\(tableArn)/index/\(index.name)"))
             case .local:
                 locals.append(
                     LocalSecondaryIndexDescription(
-                        indexName: index.name, keySchema: index.keySchema, projection: index.projection, indexSizeBytes: size,
-                        itemCount: count, indexArn: "\(tableArn)/index/\(index.name)"))
+                        indexName: index.name, keySchema: index.keySchema, projection: index.projection, indexSizeBytes: counted.sizeBytes,
+                        itemCount: counted.itemCount, indexArn: "\(tableArn)/index/\(index.name)"))
             }
         }
         let updating = indexes.contains { $0.status != .active }
-        var description = describe(definition, status: status ?? (updating ? .updating : .active), itemCount: itemCount, sizeBytes: sizeBytes)
+        var description = describe(definition, status: status ?? (updating ? .updating : .active), itemCount: table.itemCount, sizeBytes: table.sizeBytes)
         description.globalSecondaryIndexes = globals.isEmpty ? nil : globals
         description.localSecondaryIndexes = locals.isEmpty ? nil : locals
         return description

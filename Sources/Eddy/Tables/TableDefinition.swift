@@ -71,9 +71,6 @@ struct ResolvedTable: Sendable {
     /// Whether the table has local secondary indexes, and so item collections.
     var hasLocalIndexes: Bool { indexes.contains { !$0.isGlobal } }
 
-    /// Whether a write must read the item it replaces: for the stream record or to move index entries.
-    var writesReadOldItem: Bool { streamViewType != nil || !indexes.isEmpty }
-
     /// The index named `name`, or nil.
     func index(named name: String) -> ResolvedIndex? {
         indexes.first { $0.name == name }

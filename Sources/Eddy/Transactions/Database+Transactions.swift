@@ -133,11 +133,11 @@ extension Database {
     /// The change `action` makes to the item as it is now, nil if none; throws ConditionalCheckFailed or a
     /// validation error that cancels the transaction.
     private func prepare(_ action: TransactionPlan.Action, in table: ResolvedTable) throws(EddyError) -> ItemChange? {
-        // As PutItem and DeleteItem do, an action reads its item only if it needs it: for a condition, an
-        // update, or the stream record.
+        // As every write does, an action reads its item (the table's counters need its size), and decodes it
+        // here only for a condition or an update.
         var needsOld = action.expressions.condition != nil
         if case .update = action.kind { needsOld = true }
-        let oldBytes = needsOld || table.writesReadOldItem ? try readStoredItem(action.key) : nil
+        let oldBytes = try readStoredItem(action.key)
         let old = needsOld ? try oldBytes.map(decodeItem) : nil
         guard try action.expressions.conditionHolds(on: old) else {
             throw .conditionalCheckFailed(

@@ -42,6 +42,10 @@ enum CatalogEffect: Sendable {
     case changeIndexes(tableId: UInt64, version: UInt64)
     /// Records older than the retention period go, and so do shards and streams that have expired.
     case trimStreams
+    /// Tables or indexes appear: their counters start at zero.
+    case resetCounters([UInt64])
+    /// Tables or indexes disappear, and so do their counters.
+    case removeCounters([UInt64])
 }
 
 /// A change ready to commit: the storage writes of one operation, its stream records, and what it assumes
@@ -57,6 +61,8 @@ struct PreparedWrite: Sendable {
     var effects: [CatalogEffect] = []
     /// How the change resizes item collections; the committer refuses it if one would pass the limit.
     var collections: [CollectionChange] = []
+    /// How the change moves the item counts and sizes of tables and indexes (``TableCounter``).
+    var counters: [CounterChange] = []
 }
 
 /// How a commit ended when it did not fail.
@@ -214,6 +220,8 @@ final class Committer: Sendable {
         // The shards that got records: their readers are woken.
         var touched: Set<ShardRef> = []
         var collectionSizes: [[UInt8]: Int64] = [:]
+        // The counters this group changes, as they will be after it (nil: removed).
+        var counters: [UInt64: TableCounter?] = [:]
         for pending in group {
             let write = pending.write
             if let refusal = work.check(write.tables) {
@@ -230,6 +238,16 @@ final class Committer: Sendable {
                     resized = sizes
                 }
             }
+            var counted: [(id: UInt64, counter: TableCounter)] = []
+            if !write.counters.isEmpty {
+                switch values(after: write.counters, known: counters) {
+                case .failure(let refusal):
+                    outcomes.append(.failure(refusal))
+                    continue
+                case .success(let values):
+                    counted = values
+                }
+            }
             // A lone change (the common case without contention) is written as it is, without a merge copy.
             if group.count == 1 {
                 merged = write.batch
@@ -244,8 +262,9 @@ final class Committer: Sendable {
                     merged.put(key, ItemCollections.encode(size), in: .indexes)
                 }
             }
+            for (id, counter) in counted { counters[id] = counter }
             for effect in write.effects {
-                apply(effect, now: now, into: &merged)
+                apply(effect, now: now, into: &merged, counters: &counters)
                 streamsChanged = true
             }
             for record in write.records {
@@ -271,8 +290,16 @@ final class Committer: Sendable {
                 merged.put(StreamRecordEncoding.markKey(milliseconds: mark), bigEndian(firstSequence), in: .streams)
             }
         }
+        for (id, counter) in counters {
+            if let counter {
+                merged.put(TableCounter.key(of: id), counter.encoded(), in: .catalog)
+            } else {
+                merged.delete(TableCounter.key(of: id), in: .catalog)
+            }
+        }
         do {
             if !merged.isEmpty { try store.write(merged, durability: durability) }
+            for (id, counter) in counters { work.counters[id] = counter }
             let trimmed = work.catalog.trimmedBelow != registry.trimmedBelowWritten
             if firstSequence != nil || streamsChanged || trimmed {
                 registry.publish(
@@ -313,7 +340,42 @@ final class Committer: Sendable {
         return .success(result)
     }
 
-    private func apply(_ effect: CatalogEffect, now: Int64, into batch: inout StorageBatch) {
+    /// The counters that `changes` move, after them (`known`: values this group has set already; others are
+    /// read from the committer's cache, or storage).
+    private func values(
+        after changes: [CounterChange], known: [UInt64: TableCounter?]
+    ) -> Result<[(id: UInt64, counter: TableCounter)], EddyError> {
+        var result: [(id: UInt64, counter: TableCounter)] = []
+        result.reserveCapacity(changes.count)
+        for change in changes {
+            if let entry = change.ifEntryExists {
+                do {
+                    guard try store.get(entry, in: .indexes, snapshot: nil) != nil else { continue }
+                } catch {
+                    return .failure(.internalServerError("Storage error: \(error.message)"))
+                }
+            }
+            var current: TableCounter
+            if let pending = known[change.id] {
+                current = pending ?? .zero
+            } else if let cached = work.counters[change.id] {
+                current = cached
+            } else {
+                do {
+                    current = TableCounter.decode(try store.get(TableCounter.key(of: change.id), in: .catalog, snapshot: nil)) ?? .zero
+                } catch {
+                    return .failure(.internalServerError("Storage error: \(error.message)"))
+                }
+            }
+            if let earlier = result.lastIndex(where: { $0.id == change.id }) { current = result[earlier].counter }
+            result.append((change.id, current + change.delta))
+        }
+        return .success(result)
+    }
+
+    private func apply(
+        _ effect: CatalogEffect, now: Int64, into batch: inout StorageBatch, counters: inout [UInt64: TableCounter?]
+    ) {
         switch effect {
         case .createTable(let id, let stream):
             work.catalog.tables[id] = 0
@@ -331,6 +393,10 @@ final class Committer: Sendable {
             work.catalog.indexVersions[tableId] = version
         case .trimStreams:
             trim(now: now, into: &batch)
+        case .resetCounters(let ids):
+            for id in ids { counters[id] = .some(.zero) }
+        case .removeCounters(let ids):
+            for id in ids { counters[id] = .some(nil) }
         }
     }
 
@@ -433,6 +499,9 @@ final class CommitWork: @unchecked Sendable {
     }
 
     var catalog: Catalog
+    /// The counters of tables and indexes as committed, for those read since the database opened: the
+    /// committer writes them all, so storage never holds another value.
+    var counters: [UInt64: TableCounter] = [:]
     private(set) var nextSequence: UInt64
     /// Per open shard: records since this process opened it, and the last sequence number given.
     private var activity: [ShardRef: (count: Int, last: UInt64)] = [:]

@@ -6,8 +6,8 @@ struct ItemChange {
     var key: ItemKey
     /// The item's key attributes, for the record's `Keys`.
     var keys: Item
-    /// The stored bytes before the change; nil if there was no item (or, without a stream or indexes, if
-    /// they were not read).
+    /// The stored bytes before the change; nil if there was no item. Every write reads them: the table's
+    /// counters (``TableCounter``) need the old item's size.
     var old: [UInt8]?
     /// The stored bytes after the change; nil for a deletion.
     var new: [UInt8]?
@@ -46,15 +46,19 @@ extension PreparedWrite {
         self.init(batch: StorageBatch(), tables: tables.map(TableStamp.init))
     }
 
-    /// Adds `change` to the batch, with the changes of the table's index entries and its stream record if
-    /// `table` has a stream.
+    /// Adds `change` to the batch, with the changes of the table's index entries, its counters and its
+    /// stream record if `table` has a stream.
     mutating func add(_ change: ItemChange, in table: ResolvedTable) throws(EddyError) {
         if let new = change.new {
             batch.put(change.key.bytes, new, in: .items)
         } else {
             batch.delete(change.key.bytes, in: .items)
         }
-        if !table.indexes.isEmpty { try addIndexEntries(of: change, in: table) }
+        let old = try change.old.map(ItemEncoding.decodeStored)
+        var new = change.newItem
+        if new == nil, let bytes = change.new { new = try ItemEncoding.decodeStored(bytes) }
+        count(table.id, replacing: old, with: new)
+        if !table.indexes.isEmpty { try addIndexEntries(of: change, old: old, new: new, in: table) }
         guard table.streamViewType != nil, let eventName = change.eventName else { return }
         // Both images, whatever the view type: readers project them (the Kafka sink reads both).
         records.append(
