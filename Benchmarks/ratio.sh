@@ -7,7 +7,8 @@
 # latency, then what a TransactWriteItems of 4 Puts costs against the same items as 4 single PutItems, then what
 # global secondary indexes add to PutItem and how fast a new index backfills 1,000,000 items, then the function
 # figures: commit-to-call latency of a Python function and how fast a mapping drains a stream into no-op Python
-# and Swift functions, each next to an in-process handler of the same run.
+# and Swift functions, each next to an in-process handler of the same run, then PutItem on an in-memory database
+# against PutItem on one in a directory.
 #
 #   Benchmarks/ratio.sh                  # RUNS (default 3) runs of all the benchmarks, then the table of the
 #                                        # last run, the 4 ratios, the streams, trigger and Kafka figures (medians over the runs)

@@ -59,6 +59,8 @@ public final class RocksDBStore: OrderedKeyValueStore, @unchecked Sendable {
         }
     }
 
+    /// Opens the database at `path`: in `memoryEnvironment` if given (which the opened store then owns and
+    /// destroys after closing), else on disk.
     private init(path: String, options: Options, memoryEnvironment: OpaquePointer?) throws(StorageError) {
         let rocksDBOptions = options.makeRocksDBOptions()
         if let memoryEnvironment { rocksdb_options_set_env(rocksDBOptions, memoryEnvironment) }
