@@ -7,7 +7,8 @@
 # latency, then what a TransactWriteItems of 4 Puts costs against the same items as 4 single PutItems, then what
 # global secondary indexes add to PutItem and how fast a new index backfills 1,000,000 items, then the function
 # figures: commit-to-call latency of a Python function and how fast a mapping drains a stream into no-op Python
-# and Swift functions, each next to an in-process handler of the same run.
+# and Swift functions, each next to an in-process handler of the same run, then PutItem on an in-memory database
+# against PutItem on one in a directory.
 #
 #   Benchmarks/ratio.sh                  # RUNS (default 3) runs of all the benchmarks, then the table of the
 #                                        # last run, the 4 ratios, the streams, trigger and Kafka figures (medians over the runs)
@@ -17,6 +18,7 @@
 #   Benchmarks/ratio.sh --filter 'TransactWriteItems.*'   # the transaction benchmarks only
 #   Benchmarks/ratio.sh --filter 'Index.*'                # the index benchmarks only
 #   Benchmarks/ratio.sh --filter 'Function.*'             # the function benchmarks only
+#   Benchmarks/ratio.sh --filter 'InMemory.*'             # in-memory against on-disk PutItem only
 #
 # Run N is stored as the benchmark baseline `$EDDY_BENCH_BASELINE-N` (default `eddy-vs-raw-N`, under
 # Benchmarks/.benchmarkBaselines/), so it can be re-read or compared later:
@@ -33,13 +35,13 @@ trap 'rm -rf "$exports"' EXIT
 for run in $(seq 1 "$runs"); do
     echo "=== Run $run of $runs"
     swift package --allow-writing-to-package-directory benchmark baseline update "$baseline-$run" \
-        --target ItemThroughput --target Streams --target Triggers --target Kafka --target Transactions --target Indexes --target Functions --no-progress "$@"
+        --target ItemThroughput --target Streams --target Triggers --target Kafka --target Transactions --target Indexes --target Functions --target InMemory --no-progress "$@"
     # The influx export has one CSV line per benchmark, metric and percentile:
     # target,host,cpu,cores,memory,kernel,metric,unit,test,percentile,value,average,iterations,warmup,time
-    swift package benchmark baseline read "$baseline-$run" --target ItemThroughput --target Streams --target Triggers --target Kafka --target Transactions --target Indexes --target Functions \
+    swift package benchmark baseline read "$baseline-$run" --target ItemThroughput --target Streams --target Triggers --target Kafka --target Transactions --target Indexes --target Functions --target InMemory \
         --format influx --path stdout --no-progress > "$exports/run$run.csv"
 done
-swift package benchmark baseline read "$baseline-$runs" --target ItemThroughput --target Streams --target Triggers --target Kafka --target Transactions --target Indexes --target Functions --no-progress
+swift package benchmark baseline read "$baseline-$runs" --target ItemThroughput --target Streams --target Triggers --target Kafka --target Transactions --target Indexes --target Functions --target InMemory --no-progress
 
 # Throughput is in iterations per second; one iteration is 1,000 operations. The figure of a benchmark in a run
 # is its median (p50) over the run's iterations; the figures and ratios printed are medians over the runs.
@@ -163,6 +165,11 @@ awk -F, -v runs="$runs" '
         row("2 entries", "IndexWrite.RawRocksDB.ReadItemAnd2Entries", "IndexWrite.RawRocksDB.Item", 0)
         printf "Indexes: UpdateTable adding a GSI (projection ALL) to a 1,000,000-item table, until a Query on it is served, items per second (median of %d run(s); reported, no target)\n", runs
         readRate("backfill", backfill, 0)
+
+        print ""
+        printf "In-memory: PutItem on Database(inMemory:) / on a database in a directory, items per second (median of %d run(s); reported, no target)\n", runs
+        printf "%-20s %10s %10s %7s\n", "", "in memory", "on disk", "ratio"
+        row("PutItem, 1 writer", "InMemory.PutItem.InMemory", "InMemory.PutItem.OnDisk", 0)
 
         print ""
         printf "Kafka: a new TRIM_HORIZON mapping, BatchSize 1000, draining a 1,000,000-record stream to a local broker, records per second (median of %d run(s); target: sink >= 100000; the ratio to the raw producer is reported, not judged)\n", runs

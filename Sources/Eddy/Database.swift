@@ -21,6 +21,10 @@ import Synchronization
 ///
 /// Durability: an operation that returns has committed its change to RocksDB's write-ahead log; see
 /// ``Configuration/durability`` for what survives which crash.
+///
+/// Closing: ``close()`` stops the background jobs (stream trimming, Time to Live, index backfills), lets the
+/// commits in flight finish and closes RocksDB, so that the directory can be opened again at once. A database
+/// is also a swift-service-lifecycle `Service` whose ``run()`` closes it on graceful shutdown.
 public final class Database: Sendable {
     /// How a database behaves; fixed when it is opened.
     public struct Configuration: Sendable {
@@ -94,7 +98,11 @@ public final class Database: Sendable {
     let streams: StreamRegistry
     /// Where running trigger lanes have read to, for the retention pass's count of what mappings lose.
     let triggerReadMarks = TriggerReadMarks()
-    private let backgroundJobs = Mutex<[Task<Void, Never>]>([])
+    let backgroundJobs = BackgroundJobs()
+    /// Set when ``close()`` starts: every operation from then on throws.
+    let closing = Atomic<Bool>(false)
+    /// The task that closes the database, once ``close()`` has been called.
+    let closeTask = Mutex<Task<Void, Never>?>(nil)
 
     /// The lock that serializes catalog changes; no item key is empty, so it collides with none.
     static let catalogLockKey = ItemKey(bytes: [])
@@ -109,6 +117,25 @@ public final class Database: Sendable {
             store = try RocksDBStore(path: path)
         } catch {
             throw .internalServerError("Cannot open the database at \(path): \(error.message)")
+        }
+        try self.init(store: store, configuration: configuration)
+    }
+
+    /// Opens a new, empty database in memory, on RocksDB's in-memory environment: the same engine as on disk,
+    /// for tests and demos. Nothing is written to disk; the tables and items are gone once the database closes.
+    ///
+    /// ```swift
+    /// let db = try Database(inMemory: Database.Configuration())
+    /// defer { Task { await db.close() } }
+    /// ```
+    ///
+    /// - Throws: ``EddyError/internalServerError(_:)`` with RocksDB's message if RocksDB cannot open it.
+    public convenience init(inMemory configuration: Configuration = Configuration()) throws(EddyError) {
+        let store: RocksDBStore
+        do {
+            store = try RocksDBStore(inMemory: RocksDBStore.Options())
+        } catch {
+            throw .internalServerError("Cannot open an in-memory database: \(error.message)")
         }
         try self.init(store: store, configuration: configuration)
     }
@@ -169,36 +196,38 @@ public final class Database: Sendable {
         resumeBackfills()
     }
 
+    /// A database never closed (see ``close()``) closes when its last reference goes: its background jobs are
+    /// cancelled, not awaited, and RocksDB closes once the last of them lets go of the store.
     deinit {
-        backgroundJobs.withLock { jobs in jobs.forEach { $0.cancel() } }
+        backgroundJobs.cancel()
         committer.shutdown()
     }
 
-    /// Runs `job` in the background every `interval`, for as long as the database is open.
+    /// Runs `job` in the background every `interval`, until the database closes. The database is held only
+    /// during a run; ``close()`` cancels the job and waits for the run in progress.
     private func startBackgroundJob(every interval: Duration, _ job: @escaping @Sendable (Database) async -> Void) {
-        let task = Task.detached { [weak self] in
+        backgroundJobs.start { [weak self] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: interval)
-                guard let database = self else { return }
+                guard !Task.isCancelled, let database = self else { return }
                 await job(database)
             }
         }
-        backgroundJobs.withLock { $0.append(task) }
     }
 
-    /// Runs `step` in the background again and again until it returns false. The database is held only
-    /// during a step, and closing it cancels the job.
+    /// Runs `step` in the background again and again until it returns false or the database closes. The
+    /// database is held only during a step; ``close()`` cancels the job and waits for the step in progress.
     func repeatInBackground(_ step: @escaping @Sendable (Database) async -> Bool) {
-        let task = Task.detached { [weak self] in
+        backgroundJobs.start { [weak self] in
             while !Task.isCancelled {
                 guard let database = self, await step(database) else { return }
             }
         }
-        backgroundJobs.withLock { $0.append(task) }
     }
 
     /// The table named `name`, or ResourceNotFoundException.
     func resolveTable(_ name: String) throws(EddyError) -> ResolvedTable {
+        try requireOpen()
         try TableValidation.validateTableName(name)
         guard let table = catalog.table(named: name) else {
             throw .resourceNotFound("Requested resource not found")
@@ -209,6 +238,7 @@ public final class Database: Sendable {
     /// Throws ResourceNotFoundException naming the tables of `names` that do not exist (or are not active), in
     /// request order: a transaction's tables must all be in the account and Region of the request.
     func requireTables(_ names: [String]) throws(EddyError) {
+        try requireOpen()
         var missing: [String] = []
         for name in names {
             try TableValidation.validateTableName(name)

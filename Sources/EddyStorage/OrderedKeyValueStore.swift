@@ -101,6 +101,14 @@ public protocol OrderedKeyValueStore: AnyObject, Sendable {
 
     /// A snapshot of the store as of now; released when the last reference goes.
     func makeSnapshot() -> any StorageSnapshot
+
+    /// Closes the store once the calls, cursors and snapshots in use end; every use after that throws.
+    func close() async
+}
+
+extension OrderedKeyValueStore {
+    /// A store that holds nothing to release closes when its last reference goes: this does nothing.
+    public func close() async {}
 }
 
 /// An error of the storage engine, with the engine's own message.

@@ -5,7 +5,8 @@ import CRocksDB
 /// It owns the iterator, the read options the iterator was made from, and copies of the range's bounds:
 /// `rocksdb_readoptions_set_iterate_lower_bound`/`_upper_bound` keep a pointer to the bytes rather than a copy,
 /// and the iterator reads them through the read options until it is destroyed. It holds the store (and the
-/// snapshot, if any) strongly, because RocksDB requires iterators to be destroyed before their database closes.
+/// snapshot, if any) strongly and counts as a use of the store, because RocksDB requires iterators to be
+/// destroyed before their database closes.
 final class RocksDBCursor: StorageCursor {
     private enum Position {
         case beforeStart
@@ -30,6 +31,7 @@ final class RocksDBCursor: StorageCursor {
         direction: ScanDirection,
         snapshot: RocksDBSnapshot?
     ) {
+        // The caller has begun the use (``RocksDBStore/beginUse()``) that `deinit` ends.
         self.store = store
         self.snapshot = snapshot
         self.direction = direction
@@ -53,6 +55,7 @@ final class RocksDBCursor: StorageCursor {
         rocksdb_readoptions_destroy(readOptions)
         lowerBound?.deallocate()
         upperBound?.deallocate()
+        store.endUse()
     }
 
     /// A heap copy of `bytes` that lives as long as the cursor.

@@ -1,10 +1,12 @@
 import CRocksDB
 import Foundation
+import Synchronization
 
 /// An ``OrderedKeyValueStore`` over RocksDB (through its C API), one column family per ``KeySpace``.
 ///
-/// The store owns every RocksDB handle it opens and closes the database when its last reference goes. Snapshots
-/// and cursors it hands out hold it strongly, so the database stays open for as long as any of them lives.
+/// The store owns every RocksDB handle it opens and closes the database when ``close()`` succeeds or, failing
+/// that, when its last reference goes. Snapshots and cursors it hands out hold it strongly and count as in use:
+/// ``close()`` waits for them, since RocksDB requires them released before the database closes.
 /// All methods may be called from any thread at once (RocksDB synchronizes internally); a cursor belongs to one
 /// task at a time.
 public final class RocksDBStore: OrderedKeyValueStore, @unchecked Sendable {
@@ -13,6 +15,13 @@ public final class RocksDBStore: OrderedKeyValueStore, @unchecked Sendable {
 
     /// The open database; not private because snapshots and cursors read through it.
     let db: OpaquePointer
+    /// Twice the number of calls, snapshots and cursors using the database now, plus 1 once the store is
+    /// closing: a use starts by adding 2 and backs out if it finds the closing bit set.
+    private let uses = Atomic<Int>(0)
+    /// Whether RocksDB's handles are released; set once, by ``close()`` or `deinit`.
+    private let released = Atomic<Bool>(false)
+    /// The in-memory file system the database lives in, for a store opened ``init(inMemory:options:)``.
+    private let memoryEnvironment: OpaquePointer?
     /// Every open column family handle, including `default` and families no ``KeySpace`` names, to destroy on close.
     private let columnFamilies: [OpaquePointer]
     private let keySpaces: [KeySpace: OpaquePointer]
@@ -32,9 +41,29 @@ public final class RocksDBStore: OrderedKeyValueStore, @unchecked Sendable {
     ///
     /// - Throws: ``StorageError`` with RocksDB's message if RocksDB cannot open the database (for instance when
     ///   `path` is a regular file, or another process holds the database's lock).
-    public init(path: String, options: Options = .init()) throws(StorageError) {
+    public convenience init(path: String, options: Options = .init()) throws(StorageError) {
         try Self.createParentDirectory(of: path)
+        try self.init(path: path, options: options, memoryEnvironment: nil)
+    }
+
+    /// Opens a new, empty database in RocksDB's in-memory environment: the same engine, write-ahead log and
+    /// compactions, with every file kept in this process's memory. Nothing is written to disk, and everything
+    /// is gone once the store is closed.
+    public convenience init(inMemory options: Options = .init()) throws(StorageError) {
+        let environment = rocksdb_create_mem_env()!
+        do {
+            try self.init(path: "/eddy-in-memory", options: options, memoryEnvironment: environment)
+        } catch {
+            rocksdb_env_destroy(environment)
+            throw error
+        }
+    }
+
+    /// Opens the database at `path`: in `memoryEnvironment` if given (which the opened store then owns and
+    /// destroys after closing), else on disk.
+    private init(path: String, options: Options, memoryEnvironment: OpaquePointer?) throws(StorageError) {
         let rocksDBOptions = options.makeRocksDBOptions()
+        if let memoryEnvironment { rocksdb_options_set_env(rocksDBOptions, memoryEnvironment) }
         // Kept for the store's life once it is open, if they collect statistics.
         var keepsOptions = false
         defer {
@@ -74,9 +103,38 @@ public final class RocksDBStore: OrderedKeyValueStore, @unchecked Sendable {
         rocksdb_writeoptions_set_sync(machineCrashSafeWriteOptions, 1)
         keepsOptions = options.collectsStatistics
         statisticsOptions = keepsOptions ? rocksDBOptions : nil
+        self.memoryEnvironment = memoryEnvironment
     }
 
     deinit {
+        release()
+    }
+
+    /// The error of every use of a closed store.
+    public static let closedError = StorageError("The database is closed")
+
+    /// Whether ``close()`` has been called.
+    public var isClosed: Bool {
+        uses.load(ordering: .acquiring) & 1 == 1
+    }
+
+    /// Closes the database once nothing uses it: from this call on, every new `get`, `write`, `scan` and
+    /// `flush` throws ``closedError`` and every new snapshot is one such reads fail with; the calls in progress,
+    /// the cursors and the snapshots still held finish first. Then RocksDB's handles are released, so that the
+    /// directory can be opened again right away. Calling it again, or at once from several tasks, is harmless:
+    /// each returns once the database is closed.
+    public func close() async {
+        uses.bitwiseOr(1, ordering: .acquiringAndReleasing)
+        while uses.load(ordering: .acquiring) != 1 {
+            // A cursor or snapshot in use ends with the operation holding it, within moments.
+            try? await Task.sleep(for: .milliseconds(1))
+        }
+        release()
+    }
+
+    /// Releases RocksDB's handles, the first time only.
+    private func release() {
+        guard !released.exchange(true, ordering: .acquiringAndReleasing) else { return }
         rocksdb_writeoptions_destroy(machineCrashSafeWriteOptions)
         rocksdb_writeoptions_destroy(processCrashSafeWriteOptions)
         rocksdb_readoptions_destroy(latestReadOptions)
@@ -84,12 +142,30 @@ public final class RocksDBStore: OrderedKeyValueStore, @unchecked Sendable {
         columnFamilies.forEach(rocksdb_column_family_handle_destroy)
         rocksdb_close(db)
         statisticsOptions.map(rocksdb_options_destroy)
+        memoryEnvironment.map(rocksdb_env_destroy)
+    }
+
+    /// Marks the start of a use of the database, or throws ``closedError`` if the store is closing.
+    @inline(__always)
+    func beginUse() throws(StorageError) {
+        guard uses.wrappingAdd(2, ordering: .acquiringAndReleasing).newValue & 1 == 0 else {
+            endUse()
+            throw Self.closedError
+        }
+    }
+
+    /// Marks the end of a use begun with ``beginUse()``.
+    @inline(__always)
+    func endUse() {
+        uses.wrappingSubtract(2, ordering: .acquiringAndReleasing)
     }
 
     /// The count of RocksDB's statistics ticker `name`, such as `rocksdb.wal.synced` (how many times the
     /// write-ahead log was synced to the disk), or nil when the store does not
     /// ``Options/collectsStatistics`` or RocksDB has no such ticker.
     public func statisticsTicker(_ name: String) -> UInt64? {
+        guard (try? beginUse()) != nil else { return nil }
+        defer { endUse() }
         guard let statisticsOptions, let text = rocksdb_options_statistics_get_string(statisticsOptions) else { return nil }
         defer { rocksdb_free(text) }
         // A ticker's line reads `rocksdb.wal.synced COUNT : 12`.
@@ -138,6 +214,7 @@ public final class RocksDBStore: OrderedKeyValueStore, @unchecked Sendable {
         guard let own = snapshot as? RocksDBSnapshot, own.store === self else {
             throw StorageError("the snapshot was not taken from this store")
         }
+        guard own.handle != nil else { throw Self.closedError }
         return own
     }
 
@@ -147,6 +224,8 @@ public final class RocksDBStore: OrderedKeyValueStore, @unchecked Sendable {
     public func get(
         _ key: [UInt8], in space: KeySpace, snapshot: (any StorageSnapshot)?
     ) throws(StorageError) -> [UInt8]? {
+        try beginUse()
+        defer { endUse() }
         let readOptions = try ownSnapshot(snapshot)?.readOptions ?? latestReadOptions
         let family = columnFamily(space)
         let pinned = try rocksDBCall { error in
@@ -169,6 +248,8 @@ public final class RocksDBStore: OrderedKeyValueStore, @unchecked Sendable {
     /// survives a power loss too, at the cost of a disk flush per call.
     public func write(_ batch: StorageBatch, durability: Durability) throws(StorageError) {
         guard !batch.isEmpty else { return }
+        try beginUse()
+        defer { endUse() }
         let writeBatch = rocksdb_writebatch_create()
         defer { rocksdb_writebatch_destroy(writeBatch) }
         // The write batch copies every key and value, so the buffers need only live for each call.
@@ -215,28 +296,40 @@ public final class RocksDBStore: OrderedKeyValueStore, @unchecked Sendable {
         direction: ScanDirection,
         snapshot: (any StorageSnapshot)?
     ) throws(StorageError) -> any StorageCursor {
-        RocksDBCursor(
+        let snapshot = try ownSnapshot(snapshot)
+        // The cursor ends the use when it is released.
+        try beginUse()
+        return RocksDBCursor(
             store: self,
             columnFamily: columnFamily(space),
             lowerBound: lowerBound,
             upperBound: upperBound,
             direction: direction,
-            snapshot: try ownSnapshot(snapshot)
+            snapshot: snapshot
         )
     }
 
     /// A snapshot of every key space as of now.
     ///
     /// RocksDB keeps every version the snapshot can see until it is released, which happens when its last
-    /// reference goes: hold it no longer than needed. It keeps this store open while it lives.
+    /// reference goes: hold it no longer than needed. It keeps this store open while it lives. A snapshot of a
+    /// closed store holds nothing, and every read through it throws ``closedError``.
     public func makeSnapshot() -> any StorageSnapshot {
-        RocksDBSnapshot(of: self)
+        do {
+            try beginUse()
+        } catch {
+            return RocksDBSnapshot(ofClosed: self)
+        }
+        // The snapshot ends the use when it is released.
+        return RocksDBSnapshot(of: self)
     }
 
     /// Writes the memtables of every column family to table files and waits until they are written.
     ///
     /// Not needed for durability (the write-ahead log gives that); it lets tests and tools read from table files.
     public func flush() throws(StorageError) {
+        try beginUse()
+        defer { endUse() }
         let flushOptions = rocksdb_flushoptions_create()
         defer { rocksdb_flushoptions_destroy(flushOptions) }
         rocksdb_flushoptions_set_wait(flushOptions, 1)

@@ -37,8 +37,11 @@ struct EddyCommand: AsyncParsableCommand {
 
 /// The data directory `eddy serve` serves.
 struct DatabaseOptions: ParsableArguments {
+    /// Where a command finds the database when it is given no `--data-dir`.
+    static let defaultDataDirectory = "./eddy-data"
+
     @Option(help: "The database directory (created if missing).")
-    var dataDir: String = "./eddy-data"
+    var dataDir: String = DatabaseOptions.defaultDataDirectory
 }
 
 /// Reads a request: inline JSON, `file://PATH`, or standard input when absent.

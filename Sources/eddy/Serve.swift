@@ -20,7 +20,10 @@ struct Serve: AsyncParsableCommand {
             shows request counts and latencies per operation in Prometheus's text format. Expired items of \
             tables with Time to Live enabled are deleted every --ttl-sweep-interval seconds. SIGINT and SIGTERM \
             stop the server once the requests in flight are answered, then the trigger mappings, then the \
-            functions' environments. Lambda's API (aws lambda … --endpoint-url) creates functions, which run as \
+            functions' environments, then close the databases; the process then exits with status 0. With \
+            --in-memory the databases live in memory (RocksDB's in-memory environment) and nothing is written to \
+            DATA_DIR: everything is gone when the server stops (functions' code and logs are kept in a temporary \
+            directory, removed when it stops). Lambda's API (aws lambda … --endpoint-url) creates functions, which run as \
             local processes (python3.x under awslambdaric, provided.* as the zip's bootstrap) kept under \
             DATA_DIR/functions, and event source mappings from table streams to them. Kafka sinks and \
             derivative tables can also be added, listed and removed while it runs, through its admin API \
@@ -28,6 +31,8 @@ struct Serve: AsyncParsableCommand {
             """)
 
     @OptionGroup var database: DatabaseOptions
+    @Flag(help: "Keep every table in memory, not in --data-dir: nothing is written to disk, and all is gone when the server stops (as DynamoDB Local's -inMemory).")
+    var inMemory = false
     @Option(help: "The address to listen on.") var host: String = "127.0.0.1"
     @Option(help: "The TCP port to listen on (0: any free port, printed at start).") var port: Int = 8000
     @Option(help: ArgumentHelp(
@@ -60,48 +65,67 @@ struct Serve: AsyncParsableCommand {
         guard ttlSweepInterval >= 0.01, ttlSweepInterval <= 86_400 else {
             throw ValidationError("--ttl-sweep-interval must be between 0.01 and 86400 seconds")
         }
+        guard !inMemory || database.dataDir == DatabaseOptions.defaultDataDirectory else {
+            throw ValidationError("--in-memory writes nothing to disk: it takes no --data-dir")
+        }
         guard credentials != nil || Self.isLoopback(host) else {
             throw ValidationError("Listening on \(host), not a loopback address, needs --credentials: without them any request is accepted")
         }
     }
 
     func run() async throws {
-        let databases = try await serve()
-        // RocksDB must be closed before the process exits: its static destructors racing a database still open
-        // (whose last reference a finishing trigger or background task may still hold) abort the process.
-        // A database closes when its last reference goes; wait for that, a few seconds at most.
-        let deadline = ContinuousClock.now + .seconds(10)
-        while databases.contains(where: { $0.value != nil }), ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(10))
-        }
-    }
-
-    /// Runs the server until a signal stops it; returns the databases of every Region it opened, weakly held,
-    /// once every service ended.
-    private func serve() async throws -> [WeakDatabase] {
         var logger = Logger(label: "eddy.server")
         logger.logLevel = Logger.Level(rawValue: logLevel)!
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(EddyServer.metricsFactory(registry))
-        let db = try Database(
-            path: database.dataDir,
-            configuration: .init(
-                region: region, accountId: accountId, timeToLiveSweepInterval: .milliseconds(Int64(ttlSweepInterval * 1000))))
+        let configuration = Database.Configuration(
+            region: region, accountId: accountId, timeToLiveSweepInterval: .milliseconds(Int64(ttlSweepInterval * 1000)))
+        // Tables belong to a Region: requests signed for another Region than --region use a database of their own.
+        let regions =
+            inMemory
+            ? RegionalDatabases(inMemoryHome: try Database(inMemory: configuration))
+            : RegionalDatabases(
+                home: try Database(path: database.dataDir, configuration: configuration), directory: "\(database.dataDir)/regions")
+        // Functions keep their settings, code and logs in the data directory, or in memory's stead a temporary
+        // directory removed when the server stops.
+        let functionsDirectory =
+            inMemory
+            ? FileManager.default.temporaryDirectory.appendingPathComponent("eddy-functions-\(UUID().uuidString)").path
+            : "\(database.dataDir)/functions"
+        defer {
+            if inMemory { try? FileManager.default.removeItem(atPath: functionsDirectory) }
+        }
+        do {
+            try await serve(regions: regions, functionsDirectory: functionsDirectory, logger: logger, registry: registry)
+        } catch {
+            await regions.close()
+            throw error
+        }
+        // The databases closed when the services stopped; RocksDB must be closed before the process exits, or
+        // its static destructors racing a database still open abort the process.
+        await regions.close()
+    }
+
+    /// Runs the server until a signal stops it, then stops the services in order: the server, the trigger
+    /// mappings, the Kafka sinks and derivative tables, the functions' environments, and last the databases.
+    private func serve(
+        regions: RegionalDatabases, functionsDirectory: String, logger: Logger, registry: PrometheusCollectorRegistry
+    ) async throws {
+        let db = regions.home
         let secrets = try credentials.map(Self.readCredentials)
-        // Functions keep their settings, code and logs in the data directory; an environment calls back with
-        // the first of the server's credentials, if it checks signatures.
+        // An environment calls back with the first of the server's credentials, if it checks signatures.
         let key = secrets?.sorted { $0.key < $1.key }.first
         let functions = try Functions(
             configuration: .init(
-                directory: "\(database.dataDir)/functions", region: region, accountId: accountId, accessKeyId: key?.key ?? "eddy",
+                directory: functionsDirectory, region: region, accountId: accountId, accessKeyId: key?.key ?? "eddy",
                 secretAccessKey: key?.value ?? "eddy"))
         let runtime = TriggerRuntime(database: db, changesReturnAtOnce: true)
         let mappings = EventSourceMappings(runtime: runtime, functions: functions)
         try await mappings.restore()
         let declared = DeclaredTriggers(runtime: runtime)
         // Shutdown goes in reverse: the server stops taking requests, then the triggers, then the Kafka sinks,
-        // then the functions' environments (the triggers' last batches may still call them).
-        let services: [any Service] = [functions, declared, runtime]
+        // then the functions' environments (the triggers' last batches may still call them), then the databases.
+        let services: [any Service] = [regions, functions, declared, runtime]
         var declaredInFile: Set<String> = []
         if let config {
             let setup = try ServeConfiguration.read(config)
@@ -115,17 +139,15 @@ struct Serve: AsyncParsableCommand {
         if restored > 0 {
             logger.info("Running \(restored) trigger mapping(s) added through the admin API")
         }
-        // Tables belong to a Region: requests signed for another Region than --region use a database of their own.
-        let regions = RegionalDatabases(home: db, directory: "\(database.dataDir)/regions")
         let server = EddyServer(
             regions: regions, configuration: .init(host: host, port: port, credentials: secrets, prometheus: registry), functions: mappings,
             triggers: declared)
+        let serving = inMemory ? "an in-memory database" : database.dataDir
         let group = ServiceGroup(services: services + [server.service(logger: logger) { [host] port in
             functions.setEndpointURL("http://\(host):\(port)")
-            FileHandle.standardOutput.write(Data("Eddy is serving \(database.dataDir) at http://\(host):\(port)\n".utf8))
+            FileHandle.standardOutput.write(Data("Eddy is serving \(serving) at http://\(host):\(port)\n".utf8))
         }], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
-        return regions.opened.map { WeakDatabase(value: $0) }
     }
 
     /// The access key id → secret access key object of the JSON file at `path`.
@@ -143,9 +165,4 @@ struct Serve: AsyncParsableCommand {
     private static func isLoopback(_ host: String) -> Bool {
         host == "localhost" || host == "::1" || host.hasPrefix("127.")
     }
-}
-
-/// A database held weakly, to see when its last reference has gone.
-private struct WeakDatabase {
-    weak var value: Database?
 }

@@ -78,6 +78,7 @@ extension Database {
     ///
     /// - Throws: `TableNotFoundException` if there is no such table.
     public func describeContinuousBackups(_ input: DescribeContinuousBackupsInput) async throws(EddyError) -> ContinuousBackupsOutput {
+        try requireOpen()
         try TableValidation.validateTableName(input.tableName)
         guard catalog.table(named: input.tableName) != nil else { throw .tableNotFound("Table not found: \(input.tableName)") }
         return ContinuousBackupsOutput(continuousBackupsDescription: .withoutPointInTimeRecovery)
@@ -89,6 +90,7 @@ extension Database {
     /// - Throws: `ValidationException` when point-in-time recovery is asked for; `TableNotFoundException`
     ///   if there is no such table.
     public func updateContinuousBackups(_ input: UpdateContinuousBackupsInput) async throws(EddyError) -> ContinuousBackupsOutput {
+        try requireOpen()
         try TableValidation.validateTableName(input.tableName)
         guard catalog.table(named: input.tableName) != nil else { throw .tableNotFound("Table not found: \(input.tableName)") }
         guard !input.pointInTimeRecoverySpecification.pointInTimeRecoveryEnabled else {

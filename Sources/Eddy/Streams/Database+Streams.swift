@@ -7,6 +7,7 @@ extension Database {
     /// - Throws: `ValidationException` for a bad limit, table name or start ARN; `ResourceNotFoundException`
     ///   if `tableName` names no table.
     public func listStreams(_ input: ListStreamsInput = ListStreamsInput()) async throws(EddyError) -> ListStreamsOutput {
+        try requireOpen()
         let limit = try Self.validatedLimit(input.limit, max: Limits.streamsPageLimitMax)
         if let name = input.tableName {
             _ = try resolveTable(name)
@@ -34,6 +35,7 @@ extension Database {
     /// - Throws: `ValidationException` for a malformed ARN, limit, shard id or shard filter;
     ///   `ResourceNotFoundException` if there is no such stream, or no such shard for the filter.
     public func describeStream(_ input: DescribeStreamInput) async throws(EddyError) -> DescribeStreamOutput {
+        try requireOpen()
         let limit = try Self.validatedLimit(input.limit, max: Limits.streamsPageLimitMax)
         if let start = input.exclusiveStartShardId {
             try Self.validateShardId(start, field: "exclusiveStartShardId")
@@ -74,6 +76,7 @@ extension Database {
     ///   the shard; `ResourceNotFoundException` if the stream or shard does not exist;
     ///   `TrimmedDataAccessException` for a sequence number retention has trimmed.
     public func getShardIterator(_ input: GetShardIteratorInput) async throws(EddyError) -> GetShardIteratorOutput {
+        try requireOpen()
         try Self.validateShardId(input.shardId, field: "shardId")
         let snapshot = streams.snapshot
         let stream = try resolveStream(input.streamArn, in: snapshot)
@@ -122,6 +125,7 @@ extension Database {
     ///   iterator older than 15 minutes; `TrimmedDataAccessException` if retention has trimmed the records at
     ///   the iterator; `ResourceNotFoundException` if the stream or shard no longer exists.
     public func getRecords(_ input: GetRecordsInput) async throws(EddyError) -> GetRecordsOutput {
+        try requireOpen()
         let limit = try Self.validatedLimit(input.limit, max: Limits.getRecordsLimitMax)
         guard (1...2048).contains(input.shardIterator.utf8.count), let token = ShardIteratorToken(parsing: input.shardIterator) else {
             throw .validation("Invalid ShardIterator: \(input.shardIterator.prefix(100))")

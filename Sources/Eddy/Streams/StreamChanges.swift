@@ -32,7 +32,8 @@ extension Database {
     ///
     /// - Throws: `ValidationException` if the table has no stream or the sequence number is malformed;
     ///   `ResourceNotFoundException` if there is no such table. Iterating throws
-    ///   `TrimmedDataAccessException` if the reader falls more than 24 hours behind.
+    ///   `TrimmedDataAccessException` if the reader falls more than 24 hours behind, and
+    ///   `InternalServerError` "The database is closed" once the database closes (``Database/close()``).
     public func streamChanges(tableName: String, from start: StreamStartingPosition = .trimHorizon) throws(EddyError) -> StreamChanges {
         let table = try resolveTable(tableName)
         guard let latest = table.definition.latestStream, let stream = streams.snapshot.streams[latest.id] else {
@@ -47,6 +48,7 @@ extension Database {
     /// - Throws: `ValidationException` for a malformed ARN, shard id or sequence number;
     ///   `ResourceNotFoundException` if the stream or shard does not exist.
     public func streamChanges(streamArn: String, shardId: String, from start: StreamStartingPosition = .trimHorizon) throws(EddyError) -> StreamChanges {
+        try requireOpen()
         let stream = try resolveStream(streamArn, in: streams.snapshot)
         guard let index = StreamNames.shardIndex(of: shardId), let shard = stream.shard(index),
             StreamNames.shardId(shard) == shardId
@@ -118,6 +120,8 @@ public struct StreamChanges: AsyncSequence, Sendable {
                 }
                 buffer.removeAll(keepingCapacity: true)
                 next = 0
+                // Close fires the signal after refusing operations, so a reader parked below wakes to this.
+                try database.requireOpen()
                 // The generation is read before the snapshot: a commit published after the snapshot fires
                 // the signal past this generation, so the wait below cannot miss it.
                 let generation = database.streams.signal.generation

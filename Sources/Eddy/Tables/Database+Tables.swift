@@ -20,6 +20,7 @@ extension Database {
     ///   created.
     @discardableResult
     public func createTable(_ input: CreateTableInput) async throws(EddyError) -> TableDescription {
+        try requireOpen()
         try TableValidation.validateCreate(input)
         let tags = try TagValidation.validated(input.tags ?? [])
         return try await locks.withLock(Self.catalogLockKey) { () async throws(EddyError) -> TableDescription in
@@ -78,6 +79,7 @@ extension Database {
     ///
     /// - Throws: `ResourceNotFoundException` if there is no such table.
     public func describeTable(tableName: String) async throws(EddyError) -> TableDescription {
+        try requireOpen()
         try TableValidation.validateTableName(tableName)
         guard let table = catalog.table(named: tableName) else {
             throw .resourceNotFound("Requested resource not found: Table: \(tableName) not found")
@@ -94,6 +96,7 @@ extension Database {
     /// }
     /// ```
     public func listTables(_ input: ListTablesInput = ListTablesInput()) async throws(EddyError) -> ListTablesOutput {
+        try requireOpen()
         let limit = input.limit ?? Limits.listTablesLimitMax
         guard (1...Limits.listTablesLimitMax).contains(limit) else {
             let rule = limit < 1 ? "Member must have value greater than or equal to 1" : "Member must have value less than or equal to \(Limits.listTablesLimitMax)"
@@ -117,6 +120,7 @@ extension Database {
     ///   protection is enabled.
     @discardableResult
     public func deleteTable(tableName: String) async throws(EddyError) -> TableDescription {
+        try requireOpen()
         try TableValidation.validateTableName(tableName)
         return try await locks.withLock(Self.catalogLockKey) { () async throws(EddyError) -> TableDescription in
             guard let table = catalog.table(named: tableName) else {
@@ -161,6 +165,7 @@ extension Database {
     ///   second index created or deleted at once.
     @discardableResult
     public func updateTable(_ input: UpdateTableInput) async throws(EddyError) -> TableDescription {
+        try requireOpen()
         try TableValidation.validateTableName(input.tableName)
         return try await locks.withLock(Self.catalogLockKey) { () async throws(EddyError) -> TableDescription in
             guard let table = catalog.table(named: input.tableName) else {

@@ -16,6 +16,7 @@ extension Database {
     ///   such table.
     @discardableResult
     public func tagResource(_ input: TagResourceInput) async throws(EddyError) -> TagResourceOutput {
+        try requireOpen()
         let name = try TableResourceArn.tableName(
             of: input.resourceArn, region: configuration.region, accountId: configuration.accountId, operation: "TagResource")
         guard !input.tags.isEmpty else { throw .validation("Atleast one Tag needs to be provided as Input.") }
@@ -34,6 +35,7 @@ extension Database {
     ///   account's ARN; `ResourceNotFoundException` if there is no such table.
     @discardableResult
     public func untagResource(_ input: UntagResourceInput) async throws(EddyError) -> UntagResourceOutput {
+        try requireOpen()
         let name = try TableResourceArn.tableName(
             of: input.resourceArn, region: configuration.region, accountId: configuration.accountId, operation: "UntagResource")
         guard !input.tagKeys.isEmpty else { throw .validation("Atleast one Tag Key needs to be provided as Input.") }
@@ -60,6 +62,7 @@ extension Database {
     ///   `AccessDeniedException` for another account's ARN; `ResourceNotFoundException` if there is no such
     ///   table.
     public func listTagsOfResource(_ input: ListTagsOfResourceInput) async throws(EddyError) -> ListTagsOfResourceOutput {
+        try requireOpen()
         let name = try TableResourceArn.tableName(
             of: input.resourceArn, region: configuration.region, accountId: configuration.accountId, operation: "ListTagsOfResource")
         guard let table = catalog.table(named: name) else { throw TableResourceArn.notFound(input.resourceArn) }

@@ -16,6 +16,7 @@ extension Database {
     ///   `ResourceNotFoundException` if there is no such table.
     @discardableResult
     public func updateTimeToLive(_ input: UpdateTimeToLiveInput) async throws(EddyError) -> UpdateTimeToLiveOutput {
+        try requireOpen()
         try TableValidation.validateTableName(input.tableName)
         let specification = input.timeToLiveSpecification
         let nameLength = specification.attributeName.utf8.count

@@ -125,6 +125,8 @@ final class Committer: Sendable {
     private let drainThreadExited = DispatchSemaphore(value: 0)
     private let drainsOnDedicatedThread: Bool
     private let stopped = Atomic<Bool>(false)
+    /// Set by ``close()``: no commit is queued any more.
+    private let closing = Atomic<Bool>(false)
     private let itemCollectionSizeLimit: Int64
 
     init(
@@ -151,20 +153,38 @@ final class Committer: Sendable {
         }
     }
 
-    /// Stops the dedicated drain thread, if any, and waits until it has let go of the committer. Called
-    /// once, when the database closes.
+    /// Stops the dedicated drain thread, if any, and waits until it has let go of the committer. Calling it
+    /// again does nothing.
     func shutdown() {
-        guard drainsOnDedicatedThread else { return }
-        stopped.store(true, ordering: .releasing)
+        guard drainsOnDedicatedThread, !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
         drainSignal.signal()
         drainThreadExited.wait()
     }
+
+    /// Refuses every commit from now on (``closedError``), waits until the commits already queued are written,
+    /// then stops the drain thread.
+    func close() async {
+        closing.store(true, ordering: .releasing)
+        while queue.withLock({ !$0.pending.isEmpty || $0.draining }) {
+            // A group being written is one RocksDB write away from done.
+            try? await Task.sleep(for: .milliseconds(1))
+        }
+        shutdown()
+    }
+
+    /// The error of every operation on a closed database.
+    static let closedError = EddyError.internalServerError("The database is closed")
 
     /// Commits `write` atomically and durably as the database's durability mode promises, unless a table
     /// it stamps changed its stream meanwhile (then nothing is written and the outcome says so).
     func commit(_ write: PreparedWrite) async throws(EddyError) -> CommitOutcome {
         let result = await withUnsafeContinuation { continuation in
             let becomesLeader = queue.withLock { queue in
+                // Checked under the queue's lock, so that ``close()`` sees every commit queued before it.
+                guard !closing.load(ordering: .acquiring) else {
+                    continuation.resume(returning: Result<CommitOutcome, EddyError>.failure(Self.closedError))
+                    return false
+                }
                 queue.pending.append(Pending(write: write, continuation: continuation))
                 guard !queue.draining else { return false }
                 queue.draining = true
