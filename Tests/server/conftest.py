@@ -29,6 +29,23 @@ def free_port():
         return s.getsockname()[1]
 
 
+def wait_until_healthy(server):
+    """Waits until `server` (with `process`, `endpoint`, `output()` and `stop()`) answers GET /health; stops it
+    and raises if it exits or does not answer within 30 s."""
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"eddy serve exited with {server.process.returncode}: {server.output()}")
+        try:
+            with urllib.request.urlopen(server.endpoint + "/health", timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    server.stop()
+    raise RuntimeError("eddy serve did not answer /health within 30 s")
+
+
 class Server:
     def __init__(self, *extra_arguments, data_dir=None):
         self.binary = os.environ.get("EDDY_BIN", ".build/debug/eddy")
@@ -41,18 +58,7 @@ class Server:
             [self.binary, "serve", "--data-dir", os.path.join(self.data_dir, "db"), "--port", str(self.port),
              *extra_arguments],
             stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"eddy serve exited with {self.process.returncode}: {self.output()}")
-            try:
-                with urllib.request.urlopen(self.endpoint + "/health", timeout=1) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("eddy serve did not answer /health within 30 s")
+        wait_until_healthy(self)
 
     def output(self):
         self.log.flush()

@@ -7,15 +7,13 @@ import shutil
 import signal
 import subprocess
 import tempfile
-import time
-import urllib.request
 
 import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from conftest import CREDENTIALS, free_port
+from conftest import CREDENTIALS, free_port, wait_until_healthy
 from test_functions import ROLE, invoke, zipped
 
 
@@ -36,17 +34,7 @@ class InMemoryServer:
         self.process = subprocess.Popen(
             [self.binary, "serve", "--in-memory", "--port", str(self.port)], cwd=self.cwd,
             env={**os.environ, "TMPDIR": self.tmp}, stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            assert self.process.poll() is None, f"eddy serve exited with {self.process.returncode}: {self.output()}"
-            try:
-                with urllib.request.urlopen(self.endpoint + "/health", timeout=1) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.1)
-        self.stop()
-        raise RuntimeError("eddy serve --in-memory did not answer /health within 30 s")
+        wait_until_healthy(self)
 
     def output(self):
         self.log.flush()

@@ -83,19 +83,7 @@ final class LoadedTable: @unchecked Sendable {
 
     /// Writes the next `count` items with BatchWriteItem, from 8 tasks.
     func load(_ count: Int) async throws {
-        let items = next(count)
-        let db: Database = db
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for client in 0..<8 {
-                group.addTask {
-                    for start in stride(from: client * 25, to: items.count, by: 8 * 25) {
-                        let requests = items[start..<min(start + 25, items.count)].map { WriteRequest(putRequest: PutRequest(item: $0)) }
-                        _ = try await db.batchWriteItem(BatchWriteItemInput(requestItems: [EddyLayout.tableName: requests]))
-                    }
-                }
-            }
-            try await group.waitForAll()
-        }
+        try await EddyLayout.batchWrite(next(count), into: db)
     }
 
     /// Closes the database and deletes the directory.

@@ -37,6 +37,21 @@ public enum EddyLayout {
         ]
     }
 
+    /// Writes `items` to the benchmark table of `db` with BatchWriteItem, 25 at a time from 8 tasks.
+    public static func batchWrite(_ items: [Item], into db: Database) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for client in 0..<8 {
+                group.addTask {
+                    for start in stride(from: client * 25, to: items.count, by: 8 * 25) {
+                        let requests = items[start..<min(start + 25, items.count)].map { WriteRequest(putRequest: PutRequest(item: $0)) }
+                        _ = try await db.batchWriteItem(BatchWriteItemInput(requestItems: [tableName: requests]))
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+    }
+
     /// The `items` key of item `index`.
     public static func key(_ index: Int) -> [UInt8] {
         keyBytes(id: itemId(index))
