@@ -189,9 +189,16 @@ public final class Database: Sendable {
                 failedSweeps.increment()
             }
         }
+        let deletedTokens = Counter(label: "eddy_transaction_tokens_deleted_total")
+        let failedTokenPasses = Counter(label: "eddy_transaction_token_failed_passes_total")
         startBackgroundJob(every: configuration.transactionTokenExpiryInterval) { database in
-            // A storage failure ends this pass only; the next one starts over.
-            _ = try? await database.deleteExpiredTransactionTokens()
+            do {
+                deletedTokens.increment(by: try await database.deleteExpiredTransactionTokens())
+            } catch {
+                // A storage failure ends this pass only (the tokens stay, ignored once expired); the next one
+                // starts over.
+                failedTokenPasses.increment()
+            }
         }
         resumeBackfills()
     }
