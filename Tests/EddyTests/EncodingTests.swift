@@ -20,7 +20,7 @@ import Testing
         return value
     }
 
-    private static let numberText = Gen<String>.oneOf(
+    static let numberText = Gen<String>.oneOf(
         Gen.int(in: -1_000_000...1_000_000).map { "\($0)" },
         Gen.int(in: -99_999...99_999).map { n in "\(n < 0 ? "-" : "")\(abs(n) / 1000).\(abs(n) % 1000)" },
         zip(Gen.int(in: -9_999...9_999), Gen.int(in: -120...120)).map { mantissa, exponent in "\(mantissa)E\(exponent)" },
@@ -114,13 +114,31 @@ import Testing
         #expect((try? ItemEncoding.decode(ItemEncoding.encode(item))) == item)
     }
 
-    @Test func randomItemsRoundTrip() async {
+    @Test func everyTypeIsSizedFromItsStoredBytes() throws {
+        let item: Item = [
+            "s": .s("text"), "n": .n(try DecimalNumber("-12.5E-3")), "zero": .n(DecimalNumber(0)),
+            "even": .n(DecimalNumber(1234)), "b": .b([0, 1, 255]), "t": .bool(true), "null": .null,
+            "m": .m(["inner": .l([.s("x"), .n(DecimalNumber(1)), .m([:]), .l([])])]),
+            "ss": .ss(["a", "", "c"]), "ns": .ns([DecimalNumber(1), try DecimalNumber("1E+125")]), "bs": .bs([[1], [], [2, 3]]),
+        ]
+        #expect(try ItemEncoding.size(ofStored: ItemEncoding.encode(item)) == ItemSize.of(item))
+    }
+
+    /// Items of every type, nested two deep, with numbers of any digit count (odd and even, which end their
+    /// encoding differently), negative, zero and fractional, survive the round trip; and the size the write
+    /// path reads from their bytes for the table's counters is DynamoDB's size of the item.
+    @Test func randomItemsRoundTripAndAreSizedFromTheirBytes() async {
+        let number = KeyEncodingTests.numberText.map { try! DecimalNumber($0) }
         let scalar = Gen<AttributeValue>.oneOf(
             Gen.letterOrNumber.string(of: 0...20).map { AttributeValue.s($0) },
             Gen.int(in: Int.min...Int.max).map { AttributeValue.n(DecimalNumber($0)) },
+            number.map { AttributeValue.n($0) },
             Gen.uint8().array(of: 0...20).map { AttributeValue.b($0) },
             Gen.bool.map { AttributeValue.bool($0) },
-            Gen.always(AttributeValue.null)
+            Gen.always(AttributeValue.null),
+            Gen.letterOrNumber.string(of: 0...6).array(of: 1...4).map { AttributeValue.ss($0) },
+            number.array(of: 1...4).map { AttributeValue.ns($0) },
+            Gen.uint8().array(of: 0...6).array(of: 1...4).map { AttributeValue.bs($0) }
         )
         let nested = Gen<AttributeValue>.oneOf(
             scalar,
@@ -133,7 +151,9 @@ import Testing
             Item(pairs, uniquingKeysWith: { first, _ in first })
         }
         await propertyCheck(count: 500, input: item) { item in
-            #expect((try? ItemEncoding.decode(ItemEncoding.encode(item))) == item)
+            let bytes = ItemEncoding.encode(item)
+            #expect((try? ItemEncoding.decode(bytes)) == item)
+            #expect((try? ItemEncoding.size(ofStored: bytes)) == ItemSize.of(item))
         }
     }
 
@@ -143,5 +163,9 @@ import Testing
             #expect(throws: EncodingError.self) { try ItemEncoding.decode(Array(bytes.prefix(length))) }
         }
         #expect(throws: EncodingError.self) { try ItemEncoding.decode([9, 0]) }
+        for length in 0..<bytes.count {
+            #expect(throws: EncodingError.self) { try ItemEncoding.size(ofStored: Array(bytes.prefix(length))) }
+        }
+        #expect(throws: EncodingError.self) { try ItemEncoding.size(ofStored: bytes + [0]) }
     }
 }

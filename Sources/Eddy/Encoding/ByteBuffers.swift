@@ -93,6 +93,14 @@ struct ByteReader {
         return Array(try readBytes(count))
     }
 
+    /// Skips a length-prefixed run of bytes and returns its length.
+    mutating func skipLengthPrefixed() throws(EncodingError) -> Int {
+        let count = try readVarint()
+        guard count <= bytes.count - offset else { throw EncodingError.truncated }
+        offset += count
+        return count
+    }
+
     mutating func readLengthPrefixedString() throws(EncodingError) -> String {
         let count = try readVarint()
         return String(decoding: try readBytes(count), as: UTF8.self)

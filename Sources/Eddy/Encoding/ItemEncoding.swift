@@ -39,6 +39,74 @@ enum ItemEncoding {
         return item
     }
 
+    /// The DynamoDB size (``ItemSize/of(_:)-(Item)``) of the item stored as `bytes`, read straight from them:
+    /// no attribute is decoded, nothing is allocated. The write path sizes every item it replaces this way
+    /// for the table's counters, where decoding the old item would cost a dictionary of strings.
+    static func size(ofStored bytes: [UInt8]) throws(EncodingError) -> Int {
+        var reader = ByteReader(bytes)
+        guard try reader.readByte() == formatVersion else { throw EncodingError.corrupt("unknown item format") }
+        let size = try entriesSize(count: reader.readVarint(), from: &reader)
+        guard reader.isAtEnd else { throw EncodingError.corrupt("trailing bytes after item") }
+        return size
+    }
+
+    /// The size of `count` map entries (names and values) from the reader's position.
+    private static func entriesSize(count: Int, from reader: inout ByteReader) throws(EncodingError) -> Int {
+        var total = 0
+        for _ in 0..<count {
+            total += try reader.skipLengthPrefixed() + valueSize(from: &reader)
+        }
+        return total
+    }
+
+    private static func valueSize(from reader: inout ByteReader) throws(EncodingError) -> Int {
+        guard let tag = Tag(rawValue: try reader.readByte()) else { throw EncodingError.corrupt("unknown value tag") }
+        switch tag {
+        case .s, .b: return try reader.skipLengthPrefixed()
+        case .n: return try numberSize(from: &reader)
+        case .boolTrue, .boolFalse, .null: return 1
+        case .m:
+            let count = try reader.readVarint()
+            return try 3 + count + entriesSize(count: count, from: &reader)
+        case .l:
+            let count = try reader.readVarint()
+            var total = 3 + count
+            for _ in 0..<count { total += try valueSize(from: &reader) }
+            return total
+        case .ss, .bs:
+            let count = try reader.readVarint()
+            var total = 0
+            for _ in 0..<count { total += try reader.skipLengthPrefixed() }
+            return total
+        case .ns:
+            let count = try reader.readVarint()
+            var total = 0
+            for _ in 0..<count { total += try numberSize(from: &reader) }
+            return total
+        }
+    }
+
+    /// The size of a number in ``KeyEncoding``'s form: one byte per two significant digits, plus one
+    /// (`(digits + 1) / 2 + 1`, as ``ItemSize`` counts a decoded number).
+    private static func numberSize(from reader: inout ByteReader) throws(EncodingError) -> Int {
+        let signClass = try reader.readByte()
+        guard signClass != KeyEncoding.zeroClass else { return 1 }
+        guard signClass == KeyEncoding.negativeClass || signClass == KeyEncoding.positiveClass else {
+            throw EncodingError.corrupt("bad number class in key")
+        }
+        let mask: UInt8 = signClass == KeyEncoding.negativeClass ? 0xFF : 0x00
+        _ = try reader.readByte()
+        var digits = 0
+        while true {
+            let byte = try reader.readByte() ^ mask
+            if byte >> 4 == 0 { break }
+            digits += 1
+            if byte & 0x0F == 0 { break }
+            digits += 1
+        }
+        return (digits + 1) / 2 + 1
+    }
+
     private static func appendMap(_ map: [String: AttributeValue], to writer: inout ByteWriter) {
         writer.writeVarint(map.count)
         for (name, value) in map {

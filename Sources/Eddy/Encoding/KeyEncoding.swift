@@ -13,9 +13,9 @@
 enum KeyEncoding {
     private static let escape: UInt8 = 0xFF
     private static let terminator: UInt8 = 0x01
-    private static let negativeClass: UInt8 = 0x01
-    private static let zeroClass: UInt8 = 0x02
-    private static let positiveClass: UInt8 = 0x03
+    static let negativeClass: UInt8 = 0x01
+    static let zeroClass: UInt8 = 0x02
+    static let positiveClass: UInt8 = 0x03
     private static let exponentOffset = 130
 
     /// Appends the ordered encoding of a key value (S, N or B).

@@ -7,7 +7,8 @@ struct ItemChange {
     /// The item's key attributes, for the record's `Keys`.
     var keys: Item
     /// The stored bytes before the change; nil if there was no item. Every write reads them: the table's
-    /// counters (``TableCounter``) need the old item's size.
+    /// counters (``TableCounter``) need the old item's size, which is read from the bytes without decoding
+    /// them (a table with indexes decodes them to move its entries).
     var old: [UInt8]?
     /// The stored bytes after the change; nil for a deletion.
     var new: [UInt8]?
@@ -26,6 +27,16 @@ struct ItemChange {
         // Equal items encode to the same length: only the order of map entries and set members may differ.
         guard old.count == new.count else { return .modify }
         return try ItemEncoding.decodeStored(old) == newItem ? nil : .modify
+    }
+}
+
+/// The DynamoDB size of the item stored as `bytes` (0 for none).
+private func storedSize(_ bytes: [UInt8]?) throws(EddyError) -> Int {
+    guard let bytes else { return 0 }
+    do {
+        return try ItemEncoding.size(ofStored: bytes)
+    } catch {
+        throw .internalServerError("A stored item does not decode: \(error)")
     }
 }
 
@@ -54,11 +65,15 @@ extension PreparedWrite {
         } else {
             batch.delete(change.key.bytes, in: .items)
         }
-        let old = try change.old.map(ItemEncoding.decodeStored)
-        var new = change.newItem
-        if new == nil, let bytes = change.new { new = try ItemEncoding.decodeStored(bytes) }
-        count(table.id, replacing: old, with: new)
-        if !table.indexes.isEmpty { try addIndexEntries(of: change, old: old, new: new, in: table) }
+        count(
+            table.id, items: (change.new == nil ? 0 : 1) - (change.old == nil ? 0 : 1),
+            sizeBytes: Int64(try storedSize(change.new) - storedSize(change.old)))
+        if !table.indexes.isEmpty {
+            let old = try change.old.map(ItemEncoding.decodeStored)
+            var new = change.newItem
+            if new == nil, let bytes = change.new { new = try ItemEncoding.decodeStored(bytes) }
+            try addIndexEntries(of: change, old: old, new: new, in: table)
+        }
         guard table.streamViewType != nil, let eventName = change.eventName else { return }
         // Both images, whatever the view type: readers project them (the Kafka sink reads both).
         records.append(
