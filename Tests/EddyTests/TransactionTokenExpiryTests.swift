@@ -153,7 +153,10 @@ private func withTokenDatabase(_ body: (Database, ManualWallClock) async throws 
             clock.advance(bySeconds: 601)
             #expect(db.transactionTokens.claimForExpiry(["held"]) == ["held"])
             let waiting = Task { try await db.transactWriteItems(increment("held", by: 5)) }
+            while db.transactionTokens.waitingCount(for: "held") == 0 { await Task.yield() }
+            #expect(try await counter(db) == 1, "the transaction waits while the job holds its token")
             db.transactionTokens.releaseExpiry(["held"])
+            #expect(db.transactionTokens.waitingCount(for: "held") == 0)
             _ = try await waiting.value
             #expect(try await counter(db) == 6)
             try await db.transactWriteItems(increment("held", by: 5))

@@ -25,6 +25,8 @@ final class TransactionTokens: Sendable {
         var running: Set<String> = []
         /// The tokens of `running` that the expiry job holds: a transaction with one of them waits.
         var expiring: Set<String> = []
+        /// The transactions waiting for the expiry job to give back a token.
+        var waiting: [String: [CheckedContinuation<Void, Never>]] = [:]
     }
 
     private enum Claim {
@@ -65,8 +67,15 @@ final class TransactionTokens: Sendable {
             if claim == .inProgress {
                 throw .transactionInProgress("The transaction with the given request token is already in progress")
             }
-            // The expiry job holds the token for one read and one batch.
-            try? await Task.sleep(for: .milliseconds(1))
+            // The expiry job holds the token for one read and one batch; ``releaseExpiry(_:)`` resumes.
+            await withCheckedContinuation { continuation in
+                let waits = state.withLock { state in
+                    guard state.expiring.contains(token) else { return false }
+                    state.waiting[token, default: []].append(continuation)
+                    return true
+                }
+                if !waits { continuation.resume() }
+            }
         }
         let stored: [UInt8]?
         do {
@@ -105,14 +114,21 @@ final class TransactionTokens: Sendable {
         }
     }
 
-    /// Gives back the tokens of ``claimForExpiry(_:)``.
+    /// How many transactions wait for the expiry job to give back `token`.
+    func waitingCount(for token: String) -> Int {
+        state.withLock { $0.waiting[token]?.count ?? 0 }
+    }
+
+    /// Gives back the tokens of ``claimForExpiry(_:)``, resuming the transactions that wait for them.
     func releaseExpiry(_ tokens: [String]) {
-        state.withLock { state in
-            for token in tokens {
+        let resumed = state.withLock { state in
+            tokens.flatMap { token in
                 state.expiring.remove(token)
                 state.running.remove(token)
+                return state.waiting.removeValue(forKey: token) ?? []
             }
         }
+        for continuation in resumed { continuation.resume() }
     }
 
     /// Adds the record of `token`, committed at `now` for the request of `fingerprint`, and its expiry key to
