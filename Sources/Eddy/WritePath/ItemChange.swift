@@ -46,8 +46,8 @@ extension PreparedWrite {
         self.init(batch: StorageBatch(), tables: tables.map(TableStamp.init))
     }
 
-    /// Adds `change` to the batch, with the changes of the table's index entries, its counters and its
-    /// stream record if `table` has a stream.
+    /// Adds `change` to the batch, with the changes of the table's index entries, its expiry entry (Time to
+    /// Live), its counters and its stream record if `table` has a stream.
     mutating func add(_ change: ItemChange, in table: ResolvedTable) throws(EddyError) {
         if let new = change.new {
             batch.put(change.key.bytes, new, in: .items)
@@ -59,6 +59,7 @@ extension PreparedWrite {
         if new == nil, let bytes = change.new { new = try ItemEncoding.decodeStored(bytes) }
         count(table.id, replacing: old, with: new)
         if !table.indexes.isEmpty { try addIndexEntries(of: change, old: old, new: new, in: table) }
+        if let rule = table.expiry { moveExpiryEntry(of: change.key, old: old, new: new, rule: rule, tableId: table.id) }
         guard table.streamViewType != nil, let eventName = change.eventName else { return }
         // Both images, whatever the view type: readers project them (the Kafka sink reads both).
         records.append(
