@@ -154,7 +154,7 @@ public final class Database: Sendable {
             throw .internalServerError("Cannot index the transaction request tokens: \(error.message)")
         }
         try Self.initializeCounters(of: catalog, in: store)
-        try ExpiryIndex.backfillLegacyTables(of: catalog, in: store)
+        try ExpiryIndex.backfillLegacyTables(of: catalog, in: store, durability: configuration.durability)
         let loaded = try StreamStorage.load(from: store)
         streams = StreamRegistry(
             StreamsSnapshot(streams: loaded.streams, committedThrough: loaded.nextSequence - 1, trimmedBelow: loaded.trimmedBelow))

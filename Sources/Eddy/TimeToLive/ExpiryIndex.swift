@@ -67,16 +67,19 @@ enum ExpiryIndex {
     }
 
     /// Gives every table whose Time to Live was enabled before the expiry index existed a backfill, once:
-    /// called when the database opens, before any write.
-    static func backfillLegacyTables(of catalog: Catalog, in store: any OrderedKeyValueStore) throws(EddyError) {
+    /// called when the database opens, before any write, which is as durable as the database's writes.
+    static func backfillLegacyTables(
+        of catalog: Catalog, in store: any OrderedKeyValueStore, durability: Durability
+    ) throws(EddyError) {
         do {
             guard try store.get(legacyTablesIndexedKey, in: .catalog, snapshot: nil) == nil else { return }
             var batch = StorageBatch()
-            for name in catalog.tableNames() where catalog.table(named: name)?.expiry != nil {
-                batch.put(progressKey(ofTable: catalog.table(named: name)!.id), [], in: .catalog)
+            for name in catalog.tableNames() {
+                guard let table = catalog.table(named: name), table.expiry != nil else { continue }
+                batch.put(progressKey(ofTable: table.id), [], in: .catalog)
             }
             batch.put(legacyTablesIndexedKey, [], in: .catalog)
-            try store.write(batch, durability: .machineCrashSafe)
+            try store.write(batch, durability: durability)
         } catch {
             throw .internalServerError("Cannot start the expiry index of older tables: \(error.message)")
         }
