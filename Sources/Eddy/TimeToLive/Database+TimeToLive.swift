@@ -87,10 +87,10 @@ extension Database {
 
     /// Deletes every item that has expired by the database clock, in every table with Time to Live enabled:
     /// what the background job does every ``Configuration-swift.struct/timeToLiveSweepInterval``; a test with
-    /// a ``ManualWallClock`` calls it after moving the clock. Each deletion is one batch with its `REMOVE`
-    /// stream record,
-    /// whose `userIdentity` is `{"type": "Service", "principalId": "dynamodb.amazonaws.com"}`. An item is
-    /// read again under its lock, and deleted only if it still has expired then.
+    /// a ``ManualWallClock`` calls it after moving the clock. Each deletion has its `REMOVE` stream record,
+    /// whose `userIdentity` is `{"type": "Service", "principalId": "dynamodb.amazonaws.com"}`, in its batch
+    /// (up to 100 deletions share one, as a BatchWriteItem's do). An item is read again under its lock, and
+    /// deleted only if it still has expired then.
     ///
     /// A table's expired items are found in its expiry index, which is read up to the current second only;
     /// while the index is being backfilled (after Time to Live was enabled), by reading all its items.
@@ -121,10 +121,11 @@ extension Database {
         var deleted = 0
         while true {
             let entries = try expiryEntries(from: start, to: end)
-            for entry in entries {
-                if try await expire(ExpiryIndex.itemKey(ofEntry: entry), entry: entry, tableName: table.name, tableId: table.id) {
-                    deleted += 1
+            for group in stride(from: 0, to: entries.count, by: Self.timeToLiveDeletionsPerBatch) {
+                let candidates = entries[group..<min(group + Self.timeToLiveDeletionsPerBatch, entries.count)].map { entry in
+                    (key: ExpiryIndex.itemKey(ofEntry: entry), entry: Optional(entry))
                 }
+                deleted += try await expire(candidates, tableName: table.name, tableId: table.id)
             }
             guard entries.count == Self.timeToLivePageSize, let last = entries.last else { return deleted }
             start = last + [0]
@@ -149,8 +150,9 @@ extension Database {
         var deleted = 0
         var start = ItemKey.tableStart(table.id)
         while let page = try expiredItems(of: table, attribute: attribute, from: start) {
-            for key in page.expired {
-                if try await expire(key, entry: nil, tableName: table.name, tableId: table.id) { deleted += 1 }
+            for group in stride(from: 0, to: page.expired.count, by: Self.timeToLiveDeletionsPerBatch) {
+                let keys = page.expired[group..<min(group + Self.timeToLiveDeletionsPerBatch, page.expired.count)]
+                deleted += try await expire(keys.map { (key: $0, entry: nil) }, tableName: table.name, tableId: table.id)
             }
             guard let next = page.next else { break }
             start = next
@@ -182,32 +184,47 @@ extension Database {
         return read == 0 ? nil : (expired, nil)
     }
 
-    /// Deletes the item at `key` if the table still has Time to Live on and the item, read under its lock,
-    /// has still expired. Returns whether it was deleted.
+    /// Deletes, in one batch, those of the items at `candidates` that still have expired, each read under its
+    /// lock, if the table still has Time to Live on; each deletion has its own `REMOVE` record. Returns how
+    /// many were deleted.
     ///
-    /// `entry` is the expiry entry that named the item, if the sweep found it in the index: it goes with the
-    /// item; and if the item has not expired, it goes alone unless it is the item's own (an item whose expiry
-    /// is now more than five years past stays, without an entry).
-    private func expire(_ key: ItemKey, entry: [UInt8]?, tableName: String, tableId: UInt64) async throws(EddyError) -> Bool {
-        try await locks.withLock(key) { () async throws(EddyError) -> Bool in
-            guard let table = catalog.table(named: tableName), table.id == tableId else { return false }
-            return try await commitItemChange(in: [table]) { tables throws(EddyError) in
+    /// A candidate's `entry` is the expiry entry that named the item, if the sweep found it in the index: it
+    /// goes with the item; and if the item has not expired, it goes alone unless it is the item's own (an
+    /// item whose expiry is now more than five years past stays, without an entry).
+    private func expire(
+        _ candidates: [(key: ItemKey, entry: [UInt8]?)], tableName: String, tableId: UInt64
+    ) async throws(EddyError) -> Int {
+        // An item may be named by more than one entry (its own and a stale one): it is read, and deleted, once.
+        var keys: [ItemKey] = []
+        var entries: [ItemKey: [[UInt8]]] = [:]
+        for candidate in candidates {
+            if entries[candidate.key] == nil { keys.append(candidate.key) }
+            entries[candidate.key, default: []] += candidate.entry.map { [$0] } ?? []
+        }
+        return try await locks.withLocks(keys) { () async throws(EddyError) -> Int in
+            guard let table = catalog.table(named: tableName), table.id == tableId else { return 0 }
+            return try await commitItemChange(in: [table]) { tables throws(EddyError) -> (PreparedWrite?, Int) in
                 let table = tables[0]
-                guard let rule = table.expiry else { return (nil, false) }
+                guard let rule = table.expiry else { return (nil, 0) }
+                let now = configuration.clock.nowMilliseconds()
                 var write = PreparedWrite(stamping: tables)
-                let oldBytes = try readStoredItem(key)
-                let old = try oldBytes.map(decodeItem)
-                if let old, TimeToLiveRule.hasExpired(old[rule.attributeName], nowMilliseconds: configuration.clock.nowMilliseconds()) {
-                    try write.add(
-                        ItemChange(key: key, keys: table.keyAttributes(of: old), old: oldBytes, new: nil, eventName: .remove, byService: true),
-                        in: table)
-                    if let entry { write.batch.delete(entry, in: .catalog) }
-                    return (write, true)
+                var deleted = 0
+                for key in keys {
+                    let found = entries[key] ?? []
+                    let oldBytes = try readStoredItem(key)
+                    let old = try oldBytes.map(decodeItem)
+                    if let old, TimeToLiveRule.hasExpired(old[rule.attributeName], nowMilliseconds: now) {
+                        try write.add(
+                            ItemChange(key: key, keys: table.keyAttributes(of: old), old: oldBytes, new: nil, eventName: .remove, byService: true),
+                            in: table)
+                        deleted += 1
+                        for entry in found { write.batch.delete(entry, in: .catalog) }
+                    } else {
+                        let own = old.flatMap(rule.entrySecond).map { ExpiryIndex.entryKey(tableId: tableId, second: $0, item: key) }
+                        for entry in found where entry != own { write.batch.delete(entry, in: .catalog) }
+                    }
                 }
-                let ownEntry = old.flatMap(rule.entrySecond).map { ExpiryIndex.entryKey(tableId: tableId, second: $0, item: key) }
-                guard let entry, entry != ownEntry else { return (nil, false) }
-                write.batch.delete(entry, in: .catalog)
-                return (write, false)
+                return (write.batch.isEmpty ? nil : write, deleted)
             }
         }
     }
@@ -216,6 +233,9 @@ extension Database {
     static let timeToLiveUpdateIntervalMilliseconds: Int64 = 3_600_000
     /// How many items a sweep reads before it deletes what it found and reads on.
     static let timeToLivePageSize = 1000
+    /// How many items a sweep locks and deletes in one batch (each with its own stream record), as a
+    /// BatchWriteItem does: one commit for many deletions.
+    static let timeToLiveDeletionsPerBatch = 100
 }
 
 /// When an item has expired: its expiry attribute is a top-level Number of seconds since 1970 before now,
