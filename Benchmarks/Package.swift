@@ -119,6 +119,16 @@ let package = Package(
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(
+            name: "TimeToLive",
+            dependencies: [
+                .product(name: "Eddy", package: "Eddy"),
+                .product(name: "Benchmark", package: "benchmark"),
+                "BenchmarkSupport",
+            ],
+            path: "Benchmarks/TimeToLive",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
             name: "Transactions",
             dependencies: [
                 .product(name: "Eddy", package: "Eddy"),

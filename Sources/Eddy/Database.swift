@@ -147,13 +147,14 @@ public final class Database: Sendable {
             throw .validation("A stream needs at least one shard, and a shard at least one record")
         }
         self.configuration = configuration
-        catalog = try Catalog(store: store)
+        catalog = try Catalog(store: store, clock: configuration.clock)
         do {
             try TransactionTokens.indexLegacyRecords(in: store, durability: configuration.durability)
         } catch {
             throw .internalServerError("Cannot index the transaction request tokens: \(error.message)")
         }
         try Self.initializeCounters(of: catalog, in: store)
+        try ExpiryIndex.backfillLegacyTables(of: catalog, in: store, durability: configuration.durability)
         let loaded = try StreamStorage.load(from: store)
         streams = StreamRegistry(
             StreamsSnapshot(streams: loaded.streams, committedThrough: loaded.nextSequence - 1, trimmedBelow: loaded.trimmedBelow))
@@ -201,6 +202,7 @@ public final class Database: Sendable {
             }
         }
         resumeBackfills()
+        try resumeExpiryBackfills()
     }
 
     /// A database never closed (see ``close()``) closes when its last reference goes: its background jobs are

@@ -1,7 +1,8 @@
 import ArgumentParser
 import Eddy
 
-/// `eddy check TABLE`: proves that a table's indexes hold exactly what its items imply.
+/// `eddy check TABLE`: proves that a table's indexes (the expiry index included) hold exactly what its items
+/// imply.
 struct Check: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check that every index of a table equals what the table's items imply.",
@@ -11,6 +12,8 @@ struct Check: AsyncParsableCommand {
             and size its counter keeps (what DescribeTable reports) next to a fresh count; exits with \
             status 1 if an index or a counter is inconsistent. \
             An index still being backfilled may lack entries, but must hold none that is wrong. \
+            The expiry index of Time to Live is checked too: one entry per item that can still expire, \
+            under the second it expires, and no other. \
             With --endpoint-url, the server checks its data directory (GET /eddy/2026-12-01/tables/TABLE/check).
             """)
     @OptionGroup var target: TargetOptions

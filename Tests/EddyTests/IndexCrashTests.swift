@@ -11,7 +11,9 @@ import Testing
 /// reopens the database here and checks: every acknowledged write is there (or a later one); every index is
 /// exactly what the items imply (an index still being backfilled holds no wrong entry); each item's last
 /// stream record is its current state. At the end the backfill, resumed by each open, completes and the new
-/// index is exact.
+/// index is exact. Time to Live is enabled in round 1 too: its expiry index, backfilled and swept while the
+/// writers write, is checked with the other indexes after every round, and is exact at the end.
+/// Items the sweep deleted show as `REMOVE` records of their last state.
 @Suite(.timeLimit(.minutes(10))) struct IndexCrashTests {
     @Test func indexesStayExactAndBackfillResumesAfterKillNine() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("eddy-index-crash-\(UUID().uuidString)").path
@@ -20,6 +22,8 @@ import Testing
         // id → (seq, deleted) of its last acknowledged write.
         var acknowledged: [String: (seq: Int, deleted: Bool)] = [:]
         var interruptedBackfills = 0
+        // Items the Time to Live sweep deleted, as the stream shows them.
+        var expired = 0
         var schedule = KillSchedule()
         for round in 0..<7 {
             // Round 1 is killed soon after it adds the index, so that its backfill is cut short; rounds 2 and 5
@@ -45,10 +49,11 @@ import Testing
                 if table.globalSecondaryIndexes?.first(where: { $0.indexName == "byCategory" })?.indexStatus == .creating {
                     interruptedBackfills += 1
                 }
-                try await verify(db, streamArn: try #require(table.latestStreamArn), acknowledged: acknowledged)
+                expired = try await verify(db, streamArn: try #require(table.latestStreamArn), acknowledged: acknowledged)
             }
         }
         #expect(interruptedBackfills >= 1, "no round was killed during the backfill")
+        #expect(expired > 0, "the sweep deleted no item during the rounds")
         #expect(schedule.roundsKilledWhileOpening >= 1, "no round killed the writer while it opened the database")
         try await withDatabase(at: directory) { db in
             let active = try await waitUntil {
@@ -59,12 +64,19 @@ import Testing
             #expect(report.isConsistent && report.indexes.allSatisfy { $0.missingEntries == 0 }, "\(report)")
             let byCategory = try #require(report.indexes.first { $0.indexName == "byCategory" })
             #expect(byCategory.actualEntries > 0 && byCategory.actualEntries < report.itemCount)
+            try await waitUntil("the expiry backfill") { try await db.checkIndexes(tableName: "Catalog").expiryIndex.backfilling == false }
+            let expiry = try await db.checkIndexes(tableName: "Catalog").expiryIndex
+            #expect(expiry.isConsistent && expiry.missingEntries == 0 && expiry.actualEntries > 0, "\(expiry)")
         }
     }
 
-    private func verify(_ db: Database, streamArn arn: String, acknowledged: [String: (seq: Int, deleted: Bool)]) async throws {
+    /// Checks the reopened database against what the writers acknowledged; returns how many items the stream
+    /// shows the Time to Live sweep deleted.
+    private func verify(_ db: Database, streamArn arn: String, acknowledged: [String: (seq: Int, deleted: Bool)]) async throws -> Int {
         var last: [String: StreamRecord] = [:]
+        var expired = 0
         for record in try await readStream(db, arn).map(\.record) {
+            if record.userIdentity != nil { expired += 1 }
             if case .s(let id)? = record.dynamodb.keys["id"] { last[id] = record }
         }
         var stored: [String: Item] = [:]
@@ -98,6 +110,7 @@ import Testing
         }
         #expect(mismatched.isEmpty, "items whose last stream record is not their state: \(mismatched.sorted().prefix(10))")
         #expect(Set(stored.keys) == Set(last.filter { $0.value.eventName != .remove }.keys))
+        return expired
     }
 
     private func seq(of item: Item?) -> Int {

@@ -14,6 +14,11 @@
 // acknowledged), each setting `seq` to an increasing number; `W <id> <seq>` or `D <id> <seq>` is written with
 // one write(2) once the call returned. `OPENING` and `OPENED` come before and after it opens the database (whose
 // open resumes an interrupted backfill); an error is reported as `ERROR ...` and ends it with status 1.
+//
+// Time to Live: every item may have `expiresAt` (expired, in an hour, more than five years past, a string, or
+// none; the loader's and each write's). From round 1 on, if Time to Live is off, the round enables it and
+// prints `TTL`: the backfill of the expiry index then runs beside the index's, and the sweep (every 100 ms)
+// deletes expired items while the writers write.
 import ChildProcessSupport
 import Eddy
 import Foundation
@@ -36,6 +41,19 @@ func category(_ number: Int, _ salt: Int) -> AttributeValue? {
     }
 }
 
+/// The `expiresAt` of item `number` as loaded (`salt` 0) or as a writer sets it: expired, in an hour, more
+/// than five years past (never expires), a string (never expires), or none.
+func expiry(_ number: Int, _ salt: Int) -> AttributeValue? {
+    let now = Int(Date().timeIntervalSince1970)
+    switch (number * 7 + salt) % 6 {
+    case 0: return nil
+    case 1: return .s("\(now - 30)")
+    case 2: return .n(DecimalNumber(now - 30))
+    case 3: return .n(DecimalNumber(now - 6 * 365 * 86_400))
+    default: return .n(DecimalNumber(now + 3_600))
+    }
+}
+
 /// Round 0 creates the table and loads it; a later round adds the index `byCategory` unless an earlier one did.
 func prepare(_ db: Database) async throws {
     if round == 0 {
@@ -54,6 +72,7 @@ func prepare(_ db: Database) async throws {
             let requests = (start..<min(start + 25, items)).map { number in
                 var item: Item = ["id": .s("item-\(number)"), "owner": .s("owner-\(number % 13)"), "seq": 0, "payload": .s(String(repeating: "x", count: 100))]
                 item["category"] = category(number, 0)
+                item["expiresAt"] = expiry(number, 0)
                 return WriteRequest(putRequest: PutRequest(item: item))
             }
             _ = try await db.batchWriteItem(BatchWriteItemInput(requestItems: [table: requests]))
@@ -67,9 +86,15 @@ func prepare(_ db: Database) async throws {
                 projection: Projection(projectionType: .include, nonKeyAttributes: ["owner"])))]))
         writeLine("CREATED")
     }
+    if round > 0, try await db.describeTimeToLive(DescribeTimeToLiveInput(tableName: table)).timeToLiveDescription.timeToLiveStatus != .enabled {
+        try await db.updateTimeToLive(UpdateTimeToLiveInput(
+            tableName: table, timeToLiveSpecification: TimeToLiveSpecification(enabled: true, attributeName: "expiresAt")))
+        writeLine("TTL")
+    }
 }
 
-let db = await openOrExit(path: arguments[1], prepare: prepare)
+let db = await openOrExit(
+    path: arguments[1], configuration: Database.Configuration(timeToLiveSweepInterval: .milliseconds(100)), prepare: prepare)
 
 await withTaskGroup(of: Void.self) { group in
     for writer in 0..<4 {
@@ -83,6 +108,7 @@ await withTaskGroup(of: Void.self) { group in
                 let id = "item-\(number)"
                 var item: Item = ["id": .s(id), "owner": .s("owner-\(Int.random(in: 0..<13, using: &random))"), "seq": .n(DecimalNumber(seq))]
                 item["category"] = category(number, seq)
+                item["expiresAt"] = expiry(number, seq)
                 do {
                     switch Int.random(in: 0..<6, using: &random) {
                     case 0:
@@ -94,17 +120,20 @@ await withTaskGroup(of: Void.self) { group in
                             TransactWriteItem(put: TransactPut(tableName: table, item: item))
                         ]))
                     case 2, 3:
-                        var names = ["#o": "owner", "#s": "seq"]
+                        let names = ["#o": "owner", "#s": "seq", "#c": "category", "#x": "expiresAt"]
                         var values: [String: AttributeValue] = [":o": item["owner"]!, ":s": item["seq"]!]
                         var expression = "SET #o = :o, #s = :s"
                         if let category = item["category"] {
-                            names["#c"] = "category"
                             values[":c"] = category
                             expression += ", #c = :c"
-                        } else {
-                            names["#c"] = "category"
-                            expression += " REMOVE #c"
                         }
+                        if let expiresAt = item["expiresAt"] {
+                            values[":x"] = expiresAt
+                            expression += ", #x = :x"
+                        }
+                        var removed = item["category"] == nil ? ["#c"] : []
+                        if item["expiresAt"] == nil { removed.append("#x") }
+                        if !removed.isEmpty { expression += " REMOVE " + removed.joined(separator: ", ") }
                         try await db.updateItem(UpdateItemInput(
                             tableName: table, key: ["id": .s(id)], updateExpression: expression, expressionAttributeNames: names,
                             expressionAttributeValues: values))

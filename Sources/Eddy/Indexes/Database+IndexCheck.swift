@@ -51,27 +51,31 @@ public struct IndexCheckReport: Sendable, Equatable, Codable {
     public var keptItemCount: Int64
     /// The size the table's counter keeps, which DescribeTable reports as its `TableSizeBytes`.
     public var keptTableSizeBytes: Int64
+    /// The table's expiry index (Time to Live), which holds no entry while Time to Live is disabled.
+    public var expiryIndex: ExpiryIndexCheckResult
 
-    /// Whether every index, every item collection's size and the table's counter are consistent with the
-    /// table's items.
+    /// Whether every index, the expiry index, every item collection's size and the table's counter are
+    /// consistent with the table's items.
     public var isConsistent: Bool {
-        indexes.allSatisfy(\.isConsistent) && mismatchedItemCollections == 0 && keptItemCount == Int64(itemCount)
-            && keptTableSizeBytes == tableSizeBytes
+        indexes.allSatisfy(\.isConsistent) && expiryIndex.isConsistent && mismatchedItemCollections == 0
+            && keptItemCount == Int64(itemCount) && keptTableSizeBytes == tableSizeBytes
     }
 
     enum CodingKeys: String, CodingKey {
         case tableName = "TableName", itemCount = "ItemCount", indexes = "Indexes", itemCollections = "ItemCollections"
         case mismatchedItemCollections = "MismatchedItemCollections", tableSizeBytes = "TableSizeBytes"
-        case keptItemCount = "KeptItemCount", keptTableSizeBytes = "KeptTableSizeBytes"
+        case keptItemCount = "KeptItemCount", keptTableSizeBytes = "KeptTableSizeBytes", expiryIndex = "ExpiryIndex"
     }
 }
 
 extension Database {
     /// Proves that each index of a table holds exactly the entries its items imply: for every item with the
     /// index's key attributes (of the index's types), one entry under the item's index and table key
-    /// holding the item's projected attributes, and no other entry; and that the counters DescribeTable
-    /// reports (``TableCounter``) equal a fresh count of the items and entries. The table, its indexes and
-    /// its counters are read from one snapshot, so writes may go on meanwhile. `eddy check TABLE` runs it.
+    /// holding the item's projected attributes, and no other entry; that the expiry index (Time to Live)
+    /// holds one entry under the right second for every item that can still expire, and no other; and that
+    /// the counters DescribeTable reports (``TableCounter``) equal a fresh count of the items and entries.
+    /// The table, its indexes and its counters are read from one snapshot, so writes may go on meanwhile.
+    /// `eddy check TABLE` runs it.
     ///
     /// - Throws: `ResourceNotFoundException` if there is no such table.
     public func checkIndexes(tableName: String) async throws(EddyError) -> IndexCheckReport {
@@ -81,15 +85,17 @@ extension Database {
         var itemCount = 0
         var tableSizeBytes: Int64 = 0
         var collectionSizes: [[UInt8]: Int64] = [:]
+        var expiry = ExpectedExpiryEntries(of: table, nowMilliseconds: configuration.clock.nowMilliseconds())
         let items = try storageCall {
             try store.scan(in: .items, from: ItemKey.tableStart(table.id), to: ItemKey.tableEnd(table.id), direction: .forward, snapshot: snapshot)
         }
-        while let (_, bytes) = try storageCall({ try items.next() }) {
+        while let (key, bytes) = try storageCall({ try items.next() }) {
             itemCount += 1
             // A long check must not hold a thread of the cooperative pool: let other tasks run now and then.
             if itemCount % 256 == 0 { await Task.yield() }
             let item = try decodeItem(bytes)
             tableSizeBytes += Int64(ItemSize.of(item))
+            expiry.add(item, at: ItemKey(bytes: key))
             if table.hasLocalIndexes, let partitionKey = item[table.key.partitionKeyName] {
                 collectionSizes[ItemCollections.sizeKey(table: table, partitionKey: partitionKey), default: 0] +=
                     ItemCollections.size(of: item, in: table)
@@ -145,7 +151,8 @@ extension Database {
         return IndexCheckReport(
             tableName: table.name, itemCount: itemCount, indexes: results, itemCollections: collectionSizes.count,
             mismatchedItemCollections: mismatched, tableSizeBytes: tableSizeBytes, keptItemCount: counter.itemCount,
-            keptTableSizeBytes: counter.sizeBytes)
+            keptTableSizeBytes: counter.sizeBytes,
+            expiryIndex: try await checkExpiryIndex(ofTable: table.id, expected: expiry, snapshot: snapshot))
     }
 
     /// The counter of table or index `id` as `snapshot` holds it; -1 items if there is none, which no

@@ -67,7 +67,7 @@ extension Database {
     }
 
     /// Up to `limit` keys of `table`'s items, in key order, after `done` (from the start if nil).
-    private func itemKeys(of table: ResolvedTable, after done: [UInt8]?, limit: Int) throws(EddyError) -> [ItemKey] {
+    func itemKeys(of table: ResolvedTable, after done: [UInt8]?, limit: Int) throws(EddyError) -> [ItemKey] {
         let start = done.map { $0 + [0] } ?? ItemKey.tableStart(table.id)
         let cursor = try storageCall {
             try store.scan(in: .items, from: start, to: ItemKey.tableEnd(table.id), direction: .forward, snapshot: nil)

@@ -10,12 +10,15 @@ import Synchronization
 final class Catalog: Sendable {
     private let tables: Mutex<[String: ResolvedTable]>
     private let nextTableId: Mutex<UInt64>
+    /// The database clock, which each table's ``ExpiryRule`` reads.
+    private let clock: any WallClock
 
     private static let tablePrefix = Array("table/".utf8)
     private static let nextTableIdKey = Array("next-table-id".utf8)
 
-    /// Reads the catalog from `store`.
-    init(store: any OrderedKeyValueStore) throws(EddyError) {
+    /// Reads the catalog from `store`; `clock` is the database clock.
+    init(store: any OrderedKeyValueStore, clock: any WallClock) throws(EddyError) {
+        self.clock = clock
         var tables: [String: ResolvedTable] = [:]
         do {
             let cursor = try store.scan(
@@ -23,7 +26,7 @@ final class Catalog: Sendable {
                 direction: .forward, snapshot: nil)
             while let (_, value) = try cursor.next() {
                 let definition = try JSONDecoder().decode(TableDefinition.self, from: Data(value))
-                tables[definition.name] = ResolvedTable(definition)
+                tables[definition.name] = ResolvedTable(definition, clock: clock)
             }
             let counter = try store.get(Self.nextTableIdKey, in: .catalog, snapshot: nil)
             var reader = ByteReader(counter ?? [0, 0, 0, 0, 0, 0, 0, 1])
@@ -82,7 +85,7 @@ final class Catalog: Sendable {
 
     /// Records in memory what a committed batch stored.
     func didStore(_ definition: TableDefinition) {
-        tables.withLock { $0[definition.name] = ResolvedTable(definition) }
+        tables.withLock { [clock] in $0[definition.name] = ResolvedTable(definition, clock: clock) }
     }
 
     /// Records in memory what a committed batch removed.

@@ -143,6 +143,7 @@ extension Database {
                 batch.deleteRange(from: ItemKey.tableStart(index.id), to: ItemKey.tableEnd(index.id), in: .indexes)
                 batch.delete(IndexBackfill.progressKey(of: index.id), in: .catalog)
             }
+            ExpiryIndex.removeAll(ofTable: table.id, into: &batch)
             try await committer.commitCatalogChange(
                 PreparedWrite(
                     batch: batch, tables: [TableStamp(table)],

@@ -24,7 +24,8 @@ struct TableDefinition: Codable, Sendable, Equatable {
     var timeToLive: TimeToLiveSetting?
     /// The table's secondary indexes, global and local; nil (none) in catalogs written before indexes.
     var indexes: [IndexDefinition]?
-    /// Counts the changes to the set of indexes; a write prepared for another version is prepared again.
+    /// Counts the changes to the set of indexes, the expiry index included (Time to Live enabled or
+    /// disabled); a write prepared for another version is prepared again.
     var indexVersion: UInt64?
     /// The table's tags, sorted by key; nil when it has none (and in catalogs written before tags).
     var tags: [Tag]?
@@ -49,8 +50,11 @@ struct ResolvedTable: Sendable {
     let layout: KeyLayout
     /// The secondary indexes every write maintains (those being created too).
     let indexes: [ResolvedIndex]
+    /// While Time to Live is enabled: which attribute files each item in the expiry index.
+    let expiry: ExpiryRule?
 
-    init(_ definition: TableDefinition) {
+    /// `clock` is the database clock, which the expiry rule reads.
+    init(_ definition: TableDefinition, clock: any WallClock) {
         self.definition = definition
         let key = definition.primaryKey
         self.key = key
@@ -62,6 +66,9 @@ struct ResolvedTable: Sendable {
         let stream = definition.latestStream.flatMap { $0.enabled ? $0 : nil }
         self.activeStreamId = stream?.id ?? 0
         self.streamViewType = stream?.viewType
+        expiry = definition.timeToLive.flatMap { setting in
+            setting.enabled ? ExpiryRule(attributeName: setting.attributeName, clock: clock) : nil
+        }
     }
 
     var id: UInt64 { definition.id }

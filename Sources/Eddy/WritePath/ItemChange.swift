@@ -8,7 +8,7 @@ struct ItemChange {
     var keys: Item
     /// The stored bytes before the change; nil if there was no item. Every write reads them: the table's
     /// counters (``TableCounter``) need the old item's size, which is read from the bytes without decoding
-    /// them (a table with indexes decodes them to move its entries).
+    /// them (a table with indexes or Time to Live decodes them to move its entries).
     var old: [UInt8]?
     /// The stored bytes after the change; nil for a deletion.
     var new: [UInt8]?
@@ -57,8 +57,8 @@ extension PreparedWrite {
         self.init(batch: StorageBatch(), tables: tables.map(TableStamp.init))
     }
 
-    /// Adds `change` to the batch, with the changes of the table's index entries, its counters and its
-    /// stream record if `table` has a stream.
+    /// Adds `change` to the batch, with the changes of the table's index entries, its expiry entry (Time to
+    /// Live), its counters and its stream record if `table` has a stream.
     mutating func add(_ change: ItemChange, in table: ResolvedTable) throws(EddyError) {
         if let new = change.new {
             batch.put(change.key.bytes, new, in: .items)
@@ -68,11 +68,12 @@ extension PreparedWrite {
         count(
             table.id, items: (change.new == nil ? 0 : 1) - (change.old == nil ? 0 : 1),
             sizeBytes: Int64(try storedSize(change.new) - storedSize(change.old)))
-        if !table.indexes.isEmpty {
+        if !table.indexes.isEmpty || table.expiry != nil {
             let old = try change.old.map(ItemEncoding.decodeStored)
             var new = change.newItem
             if new == nil, let bytes = change.new { new = try ItemEncoding.decodeStored(bytes) }
-            try addIndexEntries(of: change, old: old, new: new, in: table)
+            if !table.indexes.isEmpty { try addIndexEntries(of: change, old: old, new: new, in: table) }
+            if let rule = table.expiry { moveExpiryEntry(of: change.key, old: old, new: new, rule: rule, tableId: table.id) }
         }
         guard table.streamViewType != nil, let eventName = change.eventName else { return }
         // Both images, whatever the view type: readers project them (the Kafka sink reads both).
