@@ -1,6 +1,5 @@
 import EddyStorage
 import Foundation
-import Logging
 import Synchronization
 
 /// A table a change writes to, with the stream it expects the table to have (0: none) and the version of
@@ -40,8 +39,9 @@ enum CatalogEffect: Sendable {
     case disableStream(tableId: UInt64)
     /// A table's set of indexes changed: writes prepared for the previous version are prepared again.
     case changeIndexes(tableId: UInt64, version: UInt64)
-    /// Records older than the retention period go, and so do shards and streams that have expired.
-    case trimStreams
+    /// A retention pass: records older than the retention period go, and so do shards and streams that have
+    /// expired, as far as the plan still holds when it commits.
+    case trimStreams(RetentionPlan)
     /// Tables or indexes appear: their counters start at zero.
     case resetCounters([UInt64])
     /// Tables or indexes disappear, and so do their counters.
@@ -74,20 +74,26 @@ enum CommitOutcome: Sendable {
 
 /// The one place where a change becomes a RocksDB write.
 ///
-/// Writers hand the committer prepared changes and wait. Whoever finds the committer idle drains the queue:
-/// it merges every waiting change into one batch (group commit: one write, one WAL sync for the group),
-/// writes it, and resumes the waiters. With `processCrashSafe` durability a write is a memory append to the
-/// WAL and the caller drains inline, saving a thread hop; with `machineCrashSafe` the write waits for
-/// fsync, which must never block the cooperative pool, so a dedicated thread drains.
+/// Writers hand the committer prepared changes and wait. The committer's own thread drains the queue: it
+/// merges the waiting changes, up to ``groupWritesMax`` of them and ``groupBytesMax`` bytes, into one batch
+/// (group commit: one write, one WAL sync for the group), writes it, and resumes the waiters. `rocksdb_write`
+/// blocks (for fsync with `machineCrashSafe`, and in every mode when RocksDB stalls writes while compaction
+/// catches up), and so do the reads a group makes (item collection sizes, counters): none of it runs on the
+/// cooperative pool, which under `eddy serve` serves the connections. Once the queue is empty the thread
+/// watches it for ``idleSpinMicroseconds`` before it sleeps, so that a writer that commits again soon (one
+/// client writing in a loop) finds it awake and pays no thread wake-up.
 ///
 /// Because commits are serialized here, this is also where a change meets the catalog and the streams: a
 /// write to a table deleted meanwhile fails instead of leaving orphan items; stream records get their
 /// sequence numbers in queue order (so one item's records are in the order of its commits, which its lock
-/// serializes), their shard and their commit time; shards roll over; and after the group is written, the
-/// new "committed through" mark is published and stream readers are woken.
+/// serializes), their shard and their commit time; shards roll over; retention plans are applied as far as
+/// they still hold; and after the group is written, the new "committed through" mark is published and stream
+/// readers are woken.
 final class Committer: Sendable {
     private struct Pending {
         var write: PreparedWrite
+        /// The bytes the write adds to its group's batch.
+        var bytes: Int
         var continuation: UnsafeContinuation<Result<CommitOutcome, EddyError>, Never>
     }
 
@@ -101,29 +107,31 @@ final class Committer: Sendable {
         var clock: any WallClock
         var shardLifetimeMilliseconds: Int64
         var shardRecordLimit: Int?
-        /// Runs while a retention pass moves the trim horizon from `previous` to `horizon`, before the records
-        /// go: it adds to the pass's batch what must be recorded of them (what trigger mappings lose), and calls
-        /// `announce` (which tells readers of the new horizon) where readers may learn it. Throwing postpones
-        /// the pass.
-        var beforeTrim:
-            @Sendable (
-                _ horizon: UInt64, _ previous: UInt64, _ streams: [UInt64: StreamDefinition], _ batch: inout StorageBatch,
-                _ announce: () -> Void
-            ) throws -> Void
     }
 
-    private static let logger = Logger(label: "eddy.committer")
+    /// The most changes one commit group takes; the rest wait for the next group. A group is one RocksDB
+    /// write: bounding it bounds how long its first writer waits behind the others and how much the merged
+    /// batch copies, while 1,000 changes already share one WAL sync far past the point where the sync, not
+    /// the group's size, is what a machine-crash-safe commit costs.
+    static let groupWritesMax = 1_000
+    /// The most bytes (keys, values and stream records) one commit group takes, unless its first change alone
+    /// is larger. 4 MiB keeps a group well under RocksDB's 64 MiB write buffer, so that one group never fills
+    /// a memtable by itself, and is written in a few milliseconds even by a slow disk.
+    static let groupBytesMax = 4 << 20
+    /// How long the drain thread watches an empty queue before it sleeps. A single client's next PutItem
+    /// arrives a few tens of microseconds after the previous one returns; waking a sleeping thread for it
+    /// costs about as much again.
+    static let idleSpinMicroseconds = 50
 
     private let store: any OrderedKeyValueStore
     private let durability: Durability
     private let settings: StreamSettings
     private let registry: StreamRegistry
     private let queue = Mutex(Queue())
-    /// Touched only by the drainer; the queue's `draining` flag hands it from one drainer to the next.
+    /// Touched only by the drain thread.
     private let work: CommitWork
     private let drainSignal = DispatchSemaphore(value: 0)
     private let drainThreadExited = DispatchSemaphore(value: 0)
-    private let drainsOnDedicatedThread: Bool
     private let stopped = Atomic<Bool>(false)
     /// Set by ``close()``: no commit is queued any more.
     private let closing = Atomic<Bool>(false)
@@ -139,24 +147,21 @@ final class Committer: Sendable {
         self.settings = settings
         self.registry = registry
         self.work = CommitWork(tables: tables, loaded: streams)
-        self.drainsOnDedicatedThread = durability == .machineCrashSafe
-        if drainsOnDedicatedThread {
-            // The thread holds the committer weakly, so that closing the database releases the store (and
-            // RocksDB's lock on the directory) as soon as `shutdown()` returns.
-            let (signal, exited) = (drainSignal, drainThreadExited)
-            let thread = Thread { [weak self] in
-                Self.runDrainThread(of: { self }, signal: signal)
-                exited.signal()
-            }
-            thread.name = "eddy-committer"
-            thread.start()
+        // The thread holds the committer weakly, so that closing the database releases the store (and
+        // RocksDB's lock on the directory) as soon as `shutdown()` returns.
+        let (signal, exited) = (drainSignal, drainThreadExited)
+        let thread = Thread { [weak self] in
+            // Named from inside: on Linux, Foundation does not pass a name set before `start()` to the thread.
+            Thread.current.name = "eddy-committer"
+            Self.runDrainThread(of: { self }, signal: signal)
+            exited.signal()
         }
+        thread.start()
     }
 
-    /// Stops the dedicated drain thread, if any, and waits until it has let go of the committer. Calling it
-    /// again does nothing.
+    /// Stops the drain thread and waits until it has let go of the committer. Calling it again does nothing.
     func shutdown() {
-        guard drainsOnDedicatedThread, !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        guard !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
         drainSignal.signal()
         drainThreadExited.wait()
     }
@@ -175,27 +180,29 @@ final class Committer: Sendable {
     /// The error of every operation on a closed database.
     static let closedError = EddyError.internalServerError("The database is closed")
 
+    /// How many changes wait for a group now: a test holds a group's write back and waits for the queue to
+    /// fill behind it.
+    var queuedCount: Int {
+        queue.withLock { $0.pending.count }
+    }
+
     /// Commits `write` atomically and durably as the database's durability mode promises, unless a table
     /// it stamps changed its stream meanwhile (then nothing is written and the outcome says so).
     func commit(_ write: PreparedWrite) async throws(EddyError) -> CommitOutcome {
+        let bytes = Self.bytes(of: write)
         let result = await withUnsafeContinuation { continuation in
-            let becomesLeader = queue.withLock { queue in
+            let wakesDrainer = queue.withLock { queue in
                 // Checked under the queue's lock, so that ``close()`` sees every commit queued before it.
                 guard !closing.load(ordering: .acquiring) else {
                     continuation.resume(returning: Result<CommitOutcome, EddyError>.failure(Self.closedError))
                     return false
                 }
-                queue.pending.append(Pending(write: write, continuation: continuation))
+                queue.pending.append(Pending(write: write, bytes: bytes, continuation: continuation))
                 guard !queue.draining else { return false }
                 queue.draining = true
                 return true
             }
-            guard becomesLeader else { return }
-            if drainsOnDedicatedThread {
-                drainSignal.signal()
-            } else {
-                drain()
-            }
+            if wakesDrainer { drainSignal.signal() }
         }
         return try result.get()
     }
@@ -215,17 +222,56 @@ final class Committer: Sendable {
         }
     }
 
-    /// Commits groups until the queue is empty, then gives up the drainer role.
+    /// Commits groups until the queue has stayed empty for ``idleSpinMicroseconds``, then gives up the
+    /// drainer role (the next commit wakes the thread again).
     private func drain() {
+        var idleSince: ContinuousClock.Instant?
         while true {
-            let group = queue.withLock { queue -> [Pending] in
-                let group = queue.pending
-                queue.pending = []
-                if group.isEmpty { queue.draining = false }
-                return group
+            let group = queue.withLock { queue -> [Pending]? in
+                if queue.pending.isEmpty {
+                    let now = ContinuousClock.now
+                    if now - (idleSince ?? now) >= .microseconds(Self.idleSpinMicroseconds) {
+                        queue.draining = false
+                        return nil
+                    }
+                    return []
+                }
+                return Self.takeGroup(from: &queue.pending)
             }
-            if group.isEmpty { return }
+            guard let group else { return }
+            if group.isEmpty {
+                idleSince = idleSince ?? ContinuousClock.now
+                sched_yield()
+                continue
+            }
+            idleSince = nil
             commitGroup(group)
+        }
+    }
+
+    /// Removes from `pending` the changes of the next group: the oldest, up to ``groupWritesMax`` changes and
+    /// ``groupBytesMax`` bytes, and at least one.
+    private static func takeGroup(from pending: inout [Pending]) -> [Pending] {
+        var count = 0
+        var bytes = 0
+        for change in pending.prefix(groupWritesMax) {
+            if count > 0, bytes + change.bytes > groupBytesMax { break }
+            bytes += change.bytes
+            count += 1
+        }
+        let group = Array(pending.prefix(count))
+        pending.removeFirst(count)
+        return group
+    }
+
+    /// What `write` adds to a group's batch, in bytes: its keys and values and its stream records.
+    private static func bytes(of write: PreparedWrite) -> Int {
+        write.batch.operations.reduce(write.records.reduce(0) { $0 + $1.value.count }) { total, operation in
+            switch operation {
+            case .put(_, let key, let value): total + key.count + value.count
+            case .delete(_, let key): total + key.count
+            case .deleteRange(_, let start, let end): total + start.count + end.count
+            }
         }
     }
 
@@ -411,8 +457,8 @@ final class Committer: Sendable {
             if let closed = work.disableStream(ofTable: tableId, now: now) { StreamStorage.store(closed, into: &batch) }
         case .changeIndexes(let tableId, let version):
             work.catalog.indexVersions[tableId] = version
-        case .trimStreams:
-            trim(now: now, into: &batch)
+        case .trimStreams(let plan):
+            apply(plan, into: &batch)
         case .resetCounters(let ids):
             for id in ids { counters[id] = .some(.zero) }
         case .removeCounters(let ids):
@@ -420,73 +466,41 @@ final class Committer: Sendable {
         }
     }
 
-    /// Deletes what retention lets go: records committed more than ``Limits/streamRetentionMilliseconds``
-    /// ago (one range deletion per shard), then shards closed and streams disabled that long ago.
-    ///
-    /// The horizon comes from the commit-time marks: every record below the first sequence number of the
-    /// first second that is not wholly expired has expired. It is announced to readers before the deletion
-    /// is written, so a reader that finds records missing can tell they were trimmed.
-    private func trim(now: Int64, into batch: inout StorageBatch) {
-        let retention = Limits.streamRetentionMilliseconds
-        let expiredBefore = now - retention
-        var horizon = work.nextSequence
-        var firstLiveMark: Int64 = .max
-        let firstLive: (key: [UInt8], value: [UInt8])?
-        do {
-            let cursor = try store.scan(
-                in: .streams, from: StreamRecordEncoding.markKey(milliseconds: expiredBefore - 999),
-                to: StreamRecordEncoding.markKey(milliseconds: .max), direction: .forward, snapshot: nil)
-            firstLive = try cursor.next()
-        } catch {
-            // Without the marks the horizon is unknown: trim nothing this time.
-            return
-        }
-        if let (key, value) = firstLive {
-            firstLiveMark = StreamRecordEncoding.milliseconds(ofMarkKey: key)
-            horizon = value.reduce(0) { $0 << 8 | UInt64($1) }
-        } else {
-            work.forgetMarks()
-        }
+    /// Applies a retention pass's plan as far as it still holds: the trim below its horizon if the horizon
+    /// moves forward from the one the plan started from, and the removal of each expired shard still closed
+    /// and of each expired stream still disabled and left without shards. The commit-time marks of the seconds
+    /// wholly expired go in any case: no group commits in them any more.
+    private func apply(_ plan: RetentionPlan, into batch: inout StorageBatch) {
+        let firstLiveMark = RetentionPlan.firstLiveMarkMilliseconds(expiredBefore: plan.expiredBeforeMilliseconds)
         batch.deleteRange(
             from: StreamRecordEncoding.markKey(milliseconds: 0), to: StreamRecordEncoding.markKey(milliseconds: firstLiveMark),
             in: .streams)
-        if horizon > work.catalog.trimmedBelow {
-            do {
-                try settings.beforeTrim(horizon, work.catalog.trimmedBelow, work.catalog.streams, &batch) {
-                    registry.announceTrim(below: horizon)
-                }
-            } catch {
-                Self.logger.warning("Stream retention postponed to its next pass: \(error)")
-                return
-            }
-            work.catalog.trimmedBelow = horizon
-            StreamStorage.storeTrimmedBelow(horizon, into: &batch)
-            for stream in work.catalog.streams.values {
-                for shard in stream.shards {
-                    batch.deleteRange(
-                        from: StreamRecordEncoding.recordBound(stream: stream.id, shard: shard.index, sequence: 0),
-                        to: StreamRecordEncoding.recordBound(stream: stream.id, shard: shard.index, sequence: horizon),
-                        in: .streams)
-                }
-            }
+        work.forgetMarks(before: firstLiveMark)
+        if plan.previousHorizon == work.catalog.trimmedBelow, plan.horizon > work.catalog.trimmedBelow,
+            plan.horizon <= work.nextSequence
+        {
+            work.catalog.trimmedBelow = plan.horizon
+            StreamStorage.storeTrimmedBelow(plan.horizon, into: &batch)
+            batch.append(contentsOf: plan.trim)
         }
-        for var stream in work.catalog.streams.values {
-            let before = stream.shards.count
-            stream.shards.removeAll { shard in
-                guard let closed = shard.closedMilliseconds, closed <= expiredBefore else { return false }
-                batch.deleteRange(
-                    from: StreamRecordEncoding.recordBound(stream: stream.id, shard: shard.index, sequence: 0),
-                    to: StreamRecordEncoding.recordBound(stream: stream.id, shard: shard.index + 1, sequence: 0),
-                    in: .streams)
-                return true
-            }
-            if let disabled = stream.disabledMilliseconds, disabled <= expiredBefore, stream.shards.isEmpty {
-                work.catalog.streams[stream.id] = nil
-                StreamStorage.remove(stream.id, into: &batch)
-            } else if stream.shards.count != before {
-                work.catalog.streams[stream.id] = stream
-                StreamStorage.store(stream, into: &batch)
-            }
+        for ref in plan.expiredShards {
+            guard var stream = work.catalog.streams[ref.stream], let position = stream.position(ofShard: ref.index),
+                let closed = stream.shards[position].closedMilliseconds, closed <= plan.expiredBeforeMilliseconds
+            else { continue }
+            stream.shards.remove(at: position)
+            work.catalog.streams[ref.stream] = stream
+            batch.deleteRange(
+                from: StreamRecordEncoding.recordBound(stream: ref.stream, shard: ref.index, sequence: 0),
+                to: StreamRecordEncoding.recordBound(stream: ref.stream, shard: ref.index + 1, sequence: 0),
+                in: .streams)
+            StreamStorage.store(stream, into: &batch)
+        }
+        for id in plan.expiredStreams {
+            guard let stream = work.catalog.streams[id], let disabled = stream.disabledMilliseconds,
+                disabled <= plan.expiredBeforeMilliseconds, stream.shards.isEmpty
+            else { continue }
+            work.catalog.streams[id] = nil
+            StreamStorage.remove(id, into: &batch)
         }
     }
 
@@ -495,12 +509,6 @@ final class Committer: Sendable {
         writer.writeBigEndian(value)
         return writer.bytes
     }
-}
-
-/// A shard of a stream.
-struct ShardRef: Hashable, Sendable {
-    var stream: UInt64
-    var index: UInt32
 }
 
 /// The committer's own state: the live tables with their active streams, the streams, the sequence
@@ -647,8 +655,9 @@ final class CommitWork: @unchecked Sendable {
         return second
     }
 
-    /// After every mark has been deleted, the next group writes one again.
-    func forgetMarks() {
-        lastMarkMilliseconds = nil
+    /// The marks of the seconds before `firstLive` are being deleted: if the last one written is among them,
+    /// the next group writes one again.
+    func forgetMarks(before firstLive: Int64) {
+        if let last = lastMarkMilliseconds, last < firstLive { lastMarkMilliseconds = nil }
     }
 }
