@@ -5,7 +5,8 @@ import Synchronization
 @testable import Eddy
 
 /// A store that hands every call to a RocksDB store, where a test can hold writes back, see each write the
-/// database made (its thread, its item puts, its bytes), and make scans of a key space fail.
+/// database made (its thread's name as the kernel has it, its item puts, its bytes), and make scans of a key
+/// space fail.
 final class ControlledStore: OrderedKeyValueStore {
     /// One write the database handed the store.
     struct Write: Sendable {
@@ -64,7 +65,9 @@ final class ControlledStore: OrderedKeyValueStore {
             state.withLock { $0.heldWriters -= 1 }
         }
         try inner.write(batch, durability: durability)
-        var write = Write(threadName: Thread.current.name, itemPuts: 0, bytes: 0)
+        let threadName = (try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8))?
+            .trimmingCharacters(in: .newlines)
+        var write = Write(threadName: threadName, itemPuts: 0, bytes: 0)
         for operation in batch.operations {
             switch operation {
             case .put(let space, let key, let value):

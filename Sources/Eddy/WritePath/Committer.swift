@@ -81,7 +81,8 @@ enum CommitOutcome: Sendable {
 /// catches up), and so do the reads a group makes (item collection sizes, counters): none of it runs on the
 /// cooperative pool, which under `eddy serve` serves the connections. Once the queue is empty the thread
 /// watches it for ``idleSpinMicroseconds`` before it sleeps, so that a writer that commits again soon (one
-/// client writing in a loop) finds it awake and pays no thread wake-up.
+/// client writing in a loop) finds it awake and pays no thread wake-up; and a lone writer watches for its
+/// outcome briefly before it suspends (``commit(_:)``), so that it pays none either.
 ///
 /// Because commits are serialized here, this is also where a change meets the catalog and the streams: a
 /// write to a table deleted meanwhile fails instead of leaving orphan items; stream records get their
@@ -94,7 +95,7 @@ final class Committer: Sendable {
         var write: PreparedWrite
         /// The bytes the write adds to its group's batch.
         var bytes: Int
-        var continuation: UnsafeContinuation<Result<CommitOutcome, EddyError>, Never>
+        var ticket: CommitTicket
     }
 
     private struct Queue {
@@ -122,12 +123,17 @@ final class Committer: Sendable {
     /// arrives a few tens of microseconds after the previous one returns; waking a sleeping thread for it
     /// costs about as much again.
     static let idleSpinMicroseconds = 50
+    /// How long a lone writer watches for its outcome before it suspends (see ``commit(_:)``): a few times
+    /// what a WAL append and a memtable insert of one change take.
+    static let writerSpinMicroseconds = 50
 
     private let store: any OrderedKeyValueStore
     private let durability: Durability
     private let settings: StreamSettings
     private let registry: StreamRegistry
     private let queue = Mutex(Queue())
+    /// The queue's length as of its last change, for the drain thread to watch without the lock.
+    private let queuedCountHint = Atomic<Int>(0)
     /// Touched only by the drain thread.
     private let work: CommitWork
     private let drainSignal = DispatchSemaphore(value: 0)
@@ -151,8 +157,7 @@ final class Committer: Sendable {
         // RocksDB's lock on the directory) as soon as `shutdown()` returns.
         let (signal, exited) = (drainSignal, drainThreadExited)
         let thread = Thread { [weak self] in
-            // Named from inside: on Linux, Foundation does not pass a name set before `start()` to the thread.
-            Thread.current.name = "eddy-committer"
+            Self.nameCurrentThread("eddy-committer")
             Self.runDrainThread(of: { self }, signal: signal)
             exited.signal()
         }
@@ -188,23 +193,31 @@ final class Committer: Sendable {
 
     /// Commits `write` atomically and durably as the database's durability mode promises, unless a table
     /// it stamps changed its stream meanwhile (then nothing is written and the outcome says so).
+    ///
+    /// A writer that finds the queue empty and whose write is a WAL append (`processCrashSafe`) watches for
+    /// its outcome for up to ``writerSpinMicroseconds`` before it suspends: a lone write is committed well
+    /// within that, and the writer is then not suspended and woken again (a thread wake-up, as long as the
+    /// write itself). A stalled write outlasts the watch, and the writer's thread goes back to the pool.
     func commit(_ write: PreparedWrite) async throws(EddyError) -> CommitOutcome {
-        let bytes = Self.bytes(of: write)
-        let result = await withUnsafeContinuation { continuation in
-            let wakesDrainer = queue.withLock { queue in
-                // Checked under the queue's lock, so that ``close()`` sees every commit queued before it.
-                guard !closing.load(ordering: .acquiring) else {
-                    continuation.resume(returning: Result<CommitOutcome, EddyError>.failure(Self.closedError))
-                    return false
-                }
-                queue.pending.append(Pending(write: write, bytes: bytes, continuation: continuation))
-                guard !queue.draining else { return false }
-                queue.draining = true
-                return true
-            }
-            if wakesDrainer { drainSignal.signal() }
+        let ticket = CommitTicket()
+        let pending = Pending(write: write, bytes: Self.bytes(of: write), ticket: ticket)
+        let (queued, wakesDrainer, alone) = queue.withLock { queue -> (Bool, Bool, Bool) in
+            // Checked under the queue's lock, so that ``close()`` sees every commit queued before it.
+            guard !closing.load(ordering: .acquiring) else { return (false, false, false) }
+            let alone = queue.pending.isEmpty
+            queue.pending.append(pending)
+            queuedCountHint.store(queue.pending.count, ordering: .releasing)
+            guard !queue.draining else { return (true, false, alone) }
+            queue.draining = true
+            return (true, true, alone)
         }
-        return try result.get()
+        guard queued else { throw Self.closedError }
+        if wakesDrainer { drainSignal.signal() }
+        if alone, durability == .processCrashSafe {
+            let deadline = ContinuousClock.now + .microseconds(Self.writerSpinMicroseconds)
+            while !ticket.isDone, ContinuousClock.now < deadline { sched_yield() }
+        }
+        return try await ticket.outcome().get()
     }
 
     /// Commits a catalog change made under the catalog lock, where no stream can change underneath.
@@ -212,6 +225,18 @@ final class Committer: Sendable {
         guard try await commit(write) == .committed else {
             throw .internalServerError("A table's stream or indexes changed during a catalog change")
         }
+    }
+
+    /// Names the calling thread, as `top -H`, `perf` and debuggers show it. On Linux, Foundation's
+    /// `Thread.name` does not reliably reach the thread (set before `start()` it never does), and Swift cannot
+    /// call `pthread_setname_np` (it is hidden behind `_GNU_SOURCE`), so the name is written where the kernel
+    /// keeps it.
+    private static func nameCurrentThread(_ name: String) {
+        #if os(Linux)
+        try? name.write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)
+        #else
+        Thread.current.name = name
+        #endif
     }
 
     private static func runDrainThread(of committer: () -> Committer?, signal: DispatchSemaphore) {
@@ -225,26 +250,20 @@ final class Committer: Sendable {
     /// Commits groups until the queue has stayed empty for ``idleSpinMicroseconds``, then gives up the
     /// drainer role (the next commit wakes the thread again).
     private func drain() {
-        var idleSince: ContinuousClock.Instant?
         while true {
+            // Watched without the queue's lock, which writers take to enqueue.
+            let deadline = ContinuousClock.now + .microseconds(Self.idleSpinMicroseconds)
+            while queuedCountHint.load(ordering: .acquiring) == 0, ContinuousClock.now < deadline { sched_yield() }
             let group = queue.withLock { queue -> [Pending]? in
                 if queue.pending.isEmpty {
-                    let now = ContinuousClock.now
-                    if now - (idleSince ?? now) >= .microseconds(Self.idleSpinMicroseconds) {
-                        queue.draining = false
-                        return nil
-                    }
-                    return []
+                    queue.draining = false
+                    return nil
                 }
-                return Self.takeGroup(from: &queue.pending)
+                let group = Self.takeGroup(from: &queue.pending)
+                queuedCountHint.store(queue.pending.count, ordering: .releasing)
+                return group
             }
             guard let group else { return }
-            if group.isEmpty {
-                idleSince = idleSince ?? ContinuousClock.now
-                sched_yield()
-                continue
-            }
-            idleSince = nil
             commitGroup(group)
         }
     }
@@ -378,7 +397,7 @@ final class Committer: Sendable {
             outcomes = outcomes.map { $0.flatMap { _ in .failure(failure) } }
         }
         for (pending, outcome) in zip(group, outcomes) {
-            pending.continuation.resume(returning: outcome)
+            pending.ticket.finish(outcome)
         }
     }
 
@@ -508,6 +527,48 @@ final class Committer: Sendable {
         var writer = ByteWriter(capacity: 8)
         writer.writeBigEndian(value)
         return writer.bytes
+    }
+}
+
+/// Where the committer leaves a commit's outcome for its writer, who either finds it there (having watched
+/// for it) or is suspended and resumed with it.
+final class CommitTicket: Sendable {
+    private enum State {
+        case waiting
+        case suspended(UnsafeContinuation<Result<CommitOutcome, EddyError>, Never>)
+        case done(Result<CommitOutcome, EddyError>)
+    }
+
+    private let state = Mutex(State.waiting)
+    private let done = Atomic<Bool>(false)
+
+    /// Whether the outcome is there: what a watching writer reads, without the lock.
+    var isDone: Bool { done.load(ordering: .acquiring) }
+
+    /// Leaves the outcome, resuming the writer if it is suspended.
+    func finish(_ outcome: Result<CommitOutcome, EddyError>) {
+        let suspended = state.withLock { state -> UnsafeContinuation<Result<CommitOutcome, EddyError>, Never>? in
+            guard case .suspended(let continuation) = state else {
+                state = .done(outcome)
+                return nil
+            }
+            return continuation
+        }
+        done.store(true, ordering: .releasing)
+        suspended?.resume(returning: outcome)
+    }
+
+    /// The outcome, waiting for it if it is not there yet.
+    func outcome() async -> Result<CommitOutcome, EddyError> {
+        if case .done(let outcome) = state.withLock({ $0 }) { return outcome }
+        return await withUnsafeContinuation { continuation in
+            let outcome = state.withLock { state -> Result<CommitOutcome, EddyError>? in
+                if case .done(let outcome) = state { return outcome }
+                state = .suspended(continuation)
+                return nil
+            }
+            if let outcome { continuation.resume(returning: outcome) }
+        }
     }
 }
 
