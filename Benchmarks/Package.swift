@@ -149,6 +149,17 @@ let package = Package(
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(
+            name: "Fsync",
+            dependencies: [
+                .product(name: "Eddy", package: "Eddy"),
+                .product(name: "EddyStorage", package: "Eddy"),
+                .product(name: "Benchmark", package: "benchmark"),
+                "BenchmarkSupport",
+            ],
+            path: "Benchmarks/Fsync",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
             name: "ExpressionEvaluation",
             dependencies: [
                 .product(name: "Eddy", package: "Eddy"),

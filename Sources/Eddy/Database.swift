@@ -1,6 +1,7 @@
 import CoreMetrics
 import EddyStorage
 import Foundation
+import Logging
 import Synchronization
 
 /// An Eddy database: a directory holding tables and their items, with DynamoDB's semantics.
@@ -60,6 +61,10 @@ public final class Database: Sendable {
         /// with local secondary indexes, and their entries in those indexes) is refused: DynamoDB's 10 GB.
         /// Lower it to see how an application handles `ItemCollectionSizeLimitExceededException`.
         public var itemCollectionSizeLimitBytes: Int64
+        /// Where the background jobs report their metrics (`eddy_stream_trim_failed_passes_total`,
+        /// `eddy_ttl_deleted_items_total`, `eddy_ttl_failed_sweeps_total`, `eddy_transaction_tokens_deleted_total`,
+        /// `eddy_transaction_token_failed_passes_total`): swift-metrics' global factory unless given.
+        public var metricsFactory: any MetricsFactory
 
         public init(
             durability: Durability = .processCrashSafe,
@@ -72,8 +77,10 @@ public final class Database: Sendable {
             streamTrimInterval: Duration = .seconds(60),
             timeToLiveSweepInterval: Duration = .seconds(60),
             transactionTokenExpiryInterval: Duration = .seconds(60),
-            itemCollectionSizeLimitBytes: Int64 = Limits.itemCollectionSizeBytesMax
+            itemCollectionSizeLimitBytes: Int64 = Limits.itemCollectionSizeBytesMax,
+            metricsFactory: any MetricsFactory = MetricsSystem.factory
         ) {
+            self.metricsFactory = metricsFactory
             self.itemCollectionSizeLimitBytes = itemCollectionSizeLimitBytes
             self.durability = durability
             self.region = region
@@ -96,6 +103,7 @@ public final class Database: Sendable {
     let transactionTokens = TransactionTokens()
     let committer: Committer
     let streams: StreamRegistry
+    let streamRetention: StreamRetention
     /// Where running trigger lanes have read to, for the retention pass's count of what mappings lose.
     let triggerReadMarks = TriggerReadMarks()
     let backgroundJobs = BackgroundJobs()
@@ -103,6 +111,8 @@ public final class Database: Sendable {
     let closing = Atomic<Bool>(false)
     /// The task that closes the database, once ``close()`` has been called.
     let closeTask = Mutex<Task<Void, Never>?>(nil)
+
+    private static let logger = Logger(label: "eddy.database")
 
     /// The lock that serializes catalog changes; no item key is empty, so it collides with none.
     static let catalogLockKey = ItemKey(bytes: [])
@@ -164,24 +174,34 @@ public final class Database: Sendable {
             settings: Committer.StreamSettings(
                 clock: configuration.clock,
                 shardLifetimeMilliseconds: lifetime.seconds * 1000 + lifetime.attoseconds / 1_000_000_000_000_000,
-                shardRecordLimit: configuration.streamShardRecordLimit,
-                beforeTrim: { [readMarks = triggerReadMarks, region = configuration.region] horizon, previous, streams, batch, announce in
-                    // What trigger mappings lose is counted under the lanes' read marks, before readers learn the
-                    // horizon.
-                    try readMarks.withMarks { marks in
-                        try LostRecordsLedger.record(
-                            below: horizon, from: previous, streams: streams, marks: marks, store: store, region: region,
-                            into: &batch)
-                        announce()
-                    }
-                }),
+                shardRecordLimit: configuration.streamShardRecordLimit),
             tables: catalog.stamps, streams: loaded, registry: streams,
             itemCollectionSizeLimit: configuration.itemCollectionSizeLimitBytes)
+        streamRetention = StreamRetention(
+            store: store, registry: streams, clock: configuration.clock,
+            beforeTrim: { [readMarks = triggerReadMarks, region = configuration.region] horizon, previous, streams, batch, announce in
+                // What trigger mappings lose is counted under the lanes' read marks, before readers learn the
+                // horizon.
+                try readMarks.withMarks { marks in
+                    try LostRecordsLedger.record(
+                        below: horizon, from: previous, streams: streams, marks: marks, store: store, region: region,
+                        into: &batch)
+                    announce()
+                }
+            })
+        let metrics = configuration.metricsFactory
+        let failedTrimPasses = Counter(label: "eddy_stream_trim_failed_passes_total", factory: metrics)
         startBackgroundJob(every: configuration.streamTrimInterval) { database in
-            try? await database.trimExpiredStreamRecords()
+            do {
+                try await database.trimExpiredStreamRecords()
+            } catch {
+                // A failed pass trims nothing; the next one starts over.
+                failedTrimPasses.increment()
+                Self.logger.warning("A stream retention pass failed: \(error)")
+            }
         }
-        let deletedItems = Counter(label: "eddy_ttl_deleted_items_total")
-        let failedSweeps = Counter(label: "eddy_ttl_failed_sweeps_total")
+        let deletedItems = Counter(label: "eddy_ttl_deleted_items_total", factory: metrics)
+        let failedSweeps = Counter(label: "eddy_ttl_failed_sweeps_total", factory: metrics)
         startBackgroundJob(every: configuration.timeToLiveSweepInterval) { database in
             do {
                 deletedItems.increment(by: try await database.deleteExpiredItems())
@@ -190,8 +210,8 @@ public final class Database: Sendable {
                 failedSweeps.increment()
             }
         }
-        let deletedTokens = Counter(label: "eddy_transaction_tokens_deleted_total")
-        let failedTokenPasses = Counter(label: "eddy_transaction_token_failed_passes_total")
+        let deletedTokens = Counter(label: "eddy_transaction_tokens_deleted_total", factory: metrics)
+        let failedTokenPasses = Counter(label: "eddy_transaction_token_failed_passes_total", factory: metrics)
         startBackgroundJob(every: configuration.transactionTokenExpiryInterval) { database in
             do {
                 deletedTokens.increment(by: try await database.deleteExpiredTransactionTokens())

@@ -86,3 +86,138 @@ import Testing
         }
     }
 }
+
+/// The committer's own thread and the bounds of a commit group, seen through a store that holds writes back.
+@Suite(.timeLimit(.minutes(5))) struct CommitGroupTests {
+    /// Runs `body` with a database on a ``ControlledStore`` and a table `Tbl` keyed by `id` (S).
+    private func withControlledDatabase(
+        durability: EddyStorage.Durability = .processCrashSafe, _ body: (Database, ControlledStore) async throws -> Void
+    ) async throws {
+        try await withTemporaryDirectory { path in
+            let store = ControlledStore(try RocksDBStore(path: path + "/db"))
+            let db = try Database(store: store, configuration: .init(durability: durability))
+            try await db.createTable(CreateTableInput(
+                tableName: "Tbl", keySchema: [KeySchemaElement(attributeName: "id", keyType: .hash)],
+                attributeDefinitions: [AttributeDefinition(attributeName: "id", attributeType: .s)], billingMode: .payPerRequest))
+            try await body(db, store)
+            await db.close()
+        }
+    }
+
+    /// Holds the store's writes, starts one put and waits until its group's write is held, then starts
+    /// `items` puts and waits until they all wait for a group behind it; returns the tasks of all the puts.
+    private func queueBehindHeldWrite(_ db: Database, _ store: ControlledStore, _ items: [Item]) async throws -> [Task<Void, any Error>] {
+        store.hold()
+        let first = Task { _ = try await db.putItem(PutItemInput(tableName: "Tbl", item: ["id": "first"])) }
+        try await waitUntil("the first group's write to be held") { store.heldWriterCount == 1 }
+        let rest = items.map { item in Task { _ = try await db.putItem(PutItemInput(tableName: "Tbl", item: item)) } }
+        try await waitUntil("every put to wait for a group") { db.committer.queuedCount == items.count }
+        return [first] + rest
+    }
+
+    @Test(arguments: [Durability.processCrashSafe, Durability.machineCrashSafe])
+    func everyGroupIsWrittenOnTheCommitterThread(durability: EddyStorage.Durability) async throws {
+        try await withControlledDatabase(durability: durability) { db, store in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for writer in 0..<4 {
+                    group.addTask {
+                        for index in 0..<20 {
+                            try await db.putItem(PutItemInput(tableName: "Tbl", item: ["id": .s("w\(writer)-\(index)")]))
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            // (Opening the database writes from the caller's thread, before the committer exists.)
+            let threads = Set(store.writes.filter { $0.itemPuts > 0 }.map(\.threadName))
+            #expect(threads == ["eddy-committer"], "writes ran on \(threads)")
+        }
+    }
+
+    @Test func aGroupTakesAtMostTheWriteLimitAndTheRestFollow() async throws {
+        try await withControlledDatabase { db, store in
+            let count = Committer.groupWritesMax + 500
+            let puts = try await queueBehindHeldWrite(db, store, (0..<count).map { ["id": .s("i\($0)")] as Item })
+            store.release()
+            for put in puts { try await put.value }
+            // The held write, then one full group, then the rest.
+            let groups = store.writes.filter { $0.itemPuts > 0 }.suffix(3).map(\.itemPuts)
+            #expect(groups == [1, Committer.groupWritesMax, 500], "\(groups)")
+            #expect(try await db.scan(ScanInput(tableName: "Tbl", select: .count)).count == count + 1)
+        }
+    }
+
+    @Test func aGroupTakesAtMostTheByteLimitUnlessOneWriteIsLarger() async throws {
+        try await withControlledDatabase { db, store in
+            // 300 KB each: 13 of them pass 4 MiB.
+            let payload = String(repeating: "x", count: 300_000)
+            let items: [Item] = (0..<40).map { ["id": .s("big\($0)"), "payload": .s(payload)] }
+            let puts = try await queueBehindHeldWrite(db, store, items)
+            store.release()
+            for put in puts { try await put.value }
+            let groups = store.writes.filter { $0.itemPuts > 0 }.dropFirst()
+            #expect(groups.map(\.itemPuts).reduce(0, +) == items.count)
+            #expect(groups.count >= 3, "\(groups.map(\.itemPuts))")
+            #expect(groups.allSatisfy { $0.bytes <= Committer.groupBytesMax }, "\(groups.map(\.bytes))")
+            for item in items {
+                let stored = try await db.getItem(GetItemInput(tableName: "Tbl", key: ["id": item["id"]!])).item
+                #expect(stored?["payload"] == .s(payload))
+            }
+        }
+    }
+
+    /// Concurrent updates of the same items, queued behind a held write: each item's updates all apply, none
+    /// lost to another.
+    @Test func updatesOfOneItemQueuedInSeveralGroupsAllApplyInOrder() async throws {
+        try await withControlledDatabase { db, store in
+            let itemCount = 10
+            let updatesPerItem = 300
+            store.hold()
+            let first = Task { _ = try await db.putItem(PutItemInput(tableName: "Tbl", item: ["id": "first"])) }
+            try await waitUntil("the first group's write to be held") { store.heldWriterCount == 1 }
+            let released = Task {
+                // Lets the updates pile up in the queue (each item's next update waits for its lock), then
+                // releases them.
+                try await waitUntil("updates to queue") { db.committer.queuedCount >= itemCount }
+                store.release()
+            }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for item in 0..<itemCount {
+                    for _ in 0..<updatesPerItem {
+                        group.addTask {
+                            _ = try await db.updateItem(UpdateItemInput(
+                                tableName: "Tbl", key: ["id": .s("item\(item)")],
+                                updateExpression: "SET n = if_not_exists(n, :zero) + :one",
+                                expressionAttributeValues: [":zero": .n(DecimalNumber(0)), ":one": .n(DecimalNumber(1))]))
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            try await first.value
+            try await released.value
+            for item in 0..<itemCount {
+                let stored = try await db.getItem(GetItemInput(tableName: "Tbl", key: ["id": .s("item\(item)")])).item
+                #expect(stored?["n"] == .n(DecimalNumber(updatesPerItem)))
+            }
+        }
+    }
+
+    /// A write stall (here a write held in the store) blocks the committer's thread only: reads go on.
+    @Test func getItemAnswersWhileAGroupIsHeldInItsWrite() async throws {
+        try await withControlledDatabase { db, store in
+            try await db.putItem(PutItemInput(tableName: "Tbl", item: ["id": "old", "v": "1"]))
+            store.hold()
+            let stalled = Task { _ = try await db.putItem(PutItemInput(tableName: "Tbl", item: ["id": "new"])) }
+            try await waitUntil("the write to be held") { store.heldWriterCount == 1 }
+            for _ in 0..<100 {
+                let item = try await db.getItem(GetItemInput(tableName: "Tbl", key: ["id": "old"])).item
+                #expect(item?["v"] == "1")
+            }
+            #expect(try await db.getItem(GetItemInput(tableName: "Tbl", key: ["id": "new"])).item == nil)
+            store.release()
+            try await stalled.value
+            #expect(try await db.getItem(GetItemInput(tableName: "Tbl", key: ["id": "new"])).item != nil)
+        }
+    }
+}

@@ -163,11 +163,13 @@ public struct TemporaryDirectory: Sendable {
 
 /// The Eddy databases of the benchmarks.
 public enum EddyFixture {
-    /// A database with Eddy's default configuration (durability `.processCrashSafe`, streams of four shards)
-    /// and the benchmark table, whose partition key is the string `id`; the table has a stream recording
-    /// `streamViewType` if one is given, and none otherwise.
-    public static func openDatabase(at path: String, streamViewType: StreamViewType? = nil) async throws -> Database {
-        let db = try Database(path: path)
+    /// A database with Eddy's default configuration (durability `.processCrashSafe` unless `durability` says
+    /// otherwise, streams of four shards) and the benchmark table, whose partition key is the string `id`; the
+    /// table has a stream recording `streamViewType` if one is given, and none otherwise.
+    public static func openDatabase(
+        at path: String, streamViewType: StreamViewType? = nil, durability: Durability = .processCrashSafe
+    ) async throws -> Database {
+        let db = try Database(path: path, configuration: Database.Configuration(durability: durability))
         try await db.createTable(CreateTableInput(
             tableName: EddyLayout.tableName,
             keySchema: [KeySchemaElement(attributeName: "id", keyType: .hash)],

@@ -17,8 +17,9 @@ public final class RawRocksDB: @unchecked Sendable {
     private let writeOptions: OpaquePointer
     private let readOptions: OpaquePointer
 
-    /// Opens (creating) the database at `path`.
-    public init(path: String) {
+    /// Opens (creating) the database at `path`; with `sync`, every write waits for the write-ahead log's
+    /// fsync, as Eddy's `.machineCrashSafe` does.
+    public init(path: String, sync: Bool = false) {
         // Mirrors RocksDBStore.Options() defaults and RocksDBStore.Options.makeRocksDBOptions() in the Eddy
         // package's Sources/EddyStorage/RocksDBStore+Options.swift, and RocksDBStore.init's column families.
         let options = rocksdb_options_create()!
@@ -54,6 +55,7 @@ public final class RawRocksDB: @unchecked Sendable {
         streams = families[names.firstIndex(of: KeySpace.streams.rawValue)!]
         indexes = families[names.firstIndex(of: KeySpace.indexes.rawValue)!]
         writeOptions = rocksdb_writeoptions_create()  // WAL on, sync off: Eddy's `.processCrashSafe`
+        if sync { rocksdb_writeoptions_set_sync(writeOptions, 1) }
         readOptions = rocksdb_readoptions_create()
     }
 

@@ -153,8 +153,15 @@ extension Database {
     /// Runs one retention pass now: deletes stream records older than 24 hours (by range deletion), and the
     /// shards and disabled streams that have wholly expired. A background job runs it every
     /// ``Configuration/streamTrimInterval``; tests that move a ``ManualWallClock`` call it directly.
+    ///
+    /// - Throws: `InternalServerError` if storage fails; the pass then trims nothing.
     public func trimExpiredStreamRecords() async throws(EddyError) {
-        try await committer.commitCatalogChange(PreparedWrite(batch: StorageBatch(), effects: [.trimStreams]))
+        // Under the catalog lock, like every change of the streams catalog: one pass at a time, and no stream
+        // enabled, disabled or deleted between the plan and its commit.
+        try await locks.withLock(Self.catalogLockKey) { () async throws(EddyError) in
+            let plan = try storageCall { try streamRetention.plan() }
+            try await committer.commitCatalogChange(PreparedWrite(batch: StorageBatch(), effects: [.trimStreams(plan)]))
+        }
     }
 
     /// The ARN of `stream`.

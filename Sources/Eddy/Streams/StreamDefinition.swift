@@ -21,6 +21,12 @@ struct ShardDefinition: Codable, Sendable, Equatable {
     var isOpen: Bool { endingSequence == nil }
 }
 
+/// A shard of a stream.
+struct ShardRef: Hashable, Sendable {
+    var stream: UInt64
+    var index: UInt32
+}
+
 /// A stream as the catalog stores it (`stream/<id>` in the `catalog` key space, as JSON).
 struct StreamDefinition: Codable, Sendable, Equatable {
     var id: UInt64

@@ -1,6 +1,5 @@
 import EddyStorage
 import Foundation
-import Logging
 import Synchronization
 
 /// A table a change writes to, with the stream it expects the table to have (0: none) and the version of
@@ -40,8 +39,9 @@ enum CatalogEffect: Sendable {
     case disableStream(tableId: UInt64)
     /// A table's set of indexes changed: writes prepared for the previous version are prepared again.
     case changeIndexes(tableId: UInt64, version: UInt64)
-    /// Records older than the retention period go, and so do shards and streams that have expired.
-    case trimStreams
+    /// A retention pass: records older than the retention period go, and so do shards and streams that have
+    /// expired, as far as the plan still holds when it commits.
+    case trimStreams(RetentionPlan)
     /// Tables or indexes appear: their counters start at zero.
     case resetCounters([UInt64])
     /// Tables or indexes disappear, and so do their counters.
@@ -74,21 +74,28 @@ enum CommitOutcome: Sendable {
 
 /// The one place where a change becomes a RocksDB write.
 ///
-/// Writers hand the committer prepared changes and wait. Whoever finds the committer idle drains the queue:
-/// it merges every waiting change into one batch (group commit: one write, one WAL sync for the group),
-/// writes it, and resumes the waiters. With `processCrashSafe` durability a write is a memory append to the
-/// WAL and the caller drains inline, saving a thread hop; with `machineCrashSafe` the write waits for
-/// fsync, which must never block the cooperative pool, so a dedicated thread drains.
+/// Writers hand the committer prepared changes and wait. The committer's own thread drains the queue: it
+/// merges the waiting changes, up to ``groupWritesMax`` of them and ``groupBytesMax`` bytes, into one batch
+/// (group commit: one write, one WAL sync for the group), writes it, and resumes the waiters. `rocksdb_write`
+/// blocks (for fsync with `machineCrashSafe`, and in every mode when RocksDB stalls writes while compaction
+/// catches up), and so do the reads a group makes (item collection sizes, counters): none of it runs on the
+/// cooperative pool, which under `eddy serve` serves the connections. Once the queue is empty the thread
+/// watches it for ``idleSpinMicroseconds`` before it sleeps, so that a writer that commits again soon (one
+/// client writing in a loop) finds it awake and pays no thread wake-up; and a lone writer watches for its
+/// outcome briefly before it suspends (``commit(_:)``), so that it pays none either.
 ///
 /// Because commits are serialized here, this is also where a change meets the catalog and the streams: a
 /// write to a table deleted meanwhile fails instead of leaving orphan items; stream records get their
 /// sequence numbers in queue order (so one item's records are in the order of its commits, which its lock
-/// serializes), their shard and their commit time; shards roll over; and after the group is written, the
-/// new "committed through" mark is published and stream readers are woken.
+/// serializes), their shard and their commit time; shards roll over; retention plans are applied as far as
+/// they still hold; and after the group is written, the new "committed through" mark is published and stream
+/// readers are woken.
 final class Committer: Sendable {
     private struct Pending {
         var write: PreparedWrite
-        var continuation: UnsafeContinuation<Result<CommitOutcome, EddyError>, Never>
+        /// The bytes the write adds to its group's batch.
+        var bytes: Int
+        var ticket: CommitTicket
     }
 
     private struct Queue {
@@ -101,29 +108,36 @@ final class Committer: Sendable {
         var clock: any WallClock
         var shardLifetimeMilliseconds: Int64
         var shardRecordLimit: Int?
-        /// Runs while a retention pass moves the trim horizon from `previous` to `horizon`, before the records
-        /// go: it adds to the pass's batch what must be recorded of them (what trigger mappings lose), and calls
-        /// `announce` (which tells readers of the new horizon) where readers may learn it. Throwing postpones
-        /// the pass.
-        var beforeTrim:
-            @Sendable (
-                _ horizon: UInt64, _ previous: UInt64, _ streams: [UInt64: StreamDefinition], _ batch: inout StorageBatch,
-                _ announce: () -> Void
-            ) throws -> Void
     }
 
-    private static let logger = Logger(label: "eddy.committer")
+    /// The most changes one commit group takes; the rest wait for the next group. A group is one RocksDB
+    /// write: bounding it bounds how long its first writer waits behind the others and how much the merged
+    /// batch copies, while 1,000 changes already share one WAL sync far past the point where the sync, not
+    /// the group's size, is what a machine-crash-safe commit costs.
+    static let groupWritesMax = 1_000
+    /// The most bytes (keys, values and stream records) one commit group takes, unless its first change alone
+    /// is larger. 4 MiB keeps a group well under RocksDB's 64 MiB write buffer, so that one group never fills
+    /// a memtable by itself, and is written in a few milliseconds even by a slow disk.
+    static let groupBytesMax = 4 << 20
+    /// How long the drain thread watches an empty queue before it sleeps. A single client's next PutItem
+    /// arrives a few tens of microseconds after the previous one returns; waking a sleeping thread for it
+    /// costs about as much again.
+    static let idleSpinMicroseconds = 50
+    /// How long a lone writer watches for its outcome before it suspends (see ``commit(_:)``): a few times
+    /// what a WAL append and a memtable insert of one change take.
+    static let writerSpinMicroseconds = 50
 
     private let store: any OrderedKeyValueStore
     private let durability: Durability
     private let settings: StreamSettings
     private let registry: StreamRegistry
     private let queue = Mutex(Queue())
-    /// Touched only by the drainer; the queue's `draining` flag hands it from one drainer to the next.
+    /// The queue's length as of its last change, for the drain thread to watch without the lock.
+    private let queuedCountHint = Atomic<Int>(0)
+    /// Touched only by the drain thread.
     private let work: CommitWork
     private let drainSignal = DispatchSemaphore(value: 0)
     private let drainThreadExited = DispatchSemaphore(value: 0)
-    private let drainsOnDedicatedThread: Bool
     private let stopped = Atomic<Bool>(false)
     /// Set by ``close()``: no commit is queued any more.
     private let closing = Atomic<Bool>(false)
@@ -139,24 +153,20 @@ final class Committer: Sendable {
         self.settings = settings
         self.registry = registry
         self.work = CommitWork(tables: tables, loaded: streams)
-        self.drainsOnDedicatedThread = durability == .machineCrashSafe
-        if drainsOnDedicatedThread {
-            // The thread holds the committer weakly, so that closing the database releases the store (and
-            // RocksDB's lock on the directory) as soon as `shutdown()` returns.
-            let (signal, exited) = (drainSignal, drainThreadExited)
-            let thread = Thread { [weak self] in
-                Self.runDrainThread(of: { self }, signal: signal)
-                exited.signal()
-            }
-            thread.name = "eddy-committer"
-            thread.start()
+        // The thread holds the committer weakly, so that closing the database releases the store (and
+        // RocksDB's lock on the directory) as soon as `shutdown()` returns.
+        let (signal, exited) = (drainSignal, drainThreadExited)
+        let thread = Thread { [weak self] in
+            Self.nameCurrentThread("eddy-committer")
+            Self.runDrainThread(of: { self }, signal: signal)
+            exited.signal()
         }
+        thread.start()
     }
 
-    /// Stops the dedicated drain thread, if any, and waits until it has let go of the committer. Calling it
-    /// again does nothing.
+    /// Stops the drain thread and waits until it has let go of the committer. Calling it again does nothing.
     func shutdown() {
-        guard drainsOnDedicatedThread, !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        guard !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
         drainSignal.signal()
         drainThreadExited.wait()
     }
@@ -175,29 +185,39 @@ final class Committer: Sendable {
     /// The error of every operation on a closed database.
     static let closedError = EddyError.internalServerError("The database is closed")
 
+    /// How many changes wait for a group now: a test holds a group's write back and waits for the queue to
+    /// fill behind it.
+    var queuedCount: Int {
+        queue.withLock { $0.pending.count }
+    }
+
     /// Commits `write` atomically and durably as the database's durability mode promises, unless a table
     /// it stamps changed its stream meanwhile (then nothing is written and the outcome says so).
+    ///
+    /// A writer that finds the queue empty and whose write is a WAL append (`processCrashSafe`) watches for
+    /// its outcome for up to ``writerSpinMicroseconds`` before it suspends: a lone write is committed well
+    /// within that, and the writer is then not suspended and woken again (a thread wake-up, as long as the
+    /// write itself). A stalled write outlasts the watch, and the writer's thread goes back to the pool.
     func commit(_ write: PreparedWrite) async throws(EddyError) -> CommitOutcome {
-        let result = await withUnsafeContinuation { continuation in
-            let becomesLeader = queue.withLock { queue in
-                // Checked under the queue's lock, so that ``close()`` sees every commit queued before it.
-                guard !closing.load(ordering: .acquiring) else {
-                    continuation.resume(returning: Result<CommitOutcome, EddyError>.failure(Self.closedError))
-                    return false
-                }
-                queue.pending.append(Pending(write: write, continuation: continuation))
-                guard !queue.draining else { return false }
-                queue.draining = true
-                return true
-            }
-            guard becomesLeader else { return }
-            if drainsOnDedicatedThread {
-                drainSignal.signal()
-            } else {
-                drain()
-            }
+        let ticket = CommitTicket()
+        let pending = Pending(write: write, bytes: Self.bytes(of: write), ticket: ticket)
+        let (queued, wakesDrainer, alone) = queue.withLock { queue -> (Bool, Bool, Bool) in
+            // Checked under the queue's lock, so that ``close()`` sees every commit queued before it.
+            guard !closing.load(ordering: .acquiring) else { return (false, false, false) }
+            let alone = queue.pending.isEmpty
+            queue.pending.append(pending)
+            queuedCountHint.store(queue.pending.count, ordering: .releasing)
+            guard !queue.draining else { return (true, false, alone) }
+            queue.draining = true
+            return (true, true, alone)
         }
-        return try result.get()
+        guard queued else { throw Self.closedError }
+        if wakesDrainer { drainSignal.signal() }
+        if alone, durability == .processCrashSafe {
+            let deadline = ContinuousClock.now + .microseconds(Self.writerSpinMicroseconds)
+            while !ticket.isDone, ContinuousClock.now < deadline { sched_yield() }
+        }
+        return try await ticket.outcome().get()
     }
 
     /// Commits a catalog change made under the catalog lock, where no stream can change underneath.
@@ -205,6 +225,18 @@ final class Committer: Sendable {
         guard try await commit(write) == .committed else {
             throw .internalServerError("A table's stream or indexes changed during a catalog change")
         }
+    }
+
+    /// Names the calling thread, as `top -H`, `perf` and debuggers show it. On Linux, Foundation's
+    /// `Thread.name` does not reliably reach the thread (set before `start()` it never does), and Swift cannot
+    /// call `pthread_setname_np` (it is hidden behind `_GNU_SOURCE`), so the name is written where the kernel
+    /// keeps it.
+    private static func nameCurrentThread(_ name: String) {
+        #if os(Linux)
+        try? name.write(toFile: "/proc/thread-self/comm", atomically: false, encoding: .utf8)
+        #else
+        Thread.current.name = name
+        #endif
     }
 
     private static func runDrainThread(of committer: () -> Committer?, signal: DispatchSemaphore) {
@@ -215,17 +247,50 @@ final class Committer: Sendable {
         }
     }
 
-    /// Commits groups until the queue is empty, then gives up the drainer role.
+    /// Commits groups until the queue has stayed empty for ``idleSpinMicroseconds``, then gives up the
+    /// drainer role (the next commit wakes the thread again).
     private func drain() {
         while true {
-            let group = queue.withLock { queue -> [Pending] in
-                let group = queue.pending
-                queue.pending = []
-                if group.isEmpty { queue.draining = false }
+            // Watched without the queue's lock, which writers take to enqueue.
+            let deadline = ContinuousClock.now + .microseconds(Self.idleSpinMicroseconds)
+            while queuedCountHint.load(ordering: .acquiring) == 0, ContinuousClock.now < deadline { sched_yield() }
+            let group = queue.withLock { queue -> [Pending]? in
+                if queue.pending.isEmpty {
+                    queue.draining = false
+                    return nil
+                }
+                let group = Self.takeGroup(from: &queue.pending)
+                queuedCountHint.store(queue.pending.count, ordering: .releasing)
                 return group
             }
-            if group.isEmpty { return }
+            guard let group else { return }
             commitGroup(group)
+        }
+    }
+
+    /// Removes from `pending` the changes of the next group: the oldest, up to ``groupWritesMax`` changes and
+    /// ``groupBytesMax`` bytes, and at least one.
+    private static func takeGroup(from pending: inout [Pending]) -> [Pending] {
+        var count = 0
+        var bytes = 0
+        for change in pending.prefix(groupWritesMax) {
+            if count > 0, bytes + change.bytes > groupBytesMax { break }
+            bytes += change.bytes
+            count += 1
+        }
+        let group = Array(pending.prefix(count))
+        pending.removeFirst(count)
+        return group
+    }
+
+    /// What `write` adds to a group's batch, in bytes: its keys and values and its stream records.
+    private static func bytes(of write: PreparedWrite) -> Int {
+        write.batch.operations.reduce(write.records.reduce(0) { $0 + $1.value.count }) { total, operation in
+            switch operation {
+            case .put(_, let key, let value): total + key.count + value.count
+            case .delete(_, let key): total + key.count
+            case .deleteRange(_, let start, let end): total + start.count + end.count
+            }
         }
     }
 
@@ -332,7 +397,7 @@ final class Committer: Sendable {
             outcomes = outcomes.map { $0.flatMap { _ in .failure(failure) } }
         }
         for (pending, outcome) in zip(group, outcomes) {
-            pending.continuation.resume(returning: outcome)
+            pending.ticket.finish(outcome)
         }
     }
 
@@ -411,8 +476,8 @@ final class Committer: Sendable {
             if let closed = work.disableStream(ofTable: tableId, now: now) { StreamStorage.store(closed, into: &batch) }
         case .changeIndexes(let tableId, let version):
             work.catalog.indexVersions[tableId] = version
-        case .trimStreams:
-            trim(now: now, into: &batch)
+        case .trimStreams(let plan):
+            apply(plan, into: &batch)
         case .resetCounters(let ids):
             for id in ids { counters[id] = .some(.zero) }
         case .removeCounters(let ids):
@@ -420,73 +485,41 @@ final class Committer: Sendable {
         }
     }
 
-    /// Deletes what retention lets go: records committed more than ``Limits/streamRetentionMilliseconds``
-    /// ago (one range deletion per shard), then shards closed and streams disabled that long ago.
-    ///
-    /// The horizon comes from the commit-time marks: every record below the first sequence number of the
-    /// first second that is not wholly expired has expired. It is announced to readers before the deletion
-    /// is written, so a reader that finds records missing can tell they were trimmed.
-    private func trim(now: Int64, into batch: inout StorageBatch) {
-        let retention = Limits.streamRetentionMilliseconds
-        let expiredBefore = now - retention
-        var horizon = work.nextSequence
-        var firstLiveMark: Int64 = .max
-        let firstLive: (key: [UInt8], value: [UInt8])?
-        do {
-            let cursor = try store.scan(
-                in: .streams, from: StreamRecordEncoding.markKey(milliseconds: expiredBefore - 999),
-                to: StreamRecordEncoding.markKey(milliseconds: .max), direction: .forward, snapshot: nil)
-            firstLive = try cursor.next()
-        } catch {
-            // Without the marks the horizon is unknown: trim nothing this time.
-            return
-        }
-        if let (key, value) = firstLive {
-            firstLiveMark = StreamRecordEncoding.milliseconds(ofMarkKey: key)
-            horizon = value.reduce(0) { $0 << 8 | UInt64($1) }
-        } else {
-            work.forgetMarks()
-        }
+    /// Applies a retention pass's plan as far as it still holds: the trim below its horizon if the horizon
+    /// moves forward from the one the plan started from, and the removal of each expired shard still closed
+    /// and of each expired stream still disabled and left without shards. The commit-time marks of the seconds
+    /// wholly expired go in any case: no group commits in them any more.
+    private func apply(_ plan: RetentionPlan, into batch: inout StorageBatch) {
+        let firstLiveMark = RetentionPlan.firstLiveMarkMilliseconds(expiredBefore: plan.expiredBeforeMilliseconds)
         batch.deleteRange(
             from: StreamRecordEncoding.markKey(milliseconds: 0), to: StreamRecordEncoding.markKey(milliseconds: firstLiveMark),
             in: .streams)
-        if horizon > work.catalog.trimmedBelow {
-            do {
-                try settings.beforeTrim(horizon, work.catalog.trimmedBelow, work.catalog.streams, &batch) {
-                    registry.announceTrim(below: horizon)
-                }
-            } catch {
-                Self.logger.warning("Stream retention postponed to its next pass: \(error)")
-                return
-            }
-            work.catalog.trimmedBelow = horizon
-            StreamStorage.storeTrimmedBelow(horizon, into: &batch)
-            for stream in work.catalog.streams.values {
-                for shard in stream.shards {
-                    batch.deleteRange(
-                        from: StreamRecordEncoding.recordBound(stream: stream.id, shard: shard.index, sequence: 0),
-                        to: StreamRecordEncoding.recordBound(stream: stream.id, shard: shard.index, sequence: horizon),
-                        in: .streams)
-                }
-            }
+        work.forgetMarks(before: firstLiveMark)
+        if plan.previousHorizon == work.catalog.trimmedBelow, plan.horizon > work.catalog.trimmedBelow,
+            plan.horizon <= work.nextSequence
+        {
+            work.catalog.trimmedBelow = plan.horizon
+            StreamStorage.storeTrimmedBelow(plan.horizon, into: &batch)
+            batch.append(contentsOf: plan.trim)
         }
-        for var stream in work.catalog.streams.values {
-            let before = stream.shards.count
-            stream.shards.removeAll { shard in
-                guard let closed = shard.closedMilliseconds, closed <= expiredBefore else { return false }
-                batch.deleteRange(
-                    from: StreamRecordEncoding.recordBound(stream: stream.id, shard: shard.index, sequence: 0),
-                    to: StreamRecordEncoding.recordBound(stream: stream.id, shard: shard.index + 1, sequence: 0),
-                    in: .streams)
-                return true
-            }
-            if let disabled = stream.disabledMilliseconds, disabled <= expiredBefore, stream.shards.isEmpty {
-                work.catalog.streams[stream.id] = nil
-                StreamStorage.remove(stream.id, into: &batch)
-            } else if stream.shards.count != before {
-                work.catalog.streams[stream.id] = stream
-                StreamStorage.store(stream, into: &batch)
-            }
+        for ref in plan.expiredShards {
+            guard var stream = work.catalog.streams[ref.stream], let position = stream.position(ofShard: ref.index),
+                let closed = stream.shards[position].closedMilliseconds, closed <= plan.expiredBeforeMilliseconds
+            else { continue }
+            stream.shards.remove(at: position)
+            work.catalog.streams[ref.stream] = stream
+            batch.deleteRange(
+                from: StreamRecordEncoding.recordBound(stream: ref.stream, shard: ref.index, sequence: 0),
+                to: StreamRecordEncoding.recordBound(stream: ref.stream, shard: ref.index + 1, sequence: 0),
+                in: .streams)
+            StreamStorage.store(stream, into: &batch)
+        }
+        for id in plan.expiredStreams {
+            guard let stream = work.catalog.streams[id], let disabled = stream.disabledMilliseconds,
+                disabled <= plan.expiredBeforeMilliseconds, stream.shards.isEmpty
+            else { continue }
+            work.catalog.streams[id] = nil
+            StreamStorage.remove(id, into: &batch)
         }
     }
 
@@ -497,10 +530,46 @@ final class Committer: Sendable {
     }
 }
 
-/// A shard of a stream.
-struct ShardRef: Hashable, Sendable {
-    var stream: UInt64
-    var index: UInt32
+/// Where the committer leaves a commit's outcome for its writer, who either finds it there (having watched
+/// for it) or is suspended and resumed with it.
+final class CommitTicket: Sendable {
+    private enum State {
+        case waiting
+        case suspended(UnsafeContinuation<Result<CommitOutcome, EddyError>, Never>)
+        case done(Result<CommitOutcome, EddyError>)
+    }
+
+    private let state = Mutex(State.waiting)
+    private let done = Atomic<Bool>(false)
+
+    /// Whether the outcome is there: what a watching writer reads, without the lock.
+    var isDone: Bool { done.load(ordering: .acquiring) }
+
+    /// Leaves the outcome, resuming the writer if it is suspended.
+    func finish(_ outcome: Result<CommitOutcome, EddyError>) {
+        let suspended = state.withLock { state -> UnsafeContinuation<Result<CommitOutcome, EddyError>, Never>? in
+            guard case .suspended(let continuation) = state else {
+                state = .done(outcome)
+                return nil
+            }
+            return continuation
+        }
+        done.store(true, ordering: .releasing)
+        suspended?.resume(returning: outcome)
+    }
+
+    /// The outcome, waiting for it if it is not there yet.
+    func outcome() async -> Result<CommitOutcome, EddyError> {
+        if case .done(let outcome) = state.withLock({ $0 }) { return outcome }
+        return await withUnsafeContinuation { continuation in
+            let outcome = state.withLock { state -> Result<CommitOutcome, EddyError>? in
+                if case .done(let outcome) = state { return outcome }
+                state = .suspended(continuation)
+                return nil
+            }
+            if let outcome { continuation.resume(returning: outcome) }
+        }
+    }
 }
 
 /// The committer's own state: the live tables with their active streams, the streams, the sequence
@@ -647,8 +716,9 @@ final class CommitWork: @unchecked Sendable {
         return second
     }
 
-    /// After every mark has been deleted, the next group writes one again.
-    func forgetMarks() {
-        lastMarkMilliseconds = nil
+    /// The marks of the seconds before `firstLive` are being deleted: if the last one written is among them,
+    /// the next group writes one again.
+    func forgetMarks(before firstLive: Int64) {
+        if let last = lastMarkMilliseconds, last < firstLive { lastMarkMilliseconds = nil }
     }
 }
