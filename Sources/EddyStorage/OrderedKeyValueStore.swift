@@ -90,6 +90,11 @@ public protocol OrderedKeyValueStore: AnyObject, Sendable {
     /// Applies `batch` atomically. Blocks the calling thread until the batch is as durable as `durability`.
     func write(_ batch: StorageBatch, durability: Durability) throws(StorageError)
 
+    /// Applies `batch` as ``write(_:durability:)`` does, unless the engine would stall it (hold it back or
+    /// slow it down while compaction catches up): then it writes nothing and returns false at once. A caller
+    /// on a thread that must not block writes this way first and hands a refused batch to a thread that may.
+    func writeUnlessStalled(_ batch: StorageBatch, durability: Durability) throws(StorageError) -> Bool
+
     /// A cursor over the keys `k` with `lowerBound <= k < upperBound` (nil bound: unbounded), in `direction`.
     func scan(
         in space: KeySpace,
@@ -112,6 +117,14 @@ extension OrderedKeyValueStore {
 }
 
 /// An error of the storage engine, with the engine's own message.
+extension OrderedKeyValueStore {
+    /// An engine that never stalls a write writes it.
+    public func writeUnlessStalled(_ batch: StorageBatch, durability: Durability) throws(StorageError) -> Bool {
+        try write(batch, durability: durability)
+        return true
+    }
+}
+
 public struct StorageError: Error, Sendable, CustomStringConvertible {
     /// The engine's message (RocksDB's error string).
     public let message: String

@@ -27,9 +27,12 @@ public final class RocksDBStore: OrderedKeyValueStore, @unchecked Sendable {
     private let keySpaces: [KeySpace: OpaquePointer]
     /// Read options for reads without a snapshot, shared because RocksDB only reads them.
     private let latestReadOptions: OpaquePointer
-    /// Write options for each ``Durability``, made once so that a write allocates none.
+    /// Write options for each ``Durability``, made once so that a write allocates none; the `Unstalled` ones
+    /// also set `no_slowdown` (``writeUnlessStalled(_:durability:)``).
     private let processCrashSafeWriteOptions: OpaquePointer
     private let machineCrashSafeWriteOptions: OpaquePointer
+    private let processCrashSafeUnstalledWriteOptions: OpaquePointer
+    private let machineCrashSafeUnstalledWriteOptions: OpaquePointer
     /// The options the database was opened with, kept when they collect statistics: RocksDB reads its
     /// statistics through them.
     private let statisticsOptions: OpaquePointer?
@@ -101,6 +104,11 @@ public final class RocksDBStore: OrderedKeyValueStore, @unchecked Sendable {
         processCrashSafeWriteOptions = rocksdb_writeoptions_create()
         machineCrashSafeWriteOptions = rocksdb_writeoptions_create()
         rocksdb_writeoptions_set_sync(machineCrashSafeWriteOptions, 1)
+        processCrashSafeUnstalledWriteOptions = rocksdb_writeoptions_create()
+        rocksdb_writeoptions_set_no_slowdown(processCrashSafeUnstalledWriteOptions, 1)
+        machineCrashSafeUnstalledWriteOptions = rocksdb_writeoptions_create()
+        rocksdb_writeoptions_set_sync(machineCrashSafeUnstalledWriteOptions, 1)
+        rocksdb_writeoptions_set_no_slowdown(machineCrashSafeUnstalledWriteOptions, 1)
         keepsOptions = options.collectsStatistics
         statisticsOptions = keepsOptions ? rocksDBOptions : nil
         self.memoryEnvironment = memoryEnvironment
@@ -137,6 +145,8 @@ public final class RocksDBStore: OrderedKeyValueStore, @unchecked Sendable {
         guard !released.exchange(true, ordering: .acquiringAndReleasing) else { return }
         rocksdb_writeoptions_destroy(machineCrashSafeWriteOptions)
         rocksdb_writeoptions_destroy(processCrashSafeWriteOptions)
+        rocksdb_writeoptions_destroy(machineCrashSafeUnstalledWriteOptions)
+        rocksdb_writeoptions_destroy(processCrashSafeUnstalledWriteOptions)
         rocksdb_readoptions_destroy(latestReadOptions)
         // RocksDB requires the column family handles to be destroyed before the database is closed.
         columnFamilies.forEach(rocksdb_column_family_handle_destroy)
@@ -247,7 +257,17 @@ public final class RocksDBStore: OrderedKeyValueStore, @unchecked Sendable {
     /// of the machine. With ``Durability/machineCrashSafe`` the log is also fsynced before returning, so the batch
     /// survives a power loss too, at the cost of a disk flush per call.
     public func write(_ batch: StorageBatch, durability: Durability) throws(StorageError) {
-        guard !batch.isEmpty else { return }
+        _ = try write(batch, durability: durability, refusingStalls: false)
+    }
+
+    /// Applies `batch` as ``write(_:durability:)`` does, unless RocksDB would delay or stop it for a write stall
+    /// (its `no_slowdown` write option): then nothing is written and the answer is false.
+    public func writeUnlessStalled(_ batch: StorageBatch, durability: Durability) throws(StorageError) -> Bool {
+        try write(batch, durability: durability, refusingStalls: true)
+    }
+
+    private func write(_ batch: StorageBatch, durability: Durability, refusingStalls: Bool) throws(StorageError) -> Bool {
+        guard !batch.isEmpty else { return true }
         try beginUse()
         defer { endUse() }
         let writeBatch = rocksdb_writebatch_create()
@@ -278,12 +298,22 @@ public final class RocksDBStore: OrderedKeyValueStore, @unchecked Sendable {
             }
         }
         let writeOptions =
-            switch durability {
-            case .processCrashSafe: processCrashSafeWriteOptions
-            case .machineCrashSafe: machineCrashSafeWriteOptions
+            switch (durability, refusingStalls) {
+            case (.processCrashSafe, false): processCrashSafeWriteOptions
+            case (.processCrashSafe, true): processCrashSafeUnstalledWriteOptions
+            case (.machineCrashSafe, false): machineCrashSafeWriteOptions
+            case (.machineCrashSafe, true): machineCrashSafeUnstalledWriteOptions
             }
-        try rocksDBCall { rocksdb_write(db, writeOptions, writeBatch, $0) }
+        do {
+            try rocksDBCall { rocksdb_write(db, writeOptions, writeBatch, $0) }
+        } catch where refusingStalls && error.message.hasPrefix(Self.stalledWriteStatus) {
+            return false
+        }
+        return true
     }
+
+    /// How RocksDB's status begins when `no_slowdown` refused a write (`Status::Incomplete("Write stall")`).
+    private static let stalledWriteStatus = "Result incomplete"
 
     /// A cursor over the keys `k` of `space` with `lowerBound <= k < upperBound`, in `direction`, as of `snapshot`
     /// if given, else as of this call.

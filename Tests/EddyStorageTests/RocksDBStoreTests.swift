@@ -114,6 +114,20 @@ struct RocksDBStoreTests {
         }
     }
 
+    /// Without a write stall, a write that refuses to be stalled (RocksDB's `no_slowdown`) is an ordinary
+    /// write, in both durability modes.
+    @Test func aWriteUnlessStalledWritesWhenNothingStalls() async throws {
+        try await withTemporaryPath { path in
+            let store = try RocksDBStore(path: path)
+            for (index, durability) in [Durability.processCrashSafe, .machineCrashSafe].enumerated() {
+                var batch = StorageBatch()
+                batch.put([UInt8(index)], [7], in: .items)
+                #expect(try store.writeUnlessStalled(batch, durability: durability))
+                #expect(try store.get([UInt8(index)], in: .items, snapshot: nil) == [7])
+            }
+        }
+    }
+
     @Test func batchAppliesItsOperationsInOrder() async throws {
         try await withTemporaryPath { path in
             let store = try RocksDBStore(path: path)

@@ -4,9 +4,10 @@ import Synchronization
 
 @testable import Eddy
 
-/// A store that hands every call to a RocksDB store, where a test can hold writes back, see each write the
-/// database made (its thread's name as the kernel has it, its item puts, its bytes), and make scans of a key
-/// space fail.
+/// A store that hands every call to a RocksDB store, where a test can stall writes (hold them back, as
+/// RocksDB does while compaction catches up, and refuse them to a writer that asks not to be stalled), see
+/// each write the database made (its thread's name as the kernel has it, its item puts, its bytes), and make
+/// scans of a key space fail.
 final class ControlledStore: OrderedKeyValueStore {
     /// One write the database handed the store.
     struct Write: Sendable {
@@ -18,6 +19,7 @@ final class ControlledStore: OrderedKeyValueStore {
     private struct State {
         var held = false
         var heldWriters = 0
+        var refusedWrites = 0
         var writes: [Write] = []
         var failingScans: KeySpace?
     }
@@ -30,7 +32,8 @@ final class ControlledStore: OrderedKeyValueStore {
         self.inner = inner
     }
 
-    /// Writes from now on wait in the store until ``release()``.
+    /// Writes from now on wait in the store until ``release()``, and ``writeUnlessStalled(_:durability:)``
+    /// refuses them.
     func hold() {
         state.withLock { $0.held = true }
     }
@@ -43,6 +46,9 @@ final class ControlledStore: OrderedKeyValueStore {
         }
         for _ in 0..<waiting { released.signal() }
     }
+
+    /// How many writes ``writeUnlessStalled(_:durability:)`` refused.
+    var refusedWriteCount: Int { state.withLock { $0.refusedWrites } }
 
     /// How many writes wait in the store.
     var heldWriterCount: Int { state.withLock { $0.heldWriters } }
@@ -80,6 +86,16 @@ final class ControlledStore: OrderedKeyValueStore {
             }
         }
         state.withLock { $0.writes.append(write) }
+    }
+
+    func writeUnlessStalled(_ batch: StorageBatch, durability: Durability) throws(StorageError) -> Bool {
+        let refused = state.withLock { state in
+            if state.held { state.refusedWrites += 1 }
+            return state.held
+        }
+        if refused { return false }
+        try write(batch, durability: durability)
+        return true
     }
 
     func get(_ key: [UInt8], in space: KeySpace, snapshot: (any StorageSnapshot)?) throws(StorageError) -> [UInt8]? {

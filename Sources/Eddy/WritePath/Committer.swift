@@ -74,15 +74,18 @@ enum CommitOutcome: Sendable {
 
 /// The one place where a change becomes a RocksDB write.
 ///
-/// Writers hand the committer prepared changes and wait. The committer's own thread drains the queue: it
-/// merges the waiting changes, up to ``groupWritesMax`` of them and ``groupBytesMax`` bytes, into one batch
-/// (group commit: one write, one WAL sync for the group), writes it, and resumes the waiters. `rocksdb_write`
-/// blocks (for fsync with `machineCrashSafe`, and in every mode when RocksDB stalls writes while compaction
-/// catches up), and so do the reads a group makes (item collection sizes, counters): none of it runs on the
-/// cooperative pool, which under `eddy serve` serves the connections. Once the queue is empty the thread
-/// watches it for ``idleSpinMicroseconds`` before it sleeps, so that a writer that commits again soon (one
-/// client writing in a loop) finds it awake and pays no thread wake-up; and a lone writer watches for its
-/// outcome briefly before it suspends (``commit(_:)``), so that it pays none either.
+/// Writers hand the committer prepared changes and wait. Whoever finds the committer idle drains the queue:
+/// it merges the waiting changes, up to ``groupWritesMax`` of them and ``groupBytesMax`` bytes, into one batch
+/// (group commit: one write, one WAL sync for the group), writes it, and resumes the waiters.
+///
+/// `rocksdb_write` must never block the cooperative pool, which under `eddy serve` serves the connections. It
+/// blocks in two cases: for fsync with `machineCrashSafe`, and in every mode when RocksDB stalls writes while
+/// compaction catches up. So with `machineCrashSafe` the committer's own thread (`eddy-committer`) drains; with
+/// `processCrashSafe` a write is a memory append to the WAL, and the writer drains inline (saving two thread
+/// wake-ups per commit, about a third of a lone PutItem) but asks RocksDB to refuse rather than stall
+/// (``OrderedKeyValueStore/writeUnlessStalled(_:durability:)``, RocksDB's `no_slowdown`): a refused group is
+/// handed to the committer's thread, which writes it, blocking as long as the stall lasts, and keeps draining
+/// until the queue is empty; writers queue behind it and their tasks' threads go back to the pool.
 ///
 /// Because commits are serialized here, this is also where a change meets the catalog and the streams: a
 /// write to a table deleted meanwhile fails instead of leaving orphan items; stream records get their
@@ -123,9 +126,6 @@ final class Committer: Sendable {
     /// arrives a few tens of microseconds after the previous one returns; waking a sleeping thread for it
     /// costs about as much again.
     static let idleSpinMicroseconds = 50
-    /// How long a lone writer watches for its outcome before it suspends (see ``commit(_:)``): a few times
-    /// what a WAL append and a memtable insert of one change take.
-    static let writerSpinMicroseconds = 50
 
     private let store: any OrderedKeyValueStore
     private let durability: Durability
@@ -134,8 +134,12 @@ final class Committer: Sendable {
     private let queue = Mutex(Queue())
     /// The queue's length as of its last change, for the drain thread to watch without the lock.
     private let queuedCountHint = Atomic<Int>(0)
-    /// Touched only by the drain thread.
+    /// Touched only by the drainer; the queue's `draining` flag hands it from one drainer to the next (and
+    /// ``stalledGroup`` from an inline drainer to the thread).
     private let work: CommitWork
+    /// A group RocksDB refused to write without stalling, handed to the committer's thread with the drainer
+    /// role.
+    private let stalledGroup = Mutex<MergedGroup?>(nil)
     private let drainSignal = DispatchSemaphore(value: 0)
     private let drainThreadExited = DispatchSemaphore(value: 0)
     private let stopped = Atomic<Bool>(false)
@@ -193,29 +197,25 @@ final class Committer: Sendable {
 
     /// Commits `write` atomically and durably as the database's durability mode promises, unless a table
     /// it stamps changed its stream meanwhile (then nothing is written and the outcome says so).
-    ///
-    /// A writer that finds the queue empty and whose write is a WAL append (`processCrashSafe`) watches for
-    /// its outcome for up to ``writerSpinMicroseconds`` before it suspends: a lone write is committed well
-    /// within that, and the writer is then not suspended and woken again (a thread wake-up, as long as the
-    /// write itself). A stalled write outlasts the watch, and the writer's thread goes back to the pool.
     func commit(_ write: PreparedWrite) async throws(EddyError) -> CommitOutcome {
         let ticket = CommitTicket()
         let pending = Pending(write: write, bytes: Self.bytes(of: write), ticket: ticket)
-        let (queued, wakesDrainer, alone) = queue.withLock { queue -> (Bool, Bool, Bool) in
+        let (queued, becomesDrainer) = queue.withLock { queue -> (Bool, Bool) in
             // Checked under the queue's lock, so that ``close()`` sees every commit queued before it.
-            guard !closing.load(ordering: .acquiring) else { return (false, false, false) }
-            let alone = queue.pending.isEmpty
+            guard !closing.load(ordering: .acquiring) else { return (false, false) }
             queue.pending.append(pending)
             queuedCountHint.store(queue.pending.count, ordering: .releasing)
-            guard !queue.draining else { return (true, false, alone) }
+            guard !queue.draining else { return (true, false) }
             queue.draining = true
-            return (true, true, alone)
+            return (true, true)
         }
         guard queued else { throw Self.closedError }
-        if wakesDrainer { drainSignal.signal() }
-        if alone, durability == .processCrashSafe {
-            let deadline = ContinuousClock.now + .microseconds(Self.writerSpinMicroseconds)
-            while !ticket.isDone, ContinuousClock.now < deadline { sched_yield() }
+        if becomesDrainer {
+            if durability == .machineCrashSafe {
+                drainSignal.signal()
+            } else {
+                drain(inline: true)
+            }
         }
         return try await ticket.outcome().get()
     }
@@ -243,17 +243,23 @@ final class Committer: Sendable {
         while true {
             signal.wait()
             guard let committer = committer(), !committer.stopped.load(ordering: .acquiring) else { return }
-            committer.drain()
+            if let stalled = committer.stalledGroup.withLock({ $0.take() }) {
+                committer.write(stalled, refusingStalls: false)
+            }
+            committer.drain(inline: false)
         }
     }
 
-    /// Commits groups until the queue has stayed empty for ``idleSpinMicroseconds``, then gives up the
-    /// drainer role (the next commit wakes the thread again).
-    private func drain() {
+    /// Commits groups until the queue is empty, then gives up the drainer role (the next commit takes it).
+    /// Inline, it gives it to the committer's thread instead if RocksDB would stall a group; the thread
+    /// watches an empty queue for ``idleSpinMicroseconds`` before it gives the role up.
+    private func drain(inline: Bool) {
         while true {
-            // Watched without the queue's lock, which writers take to enqueue.
-            let deadline = ContinuousClock.now + .microseconds(Self.idleSpinMicroseconds)
-            while queuedCountHint.load(ordering: .acquiring) == 0, ContinuousClock.now < deadline { sched_yield() }
+            if !inline {
+                // Watched without the queue's lock, which writers take to enqueue.
+                let deadline = ContinuousClock.now + .microseconds(Self.idleSpinMicroseconds)
+                while queuedCountHint.load(ordering: .acquiring) == 0, ContinuousClock.now < deadline { sched_yield() }
+            }
             let group = queue.withLock { queue -> [Pending]? in
                 if queue.pending.isEmpty {
                     queue.draining = false
@@ -264,7 +270,11 @@ final class Committer: Sendable {
                 return group
             }
             guard let group else { return }
-            commitGroup(group)
+            guard write(commitGroup(group), refusingStalls: inline) else {
+                // The thread has the group and the drainer role now.
+                drainSignal.signal()
+                return
+            }
         }
     }
 
@@ -294,7 +304,21 @@ final class Committer: Sendable {
         }
     }
 
-    private func commitGroup(_ group: [Pending]) {
+    /// A group merged into one batch, with what its write publishes and what it answers each writer.
+    private struct MergedGroup: Sendable {
+        var group: [Pending]
+        var outcomes: [Result<CommitOutcome, EddyError>]
+        var batch: StorageBatch
+        var saved: (CommitWork.Catalog, Int64?)
+        var counters: [UInt64: TableCounter?]
+        var firstSequence: UInt64?
+        var streamsChanged: Bool
+        var touched: Set<ShardRef>
+    }
+
+    /// Merges `group` into one batch: checks each change against the catalog and the limits, gives its
+    /// records sequence numbers and shards, and adds the counters.
+    private func commitGroup(_ group: [Pending]) -> MergedGroup {
         let saved = work.checkpoint()
         let now = work.advanceTime(to: settings.clock.nowMilliseconds())
         var merged = StorageBatch()
@@ -382,23 +406,44 @@ final class Committer: Sendable {
                 merged.delete(TableCounter.key(of: id), in: .catalog)
             }
         }
+        return MergedGroup(
+            group: group, outcomes: outcomes, batch: merged, saved: saved, counters: counters, firstSequence: firstSequence,
+            streamsChanged: streamsChanged, touched: touched)
+    }
+
+    /// Writes `merged`, publishes what it changed and answers its writers; returns false, having written and
+    /// answered nothing, when `refusingStalls` and RocksDB would stall the write: ``stalledGroup`` then holds
+    /// it for the committer's thread.
+    @discardableResult
+    private func write(_ merged: MergedGroup, refusingStalls: Bool) -> Bool {
+        var outcomes = merged.outcomes
         do {
-            if !merged.isEmpty { try store.write(merged, durability: durability) }
-            for (id, counter) in counters { work.counters[id] = counter }
+            if !merged.batch.isEmpty {
+                if refusingStalls {
+                    guard try store.writeUnlessStalled(merged.batch, durability: durability) else {
+                        stalledGroup.withLock { $0 = merged }
+                        return false
+                    }
+                } else {
+                    try store.write(merged.batch, durability: durability)
+                }
+            }
+            for (id, counter) in merged.counters { work.counters[id] = counter }
             let trimmed = work.catalog.trimmedBelow != registry.trimmedBelowWritten
-            if firstSequence != nil || streamsChanged || trimmed {
+            if merged.firstSequence != nil || merged.streamsChanged || trimmed {
                 registry.publish(
-                    streams: streamsChanged ? work.catalog.streams : nil, committedThrough: work.nextSequence - 1,
-                    trimmedBelow: trimmed ? work.catalog.trimmedBelow : nil, touched: touched)
+                    streams: merged.streamsChanged ? work.catalog.streams : nil, committedThrough: work.nextSequence - 1,
+                    trimmedBelow: trimmed ? work.catalog.trimmedBelow : nil, touched: merged.touched)
             }
         } catch {
-            work.restore(saved)
+            work.restore(merged.saved)
             let failure = EddyError.internalServerError("The write failed in storage: \(error.message)")
             outcomes = outcomes.map { $0.flatMap { _ in .failure(failure) } }
         }
-        for (pending, outcome) in zip(group, outcomes) {
+        for (pending, outcome) in zip(merged.group, outcomes) {
             pending.ticket.finish(outcome)
         }
+        return true
     }
 
     /// The sizes of the item collections `changes` resize, after them (`known`: sizes this group has set
