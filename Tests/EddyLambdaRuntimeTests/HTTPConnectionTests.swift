@@ -82,22 +82,8 @@ import Testing
     }
 
     @Test func aServerThatIsNotListeningRefusesTheConnection() throws {
-        // A port this test holds bound without listening: connecting is refused, and no other test running
-        // at the same time can take the port (as it could a port freed by a stopped server).
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        try #require(socket >= 0)
-        defer { close(socket) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { address in
-                bind(socket, address, length) == 0 && getsockname(socket, address, &length) == 0
-            }
-        }
-        try #require(bound)
-        let connection = HTTPConnection(host: "127.0.0.1", port: UInt16(bigEndian: address.sin_port), bodyBytesMax: 10)
+        let held = try HeldPort()
+        let connection = HTTPConnection(host: "127.0.0.1", port: held.port, bodyBytesMax: 10)
         let error = #expect(throws: HTTPConnectionError.self) { try connection.request("GET", "/a") }
         guard case .connectFailed? = error else { Issue.record("failed with \(String(describing: error))"); return }
     }

@@ -7,7 +7,12 @@ import Testing
 @Suite struct LambdaEchoFunctionTests {
     /// Runs the function under `api` (with `environment` besides the endpoint) until it exits.
     func runFunction(_ api: FakeRuntimeAPI?, environment: [String: String] = [:]) async throws -> ChildRun {
-        let variables = environment.merging(api.map { ["AWS_LAMBDA_RUNTIME_API": $0.endpoint] } ?? [:]) { $1 }
+        try await runFunction(endpoint: api?.endpoint, environment: environment)
+    }
+
+    /// Runs the function against the Runtime API at `endpoint` (nil: none set).
+    func runFunction(endpoint: String?, environment: [String: String] = [:]) async throws -> ChildRun {
+        let variables = environment.merging(endpoint.map { ["AWS_LAMBDA_RUNTIME_API": $0] } ?? [:]) { $1 }
         let run = try await offThePool {
             try runChild("LambdaEchoFunction", arguments: [], environment: variables, waitingAtMost: 30)
         }
@@ -73,13 +78,14 @@ import Testing
     /// A runtime whose Runtime API is gone exits at once, with a non-zero status, rather than trying again
     /// and again: Lambda then starts a new execution environment.
     @Test func theProcessExitsAtOnceWhenNothingAnswersAtTheRuntimeAPI() async throws {
-        let api = try await FakeRuntimeAPI.start()
-        await api.stop()
+        // A port held bound without listening: a stopped server's port could be taken by a test running
+        // beside this one, whose server would keep the function waiting.
+        let held = try HeldPort()
         let started = ContinuousClock.now
-        let run = try await runFunction(api)
+        let run = try await runFunction(endpoint: "127.0.0.1:\(held.port)")
 
         #expect(run.exitStatus == 1)
-        #expect(run.errorOutput.contains("cannot connect to 127.0.0.1:\(api.port)"))
+        #expect(run.errorOutput.contains("cannot connect to 127.0.0.1:\(held.port)"))
         // Not after retrying for long: a bound far above an exit's milliseconds, for a machine busy with other tests.
         #expect(ContinuousClock.now - started < .seconds(30))
     }
