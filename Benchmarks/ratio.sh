@@ -101,6 +101,15 @@ awk -F, -v runs="$runs" '
         row("PutItem, 8 writers", "PutItem.8writers.Eddy", "PutItem.8writers.RawRocksDB", 0.5)
         row("GetItem, 8 readers", "GetItem.8readers.Eddy", "GetItem.8readers.RawRocksDB", 0.5)
         print ""
+        print "Physical bound of the table counters: raw RocksDB get of the item (it misses), then the item and a 16-byte"
+        print "counter in one batch / the item put alone; then Eddy'"'"'s PutItem / that bound"
+        printf "%-20s %10s %10s %7s\n", "", "+counter", "item", "ratio"
+        row("put, 1 writer", "PutItem.RawRocksDBCounted", "PutItem.RawRocksDB", 0)
+        row("put, 8 writers", "PutItem.8writers.RawRocksDBCounted", "PutItem.8writers.RawRocksDB", 0)
+        printf "%-20s %10s %10s %7s\n", "", "Eddy", "+counter", "ratio"
+        row("PutItem, 1 writer", "PutItem.Eddy", "PutItem.RawRocksDBCounted", 0)
+        row("PutItem, 8 writers", "PutItem.8writers.Eddy", "PutItem.8writers.RawRocksDBCounted", 0)
+        print ""
         print "Diagnostics: Eddy'"'"'s storage layer alone (EddyStorage.RocksDBStore, no item layer) / raw RocksDB"
         row("put, 1 writer", "PutItem.EddyStorage", "PutItem.RawRocksDB", 0)
         row("get, 1 reader", "GetItem.EddyStorage", "GetItem.RawRocksDB", 0)

@@ -8,6 +8,10 @@
 //     PutItem.8writers.Eddy / PutItem.8writers.RawRocksDB  new items, 8 concurrent writers
 //     GetItem.8readers.Eddy / GetItem.8readers.RawRocksDB  existing items, 8 concurrent readers
 //
+// Two physical bounds, PutItem.RawRocksDBCounted and PutItem.8writers.RawRocksDBCounted, add to the raw put
+// what Eddy's table counters need: a get of the item (which misses, as the write's read of the item it replaces
+// does) and a 16-byte counter in the item's batch.
+//
 // Two diagnostics, PutItem.EddyStorage and GetItem.EddyStorage (StorageLayer.swift), run the same puts and gets
 // through Eddy's storage layer alone, to split Eddy's cost between its storage wrapper and its item layer.
 //
@@ -64,6 +68,24 @@ let benchmarks: @Sendable () -> Void = {
         rawPut.value = RawFixture(prefilled: false)
     } teardown: {
         rawPut.take()?.close()
+    }
+
+    let rawPutCounted = Box<RawFixture>()
+    Benchmark("PutItem.RawRocksDBCounted", configuration: puts) { benchmark in
+        let fixture = rawPutCounted.value!
+        let db: RawRocksDB = fixture.db
+        let (keys, values) = fixture.nextPuts(operationsPerIteration)
+        let counters = fixture.nextCounters(operationsPerIteration)
+        benchmark.startMeasurement()
+        for index in 0..<keys.count {
+            db.putCounted(keys[index], values[index], counterKey: RawFixture.counterKey, counterValue: counters[index])
+        }
+        benchmark.stopMeasurement()
+    } setup: {
+        try await EddyLayout.verify()
+        rawPutCounted.value = RawFixture(prefilled: false)
+    } teardown: {
+        rawPutCounted.take()?.close()
     }
 
     let eddyPut = Box<EddyFixture.State>()
@@ -141,6 +163,30 @@ let benchmarks: @Sendable () -> Void = {
         rawPut8.value = fixture
     } teardown: {
         rawPut8.take()?.close()
+    }
+
+    let rawPut8Counted = Box<RawFixture>()
+    Benchmark("PutItem.8writers.RawRocksDBCounted", configuration: puts) { benchmark in
+        let fixture = rawPut8Counted.value!
+        let (keys, values) = fixture.nextPuts(operationsPerIteration)
+        let counters = fixture.nextCounters(operationsPerIteration)
+        let db: RawRocksDB = fixture.db
+        benchmark.startMeasurement()
+        fixture.pool!.run { client in
+            var index = client
+            while index < keys.count {
+                db.putCounted(keys[index], values[index], counterKey: RawFixture.counterKey, counterValue: counters[index])
+                index += clientCount
+            }
+        }
+        benchmark.stopMeasurement()
+    } setup: {
+        try await EddyLayout.verify()
+        let fixture = RawFixture(prefilled: false)
+        fixture.pool = ClientThreads(count: clientCount)
+        rawPut8Counted.value = fixture
+    } teardown: {
+        rawPut8Counted.take()?.close()
     }
 
     let eddyPut8 = Box<EddyFixture.State>()
@@ -290,6 +336,19 @@ final class RawFixture: @unchecked Sendable {
         }
         nextItem += count
         return (keys, values)
+    }
+
+    /// The key of the table counter of the counted put benchmarks: Eddy's `counters/<table id>`.
+    static let counterKey = Array("counters/".utf8) + [UInt8](repeating: 0, count: 7) + [1]
+
+    /// The counter values of the next `count` counted puts (item count and size, 8 bytes big-endian each), as
+    /// they grow with the items ``nextPuts(_:)`` hands out; call it after that.
+    func nextCounters(_ count: Int) -> [[UInt8]] {
+        (nextItem - count..<nextItem).map { written in
+            let items = UInt64(written + 1)
+            let bytes = items * UInt64(EddyLayout.valueCount)
+            return withUnsafeBytes(of: items.bigEndian, Array.init) + withUnsafeBytes(of: bytes.bigEndian, Array.init)
+        }
     }
 
     /// The keys of the next `count` gets, continuing round ``getOrder``.

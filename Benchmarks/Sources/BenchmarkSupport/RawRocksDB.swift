@@ -14,6 +14,7 @@ public final class RawRocksDB: @unchecked Sendable {
     private let items: OpaquePointer
     private let streams: OpaquePointer
     private let indexes: OpaquePointer
+    private let catalog: OpaquePointer
     private let writeOptions: OpaquePointer
     private let readOptions: OpaquePointer
 
@@ -54,6 +55,7 @@ public final class RawRocksDB: @unchecked Sendable {
         items = families[names.firstIndex(of: KeySpace.items.rawValue)!]
         streams = families[names.firstIndex(of: KeySpace.streams.rawValue)!]
         indexes = families[names.firstIndex(of: KeySpace.indexes.rawValue)!]
+        catalog = families[names.firstIndex(of: KeySpace.catalog.rawValue)!]
         writeOptions = rocksdb_writeoptions_create()  // WAL on, sync off: Eddy's `.processCrashSafe`
         if sync { rocksdb_writeoptions_set_sync(writeOptions, 1) }
         readOptions = rocksdb_readoptions_create()
@@ -93,6 +95,15 @@ public final class RawRocksDB: @unchecked Sendable {
     /// entries.
     public func putWithEntries(_ key: [UInt8], _ value: [UInt8], entries: [(key: [UInt8], value: [UInt8])]) {
         write([(items, key, value)] + entries.map { (indexes, $0.key, $0.value) })
+    }
+
+    /// Reads the item at `key` (a `get` that misses for a new item), then puts `value` at `key` in the `items`
+    /// column family and `counterValue` at `counterKey` in the `catalog` column family in one `rocksdb_write`:
+    /// the physical work of a write that keeps its table's item count and size exact (the read finds the size
+    /// of the item replaced, the batch carries the counter).
+    public func putCounted(_ key: [UInt8], _ value: [UInt8], counterKey: [UInt8], counterValue: [UInt8]) {
+        _ = get(key)
+        write([(items, key, value), (catalog, counterKey, counterValue)])
     }
 
     /// One `rocksdb_write` of a write batch holding `puts`.

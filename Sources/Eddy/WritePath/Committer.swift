@@ -278,6 +278,28 @@ final class Committer: Sendable {
         }
     }
 
+    /// The counters a commit group changes, as they will be after it (nil: removed), in the order they were
+    /// first changed. A group changes few counters (mostly one), so a list searched in order beats hashing.
+    struct GroupCounters: Sendable {
+        private(set) var entries: [(id: UInt64, counter: TableCounter?)] = []
+
+        /// The counter as the group leaves it so far; nil if the group has not changed it. A counter the group
+        /// removed counts from zero again.
+        func value(of id: UInt64) -> TableCounter? {
+            guard let position = entries.firstIndex(where: { $0.id == id }) else { return nil }
+            return entries[position].counter ?? .zero
+        }
+
+        /// Records the counter's value after the group (nil: the group removes it).
+        mutating func set(_ id: UInt64, to counter: TableCounter?) {
+            if let position = entries.firstIndex(where: { $0.id == id }) {
+                entries[position].counter = counter
+            } else {
+                entries.append((id, counter))
+            }
+        }
+    }
+
     /// Removes from `pending` the changes of the next group: the oldest, up to ``groupWritesMax`` changes and
     /// ``groupBytesMax`` bytes, and at least one.
     private static func takeGroup(from pending: inout [Pending]) -> [Pending] {
@@ -287,6 +309,12 @@ final class Committer: Sendable {
             if count > 0, bytes + change.bytes > groupBytesMax { break }
             bytes += change.bytes
             count += 1
+        }
+        guard count < pending.count else {
+            // The whole queue: handed over without a copy.
+            var group: [Pending] = []
+            swap(&group, &pending)
+            return group
         }
         let group = Array(pending.prefix(count))
         pending.removeFirst(count)
@@ -310,7 +338,7 @@ final class Committer: Sendable {
         var outcomes: [Result<CommitOutcome, EddyError>]
         var batch: StorageBatch
         var saved: (CommitWork.Catalog, Int64?)
-        var counters: [UInt64: TableCounter?]
+        var counters: GroupCounters
         var firstSequence: UInt64?
         var streamsChanged: Bool
         var touched: Set<ShardRef>
@@ -329,8 +357,7 @@ final class Committer: Sendable {
         // The shards that got records: their readers are woken.
         var touched: Set<ShardRef> = []
         var collectionSizes: [[UInt8]: Int64] = [:]
-        // The counters this group changes, as they will be after it (nil: removed).
-        var counters: [UInt64: TableCounter?] = [:]
+        var counters = GroupCounters()
         for pending in group {
             let write = pending.write
             if let refusal = work.check(write.tables) {
@@ -347,14 +374,14 @@ final class Committer: Sendable {
                     resized = sizes
                 }
             }
-            var counted: [(id: UInt64, counter: TableCounter)] = []
+            var uncounted: [Int]? = nil
             if !write.counters.isEmpty {
-                switch values(after: write.counters, known: counters) {
+                switch load(write.counters, besides: counters) {
                 case .failure(let refusal):
                     outcomes.append(.failure(refusal))
                     continue
-                case .success(let values):
-                    counted = values
+                case .success(let skipped):
+                    uncounted = skipped
                 }
             }
             // A lone change (the common case without contention) is written as it is, without a merge copy.
@@ -371,7 +398,9 @@ final class Committer: Sendable {
                     merged.put(key, ItemCollections.encode(size), in: .indexes)
                 }
             }
-            for (id, counter) in counted { counters[id] = counter }
+            for (position, change) in write.counters.enumerated() where uncounted?.contains(position) != true {
+                counters.set(change.id, to: (counters.value(of: change.id) ?? work.counters[change.id]?.value ?? .zero) + change.delta)
+            }
             for effect in write.effects {
                 apply(effect, now: now, into: &merged, counters: &counters)
                 streamsChanged = true
@@ -399,11 +428,12 @@ final class Committer: Sendable {
                 merged.put(StreamRecordEncoding.markKey(milliseconds: mark), bigEndian(firstSequence), in: .streams)
             }
         }
-        for (id, counter) in counters {
+        for (id, counter) in counters.entries {
+            let key = work.counters[id]?.key ?? TableCounter.key(of: id)
             if let counter {
-                merged.put(TableCounter.key(of: id), counter.encoded(), in: .catalog)
+                merged.put(key, counter.encoded(), in: .catalog)
             } else {
-                merged.delete(TableCounter.key(of: id), in: .catalog)
+                merged.delete(key, in: .catalog)
             }
         }
         return MergedGroup(
@@ -428,7 +458,7 @@ final class Committer: Sendable {
                     try store.write(merged.batch, durability: durability)
                 }
             }
-            for (id, counter) in merged.counters { work.counters[id] = counter }
+            for (id, counter) in merged.counters.entries { work.setCounter(id, to: counter) }
             let trimmed = work.catalog.trimmedBelow != registry.trimmedBelowWritten
             if merged.firstSequence != nil || merged.streamsChanged || trimmed {
                 registry.publish(
@@ -470,41 +500,31 @@ final class Committer: Sendable {
         return .success(result)
     }
 
-    /// The counters that `changes` move, after them (`known`: values this group has set already; others are
-    /// read from the committer's cache, or storage).
-    private func values(
-        after changes: [CounterChange], known: [UInt64: TableCounter?]
-    ) -> Result<[(id: UInt64, counter: TableCounter)], EddyError> {
-        var result: [(id: UInt64, counter: TableCounter)] = []
-        result.reserveCapacity(changes.count)
-        for change in changes {
-            if let entry = change.ifEntryExists {
-                do {
-                    guard try store.get(entry, in: .indexes, snapshot: nil) != nil else { continue }
-                } catch {
-                    return .failure(.internalServerError("Storage error: \(error.message)"))
+    /// Reads into the committer's cache the committed counters `changes` move that neither `group` (the counters
+    /// this group has set already) nor the cache holds, and finds the changes that do not count (their
+    /// ``CounterChange/ifEntryExists`` entry is missing): their positions, nil if every change counts. Fails
+    /// only if storage does.
+    private func load(_ changes: [CounterChange], besides group: GroupCounters) -> Result<[Int]?, EddyError> {
+        var uncounted: [Int]? = nil
+        do {
+            for (position, change) in changes.enumerated() {
+                if let entry = change.ifEntryExists, try store.get(entry, in: .indexes, snapshot: nil) == nil {
+                    uncounted = (uncounted ?? []) + [position]
+                    continue
                 }
+                guard group.value(of: change.id) == nil, work.counters[change.id] == nil else { continue }
+                let key = TableCounter.key(of: change.id)
+                let value = TableCounter.decode(try store.get(key, in: .catalog, snapshot: nil)) ?? .zero
+                work.counters[change.id] = CommitWork.CachedCounter(value: value, key: key)
             }
-            var current: TableCounter
-            if let pending = known[change.id] {
-                current = pending ?? .zero
-            } else if let cached = work.counters[change.id] {
-                current = cached
-            } else {
-                do {
-                    current = TableCounter.decode(try store.get(TableCounter.key(of: change.id), in: .catalog, snapshot: nil)) ?? .zero
-                } catch {
-                    return .failure(.internalServerError("Storage error: \(error.message)"))
-                }
-            }
-            if let earlier = result.lastIndex(where: { $0.id == change.id }) { current = result[earlier].counter }
-            result.append((change.id, current + change.delta))
+        } catch {
+            return .failure(.internalServerError("Storage error: \(error.message)"))
         }
-        return .success(result)
+        return .success(uncounted)
     }
 
     private func apply(
-        _ effect: CatalogEffect, now: Int64, into batch: inout StorageBatch, counters: inout [UInt64: TableCounter?]
+        _ effect: CatalogEffect, now: Int64, into batch: inout StorageBatch, counters: inout GroupCounters
     ) {
         switch effect {
         case .createTable(let id, let stream):
@@ -524,9 +544,9 @@ final class Committer: Sendable {
         case .trimStreams(let plan):
             apply(plan, into: &batch)
         case .resetCounters(let ids):
-            for id in ids { counters[id] = .some(.zero) }
+            for id in ids { counters.set(id, to: .zero) }
         case .removeCounters(let ids):
-            for id in ids { counters[id] = .some(nil) }
+            for id in ids { counters.set(id, to: nil) }
         }
     }
 
@@ -633,9 +653,15 @@ final class CommitWork: @unchecked Sendable {
     }
 
     var catalog: Catalog
+    /// A counter as committed, with its key (kept so that a commit does not build it again).
+    struct CachedCounter {
+        var value: TableCounter
+        let key: [UInt8]
+    }
+
     /// The counters of tables and indexes as committed, for those read since the database opened: the
     /// committer writes them all, so storage never holds another value.
-    var counters: [UInt64: TableCounter] = [:]
+    var counters: [UInt64: CachedCounter] = [:]
     private(set) var nextSequence: UInt64
     /// Per open shard: records since this process opened it, and the last sequence number given.
     private var activity: [ShardRef: (count: Int, last: UInt64)] = [:]
@@ -654,6 +680,19 @@ final class CommitWork: @unchecked Sendable {
             openShards: openShards, trimmedBelow: loaded.trimmedBelow)
         nextSequence = loaded.nextSequence
         lastMarkMilliseconds = loaded.lastMarkMilliseconds
+    }
+
+    /// Records the committed value of counter `id` (nil: removed).
+    func setCounter(_ id: UInt64, to value: TableCounter?) {
+        guard let value else {
+            counters[id] = nil
+            return
+        }
+        if counters[id] != nil {
+            counters[id]!.value = value
+        } else {
+            counters[id] = CachedCounter(value: value, key: TableCounter.key(of: id))
+        }
     }
 
     /// What ``restore(_:)`` returns to if a group's write fails.
