@@ -99,6 +99,29 @@ func createCapacityTable(
         }
     }
 
+    @Test func anIndexWithoutThroughputOfItsOwnIsMeteredAtItsTables() async throws {
+        try await withCapacityDatabase { db, _ in
+            try await db.createTable(
+                CreateTableInput(
+                    tableName: "Orders", keySchema: [KeySchemaElement(attributeName: "pk", keyType: .hash)],
+                    attributeDefinitions: [
+                        AttributeDefinition(attributeName: "pk", attributeType: .s), AttributeDefinition(attributeName: "owner", attributeType: .s),
+                    ],
+                    billingMode: .payPerRequest,
+                    globalSecondaryIndexes: [
+                        GlobalSecondaryIndex(
+                            indexName: "byOwner", keySchema: [KeySchemaElement(attributeName: "owner", keyType: .hash)],
+                            projection: Projection(projectionType: .keysOnly))
+                    ]))
+            try await db.updateTable(
+                UpdateTableInput(
+                    tableName: "Orders", billingMode: .provisioned, provisionedThroughput: ProvisionedThroughput(readCapacityUnits: 2, writeCapacityUnits: 2)))
+            let reads = try Self.drain(db, "Orders", .read) { [CapacityUse(indexName: "byOwner", partitionKey: nil, units: $0)] }
+            #expect(reads.admitted == 600)
+            #expect(reads.refusal?.throttlingReasons.first?.reason == "IndexReadProvisionedThroughputExceeded")
+        }
+    }
+
     @Test func anUpdatedThroughputAppliesAtOnce() async throws {
         try await withCapacityDatabase { db, clock in
             try await createCapacityTable(db, "Orders", read: 5, write: 5)

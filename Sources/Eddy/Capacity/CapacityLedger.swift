@@ -166,15 +166,18 @@ final class CapacityLedger: Sendable {
         }
     }
 
-    /// The table and global indexes of `definition`, with their limits.
+    /// The table and global indexes of `definition`, with their limits. A global index of a `PROVISIONED`
+    /// table without throughput of its own (one created while the table was on demand) is metered at the
+    /// table's.
     static func resources(of definition: TableDefinition, tableArn: String) -> (table: MeteredResource, globalIndexes: [MeteredResource]) {
         func limit(_ throughput: ProvisionedThroughput?) -> ThroughputLimit {
             switch definition.billingMode {
             case .provisioned:
-                .provisioned(
-                    readUnitsPerSecond: throughput?.readCapacityUnits ?? 1, writeUnitsPerSecond: throughput?.writeCapacityUnits ?? 1)
+                let units = throughput ?? definition.provisionedThroughput
+                return .provisioned(
+                    readUnitsPerSecond: max(1, units?.readCapacityUnits ?? 1), writeUnitsPerSecond: max(1, units?.writeCapacityUnits ?? 1))
             case .payPerRequest:
-                .onDemand(maxReadRequestUnits: nil, maxWriteRequestUnits: nil)
+                return .onDemand(maxReadRequestUnits: nil, maxWriteRequestUnits: nil)
             }
         }
         var table = MeteredResource(id: definition.id, arn: tableArn, limit: limit(definition.provisionedThroughput))
