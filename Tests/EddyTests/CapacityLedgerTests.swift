@@ -99,6 +99,30 @@ func createCapacityTable(
         }
     }
 
+    @Test func anIndexCreatedAgainUnderItsNameStartsFull() async throws {
+        try await withCapacityDatabase { db, _ in
+            try await createCapacityTable(db, "Orders", read: 100, write: 100, indexUnits: 1)
+            let indexWrites: (Double) -> [CapacityUse] = { [CapacityUse(indexName: "byOwner", partitionKey: .s("ada"), units: $0)] }
+            #expect(try Self.drain(db, "Orders", .write, uses: indexWrites).admitted == 300)
+            try await db.updateTable(
+                UpdateTableInput(
+                    tableName: "Orders",
+                    globalSecondaryIndexUpdates: [GlobalSecondaryIndexUpdate(delete: DeleteGlobalSecondaryIndexAction(indexName: "byOwner"))]))
+            try await db.updateTable(
+                UpdateTableInput(
+                    tableName: "Orders",
+                    attributeDefinitions: [AttributeDefinition(attributeName: "owner", attributeType: .s)],
+                    globalSecondaryIndexUpdates: [
+                        GlobalSecondaryIndexUpdate(
+                            create: GlobalSecondaryIndex(
+                                indexName: "byOwner", keySchema: [KeySchemaElement(attributeName: "owner", keyType: .hash)],
+                                projection: Projection(projectionType: .keysOnly),
+                                provisionedThroughput: ProvisionedThroughput(readCapacityUnits: 1, writeCapacityUnits: 1)))
+                    ]))
+            #expect(try Self.drain(db, "Orders", .write, uses: indexWrites).admitted == 300)
+        }
+    }
+
     @Test func anIndexWithoutThroughputOfItsOwnIsMeteredAtItsTables() async throws {
         try await withCapacityDatabase { db, _ in
             try await db.createTable(

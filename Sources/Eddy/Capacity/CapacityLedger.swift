@@ -93,9 +93,11 @@ final class CapacityLedger: Sendable {
             var indexes: [String: Buckets] = [:]
             for index in resources.globalIndexes {
                 guard let name = index.indexName else { continue }
-                indexes[name] = Self.buckets(for: index, following: previous?.globalIndexes[name], now: now)
+                // An index deleted and created again under its name is a new index.
+                let same = previous?.globalIndexes[name].flatMap { $0.resource.id == index.id ? $0 : nil }
+                indexes[name] = Self.buckets(for: index, following: same, now: now)
             }
-            let gone = Set((previous?.globalIndexes.values.map(\.resource.id) ?? []).filter { id in !indexes.values.contains { $0.resource.id == id } })
+            let gone = Set(previous?.globalIndexes.values.map(\.resource.id) ?? []).subtracting(indexes.values.map(\.resource.id))
             if !gone.isEmpty { state.partitions.forget(resources: gone) }
             state.tables[definition.id] = TableBuckets(table: table, globalIndexes: indexes)
         }
