@@ -65,6 +65,10 @@ public final class Database: Sendable {
         /// `eddy_ttl_deleted_items_total`, `eddy_ttl_failed_sweeps_total`, `eddy_transaction_tokens_deleted_total`,
         /// `eddy_transaction_token_failed_passes_total`): swift-metrics' global factory unless given.
         public var metricsFactory: any MetricsFactory
+        /// Whether requests are throttled as DynamoDB throttles them (on, as in DynamoDB): provisioned
+        /// throughput with its burst, `OnDemandThroughput` maximums and per-table quotas, and the limit of one
+        /// partition key value. Turn it off for bulk loads.
+        public var throttlingEnabled: Bool
 
         public init(
             durability: Durability = .processCrashSafe,
@@ -78,8 +82,10 @@ public final class Database: Sendable {
             timeToLiveSweepInterval: Duration = .seconds(60),
             transactionTokenExpiryInterval: Duration = .seconds(60),
             itemCollectionSizeLimitBytes: Int64 = Limits.itemCollectionSizeBytesMax,
-            metricsFactory: any MetricsFactory = MetricsSystem.factory
+            metricsFactory: any MetricsFactory = MetricsSystem.factory,
+            throttlingEnabled: Bool = true
         ) {
+            self.throttlingEnabled = throttlingEnabled
             self.metricsFactory = metricsFactory
             self.itemCollectionSizeLimitBytes = itemCollectionSizeLimitBytes
             self.durability = durability
@@ -107,6 +113,8 @@ public final class Database: Sendable {
     /// Where running trigger lanes have read to, for the retention pass's count of what mappings lose.
     let triggerReadMarks = TriggerReadMarks()
     let backgroundJobs = BackgroundJobs()
+    /// The capacity of every table and global index, and what requests have consumed of it.
+    let capacity: CapacityLedger
     /// Set when ``close()`` starts: every operation from then on throws.
     let closing = Atomic<Bool>(false)
     /// The task that closes the database, once ``close()`` has been called.
@@ -158,6 +166,7 @@ public final class Database: Sendable {
         }
         self.configuration = configuration
         catalog = try Catalog(store: store, clock: configuration.clock)
+        capacity = CapacityLedger(isEnforcing: configuration.throttlingEnabled, clock: configuration.clock)
         do {
             try TransactionTokens.indexLegacyRecords(in: store, durability: configuration.durability)
         } catch {
@@ -220,6 +229,9 @@ public final class Database: Sendable {
                 // starts over.
                 failedTokenPasses.increment()
             }
+        }
+        for name in catalog.tableNames() {
+            if let table = catalog.table(named: name) { capacity.follow(table.definition, tableArn: arn(ofTable: name)) }
         }
         resumeBackfills()
         try resumeExpiryBackfills()

@@ -47,6 +47,16 @@ public enum EddyError: Error, Sendable, Equatable, CustomStringConvertible {
     case accessDenied(String)
     /// The table named by a continuous backups request does not exist (`TableNotFoundException`).
     case tableNotFound(String)
+    /// A request found the provisioned throughput of the table or of a global secondary index used up, or
+    /// reached the limit of one partition key value of a `PROVISIONED` table
+    /// (`ProvisionedThroughputExceededException`); `reasons` say which resource and which limit.
+    case provisionedThroughputExceeded(String, reasons: [ThrottlingReason])
+    /// A request of a `PAY_PER_REQUEST` table went past its configured maximum (`OnDemandThroughput`) or the
+    /// limit of one partition key value (`ThrottlingException`).
+    case throttling(String, reasons: [ThrottlingReason])
+    /// A request of a `PAY_PER_REQUEST` table went past the per-table quota of the account
+    /// (`RequestLimitExceeded`).
+    case requestLimitExceeded(String, reasons: [ThrottlingReason])
 
     /// DynamoDB's name of the error type, as the wire protocol's `__type` ends.
     public var errorType: String {
@@ -67,6 +77,9 @@ public enum EddyError: Error, Sendable, Equatable, CustomStringConvertible {
         case .itemCollectionSizeLimitExceeded: "ItemCollectionSizeLimitExceededException"
         case .accessDenied: "AccessDeniedException"
         case .tableNotFound: "TableNotFoundException"
+        case .provisionedThroughputExceeded: "ProvisionedThroughputExceededException"
+        case .throttling: "ThrottlingException"
+        case .requestLimitExceeded: "RequestLimitExceeded"
         }
     }
 
@@ -78,8 +91,19 @@ public enum EddyError: Error, Sendable, Equatable, CustomStringConvertible {
             .internalServerError(let message), .expiredIterator(let message), .trimmedDataAccess(let message),
             .invalidParameterValue(let message), .transactionCanceled(let message, _), .transactionConflict(let message),
             .transactionInProgress(let message), .idempotentParameterMismatch(let message),
-            .itemCollectionSizeLimitExceeded(let message), .accessDenied(let message), .tableNotFound(let message):
+            .itemCollectionSizeLimitExceeded(let message), .accessDenied(let message), .tableNotFound(let message),
+            .provisionedThroughputExceeded(let message, _), .throttling(let message, _), .requestLimitExceeded(let message, _):
             message
+        }
+    }
+
+    /// Why a throttling error was raised: which limit of which table or index; empty for other errors.
+    public var throttlingReasons: [ThrottlingReason] {
+        switch self {
+        case .provisionedThroughputExceeded(_, let reasons), .throttling(_, let reasons), .requestLimitExceeded(_, let reasons):
+            reasons
+        default:
+            []
         }
     }
 
@@ -89,7 +113,8 @@ public enum EddyError: Error, Sendable, Equatable, CustomStringConvertible {
 /// Why one action of a transaction stopped it, or `None` if it did not: one entry of
 /// ``EddyError/transactionCanceled(_:reasons:)``.
 public struct CancellationReason: Codable, Sendable, Equatable {
-    /// `None`, `ConditionalCheckFailed`, `TransactionConflict` or `ValidationError`.
+    /// `None`, `ConditionalCheckFailed`, `TransactionConflict`, `ValidationError`,
+    /// `ProvisionedThroughputExceeded` or `ThrottlingError`.
     public var code: String
     public var message: String?
     /// The item a failed condition saw, when the action asked for `ReturnValuesOnConditionCheckFailure: ALL_OLD`.
@@ -104,7 +129,33 @@ public struct CancellationReason: Codable, Sendable, Equatable {
     /// The action did not stop the transaction.
     public static let none = CancellationReason(code: "None")
 
+    /// The action's table (or a global secondary index of it) had no provisioned throughput left.
+    public static func provisionedThroughputExceeded(_ message: String) -> CancellationReason {
+        CancellationReason(code: "ProvisionedThroughputExceeded", message: message)
+    }
+
+    /// The action's `PAY_PER_REQUEST` table (or a global secondary index of it) was throttled.
+    public static func throttlingError(_ message: String) -> CancellationReason {
+        CancellationReason(code: "ThrottlingError", message: message)
+    }
+
     enum CodingKeys: String, CodingKey {
         case code = "Code", message = "Message", item = "Item"
+    }
+}
+
+/// One reason a request was throttled: which limit (`reason`) of which table or index (`resource`, its ARN).
+///
+/// `reason` reads resource type, operation and limit: `TableReadProvisionedThroughputExceeded`,
+/// `IndexWriteKeyRangeThroughputExceeded`, `TableWriteMaxOnDemandThroughputExceeded`,
+/// `TableReadAccountLimitExceeded`, and so on (DynamoDB API Reference, "ThrottlingReason").
+public struct ThrottlingReason: Codable, Sendable, Equatable {
+    public var reason: String
+    /// The ARN of the table, or of the index (`…:table/T/index/I`).
+    public var resource: String
+
+    public init(reason: String, resource: String) {
+        self.reason = reason
+        self.resource = resource
     }
 }

@@ -6,7 +6,8 @@ import Foundation
 ///
 /// The namespace is the one real DynamoDB sends for the type: `com.amazon.coral.validate#` for
 /// `ValidationException`, `com.amazon.coral.service#` for the protocol's own errors (serialization, unknown
-/// operation, authentication), and `com.amazonaws.dynamodb.v20120810#` for the modelled errors.
+/// operation, authentication), `com.amazon.coral.availability#` for `ThrottlingException`, and
+/// `com.amazonaws.dynamodb.v20120810#` for the modelled errors.
 public struct WireError: Error, Sendable, Equatable {
     /// The error type, such as `ValidationException`.
     public var type: String
@@ -17,6 +18,8 @@ public struct WireError: Error, Sendable, Equatable {
     public var item: Item?
     /// Why a transaction was cancelled, one entry per action (`TransactionCanceledException`).
     public var cancellationReasons: [CancellationReason]?
+    /// Which limits of which tables or indexes throttled the request (`ThrottlingReasons`).
+    public var throttlingReasons: [ThrottlingReason]?
 
     public init(type: String, message: String, status: Int = 400, item: Item? = nil) {
         self.type = type
@@ -35,6 +38,10 @@ public struct WireError: Error, Sendable, Equatable {
         case .transactionCanceled(let message, let reasons):
             self.init(type: error.errorType, message: message)
             cancellationReasons = reasons
+        case .provisionedThroughputExceeded(let message, let reasons), .throttling(let message, let reasons),
+            .requestLimitExceeded(let message, let reasons):
+            self.init(type: error.errorType, message: message)
+            throttlingReasons = reasons
         default:
             self.init(type: error.errorType, message: error.message)
         }
@@ -60,6 +67,8 @@ public struct WireError: Error, Sendable, Equatable {
             "InvalidSignatureException", "IncompleteSignatureException", "MissingAuthenticationTokenException",
             "RequestEntityTooLarge", "AccessDeniedException", "BadRequest":
             namespace = "com.amazon.coral.service"
+        case "ThrottlingException":
+            namespace = "com.amazon.coral.availability"
         default:
             namespace = "com.amazonaws.dynamodb.v20120810"
         }
@@ -90,6 +99,17 @@ public struct WireError: Error, Sendable, Equatable {
                     json.literal(",\"Item\":")
                     json.item(item)
                 }
+                json.literal("}")
+            }
+            json.literal("]")
+        }
+        if let throttlingReasons {
+            json.literal(",\"ThrottlingReasons\":[")
+            for (index, reason) in throttlingReasons.enumerated() {
+                json.literal(index == 0 ? "{\"reason\":" : ",{\"reason\":")
+                json.string(reason.reason)
+                json.literal(",\"resource\":")
+                json.string(reason.resource)
                 json.literal("}")
             }
             json.literal("]")

@@ -50,6 +50,8 @@ struct Serve: AsyncParsableCommand {
     var ttlSweepInterval: Double = 60
     @Option(help: "The log level: trace, debug (one line per request), info, notice, warning, error or critical.")
     var logLevel: String = "info"
+    @Flag(help: "Throttle no request: ignore provisioned throughput, on-demand maximums and partition key limits (for bulk loads). DynamoDB, and Eddy by default, throttle.")
+    var noThrottling = false
 
     func validate() throws {
         guard Logger.Level(rawValue: logLevel) != nil else {
@@ -79,7 +81,8 @@ struct Serve: AsyncParsableCommand {
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(EddyServer.metricsFactory(registry))
         let configuration = Database.Configuration(
-            region: region, accountId: accountId, timeToLiveSweepInterval: .milliseconds(Int64(ttlSweepInterval * 1000)))
+            region: region, accountId: accountId, timeToLiveSweepInterval: .milliseconds(Int64(ttlSweepInterval * 1000)),
+            throttlingEnabled: !noThrottling)
         // Tables belong to a Region: requests signed for another Region than --region use a database of their own.
         let regions =
             inMemory

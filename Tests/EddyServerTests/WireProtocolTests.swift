@@ -55,6 +55,26 @@ struct WireProtocolTests {
         #expect(try JSONDecoder().decode(Item.self, from: encoded) == item)
     }
 
+    @Test("A throttling error carries its ThrottlingReasons, and ThrottlingException the availability namespace")
+    func throttlingErrorsCarryTheirReasons() throws {
+        let arn = "arn:aws:dynamodb:us-east-1:000000000000:table/Orders"
+        let cases: [(EddyError, String)] = [
+            (.provisionedThroughputExceeded("exceeded", reasons: [ThrottlingReason(reason: "TableWriteProvisionedThroughputExceeded", resource: arn)]),
+             Self.dynamodb + "ProvisionedThroughputExceededException"),
+            (.throttling("throttled", reasons: [ThrottlingReason(reason: "TableWriteMaxOnDemandThroughputExceeded", resource: arn)]),
+             "com.amazon.coral.availability#ThrottlingException"),
+            (.requestLimitExceeded("quota", reasons: [ThrottlingReason(reason: "TableReadAccountLimitExceeded", resource: arn)]),
+             Self.dynamodb + "RequestLimitExceeded"),
+        ]
+        for (error, qualifiedType) in cases {
+            let body = try #require(jsonObject(WireError(error).body))
+            #expect(body["__type"] as? String == qualifiedType)
+            #expect(body["message"] as? String == error.message)
+            let reasons = try #require(body["ThrottlingReasons"] as? [[String: String]])
+            #expect(reasons == error.throttlingReasons.map { ["reason": $0.reason, "resource": $0.resource] })
+        }
+    }
+
     @Test("A message with quotes, backslashes and control characters stays valid JSON")
     func messageIsEscaped() throws {
         let message = "a \"quoted\" \\ back\nslash\u{01} é"

@@ -89,4 +89,30 @@ public enum Limits {
     /// Read or write capacity units of one table and its global indexes, DynamoDB's default quota
     /// (DescribeLimits).
     public static let tableCapacityUnitsMax = 40_000
+    /// How much unused capacity a provisioned table or global index keeps as burst: 300 seconds of its
+    /// provisioned rate ("Burst and adaptive capacity").
+    public static let burstSecondsMax: Double = 300
+    /// Read units one partition key value serves per second, in either billing mode; burst does not lift it.
+    public static let partitionKeyReadUnitsPerSecondMax: Double = 3000
+    /// Write units one partition key value serves per second, in either billing mode; a mix of reads and
+    /// writes is held to `reads / 3000 + writes / 1000 ≤ 1`.
+    public static let partitionKeyWriteUnitsPerSecondMax: Double = 1000
+    /// Partition key values whose recent use Eddy keeps, over all tables and indexes of a database: Eddy's
+    /// bound on memory, not DynamoDB's. A value idle for a second has nothing to remember; past this bound
+    /// the least recently used are forgotten (and so start again with a full second).
+    public static let partitionKeysTrackedMax = 100_000
+    /// Read or write request units per second of one `PAY_PER_REQUEST` table or global index, DynamoDB's
+    /// default per-table quota ("Service, account, and table quotas").
+    public static let onDemandRequestUnitsPerSecondMax: Double = 40_000
+    /// Decreases of a table's (or a global index's) provisioned throughput allowed at any time of a UTC day.
+    public static let provisionedDecreasesAnyTimePerDay = 4
+    /// After those, one more decrease per this many seconds since the last one.
+    public static let provisionedDecreaseIntervalSeconds: Double = 3600
+    /// Decreases allowed in one UTC day: 4, then one per hour.
+    public static let provisionedDecreasesPerDayMax = 27
+    /// Switches of a table from PROVISIONED to PAY_PER_REQUEST allowed in a rolling window of
+    /// ``payPerRequestSwitchWindowSeconds`` ("Considerations when switching capacity modes").
+    public static let payPerRequestSwitchesPerWindowMax = 4
+    /// The rolling window of ``payPerRequestSwitchesPerWindowMax``: 24 hours.
+    public static let payPerRequestSwitchWindowSeconds: Double = 86_400
 }

@@ -41,6 +41,7 @@ extension Database {
                 creationDateTime: Double(now) / 1000,
                 billingMode: input.billingMode ?? .provisioned,
                 provisionedThroughput: input.provisionedThroughput,
+                onDemandThroughput: Self.merged(nil, with: input.onDemandThroughput),
                 tableClass: input.tableClass ?? .standard,
                 deletionProtectionEnabled: input.deletionProtectionEnabled ?? false
             )
@@ -71,6 +72,7 @@ extension Database {
                     batch: batch,
                     effects: [.createTable(definition.id, stream: stream), .resetCounters([definition.id] + (globals + locals).map(\.id))]))
             catalog.didStore(definition)
+            capacity.follow(definition, tableArn: arn(ofTable: definition.name))
             return try await describe(definition)
         }
     }
@@ -149,6 +151,7 @@ extension Database {
                     batch: batch, tables: [TableStamp(table)],
                     effects: [.deleteTable(table.id), .removeCounters([table.id] + table.indexes.map(\.id))]))
             catalog.didRemove(tableName)
+            capacity.forget(table.definition)
             return description
         }
     }
@@ -183,6 +186,7 @@ extension Database {
                 let after = Set((definition.indexes ?? []).map(\.id))
                 if !after.isSubset(of: before) { effects.append(.resetCounters(after.subtracting(before).sorted())) }
                 if !before.isSubset(of: after) { effects.append(.removeCounters(before.subtracting(after).sorted())) }
+                try recordIndexThroughputChanges(from: table.definition, to: &definition)
             }
             if let change = input.streamSpecification {
                 if change.streamEnabled, let viewType = change.streamViewType {
@@ -198,6 +202,7 @@ extension Database {
             catalog.store(definition, into: &batch)
             try await committer.commitCatalogChange(PreparedWrite(batch: batch, tables: [TableStamp(table)], effects: effects))
             catalog.didStore(definition)
+            capacity.follow(definition, tableArn: arn(ofTable: definition.name))
             var description = try await describe(definition)
             switch indexChange {
             case .created(let id):
@@ -212,8 +217,8 @@ extension Database {
     }
 
     private func updated(_ current: TableDefinition, by input: UpdateTableInput) throws(EddyError) -> TableDefinition {
-        guard input.billingMode != nil || input.provisionedThroughput != nil || input.tableClass != nil
-            || input.deletionProtectionEnabled != nil || input.streamSpecification != nil
+        guard input.billingMode != nil || input.provisionedThroughput != nil || input.onDemandThroughput != nil
+            || input.tableClass != nil || input.deletionProtectionEnabled != nil || input.streamSpecification != nil
             || input.globalSecondaryIndexUpdates != nil
         else {
             throw .validation(
@@ -240,6 +245,17 @@ extension Database {
             }
         }
         var next = current
+        let now = Double(configuration.clock.nowMilliseconds()) / 1000
+        if let maximums = input.onDemandThroughput {
+            guard input.provisionedThroughput == nil, input.tableClass == nil, input.deletionProtectionEnabled == nil,
+                input.streamSpecification == nil, input.globalSecondaryIndexUpdates == nil
+            else {
+                throw .validation(
+                    "One or more parameter values were invalid: OnDemandThroughput can only be combined with BillingMode in an UpdateTable request")
+            }
+            try TableValidation.validateOnDemandThroughput(maximums, mode: input.billingMode ?? current.billingMode, allowsRemoval: true)
+            next.onDemandThroughput = Self.merged(current.onDemandThroughput, with: maximums)
+        }
         guard input.billingMode != nil || input.provisionedThroughput != nil else { return updatedSettings(next, by: input) }
         let mode = input.billingMode ?? current.billingMode
         switch mode {
@@ -256,13 +272,51 @@ extension Database {
                     "The provisioned throughput for the table will not change. The requested value equals the current value. Current ReadCapacityUnits provisioned for the table: \(existing.readCapacityUnits). Requested ReadCapacityUnits: \(requested.readCapacityUnits). Current WriteCapacityUnits provisioned for the table: \(existing.writeCapacityUnits). Requested WriteCapacityUnits: \(requested.writeCapacityUnits). Refer to the Amazon DynamoDB Developer Guide for current limits and how to request higher limits."
                 )
             }
+            if current.billingMode == .provisioned, let existing = current.provisionedThroughput, let throughput {
+                var changes = current.throughputChanges ?? ThroughputChanges()
+                try changes.record(from: existing, to: throughput, atSeconds: now)
+                if changes != ThroughputChanges() { next.throughputChanges = changes }
+            }
             next.provisionedThroughput = throughput
         }
         if mode == .payPerRequest, current.billingMode != .payPerRequest {
-            next.lastUpdateToPayPerRequestDateTime = Double(configuration.clock.nowMilliseconds()) / 1000
+            next.payPerRequestSwitchDateTimes = try PayPerRequestSwitches.recording(current.payPerRequestSwitchDateTimes ?? [], atSeconds: now)
+            next.lastUpdateToPayPerRequestDateTime = now
         }
         next.billingMode = mode
         return updatedSettings(next, by: input)
+    }
+
+    /// The maximums of `current` changed by `update`: a member given replaces the current one, -1 removes it;
+    /// nil when none is left.
+    private static func merged(_ current: OnDemandThroughput?, with update: OnDemandThroughput?) -> OnDemandThroughput? {
+        func member(_ current: Int64?, _ update: Int64?) -> Int64? {
+            guard let update else { return current }
+            return update == -1 ? nil : update
+        }
+        let merged = OnDemandThroughput(
+            maxReadRequestUnits: member(current?.maxReadRequestUnits, update?.maxReadRequestUnits),
+            maxWriteRequestUnits: member(current?.maxWriteRequestUnits, update?.maxWriteRequestUnits))
+        return merged == OnDemandThroughput() ? nil : merged
+    }
+
+    /// Records in `next` the changes of its global indexes' provisioned throughput since `current`, each index
+    /// counted apart; an index deleted takes its record with it.
+    ///
+    /// - Throws: `LimitExceededException` for a decrease past an index's limit of the day.
+    private func recordIndexThroughputChanges(from current: TableDefinition, to next: inout TableDefinition) throws(EddyError) {
+        let now = Double(configuration.clock.nowMilliseconds()) / 1000
+        let globals = (next.indexes ?? []).filter { $0.kind == .global }
+        var records = (next.indexThroughputChanges ?? [:]).filter { name, _ in globals.contains { $0.name == name } }
+        for index in globals {
+            guard let old = current.indexes?.first(where: { $0.id == index.id })?.provisionedThroughput,
+                let new = index.provisionedThroughput, old != new
+            else { continue }
+            var changes = records[index.name] ?? ThroughputChanges()
+            try changes.record(from: old, to: new, atSeconds: now)
+            records[index.name] = changes
+        }
+        next.indexThroughputChanges = records.isEmpty ? nil : records
     }
 
     private func updatedSettings(_ current: TableDefinition, by input: UpdateTableInput) -> TableDefinition {
@@ -291,6 +345,7 @@ extension Database {
     /// `UPDATING` while an index is being created, unless `status` says otherwise.
     func describe(_ definition: TableDefinition, status: TableStatus? = nil) async throws(EddyError) -> TableDescription {
         let table = try counter(of: definition.id)
+        let nowSeconds = Double(configuration.clock.nowMilliseconds()) / 1000
         let indexes = definition.indexes ?? []
         let tableArn = arn(ofTable: definition.name)
         var globals: [GlobalSecondaryIndexDescription] = []
@@ -303,7 +358,8 @@ extension Database {
                     GlobalSecondaryIndexDescription(
                         indexName: index.name, keySchema: index.keySchema, projection: index.projection, indexStatus: index.status,
                         backfilling: index.addedByUpdate && index.status == .creating ? true : nil,
-                        provisionedThroughput: Self.throughputDescription(index.provisionedThroughput),
+                        provisionedThroughput: Self.throughputDescription(
+                            index.provisionedThroughput, changes: definition.indexThroughputChanges?[index.name], nowSeconds: nowSeconds),
                         indexSizeBytes: counted.sizeBytes, itemCount: counted.itemCount, indexArn: "\(tableArn)/index/\(index.name)"))
             case .local:
                 locals.append(
@@ -313,26 +369,41 @@ extension Database {
             }
         }
         let updating = indexes.contains { $0.status != .active }
-        var description = describe(definition, status: status ?? (updating ? .updating : .active), itemCount: table.itemCount, sizeBytes: table.sizeBytes)
+        var description = describe(
+            definition, status: status ?? (updating ? .updating : .active), itemCount: table.itemCount, sizeBytes: table.sizeBytes,
+            nowSeconds: nowSeconds)
         description.globalSecondaryIndexes = globals.isEmpty ? nil : globals
         description.localSecondaryIndexes = locals.isEmpty ? nil : locals
         return description
     }
 
-    static func throughputDescription(_ throughput: ProvisionedThroughput?) -> ProvisionedThroughputDescription {
+    /// The description of `throughput` (zero when there is none) with the times and count of `changes`, the
+    /// count being the decreases of the UTC day of `nowSeconds`.
+    static func throughputDescription(
+        _ throughput: ProvisionedThroughput?, changes: ThroughputChanges? = nil, nowSeconds: Double = 0
+    ) -> ProvisionedThroughputDescription {
         ProvisionedThroughputDescription(
             readCapacityUnits: throughput?.readCapacityUnits ?? 0, writeCapacityUnits: throughput?.writeCapacityUnits ?? 0,
-            numberOfDecreasesToday: 0)
+            numberOfDecreasesToday: Int64(changes?.decreasesToday(atSeconds: nowSeconds) ?? 0),
+            lastIncreaseDateTime: changes?.lastIncreaseDateTime, lastDecreaseDateTime: changes?.lastDecreaseDateTime)
     }
 
-    private func describe(_ definition: TableDefinition, status: TableStatus, itemCount: Int64, sizeBytes: Int64) -> TableDescription {
+    private func describe(
+        _ definition: TableDefinition, status: TableStatus, itemCount: Int64, sizeBytes: Int64, nowSeconds: Double
+    ) -> TableDescription {
         TableDescription(
             tableName: definition.name,
             tableStatus: status,
             keySchema: definition.keySchema,
             attributeDefinitions: definition.attributeDefinitions,
             creationDateTime: definition.creationDateTime,
-            provisionedThroughput: Self.throughputDescription(definition.provisionedThroughput),
+            provisionedThroughput: Self.throughputDescription(
+                definition.provisionedThroughput, changes: definition.throughputChanges, nowSeconds: nowSeconds),
+            onDemandThroughput: definition.billingMode == .payPerRequest
+                ? OnDemandThroughput(
+                    maxReadRequestUnits: definition.onDemandThroughput?.maxReadRequestUnits ?? -1,
+                    maxWriteRequestUnits: definition.onDemandThroughput?.maxWriteRequestUnits ?? -1)
+                : nil,
             billingModeSummary: BillingModeSummary(
                 billingMode: definition.billingMode, lastUpdateToPayPerRequestDateTime: definition.lastUpdateToPayPerRequestDateTime),
             tableClassSummary: TableClassSummary(tableClass: definition.tableClass),

@@ -16,6 +16,14 @@ struct TableDefinition: Codable, Sendable, Equatable {
     /// nil if it never was.
     var lastUpdateToPayPerRequestDateTime: Double?
     var provisionedThroughput: ProvisionedThroughput?
+    /// The table's maximum request units per second while `PAY_PER_REQUEST`; nil (or a nil member) for none.
+    var onDemandThroughput: OnDemandThroughput?
+    /// When the table's provisioned throughput last went up and down; nil if it never changed.
+    var throughputChanges: ThroughputChanges?
+    /// The same for each global secondary index whose provisioned throughput changed, by index name.
+    var indexThroughputChanges: [String: ThroughputChanges]?
+    /// When the table switched from PROVISIONED to PAY_PER_REQUEST in the last 24 hours, in seconds since 1970.
+    var payPerRequestSwitchDateTimes: [Double]?
     var tableClass: TableClass
     var deletionProtectionEnabled: Bool
     /// The table's most recent stream, enabled or not; nil if it never had one.

@@ -8,6 +8,8 @@ public struct CreateTableInput: Codable, Sendable {
     /// `PROVISIONED` (DynamoDB's default, needs ``provisionedThroughput``) or `PAY_PER_REQUEST`.
     public var billingMode: BillingMode?
     public var provisionedThroughput: ProvisionedThroughput?
+    /// The table's maximum request units per second; only with `PAY_PER_REQUEST`.
+    public var onDemandThroughput: OnDemandThroughput?
     public var tableClass: TableClass?
     public var deletionProtectionEnabled: Bool?
     /// Whether the table gets a stream, and what it records.
@@ -25,6 +27,7 @@ public struct CreateTableInput: Codable, Sendable {
         attributeDefinitions: [AttributeDefinition],
         billingMode: BillingMode? = nil,
         provisionedThroughput: ProvisionedThroughput? = nil,
+        onDemandThroughput: OnDemandThroughput? = nil,
         tableClass: TableClass? = nil,
         deletionProtectionEnabled: Bool? = nil,
         streamSpecification: StreamSpecification? = nil,
@@ -32,6 +35,7 @@ public struct CreateTableInput: Codable, Sendable {
         localSecondaryIndexes: [LocalSecondaryIndex]? = nil,
         tags: [Tag]? = nil
     ) {
+        self.onDemandThroughput = onDemandThroughput
         self.tags = tags
         self.streamSpecification = streamSpecification
         self.globalSecondaryIndexes = globalSecondaryIndexes
@@ -48,6 +52,7 @@ public struct CreateTableInput: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case tableName = "TableName", keySchema = "KeySchema", attributeDefinitions = "AttributeDefinitions"
         case billingMode = "BillingMode", provisionedThroughput = "ProvisionedThroughput"
+        case onDemandThroughput = "OnDemandThroughput"
         case tableClass = "TableClass", deletionProtectionEnabled = "DeletionProtectionEnabled"
         case streamSpecification = "StreamSpecification"
         case globalSecondaryIndexes = "GlobalSecondaryIndexes", localSecondaryIndexes = "LocalSecondaryIndexes"
@@ -60,6 +65,8 @@ public struct UpdateTableInput: Codable, Sendable {
     public var tableName: String
     public var billingMode: BillingMode?
     public var provisionedThroughput: ProvisionedThroughput?
+    /// New maximums of a `PAY_PER_REQUEST` table (-1 removes one); with nothing else than `billingMode`.
+    public var onDemandThroughput: OnDemandThroughput?
     public var tableClass: TableClass?
     public var deletionProtectionEnabled: Bool?
     /// The definitions of the key attributes of a global index that ``globalSecondaryIndexUpdates`` creates.
@@ -73,12 +80,14 @@ public struct UpdateTableInput: Codable, Sendable {
         tableName: String,
         billingMode: BillingMode? = nil,
         provisionedThroughput: ProvisionedThroughput? = nil,
+        onDemandThroughput: OnDemandThroughput? = nil,
         tableClass: TableClass? = nil,
         deletionProtectionEnabled: Bool? = nil,
         attributeDefinitions: [AttributeDefinition]? = nil,
         streamSpecification: StreamSpecification? = nil,
         globalSecondaryIndexUpdates: [GlobalSecondaryIndexUpdate]? = nil
     ) {
+        self.onDemandThroughput = onDemandThroughput
         self.streamSpecification = streamSpecification
         self.globalSecondaryIndexUpdates = globalSecondaryIndexUpdates
         self.tableName = tableName
@@ -92,6 +101,7 @@ public struct UpdateTableInput: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case tableName = "TableName", billingMode = "BillingMode"
         case provisionedThroughput = "ProvisionedThroughput", tableClass = "TableClass"
+        case onDemandThroughput = "OnDemandThroughput"
         case deletionProtectionEnabled = "DeletionProtectionEnabled", attributeDefinitions = "AttributeDefinitions"
         case streamSpecification = "StreamSpecification", globalSecondaryIndexUpdates = "GlobalSecondaryIndexUpdates"
     }
@@ -125,15 +135,21 @@ public struct ListTablesOutput: Codable, Sendable, Equatable {
     }
 }
 
-/// The provisioned throughput of a table as DescribeTable reports it.
+/// The provisioned throughput of a table or global index as DescribeTable reports it.
 public struct ProvisionedThroughputDescription: Codable, Sendable, Equatable {
     public var readCapacityUnits: Int64
     public var writeCapacityUnits: Int64
+    /// The decreases of the current UTC day (see ``Limits/provisionedDecreasesPerDayMax``).
     public var numberOfDecreasesToday: Int64
+    /// When the throughput last went up, in seconds since 1970; absent if it never did.
+    public var lastIncreaseDateTime: Double?
+    /// When the throughput last went down, in seconds since 1970; absent if it never did.
+    public var lastDecreaseDateTime: Double?
 
     enum CodingKeys: String, CodingKey {
         case readCapacityUnits = "ReadCapacityUnits", writeCapacityUnits = "WriteCapacityUnits"
         case numberOfDecreasesToday = "NumberOfDecreasesToday"
+        case lastIncreaseDateTime = "LastIncreaseDateTime", lastDecreaseDateTime = "LastDecreaseDateTime"
     }
 }
 
@@ -167,6 +183,8 @@ public struct TableDescription: Codable, Sendable, Equatable {
     /// Seconds since 1970, as DynamoDB's JSON carries it.
     public var creationDateTime: Double
     public var provisionedThroughput: ProvisionedThroughputDescription
+    /// A `PAY_PER_REQUEST` table's maximums (-1 where none is set); absent for a `PROVISIONED` table.
+    public var onDemandThroughput: OnDemandThroughput?
     public var billingModeSummary: BillingModeSummary
     public var tableClassSummary: TableClassSummary
     public var deletionProtectionEnabled: Bool
@@ -189,6 +207,7 @@ public struct TableDescription: Codable, Sendable, Equatable {
         case tableName = "TableName", tableStatus = "TableStatus", keySchema = "KeySchema"
         case attributeDefinitions = "AttributeDefinitions", creationDateTime = "CreationDateTime"
         case provisionedThroughput = "ProvisionedThroughput", billingModeSummary = "BillingModeSummary"
+        case onDemandThroughput = "OnDemandThroughput"
         case tableClassSummary = "TableClassSummary", deletionProtectionEnabled = "DeletionProtectionEnabled"
         case tableSizeBytes = "TableSizeBytes", itemCount = "ItemCount", tableArn = "TableArn", tableId = "TableId"
         case streamSpecification = "StreamSpecification", latestStreamArn = "LatestStreamArn"
@@ -221,6 +240,7 @@ extension TableDescription {
         tableClassSummary = try member(.tableClassSummary, orWhenDeleting: TableClassSummary(tableClass: .standard))
         deletionProtectionEnabled = try member(.deletionProtectionEnabled, orWhenDeleting: false)
         tableId = try member(.tableId, orWhenDeleting: "")
+        onDemandThroughput = try container.decodeIfPresent(OnDemandThroughput.self, forKey: .onDemandThroughput)
         streamSpecification = try container.decodeIfPresent(StreamSpecification.self, forKey: .streamSpecification)
         latestStreamArn = try container.decodeIfPresent(String.self, forKey: .latestStreamArn)
         latestStreamLabel = try container.decodeIfPresent(String.self, forKey: .latestStreamLabel)
@@ -244,6 +264,7 @@ extension TableDescription {
         try container.encode(attributeDefinitions, forKey: .attributeDefinitions)
         try container.encode(creationDateTime, forKey: .creationDateTime)
         try container.encode(billingModeSummary, forKey: .billingModeSummary)
+        try container.encodeIfPresent(onDemandThroughput, forKey: .onDemandThroughput)
         try container.encode(tableClassSummary, forKey: .tableClassSummary)
         try container.encode(deletionProtectionEnabled, forKey: .deletionProtectionEnabled)
         try container.encode(tableId, forKey: .tableId)

@@ -64,6 +64,32 @@ public struct ProvisionedThroughput: Codable, Sendable, Equatable {
     }
 }
 
+/// The most read and write request units per second a `PAY_PER_REQUEST` table takes (DynamoDB's
+/// `OnDemandThroughput`): requests past them are throttled with `ThrottlingException`.
+///
+/// Each member is at least 1; in UpdateTable, -1 removes that maximum and an absent member keeps it.
+/// DescribeTable shows -1 for a maximum not set.
+///
+/// ```swift
+/// try await db.createTable(CreateTableInput(
+///     tableName: "Events", keySchema: keySchema, attributeDefinitions: definitions,
+///     billingMode: .payPerRequest,
+///     onDemandThroughput: OnDemandThroughput(maxReadRequestUnits: 100, maxWriteRequestUnits: 50)))
+/// ```
+public struct OnDemandThroughput: Codable, Sendable, Equatable {
+    public var maxReadRequestUnits: Int64?
+    public var maxWriteRequestUnits: Int64?
+
+    public init(maxReadRequestUnits: Int64? = nil, maxWriteRequestUnits: Int64? = nil) {
+        self.maxReadRequestUnits = maxReadRequestUnits
+        self.maxWriteRequestUnits = maxWriteRequestUnits
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case maxReadRequestUnits = "MaxReadRequestUnits", maxWriteRequestUnits = "MaxWriteRequestUnits"
+    }
+}
+
 /// The storage class of a table.
 public enum TableClass: String, Codable, Sendable, CaseIterable {
     case standard = "STANDARD"

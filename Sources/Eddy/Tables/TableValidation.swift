@@ -33,6 +33,7 @@ enum TableValidation {
         let indexKeys = (input.globalSecondaryIndexes ?? []).map(\.keySchema) + (input.localSecondaryIndexes ?? []).map(\.keySchema)
         try validateDefinitions(input.attributeDefinitions, keySchemas: [input.keySchema] + indexKeys)
         try validateBilling(mode: input.billingMode ?? .provisioned, throughput: input.provisionedThroughput)
+        try validateOnDemandThroughput(input.onDemandThroughput, mode: input.billingMode ?? .provisioned, allowsRemoval: false)
         if let stream = input.streamSpecification {
             if stream.streamEnabled, stream.streamViewType == nil {
                 throw .validation("One or more parameter values were invalid: StreamViewType is required when the stream is enabled")
@@ -136,6 +137,20 @@ enum TableValidation {
         }
         if throughput.writeCapacityUnits < 1 {
             throw constraint(value: "\(throughput.writeCapacityUnits)", field: "provisionedThroughput.writeCapacityUnits", "Member must have value greater than or equal to 1")
+        }
+    }
+
+    /// Checks the maximums of `OnDemandThroughput` for a table of billing `mode`: only `PAY_PER_REQUEST`
+    /// takes them, each at least 1, or -1 (UpdateTable's `allowsRemoval`) to remove one.
+    static func validateOnDemandThroughput(_ throughput: OnDemandThroughput?, mode: BillingMode, allowsRemoval: Bool) throws(EddyError) {
+        guard let throughput else { return }
+        let members = [("MaxReadRequestUnits", throughput.maxReadRequestUnits), ("MaxWriteRequestUnits", throughput.maxWriteRequestUnits)]
+        if mode == .provisioned, let (name, _) = members.first(where: { $0.1 != nil }) {
+            throw .validation(
+                "One or more parameter values were invalid: \(name) for OnDemandThroughput cannot be specified when the table BillingMode is PROVISIONED")
+        }
+        for case let (name, value?) in members where value < 1 && !(allowsRemoval && value == -1) {
+            throw .validation("One or more parameter values were invalid: Requested \(name) for OnDemandThroughput for table is outside of valid range")
         }
     }
 }
