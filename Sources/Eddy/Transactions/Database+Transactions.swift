@@ -164,7 +164,7 @@ extension Database {
     /// write units of the actions that change nothing (a ConditionCheck, a failed condition, a write that
     /// leaves its item as it is): the item's size in 1 KB units, at least one, as a failed conditional write
     /// costs on its own (Database+Items.swift). The changes' own units are charged as they
-    /// are added to the write.
+    /// are added to the write, or here when the transaction is cancelled.
     private func changes(
         of plan: TransactionPlan, in tables: [ResolvedTable]
     ) throws(EddyError) -> (Result<[(Int, ItemChange)], EddyError>, [CapacityCharge]) {
@@ -193,7 +193,12 @@ extension Database {
                 }
             }
         }
-        guard reasons.allSatisfy({ $0.code == "None" }) else { return (.failure(Self.cancelled(reasons)), charges) }
+        guard reasons.allSatisfy({ $0.code == "None" }) else {
+            // The actions that would have written were prepared all the same: they consume what they would have.
+            var prepared = PreparedWrite(stamping: tables)
+            for (table, change) in changes { try prepared.add(change, in: tables[table], charging: &charges[table]) }
+            return (.failure(Self.cancelled(reasons)), charges)
+        }
         return (.success(changes), charges)
     }
 
