@@ -19,42 +19,114 @@ extension JSONWritable {
 
 extension GetItemOutput: JSONWritable {
     func write(to json: inout JSONWriter) {
-        json.object(member: "\"Item\":", item)
+        json.literal("{")
+        if let item {
+            json.literal("\"Item\":")
+            json.item(item)
+        }
+        if let consumedCapacity {
+            if item != nil { json.literal(",") }
+            json.consumedCapacity(consumedCapacity)
+        }
+        json.literal("}")
     }
 }
 
 extension WriteItemOutput: JSONWritable {
     func write(to json: inout JSONWriter) {
-        guard let metrics = itemCollectionMetrics else {
-            json.object(member: "\"Attributes\":", attributes)
-            return
-        }
         json.literal("{")
+        var first = true
         if let attributes {
             json.literal("\"Attributes\":")
             json.item(attributes)
-            json.literal(",")
+            first = false
         }
-        json.literal("\"ItemCollectionMetrics\":{\"ItemCollectionKey\":")
-        json.item(metrics.itemCollectionKey)
-        json.literal(",\"SizeEstimateRangeGB\":[")
-        for (position, bound) in metrics.sizeEstimateRangeGB.enumerated() {
-            if position > 0 { json.literal(",") }
-            json.integer(Int64(bound))
+        if let metrics = itemCollectionMetrics {
+            if !first { json.literal(",") }
+            json.literal("\"ItemCollectionMetrics\":{\"ItemCollectionKey\":")
+            json.item(metrics.itemCollectionKey)
+            json.literal(",\"SizeEstimateRangeGB\":[")
+            for (position, bound) in metrics.sizeEstimateRangeGB.enumerated() {
+                if position > 0 { json.literal(",") }
+                json.integer(Int64(bound))
+            }
+            json.literal("]}")
+            first = false
         }
-        json.literal("]}}")
+        if let consumedCapacity {
+            if !first { json.literal(",") }
+            json.consumedCapacity(consumedCapacity)
+        }
+        json.literal("}")
     }
 }
 
 extension JSONWriter {
-    /// An object with one member, `member` (its quoted name and colon) holding `item`; `{}` when `item` is nil.
-    fileprivate mutating func object(member: StaticString, _ item: Item?) {
-        literal("{")
-        if let item {
-            literal(member)
-            self.item(item)
+    /// The member `"ConsumedCapacity":{…}`, with the members of `capacity` that are set.
+    fileprivate mutating func consumedCapacity(_ capacity: ConsumedCapacity) {
+        literal("\"ConsumedCapacity\":{")
+        var first = true
+        if let tableName = capacity.tableName {
+            separator(&first)
+            literal("\"TableName\":")
+            string(tableName)
+        }
+        if capacity.capacityUnits != nil || capacity.readCapacityUnits != nil || capacity.writeCapacityUnits != nil {
+            separator(&first)
+            units(Capacity(
+                capacityUnits: capacity.capacityUnits, readCapacityUnits: capacity.readCapacityUnits,
+                writeCapacityUnits: capacity.writeCapacityUnits))
+        }
+        if let table = capacity.table {
+            separator(&first)
+            literal("\"Table\":{")
+            units(table)
+            literal("}")
+        }
+        if let indexes = capacity.localSecondaryIndexes {
+            separator(&first)
+            literal("\"LocalSecondaryIndexes\":")
+            indexCapacities(indexes)
+        }
+        if let indexes = capacity.globalSecondaryIndexes {
+            separator(&first)
+            literal("\"GlobalSecondaryIndexes\":")
+            indexCapacities(indexes)
         }
         literal("}")
+    }
+
+    /// A comma before every member but the first.
+    private mutating func separator(_ first: inout Bool) {
+        if !first { literal(",") }
+        first = false
+    }
+
+    /// `{"name":{…},…}`, in name order.
+    private mutating func indexCapacities(_ indexes: [String: Capacity]) {
+        literal("{")
+        for (position, (name, capacity)) in indexes.sorted(by: { $0.key < $1.key }).enumerated() {
+            if position > 0 { literal(",") }
+            string(name)
+            literal(":{")
+            units(capacity)
+            literal("}")
+        }
+        literal("}")
+    }
+
+    /// The members of `capacity` that are set, without braces.
+    private mutating func units(_ capacity: Capacity) {
+        var first = true
+        for (name, value) in [
+            ("\"CapacityUnits\":" as StaticString, capacity.capacityUnits), ("\"ReadCapacityUnits\":", capacity.readCapacityUnits),
+            ("\"WriteCapacityUnits\":", capacity.writeCapacityUnits),
+        ] {
+            guard let value else { continue }
+            separator(&first)
+            literal(name)
+            number(value)
+        }
     }
 }
 
@@ -76,6 +148,10 @@ extension QueryOutput: JSONWritable {
         if let lastEvaluatedKey {
             json.literal(",\"LastEvaluatedKey\":")
             json.item(lastEvaluatedKey)
+        }
+        if let consumedCapacity {
+            json.literal(",")
+            json.consumedCapacity(consumedCapacity)
         }
         json.literal("}")
     }

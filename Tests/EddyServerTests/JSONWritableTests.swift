@@ -49,6 +49,32 @@ struct JSONWritableTests {
         try Self.roundTrip(QueryOutput(items: nil, count: 3, scannedCount: 9, lastEvaluatedKey: nil))
     }
 
+    @Test("ConsumedCapacity, as TOTAL and as INDEXES fill it, in every directly written output")
+    func consumedCapacity() throws {
+        let capacities = [
+            ConsumedCapacity(tableName: "Things", capacityUnits: 0.5),
+            ConsumedCapacity(
+                tableName: "Things", capacityUnits: 5, writeCapacityUnits: 5, table: Capacity(capacityUnits: 2, writeCapacityUnits: 2),
+                localSecondaryIndexes: ["byL": Capacity(capacityUnits: 2, writeCapacityUnits: 2)],
+                globalSecondaryIndexes: [
+                    "byG": Capacity(capacityUnits: 0.5, readCapacityUnits: 0.5), "other": Capacity(capacityUnits: 0.5, readCapacityUnits: 0.5),
+                ]),
+        ]
+        for capacity in capacities {
+            try Self.roundTrip(GetItemOutput(item: try Self.item(), consumedCapacity: capacity))
+            try Self.roundTrip(GetItemOutput(item: nil, consumedCapacity: capacity))
+            try Self.roundTrip(WriteItemOutput(attributes: nil, consumedCapacity: capacity))
+            try Self.roundTrip(
+                WriteItemOutput(
+                    attributes: try Self.item(), itemCollectionMetrics: ItemCollectionMetrics(itemCollectionKey: ["pk": .s("a")], sizeEstimateRangeGB: [0, 1]),
+                    consumedCapacity: capacity))
+            try Self.roundTrip(QueryOutput(items: nil, count: 0, scannedCount: 0, lastEvaluatedKey: nil, consumedCapacity: capacity))
+        }
+        #expect(
+            String(decoding: GetItemOutput(item: nil, consumedCapacity: capacities[0]).jsonBytes, as: UTF8.self)
+                == #"{"ConsumedCapacity":{"TableName":"Things","CapacityUnits":0.5}}"#)
+    }
+
     @Test("The server answers GetItem with the directly written output")
     func serverUsesDirectWriting() async throws {
         try await withServer { server in

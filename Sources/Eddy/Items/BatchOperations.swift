@@ -28,13 +28,16 @@ public struct KeysAndAttributes: Codable, Sendable, Equatable {
 /// The request of ``Database/batchGetItem(_:)``: up to 100 keys over one or more tables.
 public struct BatchGetItemInput: Codable, Sendable {
     public var requestItems: [String: KeysAndAttributes]
+    /// `TOTAL` or `INDEXES` to receive the capacity the request consumed, one ``ConsumedCapacity`` per table.
+    public var returnConsumedCapacity: ReturnConsumedCapacity?
 
-    public init(requestItems: [String: KeysAndAttributes]) {
+    public init(requestItems: [String: KeysAndAttributes], returnConsumedCapacity: ReturnConsumedCapacity? = nil) {
         self.requestItems = requestItems
+        self.returnConsumedCapacity = returnConsumedCapacity
     }
 
     enum CodingKeys: String, CodingKey {
-        case requestItems = "RequestItems"
+        case requestItems = "RequestItems", returnConsumedCapacity = "ReturnConsumedCapacity"
     }
 }
 
@@ -44,9 +47,11 @@ public struct BatchGetItemOutput: Codable, Sendable, Equatable {
     public var responses: [String: [Item]]
     /// Keys not read because the response reached 16 MB: ask for them again.
     public var unprocessedKeys: [String: KeysAndAttributes]
+    /// The capacity consumed on each table, when `ReturnConsumedCapacity` is `TOTAL` or `INDEXES`.
+    public var consumedCapacity: [ConsumedCapacity]? = nil
 
     enum CodingKeys: String, CodingKey {
-        case responses = "Responses", unprocessedKeys = "UnprocessedKeys"
+        case responses = "Responses", unprocessedKeys = "UnprocessedKeys", consumedCapacity = "ConsumedCapacity"
     }
 }
 
@@ -100,14 +105,21 @@ public struct BatchWriteItemInput: Codable, Sendable {
     /// `SIZE` to receive the sizes of the item collections the batch changed (tables with local secondary
     /// indexes only).
     public var returnItemCollectionMetrics: ReturnItemCollectionMetrics?
+    /// `TOTAL` or `INDEXES` to receive the capacity the request consumed, one ``ConsumedCapacity`` per table.
+    public var returnConsumedCapacity: ReturnConsumedCapacity?
 
-    public init(requestItems: [String: [WriteRequest]], returnItemCollectionMetrics: ReturnItemCollectionMetrics? = nil) {
+    public init(
+        requestItems: [String: [WriteRequest]], returnItemCollectionMetrics: ReturnItemCollectionMetrics? = nil,
+        returnConsumedCapacity: ReturnConsumedCapacity? = nil
+    ) {
         self.requestItems = requestItems
         self.returnItemCollectionMetrics = returnItemCollectionMetrics
+        self.returnConsumedCapacity = returnConsumedCapacity
     }
 
     enum CodingKeys: String, CodingKey {
         case requestItems = "RequestItems", returnItemCollectionMetrics = "ReturnItemCollectionMetrics"
+        case returnConsumedCapacity = "ReturnConsumedCapacity"
     }
 }
 
@@ -118,8 +130,11 @@ public struct BatchWriteItemOutput: Codable, Sendable, Equatable {
     /// Per table with local secondary indexes, the size of each item collection the batch changed, when
     /// `ReturnItemCollectionMetrics` is `SIZE`.
     public var itemCollectionMetrics: [String: [ItemCollectionMetrics]]? = nil
+    /// The capacity consumed on each table, when `ReturnConsumedCapacity` is `TOTAL` or `INDEXES`.
+    public var consumedCapacity: [ConsumedCapacity]? = nil
 
     enum CodingKeys: String, CodingKey {
         case unprocessedItems = "UnprocessedItems", itemCollectionMetrics = "ItemCollectionMetrics"
+        case consumedCapacity = "ConsumedCapacity"
     }
 }

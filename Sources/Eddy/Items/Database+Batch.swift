@@ -14,6 +14,13 @@ extension Database {
     /// - Throws: `ValidationException` for more than 100 keys, duplicate keys or keys that do not match a
     ///   table's schema; `ResourceNotFoundException` if a table does not exist.
     public func batchGetItem(_ input: BatchGetItemInput) async throws(EddyError) -> BatchGetItemOutput {
+        try chargedBatchGetItem(input).get()
+    }
+
+    /// ``batchGetItem(_:)`` with the capacity it consumed: each key read as a GetItem, its item's size
+    /// rounded up to 4 KB on its own (one unit for a missing item), per table; keys left unprocessed consume
+    /// nothing.
+    func chargedBatchGetItem(_ input: BatchGetItemInput) throws(EddyError) -> Charged<BatchGetItemOutput> {
         guard !input.requestItems.isEmpty else {
             throw TableValidation.constraint(value: "{}", field: "requestItems", "Member must have length greater than or equal to 1")
         }
@@ -42,22 +49,29 @@ extension Database {
         var responses: [String: [Item]] = [:]
         var unprocessed: [String: KeysAndAttributes] = [:]
         var responseBytes = 0
+        var charges: [CapacityCharge] = []
         for (name, table, request, projection) in requests {
             responses[name] = []
+            var charge = CapacityCharge(tableName: name)
             for (index, key) in request.keys.enumerated() {
-                guard let item = try readItem(ItemKey(table: table, key: key)) else { continue }
-                let size = ItemSize.of(item)
+                let bytes = try readStoredItem(ItemKey(table: table, key: key))
+                let size = try storedSize(bytes)
                 if responseBytes + size > Limits.batchGetItemResponseBytesMax {
                     var rest = request
                     rest.keys = Array(request.keys[index...])
                     unprocessed[name] = rest
                     break
                 }
+                charge.table.read += CapacityUnits.read(sizeBytes: size, consistent: request.consistentRead == true)
+                guard let bytes else { continue }
                 responseBytes += size
-                responses[name, default: []].append(projection.apply(item))
+                responses[name, default: []].append(projection.apply(try decodeItem(bytes)))
             }
+            charges.append(charge)
         }
-        return BatchGetItemOutput(responses: responses, unprocessedKeys: unprocessed)
+        var output = BatchGetItemOutput(responses: responses, unprocessedKeys: unprocessed)
+        output.consumedCapacity = charges.consumedCapacity(input.returnConsumedCapacity)
+        return Charged(result: .success(output), charges: charges)
     }
 
     /// Puts and deletes up to 25 items over one or more tables (DynamoDB's `BatchWriteItem`).
@@ -76,6 +90,12 @@ extension Database {
     ///   if the batch would take an item collection past its limit (the batch then writes nothing).
     @discardableResult
     public func batchWriteItem(_ input: BatchWriteItemInput) async throws(EddyError) -> BatchWriteItemOutput {
+        try await chargedBatchWriteItem(input).get()
+    }
+
+    /// ``batchWriteItem(_:)`` with the capacity it consumed: each put or delete charged as PutItem or
+    /// DeleteItem charges it, rounded on its own, per table.
+    func chargedBatchWriteItem(_ input: BatchWriteItemInput) async throws(EddyError) -> Charged<BatchWriteItemOutput> {
         guard !input.requestItems.isEmpty else {
             throw TableValidation.constraint(value: "{}", field: "requestItems", "Member must have length greater than or equal to 1")
         }
@@ -114,9 +134,10 @@ extension Database {
                 }
             }
         }
-        return try await locks.withLocks(writes.map(\.key), ifTransactionHolds: .fail) { () async throws(EddyError) -> BatchWriteItemOutput in
-            try await commitItemChange(in: tables) { tables throws(EddyError) in
+        return try await locks.withLocks(writes.map(\.key), ifTransactionHolds: .fail) { () async throws(EddyError) -> Charged<BatchWriteItemOutput> in
+            let charges = try await commitItemChange(in: tables) { tables throws(EddyError) -> (PreparedWrite?, [CapacityCharge]) in
                 var prepared = PreparedWrite(stamping: tables)
+                var charges = tables.map { CapacityCharge(tableName: $0.name) }
                 for write in writes {
                     let table = tables[write.table]
                     let old = try readStoredItem(write.key)
@@ -124,20 +145,21 @@ extension Database {
                         let eventName = try ItemChange.event(replacing: old, with: encoded, newItem: item)
                         try prepared.add(
                             ItemChange(key: write.key, keys: write.keys, old: old, new: encoded, newItem: item, eventName: eventName),
-                            in: table)
+                            in: table, charging: &charges[write.table])
                     } else {
                         try prepared.add(
                             ItemChange(key: write.key, keys: write.keys, old: old, new: nil, eventName: old == nil ? nil : .remove),
-                            in: table)
+                            in: table, charging: &charges[write.table])
                     }
                 }
-                return (prepared, ())
+                return (prepared, charges)
             }
             var output = BatchWriteItemOutput(unprocessedItems: [:])
             if input.returnItemCollectionMetrics == .size {
                 output.itemCollectionMetrics = try itemCollectionMetrics(of: writes.map { (tables[$0.table], $0.keys) })
             }
-            return output
+            output.consumedCapacity = charges.consumedCapacity(input.returnConsumedCapacity)
+            return Charged(result: .success(output), charges: charges)
         }
     }
 }

@@ -14,6 +14,11 @@ extension Database {
     ///   secondary indexes) past its limit.
     @discardableResult
     public func putItem(_ input: PutItemInput) async throws(EddyError) -> PutItemOutput {
+        try await chargedPutItem(input).get()
+    }
+
+    /// ``putItem(_:)`` with the capacity it consumed, also when its condition failed.
+    func chargedPutItem(_ input: PutItemInput) async throws(EddyError) -> Charged<PutItemOutput> {
         let returnValues = try ReturnValue.noneOrAllOld(input.returnValues)
         var expressions = try RequestExpressions(
             condition: input.conditionExpression, names: input.expressionAttributeNames, values: input.expressionAttributeValues,
@@ -24,25 +29,35 @@ extension Database {
         let itemKey = try validatedPut(input.item, in: table)
         let encoded = ItemEncoding.encode(input.item)
         let needsOld = returnValues == .allOld || expressions.condition != nil
-        return try await locks.withLock(itemKey, ifTransactionHolds: .fail) { () async throws(EddyError) -> PutItemOutput in
-            let output = try await commitItemChange(in: [table]) { tables throws(EddyError) in
+        return try await locks.withLock(itemKey, ifTransactionHolds: .fail) { () async throws(EddyError) -> Charged<PutItemOutput> in
+            let (output, charge) = try await commitItemChange(in: [table]) {
+                tables throws(EddyError) -> (PreparedWrite?, (Result<PutItemOutput, EddyError>, CapacityCharge)) in
                 let table = tables[0]
                 let streaming = table.streamViewType != nil
                 let oldBytes = try readStoredItem(itemKey)
                 let old = needsOld ? try oldBytes.map(decodeItem) : nil
-                try checkCondition(expressions, on: old, returning: input.returnValuesOnConditionCheckFailure)
+                if let failure = try conditionFailure(expressions, on: old, stored: oldBytes, in: table, returning: input.returnValuesOnConditionCheckFailure) {
+                    return (nil, failure)
+                }
                 let output = PutItemOutput(attributes: old)
+                var charge = CapacityCharge(tableName: table.name)
                 let eventName = try ItemChange.event(replacing: oldBytes, with: encoded, newItem: input.item)
-                if streaming, eventName == nil { return (nil, output) }
+                if streaming, eventName == nil {
+                    // The same item again: nothing to write, but DynamoDB charges the write all the same.
+                    charge.table.write = CapacityUnits.write(sizeBytes: try storedSize(encoded))
+                    return (nil, (.success(output), charge))
+                }
                 var write = PreparedWrite(stamping: tables)
                 try write.add(
                     ItemChange(
                         key: itemKey, keys: table.keyAttributes(of: input.item), old: oldBytes, new: encoded, newItem: input.item,
                         eventName: eventName),
-                    in: table)
-                return (write, output)
+                    in: table, charging: &charge)
+                return (write, (.success(output), charge))
             }
-            return try withCollectionMetrics(output, input.returnItemCollectionMetrics, key: input.item, in: table)
+            return try charged(output, charge, input.returnConsumedCapacity) { (output) throws(EddyError) in
+                try withCollectionMetrics(output, input.returnItemCollectionMetrics, key: input.item, in: table)
+            }
         }
     }
 
@@ -51,14 +66,24 @@ extension Database {
     /// - Throws: `ValidationException` if `key` is not exactly the table's key;
     ///   `ResourceNotFoundException` if there is no such table.
     public func getItem(_ input: GetItemInput) async throws(EddyError) -> GetItemOutput {
+        try chargedGetItem(input).get()
+    }
+
+    /// ``getItem(_:)`` with the capacity it consumed: the whole item's size in 4 KB units, whatever the
+    /// projection, and one unit for a missing item; half with an eventually consistent read (the default).
+    func chargedGetItem(_ input: GetItemInput) throws(EddyError) -> Charged<GetItemOutput> {
         let expressions = try RequestExpressions(
             projection: input.projectionExpression, names: input.expressionAttributeNames, values: nil,
             legacy: [("AttributesToGet", input.attributesToGet != nil)])
         let table = try resolveTable(input.tableName)
         let projection = try expressions.projection(attributesToGet: input.attributesToGet)
         try table.validateKey(input.key)
-        let item = try readItem(ItemKey(table: table, key: input.key))
-        return GetItemOutput(item: item.map(projection.apply))
+        let bytes = try readStoredItem(ItemKey(table: table, key: input.key))
+        var charge = CapacityCharge(tableName: table.name)
+        charge.table.read = CapacityUnits.read(sizeBytes: try storedSize(bytes), consistent: input.consistentRead == true)
+        var output = GetItemOutput(item: try bytes.map(decodeItem).map(projection.apply))
+        output.consumedCapacity = charge.consumedCapacity(input.returnConsumedCapacity)
+        return Charged(result: .success(output), charges: [charge])
     }
 
     /// Deletes one item by its key (DynamoDB's `DeleteItem`); deleting an absent item succeeds.
@@ -67,6 +92,12 @@ extension Database {
     ///   `ResourceNotFoundException` if there is no such table.
     @discardableResult
     public func deleteItem(_ input: DeleteItemInput) async throws(EddyError) -> DeleteItemOutput {
+        try await chargedDeleteItem(input).get()
+    }
+
+    /// ``deleteItem(_:)`` with the capacity it consumed, also when its condition failed: the deleted item's
+    /// size in 1 KB units, one unit when there was none.
+    func chargedDeleteItem(_ input: DeleteItemInput) async throws(EddyError) -> Charged<DeleteItemOutput> {
         let returnValues = try ReturnValue.noneOrAllOld(input.returnValues)
         var expressions = try RequestExpressions(
             condition: input.conditionExpression, names: input.expressionAttributeNames, values: input.expressionAttributeValues,
@@ -76,18 +107,28 @@ extension Database {
         let table = try resolveTable(input.tableName)
         try table.validateKey(input.key)
         let itemKey = ItemKey(table: table, key: input.key)
-        return try await locks.withLock(itemKey, ifTransactionHolds: .fail) { () async throws(EddyError) -> DeleteItemOutput in
-            let output = try await commitItemChange(in: [table]) { tables throws(EddyError) in
+        return try await locks.withLock(itemKey, ifTransactionHolds: .fail) { () async throws(EddyError) -> Charged<DeleteItemOutput> in
+            let (output, charge) = try await commitItemChange(in: [table]) {
+                tables throws(EddyError) -> (PreparedWrite?, (Result<DeleteItemOutput, EddyError>, CapacityCharge)) in
                 let oldBytes = try readStoredItem(itemKey)
                 let old = try oldBytes.map(decodeItem)
-                try checkCondition(expressions, on: old, returning: input.returnValuesOnConditionCheckFailure)
+                if let failure = try conditionFailure(expressions, on: old, stored: oldBytes, in: tables[0], returning: input.returnValuesOnConditionCheckFailure) {
+                    return (nil, failure)
+                }
                 let output = DeleteItemOutput(attributes: returnValues == .allOld ? old : nil)
-                guard oldBytes != nil else { return (nil, output) }
+                var charge = CapacityCharge(tableName: tables[0].name)
+                guard oldBytes != nil else {
+                    charge.table.write = CapacityUnits.write(sizeBytes: 0)
+                    return (nil, (.success(output), charge))
+                }
                 var write = PreparedWrite(stamping: tables)
-                try write.add(ItemChange(key: itemKey, keys: input.key, old: oldBytes, new: nil, eventName: .remove), in: tables[0])
-                return (write, output)
+                try write.add(
+                    ItemChange(key: itemKey, keys: input.key, old: oldBytes, new: nil, eventName: .remove), in: tables[0], charging: &charge)
+                return (write, (.success(output), charge))
             }
-            return try withCollectionMetrics(output, input.returnItemCollectionMetrics, key: input.key, in: table)
+            return try charged(output, charge, input.returnConsumedCapacity) { (output) throws(EddyError) in
+                try withCollectionMetrics(output, input.returnItemCollectionMetrics, key: input.key, in: table)
+            }
         }
     }
 
@@ -106,6 +147,12 @@ extension Database {
     ///   result over 400 KB; `ResourceNotFoundException` if there is no such table.
     @discardableResult
     public func updateItem(_ input: UpdateItemInput) async throws(EddyError) -> UpdateItemOutput {
+        try await chargedUpdateItem(input).get()
+    }
+
+    /// ``updateItem(_:)`` with the capacity it consumed, also when its condition failed: the larger of the
+    /// item before and after it in 1 KB units, at least one unit (also for an update that changes nothing).
+    func chargedUpdateItem(_ input: UpdateItemInput) async throws(EddyError) -> Charged<UpdateItemOutput> {
         let returnValues = input.returnValues ?? .none
         var expressions = try RequestExpressions(
             condition: input.conditionExpression, update: input.updateExpression,
@@ -122,14 +169,21 @@ extension Database {
         try LegacyUpdate.validate(updates, keyNames: table.key.attributeNames)
         let update = expressions.update ?? LegacyUpdate.compile(updates)
         let itemKey = ItemKey(table: table, key: input.key)
-        return try await locks.withLock(itemKey, ifTransactionHolds: .fail) { () async throws(EddyError) -> UpdateItemOutput in
-            let output = try await commitItemChange(in: [table]) { tables throws(EddyError) in
+        return try await locks.withLock(itemKey, ifTransactionHolds: .fail) { () async throws(EddyError) -> Charged<UpdateItemOutput> in
+            let (output, charge) = try await commitItemChange(in: [table]) {
+                tables throws(EddyError) -> (PreparedWrite?, (Result<UpdateItemOutput, EddyError>, CapacityCharge)) in
                 let oldBytes = try readStoredItem(itemKey)
                 let old = try oldBytes.map(decodeItem)
-                try checkCondition(expressions, on: old, returning: input.returnValuesOnConditionCheckFailure)
+                if let failure = try conditionFailure(expressions, on: old, stored: oldBytes, in: tables[0], returning: input.returnValuesOnConditionCheckFailure) {
+                    return (nil, failure)
+                }
+                var charge = CapacityCharge(tableName: tables[0].name)
                 // DynamoDB creates no item for an update that only removes or deletes: there is nothing to
-                // return and nothing to write, not even a stream record.
-                if old == nil, update.onlyRemoves { return (nil, UpdateItemOutput(attributes: nil)) }
+                // return and nothing to write, not even a stream record; the request costs the minimum.
+                if old == nil, update.onlyRemoves {
+                    charge.table.write = CapacityUnits.write(sizeBytes: 0)
+                    return (nil, (.success(UpdateItemOutput(attributes: nil)), charge))
+                }
                 var applier = UpdateApplier(bindings: expressions.bindings)
                 if expressions.update == nil { applier.incorrectTypeMessage = LegacyUpdate.typeMismatchMessage }
                 let applied = try applier.apply(
@@ -138,18 +192,35 @@ extension Database {
                 let new = applied.item
                 let returned = Self.returned(returnValues, old: old, new: new, paths: applied.paths)
                 let output = UpdateItemOutput(attributes: returned)
-                guard new != old else { return (nil, output) }
+                guard new != old else {
+                    charge.table.write = CapacityUnits.write(sizeBytes: try storedSize(oldBytes))
+                    return (nil, (.success(output), charge))
+                }
                 try validateUpdated(new)
                 var write = PreparedWrite(stamping: tables)
                 try write.add(
                     ItemChange(
                         key: itemKey, keys: input.key, old: oldBytes, new: ItemEncoding.encode(new), newItem: new,
                         eventName: old == nil ? .insert : .modify),
-                    in: tables[0])
-                return (write, output)
+                    in: tables[0], charging: &charge)
+                return (write, (.success(output), charge))
             }
-            return try withCollectionMetrics(output, input.returnItemCollectionMetrics, key: input.key, in: table)
+            return try charged(output, charge, input.returnConsumedCapacity) { (output) throws(EddyError) in
+                try withCollectionMetrics(output, input.returnItemCollectionMetrics, key: input.key, in: table)
+            }
         }
+    }
+
+    /// The charged outcome of a single-item write: its output, completed by `complete` (item collection
+    /// metrics) and given the consumed capacity `mode` asks for, or its error.
+    private func charged(
+        _ result: Result<WriteItemOutput, EddyError>, _ charge: CapacityCharge, _ mode: ReturnConsumedCapacity?,
+        complete: (WriteItemOutput) throws(EddyError) -> WriteItemOutput
+    ) throws(EddyError) -> Charged<WriteItemOutput> {
+        guard case .success(let output) = result else { return Charged(result: result, charges: [charge]) }
+        var completed = try complete(output)
+        completed.consumedCapacity = charge.consumedCapacity(mode)
+        return Charged(result: .success(completed), charges: [charge])
     }
 
     /// `output` with the metrics of the item collection of `key`'s partition, when the request asked for
@@ -177,13 +248,22 @@ extension Database {
         return picked
     }
 
-    /// Throws ConditionalCheckFailedException unless the request's condition holds for `old`.
-    private func checkCondition(
-        _ expressions: RequestExpressions, on old: Item?, returning: ReturnValuesOnConditionCheckFailure?
-    ) throws(EddyError) {
-        guard try expressions.conditionHolds(on: old) else {
-            throw .conditionalCheckFailed("The conditional request failed", item: returning == .allOld ? old : nil)
-        }
+    /// ConditionalCheckFailedException with what it consumed, unless the request's condition holds for `old`
+    /// (stored as `stored`); nil when it holds.
+    ///
+    /// The AWS pages disagree on what a failed conditional write costs. Eddy follows the Developer Guide's
+    /// "Working with items and attributes", section "Capacity units consumed by conditional writes": "If the
+    /// item does not currently exist in the table, DynamoDB consumes one write capacity unit. If the item does
+    /// exist, the number of write capacity units consumed depends on the size of the item." So: the existing
+    /// item's size in 1 KB units, at least one; no index writes. The exception itself carries no capacity.
+    private func conditionFailure(
+        _ expressions: RequestExpressions, on old: Item?, stored: [UInt8]?, in table: ResolvedTable,
+        returning: ReturnValuesOnConditionCheckFailure?
+    ) throws(EddyError) -> (Result<WriteItemOutput, EddyError>, CapacityCharge)? {
+        guard try !expressions.conditionHolds(on: old) else { return nil }
+        var charge = CapacityCharge(tableName: table.name)
+        charge.table.write = CapacityUnits.write(sizeBytes: try storedSize(stored))
+        return (.failure(.conditionalCheckFailed("The conditional request failed", item: returning == .allOld ? old : nil)), charge)
     }
 
     /// Validates a whole item for a put and returns where it is stored.

@@ -25,6 +25,11 @@ extension Database {
     ///   attribute, a bad `Limit` or `Select`, an unknown index, an index still being created, or
     ///   `ConsistentRead` on a global index; `ResourceNotFoundException` if there is no such table.
     public func query(_ input: QueryInput) async throws(EddyError) -> QueryOutput {
+        try chargedQuery(input).get()
+    }
+
+    /// ``query(_:)`` with the capacity its page consumed (``readPage(_:lower:upper:forward:shape:consistent:returning:)``).
+    func chargedQuery(_ input: QueryInput) throws(EddyError) -> Charged<QueryOutput> {
         var expressions = try RequestExpressions(
             projection: input.projectionExpression, filter: input.filterExpression,
             keyCondition: input.keyConditionExpression,
@@ -62,7 +67,9 @@ extension Database {
             }
             range.resume(after: startKey, forward: forward)
         }
-        return try readPage(source, lower: range.lower, upper: range.upper, forward: forward, shape: shape)
+        return try readPage(
+            source, lower: range.lower, upper: range.upper, forward: forward, shape: shape,
+            consistent: input.consistentRead == true, returning: input.returnConsumedCapacity)
     }
 
     /// Reads every item of a table, or of one segment of a parallel scan, a page at a time (DynamoDB's
@@ -83,6 +90,11 @@ extension Database {
     ///   `Select`, an unknown index, an index still being created, or `ConsistentRead` on a global index;
     ///   `ResourceNotFoundException` if there is no such table.
     public func scan(_ input: ScanInput) async throws(EddyError) -> ScanOutput {
+        try chargedScan(input).get()
+    }
+
+    /// ``scan(_:)`` with the capacity its page consumed (``readPage(_:lower:upper:forward:shape:consistent:returning:)``).
+    func chargedScan(_ input: ScanInput) throws(EddyError) -> Charged<ScanOutput> {
         var expressions = try RequestExpressions(
             projection: input.projectionExpression, filter: input.filterExpression,
             names: input.expressionAttributeNames, values: input.expressionAttributeValues,
@@ -110,7 +122,9 @@ extension Database {
             }
             lower = startKey + [0]
         }
-        return try readPage(source, lower: lower, upper: upper, forward: true, shape: shape)
+        return try readPage(
+            source, lower: lower, upper: upper, forward: true, shape: shape, consistent: input.consistentRead == true,
+            returning: input.returnConsumedCapacity)
     }
 
     private func validatedSegment(_ segment: Int?, _ totalSegments: Int?) throws(EddyError) -> (Int, Int)? {
@@ -138,15 +152,31 @@ extension Database {
         }
     }
 
-    /// Reads one page of `[lower, upper)` of `source` in the given direction.
-    private func readPage(_ source: ReadSource, lower: [UInt8], upper: [UInt8], forward: Bool, shape: PageShape) throws(EddyError) -> QueryOutput {
+    /// Reads one page of `[lower, upper)` of `source` in the given direction, charging the capacity it
+    /// consumes as the Developer Guide's "Query and Scan" and index "Provisioned throughput considerations"
+    /// sections count it: the sizes of every item (or index entry) read, before any filter, summed and
+    /// rounded up to 4 KB once for the page (at least one unit, also for a page that reads nothing), charged
+    /// to the table or the index read; a local index's query that fetches table items adds each fetched
+    /// item, rounded up on its own, on the table. Half units when the read is not `consistent`.
+    private func readPage(
+        _ source: ReadSource, lower: [UInt8], upper: [UInt8], forward: Bool, shape: PageShape, consistent: Bool,
+        returning mode: ReturnConsumedCapacity?
+    ) throws(EddyError) -> Charged<QueryOutput> {
         var items: [Item] = []
         var scanned = 0
         var matched = 0
         var pageBytes = 0
         var lastKey: Item?
+        var charge = CapacityCharge(tableName: source.table.name)
+        func charged(_ output: QueryOutput) -> Charged<QueryOutput> {
+            let units = CapacityUnits(read: CapacityUnits.read(sizeBytes: pageBytes, consistent: consistent))
+            if let index = source.index { charge.charge(units, to: index) } else { charge.table = charge.table + units }
+            var output = output
+            output.consumedCapacity = charge.consumedCapacity(mode)
+            return Charged(result: .success(output), charges: [charge])
+        }
         guard lower.lexicographicallyPrecedes(upper) else {
-            return QueryOutput(items: shape.returnsItems ? [] : nil, count: 0, scannedCount: 0, lastEvaluatedKey: nil)
+            return charged(QueryOutput(items: shape.returnsItems ? [] : nil, count: 0, scannedCount: 0, lastEvaluatedKey: nil))
         }
         let cursor = try storageCall {
             try store.scan(in: source.layout.space, from: lower, to: upper, direction: forward ? .forward : .backward, snapshot: nil)
@@ -166,6 +196,7 @@ extension Database {
             let item: Item
             if shape.readsTableItems {
                 guard let stored = try readItem(ItemKey(table: source.table, key: entry)) else { continue }
+                charge.table.read += CapacityUnits.read(sizeBytes: ItemSize.of(stored), consistent: consistent)
                 item = stored
             } else {
                 item = entry
@@ -174,12 +205,13 @@ extension Database {
             matched += 1
             if shape.returnsItems { items.append(shape.projection.apply(item)) }
         }
-        return QueryOutput(
-            items: shape.returnsItems ? items : nil,
-            count: matched,
-            scannedCount: scanned,
-            lastEvaluatedKey: more ? lastKey : nil
-        )
+        return charged(
+            QueryOutput(
+                items: shape.returnsItems ? items : nil,
+                count: matched,
+                scannedCount: scanned,
+                lastEvaluatedKey: more ? lastKey : nil
+            ))
     }
 }
 

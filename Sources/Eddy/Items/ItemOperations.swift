@@ -35,6 +35,8 @@ public struct PutItemInput: Codable, Sendable {
     /// `SIZE` to receive the size of the item collection the write changed (tables with local secondary
     /// indexes only).
     public var returnItemCollectionMetrics: ReturnItemCollectionMetrics?
+    /// `TOTAL` or `INDEXES` to receive the capacity the request consumed (``ConsumedCapacity``).
+    public var returnConsumedCapacity: ReturnConsumedCapacity?
 
     public init(
         tableName: String, item: Item, returnValues: ReturnValue? = nil,
@@ -44,9 +46,11 @@ public struct PutItemInput: Codable, Sendable {
         returnValuesOnConditionCheckFailure: ReturnValuesOnConditionCheckFailure? = nil,
         expected: [String: ExpectedAttributeValue]? = nil,
         conditionalOperator: ConditionalOperator? = nil,
-        returnItemCollectionMetrics: ReturnItemCollectionMetrics? = nil
+        returnItemCollectionMetrics: ReturnItemCollectionMetrics? = nil,
+        returnConsumedCapacity: ReturnConsumedCapacity? = nil
     ) {
         self.returnItemCollectionMetrics = returnItemCollectionMetrics
+        self.returnConsumedCapacity = returnConsumedCapacity
         self.tableName = tableName
         self.item = item
         self.returnValues = returnValues
@@ -64,7 +68,7 @@ public struct PutItemInput: Codable, Sendable {
         case expressionAttributeValues = "ExpressionAttributeValues"
         case returnValuesOnConditionCheckFailure = "ReturnValuesOnConditionCheckFailure"
         case expected = "Expected", conditionalOperator = "ConditionalOperator"
-        case returnItemCollectionMetrics = "ReturnItemCollectionMetrics"
+        case returnItemCollectionMetrics = "ReturnItemCollectionMetrics", returnConsumedCapacity = "ReturnConsumedCapacity"
     }
 }
 
@@ -81,9 +85,11 @@ public struct WriteItemOutput: Codable, Sendable, Equatable {
     /// The size of the item collection the write changed, when `ReturnItemCollectionMetrics` is `SIZE` and
     /// the table has local secondary indexes.
     public var itemCollectionMetrics: ItemCollectionMetrics? = nil
+    /// The capacity the write consumed, when `ReturnConsumedCapacity` is `TOTAL` or `INDEXES`.
+    public var consumedCapacity: ConsumedCapacity? = nil
 
     enum CodingKeys: String, CodingKey {
-        case attributes = "Attributes", itemCollectionMetrics = "ItemCollectionMetrics"
+        case attributes = "Attributes", itemCollectionMetrics = "ItemCollectionMetrics", consumedCapacity = "ConsumedCapacity"
     }
 }
 
@@ -92,7 +98,8 @@ public struct GetItemInput: Codable, Sendable {
     public var tableName: String
     /// Exactly the table's key attributes.
     public var key: Item
-    /// Accepted; every Eddy read is strongly consistent.
+    /// Every Eddy read is strongly consistent; an eventually consistent read (the default) is charged half
+    /// the capacity, as DynamoDB charges it.
     public var consistentRead: Bool?
     /// The top-level attributes to return (legacy projection); all when nil.
     public var attributesToGet: [String]?
@@ -100,11 +107,15 @@ public struct GetItemInput: Codable, Sendable {
     public var projectionExpression: String?
     /// `#name` placeholders of the projection.
     public var expressionAttributeNames: [String: String]?
+    /// `TOTAL` or `INDEXES` to receive the capacity the request consumed (``ConsumedCapacity``).
+    public var returnConsumedCapacity: ReturnConsumedCapacity?
 
     public init(
         tableName: String, key: Item, consistentRead: Bool? = nil, attributesToGet: [String]? = nil,
-        projectionExpression: String? = nil, expressionAttributeNames: [String: String]? = nil
+        projectionExpression: String? = nil, expressionAttributeNames: [String: String]? = nil,
+        returnConsumedCapacity: ReturnConsumedCapacity? = nil
     ) {
+        self.returnConsumedCapacity = returnConsumedCapacity
         self.tableName = tableName
         self.key = key
         self.consistentRead = consistentRead
@@ -116,6 +127,7 @@ public struct GetItemInput: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case tableName = "TableName", key = "Key", consistentRead = "ConsistentRead", attributesToGet = "AttributesToGet"
         case projectionExpression = "ProjectionExpression", expressionAttributeNames = "ExpressionAttributeNames"
+        case returnConsumedCapacity = "ReturnConsumedCapacity"
     }
 }
 
@@ -123,9 +135,11 @@ public struct GetItemInput: Codable, Sendable {
 public struct GetItemOutput: Codable, Sendable, Equatable {
     /// The item, or nil if there is none with that key.
     public var item: Item?
+    /// The capacity the read consumed, when `ReturnConsumedCapacity` is `TOTAL` or `INDEXES`.
+    public var consumedCapacity: ConsumedCapacity? = nil
 
     enum CodingKeys: String, CodingKey {
-        case item = "Item"
+        case item = "Item", consumedCapacity = "ConsumedCapacity"
     }
 }
 
@@ -151,6 +165,8 @@ public struct DeleteItemInput: Codable, Sendable {
     /// `SIZE` to receive the size of the item collection the write changed (tables with local secondary
     /// indexes only).
     public var returnItemCollectionMetrics: ReturnItemCollectionMetrics?
+    /// `TOTAL` or `INDEXES` to receive the capacity the request consumed (``ConsumedCapacity``).
+    public var returnConsumedCapacity: ReturnConsumedCapacity?
 
     public init(
         tableName: String, key: Item, returnValues: ReturnValue? = nil,
@@ -160,9 +176,11 @@ public struct DeleteItemInput: Codable, Sendable {
         returnValuesOnConditionCheckFailure: ReturnValuesOnConditionCheckFailure? = nil,
         expected: [String: ExpectedAttributeValue]? = nil,
         conditionalOperator: ConditionalOperator? = nil,
-        returnItemCollectionMetrics: ReturnItemCollectionMetrics? = nil
+        returnItemCollectionMetrics: ReturnItemCollectionMetrics? = nil,
+        returnConsumedCapacity: ReturnConsumedCapacity? = nil
     ) {
         self.returnItemCollectionMetrics = returnItemCollectionMetrics
+        self.returnConsumedCapacity = returnConsumedCapacity
         self.tableName = tableName
         self.key = key
         self.returnValues = returnValues
@@ -180,7 +198,7 @@ public struct DeleteItemInput: Codable, Sendable {
         case expressionAttributeValues = "ExpressionAttributeValues"
         case returnValuesOnConditionCheckFailure = "ReturnValuesOnConditionCheckFailure"
         case expected = "Expected", conditionalOperator = "ConditionalOperator"
-        case returnItemCollectionMetrics = "ReturnItemCollectionMetrics"
+        case returnItemCollectionMetrics = "ReturnItemCollectionMetrics", returnConsumedCapacity = "ReturnConsumedCapacity"
     }
 }
 
@@ -234,6 +252,8 @@ public struct UpdateItemInput: Codable, Sendable {
     /// `SIZE` to receive the size of the item collection the write changed (tables with local secondary
     /// indexes only).
     public var returnItemCollectionMetrics: ReturnItemCollectionMetrics?
+    /// `TOTAL` or `INDEXES` to receive the capacity the request consumed (``ConsumedCapacity``).
+    public var returnConsumedCapacity: ReturnConsumedCapacity?
 
     public init(
         tableName: String, key: Item, attributeUpdates: [String: AttributeValueUpdate]? = nil, returnValues: ReturnValue? = nil,
@@ -244,9 +264,11 @@ public struct UpdateItemInput: Codable, Sendable {
         returnValuesOnConditionCheckFailure: ReturnValuesOnConditionCheckFailure? = nil,
         expected: [String: ExpectedAttributeValue]? = nil,
         conditionalOperator: ConditionalOperator? = nil,
-        returnItemCollectionMetrics: ReturnItemCollectionMetrics? = nil
+        returnItemCollectionMetrics: ReturnItemCollectionMetrics? = nil,
+        returnConsumedCapacity: ReturnConsumedCapacity? = nil
     ) {
         self.returnItemCollectionMetrics = returnItemCollectionMetrics
+        self.returnConsumedCapacity = returnConsumedCapacity
         self.tableName = tableName
         self.key = key
         self.attributeUpdates = attributeUpdates
@@ -267,7 +289,7 @@ public struct UpdateItemInput: Codable, Sendable {
         case expressionAttributeValues = "ExpressionAttributeValues"
         case returnValuesOnConditionCheckFailure = "ReturnValuesOnConditionCheckFailure"
         case expected = "Expected", conditionalOperator = "ConditionalOperator"
-        case returnItemCollectionMetrics = "ReturnItemCollectionMetrics"
+        case returnItemCollectionMetrics = "ReturnItemCollectionMetrics", returnConsumedCapacity = "ReturnConsumedCapacity"
     }
 }
 

@@ -60,9 +60,12 @@ public struct QueryInput: Codable, Sendable {
     public var expressionAttributeNames: [String: String]?
     /// `:value` placeholders of the expressions.
     public var expressionAttributeValues: [String: AttributeValue]?
-    /// Accepted for a table or a local secondary index (every Eddy read is strongly consistent); `true` on
-    /// a global secondary index is refused, as DynamoDB refuses it.
+    /// Accepted for a table or a local secondary index (every Eddy read is strongly consistent, an
+    /// eventually consistent one, the default, is charged half); `true` on a global secondary index is
+    /// refused, as DynamoDB refuses it.
     public var consistentRead: Bool?
+    /// `TOTAL` or `INDEXES` to receive the capacity the page consumed (``ConsumedCapacity``).
+    public var returnConsumedCapacity: ReturnConsumedCapacity?
 
     public init(
         tableName: String, indexName: String? = nil, keyConditions: [String: Condition]? = nil, keyConditionExpression: String? = nil,
@@ -70,8 +73,10 @@ public struct QueryInput: Codable, Sendable {
         exclusiveStartKey: Item? = nil, select: Select? = nil, attributesToGet: [String]? = nil, consistentRead: Bool? = nil,
         filterExpression: String? = nil, projectionExpression: String? = nil,
         expressionAttributeNames: [String: String]? = nil, expressionAttributeValues: [String: AttributeValue]? = nil,
-        queryFilter: [String: Condition]? = nil, conditionalOperator: ConditionalOperator? = nil
+        queryFilter: [String: Condition]? = nil, conditionalOperator: ConditionalOperator? = nil,
+        returnConsumedCapacity: ReturnConsumedCapacity? = nil
     ) {
+        self.returnConsumedCapacity = returnConsumedCapacity
         self.queryFilter = queryFilter
         self.conditionalOperator = conditionalOperator
         self.keyConditionExpression = keyConditionExpression
@@ -99,6 +104,7 @@ public struct QueryInput: Codable, Sendable {
         case queryFilter = "QueryFilter", conditionalOperator = "ConditionalOperator"
         case limit = "Limit", exclusiveStartKey = "ExclusiveStartKey", select = "Select"
         case attributesToGet = "AttributesToGet", consistentRead = "ConsistentRead"
+        case returnConsumedCapacity = "ReturnConsumedCapacity"
     }
 }
 
@@ -127,17 +133,22 @@ public struct ScanInput: Codable, Sendable {
     public var expressionAttributeNames: [String: String]?
     /// `:value` placeholders of the expressions.
     public var expressionAttributeValues: [String: AttributeValue]?
-    /// Accepted for a table or a local secondary index (every Eddy read is strongly consistent); `true` on
-    /// a global secondary index is refused, as DynamoDB refuses it.
+    /// Accepted for a table or a local secondary index (every Eddy read is strongly consistent, an
+    /// eventually consistent one, the default, is charged half); `true` on a global secondary index is
+    /// refused, as DynamoDB refuses it.
     public var consistentRead: Bool?
+    /// `TOTAL` or `INDEXES` to receive the capacity the page consumed (``ConsumedCapacity``).
+    public var returnConsumedCapacity: ReturnConsumedCapacity?
 
     public init(
         tableName: String, indexName: String? = nil, limit: Int? = nil, exclusiveStartKey: Item? = nil, segment: Int? = nil,
         totalSegments: Int? = nil, select: Select? = nil, attributesToGet: [String]? = nil, consistentRead: Bool? = nil,
         filterExpression: String? = nil, projectionExpression: String? = nil,
         expressionAttributeNames: [String: String]? = nil, expressionAttributeValues: [String: AttributeValue]? = nil,
-        scanFilter: [String: Condition]? = nil, conditionalOperator: ConditionalOperator? = nil
+        scanFilter: [String: Condition]? = nil, conditionalOperator: ConditionalOperator? = nil,
+        returnConsumedCapacity: ReturnConsumedCapacity? = nil
     ) {
+        self.returnConsumedCapacity = returnConsumedCapacity
         self.scanFilter = scanFilter
         self.conditionalOperator = conditionalOperator
         self.filterExpression = filterExpression
@@ -163,6 +174,7 @@ public struct ScanInput: Codable, Sendable {
         case expressionAttributeNames = "ExpressionAttributeNames", expressionAttributeValues = "ExpressionAttributeValues"
         case scanFilter = "ScanFilter", conditionalOperator = "ConditionalOperator"
         case attributesToGet = "AttributesToGet", consistentRead = "ConsistentRead"
+        case returnConsumedCapacity = "ReturnConsumedCapacity"
     }
 }
 
@@ -176,9 +188,12 @@ public struct QueryOutput: Codable, Sendable, Equatable {
     public var scannedCount: Int
     /// Present when more items may follow: pass it as the next page's `exclusiveStartKey`.
     public var lastEvaluatedKey: Item?
+    /// The capacity the page consumed, when `ReturnConsumedCapacity` is `TOTAL` or `INDEXES`.
+    public var consumedCapacity: ConsumedCapacity? = nil
 
     enum CodingKeys: String, CodingKey {
         case items = "Items", count = "Count", scannedCount = "ScannedCount", lastEvaluatedKey = "LastEvaluatedKey"
+        case consumedCapacity = "ConsumedCapacity"
     }
 }
 

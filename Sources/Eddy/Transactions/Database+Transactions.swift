@@ -28,21 +28,51 @@ extension Database {
     ///   `ClientRequestToken`; `ResourceNotFoundException` naming the tables that do not exist (in this Region).
     @discardableResult
     public func transactWriteItems(_ input: TransactWriteItemsInput) async throws(EddyError) -> TransactWriteItemsOutput {
+        try await chargedTransactWriteItems(input).get()
+    }
+
+    /// ``transactWriteItems(_:)`` with the capacity it consumed, also when it was cancelled for a failed
+    /// condition or an invalid change (see `commit`); a request replayed with its `ClientRequestToken`
+    /// consumes the reads of its items instead (see `replayCharges`).
+    func chargedTransactWriteItems(_ input: TransactWriteItemsInput) async throws(EddyError) -> Charged<TransactWriteItemsOutput> {
         let plan = try TransactionPlan(input, in: self)
         let metrics = input.returnItemCollectionMetrics == .size
-        guard let token = input.clientRequestToken else {
-            return TransactWriteItemsOutput(itemCollectionMetrics: try await commit(plan, token: nil, metrics: metrics))
+        let committed: Charged<[String: [ItemCollectionMetrics]]?>
+        if let token = input.clientRequestToken {
+            try TransactionTokens.validate(token)
+            let fingerprint = TransactionTokens.fingerprint(of: input)
+            switch try await transactionTokens.begin(token, fingerprint: fingerprint, now: configuration.clock.nowMilliseconds(), store: store) {
+            case .done:
+                let charges = try replayCharges(of: plan)
+                let output = TransactWriteItemsOutput(consumedCapacity: charges.consumedCapacity(input.returnConsumedCapacity))
+                return Charged(result: .success(output), charges: charges)
+            case .started:
+                break
+            }
+            defer { transactionTokens.end(token) }
+            committed = try await commit(plan, token: (token, fingerprint), metrics: metrics)
+        } else {
+            committed = try await commit(plan, token: nil, metrics: metrics)
         }
-        try TransactionTokens.validate(token)
-        let fingerprint = TransactionTokens.fingerprint(of: input)
-        switch try await transactionTokens.begin(token, fingerprint: fingerprint, now: configuration.clock.nowMilliseconds(), store: store) {
-        case .done:
-            return TransactWriteItemsOutput()
-        case .started:
-            break
+        return Charged(
+            result: committed.result.map { metrics in
+                TransactWriteItemsOutput(
+                    itemCollectionMetrics: metrics, consumedCapacity: committed.charges.consumedCapacity(input.returnConsumedCapacity))
+            },
+            charges: committed.charges)
+    }
+
+    /// What replaying a completed transaction with its `ClientRequestToken` consumes: "Subsequent
+    /// TransactWriteItems calls with the same client token return the number of read capacity units consumed
+    /// in reading the item" (Developer Guide, "Amazon DynamoDB Transactions: How It Works", "Idempotency"):
+    /// a strongly consistent read of each item as it is now.
+    private func replayCharges(of plan: TransactionPlan) throws(EddyError) -> [CapacityCharge] {
+        var charges = plan.tables.map { CapacityCharge(tableName: $0.name) }
+        for action in plan.actions {
+            let size = try storedSize(try readStoredItem(action.key))
+            charges[action.table].table.read += CapacityUnits.read(sizeBytes: size, consistent: true)
         }
-        defer { transactionTokens.end(token) }
-        return TransactWriteItemsOutput(itemCollectionMetrics: try await commit(plan, token: (token, fingerprint), metrics: metrics))
+        return charges
     }
 
     /// Reads up to 100 items, from one or more tables, as of one moment (DynamoDB's `TransactGetItems`).
@@ -50,53 +80,77 @@ extension Database {
     /// - Throws: `ValidationException` for a malformed request, more than 100 reads or two reads of one item;
     ///   `ResourceNotFoundException` if a table does not exist.
     public func transactGetItems(_ input: TransactGetItemsInput) async throws(EddyError) -> TransactGetItemsOutput {
+        try chargedTransactGetItems(input).get()
+    }
+
+    /// ``transactGetItems(_:)`` with the capacity it consumed: each item read twice, strongly consistent
+    /// (one unit per 4 KB of it, one for a missing item), per table.
+    func chargedTransactGetItems(_ input: TransactGetItemsInput) throws(EddyError) -> Charged<TransactGetItemsOutput> {
         try TransactionPlan.validateCount(input.transactItems.count)
         try requireTables(input.transactItems.map(\.get.tableName))
-        var reads: [(key: ItemKey, projection: AttributeSelection)] = []
+        var reads: [(key: ItemKey, projection: AttributeSelection, table: Int)] = []
+        var charges: [CapacityCharge] = []
         var seen = Set<ItemKey>()
         for entry in input.transactItems {
             let get = entry.get
             let table = try resolveTable(get.tableName)
+            if !charges.contains(where: { $0.tableName == table.name }) { charges.append(CapacityCharge(tableName: table.name)) }
             try table.validateKey(get.key)
             let expressions = try RequestExpressions(
                 projection: get.projectionExpression, names: get.expressionAttributeNames, values: nil)
             let key = ItemKey(table: table, key: get.key)
             guard seen.insert(key).inserted else { throw TransactionPlan.duplicateItems }
-            reads.append((key, try expressions.projection(attributesToGet: nil)))
+            reads.append((key, try expressions.projection(attributesToGet: nil), charges.firstIndex { $0.tableName == table.name }!))
         }
         let snapshot = store.makeSnapshot()
         var responses: [ItemResponse] = []
         for read in reads {
             let bytes = try storageCall { try store.get(read.key.bytes, in: .items, snapshot: snapshot) }
+            charges[read.table].table.read += CapacityUnits.read(sizeBytes: try storedSize(bytes), consistent: true)
             responses.append(ItemResponse(item: try bytes.map(decodeItem).map(read.projection.apply)))
         }
-        return TransactGetItemsOutput(responses: responses)
+        charges = charges.map(\.doubled)
+        var output = TransactGetItemsOutput(responses: responses)
+        output.consumedCapacity = charges.consumedCapacity(input.returnConsumedCapacity)
+        return Charged(result: .success(output), charges: charges)
     }
 
     /// Checks and commits `plan` under its items' locks, recording `token` in the same batch; returns the
-    /// metrics of the item collections it wrote if `metrics` asks for them.
+    /// metrics of the item collections it wrote if `metrics` asks for them, and what it consumed: every
+    /// action's write units, doubled (Developer Guide, "Capacity management for transactions": one write to
+    /// prepare, one to commit), also when a failed condition or an invalid change cancels the transaction,
+    /// whose prepare phase consumed them. A transaction cancelled for a conflict never reads its items and
+    /// consumes nothing.
     private func commit(
         _ plan: TransactionPlan, token: (String, UInt128)?, metrics: Bool
-    ) async throws(EddyError) -> [String: [ItemCollectionMetrics]]? {
+    ) async throws(EddyError) -> Charged<[String: [ItemCollectionMetrics]]?> {
         let locked = try await locks.withTransactionLocks(plan.actions.map(\.key)) {
-            () async throws(EddyError) -> [String: [ItemCollectionMetrics]]? in
-            try await commitItemChange(in: plan.tables) { (tables: [ResolvedTable]) throws(EddyError) -> (PreparedWrite?, Void) in
-                var write = PreparedWrite(stamping: tables)
-                for (table, change) in try changes(of: plan, in: tables) { try write.add(change, in: table) }
-                if let (token, fingerprint) = token {
-                    TransactionTokens.record(token, fingerprint: fingerprint, at: configuration.clock.nowMilliseconds(), into: &write.batch)
+            () async throws(EddyError) -> Charged<[String: [ItemCollectionMetrics]]?> in
+            let (cancellation, charges) = try await commitItemChange(in: plan.tables) {
+                (tables: [ResolvedTable]) throws(EddyError) -> (PreparedWrite?, (EddyError?, [CapacityCharge])) in
+                var (planned, charges) = try changes(of: plan, in: tables)
+                switch planned {
+                case .failure(let cancellation):
+                    return (nil, (cancellation, charges.map(\.doubled)))
+                case .success(let changes):
+                    var write = PreparedWrite(stamping: tables)
+                    for (table, change) in changes { try write.add(change, in: tables[table], charging: &charges[table]) }
+                    if let (token, fingerprint) = token {
+                        TransactionTokens.record(token, fingerprint: fingerprint, at: configuration.clock.nowMilliseconds(), into: &write.batch)
+                    }
+                    return (write, (nil, charges.map(\.doubled)))
                 }
-                return (write, ())
             }
-            guard metrics else { return nil }
+            if let cancellation { return Charged(result: .failure(cancellation), charges: charges) }
+            guard metrics else { return Charged(result: .success(nil), charges: charges) }
             let written = plan.actions.filter { action in
                 if case .conditionCheck = action.kind { false } else { true }
             }
-            return try itemCollectionMetrics(of: written.map { (plan.tables[$0.table], $0.keys) })
+            return Charged(result: .success(try itemCollectionMetrics(of: written.map { (plan.tables[$0.table], $0.keys) })), charges: charges)
         }
         switch locked {
-        case .success(let metrics):
-            return metrics
+        case .success(let charged):
+            return charged
         case .failure(let conflict):
             throw Self.cancelled(plan.actions.map { action in
                 conflict.heldKeys.contains(action.key)
@@ -105,17 +159,30 @@ extension Database {
         }
     }
 
-    /// Every change the plan's actions make to their items as they are now; TransactionCanceledException if
-    /// a condition fails or a change is invalid.
-    private func changes(of plan: TransactionPlan, in tables: [ResolvedTable]) throws(EddyError) -> [(ResolvedTable, ItemChange)] {
+    /// Every change the plan's actions make to their items as they are now (with the index of its table),
+    /// or TransactionCanceledException if a condition fails or a change is invalid; and, per table, the
+    /// write units of the actions that change nothing (a ConditionCheck, a failed condition, a write that
+    /// leaves its item as it is): the item's size in 1 KB units, at least one, as a failed conditional write
+    /// costs on its own (Database+Items.swift). The changes' own units are charged as they
+    /// are added to the write, or here when the transaction is cancelled.
+    private func changes(
+        of plan: TransactionPlan, in tables: [ResolvedTable]
+    ) throws(EddyError) -> (Result<[(Int, ItemChange)], EddyError>, [CapacityCharge]) {
         var reasons: [CancellationReason] = []
-        var changes: [(ResolvedTable, ItemChange)] = []
+        var changes: [(Int, ItemChange)] = []
+        var charges = tables.map { CapacityCharge(tableName: $0.name) }
         for action in plan.actions {
             let table = tables[action.table]
+            let oldBytes = try readStoredItem(action.key)
             do throws(EddyError) {
-                if let change = try prepare(action, in: table) { changes.append((table, change)) }
+                if let change = try prepare(action, in: table, stored: oldBytes) {
+                    changes.append((action.table, change))
+                } else {
+                    charges[action.table].table.write += CapacityUnits.write(sizeBytes: try storedSize(oldBytes))
+                }
                 reasons.append(.none)
             } catch {
+                charges[action.table].table.write += CapacityUnits.write(sizeBytes: try storedSize(oldBytes))
                 switch error {
                 case .conditionalCheckFailed(let message, let item):
                     reasons.append(CancellationReason(code: "ConditionalCheckFailed", message: message, item: item))
@@ -126,18 +193,22 @@ extension Database {
                 }
             }
         }
-        guard reasons.allSatisfy({ $0.code == "None" }) else { throw Self.cancelled(reasons) }
-        return changes
+        guard reasons.allSatisfy({ $0.code == "None" }) else {
+            // The actions that would have written were prepared all the same: they consume what they would have.
+            var prepared = PreparedWrite(stamping: tables)
+            for (table, change) in changes { try prepared.add(change, in: tables[table], charging: &charges[table]) }
+            return (.failure(Self.cancelled(reasons)), charges)
+        }
+        return (.success(changes), charges)
     }
 
-    /// The change `action` makes to the item as it is now, nil if none; throws ConditionalCheckFailed or a
-    /// validation error that cancels the transaction.
-    private func prepare(_ action: TransactionPlan.Action, in table: ResolvedTable) throws(EddyError) -> ItemChange? {
+    /// The change `action` makes to its item, stored now as `oldBytes`, nil if none; throws
+    /// ConditionalCheckFailed or a validation error that cancels the transaction.
+    private func prepare(_ action: TransactionPlan.Action, in table: ResolvedTable, stored oldBytes: [UInt8]?) throws(EddyError) -> ItemChange? {
         // As every write does, an action reads its item (the table's counters need its size), and decodes it
         // here only for a condition or an update.
         var needsOld = action.expressions.condition != nil
         if case .update = action.kind { needsOld = true }
-        let oldBytes = try readStoredItem(action.key)
         let old = needsOld ? try oldBytes.map(decodeItem) : nil
         guard try action.expressions.conditionHolds(on: old) else {
             throw .conditionalCheckFailed(

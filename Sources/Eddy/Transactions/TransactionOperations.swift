@@ -5,19 +5,21 @@ public struct TransactWriteItemsInput: Codable, Sendable {
     /// Makes the call idempotent for 10 minutes after it completes: the same token with the same request
     /// succeeds again without writing, with another request fails. 1 to 36 characters.
     public var clientRequestToken: String?
-    /// Accepted; Eddy does not measure capacity yet.
-    public var returnConsumedCapacity: String?
+    /// `TOTAL` or `INDEXES` to receive the capacity the transaction consumed, one ``ConsumedCapacity`` per
+    /// table.
+    public var returnConsumedCapacity: ReturnConsumedCapacity?
     /// `SIZE` to receive the sizes of the item collections the transaction changed (tables with local
     /// secondary indexes only).
     public var returnItemCollectionMetrics: ReturnItemCollectionMetrics?
 
     public init(
         transactItems: [TransactWriteItem], clientRequestToken: String? = nil,
-        returnItemCollectionMetrics: ReturnItemCollectionMetrics? = nil
+        returnItemCollectionMetrics: ReturnItemCollectionMetrics? = nil, returnConsumedCapacity: ReturnConsumedCapacity? = nil
     ) {
         self.transactItems = transactItems
         self.clientRequestToken = clientRequestToken
         self.returnItemCollectionMetrics = returnItemCollectionMetrics
+        self.returnConsumedCapacity = returnConsumedCapacity
     }
 
     enum CodingKeys: String, CodingKey {
@@ -168,29 +170,33 @@ public struct TransactUpdate: Codable, Sendable {
     }
 }
 
-/// The result of ``Database/transactWriteItems(_:)``: empty (Eddy reports no consumed capacity yet).
+/// The result of ``Database/transactWriteItems(_:)``.
 public struct TransactWriteItemsOutput: Codable, Sendable, Equatable {
     /// Per table with local secondary indexes, the size of each item collection the transaction changed,
     /// when `ReturnItemCollectionMetrics` is `SIZE`.
     public var itemCollectionMetrics: [String: [ItemCollectionMetrics]]?
+    /// The capacity consumed on each table, when `ReturnConsumedCapacity` is `TOTAL` or `INDEXES`.
+    public var consumedCapacity: [ConsumedCapacity]?
 
-    public init(itemCollectionMetrics: [String: [ItemCollectionMetrics]]? = nil) {
+    public init(itemCollectionMetrics: [String: [ItemCollectionMetrics]]? = nil, consumedCapacity: [ConsumedCapacity]? = nil) {
         self.itemCollectionMetrics = itemCollectionMetrics
+        self.consumedCapacity = consumedCapacity
     }
 
     enum CodingKeys: String, CodingKey {
-        case itemCollectionMetrics = "ItemCollectionMetrics"
+        case itemCollectionMetrics = "ItemCollectionMetrics", consumedCapacity = "ConsumedCapacity"
     }
 }
 
 /// The request of ``Database/transactGetItems(_:)``: up to 100 reads, all as of one moment.
 public struct TransactGetItemsInput: Codable, Sendable {
     public var transactItems: [TransactGetItem]
-    /// Accepted; Eddy does not measure capacity yet.
-    public var returnConsumedCapacity: String?
+    /// `TOTAL` or `INDEXES` to receive the capacity the reads consumed, one ``ConsumedCapacity`` per table.
+    public var returnConsumedCapacity: ReturnConsumedCapacity?
 
-    public init(transactItems: [TransactGetItem]) {
+    public init(transactItems: [TransactGetItem], returnConsumedCapacity: ReturnConsumedCapacity? = nil) {
         self.transactItems = transactItems
+        self.returnConsumedCapacity = returnConsumedCapacity
     }
 
     enum CodingKeys: String, CodingKey {
@@ -234,9 +240,11 @@ public struct TransactGet: Codable, Sendable {
 /// The result of ``Database/transactGetItems(_:)``: one response per read, in request order.
 public struct TransactGetItemsOutput: Codable, Sendable, Equatable {
     public var responses: [ItemResponse]
+    /// The capacity consumed on each table, when `ReturnConsumedCapacity` is `TOTAL` or `INDEXES`.
+    public var consumedCapacity: [ConsumedCapacity]? = nil
 
     enum CodingKeys: String, CodingKey {
-        case responses = "Responses"
+        case responses = "Responses", consumedCapacity = "ConsumedCapacity"
     }
 }
 

@@ -31,7 +31,7 @@ struct ItemChange {
 }
 
 /// The DynamoDB size of the item stored as `bytes` (0 for none).
-private func storedSize(_ bytes: [UInt8]?) throws(EddyError) -> Int {
+func storedSize(_ bytes: [UInt8]?) throws(EddyError) -> Int {
     guard let bytes else { return 0 }
     do {
         return try ItemEncoding.size(ofStored: bytes)
@@ -58,21 +58,32 @@ extension PreparedWrite {
     }
 
     /// Adds `change` to the batch, with the changes of the table's index entries, its expiry entry (Time to
-    /// Live), its counters and its stream record if `table` has a stream.
+    /// Live), its counters and its stream record if `table` has a stream, charging no capacity: for the
+    /// writes no request pays for (Time to Live deletions, backfills) and those nothing debits yet
+    /// (derivative-table writes).
     mutating func add(_ change: ItemChange, in table: ResolvedTable) throws(EddyError) {
+        var uncharged = CapacityCharge(tableName: table.name)
+        try add(change, in: table, charging: &uncharged)
+    }
+
+    /// Adds `change` as ``add(_:in:)`` does, and the write units it consumes to `charge`: on the table, one
+    /// per 1 KB of the larger of the item before and after it; on each index, those of the entries it puts
+    /// and deletes (``addIndexEntries(of:old:new:in:charging:)``).
+    mutating func add(_ change: ItemChange, in table: ResolvedTable, charging charge: inout CapacityCharge) throws(EddyError) {
         if let new = change.new {
             batch.put(change.key.bytes, new, in: .items)
         } else {
             batch.delete(change.key.bytes, in: .items)
         }
-        count(
-            table.id, items: (change.new == nil ? 0 : 1) - (change.old == nil ? 0 : 1),
-            sizeBytes: Int64(try storedSize(change.new) - storedSize(change.old)))
+        let oldSize = try storedSize(change.old)
+        let newSize = try storedSize(change.new)
+        count(table.id, items: (change.new == nil ? 0 : 1) - (change.old == nil ? 0 : 1), sizeBytes: Int64(newSize - oldSize))
+        charge.table.write += CapacityUnits.write(sizeBytes: max(oldSize, newSize))
         if !table.indexes.isEmpty || table.expiry != nil {
             let old = try change.old.map(ItemEncoding.decodeStored)
             var new = change.newItem
             if new == nil, let bytes = change.new { new = try ItemEncoding.decodeStored(bytes) }
-            if !table.indexes.isEmpty { try addIndexEntries(of: change, old: old, new: new, in: table) }
+            if !table.indexes.isEmpty { try addIndexEntries(of: change, old: old, new: new, in: table, charging: &charge) }
             if let rule = table.expiry { moveExpiryEntry(of: change.key, old: old, new: new, rule: rule, tableId: table.id) }
         }
         guard table.streamViewType != nil, let eventName = change.eventName else { return }
