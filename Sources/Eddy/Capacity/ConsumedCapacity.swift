@@ -135,6 +135,13 @@ struct CapacityCharge: Sendable, Equatable {
         return total
     }
 
+    /// Adds every unit of `other` (a charge on the same table).
+    mutating func add(_ other: CapacityCharge) {
+        table = table + other.table
+        globalIndexes.merge(other.globalIndexes, uniquingKeysWith: +)
+        localIndexes.merge(other.localIndexes, uniquingKeysWith: +)
+    }
+
     /// Adds `units` to index `index` (to its global or local map).
     mutating func charge(_ units: CapacityUnits, to index: ResolvedIndex) {
         if index.isGlobal {

@@ -50,25 +50,47 @@ extension Database {
         var unprocessed: [String: KeysAndAttributes] = [:]
         var responseBytes = 0
         var charges: [CapacityCharge] = []
+        // The first throttling error, and whether any key got past its table's capacity.
+        var throttling: EddyError?
+        var admitted = false
         for (name, table, request, projection) in requests {
             responses[name] = []
             var charge = CapacityCharge(tableName: name)
+            // Keys the table's capacity refused: returned unprocessed, as DynamoDB returns them.
+            var throttled: [Item] = []
             for (index, key) in request.keys.enumerated() {
+                let partitionKey = table.partitionKey(of: key)
+                do throws(EddyError) {
+                    try admit(.read, to: table, partitionKey: partitionKey)
+                } catch {
+                    throttling = throttling ?? error
+                    throttled.append(key)
+                    continue
+                }
+                admitted = true
                 let bytes = try readStoredItem(ItemKey(table: table, key: key))
                 let size = try storedSize(bytes)
                 if responseBytes + size > Limits.batchGetItemResponseBytesMax {
-                    var rest = request
-                    rest.keys = Array(request.keys[index...])
-                    unprocessed[name] = rest
+                    throttled += request.keys[index...]
                     break
                 }
-                charge.table.read += CapacityUnits.read(sizeBytes: size, consistent: request.consistentRead == true)
+                var keyCharge = CapacityCharge(tableName: name)
+                keyCharge.table.read = CapacityUnits.read(sizeBytes: size, consistent: request.consistentRead == true)
+                spend(keyCharge, .read, on: table, partitionKey: partitionKey)
+                charge.table.read += keyCharge.table.read
                 guard let bytes else { continue }
                 responseBytes += size
                 responses[name, default: []].append(projection.apply(try decodeItem(bytes)))
             }
+            if !throttled.isEmpty {
+                var rest = request
+                rest.keys = throttled
+                unprocessed[name] = rest
+            }
             charges.append(charge)
         }
+        // DynamoDB answers the throttling error only when no key at all could be read.
+        if let throttling, !admitted { throw throttling }
         var output = BatchGetItemOutput(responses: responses, unprocessedKeys: unprocessed)
         output.consumedCapacity = charges.consumedCapacity(input.returnConsumedCapacity)
         return Charged(result: .success(output), charges: charges)
@@ -110,7 +132,7 @@ extension Database {
             throw .validation("Too many items requested for the BatchWriteItem call")
         }
         var tables: [ResolvedTable] = []
-        var writes: [(table: Int, key: ItemKey, keys: Item, put: (item: Item, encoded: [UInt8])?)] = []
+        var writes: [(table: Int, key: ItemKey, keys: Item, put: (item: Item, encoded: [UInt8])?, request: WriteRequest)] = []
         for (name, requests) in input.requestItems {
             let table = try resolveTable(name)
             guard !requests.isEmpty else {
@@ -122,10 +144,10 @@ extension Database {
                 switch (request.putRequest, request.deleteRequest) {
                 case (let put?, nil):
                     let itemKey = try validatedPut(put.item, in: table)
-                    writes.append((tables.count - 1, itemKey, table.keyAttributes(of: put.item), (put.item, ItemEncoding.encode(put.item))))
+                    writes.append((tables.count - 1, itemKey, table.keyAttributes(of: put.item), (put.item, ItemEncoding.encode(put.item)), request))
                 case (nil, let delete?):
                     try table.validateKey(delete.key)
-                    writes.append((tables.count - 1, ItemKey(table: table, key: delete.key), delete.key, nil))
+                    writes.append((tables.count - 1, ItemKey(table: table, key: delete.key), delete.key, nil, request))
                 default:
                     throw .validation("Supplied WriteRequest must contain exactly one of PutRequest or DeleteRequest")
                 }
@@ -134,27 +156,61 @@ extension Database {
                 }
             }
         }
+        // Requests the tables' capacity refuses are returned unprocessed, as DynamoDB returns them; the error
+        // only when none could be written. DynamoDB writes a batch's items one by one, each consuming before the
+        // next is admitted: each admitted item spends at once what it costs at least (its new item's size, or
+        // one unit for a delete), and the rest once it is written.
+        var unprocessed: [String: [WriteRequest]] = [:]
+        var throttling: EddyError?
+        var spentInAdvance: [CapacityCharge] = []
+        writes = writes.filter { write in
+            let table = tables[write.table]
+            do throws(EddyError) {
+                try admit(.write, to: table, partitionKey: table.partitionKey(of: write.keys))
+            } catch {
+                throttling = throttling ?? error
+                unprocessed[table.name, default: []].append(write.request)
+                return false
+            }
+            var least = CapacityCharge(tableName: table.name)
+            least.table.write = CapacityUnits.write(sizeBytes: write.put.map { ItemSize.of($0.item) } ?? 0)
+            spend(least, .write, on: table, partitionKey: table.partitionKey(of: write.keys))
+            spentInAdvance.append(least)
+            return true
+        }
+        if let throttling, writes.isEmpty { throw throttling }
         return try await locks.withLocks(writes.map(\.key), ifTransactionHolds: .fail) { () async throws(EddyError) -> Charged<BatchWriteItemOutput> in
-            let charges = try await commitItemChange(in: tables) { tables throws(EddyError) -> (PreparedWrite?, [CapacityCharge]) in
+            let (charges, itemCharges) = try await commitItemChange(in: tables) {
+                tables throws(EddyError) -> (PreparedWrite?, ([CapacityCharge], [CapacityCharge])) in
                 var prepared = PreparedWrite(stamping: tables)
                 var charges = tables.map { CapacityCharge(tableName: $0.name) }
+                // Each item's own charge, spent on its partition key value.
+                var itemCharges: [CapacityCharge] = []
                 for write in writes {
                     let table = tables[write.table]
                     let old = try readStoredItem(write.key)
+                    var charge = CapacityCharge(tableName: table.name)
                     if let (item, encoded) = write.put {
                         let eventName = try ItemChange.event(replacing: old, with: encoded, newItem: item)
                         try prepared.add(
                             ItemChange(key: write.key, keys: write.keys, old: old, new: encoded, newItem: item, eventName: eventName),
-                            in: table, charging: &charges[write.table])
+                            in: table, charging: &charge)
                     } else {
                         try prepared.add(
                             ItemChange(key: write.key, keys: write.keys, old: old, new: nil, eventName: old == nil ? nil : .remove),
-                            in: table, charging: &charges[write.table])
+                            in: table, charging: &charge)
                     }
+                    charges[write.table].add(charge)
+                    itemCharges.append(charge)
                 }
-                return (prepared, charges)
+                return (prepared, (charges, itemCharges))
             }
-            var output = BatchWriteItemOutput(unprocessedItems: [:])
+            for ((write, charge), least) in zip(zip(writes, itemCharges), spentInAdvance) {
+                var rest = charge
+                rest.table.write -= least.table.write
+                spend(rest, .write, on: tables[write.table], partitionKey: tables[write.table].partitionKey(of: write.keys))
+            }
+            var output = BatchWriteItemOutput(unprocessedItems: unprocessed)
             if input.returnItemCollectionMetrics == .size {
                 output.itemCollectionMetrics = try itemCollectionMetrics(of: writes.map { (tables[$0.table], $0.keys) })
             }

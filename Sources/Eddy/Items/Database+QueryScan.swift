@@ -28,7 +28,7 @@ extension Database {
         try chargedQuery(input).get()
     }
 
-    /// ``query(_:)`` with the capacity its page consumed (``readPage(_:lower:upper:forward:shape:consistent:returning:)``).
+    /// ``query(_:)`` with the capacity its page consumed (``readPage(_:lower:upper:forward:shape:consistent:returning:partitionKey:)``).
     func chargedQuery(_ input: QueryInput) throws(EddyError) -> Charged<QueryOutput> {
         var expressions = try RequestExpressions(
             projection: input.projectionExpression, filter: input.filterExpression,
@@ -69,7 +69,8 @@ extension Database {
         }
         return try readPage(
             source, lower: range.lower, upper: range.upper, forward: forward, shape: shape,
-            consistent: input.consistentRead == true, returning: input.returnConsumedCapacity)
+            consistent: input.consistentRead == true, returning: input.returnConsumedCapacity,
+            partitionKey: keyConditions[key.partitionKeyName]?.attributeValueList?.first)
     }
 
     /// Reads every item of a table, or of one segment of a parallel scan, a page at a time (DynamoDB's
@@ -93,7 +94,7 @@ extension Database {
         try chargedScan(input).get()
     }
 
-    /// ``scan(_:)`` with the capacity its page consumed (``readPage(_:lower:upper:forward:shape:consistent:returning:)``).
+    /// ``scan(_:)`` with the capacity its page consumed (``readPage(_:lower:upper:forward:shape:consistent:returning:partitionKey:)``).
     func chargedScan(_ input: ScanInput) throws(EddyError) -> Charged<ScanOutput> {
         var expressions = try RequestExpressions(
             projection: input.projectionExpression, filter: input.filterExpression,
@@ -124,7 +125,7 @@ extension Database {
         }
         return try readPage(
             source, lower: lower, upper: upper, forward: true, shape: shape, consistent: input.consistentRead == true,
-            returning: input.returnConsumedCapacity)
+            returning: input.returnConsumedCapacity, partitionKey: nil)
     }
 
     private func validatedSegment(_ segment: Int?, _ totalSegments: Int?) throws(EddyError) -> (Int, Int)? {
@@ -158,10 +159,15 @@ extension Database {
     /// rounded up to 4 KB once for the page (at least one unit, also for a page that reads nothing), charged
     /// to the table or the index read; a local index's query that fetches table items adds each fetched
     /// item, rounded up on its own, on the table. Half units when the read is not `consistent`.
+    ///
+    /// The page is admitted first, and what it consumed is spent, on the table or the global index read and
+    /// on `partitionKey`, the partition key value a Query reads (nil for a Scan).
     private func readPage(
         _ source: ReadSource, lower: [UInt8], upper: [UInt8], forward: Bool, shape: PageShape, consistent: Bool,
-        returning mode: ReturnConsumedCapacity?
+        returning mode: ReturnConsumedCapacity?, partitionKey: AttributeValue?
     ) throws(EddyError) -> Charged<QueryOutput> {
+        let globalIndex = source.index.flatMap { $0.isGlobal ? $0.name : nil }
+        try admit(.read, to: source.table, partitionKey: partitionKey, index: globalIndex)
         var items: [Item] = []
         var scanned = 0
         var matched = 0
@@ -171,6 +177,7 @@ extension Database {
         func charged(_ output: QueryOutput) -> Charged<QueryOutput> {
             let units = CapacityUnits(read: CapacityUnits.read(sizeBytes: pageBytes, consistent: consistent))
             if let index = source.index { charge.charge(units, to: index) } else { charge.table = charge.table + units }
+            spend(charge, .read, on: source.table, partitionKey: partitionKey, index: globalIndex)
             var output = output
             output.consumedCapacity = charge.consumedCapacity(mode)
             return Charged(result: .success(output), charges: [charge])

@@ -44,22 +44,51 @@ extension Database {
             switch try await transactionTokens.begin(token, fingerprint: fingerprint, now: configuration.clock.nowMilliseconds(), store: store) {
             case .done:
                 let charges = try replayCharges(of: plan)
+                for (table, charge) in zip(plan.tables, charges) { spend(charge, .read, on: table, partitionKey: nil) }
                 let output = TransactWriteItemsOutput(consumedCapacity: charges.consumedCapacity(input.returnConsumedCapacity))
                 return Charged(result: .success(output), charges: charges)
             case .started:
                 break
             }
             defer { transactionTokens.end(token) }
+            try admitTransaction(.write, plan.admissions)
             committed = try await commit(plan, token: (token, fingerprint), metrics: metrics)
         } else {
+            try admitTransaction(.write, plan.admissions)
             committed = try await commit(plan, token: nil, metrics: metrics)
         }
+        for (table, charge) in zip(plan.tables, committed.charges) { spend(charge, .write, on: table, partitionKey: nil) }
         return Charged(
             result: committed.result.map { metrics in
                 TransactWriteItemsOutput(
                     itemCollectionMetrics: metrics, consumedCapacity: committed.charges.consumedCapacity(input.returnConsumedCapacity))
             },
             charges: committed.charges)
+    }
+
+    /// Admits each item of a transaction (its table, and the partition key value it reaches) on its table's
+    /// capacity, or throws TransactionCanceledException with `ProvisionedThroughputExceeded` (a `PROVISIONED`
+    /// table) or `ThrottlingError` (an on-demand one) as the reason of each item refused, `None` for the others.
+    private func admitTransaction(
+        _ operation: CapacityOperation, _ items: [(table: ResolvedTable, partitionKey: AttributeValue?)]
+    ) throws(EddyError) {
+        guard capacity.isEnforcing else { return }
+        var reasons: [CancellationReason] = []
+        var throttled = false
+        for (table, partitionKey) in items {
+            do throws(EddyError) {
+                try admit(operation, to: table, partitionKey: partitionKey)
+                reasons.append(.none)
+            } catch {
+                throttled = true
+                if case .provisionedThroughputExceeded = error {
+                    reasons.append(.provisionedThroughputExceeded(error.message))
+                } else {
+                    reasons.append(.throttlingError(error.message))
+                }
+            }
+        }
+        if throttled { throw Self.cancelled(reasons) }
     }
 
     /// What replaying a completed transaction with its `ClientRequestToken` consumes: "Subsequent
@@ -89,19 +118,27 @@ extension Database {
         try TransactionPlan.validateCount(input.transactItems.count)
         try requireTables(input.transactItems.map(\.get.tableName))
         var reads: [(key: ItemKey, projection: AttributeSelection, table: Int)] = []
+        var admissions: [(table: ResolvedTable, partitionKey: AttributeValue?)] = []
         var charges: [CapacityCharge] = []
+        // The table of each charge.
+        var chargedTables: [ResolvedTable] = []
         var seen = Set<ItemKey>()
         for entry in input.transactItems {
             let get = entry.get
             let table = try resolveTable(get.tableName)
-            if !charges.contains(where: { $0.tableName == table.name }) { charges.append(CapacityCharge(tableName: table.name)) }
+            if !charges.contains(where: { $0.tableName == table.name }) {
+                charges.append(CapacityCharge(tableName: table.name))
+                chargedTables.append(table)
+            }
             try table.validateKey(get.key)
             let expressions = try RequestExpressions(
                 projection: get.projectionExpression, names: get.expressionAttributeNames, values: nil)
             let key = ItemKey(table: table, key: get.key)
             guard seen.insert(key).inserted else { throw TransactionPlan.duplicateItems }
+            admissions.append((table, table.partitionKey(of: get.key)))
             reads.append((key, try expressions.projection(attributesToGet: nil), charges.firstIndex { $0.tableName == table.name }!))
         }
+        try admitTransaction(.read, admissions)
         let snapshot = store.makeSnapshot()
         var responses: [ItemResponse] = []
         for read in reads {
@@ -110,6 +147,7 @@ extension Database {
             responses.append(ItemResponse(item: try bytes.map(decodeItem).map(read.projection.apply)))
         }
         charges = charges.map(\.doubled)
+        for (table, charge) in zip(chargedTables, charges) { spend(charge, .read, on: table, partitionKey: nil) }
         var output = TransactGetItemsOutput(responses: responses)
         output.consumedCapacity = charges.consumedCapacity(input.returnConsumedCapacity)
         return Charged(result: .success(output), charges: charges)
@@ -270,6 +308,11 @@ struct TransactionPlan {
 
     var tables: [ResolvedTable] = []
     var actions: [Action] = []
+
+    /// Each action's table and the partition key value it writes, as capacity admits them.
+    var admissions: [(table: ResolvedTable, partitionKey: AttributeValue?)] {
+        actions.map { (tables[$0.table], tables[$0.table].partitionKey(of: $0.keys)) }
+    }
 
     static let duplicateItems = EddyError.validation("Transaction request cannot include multiple operations on one item")
 
