@@ -15,10 +15,11 @@ func withTemporaryDirectory(_ body: (String) async throws -> Void) async throws 
     try await body(url.path)
 }
 
-/// Runs `body` with a database opened in its own temporary directory, removed afterwards.
-func withDatabase(_ body: (Database) async throws -> Void) async throws {
+/// Runs `body` with a database opened in its own temporary directory, removed afterwards; with `throttling`
+/// false, for a test that writes faster than DynamoDB's capacity allows and is about something else.
+func withDatabase(throttling: Bool = true, _ body: (Database) async throws -> Void) async throws {
     try await withTemporaryDirectory { path in
-        let database = try Database(path: path + "/db")
+        let database = try Database(path: path + "/db", configuration: .init(throttlingEnabled: throttling))
         try await body(database)
     }
 }

@@ -60,7 +60,7 @@ final class PutSource: @unchecked Sendable {
         switch placement {
         case .inMemory:
             directory = nil
-            db = try Database(inMemory: Database.Configuration())
+            db = try Database(inMemory: EddyFixture.configuration)
             try await db.createTable(CreateTableInput(
                 tableName: EddyLayout.tableName,
                 keySchema: [KeySchemaElement(attributeName: "id", keyType: .hash)],

@@ -117,7 +117,7 @@ final class IndexedTable: @unchecked Sendable {
     private var indexCount = 0
 
     init(indexedAttributes: [String]) async throws {
-        db = try Database(path: directory.path)
+        db = try Database(path: directory.path, configuration: EddyFixture.configuration)
         try await db.createTable(CreateTableInput(
             tableName: EddyLayout.tableName,
             keySchema: [KeySchemaElement(attributeName: "id", keyType: .hash)],

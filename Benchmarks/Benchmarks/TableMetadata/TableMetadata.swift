@@ -69,7 +69,7 @@ final class LoadedTable: @unchecked Sendable {
     private var nextItem = 0
 
     init() async throws {
-        db = try Database(path: directory.path)
+        db = try Database(path: directory.path, configuration: EddyFixture.configuration)
         try await db.createTable(CreateTableInput(
             tableName: EddyLayout.tableName, keySchema: [KeySchemaElement(attributeName: "id", keyType: .hash)],
             attributeDefinitions: [AttributeDefinition(attributeName: "id", attributeType: .s)], billingMode: .payPerRequest))

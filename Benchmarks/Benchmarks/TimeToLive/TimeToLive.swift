@@ -79,7 +79,9 @@ final class ExpiringTable: @unchecked Sendable {
     private var nextItem = 0
 
     init() async throws {
-        db = try Database(path: directory.path, configuration: .init(clock: ManualWallClock(milliseconds: Int64(Self.nowSeconds) * 1000)))
+        var configuration = EddyFixture.configuration
+        configuration.clock = ManualWallClock(milliseconds: Int64(Self.nowSeconds) * 1000)
+        db = try Database(path: directory.path, configuration: configuration)
         try await db.createTable(CreateTableInput(
             tableName: EddyLayout.tableName, keySchema: [KeySchemaElement(attributeName: "id", keyType: .hash)],
             attributeDefinitions: [AttributeDefinition(attributeName: "id", attributeType: .s)], billingMode: .payPerRequest))

@@ -163,13 +163,23 @@ public struct TemporaryDirectory: Sendable {
 
 /// The Eddy databases of the benchmarks.
 public enum EddyFixture {
+    /// Eddy's default configuration without throttling: the benchmarks write faster than DynamoDB's default
+    /// quota of an on-demand table (40,000 write units a second), as DynamoDB only allows once the quota is
+    /// raised. Capacity accounting still runs: every operation works out what it consumed.
+    public static var configuration: Database.Configuration {
+        Database.Configuration(throttlingEnabled: false)
+    }
+
     /// A database with Eddy's default configuration (durability `.processCrashSafe` unless `durability` says
-    /// otherwise, streams of four shards) and the benchmark table, whose partition key is the string `id`; the
-    /// table has a stream recording `streamViewType` if one is given, and none otherwise.
+    /// otherwise, streams of four shards) but without throttling (``configuration``), and the benchmark table,
+    /// whose partition key is the string `id`; the table has a stream recording `streamViewType` if one is
+    /// given, and none otherwise.
     public static func openDatabase(
         at path: String, streamViewType: StreamViewType? = nil, durability: Durability = .processCrashSafe
     ) async throws -> Database {
-        let db = try Database(path: path, configuration: Database.Configuration(durability: durability))
+        var configuration = Self.configuration
+        configuration.durability = durability
+        let db = try Database(path: path, configuration: configuration)
         try await db.createTable(CreateTableInput(
             tableName: EddyLayout.tableName,
             keySchema: [KeySchemaElement(attributeName: "id", keyType: .hash)],
