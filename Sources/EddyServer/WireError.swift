@@ -104,7 +104,9 @@ public struct WireError: Error, Sendable, Equatable {
             json.literal("]")
         }
         if let throttlingReasons {
-            json.literal(",\"ThrottlingReasons\":[")
+            // The API model names the member `throttlingReasons` in ThrottlingException, `ThrottlingReasons` in
+            // the others: clients read it only under that name.
+            json.literal(type == "ThrottlingException" ? ",\"throttlingReasons\":[" : ",\"ThrottlingReasons\":[")
             for (index, reason) in throttlingReasons.enumerated() {
                 json.literal(index == 0 ? "{\"reason\":" : ",{\"reason\":")
                 json.string(reason.reason)

@@ -70,7 +70,9 @@ struct WireProtocolTests {
             let body = try #require(jsonObject(WireError(error).body))
             #expect(body["__type"] as? String == qualifiedType)
             #expect(body["message"] as? String == error.message)
-            let reasons = try #require(body["ThrottlingReasons"] as? [[String: String]])
+            // ThrottlingException's member is `throttlingReasons` in the API model; the others' `ThrottlingReasons`.
+            let member = error.errorType == "ThrottlingException" ? "throttlingReasons" : "ThrottlingReasons"
+            let reasons = try #require(body[member] as? [[String: String]])
             #expect(reasons == error.throttlingReasons.map { ["reason": $0.reason, "resource": $0.resource] })
         }
     }

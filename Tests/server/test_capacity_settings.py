@@ -99,7 +99,9 @@ def test_the_server_serves_with_throttling_off(table_name):
     try:
         dynamodb = server.client()
         create(dynamodb, table_name, BillingMode="PROVISIONED", ProvisionedThroughput=units(1))
-        dynamodb.put_item(TableName=table_name, Item={"pk": {"S": "a"}})
-        assert dynamodb.get_item(TableName=table_name, Key={"pk": {"S": "a"}})["Item"] == {"pk": {"S": "a"}}
+        # More than the 300 units of burst a one-unit table keeps, without a refusal.
+        for n in range(400):
+            dynamodb.put_item(TableName=table_name, Item={"pk": {"S": f"item-{n}"}})
+        assert dynamodb.describe_table(TableName=table_name)["Table"]["ItemCount"] == 400
     finally:
         server.stop()
