@@ -19,6 +19,7 @@
 #   Benchmarks/ratio.sh --filter 'Index.*'                # the index benchmarks only
 #   Benchmarks/ratio.sh --filter 'Function.*'             # the function benchmarks only
 #   Benchmarks/ratio.sh --filter 'InMemory.*'             # in-memory against on-disk PutItem only
+#   Benchmarks/ratio.sh --filter 'Capacity.*'             # throttling on against off only
 #
 # Run N is stored as the benchmark baseline `$EDDY_BENCH_BASELINE-N` (default `eddy-vs-raw-N`, under
 # Benchmarks/.benchmarkBaselines/), so it can be re-read or compared later:
@@ -35,13 +36,13 @@ trap 'rm -rf "$exports"' EXIT
 for run in $(seq 1 "$runs"); do
     echo "=== Run $run of $runs"
     swift package --allow-writing-to-package-directory benchmark baseline update "$baseline-$run" \
-        --target ItemThroughput --target Streams --target Triggers --target Kafka --target Transactions --target Indexes --target Functions --target InMemory --no-progress "$@"
+        --target ItemThroughput --target Streams --target Triggers --target Kafka --target Transactions --target Indexes --target Functions --target InMemory --target Capacity --no-progress "$@"
     # The influx export has one CSV line per benchmark, metric and percentile:
     # target,host,cpu,cores,memory,kernel,metric,unit,test,percentile,value,average,iterations,warmup,time
-    swift package benchmark baseline read "$baseline-$run" --target ItemThroughput --target Streams --target Triggers --target Kafka --target Transactions --target Indexes --target Functions --target InMemory \
+    swift package benchmark baseline read "$baseline-$run" --target ItemThroughput --target Streams --target Triggers --target Kafka --target Transactions --target Indexes --target Functions --target InMemory --target Capacity \
         --format influx --path stdout --no-progress > "$exports/run$run.csv"
 done
-swift package benchmark baseline read "$baseline-$runs" --target ItemThroughput --target Streams --target Triggers --target Kafka --target Transactions --target Indexes --target Functions --target InMemory --no-progress
+swift package benchmark baseline read "$baseline-$runs" --target ItemThroughput --target Streams --target Triggers --target Kafka --target Transactions --target Indexes --target Functions --target InMemory --target Capacity --no-progress
 
 # Throughput is in iterations per second; one iteration is 1,000 operations. The figure of a benchmark in a run
 # is its median (p50) over the run's iterations; the figures and ratios printed are medians over the runs.
@@ -179,6 +180,12 @@ awk -F, -v runs="$runs" '
         printf "In-memory: PutItem on Database(inMemory:) / on a database in a directory, items per second (median of %d run(s); reported, no target)\n", runs
         printf "%-20s %10s %10s %7s\n", "", "in memory", "on disk", "ratio"
         row("PutItem, 1 writer", "InMemory.PutItem.InMemory", "InMemory.PutItem.OnDisk", 0)
+
+        print ""
+        printf "Capacity: throttling on / off on a table provisioned far above the load, operations per second (median of %d run(s); target: ratio >= 0.95)\n", runs
+        printf "%-20s %10s %10s %7s\n", "", "enforced", "off", "ratio"
+        row("GetItem, 1 reader", "Capacity.GetItem.Enforced", "Capacity.GetItem.Unenforced", 0.95)
+        row("PutItem, 1 writer", "Capacity.PutItem.Enforced", "Capacity.PutItem.Unenforced", 0.95)
 
         print ""
         printf "Kafka: a new TRIM_HORIZON mapping, BatchSize 1000, draining a 1,000,000-record stream to a local broker, records per second (median of %d run(s); target: sink >= 100000; the ratio to the raw producer is reported, not judged)\n", runs

@@ -97,6 +97,14 @@ public enum EddyError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// Whether the error is a throttling error (the request may succeed once capacity has refilled).
+    public var isThrottling: Bool {
+        switch self {
+        case .provisionedThroughputExceeded, .throttling, .requestLimitExceeded: true
+        default: false
+        }
+    }
+
     /// Why a throttling error was raised: which limit of which table or index; empty for other errors.
     public var throttlingReasons: [ThrottlingReason] {
         switch self {

@@ -1,4 +1,6 @@
+import ChildProcessSupport
 import Foundation
+import MetricsTestKit
 import Testing
 
 @testable import Eddy
@@ -207,6 +209,43 @@ import Testing
             try await createCapacityTable(db, "Orders", read: 1, write: 1)
             let written = try await Self.putUntilRefused(db, "Orders") { ["pk": .s("pk-\($0 % 10)"), "n": .n(DecimalNumber($0))] }
             #expect(written.written == 10_000)
+        }
+    }
+}
+
+// Derivative tables consume their capacity too (issue 23, point 7): a throttled batch is tried again as it
+// is, without breaking exactly-once, and the trigger metrics count it.
+@Suite(.timeLimit(.minutes(5))) struct DerivativeThrottlingTests {
+    @Test func aThrottledDerivativeBatchIsAppliedOnceWhenCapacityIsBack() async throws {
+        try await withStreamDatabase(shardCount: 1) { db, clock in
+            let arn = try #require(try await createStreamTable(db, "Orders").latestStreamArn)
+            // One write unit a second: 300 saved.
+            try await createCapacityTable(db, "Seen", read: 1, write: 1)
+            let metrics = TestMetrics()
+            let runtime = TriggerRuntime(database: db, metricsFactory: metrics)
+            try await runtime.registerDerivative(
+                name: "seen", configuration: .init(eventSourceArn: arn, startingPosition: .trimHorizon), targetTables: ["Seen"]
+            ) { record in
+                [.update(tableName: "Seen", key: ["pk": record.dynamodb.keys["pk"]!], updateExpression: "ADD n :one", expressionAttributeValues: [":one": 1])]
+            }
+            for order in 0..<400 {
+                try await db.putItem(PutItemInput(tableName: "Orders", item: ["pk": .s("o\(order)")]))
+            }
+            let running = Task { await runtime.run() }
+            try await waitUntil("a throttled derivative batch") {
+                ((try? metrics.expectCounter("eddy_trigger_throttles", [("mapping", "seen")]))?.totalValue ?? 0) > 0
+            }
+            let applied = try await db.scan(ScanInput(tableName: "Seen")).items ?? []
+            #expect(applied.count >= 300 && applied.count < 400)
+            // Throttling is not a failure: nothing was retried as an error or dropped.
+            #expect(try metrics.expectCounter("eddy_trigger_errors", [("mapping", "seen")]).totalValue == 0)
+            clock.advance(bySeconds: 200)
+            try await runtime.waitUntilCaughtUp("seen")
+            running.cancel()
+            await running.value
+            let items = try await db.scan(ScanInput(tableName: "Seen")).items ?? []
+            #expect(items.count == 400)
+            #expect(items.allSatisfy { $0["n"] == 1 }, "every order applied exactly once")
         }
     }
 }

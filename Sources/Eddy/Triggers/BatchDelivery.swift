@@ -153,10 +153,14 @@ struct BatchDelivery: Sendable {
 
     /// Applies `records` to the derivative tables and commits `checkpoint` with the writes, retrying as the
     /// settings say; when the retries are used up, reports the records and commits the checkpoint alone.
+    /// A batch a target table's capacity refuses wrote nothing: it is tried again as it is, with backoff, for
+    /// as long as the throttling lasts, without counting as a failure (`eddy_trigger_throttles`), so its
+    /// records are applied exactly once, in order, as soon as the capacity is back.
     /// False if the task was cancelled while waiting to retry, or storage failed.
     func apply(_ records: [StreamRecord], transform: DerivativeTransform, checkpoint: StorageBatch) async -> Bool {
         var records = records
         var attempt = 0
+        var throttled = 0
         var lastRequest: String?
         while true {
             metrics.invocations.increment()
@@ -169,6 +173,10 @@ struct BatchDelivery: Sendable {
                 try await context.database.commitDerivative(writes, with: checkpoint)
                 context.result.record(TriggerProcessingResult.ok)
                 return true
+            } catch let error as EddyError where error.isThrottling {
+                metrics.throttles.increment()
+                throttled += 1
+                guard await context.backoff(throttled) else { return false }
             } catch {
                 metrics.errors.increment()
                 context.result.record(TriggerProcessingResult.functionCallFailed)

@@ -16,6 +16,14 @@ public enum DerivativeWrite: Sendable, Equatable {
         case .put(let name, _), .delete(let name, _), .update(let name, _, _, _, _): name
         }
     }
+
+    /// The item the write changes, or its key.
+    var key: Item {
+        switch self {
+        case .put(_, let item): item
+        case .delete(_, let key), .update(_, let key, _, _, _): key
+        }
+    }
 }
 
 /// Maps one stream record to the writes that keep derivative tables up to date. Throwing fails the batch.
@@ -27,8 +35,12 @@ extension Database {
     /// stream record: the source change is applied exactly once, and the target tables' streams record what
     /// changed.
     ///
+    /// The writes consume their target tables' capacity as the same writes made by requests would: each is
+    /// admitted on its table's bucket and partition key value first, and what it consumed is spent after.
+    ///
     /// - Throws: `ValidationException` for an invalid write (the batch then writes nothing);
-    ///   `ResourceNotFoundException` if a target table does not exist.
+    ///   `ResourceNotFoundException` if a target table does not exist; a throttling error if a target table
+    ///   has no capacity left (nothing is written: the batch may be tried again as it is).
     func commitDerivative(_ writes: [DerivativeWrite], with bookkeeping: StorageBatch) async throws(EddyError) {
         var tables: [ResolvedTable] = []
         var planned: [(table: Int, key: ItemKey, write: DerivativeWrite, expressions: RequestExpressions?)] = []
@@ -49,9 +61,14 @@ extension Database {
                 planned.append((index, ItemKey(table: table, key: key), write, expressions))
             }
         }
+        for step in planned {
+            let table = tables[step.table]
+            try admit(.write, to: table, partitionKey: table.partitionKey(of: step.write.key))
+        }
         let keys = Array(Set(planned.map(\.key)))
         try await locks.withLocks(keys) { () async throws(EddyError) in
-            try await commitItemChange(in: tables) { (tables: [ResolvedTable]) throws(EddyError) -> (PreparedWrite?, Void) in
+            let charges = try await commitItemChange(in: tables) {
+                (tables: [ResolvedTable]) throws(EddyError) -> (PreparedWrite?, [(table: Int, partitionKey: AttributeValue?, charge: CapacityCharge)]) in
                 var stored: [ItemKey: [UInt8]?] = [:]
                 var current: [ItemKey: Item?] = [:]
                 var order: [(table: Int, key: ItemKey)] = []
@@ -77,6 +94,7 @@ extension Database {
                     }
                 }
                 var prepared = PreparedWrite(stamping: tables)
+                var charges: [(table: Int, partitionKey: AttributeValue?, charge: CapacityCharge)] = []
                 for (index, key) in order {
                     let table = tables[index]
                     let old = stored[key] ?? nil
@@ -84,15 +102,18 @@ extension Database {
                     let new = current[key] ?? nil
                     guard new != oldItem else { continue }
                     let keys = table.keyAttributes(of: (new ?? oldItem)!)
+                    var charge = CapacityCharge(tableName: table.name)
                     try prepared.add(
                         ItemChange(
                             key: key, keys: keys, old: old, new: new.map(ItemEncoding.encode), newItem: new,
                             eventName: new == nil ? .remove : (oldItem == nil ? .insert : .modify)),
-                        in: table)
+                        in: table, charging: &charge)
+                    charges.append((index, table.partitionKey(of: keys), charge))
                 }
                 prepared.batch.append(contentsOf: bookkeeping)
-                return (prepared, ())
+                return (prepared, charges)
             }
+            for (index, partitionKey, charge) in charges { spend(charge, .write, on: tables[index], partitionKey: partitionKey) }
         }
     }
 }

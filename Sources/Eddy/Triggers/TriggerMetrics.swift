@@ -5,6 +5,8 @@ import CoreMetrics
 /// - `eddy_trigger_invocations` (counter): handler calls, or derivative batches committed or tried;
 /// - `eddy_trigger_errors` (counter): calls that threw or reported failed records;
 /// - `eddy_trigger_retries` (counter): calls that repeated records after a failure;
+/// - `eddy_trigger_throttles` (counter): derivative batches a target table's capacity refused (retried with
+///   backoff, not counted as errors or retries);
 /// - `eddy_trigger_dropped_records` (counter): records sent to the on-failure destination instead;
 /// - `eddy_trigger_lost_records` (counter): of those, records stream retention removed before the mapping
 ///   handled them (a batch retried past retention, a mapping behind the trim horizon or stopped for longer);
@@ -19,6 +21,7 @@ struct TriggerMetrics: Sendable {
     let invocations: Counter
     let errors: Counter
     let retries: Counter
+    let throttles: Counter
     let droppedRecords: Counter
     let lostRecords: Counter
     let batchSize: Recorder
@@ -30,6 +33,7 @@ struct TriggerMetrics: Sendable {
         invocations = Counter(label: "eddy_trigger_invocations", dimensions: dimensions, factory: factory)
         errors = Counter(label: "eddy_trigger_errors", dimensions: dimensions, factory: factory)
         retries = Counter(label: "eddy_trigger_retries", dimensions: dimensions, factory: factory)
+        throttles = Counter(label: "eddy_trigger_throttles", dimensions: dimensions, factory: factory)
         droppedRecords = Counter(label: "eddy_trigger_dropped_records", dimensions: dimensions, factory: factory)
         lostRecords = Counter(label: "eddy_trigger_lost_records", dimensions: dimensions, factory: factory)
         batchSize = Recorder(label: "eddy_trigger_batch_size", dimensions: dimensions, factory: factory)
