@@ -25,31 +25,12 @@ enum AutoScalingAPI {
     static var targets: [String] { runs.keys.sorted() }
 
     private static let runs: [String: Operations.Run] = [
-        prefix + "RegisterScalableTarget": run { (db, input: RegisterScalableTargetInput) in try await db.registerScalableTarget(input) },
-        prefix + "DeregisterScalableTarget": run { (db, input: DeregisterScalableTargetInput) in try await db.deregisterScalableTarget(input) },
-        prefix + "DescribeScalableTargets": run { (db, input: DescribeScalableTargetsInput) in try await db.describeScalableTargets(input) },
-        prefix + "PutScalingPolicy": run { (db, input: PutScalingPolicyInput) in try await db.putScalingPolicy(input) },
-        prefix + "DescribeScalingPolicies": run { (db, input: DescribeScalingPoliciesInput) in try await db.describeScalingPolicies(input) },
-        prefix + "DeleteScalingPolicy": run { (db, input: DeleteScalingPolicyInput) in try await db.deleteScalingPolicy(input) },
-        prefix + "DescribeScalingActivities": run { (db, input: DescribeScalingActivitiesInput) in try await db.describeScalingActivities(input) },
+        prefix + "RegisterScalableTarget": Operations.operation { (db, input: RegisterScalableTargetInput) in try await db.registerScalableTarget(input) },
+        prefix + "DeregisterScalableTarget": Operations.operation { (db, input: DeregisterScalableTargetInput) in try await db.deregisterScalableTarget(input) },
+        prefix + "DescribeScalableTargets": Operations.operation { (db, input: DescribeScalableTargetsInput) in try await db.describeScalableTargets(input) },
+        prefix + "PutScalingPolicy": Operations.operation { (db, input: PutScalingPolicyInput) in try await db.putScalingPolicy(input) },
+        prefix + "DescribeScalingPolicies": Operations.operation { (db, input: DescribeScalingPoliciesInput) in try await db.describeScalingPolicies(input) },
+        prefix + "DeleteScalingPolicy": Operations.operation { (db, input: DeleteScalingPolicyInput) in try await db.deleteScalingPolicy(input) },
+        prefix + "DescribeScalingActivities": Operations.operation { (db, input: DescribeScalingActivitiesInput) in try await db.describeScalingActivities(input) },
     ]
-
-    private static func run<Input: Decodable & Sendable, Output: Encodable & Sendable>(
-        _ body: @escaping @Sendable (Database, Input) async throws -> Output
-    ) -> Operations.Run {
-        { (db, bytes) async throws(WireError) -> [UInt8] in
-            let input: Input = try RequestDecoding.decode(bytes)
-            let output: Output
-            do {
-                output = try await body(db, input)
-            } catch {
-                throw RequestDecoding.wireError(error)
-            }
-            do {
-                return Array(try JSONEncoder().encode(output))
-            } catch {
-                throw WireError(type: "InternalServiceException", message: "The response does not encode: \(error)", status: 500)
-            }
-        }
-    }
 }

@@ -56,6 +56,20 @@ import Testing
         db.capacity.charge(tableId: id, operation, [CapacityUse(indexName: index, partitionKey: nil, units: units)])
     }
 
+    /// Lets `minutes` minutes pass, running the scaler at the end of each, as its background job would.
+    private static func pass(minutes: Int, _ db: Database, _ clock: ManualWallClock) async {
+        for _ in 0..<minutes {
+            clock.advance(bySeconds: 60)
+            await db.evaluateScalingPolicies()
+        }
+    }
+
+    /// Charges `units` reads to table Orders now, then lets a minute pass.
+    private static func minuteOfReads(_ units: Double, _ db: Database, _ clock: ManualWallClock) async throws {
+        try consume(db, units, .read)
+        await pass(minutes: 1, db, clock)
+    }
+
     @Test func registerAndDeregisterValidateTheTargetAsTheAPIReferenceDoes() async throws {
         try await Self.withScalingDatabase { db, clock, _ in
             try await createCapacityTable(db, "Orders", read: 10, write: 10, indexUnits: 10)
@@ -163,24 +177,16 @@ import Testing
             try await Self.register(db, min: 5, max: 40)
             try await db.putScalingPolicy(Self.policy(target: 50))
             // 600 units a minute: 10 per second, 100 % of 10 units.
-            try Self.consume(db, 600, .read)
-            clock.advance(bySeconds: 60)
-            await db.evaluateScalingPolicies()
+            try await Self.minuteOfReads(600, db, clock)
             #expect(try await Self.throughput(db).readCapacityUnits == 10)
-            try Self.consume(db, 600, .read)
-            clock.advance(bySeconds: 60)
-            await db.evaluateScalingPolicies()
+            try await Self.minuteOfReads(600, db, clock)
             // 10 per second at 50 %: 20 units; writes are untouched.
             var described = try await Self.throughput(db)
             #expect(described.readCapacityUnits == 20 && described.writeCapacityUnits == 10)
             // 50 per second asks for 100 units: the maximum, 40, holds it, once two minutes are above the target.
-            try Self.consume(db, 3000, .read)
-            clock.advance(bySeconds: 60)
-            await db.evaluateScalingPolicies()
+            try await Self.minuteOfReads(3000, db, clock)
             #expect(try await Self.throughput(db).readCapacityUnits == 20)
-            try Self.consume(db, 3000, .read)
-            clock.advance(bySeconds: 60)
-            await db.evaluateScalingPolicies()
+            try await Self.minuteOfReads(3000, db, clock)
             described = try await Self.throughput(db)
             #expect(described.readCapacityUnits == 40)
             let activities = try await db.describeScalingActivities(DescribeScalingActivitiesInput(resourceId: "table/Orders"))
@@ -198,8 +204,7 @@ import Testing
             for _ in 0..<2 {
                 // 7 per second: 140 % of 5 units.
                 try Self.consume(db, 420, .write, index: "byOwner")
-                clock.advance(bySeconds: 60)
-                await db.evaluateScalingPolicies()
+                await Self.pass(minutes: 1, db, clock)
             }
             let index = try #require(try await db.describeTable(tableName: "Orders").globalSecondaryIndexes?.first)
             #expect(index.provisionedThroughput.writeCapacityUnits == 10)
@@ -218,16 +223,10 @@ import Testing
             let lastDecrease = clock.nowMilliseconds()
             try await Self.register(db, min: 5, max: 200)
             try await db.putScalingPolicy(Self.policy(target: 70))
-            for _ in 0..<14 {
-                clock.advance(bySeconds: 60)
-                await db.evaluateScalingPolicies()
-            }
+            await Self.pass(minutes: 14, db, clock)
             #expect(try await Self.throughput(db).readCapacityUnits == 100)
             // Fifteen idle datapoints call for the minimum, which the decrease limit holds back.
-            for _ in 0..<30 {
-                clock.advance(bySeconds: 60)
-                await db.evaluateScalingPolicies()
-            }
+            await Self.pass(minutes: 30, db, clock)
             #expect(try await Self.throughput(db).readCapacityUnits == 100)
             #expect(try await db.describeScalingActivities(DescribeScalingActivitiesInput()).scalingActivities.isEmpty)
             clock.advance(bySeconds: Double(lastDecrease + 3_600_000 - clock.nowMilliseconds()) / 1000)
@@ -235,8 +234,7 @@ import Testing
             let described = try await Self.throughput(db)
             #expect(described.readCapacityUnits == 5)
             #expect(described.numberOfDecreasesToday == 5)
-            clock.advance(bySeconds: 60)
-            await db.evaluateScalingPolicies()
+            await Self.pass(minutes: 1, db, clock)
             let activities = try await db.describeScalingActivities(DescribeScalingActivitiesInput()).scalingActivities
             #expect(activities.map(\.description) == ["Setting read capacity units to 5."])
             #expect(activities.first?.cause.contains("-AlarmLow-") == true)
@@ -248,10 +246,7 @@ import Testing
             try await createCapacityTable(db, "Orders", read: 100, write: 100)
             try await Self.register(db, min: 5, max: 200)
             try await db.putScalingPolicy(Self.policy(target: 70, disableScaleIn: true))
-            for _ in 0..<20 {
-                clock.advance(bySeconds: 60)
-                await db.evaluateScalingPolicies()
-            }
+            await Self.pass(minutes: 20, db, clock)
             #expect(try await Self.throughput(db).readCapacityUnits == 100)
         }
     }
