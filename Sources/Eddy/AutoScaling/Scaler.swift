@@ -110,11 +110,7 @@ extension Database {
 
     /// The UpdateTable request that sets `key`'s capacity to `units` and keeps the other dimension.
     private func capacityUpdate(_ key: ScalableTargetKey, to units: Int64) throws(EddyError) -> UpdateTableInput {
-        let current = try currentThroughput(key)
-        let throughput =
-            key.dimension.operation == .read
-            ? ProvisionedThroughput(readCapacityUnits: units, writeCapacityUnits: current.writeCapacityUnits)
-            : ProvisionedThroughput(readCapacityUnits: current.readCapacityUnits, writeCapacityUnits: units)
+        let throughput = try throughputs(key, settingTo: units).new
         guard let indexName = key.indexName else { return UpdateTableInput(tableName: key.tableName, provisionedThroughput: throughput) }
         return UpdateTableInput(
             tableName: key.tableName,
@@ -124,13 +120,20 @@ extension Database {
     }
 
     /// The provisioned throughput of `key`'s table or index (an index without its own is metered at its
-    /// table's).
-    private func currentThroughput(_ key: ScalableTargetKey) throws(EddyError) -> ProvisionedThroughput {
+    /// table's), and the same with `key`'s dimension set to `units`.
+    private func throughputs(
+        _ key: ScalableTargetKey, settingTo units: Int64
+    ) throws(EddyError) -> (current: ProvisionedThroughput, new: ProvisionedThroughput) {
         _ = try scaledCapacity(of: key)
-        let definition = catalog.table(named: key.tableName)!.definition
-        let tableThroughput = definition.provisionedThroughput!
-        guard let indexName = key.indexName else { return tableThroughput }
-        return definition.indexes?.first { $0.name == indexName }?.provisionedThroughput ?? tableThroughput
+        guard let definition = catalog.table(named: key.tableName)?.definition, let tableThroughput = definition.provisionedThroughput else {
+            throw .resourceNotFound("Requested resource not found: Table: \(key.tableName) not found")
+        }
+        let current = key.indexName.flatMap { name in definition.indexes?.first { $0.name == name }?.provisionedThroughput } ?? tableThroughput
+        let new =
+            key.dimension.operation == .read
+            ? ProvisionedThroughput(readCapacityUnits: units, writeCapacityUnits: current.writeCapacityUnits)
+            : ProvisionedThroughput(readCapacityUnits: current.readCapacityUnits, writeCapacityUnits: units)
+        return (current, new)
     }
 
     /// Whether `decision` is past the cooldowns of its policy.
@@ -150,16 +153,13 @@ extension Database {
     /// Whether DynamoDB's limit on decreases lets `key`'s capacity go down to `units` now: a scale-in that
     /// would be refused waits, rather than failing every minute.
     private func decreaseAllowed(_ key: ScalableTargetKey, to units: Int64) -> Bool {
-        guard let table = catalog.table(named: key.tableName), let current = try? currentThroughput(key),
-            let next = try? capacityUpdate(key, to: units)
-        else { return false }
-        let definition = table.definition
+        guard let definition = catalog.table(named: key.tableName)?.definition, let change = try? throughputs(key, settingTo: units) else {
+            return false
+        }
         let recorded = if let indexName = key.indexName { definition.indexThroughputChanges?[indexName] } else { definition.throughputChanges }
         var changes = recorded ?? ThroughputChanges()
-        let new = next.provisionedThroughput ?? next.globalSecondaryIndexUpdates?.first?.update?.provisionedThroughput ?? current
-        let now = Double(configuration.clock.nowMilliseconds()) / 1000
         do {
-            try changes.record(from: current, to: new, atSeconds: now)
+            try changes.record(from: change.current, to: change.new, atSeconds: Double(configuration.clock.nowMilliseconds()) / 1000)
             return true
         } catch {
             return false
