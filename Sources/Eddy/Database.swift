@@ -69,6 +69,10 @@ public final class Database: Sendable {
         /// throughput with its burst, `OnDemandThroughput` maximums and per-table quotas, and the limit of one
         /// partition key value. Turn it off for bulk loads.
         public var throttlingEnabled: Bool
+        /// How often the background job evaluates the auto scaling policies (Application Auto Scaling's
+        /// target tracking, over one-minute datapoints of consumed capacity): see
+        /// ``Database/putScalingPolicy(_:)``.
+        public var autoScalingInterval: Duration
 
         public init(
             durability: Durability = .processCrashSafe,
@@ -83,8 +87,10 @@ public final class Database: Sendable {
             transactionTokenExpiryInterval: Duration = .seconds(60),
             itemCollectionSizeLimitBytes: Int64 = Limits.itemCollectionSizeBytesMax,
             metricsFactory: any MetricsFactory = MetricsSystem.factory,
-            throttlingEnabled: Bool = true
+            throttlingEnabled: Bool = true,
+            autoScalingInterval: Duration = .seconds(60)
         ) {
+            self.autoScalingInterval = autoScalingInterval
             self.throttlingEnabled = throttlingEnabled
             self.metricsFactory = metricsFactory
             self.itemCollectionSizeLimitBytes = itemCollectionSizeLimitBytes
@@ -115,6 +121,8 @@ public final class Database: Sendable {
     let backgroundJobs = BackgroundJobs()
     /// The capacity of every table and global index, and what requests have consumed of it.
     let capacity: CapacityLedger
+    /// The auto scaling targets and policies, and the scaling activities.
+    let scalableTargets: ScalableTargets
     /// Set when ``close()`` starts: every operation from then on throws.
     let closing = Atomic<Bool>(false)
     /// The task that closes the database, once ``close()`` has been called.
@@ -167,6 +175,7 @@ public final class Database: Sendable {
         self.configuration = configuration
         catalog = try Catalog(store: store, clock: configuration.clock)
         capacity = CapacityLedger(isEnforcing: configuration.throttlingEnabled, clock: configuration.clock)
+        scalableTargets = try ScalableTargets(store: store)
         do {
             try TransactionTokens.indexLegacyRecords(in: store, durability: configuration.durability)
         } catch {
@@ -229,6 +238,9 @@ public final class Database: Sendable {
                 // starts over.
                 failedTokenPasses.increment()
             }
+        }
+        startBackgroundJob(every: configuration.autoScalingInterval) { database in
+            await database.evaluateScalingPolicies()
         }
         for name in catalog.tableNames() {
             if let table = catalog.table(named: name) { capacity.follow(table.definition, tableArn: arn(ofTable: name)) }

@@ -57,6 +57,12 @@ public enum EddyError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A request of a `PAY_PER_REQUEST` table went past the per-table quota of the account
     /// (`RequestLimitExceeded`).
     case requestLimitExceeded(String, reasons: [ThrottlingReason])
+    /// An Application Auto Scaling request names a scalable target or scaling policy that is not registered
+    /// (`ObjectNotFoundException`).
+    case objectNotFound(String)
+    /// An Application Auto Scaling request's `NextToken` is not one the previous page gave
+    /// (`InvalidNextTokenException`).
+    case invalidNextToken(String)
 
     /// DynamoDB's name of the error type, as the wire protocol's `__type` ends.
     public var errorType: String {
@@ -80,6 +86,8 @@ public enum EddyError: Error, Sendable, Equatable, CustomStringConvertible {
         case .provisionedThroughputExceeded: "ProvisionedThroughputExceededException"
         case .throttling: "ThrottlingException"
         case .requestLimitExceeded: "RequestLimitExceeded"
+        case .objectNotFound: "ObjectNotFoundException"
+        case .invalidNextToken: "InvalidNextTokenException"
         }
     }
 
@@ -92,7 +100,8 @@ public enum EddyError: Error, Sendable, Equatable, CustomStringConvertible {
             .invalidParameterValue(let message), .transactionCanceled(let message, _), .transactionConflict(let message),
             .transactionInProgress(let message), .idempotentParameterMismatch(let message),
             .itemCollectionSizeLimitExceeded(let message), .accessDenied(let message), .tableNotFound(let message),
-            .provisionedThroughputExceeded(let message, _), .throttling(let message, _), .requestLimitExceeded(let message, _):
+            .provisionedThroughputExceeded(let message, _), .throttling(let message, _), .requestLimitExceeded(let message, _),
+            .objectNotFound(let message), .invalidNextToken(let message):
             message
         }
     }

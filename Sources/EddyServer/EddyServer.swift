@@ -8,8 +8,8 @@ import NIOHTTP1
 import Prometheus
 import Synchronization
 
-/// Eddy over HTTP: DynamoDB's and DynamoDB Streams' JSON protocol (`POST /` with `X-Amz-Target`), so that
-/// boto3, the AWS CLI and every AWS SDK talk to a ``Database`` unchanged, plus `GET /health`, with a
+/// Eddy over HTTP: DynamoDB's, DynamoDB Streams' and Application Auto Scaling's JSON protocols (`POST /` with
+/// `X-Amz-Target`), so that boto3, the AWS CLI and every AWS SDK talk to a ``Database`` unchanged, plus `GET /health`, with a
 /// Prometheus registry `GET /metrics`, with functions Lambda's API, and Eddy's own admin API under
 /// `/eddy/2026-12-01/` (declared trigger mappings added, listed and removed while the server runs, and the
 /// index consistency check; see ``DeclaredTriggers``), signed for service `eddy`.
@@ -63,6 +63,8 @@ public struct EddyServer: Sendable {
     let admin: AdminAPI
     /// Checks the signatures of the admin API's requests (service `eddy`).
     let adminVerifier: SigV4Verifier
+    /// Checks the signatures of Application Auto Scaling's requests (service `application-autoscaling`).
+    let autoScalingVerifier: SigV4Verifier
 
     /// A server for `database`, which answers every request whatever Region it is signed for (with
     /// ``Configuration-swift.struct/credentials``, only requests signed for its Region are accepted).
@@ -96,8 +98,9 @@ public struct EddyServer: Sendable {
         verifier = SigV4Verifier(region: region, credentials: lookup, clock: clock)
         lambdaVerifier = SigV4Verifier(service: "lambda", region: region, credentials: lookup, clock: clock)
         adminVerifier = SigV4Verifier(service: "eddy", region: region, credentials: lookup, clock: clock)
+        autoScalingVerifier = SigV4Verifier(service: AutoScalingAPI.signingService, region: region, credentials: lookup, clock: clock)
         metrics = ServerMetrics(
-            targets: operations.targets + AdminAPI.targets + (functions == nil ? [] : LambdaAPI.targets),
+            targets: operations.targets + AutoScalingAPI.targets + AdminAPI.targets + (functions == nil ? [] : LambdaAPI.targets),
             factory: configuration.prometheus.map(Self.metricsFactory) ?? MetricsSystem.factory)
     }
 
@@ -123,7 +126,7 @@ public struct EddyServer: Sendable {
     func handle(target: String?, body: [UInt8], region: String? = nil) async -> Result<[UInt8], WireError> {
         let start = ContinuousClock.now
         let result: Result<[UInt8], WireError>
-        if let target, let run = operations.operation(target) {
+        if let target, let run = operations.operation(target) ?? AutoScalingAPI.operation(target) {
             do {
                 let database = try regions.database(for: region ?? regions.home.configuration.region)
                 result = .success(try await run(database, body))
@@ -173,7 +176,8 @@ extension EddyServer {
             let target = head.headers.first(name: "X-Amz-Target")
             let start = ContinuousClock.now
             let identity: SigV4Identity
-            switch verifier.verify(Self.signed(head, path: path, query: query, body: body)) {
+            let checker = AutoScalingAPI.serves(target) ? autoScalingVerifier : verifier
+            switch checker.verify(Self.signed(head, path: path, query: query, body: body)) {
             case .success(let signer):
                 identity = signer
             case .failure(let failure):

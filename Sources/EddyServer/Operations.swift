@@ -64,7 +64,8 @@ struct Operations: Sendable {
     /// The `X-Amz-Target` values served.
     var targets: [String] { runs.keys.sorted() }
 
-    private static func operation<Input: Decodable & Sendable, Output: Encodable & Sendable>(
+    /// An operation that decodes `Input`, calls `body` and encodes its output with `JSONEncoder`.
+    static func operation<Input: Decodable & Sendable, Output: Encodable & Sendable>(
         _ body: @escaping @Sendable (Database, Input) async throws -> Output
     ) -> Run {
         operation(body) { output throws(WireError) in

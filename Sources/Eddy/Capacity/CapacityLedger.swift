@@ -61,6 +61,8 @@ final class CapacityLedger: Sendable {
         var resource: MeteredResource
         var read: TokenBucket
         var write: TokenBucket
+        /// What was consumed per minute, for auto scaling.
+        var history: ConsumptionHistory
     }
 
     private struct TableBuckets: Sendable {
@@ -142,7 +144,8 @@ final class CapacityLedger: Sendable {
         if let refusal { throw refusal }
     }
 
-    /// Charges what a request consumed: each use's units to its table's or index's bucket and to its
+    /// Charges what a request consumed: each use's units to its table's or index's bucket, to the minute's
+    /// consumption of that table or index (``consumedUnits(tableId:indexName:_:minutes:before:)``) and to its
     /// partition key value. A balance may go below zero; it refills before the next request is admitted.
     func charge(tableId: UInt64, _ operation: CapacityOperation, _ uses: [CapacityUse]) {
         guard isEnforcing else { return }
@@ -156,6 +159,7 @@ final class CapacityLedger: Sendable {
                 case .read: buckets.read.debit(use.units, atMilliseconds: now)
                 case .write: buckets.write.debit(use.units, atMilliseconds: now)
                 }
+                buckets.history.record(use.units, operation, atMilliseconds: now)
                 if let indexName { table.globalIndexes[indexName] = buckets } else { table.table = buckets }
                 if let value = use.partitionKey {
                     state.partitions.charge(
@@ -165,6 +169,20 @@ final class CapacityLedger: Sendable {
                 }
             }
             state.tables[tableId] = table
+        }
+    }
+
+    /// The units `operation` consumed on table `tableId` (or its global index `indexName`) in each of the
+    /// `count` minutes before `minute` (minutes since 1970 on the database clock), oldest first: nil for a
+    /// minute the ledger did not watch (before the table, the index or the database opened), so that a
+    /// datapoint is never made up. Empty if the ledger does not know the table or index.
+    ///
+    /// The ledger keeps ``ConsumptionHistory/minutesMax`` minutes, and only while it enforces capacity.
+    func consumedUnits(tableId: UInt64, indexName: String?, _ operation: CapacityOperation, minutes count: Int, before minute: Int64) -> [Double?] {
+        state.withLock { state in
+            guard let table = state.tables[tableId] else { return [] }
+            guard let indexName else { return table.table.history.units(operation, minutes: count, before: minute) }
+            return table.globalIndexes[indexName]?.history.units(operation, minutes: count, before: minute) ?? []
         }
     }
 
@@ -200,7 +218,8 @@ final class CapacityLedger: Sendable {
             return Buckets(
                 resource: resource,
                 read: TokenBucket(unitsPerSecond: read.unitsPerSecond, burstSeconds: read.burstSeconds, nowMilliseconds: now),
-                write: TokenBucket(unitsPerSecond: write.unitsPerSecond, burstSeconds: write.burstSeconds, nowMilliseconds: now))
+                write: TokenBucket(unitsPerSecond: write.unitsPerSecond, burstSeconds: write.burstSeconds, nowMilliseconds: now),
+                history: ConsumptionHistory(nowMilliseconds: now))
         }
         buckets.resource = resource
         buckets.read.setRate(read.unitsPerSecond, atMilliseconds: now)

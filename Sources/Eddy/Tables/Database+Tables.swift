@@ -115,8 +115,9 @@ extension Database {
         return ListTablesOutput(tableNames: page, lastEvaluatedTableName: more ? page.last : nil)
     }
 
-    /// Deletes a table and all its items (DynamoDB's `DeleteTable`). Returns the description with status
-    /// `DELETING`; the table is gone when this returns.
+    /// Deletes a table and all its items (DynamoDB's `DeleteTable`), with its auto scaling targets and
+    /// policies and those of its indexes. Returns the description with status `DELETING`; the table is gone
+    /// when this returns.
     ///
     /// - Throws: `ResourceNotFoundException` if there is no such table; `ValidationException` if deletion
     ///   protection is enabled.
@@ -146,11 +147,13 @@ extension Database {
                 batch.delete(IndexBackfill.progressKey(of: index.id), in: .catalog)
             }
             ExpiryIndex.removeAll(ofTable: table.id, into: &batch)
+            let targets = removeScalableTargets(ofTable: tableName, into: &batch)
             try await committer.commitCatalogChange(
                 PreparedWrite(
                     batch: batch, tables: [TableStamp(table)],
                     effects: [.deleteTable(table.id), .removeCounters([table.id] + table.indexes.map(\.id))]))
             catalog.didRemove(tableName)
+            scalableTargets.didRemove(targets)
             capacity.forget(table.definition)
             return description
         }
@@ -188,6 +191,10 @@ extension Database {
                 if !before.isSubset(of: after) { effects.append(.removeCounters(before.subtracting(after).sorted())) }
                 try recordIndexThroughputChanges(from: table.definition, to: &definition)
             }
+            var targets: [ScalableTargetKey] = []
+            if case .deleted(let deleted) = indexChange {
+                targets = removeScalableTargets(ofTable: definition.name, indexName: deleted.indexName, into: &batch)
+            }
             if let change = input.streamSpecification {
                 if change.streamEnabled, let viewType = change.streamViewType {
                     let stream = newStream(
@@ -202,6 +209,7 @@ extension Database {
             catalog.store(definition, into: &batch)
             try await committer.commitCatalogChange(PreparedWrite(batch: batch, tables: [TableStamp(table)], effects: effects))
             catalog.didStore(definition)
+            scalableTargets.didRemove(targets)
             capacity.follow(definition, tableArn: arn(ofTable: definition.name))
             var description = try await describe(definition)
             switch indexChange {
