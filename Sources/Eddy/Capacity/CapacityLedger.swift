@@ -63,12 +63,31 @@ final class CapacityLedger: Sendable {
         var write: TokenBucket
         /// What was consumed per minute, for auto scaling.
         var history: ConsumptionHistory
+
+        /// Charges `units` of `operation` at `now`; returns the id of the table or index charged.
+        mutating func debit(_ units: Double, _ operation: CapacityOperation, atMilliseconds now: Int64) -> UInt64 {
+            switch operation {
+            case .read: read.debit(units, atMilliseconds: now)
+            case .write: write.debit(units, atMilliseconds: now)
+            }
+            history.record(units, operation, atMilliseconds: now)
+            return resource.id
+        }
     }
 
     private struct TableBuckets: Sendable {
         var table: Buckets
         /// By index name: the table's global secondary indexes.
         var globalIndexes: [String: Buckets]
+
+        /// Charges `units` of `operation` to global index `indexName` if the table has it, else to the table;
+        /// returns the id of the table or index charged. Mutates in place: nothing is copied.
+        mutating func debit(_ units: Double, _ operation: CapacityOperation, indexName: String?, atMilliseconds now: Int64) -> UInt64 {
+            if let indexName, globalIndexes[indexName] != nil {
+                return globalIndexes[indexName]!.debit(units, operation, atMilliseconds: now)
+            }
+            return table.debit(units, operation, atMilliseconds: now)
+        }
     }
 
     private struct State: Sendable {
@@ -151,24 +170,17 @@ final class CapacityLedger: Sendable {
         guard isEnforcing else { return }
         let now = clock.nowMilliseconds()
         state.withLock { state in
-            guard var table = state.tables[tableId] else { return }
             for use in uses where use.units > 0 {
-                let indexName = use.indexName.flatMap { table.globalIndexes[$0] == nil ? nil : $0 }
-                var buckets = indexName.flatMap { table.globalIndexes[$0] } ?? table.table
-                switch operation {
-                case .read: buckets.read.debit(use.units, atMilliseconds: now)
-                case .write: buckets.write.debit(use.units, atMilliseconds: now)
-                }
-                buckets.history.record(use.units, operation, atMilliseconds: now)
-                if let indexName { table.globalIndexes[indexName] = buckets } else { table.table = buckets }
+                // Through the dictionary's subscript, in place: a copy of the buckets would copy their history.
+                guard let resourceId = state.tables[tableId]?.debit(use.units, operation, indexName: use.indexName, atMilliseconds: now)
+                else { return }
                 if let value = use.partitionKey {
                     state.partitions.charge(
-                        PartitionKeyLimiter.Key(resourceId: buckets.resource.id, value: value),
+                        PartitionKeyLimiter.Key(resourceId: resourceId, value: value),
                         readUnits: operation == .read ? use.units : 0, writeUnits: operation == .write ? use.units : 0,
                         atMilliseconds: now)
                 }
             }
-            state.tables[tableId] = table
         }
     }
 

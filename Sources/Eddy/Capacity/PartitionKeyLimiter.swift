@@ -42,15 +42,16 @@ struct PartitionKeyLimiter: Sendable {
     mutating func charge(_ key: Key, readUnits: Double, writeUnits: Double, atMilliseconds now: Int64) {
         let cost = readUnits + writeUnits * (Limits.partitionKeyReadUnitsPerSecondMax / Limits.partitionKeyWriteUnitsPerSecondMax)
         guard cost > 0 else { return }
-        if entries[key] == nil, entries.count >= keysMax { forgetIdle(atMilliseconds: now) }
-        var entry =
-            entries[key]
-            ?? Entry(
-                share: TokenBucket(unitsPerSecond: Limits.partitionKeyReadUnitsPerSecondMax, burstSeconds: 1, nowMilliseconds: now),
-                usedAtMilliseconds: now)
-        entry.share.debit(cost, atMilliseconds: now)
-        entry.usedAtMilliseconds = now
-        entries[key] = entry
+        // One hash of the key for a value already tracked (the common case), changed in place.
+        if let position = entries.index(forKey: key) {
+            entries.values[position].share.debit(cost, atMilliseconds: now)
+            entries.values[position].usedAtMilliseconds = now
+            return
+        }
+        if entries.count >= keysMax { forgetIdle(atMilliseconds: now) }
+        var share = TokenBucket(unitsPerSecond: Limits.partitionKeyReadUnitsPerSecondMax, burstSeconds: 1, nowMilliseconds: now)
+        share.debit(cost, atMilliseconds: now)
+        entries[key] = Entry(share: share, usedAtMilliseconds: now)
     }
 
     /// Forgets the values of the resources `resourceIds` (a deleted table or index).
