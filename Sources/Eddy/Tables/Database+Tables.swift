@@ -73,6 +73,7 @@ extension Database {
                     effects: [.createTable(definition.id, stream: stream), .resetCounters([definition.id] + (globals + locals).map(\.id))]))
             catalog.didStore(definition)
             capacity.follow(definition, tableArn: arn(ofTable: definition.name))
+            capacityMetrics.follow(definition)
             return try await describe(definition)
         }
     }
@@ -152,6 +153,8 @@ extension Database {
                     effects: [.deleteTable(table.id), .removeCounters([table.id] + table.indexes.map(\.id))]))
             catalog.didRemove(tableName)
             capacity.forget(table.definition)
+            capacityMetrics.forget(table.definition)
+            contributorInsights.forget([table.id] + table.indexes.map(\.definition.id))
             return description
         }
     }
@@ -203,6 +206,7 @@ extension Database {
             try await committer.commitCatalogChange(PreparedWrite(batch: batch, tables: [TableStamp(table)], effects: effects))
             catalog.didStore(definition)
             capacity.follow(definition, tableArn: arn(ofTable: definition.name))
+            capacityMetrics.follow(definition)
             var description = try await describe(definition)
             switch indexChange {
             case .created(let id):
