@@ -174,7 +174,7 @@ public final class Database: Sendable {
         catalog = try Catalog(store: store, clock: configuration.clock)
         capacity = CapacityLedger(isEnforcing: configuration.throttlingEnabled, clock: configuration.clock)
         contributorInsights = ContributorInsightsTracker(clock: configuration.clock)
-        capacityMetrics = CapacityMetrics(factory: configuration.metricsFactory)
+        capacityMetrics = CapacityMetrics(factory: configuration.metricsFactory, clock: configuration.clock)
         do {
             try TransactionTokens.indexLegacyRecords(in: store, durability: configuration.durability)
         } catch {

@@ -37,6 +37,18 @@ import Testing
             #expect(indexWrites.totalValue == 2)
             let tableReads = try metrics.expectCounter("eddy_capacity_units_total", Self.labels("Orders", "ConsumedReadCapacityUnits"))
             #expect(tableReads.totalValue == 1)
+            // The same sums for the minute in progress; a minute later, they are the last minute's.
+            let now = try db.describeCapacity(tableName: "Orders")
+            #expect(now.resources.map(\.indexName) == [nil, "byOwner"])
+            #expect(now.resources.map(\.currentMinute.consumedWriteCapacityUnits) == [4, 2])
+            #expect(now.resources[0].currentMinute.consumedReadCapacityUnits == 1)
+            #expect(now.resources[0].provisionedThroughput == ProvisionedThroughput(readCapacityUnits: 5, writeCapacityUnits: 7))
+            clock.advance(bySeconds: 60)
+            let later = try db.describeCapacity(tableName: "Orders")
+            #expect(later.resources.map(\.lastMinute.consumedWriteCapacityUnits) == [4, 2])
+            #expect(later.resources.map(\.currentMinute) == [CapacityMinute(), CapacityMinute()])
+            clock.advance(bySeconds: 60)
+            #expect(try db.describeCapacity(tableName: "Orders").resources[0].lastMinute == CapacityMinute())
             try await db.updateTable(
                 UpdateTableInput(tableName: "Orders", provisionedThroughput: ProvisionedThroughput(readCapacityUnits: 10, writeCapacityUnits: 7)))
             #expect(try metrics.expectGauge("eddy_capacity_provisioned_units", Self.labels("Orders", "ProvisionedReadCapacityUnits")).lastValue == 10)
@@ -59,6 +71,7 @@ import Testing
             #expect(try metrics.expectCounter("eddy_throttle_events_total", Self.labels("Orders", "WriteThrottleEvents")).totalValue == 2)
             #expect(try metrics.expectCounter("eddy_throttle_events_total", Self.labels("Orders", "ThrottledRequests")).totalValue == 2)
             #expect(try metrics.expectCounter("eddy_throttle_events_total", Self.labels("Orders", "ReadThrottleEvents")).totalValue == 0)
+            #expect(try db.describeCapacity(tableName: "Orders").resources[0].currentMinute.writeThrottleEvents == 2)
             // A refused request consumed nothing.
             #expect(try metrics.expectCounter("eddy_capacity_units_total", Self.labels("Orders", "ConsumedWriteCapacityUnits")).totalValue == 300)
             await db.close()

@@ -3,11 +3,14 @@ DynamoDB API reference (UpdateContributorInsights, DescribeContributorInsights, 
 Developer Guide ("CloudWatch Contributor Insights for DynamoDB: How it works": rule names) and CloudWatch's
 DynamoDB metric names. Which keys come first over which window is tested in Swift with a manual clock
 (ContributorInsightsTests); here, the wire shapes, the errors, `/metrics` and the admin API."""
+import json
 import re
 import urllib.request
 
 import pytest
 from botocore.exceptions import ClientError
+
+from test_eddy_cli import eddy
 
 
 def create(dynamodb, name):
@@ -119,3 +122,23 @@ def test_metrics_show_consumed_units_and_top_keys(server, dynamodb, table_name):
     assert [(c["PartitionKey"], c["Value"]) for c in accessed["Contributors"]] == [({"S": "hot"}, 3), ({"S": "cold"}, 1)]
     status, error = server.admin("GET", f"tables/{table_name}/indexes/byG/contributor-insights")
     assert (status, error["__type"]) == (400, "ValidationException")
+
+
+def test_eddy_tables_describe_shows_the_capacity(server, dynamodb, table_name):
+    dynamodb.create_table(TableName=table_name, KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+                          AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+                          ProvisionedThroughput={"ReadCapacityUnits": 5, "WriteCapacityUnits": 7})
+    dynamodb.update_contributor_insights(TableName=table_name, ContributorInsightsAction="ENABLE")
+    for n in range(3):
+        dynamodb.put_item(TableName=table_name, Item={"pk": {"S": f"k{n}"}})
+    status, output, error = eddy("tables", "describe", table_name, "--capacity", "--endpoint-url", server.endpoint)
+    assert status == 0, error
+    described = json.loads(output)
+    assert described["Table"]["TableName"] == table_name
+    table = described["Capacity"]["Resources"][0]
+    assert table["ProvisionedThroughput"] == {"ReadCapacityUnits": 5, "WriteCapacityUnits": 7}
+    assert table["ContributorInsightsStatus"] == "ENABLED"
+    # The puts fall in the minute in progress, or (past a minute's end) partly in the one before.
+    minutes = (table["LastMinute"], table["CurrentMinute"])
+    assert sum(minute["ConsumedWriteCapacityUnits"] for minute in minutes) == 3
+    assert sum(minute["WriteThrottleEvents"] for minute in minutes) == 0

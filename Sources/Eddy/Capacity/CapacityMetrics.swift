@@ -12,9 +12,13 @@ import Synchronization
 ///
 /// Consumed units are counted whether or not throttling is enforced; a table's count includes its local
 /// indexes', as CloudWatch's does. The metrics of one resource are made once and kept, so that a request
-/// pays a dictionary lookup under a lock and the increments.
+/// pays a dictionary lookup under a lock and the increments. The totals of the minute in progress and of the
+/// one before are kept too, for ``Database/describeCapacity(tableName:)``.
 final class CapacityMetrics: Sendable {
     private struct Resource: Sendable {
+        var minute: Int64 = 0
+        var current = CapacityMinute()
+        var previous = CapacityMinute()
         var consumedRead: FloatingPointCounter
         var consumedWrite: FloatingPointCounter
         var readThrottleEvents: Counter
@@ -25,10 +29,20 @@ final class CapacityMetrics: Sendable {
     }
 
     private let factory: any MetricsFactory
+    private let clock: any WallClock
     private let resources = Mutex<[UInt64: Resource]>([:])
 
-    init(factory: any MetricsFactory) {
+    init(factory: any MetricsFactory, clock: any WallClock) {
         self.factory = factory
+        self.clock = clock
+    }
+
+    /// The totals of resource `id` over the minute before the one in progress, and over the one in progress.
+    func minutes(of id: UInt64) -> (last: CapacityMinute, current: CapacityMinute) {
+        let now = CapacityMinute.number(atMilliseconds: clock.nowMilliseconds())
+        guard let resource = resources.withLock({ $0[id] }) else { return (CapacityMinute(), CapacityMinute()) }
+        if resource.minute == now { return (resource.previous, resource.current) }
+        return (resource.minute == now - 1 ? resource.current : CapacityMinute(), CapacityMinute())
     }
 
     /// Sets the provisioned capacity gauges of `definition`'s table and global indexes (0 on demand).
@@ -63,7 +77,12 @@ final class CapacityMetrics: Sendable {
     /// Counts `units` consumed by `operation` on resource `id` of table `table` (global index `index`).
     func consumed(_ units: Double, _ operation: CapacityOperation, id: UInt64, table: String, index: String?) {
         guard units > 0 else { return }
-        let metrics = resource(id: id, table: table, index: index)
+        let metrics = resource(id: id, table: table, index: index) { minute in
+            switch operation {
+            case .read: minute.consumedReadCapacityUnits += units
+            case .write: minute.consumedWriteCapacityUnits += units
+            }
+        }
         switch operation {
         case .read: metrics.consumedRead.increment(by: units)
         case .write: metrics.consumedWrite.increment(by: units)
@@ -72,7 +91,12 @@ final class CapacityMetrics: Sendable {
 
     /// Counts a request of `table` throttled by resource `id` (the table, or its global index `index`).
     func throttled(_ operation: CapacityOperation, id: UInt64, tableId: UInt64, table: String, index: String?) {
-        let metrics = resource(id: id, table: table, index: index)
+        let metrics = resource(id: id, table: table, index: index) { minute in
+            switch operation {
+            case .read: minute.readThrottleEvents += 1
+            case .write: minute.writeThrottleEvents += 1
+            }
+        }
         switch operation {
         case .read: metrics.readThrottleEvents.increment()
         case .write: metrics.writeThrottleEvents.increment()
@@ -80,15 +104,36 @@ final class CapacityMetrics: Sendable {
         (index == nil ? metrics : resource(id: tableId, table: table, index: nil)).throttledRequests.increment()
     }
 
-    private func resource(id: UInt64, table: String, index: String?) -> Resource {
-        if let known = resources.withLock({ $0[id] }) { return known }
+    /// The metrics of resource `id`, made on first use, after `count` added to its minute in progress.
+    private func resource(
+        id: UInt64, table: String, index: String?, counting count: (inout CapacityMinute) -> Void = { _ in }
+    ) -> Resource {
+        let now = CapacityMinute.number(atMilliseconds: clock.nowMilliseconds())
+        func counted(_ resource: inout Resource) {
+            if now > resource.minute {
+                resource.previous = now == resource.minute + 1 ? resource.current : CapacityMinute()
+                resource.current = CapacityMinute()
+                resource.minute = now
+            }
+            count(&resource.current)
+        }
+        let known: Resource? = resources.withLock { resources in
+            guard var resource = resources[id] else { return nil }
+            counted(&resource)
+            resources[id] = resource
+            return resource
+        }
+        if let known { return known }
         let made = make(table: table, index: index)
         return resources.withLock { resources in
-            if let known = resources[id] { return known }
-            resources[id] = made
-            return made
+            var resource = resources[id] ?? made
+            counted(&resource)
+            resources[id] = resource
+            return resource
         }
     }
+
+
 
     private func make(table: String, index: String?) -> Resource {
         func labels(_ metric: String) -> [(String, String)] {
@@ -106,5 +151,28 @@ final class CapacityMetrics: Sendable {
                 label: "eddy_capacity_provisioned_units", dimensions: labels("ProvisionedReadCapacityUnits"), factory: factory),
             provisionedWrite: Gauge(
                 label: "eddy_capacity_provisioned_units", dimensions: labels("ProvisionedWriteCapacityUnits"), factory: factory))
+    }
+}
+
+/// What a table or global index consumed and how often it was throttled over one minute, as CloudWatch's
+/// one-minute sums of DynamoDB's metrics.
+public struct CapacityMinute: Codable, Sendable, Equatable {
+    public var consumedReadCapacityUnits: Double = 0
+    public var consumedWriteCapacityUnits: Double = 0
+    public var readThrottleEvents: Int = 0
+    public var writeThrottleEvents: Int = 0
+
+    public init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case consumedReadCapacityUnits = "ConsumedReadCapacityUnits", consumedWriteCapacityUnits = "ConsumedWriteCapacityUnits"
+        case readThrottleEvents = "ReadThrottleEvents", writeThrottleEvents = "WriteThrottleEvents"
+    }
+}
+
+extension CapacityMinute {
+    /// The number of the minute since 1970 that `milliseconds` falls in.
+    static func number(atMilliseconds milliseconds: Int64) -> Int64 {
+        milliseconds >= 0 ? milliseconds / 60_000 : (milliseconds - 59_999) / 60_000
     }
 }
