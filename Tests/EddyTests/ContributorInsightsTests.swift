@@ -5,24 +5,7 @@ import Testing
 
 // Contributor Insights (API Reference: UpdateContributorInsights, DescribeContributorInsights,
 // ListContributorInsights; Developer Guide, "CloudWatch Contributor Insights for DynamoDB: How it works"), on a
-// manual clock.
-
-/// `Idx`: key (pk, sk), on demand; GSI `byG` on `gk`, KEYS_ONLY; LSI `byL` on (pk, lk).
-private func createIndexed(_ db: Database) async throws {
-    func key(_ name: String, _ type: KeyType) -> KeySchemaElement { KeySchemaElement(attributeName: name, keyType: type) }
-    try await db.createTable(
-        CreateTableInput(
-            tableName: "Idx", keySchema: [key("pk", .hash), key("sk", .range)],
-            attributeDefinitions: ["pk", "sk", "gk", "lk"].map { AttributeDefinition(attributeName: $0, attributeType: .s) },
-            billingMode: .payPerRequest,
-            globalSecondaryIndexes: [
-                GlobalSecondaryIndex(indexName: "byG", keySchema: [key("gk", .hash)], projection: Projection(projectionType: .keysOnly))
-            ],
-            localSecondaryIndexes: [
-                LocalSecondaryIndex(
-                    indexName: "byL", keySchema: [key("pk", .hash), key("lk", .range)], projection: Projection(projectionType: .all))
-            ]))
-}
+// manual clock, on ConsumedCapacityTests' table `Idx`: key (pk, sk); GSI `byG` on `gk`; LSI `byL`.
 
 /// The contributors of `rule` in `report`, as (partition key, sort key, value).
 private func contributors(_ report: ContributorInsightsReport?, _ rule: ContributorInsightsRule) -> [(String, String?, Double)] {

@@ -48,19 +48,9 @@ public struct UpdateContributorInsightsInput: Codable, Sendable {
     }
 }
 
-/// The result of ``Database/updateContributorInsights(_:)``.
-public struct UpdateContributorInsightsOutput: Codable, Sendable, Equatable {
-    public var tableName: String
-    public var indexName: String?
-    public var contributorInsightsStatus: ContributorInsightsStatus
-    /// The mode now in force; nil once disabled.
-    public var contributorInsightsMode: ContributorInsightsMode?
-
-    enum CodingKeys: String, CodingKey {
-        case tableName = "TableName", indexName = "IndexName", contributorInsightsStatus = "ContributorInsightsStatus"
-        case contributorInsightsMode = "ContributorInsightsMode"
-    }
-}
+/// The result of ``Database/updateContributorInsights(_:)``: the status and mode now in force, in the shape of
+/// a ``ContributorInsightsSummary`` (DynamoDB's two shapes have the same members).
+public typealias UpdateContributorInsightsOutput = ContributorInsightsSummary
 
 /// The request of ``Database/describeContributorInsights(_:)``.
 public struct DescribeContributorInsightsInput: Codable, Sendable {
@@ -115,11 +105,13 @@ public struct ListContributorInsightsInput: Codable, Sendable {
     enum CodingKeys: String, CodingKey { case tableName = "TableName", maxResults = "MaxResults", nextToken = "NextToken" }
 }
 
-/// One table or global index in ``ListContributorInsightsOutput``.
+/// One table or global index in ``ListContributorInsightsOutput``, and the result of
+/// ``Database/updateContributorInsights(_:)``.
 public struct ContributorInsightsSummary: Codable, Sendable, Equatable {
     public var tableName: String
     public var indexName: String?
     public var contributorInsightsStatus: ContributorInsightsStatus
+    /// The mode in force; nil while disabled.
     public var contributorInsightsMode: ContributorInsightsMode?
 
     enum CodingKeys: String, CodingKey {

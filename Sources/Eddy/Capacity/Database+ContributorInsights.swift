@@ -62,10 +62,7 @@ extension Database {
                 let resource = input.indexName.flatMap { table.index(named: $0)?.definition.id } ?? table.id
                 contributorInsights.forget([resource])
             }
-            return UpdateContributorInsightsOutput(
-                tableName: table.name, indexName: input.indexName,
-                contributorInsightsStatus: setting?.enabled == true ? .enabled : .disabled,
-                contributorInsightsMode: setting?.enabled == true ? setting?.mode : nil)
+            return Self.summary(table.name, input.indexName, setting)
         }
     }
 
@@ -114,10 +111,7 @@ extension Database {
             let resources = [(nil, table.definition.contributorInsights)]
                 + table.indexes.filter(\.isGlobal).map { ($0.name, $0.definition.contributorInsights) }
             for (indexName, setting) in resources where input.tableName != nil || setting?.enabled == true {
-                summaries.append(
-                    ContributorInsightsSummary(
-                        tableName: table.name, indexName: indexName, contributorInsightsStatus: setting?.enabled == true ? .enabled : .disabled,
-                        contributorInsightsMode: setting?.enabled == true ? setting?.mode : nil))
+                summaries.append(Self.summary(table.name, indexName, setting))
             }
         }
         let start: Int
@@ -167,6 +161,14 @@ extension Database {
             }
         }
         return resources
+    }
+
+    /// The status and mode `setting` (nil: never set) gives table `tableName` or its index `indexName`.
+    private static func summary(_ tableName: String, _ indexName: String?, _ setting: ContributorInsightsSetting?) -> ContributorInsightsSummary {
+        let enabled = setting?.enabled == true
+        return ContributorInsightsSummary(
+            tableName: tableName, indexName: indexName, contributorInsightsStatus: enabled ? .enabled : .disabled,
+            contributorInsightsMode: enabled ? setting?.mode : nil)
     }
 
     /// The table named `name`, or ResourceNotFoundException.
