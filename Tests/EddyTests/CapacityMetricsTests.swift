@@ -52,6 +52,14 @@ import Testing
             try await db.updateTable(
                 UpdateTableInput(tableName: "Orders", provisionedThroughput: ProvisionedThroughput(readCapacityUnits: 10, writeCapacityUnits: 7)))
             #expect(try metrics.expectGauge("eddy_capacity_provisioned_units", Self.labels("Orders", "ProvisionedReadCapacityUnits")).lastValue == 10)
+            // A deleted index's metrics go with it.
+            try await db.updateTable(
+                UpdateTableInput(
+                    tableName: "Orders", globalSecondaryIndexUpdates: [GlobalSecondaryIndexUpdate(delete: DeleteGlobalSecondaryIndexAction(indexName: "byOwner"))]))
+            #expect(throws: (any Error).self) {
+                try metrics.expectCounter("eddy_capacity_units_total", Self.labels("Orders", index: "byOwner", "ConsumedWriteCapacityUnits"))
+            }
+            #expect(try db.describeCapacity(tableName: "Orders").resources.map(\.indexName) == [nil])
             await db.close()
         }
     }

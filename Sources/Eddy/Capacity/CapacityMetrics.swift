@@ -61,7 +61,11 @@ final class CapacityMetrics: Sendable {
 
     /// Removes the metrics of `definition`'s table and indexes (the table was deleted).
     func forget(_ definition: TableDefinition) {
-        let ids = [definition.id] + (definition.indexes ?? []).map(\.id)
+        forget(ids: [definition.id] + (definition.indexes ?? []).map(\.id))
+    }
+
+    /// Removes the metrics of the tables and indexes `ids` (deleted).
+    func forget(ids: [UInt64]) {
         let removed = resources.withLock { resources in ids.compactMap { resources.removeValue(forKey: $0) } }
         for metrics in removed {
             metrics.consumedRead.destroy()

@@ -207,6 +207,11 @@ extension Database {
             catalog.didStore(definition)
             capacity.follow(definition, tableArn: arn(ofTable: definition.name))
             capacityMetrics.follow(definition)
+            let deletedIndexIds = table.indexes.map(\.definition.id).filter { id in !(definition.indexes ?? []).contains { $0.id == id } }
+            if !deletedIndexIds.isEmpty {
+                capacityMetrics.forget(ids: deletedIndexIds)
+                contributorInsights.forget(deletedIndexIds)
+            }
             var description = try await describe(definition)
             switch indexChange {
             case .created(let id):
