@@ -63,7 +63,9 @@ public final class Database: Sendable {
         public var itemCollectionSizeLimitBytes: Int64
         /// Where the background jobs report their metrics (`eddy_stream_trim_failed_passes_total`,
         /// `eddy_ttl_deleted_items_total`, `eddy_ttl_failed_sweeps_total`, `eddy_transaction_tokens_deleted_total`,
-        /// `eddy_transaction_token_failed_passes_total`): swift-metrics' global factory unless given.
+        /// `eddy_transaction_token_failed_passes_total`) and the capacity of each table and global index
+        /// (`eddy_capacity_units_total`, `eddy_capacity_provisioned_units`, `eddy_throttle_events_total`): swift-metrics'
+        /// global factory unless given.
         public var metricsFactory: any MetricsFactory
         /// Whether requests are throttled as DynamoDB throttles them (on, as in DynamoDB): provisioned
         /// throughput with its burst, `OnDemandThroughput` maximums and per-table quotas, and the limit of one
@@ -123,6 +125,10 @@ public final class Database: Sendable {
     let capacity: CapacityLedger
     /// The auto scaling targets and policies, and the scaling activities.
     let scalableTargets: ScalableTargets
+    /// The most accessed and throttled keys of the tables and global indexes with Contributor Insights enabled.
+    let contributorInsights: ContributorInsightsTracker
+    /// Consumed and provisioned capacity and throttle events, per table and global index.
+    let capacityMetrics: CapacityMetrics
     /// Set when ``close()`` starts: every operation from then on throws.
     let closing = Atomic<Bool>(false)
     /// The task that closes the database, once ``close()`` has been called.
@@ -176,6 +182,8 @@ public final class Database: Sendable {
         catalog = try Catalog(store: store, clock: configuration.clock)
         capacity = CapacityLedger(isEnforcing: configuration.throttlingEnabled, clock: configuration.clock)
         scalableTargets = try ScalableTargets(store: store)
+        contributorInsights = ContributorInsightsTracker(clock: configuration.clock)
+        capacityMetrics = CapacityMetrics(factory: configuration.metricsFactory, clock: configuration.clock)
         do {
             try TransactionTokens.indexLegacyRecords(in: store, durability: configuration.durability)
         } catch {
@@ -243,7 +251,10 @@ public final class Database: Sendable {
             await database.evaluateScalingPolicies()
         }
         for name in catalog.tableNames() {
-            if let table = catalog.table(named: name) { capacity.follow(table.definition, tableArn: arn(ofTable: name)) }
+            if let table = catalog.table(named: name) {
+                capacity.follow(table.definition, tableArn: arn(ofTable: name))
+                capacityMetrics.follow(table.definition)
+            }
         }
         resumeBackfills()
         try resumeExpiryBackfills()

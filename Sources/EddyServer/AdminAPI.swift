@@ -13,6 +13,8 @@ import NIOHTTP1
 /// | `DELETE /eddy/2026-12-01/triggers/{name or UUID}` | the mapping as it was, in state `Deleting` |
 /// | `POST /eddy/2026-12-01/triggers/{name or UUID}/enable`, `…/disable` | the mapping |
 /// | `GET /eddy/2026-12-01/tables/{name}/check` | the ``IndexCheckReport`` of `Database.checkIndexes(tableName:)` |
+/// | `GET /eddy/2026-12-01/tables/{name}/capacity` | the ``TableCapacityDescription`` of `Database.describeCapacity(tableName:)` |
+/// | `GET /eddy/2026-12-01/tables/{name}/contributor-insights`, `…/tables/{name}/indexes/{index}/contributor-insights` | the ``ContributorInsightsReport`` of the table or global index: its top keys over the last minute (400 when Contributor Insights is not enabled there) |
 ///
 /// Errors are `{"__type": "<type>", "message": "…"}` with DynamoDB's type names: 400 for
 /// `ValidationException` (a malformed declaration, a mapping to a function, a table without a stream, Kafka
@@ -30,6 +32,7 @@ struct AdminAPI: Sendable {
     /// The operations, as the server's metrics name them (`Eddy.AddTrigger`).
     static let targets = [
         "ListTriggers", "AddTrigger", "GetTrigger", "RemoveTrigger", "EnableTrigger", "DisableTrigger", "CheckIndexes",
+        "DescribeCapacity", "GetContributorInsights",
     ].map { "Eddy.\($0)" }
 
     /// Whether `path` is one of this API's.
@@ -56,6 +59,8 @@ struct AdminAPI: Sendable {
     private enum Route {
         case listTriggers, addTrigger, getTrigger(String), removeTrigger(String), enableTrigger(String), disableTrigger(String)
         case checkIndexes(String)
+        case contributorInsights(table: String, index: String?)
+        case describeCapacity(String)
         case unknown(String)
 
         var operation: String {
@@ -67,6 +72,8 @@ struct AdminAPI: Sendable {
             case .enableTrigger: "EnableTrigger"
             case .disableTrigger: "DisableTrigger"
             case .checkIndexes: "CheckIndexes"
+            case .contributorInsights: "GetContributorInsights"
+            case .describeCapacity: "DescribeCapacity"
             case .unknown: "Unknown"
             }
         }
@@ -81,6 +88,10 @@ struct AdminAPI: Sendable {
         case (.POST, "triggers", 3) where path[2] == "enable": .enableTrigger(path[1])
         case (.POST, "triggers", 3) where path[2] == "disable": .disableTrigger(path[1])
         case (.GET, "tables", 3) where path[2] == "check": .checkIndexes(path[1])
+        case (.GET, "tables", 3) where path[2] == "capacity": .describeCapacity(path[1])
+        case (.GET, "tables", 3) where path[2] == "contributor-insights": .contributorInsights(table: path[1], index: nil)
+        case (.GET, "tables", 5) where path[2] == "indexes" && path[4] == "contributor-insights":
+            .contributorInsights(table: path[1], index: path[3])
         default: .unknown("\(method.rawValue) \(prefix)\(path.joined(separator: "/"))")
         }
     }
@@ -101,6 +112,15 @@ struct AdminAPI: Sendable {
             return try Self.json(try await declared().disable(name))
         case .checkIndexes(let table):
             return try Self.json(try await database.checkIndexes(tableName: table))
+        case .describeCapacity(let table):
+            return try Self.json(try database.describeCapacity(tableName: table))
+        case .contributorInsights(let table, let index):
+            guard let report = try database.contributorInsightsReport(tableName: table, indexName: index) else {
+                throw AdminError(
+                    type: "ValidationException", message: "Contributor Insights is not enabled for \(table)\(index.map { " index " + $0 } ?? "")",
+                    status: 400)
+            }
+            return try Self.json(report)
         case .unknown(let request):
             throw AdminError(type: "UnknownOperationException", message: "Unknown operation \(request)", status: 404)
         }

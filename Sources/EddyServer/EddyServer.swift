@@ -143,9 +143,11 @@ public struct EddyServer: Sendable {
         return result
     }
 
-    /// The metrics in Prometheus's text format, if the server has a registry.
+    /// The metrics in Prometheus's text format, if the server has a registry, with the home Region's
+    /// Contributor Insights top keys (``ContributorInsightsExposition``).
     func exposition() -> [UInt8]? {
-        configuration.prometheus?.emitToBuffer()
+        guard let registry = configuration.prometheus else { return nil }
+        return registry.emitToBuffer() + Array(ContributorInsightsExposition.text(database).utf8)
     }
 }
 

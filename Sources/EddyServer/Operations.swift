@@ -47,6 +47,15 @@ struct Operations: Sendable {
             dynamodb + "UpdateContinuousBackups": Self.operation { (db, input: UpdateContinuousBackupsInput) in
                 try await db.updateContinuousBackups(input)
             },
+            dynamodb + "UpdateContributorInsights": Self.operation { (db, input: UpdateContributorInsightsInput) in
+                try await db.updateContributorInsights(input)
+            },
+            dynamodb + "DescribeContributorInsights": Self.operation { (db, input: DescribeContributorInsightsInput) in
+                try await db.describeContributorInsights(input)
+            },
+            dynamodb + "ListContributorInsights": Self.operation { (db, input: ListContributorInsightsInput) in
+                try await db.listContributorInsights(input)
+            },
             dynamodb + "DescribeLimits": Self.operation { (db, _: NoMembersInput) in db.describeLimits() },
             dynamodb + "DescribeEndpoints": Self.operation { (_, _: NoMembersInput) in DescribeEndpointsOutput.current() },
             streams + "ListStreams": Self.operation { (db, input: ListStreamsInput) in try await db.listStreams(input) },

@@ -300,6 +300,10 @@ extension RequestConstraints {
                     required: true),
             ],
             dynamodb + "TransactGetItems": [consumedCapacity, Member("TransactItems", .value, required: true)],
+            dynamodb + "UpdateContributorInsights": [
+                oneOf("ContributorInsightsAction", EnumValueSets.contributorInsightsAction, required: true),
+                Member("TableName", .value, required: true), oneOf("ContributorInsightsMode", EnumValueSets.contributorInsightsMode),
+            ],
             streams + "GetShardIterator": [
                 Member("StreamArn", .value, required: true), Member("ShardId", .value, required: true),
                 oneOf("ShardIteratorType", EnumValueSets.shardIteratorType, required: true),
@@ -363,6 +367,10 @@ public enum EnumValueSets {
     public static let streamViewType = ["OLD_IMAGE", "KEYS_ONLY", "NEW_AND_OLD_IMAGES", "NEW_IMAGE"]
     /// `TableClass`.
     public static let tableClass = ["STANDARD", "STANDARD_INFREQUENT_ACCESS"]
+    /// UpdateContributorInsights' `ContributorInsightsAction`.
+    public static let contributorInsightsAction = ["ENABLE", "DISABLE"]
+    /// UpdateContributorInsights' `ContributorInsightsMode`.
+    public static let contributorInsightsMode = ["ACCESSED_AND_THROTTLED_KEYS", "THROTTLED_KEYS"]
     /// GetShardIterator's `ShardIteratorType`.
     public static let shardIteratorType = ["AFTER_SEQUENCE_NUMBER", "LATEST", "AT_SEQUENCE_NUMBER", "TRIM_HORIZON"]
     /// DescribeStream's `ShardFilter.Type`.

@@ -44,19 +44,37 @@ struct Tables: AsyncParsableCommand {
     }
 
     struct Describe: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Describe a table (DescribeTable).")
+        static let configuration = CommandConfiguration(
+            abstract: "Describe a table (DescribeTable).",
+            discussion: """
+                With --capacity, also the table's and each global index's provisioned throughput, the units consumed \
+                and the throttle events of the last minute and of the minute in progress, and the Contributor \
+                Insights status ("Capacity"). Against a data directory, nothing was consumed yet: what is counted \
+                lives in the process that served the requests.
+                """)
         @OptionGroup var target: TargetOptions
         @Argument(help: "The table name.") var tableName: String
+        @Flag(help: "Show the capacity: provisioned, consumed, throttled, Contributor Insights.") var capacity = false
 
         func run() async throws {
             let connection = try target.connect()
             try await runOperation("DescribeTable") {
-                try printJSON(
-                    try await connection.call(.dynamoDB, "DescribeTable", ["TableName": tableName]) {
-                        ["Table": try await $0.describeTable(tableName: tableName)]
-                    })
+                let described = try await connection.call(.dynamoDB, "DescribeTable", ["TableName": tableName]) {
+                    ["Table": try await $0.describeTable(tableName: tableName)]
+                }
+                guard capacity, let table = described["Table"] else { return try printJSON(described) }
+                let usage = try await connection.admin("GET", ["tables", tableName, "capacity"]) { try $0.describeCapacity(tableName: tableName) }
+                try printJSON(DescribedCapacity(table: table, capacity: usage))
             }
         }
+    }
+
+    /// `eddy tables describe --capacity`'s answer.
+    struct DescribedCapacity: Encodable {
+        var table: TableDescription
+        var capacity: TableCapacityDescription
+
+        enum CodingKeys: String, CodingKey { case table = "Table", capacity = "Capacity" }
     }
 
     struct Update: AsyncParsableCommand {

@@ -64,6 +64,7 @@ private enum Members {
         "StreamEnabled", "PutRequest", "DeleteRequest", "ReadCapacityUnits", "WriteCapacityUnits", "KeyConditionExpression",
         "KeyConditions", "pk", "TransactItems", "Get", "TimeToLiveSpecification", "Enabled", "Projection", "ProjectionType",
         "NonKeyAttributes", "ResourceArn", "Tags", "TagKeys", "PointInTimeRecoverySpecification", "PointInTimeRecoveryEnabled",
+        "ContributorInsightsAction",
     ]
     /// Members required only inside others: each is required wherever it stands inside one of these.
     static let requiredInside: [String: Set<String>] = [
@@ -92,7 +93,7 @@ private enum Members {
     static let enumerations: Set<String> = [
         "ReturnValues", "ReturnValuesOnConditionCheckFailure", "Select", "ShardIteratorType", "KeyType", "AttributeType",
         "BillingMode", "StreamViewType", "ComparisonOperator", "TableClass", "Action", "ProjectionType",
-        "ReturnItemCollectionMetrics",
+        "ReturnItemCollectionMetrics", "ContributorInsightsAction", "ContributorInsightsMode",
     ]
     /// Members whose values are stored or looked up as items and keys, where every attribute value is checked.
     static let itemsAndKeys: Set<String> = ["Item", "Key", "Keys"]
@@ -184,7 +185,7 @@ extension Fuzzer {
         if location.isAttributeValueContent { return true }
         if let holders = Members.requiredInside[name] { return location.isInside(holders) }
         switch name {
-        case "TableName": return operation != .listStreams
+        case "TableName": return operation != .listStreams && operation != .listContributorInsights
         case "ComparisonOperator": return !location.isInside(["Expected"])
         default: return Members.required.contains(name)
         }

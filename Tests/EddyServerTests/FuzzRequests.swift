@@ -15,6 +15,8 @@ enum FuzzOperation: String, CaseIterable, Sendable {
     case tagResource = "TagResource", untagResource = "UntagResource", listTagsOfResource = "ListTagsOfResource"
     case describeContinuousBackups = "DescribeContinuousBackups", updateContinuousBackups = "UpdateContinuousBackups"
     case describeLimits = "DescribeLimits", describeEndpoints = "DescribeEndpoints"
+    case updateContributorInsights = "UpdateContributorInsights", describeContributorInsights = "DescribeContributorInsights"
+    case listContributorInsights = "ListContributorInsights"
 
     /// The operation whose `X-Amz-Target` is `target`, if the fuzzer has a generator for it.
     init?(target: String) {
@@ -33,11 +35,11 @@ enum FuzzOperation: String, CaseIterable, Sendable {
     var writes: Bool {
         switch self {
         case .putItem, .updateItem, .deleteItem, .batchWriteItem, .transactWriteItems, .createTable, .updateTable, .deleteTable,
-            .updateTimeToLive, .tagResource, .untagResource:
+            .updateTimeToLive, .tagResource, .untagResource, .updateContributorInsights:
             true
         case .getItem, .query, .scan, .batchGetItem, .transactGetItems, .describeTable, .listTables, .describeTimeToLive, .listStreams,
             .describeStream, .getShardIterator, .getRecords, .listTagsOfResource, .describeContinuousBackups, .updateContinuousBackups,
-            .describeLimits, .describeEndpoints:
+            .describeLimits, .describeEndpoints, .describeContributorInsights, .listContributorInsights:
             false
         }
     }
@@ -205,6 +207,9 @@ extension Fuzzer {
         case .describeContinuousBackups: .object(["TableName": .string(dataTable().name)])
         case .updateContinuousBackups: updateContinuousBackups()
         case .describeLimits, .describeEndpoints: .object([])
+        case .updateContributorInsights: updateContributorInsights()
+        case .describeContributorInsights: .object(["TableName": .string(dataTable().name)])
+        case .listContributorInsights: rng.chance(0.5) ? .object([]) : .object(["TableName": .string(dataTable().name)])
         }
     }
 
@@ -559,6 +564,18 @@ extension Fuzzer {
             "TableName": .string(dataTable().name),
             "PointInTimeRecoverySpecification": .object(["PointInTimeRecoveryEnabled": .bool(rng.chance(0.2))]),
         ])
+    }
+
+    /// UpdateContributorInsights of a data table: enabled (in either mode) or disabled.
+    private mutating func updateContributorInsights() -> FuzzJSON {
+        var members = [
+            member("TableName", .string(dataTable().name)),
+            member("ContributorInsightsAction", .string(rng.pick(["ENABLE", "DISABLE"]))),
+        ]
+        if rng.chance(0.5) {
+            members.append(member("ContributorInsightsMode", .string(rng.pick(["ACCESSED_AND_THROTTLED_KEYS", "THROTTLED_KEYS"]))))
+        }
+        return .object(members)
     }
 
     /// TransactWriteItems of one to four actions (Put, Update, Delete, ConditionCheck) on distinct items of

@@ -146,7 +146,9 @@ struct Fuzzer {
             if rng.chance(0.5) {
                 document = randomValue(depth: 3, kind: rng.pick([.array, .string, .number, .bool, .null]))
             } else {
-                let withoutRequiredMembers: Set<FuzzOperation> = [.listTables, .listStreams, .describeLimits, .describeEndpoints]
+                let withoutRequiredMembers: Set<FuzzOperation> = [
+                    .listTables, .listStreams, .describeLimits, .describeEndpoints, .listContributorInsights,
+                ]
                 operation = rng.pick(Self.operations.filter { !withoutRequiredMembers.contains($0) })
                 document = randomValue(depth: 3, kind: .object)
             }

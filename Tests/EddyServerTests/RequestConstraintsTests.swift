@@ -113,6 +113,7 @@ struct RequestConstraintsTests {
             guarded == [
                 "CreateTable", "UpdateTable", "PutItem", "UpdateItem", "DeleteItem", "GetItem", "BatchGetItem", "BatchWriteItem",
                 "Query", "Scan", "TransactWriteItems", "TransactGetItems", "GetShardIterator", "DescribeStream",
+                "UpdateContributorInsights",
             ])
         #expect(RequestConstraints.byTarget.keys.allSatisfy { Operations().operation($0) != nil })
         #expect(EnumValueSets.returnValues == ["ALL_NEW", "UPDATED_OLD", "ALL_OLD", "NONE", "UPDATED_NEW"])
@@ -129,6 +130,8 @@ struct RequestConstraintsTests {
         #expect(Set(EnumValueSets.shardFilterType) == Set(ShardFilterType.allCases.map(\.rawValue)))
         #expect(Set(EnumValueSets.conditionalOperator) == Set(ConditionalOperator.allCases.map(\.rawValue)))
         #expect(Set(EnumValueSets.attributeAction) == Set(AttributeAction.allCases.map(\.rawValue)))
+        #expect(Set(EnumValueSets.contributorInsightsAction) == Set(ContributorInsightsAction.allCases.map(\.rawValue)))
+        #expect(Set(EnumValueSets.contributorInsightsMode) == Set(ContributorInsightsMode.allCases.map(\.rawValue)))
         #expect(Set(EnumValueSets.returnItemCollectionMetrics) == Set(ReturnItemCollectionMetrics.allCases.map(\.rawValue)))
         #expect(
             Set(EnumValueSets.returnValuesOnConditionCheckFailure) == Set(ReturnValuesOnConditionCheckFailure.allCases.map(\.rawValue)))

@@ -144,7 +144,7 @@ struct ConsumedCapacityTests {
 }
 
 /// `Idx`: key (pk, sk); GSI `byG` on `gk`, KEYS_ONLY; LSI `byL` on (pk, lk), ALL.
-private func createIndexed(_ db: Database) async throws {
+func createIndexed(_ db: Database) async throws {
     func key(_ name: String, _ type: KeyType) -> KeySchemaElement { KeySchemaElement(attributeName: name, keyType: type) }
     try await db.createTable(
         CreateTableInput(

@@ -20,6 +20,8 @@ struct IndexDefinition: Codable, Sendable, Equatable {
     var status: IndexStatus
     /// Whether UpdateTable added the index, so that its entries for earlier items are backfilled.
     var addedByUpdate: Bool
+    /// A global index's Contributor Insights, enabled or not; nil if UpdateContributorInsights never named it.
+    var contributorInsights: ContributorInsightsSetting? = nil
 }
 
 /// How the entries of a table or an index are keyed in their key space:

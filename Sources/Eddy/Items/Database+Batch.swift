@@ -61,7 +61,7 @@ extension Database {
             for (index, key) in request.keys.enumerated() {
                 let partitionKey = table.partitionKey(of: key)
                 do throws(EddyError) {
-                    try admit(.read, to: table, partitionKey: partitionKey)
+                    try admit(.read, to: table, partitionKey: partitionKey, sortKey: table.sortKey(of: key))
                 } catch {
                     throttling = throttling ?? error
                     throttled.append(key)
@@ -76,7 +76,7 @@ extension Database {
                 }
                 var keyCharge = CapacityCharge(tableName: name)
                 keyCharge.table.read = CapacityUnits.read(sizeBytes: size, consistent: request.consistentRead == true)
-                spend(keyCharge, .read, on: table, partitionKey: partitionKey)
+                spend(keyCharge, .read, on: table, partitionKey: partitionKey, sortKey: table.sortKey(of: key))
                 charge.table.read += keyCharge.table.read
                 guard let bytes else { continue }
                 responseBytes += size
@@ -166,7 +166,7 @@ extension Database {
         writes = writes.filter { write in
             let table = tables[write.table]
             do throws(EddyError) {
-                try admit(.write, to: table, partitionKey: table.partitionKey(of: write.keys))
+                try admit(.write, to: table, partitionKey: table.partitionKey(of: write.keys), sortKey: table.sortKey(of: write.keys))
             } catch {
                 throttling = throttling ?? error
                 unprocessed[table.name, default: []].append(write.request)
@@ -174,7 +174,7 @@ extension Database {
             }
             var least = CapacityCharge(tableName: table.name)
             least.table.write = CapacityUnits.write(sizeBytes: write.put.map { ItemSize.of($0.item) } ?? 0)
-            spend(least, .write, on: table, partitionKey: table.partitionKey(of: write.keys))
+            spend(least, .write, on: table, partitionKey: table.partitionKey(of: write.keys), sortKey: table.sortKey(of: write.keys))
             spentInAdvance.append(least)
             return true
         }
@@ -208,7 +208,9 @@ extension Database {
             for ((write, charge), least) in zip(zip(writes, itemCharges), spentInAdvance) {
                 var rest = charge
                 rest.table.write -= least.table.write
-                spend(rest, .write, on: tables[write.table], partitionKey: tables[write.table].partitionKey(of: write.keys))
+                spend(
+                    rest, .write, on: tables[write.table], partitionKey: tables[write.table].partitionKey(of: write.keys),
+                    sortKey: tables[write.table].sortKey(of: write.keys))
             }
             var output = BatchWriteItemOutput(unprocessedItems: unprocessed)
             if input.returnItemCollectionMetrics == .size {

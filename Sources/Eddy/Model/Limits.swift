@@ -101,6 +101,13 @@ public enum Limits {
     /// bound on memory, not DynamoDB's. A value idle for a second has nothing to remember; past this bound
     /// the least recently used are forgotten (and so start again with a full second).
     public static let partitionKeysTrackedMax = 100_000
+    /// Keys reported per Contributor Insights rule: CloudWatch's reports of DynamoDB's rules show the top 10.
+    public static let contributorInsightsKeysReported = 10
+    /// Keys counted per Contributor Insights rule and minute (Eddy's bound on memory): four times those
+    /// reported, so that the space-saving counts of the reported ones stay exact unless traffic is very even.
+    public static let contributorInsightsKeysTracked = 40
+    /// Most summaries on one page of ListContributorInsights.
+    public static let listContributorInsightsResultsMax = 100
     /// Read or write request units per second of one `PAY_PER_REQUEST` table or global index, DynamoDB's
     /// default per-table quota ("Service, account, and table quotas").
     public static let onDemandRequestUnitsPerSecondMax: Double = 40_000

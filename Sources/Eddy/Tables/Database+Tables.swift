@@ -73,6 +73,7 @@ extension Database {
                     effects: [.createTable(definition.id, stream: stream), .resetCounters([definition.id] + (globals + locals).map(\.id))]))
             catalog.didStore(definition)
             capacity.follow(definition, tableArn: arn(ofTable: definition.name))
+            capacityMetrics.follow(definition)
             return try await describe(definition)
         }
     }
@@ -155,6 +156,8 @@ extension Database {
             catalog.didRemove(tableName)
             scalableTargets.didRemove(targets)
             capacity.forget(table.definition)
+            capacityMetrics.forget(table.definition)
+            contributorInsights.forget([table.id] + table.indexes.map(\.definition.id))
             return description
         }
     }
@@ -211,6 +214,12 @@ extension Database {
             catalog.didStore(definition)
             scalableTargets.didRemove(targets)
             capacity.follow(definition, tableArn: arn(ofTable: definition.name))
+            capacityMetrics.follow(definition)
+            let deletedIndexIds = table.indexes.map(\.definition.id).filter { id in !(definition.indexes ?? []).contains { $0.id == id } }
+            if !deletedIndexIds.isEmpty {
+                capacityMetrics.forget(ids: deletedIndexIds)
+                contributorInsights.forget(deletedIndexIds)
+            }
             var description = try await describe(definition)
             switch indexChange {
             case .created(let id):

@@ -37,6 +37,8 @@ struct TableDefinition: Codable, Sendable, Equatable {
     var indexVersion: UInt64?
     /// The table's tags, sorted by key; nil when it has none (and in catalogs written before tags).
     var tags: [Tag]?
+    /// The table's Contributor Insights, enabled or not; nil if UpdateContributorInsights never named it.
+    var contributorInsights: ContributorInsightsSetting?
 
     /// The primary key derived from `keySchema` and `attributeDefinitions` (validated at creation).
     var primaryKey: PrimaryKeySchema {
@@ -60,6 +62,9 @@ struct ResolvedTable: Sendable {
     let indexes: [ResolvedIndex]
     /// While Time to Live is enabled: which attribute files each item in the expiry index.
     let expiry: ExpiryRule?
+    /// Whether the table or one of its global indexes has Contributor Insights enabled: only then do its
+    /// requests feed ``ContributorInsightsTracker``.
+    let observesContributors: Bool
 
     /// `clock` is the database clock, which the expiry rule reads.
     init(_ definition: TableDefinition, clock: any WallClock) {
@@ -77,6 +82,9 @@ struct ResolvedTable: Sendable {
         expiry = definition.timeToLive.flatMap { setting in
             setting.enabled ? ExpiryRule(attributeName: setting.attributeName, clock: clock) : nil
         }
+        observesContributors =
+            definition.contributorInsights?.enabled == true
+            || (definition.indexes ?? []).contains { $0.kind == .global && $0.contributorInsights?.enabled == true }
     }
 
     var id: UInt64 { definition.id }
