@@ -53,39 +53,29 @@ let benchmarks: @Sendable () -> Void = {
 
     // MARK: Puts, one writer
 
-    let rawPut = Box<RawFixture>()
-    Benchmark("PutItem.RawRocksDB", configuration: puts) { benchmark in
-        let fixture = rawPut.value!
-        let db: RawRocksDB = fixture.db
-        let (keys, values) = fixture.nextPuts(operationsPerIteration)
-        benchmark.startMeasurement()
-        for index in 0..<keys.count {
-            db.put(keys[index], values[index])
+    // The bare put, and (`Counted`) the bound of the table counters.
+    for counted in [false, true] {
+        let rawPut = Box<RawFixture>()
+        Benchmark("PutItem.RawRocksDB\(counted ? "Counted" : "")", configuration: puts) { benchmark in
+            let fixture = rawPut.value!
+            let db: RawRocksDB = fixture.db
+            let (keys, values) = fixture.nextPuts(operationsPerIteration)
+            let counters = counted ? fixture.nextCounters(operationsPerIteration) : []
+            benchmark.startMeasurement()
+            for index in 0..<keys.count {
+                if counted {
+                    db.putCounted(keys[index], values[index], counterKey: RawFixture.counterKey, counterValue: counters[index])
+                } else {
+                    db.put(keys[index], values[index])
+                }
+            }
+            benchmark.stopMeasurement()
+        } setup: {
+            try await EddyLayout.verify()
+            rawPut.value = RawFixture(prefilled: false)
+        } teardown: {
+            rawPut.take()?.close()
         }
-        benchmark.stopMeasurement()
-    } setup: {
-        try await EddyLayout.verify()
-        rawPut.value = RawFixture(prefilled: false)
-    } teardown: {
-        rawPut.take()?.close()
-    }
-
-    let rawPutCounted = Box<RawFixture>()
-    Benchmark("PutItem.RawRocksDBCounted", configuration: puts) { benchmark in
-        let fixture = rawPutCounted.value!
-        let db: RawRocksDB = fixture.db
-        let (keys, values) = fixture.nextPuts(operationsPerIteration)
-        let counters = fixture.nextCounters(operationsPerIteration)
-        benchmark.startMeasurement()
-        for index in 0..<keys.count {
-            db.putCounted(keys[index], values[index], counterKey: RawFixture.counterKey, counterValue: counters[index])
-        }
-        benchmark.stopMeasurement()
-    } setup: {
-        try await EddyLayout.verify()
-        rawPutCounted.value = RawFixture(prefilled: false)
-    } teardown: {
-        rawPutCounted.take()?.close()
     }
 
     let eddyPut = Box<EddyFixture.State>()
@@ -142,51 +132,34 @@ let benchmarks: @Sendable () -> Void = {
 
     // MARK: Puts, 8 concurrent writers
 
-    let rawPut8 = Box<RawFixture>()
-    Benchmark("PutItem.8writers.RawRocksDB", configuration: puts) { benchmark in
-        let fixture = rawPut8.value!
-        let (keys, values) = fixture.nextPuts(operationsPerIteration)
-        let db: RawRocksDB = fixture.db
-        benchmark.startMeasurement()
-        fixture.pool!.run { client in
-            var index = client
-            while index < keys.count {
-                db.put(keys[index], values[index])
-                index += clientCount
+    for counted in [false, true] {
+        let rawPut8 = Box<RawFixture>()
+        Benchmark("PutItem.8writers.RawRocksDB\(counted ? "Counted" : "")", configuration: puts) { benchmark in
+            let fixture = rawPut8.value!
+            let (keys, values) = fixture.nextPuts(operationsPerIteration)
+            let counters = counted ? fixture.nextCounters(operationsPerIteration) : []
+            let db: RawRocksDB = fixture.db
+            benchmark.startMeasurement()
+            fixture.pool!.run { client in
+                var index = client
+                while index < keys.count {
+                    if counted {
+                        db.putCounted(keys[index], values[index], counterKey: RawFixture.counterKey, counterValue: counters[index])
+                    } else {
+                        db.put(keys[index], values[index])
+                    }
+                    index += clientCount
+                }
             }
+            benchmark.stopMeasurement()
+        } setup: {
+            try await EddyLayout.verify()
+            let fixture = RawFixture(prefilled: false)
+            fixture.pool = ClientThreads(count: clientCount)
+            rawPut8.value = fixture
+        } teardown: {
+            rawPut8.take()?.close()
         }
-        benchmark.stopMeasurement()
-    } setup: {
-        try await EddyLayout.verify()
-        let fixture = RawFixture(prefilled: false)
-        fixture.pool = ClientThreads(count: clientCount)
-        rawPut8.value = fixture
-    } teardown: {
-        rawPut8.take()?.close()
-    }
-
-    let rawPut8Counted = Box<RawFixture>()
-    Benchmark("PutItem.8writers.RawRocksDBCounted", configuration: puts) { benchmark in
-        let fixture = rawPut8Counted.value!
-        let (keys, values) = fixture.nextPuts(operationsPerIteration)
-        let counters = fixture.nextCounters(operationsPerIteration)
-        let db: RawRocksDB = fixture.db
-        benchmark.startMeasurement()
-        fixture.pool!.run { client in
-            var index = client
-            while index < keys.count {
-                db.putCounted(keys[index], values[index], counterKey: RawFixture.counterKey, counterValue: counters[index])
-                index += clientCount
-            }
-        }
-        benchmark.stopMeasurement()
-    } setup: {
-        try await EddyLayout.verify()
-        let fixture = RawFixture(prefilled: false)
-        fixture.pool = ClientThreads(count: clientCount)
-        rawPut8Counted.value = fixture
-    } teardown: {
-        rawPut8Counted.take()?.close()
     }
 
     let eddyPut8 = Box<EddyFixture.State>()
