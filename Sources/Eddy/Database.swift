@@ -121,14 +121,10 @@ public final class Database: Sendable {
     /// Where running trigger lanes have read to, for the retention pass's count of what mappings lose.
     let triggerReadMarks = TriggerReadMarks()
     let backgroundJobs = BackgroundJobs()
-    /// The capacity of every table and global index, and what requests have consumed of it.
-    let capacity: CapacityLedger
     /// The auto scaling targets and policies, and the scaling activities.
     let scalableTargets: ScalableTargets
     /// The most accessed and throttled keys of the tables and global indexes with Contributor Insights enabled.
     let contributorInsights: ContributorInsightsTracker
-    /// Consumed and provisioned capacity and throttle events, per table and global index.
-    let capacityMetrics: CapacityMetrics
     /// Set when ``close()`` starts: every operation from then on throws.
     let closing = Atomic<Bool>(false)
     /// The task that closes the database, once ``close()`` has been called.
@@ -179,11 +175,15 @@ public final class Database: Sendable {
             throw .validation("A stream needs at least one shard, and a shard at least one record")
         }
         self.configuration = configuration
-        catalog = try Catalog(store: store, clock: configuration.clock)
-        capacity = CapacityLedger(isEnforcing: configuration.throttlingEnabled, clock: configuration.clock)
+        catalog = try Catalog(
+            store: store, clock: configuration.clock,
+            ledger: CapacityLedger(
+                isEnforcing: configuration.throttlingEnabled, clock: configuration.clock, metricsFactory: configuration.metricsFactory,
+                tableArn: { [region = configuration.region, accountId = configuration.accountId] name in
+                    Self.arn(ofTable: name, region: region, accountId: accountId)
+                }))
         scalableTargets = try ScalableTargets(store: store)
         contributorInsights = ContributorInsightsTracker(clock: configuration.clock)
-        capacityMetrics = CapacityMetrics(factory: configuration.metricsFactory, clock: configuration.clock)
         do {
             try TransactionTokens.indexLegacyRecords(in: store, durability: configuration.durability)
         } catch {
@@ -250,12 +250,6 @@ public final class Database: Sendable {
         startBackgroundJob(every: configuration.autoScalingInterval) { database in
             await database.evaluateScalingPolicies()
         }
-        for name in catalog.tableNames() {
-            if let table = catalog.table(named: name) {
-                capacity.follow(table.definition, tableArn: arn(ofTable: name))
-                capacityMetrics.follow(table.definition)
-            }
-        }
         resumeBackfills()
         try resumeExpiryBackfills()
     }
@@ -316,7 +310,12 @@ public final class Database: Sendable {
     }
 
     func arn(ofTable name: String) -> String {
-        "arn:aws:dynamodb:\(configuration.region):\(configuration.accountId):table/\(name)"
+        Self.arn(ofTable: name, region: configuration.region, accountId: configuration.accountId)
+    }
+
+    /// The ARN of table `name` in `region` of account `accountId`.
+    static func arn(ofTable name: String, region: String, accountId: String) -> String {
+        "arn:aws:dynamodb:\(region):\(accountId):table/\(name)"
     }
 }
 

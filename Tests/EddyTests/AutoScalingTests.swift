@@ -15,11 +15,14 @@ import Testing
     private static let tableWrite = "dynamodb:table:WriteCapacityUnits"
     private static let indexWrite = "dynamodb:index:WriteCapacityUnits"
 
-    /// A database on a manual clock whose background scaler never runs on its own.
-    private static func withScalingDatabase(_ body: (Database, ManualWallClock, String) async throws -> Void) async throws {
+    /// A database on a manual clock whose background scaler never runs on its own, throttling as configured.
+    private static func withScalingDatabase(
+        throttling: Bool = true, _ body: (Database, ManualWallClock, String) async throws -> Void
+    ) async throws {
         try await withTemporaryDirectory { path in
             let clock = ManualWallClock(milliseconds: 1_750_000_000_000)
-            let database = try Database(path: path + "/db", configuration: .init(clock: clock, autoScalingInterval: .seconds(86_400)))
+            let database = try Database(
+                path: path + "/db", configuration: .init(clock: clock, throttlingEnabled: throttling, autoScalingInterval: .seconds(86_400)))
             try await body(database, clock, path + "/db")
         }
     }
@@ -52,8 +55,10 @@ import Testing
 
     /// Charges `units` of `operation` to table `name` (or its index) now, as a request would.
     private static func consume(_ db: Database, _ units: Double, _ operation: CapacityOperation, index: String? = nil) throws {
-        let id = try #require(db.catalog.table(named: "Orders")).id
-        db.capacity.charge(tableId: id, operation, [CapacityUse(indexName: index, partitionKey: nil, units: units)])
+        var charge = CapacityCharge(tableName: "Orders")
+        let used = operation == .read ? CapacityUnits(read: units) : CapacityUnits(write: units)
+        if let index { charge.globalIndexes[index] = used } else { charge.table = used }
+        try #require(db.catalog.table(named: "Orders")).meter.spend(charge, operation, partitionHash: nil, index: index)
     }
 
     /// Lets `minutes` minutes pass, running the scaler at the end of each, as its background job would.
@@ -192,6 +197,23 @@ import Testing
             let activities = try await db.describeScalingActivities(DescribeScalingActivitiesInput(resourceId: "table/Orders"))
             #expect(activities.scalingActivities.map(\.description) == ["Setting read capacity units to 40.", "Setting read capacity units to 20."])
             #expect(activities.scalingActivities.allSatisfy { $0.statusCode == "Successful" && $0.cause.hasSuffix("triggered policy reads") })
+        }
+    }
+
+    @Test func aDatabaseThatDoesNotThrottleScalesOnWhatItsRequestsConsume() async throws {
+        try await Self.withScalingDatabase(throttling: false) { db, clock, _ in
+            try await createCapacityTable(db, "Orders", read: 10, write: 10)
+            try await Self.register(db, min: 5, max: 40)
+            try await db.putScalingPolicy(Self.policy(target: 50))
+            try await db.putItem(PutItemInput(tableName: "Orders", item: ["pk": "a"]))
+            // 1,200 strongly consistent reads of a small item a minute: 20 units a second, twice the
+            // provisioned 10, which nothing throttles.
+            for _ in 0..<2 {
+                for _ in 0..<1200 { _ = try await db.getItem(GetItemInput(tableName: "Orders", key: ["pk": "a"], consistentRead: true)) }
+                await Self.pass(minutes: 1, db, clock)
+            }
+            // 20 per second at 50 %: 40 units.
+            #expect(try await Self.throughput(db).readCapacityUnits == 40)
         }
     }
 

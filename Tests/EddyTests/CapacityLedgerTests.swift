@@ -43,25 +43,32 @@ func createCapacityTable(
 }
 
 @Suite(.timeLimit(.minutes(5))) struct CapacityLedgerTests {
-    private static func tableId(_ db: Database, _ name: String) throws -> UInt64 {
-        try #require(db.catalog.table(named: name)).id
+    private static func meter(_ db: Database, _ name: String) throws -> TableMeter {
+        try #require(db.catalog.table(named: name)).meter
     }
 
-    /// Admits and charges `units` per request for table `name` until refused; returns how many got in and the
-    /// refusal.
+    /// Admits and spends `units` per request for table `name` until refused, at partition key value `key`,
+    /// through global index `index`, charging each of `charged` (nil for the table); returns how many got in
+    /// and the refusal.
     private static func drain(
-        _ db: Database, _ name: String, _ operation: CapacityOperation, units: Double = 1,
-        uses: (Double) -> [CapacityUse] = { [CapacityUse(partitionKey: nil, units: $0)] }
+        _ db: Database, _ name: String, _ operation: CapacityOperation, units: Double = 1, key: AttributeValue? = nil,
+        index: String? = nil, charging charged: [String?] = [nil]
     ) throws -> (admitted: Int, refusal: EddyError?) {
-        let id = try tableId(db, name)
+        let meter = try meter(db, name)
+        let partitionHash = key.map(ItemKey.partitionHash(of:))
+        var charge = CapacityCharge(tableName: name)
+        let used = operation == .read ? CapacityUnits(read: units) : CapacityUnits(write: units)
+        for resource in charged {
+            if let resource { charge.globalIndexes[resource] = used } else { charge.table = used }
+        }
         var admitted = 0
         while admitted < 200_000 {
             do {
-                try db.capacity.admit(tableId: id, operation, uses(units))
+                try meter.admit(operation, partitionHash: partitionHash, index: index)
             } catch {
                 return (admitted, error)
             }
-            db.capacity.charge(tableId: id, operation, uses(units))
+            meter.spend(charge, operation, partitionHash: partitionHash, index: index)
             admitted += 1
         }
         return (admitted, nil)
@@ -87,9 +94,7 @@ func createCapacityTable(
     @Test func aGlobalIndexThatCannotKeepUpThrottlesItsTablesWrites() async throws {
         try await withCapacityDatabase { db, _ in
             let table = try await createCapacityTable(db, "Orders", read: 100, write: 100, indexUnits: 1)
-            let writes = try Self.drain(db, "Orders", .write) { units in
-                [CapacityUse(partitionKey: .s("o1"), units: units), CapacityUse(indexName: "byOwner", partitionKey: .s("ada"), units: units)]
-            }
+            let writes = try Self.drain(db, "Orders", .write, key: .s("o1"), charging: [nil, "byOwner"])
             #expect(writes.admitted == 300)
             #expect(
                 writes.refusal
@@ -102,8 +107,7 @@ func createCapacityTable(
     @Test func anIndexCreatedAgainUnderItsNameStartsFull() async throws {
         try await withCapacityDatabase { db, _ in
             try await createCapacityTable(db, "Orders", read: 100, write: 100, indexUnits: 1)
-            let indexWrites: (Double) -> [CapacityUse] = { [CapacityUse(indexName: "byOwner", partitionKey: .s("ada"), units: $0)] }
-            #expect(try Self.drain(db, "Orders", .write, uses: indexWrites).admitted == 300)
+            #expect(try Self.drain(db, "Orders", .write, charging: ["byOwner"]).admitted == 300)
             try await db.updateTable(
                 UpdateTableInput(
                     tableName: "Orders",
@@ -119,7 +123,7 @@ func createCapacityTable(
                                 projection: Projection(projectionType: .keysOnly),
                                 provisionedThroughput: ProvisionedThroughput(readCapacityUnits: 1, writeCapacityUnits: 1)))
                     ]))
-            #expect(try Self.drain(db, "Orders", .write, uses: indexWrites).admitted == 300)
+            #expect(try Self.drain(db, "Orders", .write, charging: ["byOwner"]).admitted == 300)
         }
     }
 
@@ -140,7 +144,7 @@ func createCapacityTable(
             try await db.updateTable(
                 UpdateTableInput(
                     tableName: "Orders", billingMode: .provisioned, provisionedThroughput: ProvisionedThroughput(readCapacityUnits: 2, writeCapacityUnits: 2)))
-            let reads = try Self.drain(db, "Orders", .read) { [CapacityUse(indexName: "byOwner", partitionKey: nil, units: $0)] }
+            let reads = try Self.drain(db, "Orders", .read, index: "byOwner", charging: ["byOwner"])
             #expect(reads.admitted == 600)
             #expect(reads.refusal?.throttlingReasons.first?.reason == "IndexReadProvisionedThroughputExceeded")
         }
@@ -160,22 +164,22 @@ func createCapacityTable(
     @Test func aHotKeyThrottlesWhileOtherKeysOfTheTableDoNot() async throws {
         try await withCapacityDatabase { db, _ in
             let table = try await createCapacityTable(db, "Provisioned", read: 10_000, write: 10_000)
-            let hot = try Self.drain(db, "Provisioned", .write) { [CapacityUse(partitionKey: .s("hot"), units: $0)] }
+            let hot = try Self.drain(db, "Provisioned", .write, key: .s("hot"))
             #expect(hot.admitted == 1000)
             #expect(
                 hot.refusal
                     == .provisionedThroughputExceeded(
                         ThrottlingMessages.provisionedTable,
                         reasons: [ThrottlingReason(reason: "TableWriteKeyRangeThroughputExceeded", resource: table.tableArn)]))
-            let id = try Self.tableId(db, "Provisioned")
-            try db.capacity.admit(tableId: id, .write, [CapacityUse(partitionKey: .s("cold"))])
+            let meter = try Self.meter(db, "Provisioned")
+            try meter.admit(.write, partitionHash: ItemKey.partitionHash(of: .s("cold")))
             // Reads of the hot key share its second: its writes used it all.
             await expectEddyError("ProvisionedThroughputExceededException") {
-                try db.capacity.admit(tableId: id, .read, [CapacityUse(partitionKey: .s("hot"))])
+                try meter.admit(.read, partitionHash: ItemKey.partitionHash(of: .s("hot")))
             }
 
             let onDemand = try await createCapacityTable(db, "OnDemand")
-            let reads = try Self.drain(db, "OnDemand", .read, units: 4) { [CapacityUse(partitionKey: .s("hot"), units: $0)] }
+            let reads = try Self.drain(db, "OnDemand", .read, units: 4, key: .s("hot"))
             #expect(reads.admitted == 750)
             #expect(
                 reads.refusal
@@ -213,19 +217,22 @@ func createCapacityTable(
     @Test func aDeletedTableIsForgottenAndItsSuccessorStartsFull() async throws {
         try await withCapacityDatabase { db, _ in
             try await createCapacityTable(db, "Orders", read: 1, write: 1)
-            _ = try Self.drain(db, "Orders", .write) { [CapacityUse(partitionKey: .s("k"), units: $0)] }
+            _ = try Self.drain(db, "Orders", .write, key: .s("k"))
             try await db.deleteTable(tableName: "Orders")
             try await createCapacityTable(db, "Orders", read: 1, write: 1)
-            #expect(try Self.drain(db, "Orders", .write) { [CapacityUse(partitionKey: .s("k"), units: $0)] }.admitted == 300)
+            #expect(try Self.drain(db, "Orders", .write, key: .s("k")).admitted == 300)
         }
     }
 
     @Test func switchingEnforcementOffAdmitsEverything() async throws {
         try await withCapacityDatabase(throttling: false) { db, _ in
             try await createCapacityTable(db, "Orders", read: 1, write: 1)
-            let id = try Self.tableId(db, "Orders")
-            db.capacity.charge(tableId: id, .write, [CapacityUse(partitionKey: .s("k"), units: 100_000)])
-            try db.capacity.admit(tableId: id, .write, [CapacityUse(partitionKey: .s("k"))])
+            let meter = try Self.meter(db, "Orders")
+            let partitionHash = ItemKey.partitionHash(of: .s("k"))
+            var charge = CapacityCharge(tableName: "Orders")
+            charge.table.write = 100_000
+            meter.spend(charge, .write, partitionHash: partitionHash)
+            try meter.admit(.write, partitionHash: partitionHash)
         }
     }
 

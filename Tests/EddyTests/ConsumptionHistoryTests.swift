@@ -2,8 +2,9 @@ import Testing
 
 @testable import Eddy
 
-// The one-minute datapoints of consumed capacity that auto scaling reads (CloudWatch's per-minute sums of
-// ConsumedReadCapacityUnits and ConsumedWriteCapacityUnits).
+// The one-minute datapoints of consumed capacity and throttle events that auto scaling and the capacity
+// description read (CloudWatch's per-minute sums of ConsumedReadCapacityUnits, ConsumedWriteCapacityUnits,
+// ReadThrottleEvents and WriteThrottleEvents).
 
 @Suite struct ConsumptionHistoryTests {
     /// The start of minute 1000.
@@ -29,5 +30,21 @@ import Testing
         let kept = history.units(.read, minutes: 21, before: 1030)
         #expect(kept.first == .some(nil))
         #expect(kept.dropFirst().map { $0 ?? -1 } == (10..<30).map(Double.init))
+    }
+
+    @Test func throttleEventsCountInTheirMinuteBesideTheUnits() {
+        var history = ConsumptionHistory(nowMilliseconds: Self.start)
+        history.record(2, .write, atMilliseconds: Self.start)
+        history.recordThrottle(.write, atMilliseconds: Self.start + 1)
+        history.recordThrottle(.read, atMilliseconds: Self.start + 60_000)
+        var first = CapacityMinute()
+        first.consumedWriteCapacityUnits = 2
+        first.writeThrottleEvents = 1
+        var second = CapacityMinute()
+        second.readThrottleEvents = 1
+        #expect(history.lastAndCurrent(atMilliseconds: Self.start + 60_001) == (first, second))
+        // Two minutes on, neither is the last or the current minute; before the start, nothing was watched.
+        #expect(history.lastAndCurrent(atMilliseconds: Self.start + 180_000) == (CapacityMinute(), CapacityMinute()))
+        #expect(history.lastAndCurrent(atMilliseconds: Self.start - 1) == (CapacityMinute(), CapacityMinute()))
     }
 }

@@ -7,8 +7,8 @@ import Testing
 
 @Suite struct PartitionKeyLimiterTests {
     private static let start: Int64 = 1_750_000_000_000
-    private static let hot = PartitionKeyLimiter.Key(resourceId: 7, value: .s("hot"))
-    private static let cold = PartitionKeyLimiter.Key(resourceId: 7, value: .s("cold"))
+    private static let hot = PartitionKeyLimiter.Key(resourceId: 7, partitionHash: ItemKey.partitionHash(of: .s("hot")))
+    private static let cold = PartitionKeyLimiter.Key(resourceId: 7, partitionHash: ItemKey.partitionHash(of: .s("cold")))
 
     @Test func readsAndWritesShareOneSecondLinearly() {
         var limiter = PartitionKeyLimiter()
@@ -20,7 +20,7 @@ import Testing
         #expect(!limiter.admits(Self.hot, atMilliseconds: Self.start))
         #expect(limiter.admits(Self.cold, atMilliseconds: Self.start))
         // The same value of another table or index is another partition key.
-        #expect(limiter.admits(PartitionKeyLimiter.Key(resourceId: 8, value: .s("hot")), atMilliseconds: Self.start))
+        #expect(limiter.admits(PartitionKeyLimiter.Key(resourceId: 8, partitionHash: ItemKey.partitionHash(of: .s("hot"))), atMilliseconds: Self.start))
         #expect(limiter.admits(Self.hot, atMilliseconds: Self.start + 1000))
     }
 
@@ -45,13 +45,33 @@ import Testing
         var limiter = PartitionKeyLimiter(keysMax: 8)
         for index in 0..<100 {
             limiter.charge(
-                PartitionKeyLimiter.Key(resourceId: 1, value: .s("k\(index)")), readUnits: 0, writeUnits: 1000,
+                PartitionKeyLimiter.Key(resourceId: 1, partitionHash: ItemKey.partitionHash(of: .s("k\(index)"))), readUnits: 0, writeUnits: 1000,
                 atMilliseconds: Self.start)
             #expect(limiter.trackedCount <= 8)
         }
         // The most recent values are remembered, still throttled.
-        #expect(!limiter.admits(PartitionKeyLimiter.Key(resourceId: 1, value: .s("k99")), atMilliseconds: Self.start))
+        #expect(!limiter.admits(PartitionKeyLimiter.Key(resourceId: 1, partitionHash: ItemKey.partitionHash(of: .s("k99"))), atMilliseconds: Self.start))
         limiter.forget(resources: [1])
         #expect(limiter.trackedCount == 0)
+    }
+
+    @Test func aHotValueStaysThrottledWhileManyOthersPass() {
+        var limiter = PartitionKeyLimiter(keysMax: 16)
+        limiter.charge(Self.hot, readUnits: 3000, writeUnits: 0, atMilliseconds: Self.start)
+        // A thousand other values, each taking a unit while the clock stands still, all below full at once:
+        // past the bound, the values closest to full make room, never the hot one.
+        for index in 0..<1000 {
+            let key = PartitionKeyLimiter.Key(resourceId: 7, partitionHash: ItemKey.partitionHash(of: .s("cold-\(index)")))
+            limiter.charge(key, readUnits: 1, writeUnits: 0, atMilliseconds: Self.start)
+            #expect(limiter.trackedCount <= 16)
+        }
+        #expect(!limiter.admits(Self.hot, atMilliseconds: Self.start))
+        // A value refilled in a few milliseconds leaves its slot free for the next: the table does not grow.
+        var spread = PartitionKeyLimiter(keysMax: 1024)
+        for index in 0..<10_000 {
+            let key = PartitionKeyLimiter.Key(resourceId: 7, partitionHash: ItemKey.partitionHash(of: .s("spread-\(index)")))
+            spread.charge(key, readUnits: 1, writeUnits: 0, atMilliseconds: Self.start + Int64(index))
+        }
+        #expect(spread.trackedCount <= 64)
     }
 }

@@ -72,8 +72,8 @@ extension Database {
         for record in scalableTargets.all() where !record.policies.isEmpty {
             let key = record.key
             guard let table = catalog.table(named: key.tableName), let provisioned = try? scaledCapacity(of: key) else { continue }
-            let consumed = capacity.consumedUnits(
-                tableId: table.id, indexName: key.indexName, key.dimension.operation, minutes: AutoScalingLimits.scaleInDatapoints,
+            let consumed = table.meter.consumedUnits(
+                indexName: key.indexName, key.dimension.operation, minutes: AutoScalingLimits.scaleInDatapoints,
                 before: minute)
             guard
                 let decision = TargetTracking.decide(

@@ -91,7 +91,7 @@ final class ContributorInsightsTracker: Sendable {
         sortKey: AttributeValue?, units: Double, throttled: Bool
     ) {
         guard throttled || mode == .accessedAndThrottledKeys else { return }
-        let minute = CapacityMinute.number(atMilliseconds: clock.nowMilliseconds())
+        let minute = ConsumptionHistory.minute(of: clock.nowMilliseconds())
         resources.withLock { resources in
             var resource = resources[id].flatMap { $0.mode == mode ? $0 : nil } ?? Resource(mode: mode, rules: [:])
             for rule in ContributorInsightsRule.rules(mode: mode, hasSortKey: hasSortKey) where rule.countsThrottles == throttled {
@@ -107,7 +107,7 @@ final class ContributorInsightsTracker: Sendable {
 
     /// The top keys of each rule of resource `id` in `mode` over the last minute, keyed by rule.
     func top(resource id: UInt64, mode: ContributorInsightsMode, hasSortKey: Bool) -> [(rule: ContributorInsightsRule, contributors: [ContributorInsightsContributor])] {
-        let minute = CapacityMinute.number(atMilliseconds: clock.nowMilliseconds())
+        let minute = ConsumptionHistory.minute(of: clock.nowMilliseconds())
         let resource = resources.withLock { $0[id] }
         return ContributorInsightsRule.rules(mode: mode, hasSortKey: hasSortKey).map { rule in
             let top = resource.flatMap { $0.mode == mode ? $0.rules[rule] : nil }?.top(Limits.contributorInsightsKeysReported, minute: minute) ?? []

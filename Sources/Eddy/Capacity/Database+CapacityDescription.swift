@@ -30,15 +30,15 @@ public struct ResourceCapacity: Codable, Sendable, Equatable {
 extension Database {
     /// The provisioned throughput, the units consumed and the throttle events of the last minute, and the
     /// Contributor Insights status of a table and each of its global secondary indexes. What was consumed is
-    /// counted in memory since the database opened.
+    /// counted in memory since the database opened, whether or not throttling is enforced.
     ///
     /// - Throws: `ResourceNotFoundException` if there is no such table.
     public func describeCapacity(tableName: String) throws(EddyError) -> TableCapacityDescription {
         let table = try resolveTable(tableName)
         let definition = table.definition
         let provisioned = definition.billingMode == .provisioned
-        func resource(_ id: UInt64, _ index: String?, _ throughput: ProvisionedThroughput?, _ insights: ContributorInsightsSetting?) -> ResourceCapacity {
-            let minutes = capacityMetrics.minutes(of: id)
+        func resource(_ index: String?, _ throughput: ProvisionedThroughput?, _ insights: ContributorInsightsSetting?) -> ResourceCapacity {
+            let minutes = table.meter.lastAndCurrentMinutes(indexName: index)
             return ResourceCapacity(
                 indexName: index, provisionedThroughput: provisioned ? throughput ?? definition.provisionedThroughput : nil,
                 lastMinute: minutes.last, currentMinute: minutes.current,
@@ -47,7 +47,7 @@ extension Database {
         let indexes = (definition.indexes ?? []).filter { $0.kind == .global }.sorted { $0.name < $1.name }
         return TableCapacityDescription(
             tableName: table.name, billingMode: definition.billingMode,
-            resources: [resource(table.id, nil, definition.provisionedThroughput, definition.contributorInsights)]
-                + indexes.map { resource($0.id, $0.name, $0.provisionedThroughput, $0.contributorInsights) })
+            resources: [resource(nil, definition.provisionedThroughput, definition.contributorInsights)]
+                + indexes.map { resource($0.name, $0.provisionedThroughput, $0.contributorInsights) })
     }
 }

@@ -54,7 +54,7 @@ struct TokenBucket: Sendable, Equatable {
 
     /// The balance at `now`, with what the rate gave since the last refill. A clock that stepped back adds
     /// nothing.
-    private func balance(atMilliseconds now: Int64) -> Double {
+    func balance(atMilliseconds now: Int64) -> Double {
         guard now > refilledAtMilliseconds else { return balance }
         let elapsedSeconds = Double(now - refilledAtMilliseconds) / 1000
         return min(capacity, balance + elapsedSeconds * unitsPerSecond)

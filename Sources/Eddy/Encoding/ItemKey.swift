@@ -62,6 +62,13 @@ struct ItemKey: Hashable, Sendable {
         return writer.bytes
     }
 
+    /// The ``partitionHash`` of every key whose partition key value is `value`.
+    static func partitionHash(of value: AttributeValue) -> UInt32 {
+        var writer = ByteWriter(capacity: 32)
+        KeyEncoding.append(value, to: &writer)
+        return PartitionHash.hash(of: writer.bytes)
+    }
+
     /// The prefix shared by every entry of one partition of `layout`.
     static func partitionPrefix(layout: KeyLayout, partitionKey: AttributeValue) -> [UInt8] {
         partitionWriter(id: layout.id, partitionKey: partitionKey).bytes

@@ -59,16 +59,17 @@ extension Database {
             // Keys the table's capacity refused: returned unprocessed, as DynamoDB returns them.
             var throttled: [Item] = []
             for (index, key) in request.keys.enumerated() {
-                let partitionKey = table.partitionKey(of: key)
+                let itemKey = ItemKey(table: table, key: key)
+                let capacityKey = CapacityKey(itemKey, values: key)
                 do throws(EddyError) {
-                    try admit(.read, to: table, partitionKey: partitionKey, sortKey: table.sortKey(of: key))
+                    try admit(.read, to: table, at: capacityKey, countsRequest: false)
                 } catch {
                     throttling = throttling ?? error
                     throttled.append(key)
                     continue
                 }
                 admitted = true
-                let bytes = try readStoredItem(ItemKey(table: table, key: key))
+                let bytes = try readStoredItem(itemKey)
                 let size = try storedSize(bytes)
                 if responseBytes + size > Limits.batchGetItemResponseBytesMax {
                     throttled += request.keys[index...]
@@ -76,7 +77,7 @@ extension Database {
                 }
                 var keyCharge = CapacityCharge(tableName: name)
                 keyCharge.table.read = CapacityUnits.read(sizeBytes: size, consistent: request.consistentRead == true)
-                spend(keyCharge, .read, on: table, partitionKey: partitionKey, sortKey: table.sortKey(of: key))
+                spend(keyCharge, .read, on: table, at: capacityKey)
                 charge.table.read += keyCharge.table.read
                 guard let bytes else { continue }
                 responseBytes += size
@@ -89,8 +90,12 @@ extension Database {
             }
             charges.append(charge)
         }
-        // DynamoDB answers the throttling error only when no key at all could be read.
-        if let throttling, !admitted { throw throttling }
+        // DynamoDB answers the throttling error only when no key at all could be read, and only then counts a
+        // throttled request.
+        if let throttling, !admitted {
+            for request in requests { request.table.meter.countThrottledRequest() }
+            throw throttling
+        }
         var output = BatchGetItemOutput(responses: responses, unprocessedKeys: unprocessed)
         output.consumedCapacity = charges.consumedCapacity(input.returnConsumedCapacity)
         return Charged(result: .success(output), charges: charges)
@@ -166,7 +171,7 @@ extension Database {
         writes = writes.filter { write in
             let table = tables[write.table]
             do throws(EddyError) {
-                try admit(.write, to: table, partitionKey: table.partitionKey(of: write.keys), sortKey: table.sortKey(of: write.keys))
+                try admit(.write, to: table, at: CapacityKey(write.key, values: write.keys), countsRequest: false)
             } catch {
                 throttling = throttling ?? error
                 unprocessed[table.name, default: []].append(write.request)
@@ -174,11 +179,14 @@ extension Database {
             }
             var least = CapacityCharge(tableName: table.name)
             least.table.write = CapacityUnits.write(sizeBytes: write.put.map { ItemSize.of($0.item) } ?? 0)
-            spend(least, .write, on: table, partitionKey: table.partitionKey(of: write.keys), sortKey: table.sortKey(of: write.keys))
+            spend(least, .write, on: table, at: CapacityKey(write.key, values: write.keys))
             spentInAdvance.append(least)
             return true
         }
-        if let throttling, writes.isEmpty { throw throttling }
+        if let throttling, writes.isEmpty {
+            for table in tables { table.meter.countThrottledRequest() }
+            throw throttling
+        }
         return try await locks.withLocks(writes.map(\.key), ifTransactionHolds: .fail) { () async throws(EddyError) -> Charged<BatchWriteItemOutput> in
             let (charges, itemCharges) = try await commitItemChange(in: tables) {
                 tables throws(EddyError) -> (PreparedWrite?, ([CapacityCharge], [CapacityCharge])) in
@@ -208,9 +216,7 @@ extension Database {
             for ((write, charge), least) in zip(zip(writes, itemCharges), spentInAdvance) {
                 var rest = charge
                 rest.table.write -= least.table.write
-                spend(
-                    rest, .write, on: tables[write.table], partitionKey: tables[write.table].partitionKey(of: write.keys),
-                    sortKey: tables[write.table].sortKey(of: write.keys))
+                spend(rest, .write, on: tables[write.table], at: CapacityKey(write.key, values: write.keys))
             }
             var output = BatchWriteItemOutput(unprocessedItems: unprocessed)
             if input.returnItemCollectionMetrics == .size {

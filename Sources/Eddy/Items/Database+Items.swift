@@ -27,9 +27,8 @@ extension Database {
         try expressions.compileLegacy(expected: input.expected, conditionalOperator: input.conditionalOperator)
         let table = try resolveTable(input.tableName)
         let itemKey = try validatedPut(input.item, in: table)
-        let partitionKey = table.partitionKey(of: input.item)
-        let sortKey = table.sortKey(of: input.item)
-        try admit(.write, to: table, partitionKey: partitionKey, sortKey: sortKey)
+        let capacityKey = CapacityKey(itemKey, values: input.item)
+        try admit(.write, to: table, at: capacityKey)
         let encoded = ItemEncoding.encode(input.item)
         let needsOld = returnValues == .allOld || expressions.condition != nil
         return try await locks.withLock(itemKey, ifTransactionHolds: .fail) { () async throws(EddyError) -> Charged<PutItemOutput> in
@@ -58,7 +57,7 @@ extension Database {
                     in: table, charging: &charge)
                 return (write, (.success(output), charge))
             }
-            return try charged(output, charge, input.returnConsumedCapacity, on: table, partitionKey: partitionKey, sortKey: sortKey) {
+            return try charged(output, charge, input.returnConsumedCapacity, on: table, at: capacityKey) {
                 (output) throws(EddyError) in
                 try withCollectionMetrics(output, input.returnItemCollectionMetrics, key: input.item, in: table)
             }
@@ -82,13 +81,13 @@ extension Database {
         let table = try resolveTable(input.tableName)
         let projection = try expressions.projection(attributesToGet: input.attributesToGet)
         try table.validateKey(input.key)
-        let partitionKey = table.partitionKey(of: input.key)
-        let sortKey = table.sortKey(of: input.key)
-        try admit(.read, to: table, partitionKey: partitionKey, sortKey: sortKey)
-        let bytes = try readStoredItem(ItemKey(table: table, key: input.key))
+        let itemKey = ItemKey(table: table, key: input.key)
+        let capacityKey = CapacityKey(itemKey, values: input.key)
+        try admit(.read, to: table, at: capacityKey)
+        let bytes = try readStoredItem(itemKey)
         var charge = CapacityCharge(tableName: table.name)
         charge.table.read = CapacityUnits.read(sizeBytes: try storedSize(bytes), consistent: input.consistentRead == true)
-        spend(charge, .read, on: table, partitionKey: partitionKey, sortKey: sortKey)
+        spend(charge, .read, on: table, at: capacityKey)
         var output = GetItemOutput(item: try bytes.map(decodeItem).map(projection.apply))
         output.consumedCapacity = charge.consumedCapacity(input.returnConsumedCapacity)
         return Charged(result: .success(output), charges: [charge])
@@ -114,10 +113,9 @@ extension Database {
         try expressions.compileLegacy(expected: input.expected, conditionalOperator: input.conditionalOperator)
         let table = try resolveTable(input.tableName)
         try table.validateKey(input.key)
-        let partitionKey = table.partitionKey(of: input.key)
-        let sortKey = table.sortKey(of: input.key)
-        try admit(.write, to: table, partitionKey: partitionKey, sortKey: sortKey)
         let itemKey = ItemKey(table: table, key: input.key)
+        let capacityKey = CapacityKey(itemKey, values: input.key)
+        try admit(.write, to: table, at: capacityKey)
         return try await locks.withLock(itemKey, ifTransactionHolds: .fail) { () async throws(EddyError) -> Charged<DeleteItemOutput> in
             let (output, charge) = try await commitItemChange(in: [table]) {
                 tables throws(EddyError) -> (PreparedWrite?, (Result<DeleteItemOutput, EddyError>, CapacityCharge)) in
@@ -137,7 +135,7 @@ extension Database {
                     ItemChange(key: itemKey, keys: input.key, old: oldBytes, new: nil, eventName: .remove), in: tables[0], charging: &charge)
                 return (write, (.success(output), charge))
             }
-            return try charged(output, charge, input.returnConsumedCapacity, on: table, partitionKey: partitionKey, sortKey: sortKey) {
+            return try charged(output, charge, input.returnConsumedCapacity, on: table, at: capacityKey) {
                 (output) throws(EddyError) in
                 try withCollectionMetrics(output, input.returnItemCollectionMetrics, key: input.key, in: table)
             }
@@ -180,10 +178,9 @@ extension Database {
         let updates = input.attributeUpdates ?? [:]
         try LegacyUpdate.validate(updates, keyNames: table.key.attributeNames)
         let update = expressions.update ?? LegacyUpdate.compile(updates)
-        let partitionKey = table.partitionKey(of: input.key)
-        let sortKey = table.sortKey(of: input.key)
-        try admit(.write, to: table, partitionKey: partitionKey, sortKey: sortKey)
         let itemKey = ItemKey(table: table, key: input.key)
+        let capacityKey = CapacityKey(itemKey, values: input.key)
+        try admit(.write, to: table, at: capacityKey)
         return try await locks.withLock(itemKey, ifTransactionHolds: .fail) { () async throws(EddyError) -> Charged<UpdateItemOutput> in
             let (output, charge) = try await commitItemChange(in: [table]) {
                 tables throws(EddyError) -> (PreparedWrite?, (Result<UpdateItemOutput, EddyError>, CapacityCharge)) in
@@ -220,21 +217,21 @@ extension Database {
                     in: tables[0], charging: &charge)
                 return (write, (.success(output), charge))
             }
-            return try charged(output, charge, input.returnConsumedCapacity, on: table, partitionKey: partitionKey, sortKey: sortKey) {
+            return try charged(output, charge, input.returnConsumedCapacity, on: table, at: capacityKey) {
                 (output) throws(EddyError) in
                 try withCollectionMetrics(output, input.returnItemCollectionMetrics, key: input.key, in: table)
             }
         }
     }
 
-    /// The charged outcome of a single-item write on `table`'s `partitionKey` and `sortKey`: its output, completed by
+    /// The charged outcome of a single-item write at `key` of `table`: its output, completed by
     /// `complete` (item collection metrics) and given the consumed capacity `mode` asks for, or its error; the
     /// capacity is spent either way.
     private func charged(
         _ result: Result<WriteItemOutput, EddyError>, _ charge: CapacityCharge, _ mode: ReturnConsumedCapacity?,
-        on table: ResolvedTable, partitionKey: AttributeValue?, sortKey: AttributeValue?, complete: (WriteItemOutput) throws(EddyError) -> WriteItemOutput
+        on table: ResolvedTable, at key: CapacityKey, complete: (WriteItemOutput) throws(EddyError) -> WriteItemOutput
     ) throws(EddyError) -> Charged<WriteItemOutput> {
-        spend(charge, .write, on: table, partitionKey: partitionKey, sortKey: sortKey)
+        spend(charge, .write, on: table, at: key)
         guard case .success(let output) = result else { return Charged(result: result, charges: [charge]) }
         var completed = try complete(output)
         completed.consumedCapacity = charge.consumedCapacity(mode)

@@ -28,7 +28,7 @@ extension Database {
         try chargedQuery(input).get()
     }
 
-    /// ``query(_:)`` with the capacity its page consumed (``readPage(_:lower:upper:forward:shape:consistent:returning:partitionKey:)``).
+    /// ``query(_:)`` with the capacity its page consumed (``readPage(_:lower:upper:forward:shape:consistent:returning:at:)``).
     func chargedQuery(_ input: QueryInput) throws(EddyError) -> Charged<QueryOutput> {
         var expressions = try RequestExpressions(
             projection: input.projectionExpression, filter: input.filterExpression,
@@ -70,7 +70,9 @@ extension Database {
         return try readPage(
             source, lower: range.lower, upper: range.upper, forward: forward, shape: shape,
             consistent: input.consistentRead == true, returning: input.returnConsumedCapacity,
-            partitionKey: keyConditions[key.partitionKeyName]?.attributeValueList?.first)
+            at: keyConditions[key.partitionKeyName]?.attributeValueList?.first.map { value in
+                CapacityKey(ItemKey(bytes: range.partitionPrefix), values: [key.partitionKeyName: value])
+            })
     }
 
     /// Reads every item of a table, or of one segment of a parallel scan, a page at a time (DynamoDB's
@@ -94,7 +96,7 @@ extension Database {
         try chargedScan(input).get()
     }
 
-    /// ``scan(_:)`` with the capacity its page consumed (``readPage(_:lower:upper:forward:shape:consistent:returning:partitionKey:)``).
+    /// ``scan(_:)`` with the capacity its page consumed (``readPage(_:lower:upper:forward:shape:consistent:returning:at:)``).
     func chargedScan(_ input: ScanInput) throws(EddyError) -> Charged<ScanOutput> {
         var expressions = try RequestExpressions(
             projection: input.projectionExpression, filter: input.filterExpression,
@@ -125,7 +127,7 @@ extension Database {
         }
         return try readPage(
             source, lower: lower, upper: upper, forward: true, shape: shape, consistent: input.consistentRead == true,
-            returning: input.returnConsumedCapacity, partitionKey: nil)
+            returning: input.returnConsumedCapacity, at: nil)
     }
 
     private func validatedSegment(_ segment: Int?, _ totalSegments: Int?) throws(EddyError) -> (Int, Int)? {
@@ -161,13 +163,13 @@ extension Database {
     /// item, rounded up on its own, on the table. Half units when the read is not `consistent`.
     ///
     /// The page is admitted first, and what it consumed is spent, on the table or the global index read and
-    /// on `partitionKey`, the partition key value a Query reads (nil for a Scan).
+    /// at `key`, the partition a Query reads (nil for a Scan).
     private func readPage(
         _ source: ReadSource, lower: [UInt8], upper: [UInt8], forward: Bool, shape: PageShape, consistent: Bool,
-        returning mode: ReturnConsumedCapacity?, partitionKey: AttributeValue?
+        returning mode: ReturnConsumedCapacity?, at key: CapacityKey?
     ) throws(EddyError) -> Charged<QueryOutput> {
         let globalIndex = source.index.flatMap { $0.isGlobal ? $0.name : nil }
-        try admit(.read, to: source.table, partitionKey: partitionKey, index: globalIndex)
+        try admit(.read, to: source.table, at: key, index: globalIndex)
         var items: [Item] = []
         var scanned = 0
         var matched = 0
@@ -177,7 +179,7 @@ extension Database {
         func charged(_ output: QueryOutput) -> Charged<QueryOutput> {
             let units = CapacityUnits(read: CapacityUnits.read(sizeBytes: pageBytes, consistent: consistent))
             if let index = source.index { charge.charge(units, to: index) } else { charge.table = charge.table + units }
-            spend(charge, .read, on: source.table, partitionKey: partitionKey, index: globalIndex)
+            spend(charge, .read, on: source.table, at: key, index: globalIndex)
             var output = output
             output.consumedCapacity = charge.consumedCapacity(mode)
             return Charged(result: .success(output), charges: [charge])

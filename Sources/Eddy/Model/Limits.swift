@@ -97,7 +97,7 @@ public enum Limits {
     /// Write units one partition key value serves per second, in either billing mode; a mix of reads and
     /// writes is held to `reads / 3000 + writes / 1000 ≤ 1`.
     public static let partitionKeyWriteUnitsPerSecondMax: Double = 1000
-    /// Partition key values whose recent use Eddy keeps, over all tables and indexes of a database: Eddy's
+    /// Partition key values whose recent use Eddy keeps for one table and its global indexes: Eddy's
     /// bound on memory, not DynamoDB's. A value idle for a second has nothing to remember; past this bound
     /// the least recently used are forgotten (and so start again with a full second).
     public static let partitionKeysTrackedMax = 100_000

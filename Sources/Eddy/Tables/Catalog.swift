@@ -12,13 +12,16 @@ final class Catalog: Sendable {
     private let nextTableId: Mutex<UInt64>
     /// The database clock, which each table's ``ExpiryRule`` reads.
     private let clock: any WallClock
+    /// Makes each table's ``TableMeter``, which the table keeps while it lives.
+    private let ledger: CapacityLedger
 
     private static let tablePrefix = Array("table/".utf8)
     private static let nextTableIdKey = Array("next-table-id".utf8)
 
-    /// Reads the catalog from `store`; `clock` is the database clock.
-    init(store: any OrderedKeyValueStore, clock: any WallClock) throws(EddyError) {
+    /// Reads the catalog from `store`; `clock` is the database clock, `ledger` makes the tables' meters.
+    init(store: any OrderedKeyValueStore, clock: any WallClock, ledger: CapacityLedger) throws(EddyError) {
         self.clock = clock
+        self.ledger = ledger
         var tables: [String: ResolvedTable] = [:]
         do {
             let cursor = try store.scan(
@@ -26,7 +29,7 @@ final class Catalog: Sendable {
                 direction: .forward, snapshot: nil)
             while let (_, value) = try cursor.next() {
                 let definition = try JSONDecoder().decode(TableDefinition.self, from: Data(value))
-                tables[definition.name] = ResolvedTable(definition, clock: clock)
+                tables[definition.name] = ResolvedTable(definition, clock: clock, meter: ledger.meter(for: definition))
             }
             let counter = try store.get(Self.nextTableIdKey, in: .catalog, snapshot: nil)
             var reader = ByteReader(counter ?? [0, 0, 0, 0, 0, 0, 0, 1])
@@ -83,14 +86,24 @@ final class Catalog: Sendable {
         batch.delete(Self.key(of: name), in: .catalog)
     }
 
-    /// Records in memory what a committed batch stored.
+    /// Records in memory what a committed batch stored. A table keeps its meter, which follows the new
+    /// settings at once.
     func didStore(_ definition: TableDefinition) {
-        tables.withLock { [clock] in $0[definition.name] = ResolvedTable(definition, clock: clock) }
+        tables.withLock { [clock, ledger] tables in
+            let meter: TableMeter
+            if let previous = tables[definition.name], previous.id == definition.id {
+                meter = previous.meter
+                ledger.follow(meter, definition)
+            } else {
+                meter = ledger.meter(for: definition)
+            }
+            tables[definition.name] = ResolvedTable(definition, clock: clock, meter: meter)
+        }
     }
 
-    /// Records in memory what a committed batch removed.
+    /// Records in memory what a committed batch removed; the table's capacity metrics go with it.
     func didRemove(_ name: String) {
-        tables.withLock { _ = $0.removeValue(forKey: name) }
+        tables.withLock { $0.removeValue(forKey: name) }?.meter.retire()
     }
 
     private static func key(of name: String) -> [UInt8] {

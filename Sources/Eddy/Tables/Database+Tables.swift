@@ -72,8 +72,6 @@ extension Database {
                     batch: batch,
                     effects: [.createTable(definition.id, stream: stream), .resetCounters([definition.id] + (globals + locals).map(\.id))]))
             catalog.didStore(definition)
-            capacity.follow(definition, tableArn: arn(ofTable: definition.name))
-            capacityMetrics.follow(definition)
             return try await describe(definition)
         }
     }
@@ -155,8 +153,6 @@ extension Database {
                     effects: [.deleteTable(table.id), .removeCounters([table.id] + table.indexes.map(\.id))]))
             catalog.didRemove(tableName)
             scalableTargets.didRemove(targets)
-            capacity.forget(table.definition)
-            capacityMetrics.forget(table.definition)
             contributorInsights.forget([table.id] + table.indexes.map(\.definition.id))
             return description
         }
@@ -213,13 +209,8 @@ extension Database {
             try await committer.commitCatalogChange(PreparedWrite(batch: batch, tables: [TableStamp(table)], effects: effects))
             catalog.didStore(definition)
             scalableTargets.didRemove(targets)
-            capacity.follow(definition, tableArn: arn(ofTable: definition.name))
-            capacityMetrics.follow(definition)
             let deletedIndexIds = table.indexes.map(\.definition.id).filter { id in !(definition.indexes ?? []).contains { $0.id == id } }
-            if !deletedIndexIds.isEmpty {
-                capacityMetrics.forget(ids: deletedIndexIds)
-                contributorInsights.forget(deletedIndexIds)
-            }
+            if !deletedIndexIds.isEmpty { contributorInsights.forget(deletedIndexIds) }
             var description = try await describe(definition)
             switch indexChange {
             case .created(let id):

@@ -65,10 +65,13 @@ struct ResolvedTable: Sendable {
     /// Whether the table or one of its global indexes has Contributor Insights enabled: only then do its
     /// requests feed ``ContributorInsightsTracker``.
     let observesContributors: Bool
+    /// The table's capacity and what requests consume of it, kept across changes of its definition.
+    let meter: TableMeter
 
-    /// `clock` is the database clock, which the expiry rule reads.
-    init(_ definition: TableDefinition, clock: any WallClock) {
+    /// `clock` is the database clock, which the expiry rule reads; `meter` is the table's.
+    init(_ definition: TableDefinition, clock: any WallClock, meter: TableMeter) {
         self.definition = definition
+        self.meter = meter
         let key = definition.primaryKey
         self.key = key
         layout = KeyLayout(id: definition.id, key: key, tableKey: nil)

@@ -43,8 +43,7 @@ extension Database {
             let fingerprint = TransactionTokens.fingerprint(of: input)
             switch try await transactionTokens.begin(token, fingerprint: fingerprint, now: configuration.clock.nowMilliseconds(), store: store) {
             case .done:
-                let charges = try replayCharges(of: plan)
-                for (table, charge) in zip(plan.tables, charges) { spend(charge, .read, on: table, partitionKey: nil) }
+                let charges = plan.perTable(try spend(replayCharges(of: plan), .read, on: plan))
                 let output = TransactWriteItemsOutput(consumedCapacity: charges.consumedCapacity(input.returnConsumedCapacity))
                 return Charged(result: .success(output), charges: charges)
             case .started:
@@ -57,30 +56,36 @@ extension Database {
             try admitTransaction(.write, plan.admissions)
             committed = try await commit(plan, token: nil, metrics: metrics)
         }
-        for (table, charge) in zip(plan.tables, committed.charges) { spend(charge, .write, on: table, partitionKey: nil) }
+        let charges = plan.perTable(spend(committed.charges, .write, on: plan))
         return Charged(
             result: committed.result.map { metrics in
-                TransactWriteItemsOutput(
-                    itemCollectionMetrics: metrics, consumedCapacity: committed.charges.consumedCapacity(input.returnConsumedCapacity))
+                TransactWriteItemsOutput(itemCollectionMetrics: metrics, consumedCapacity: charges.consumedCapacity(input.returnConsumedCapacity))
             },
-            charges: committed.charges)
+            charges: charges)
     }
 
-    /// Admits each item of a transaction (its table, and the partition key value it reaches) on its table's
-    /// capacity, or throws TransactionCanceledException with `ProvisionedThroughputExceeded` (a `PROVISIONED`
-    /// table) or `ThrottlingError` (an on-demand one) as the reason of each item refused, `None` for the others.
-    private func admitTransaction(
-        _ operation: CapacityOperation, _ items: [(table: ResolvedTable, partitionKey: AttributeValue?)]
-    ) throws(EddyError) {
-        guard capacity.isEnforcing else { return }
+    /// Spends `charges`, one per action of `plan`, each at its action's item; returns them.
+    private func spend(_ charges: [CapacityCharge], _ operation: CapacityOperation, on plan: TransactionPlan) -> [CapacityCharge] {
+        for (action, charge) in zip(plan.actions, charges) {
+            spend(charge, operation, on: plan.tables[action.table], at: CapacityKey(action.key, values: action.keys))
+        }
+        return charges
+    }
+
+    /// Admits each item of a transaction (its table, and where it lands there) on its table's capacity, or
+    /// throws TransactionCanceledException with `ProvisionedThroughputExceeded` (a `PROVISIONED` table) or
+    /// `ThrottlingError` (an on-demand one) as the reason of each item refused, `None` for the others; a
+    /// refused transaction is one throttled request, of the table of its first refused item.
+    private func admitTransaction(_ operation: CapacityOperation, _ items: [(table: ResolvedTable, key: CapacityKey)]) throws(EddyError) {
+        guard items.first?.table.meter.isEnforcing == true else { return }
         var reasons: [CancellationReason] = []
-        var throttled = false
-        for (table, partitionKey) in items {
+        var refusing: ResolvedTable?
+        for (table, key) in items {
             do throws(EddyError) {
-                try admit(operation, to: table, partitionKey: partitionKey)
+                try admit(operation, to: table, at: key, countsRequest: false)
                 reasons.append(.none)
             } catch {
-                throttled = true
+                refusing = refusing ?? table
                 if case .provisionedThroughputExceeded = error {
                     reasons.append(.provisionedThroughputExceeded(error.message))
                 } else {
@@ -88,20 +93,22 @@ extension Database {
                 }
             }
         }
-        if throttled { throw Self.cancelled(reasons) }
+        if let refusing {
+            refusing.meter.countThrottledRequest()
+            throw Self.cancelled(reasons)
+        }
     }
 
     /// What replaying a completed transaction with its `ClientRequestToken` consumes: "Subsequent
     /// TransactWriteItems calls with the same client token return the number of read capacity units consumed
     /// in reading the item" (Developer Guide, "Amazon DynamoDB Transactions: How It Works", "Idempotency"):
-    /// a strongly consistent read of each item as it is now.
+    /// a strongly consistent read of each item as it is now. One charge per action.
     private func replayCharges(of plan: TransactionPlan) throws(EddyError) -> [CapacityCharge] {
-        var charges = plan.tables.map { CapacityCharge(tableName: $0.name) }
-        for action in plan.actions {
-            let size = try storedSize(try readStoredItem(action.key))
-            charges[action.table].table.read += CapacityUnits.read(sizeBytes: size, consistent: true)
+        try plan.actions.map { (action) throws(EddyError) in
+            var charge = CapacityCharge(tableName: plan.tables[action.table].name)
+            charge.table.read = CapacityUnits.read(sizeBytes: try storedSize(try readStoredItem(action.key)), consistent: true)
+            return charge
         }
-        return charges
     }
 
     /// Reads up to 100 items, from one or more tables, as of one moment (DynamoDB's `TransactGetItems`).
@@ -117,37 +124,33 @@ extension Database {
     func chargedTransactGetItems(_ input: TransactGetItemsInput) throws(EddyError) -> Charged<TransactGetItemsOutput> {
         try TransactionPlan.validateCount(input.transactItems.count)
         try requireTables(input.transactItems.map(\.get.tableName))
-        var reads: [(key: ItemKey, projection: AttributeSelection, table: Int)] = []
-        var admissions: [(table: ResolvedTable, partitionKey: AttributeValue?)] = []
-        var charges: [CapacityCharge] = []
-        // The table of each charge.
-        var chargedTables: [ResolvedTable] = []
+        var reads: [(key: ItemKey, projection: AttributeSelection)] = []
+        var admissions: [(table: ResolvedTable, key: CapacityKey)] = []
         var seen = Set<ItemKey>()
         for entry in input.transactItems {
             let get = entry.get
             let table = try resolveTable(get.tableName)
-            if !charges.contains(where: { $0.tableName == table.name }) {
-                charges.append(CapacityCharge(tableName: table.name))
-                chargedTables.append(table)
-            }
             try table.validateKey(get.key)
             let expressions = try RequestExpressions(
                 projection: get.projectionExpression, names: get.expressionAttributeNames, values: nil)
             let key = ItemKey(table: table, key: get.key)
             guard seen.insert(key).inserted else { throw TransactionPlan.duplicateItems }
-            admissions.append((table, table.partitionKey(of: get.key)))
-            reads.append((key, try expressions.projection(attributesToGet: nil), charges.firstIndex { $0.tableName == table.name }!))
+            admissions.append((table, CapacityKey(key, values: get.key)))
+            reads.append((key, try expressions.projection(attributesToGet: nil)))
         }
         try admitTransaction(.read, admissions)
         let snapshot = store.makeSnapshot()
         var responses: [ItemResponse] = []
-        for read in reads {
+        // One charge per table, in the order of their first item; each item spent on its own.
+        var charges: [CapacityCharge] = []
+        for (read, (table, capacityKey)) in zip(reads, admissions) {
             let bytes = try storageCall { try store.get(read.key.bytes, in: .items, snapshot: snapshot) }
-            charges[read.table].table.read += CapacityUnits.read(sizeBytes: try storedSize(bytes), consistent: true)
+            var charge = CapacityCharge(tableName: table.name)
+            charge.table.read = 2 * CapacityUnits.read(sizeBytes: try storedSize(bytes), consistent: true)
+            spend(charge, .read, on: table, at: capacityKey)
+            charges[table: table.name].add(charge)
             responses.append(ItemResponse(item: try bytes.map(decodeItem).map(read.projection.apply)))
         }
-        charges = charges.map(\.doubled)
-        for (table, charge) in zip(chargedTables, charges) { spend(charge, .read, on: table, partitionKey: nil) }
         var output = TransactGetItemsOutput(responses: responses)
         output.consumedCapacity = charges.consumedCapacity(input.returnConsumedCapacity)
         return Charged(result: .success(output), charges: charges)
@@ -172,7 +175,9 @@ extension Database {
                     return (nil, (cancellation, charges.map(\.doubled)))
                 case .success(let changes):
                     var write = PreparedWrite(stamping: tables)
-                    for (table, change) in changes { try write.add(change, in: tables[table], charging: &charges[table]) }
+                    for (action, change) in changes {
+                        try write.add(change, in: tables[plan.actions[action].table], charging: &charges[action])
+                    }
                     if let (token, fingerprint) = token {
                         TransactionTokens.record(token, fingerprint: fingerprint, at: configuration.clock.nowMilliseconds(), into: &write.batch)
                     }
@@ -198,7 +203,7 @@ extension Database {
     }
 
     /// Every change the plan's actions make to their items as they are now (with the index of its table),
-    /// or TransactionCanceledException if a condition fails or a change is invalid; and, per table, the
+    /// or TransactionCanceledException if a condition fails or a change is invalid; and, per action, the
     /// write units of the actions that change nothing (a ConditionCheck, a failed condition, a write that
     /// leaves its item as it is): the item's size in 1 KB units, at least one, as a failed conditional write
     /// costs on its own (Database+Items.swift). The changes' own units are charged as they
@@ -208,19 +213,19 @@ extension Database {
     ) throws(EddyError) -> (Result<[(Int, ItemChange)], EddyError>, [CapacityCharge]) {
         var reasons: [CancellationReason] = []
         var changes: [(Int, ItemChange)] = []
-        var charges = tables.map { CapacityCharge(tableName: $0.name) }
-        for action in plan.actions {
+        var charges = plan.actions.map { CapacityCharge(tableName: tables[$0.table].name) }
+        for (position, action) in plan.actions.enumerated() {
             let table = tables[action.table]
             let oldBytes = try readStoredItem(action.key)
             do throws(EddyError) {
                 if let change = try prepare(action, in: table, stored: oldBytes) {
-                    changes.append((action.table, change))
+                    changes.append((position, change))
                 } else {
-                    charges[action.table].table.write += CapacityUnits.write(sizeBytes: try storedSize(oldBytes))
+                    charges[position].table.write += CapacityUnits.write(sizeBytes: try storedSize(oldBytes))
                 }
                 reasons.append(.none)
             } catch {
-                charges[action.table].table.write += CapacityUnits.write(sizeBytes: try storedSize(oldBytes))
+                charges[position].table.write += CapacityUnits.write(sizeBytes: try storedSize(oldBytes))
                 switch error {
                 case .conditionalCheckFailed(let message, let item):
                     reasons.append(CancellationReason(code: "ConditionalCheckFailed", message: message, item: item))
@@ -234,7 +239,7 @@ extension Database {
         guard reasons.allSatisfy({ $0.code == "None" }) else {
             // The actions that would have written were prepared all the same: they consume what they would have.
             var prepared = PreparedWrite(stamping: tables)
-            for (table, change) in changes { try prepared.add(change, in: tables[table], charging: &charges[table]) }
+            for (action, change) in changes { try prepared.add(change, in: tables[plan.actions[action].table], charging: &charges[action]) }
             return (.failure(Self.cancelled(reasons)), charges)
         }
         return (.success(changes), charges)
@@ -309,9 +314,16 @@ struct TransactionPlan {
     var tables: [ResolvedTable] = []
     var actions: [Action] = []
 
-    /// Each action's table and the partition key value it writes, as capacity admits them.
-    var admissions: [(table: ResolvedTable, partitionKey: AttributeValue?)] {
-        actions.map { (tables[$0.table], tables[$0.table].partitionKey(of: $0.keys)) }
+    /// Each action's table and its item, as capacity admits them.
+    var admissions: [(table: ResolvedTable, key: CapacityKey)] {
+        actions.map { (tables[$0.table], CapacityKey($0.key, values: $0.keys)) }
+    }
+
+    /// `charges`, one per action, summed per table in the order of ``tables``.
+    func perTable(_ charges: [CapacityCharge]) -> [CapacityCharge] {
+        var perTable = tables.map { CapacityCharge(tableName: $0.name) }
+        for (action, charge) in zip(actions, charges) { perTable[action.table].add(charge) }
+        return perTable
     }
 
     static let duplicateItems = EddyError.validation("Transaction request cannot include multiple operations on one item")

@@ -63,12 +63,12 @@ extension Database {
         }
         for step in planned {
             let table = tables[step.table]
-            try admit(.write, to: table, partitionKey: table.partitionKey(of: step.write.key))
+            try admit(.write, to: table, at: CapacityKey(step.key, values: step.write.key))
         }
         let keys = Array(Set(planned.map(\.key)))
         try await locks.withLocks(keys) { () async throws(EddyError) in
             let charges = try await commitItemChange(in: tables) {
-                (tables: [ResolvedTable]) throws(EddyError) -> (PreparedWrite?, [(table: Int, partitionKey: AttributeValue?, charge: CapacityCharge)]) in
+                (tables: [ResolvedTable]) throws(EddyError) -> (PreparedWrite?, [(table: Int, key: CapacityKey, charge: CapacityCharge)]) in
                 var stored: [ItemKey: [UInt8]?] = [:]
                 var current: [ItemKey: Item?] = [:]
                 var order: [(table: Int, key: ItemKey)] = []
@@ -94,7 +94,7 @@ extension Database {
                     }
                 }
                 var prepared = PreparedWrite(stamping: tables)
-                var charges: [(table: Int, partitionKey: AttributeValue?, charge: CapacityCharge)] = []
+                var charges: [(table: Int, key: CapacityKey, charge: CapacityCharge)] = []
                 for (index, key) in order {
                     let table = tables[index]
                     let old = stored[key] ?? nil
@@ -108,12 +108,12 @@ extension Database {
                             key: key, keys: keys, old: old, new: new.map(ItemEncoding.encode), newItem: new,
                             eventName: new == nil ? .remove : (oldItem == nil ? .insert : .modify)),
                         in: table, charging: &charge)
-                    charges.append((index, table.partitionKey(of: keys), charge))
+                    charges.append((index, CapacityKey(key, values: keys), charge))
                 }
                 prepared.batch.append(contentsOf: bookkeeping)
                 return (prepared, charges)
             }
-            for (index, partitionKey, charge) in charges { spend(charge, .write, on: tables[index], partitionKey: partitionKey) }
+            for (index, key, charge) in charges { spend(charge, .write, on: tables[index], at: key) }
         }
     }
 }
