@@ -248,4 +248,36 @@ import Testing
             #expect(items.allSatisfy { $0["n"] == 1 }, "every order applied exactly once")
         }
     }
+
+    @Test func recordsThatGrowTooOldWhileTheTargetThrottlesAreReportedAndDropped() async throws {
+        try await withStreamDatabase(shardCount: 1) { db, clock in
+            let arn = try #require(try await createStreamTable(db, "Orders").latestStreamArn)
+            try await createCapacityTable(db, "Seen", read: 1, write: 1)
+            // A 390 KB item costs 390 units of the 300 saved: the target owes 90 before the mapping starts.
+            try await db.putItem(PutItemInput(tableName: "Seen", item: ["pk": "big", "body": .s(String(repeating: "x", count: 390 * 1024))]))
+            let metrics = TestMetrics()
+            let runtime = TriggerRuntime(database: db, metricsFactory: metrics)
+            var configuration = TriggerMappingConfiguration(eventSourceArn: arn, startingPosition: .trimHorizon)
+            configuration.maximumRecordAgeInSeconds = 60
+            try await runtime.registerDerivative(name: "seen", configuration: configuration, targetTables: ["Seen"]) { record in
+                [.update(tableName: "Seen", key: ["pk": record.dynamodb.keys["pk"]!], updateExpression: "ADD n :one", expressionAttributeValues: [":one": 1])]
+            }
+            for order in 0..<50 {
+                try await db.putItem(PutItemInput(tableName: "Orders", item: ["pk": .s("o\(order)")]))
+            }
+            let running = Task { await runtime.run() }
+            try await waitUntil("a throttled derivative batch") {
+                ((try? metrics.expectCounter("eddy_trigger_throttles", [("mapping", "seen")]))?.totalValue ?? 0) > 0
+            }
+            // 61 seconds refill 61 units: the target still owes 29, and every record is now too old.
+            clock.advance(bySeconds: 61)
+            try await runtime.waitUntilCaughtUp("seen")
+            running.cancel()
+            await running.value
+            #expect(try metrics.expectCounter("eddy_trigger_dropped_records", [("mapping", "seen")]).totalValue == 50)
+            #expect(try metrics.expectCounter("eddy_trigger_errors", [("mapping", "seen")]).totalValue == 0)
+            let items = try await db.scan(ScanInput(tableName: "Seen")).items ?? []
+            #expect(items.map { $0["pk"] } == ["big"])
+        }
+    }
 }

@@ -155,7 +155,8 @@ struct BatchDelivery: Sendable {
     /// settings say; when the retries are used up, reports the records and commits the checkpoint alone.
     /// A batch a target table's capacity refuses wrote nothing: it is tried again as it is, with backoff, for
     /// as long as the throttling lasts, without counting as a failure (`eddy_trigger_throttles`), so its
-    /// records are applied exactly once, in order, as soon as the capacity is back.
+    /// records are applied exactly once, in order, as soon as the capacity is back; a record that grows older
+    /// than `MaximumRecordAgeInSeconds` (or that retention removes) meanwhile is reported and dropped.
     /// False if the task was cancelled while waiting to retry, or storage failed.
     func apply(_ records: [StreamRecord], transform: DerivativeTransform, checkpoint: StorageBatch) async -> Bool {
         var records = records
@@ -177,6 +178,17 @@ struct BatchDelivery: Sendable {
                 metrics.throttles.increment()
                 throttled += 1
                 guard await context.backoff(throttled) else { return false }
+                // Records retention removed, or older than MaximumRecordAgeInSeconds, while the target refused
+                // them are reported and dropped, as a failing batch's are.
+                guard let trimmed = await reportLeading(records[...], invokeCount: attempt, requestId: lastRequest, lost: true, where: isTrimmed)
+                else { return false }
+                records.removeFirst(trimmed)
+                let now = context.nowMilliseconds
+                guard
+                    let expired = await reportLeading(
+                        records[...], invokeCount: attempt, requestId: lastRequest, lost: false, where: { context.isTooOld($0, now: now) })
+                else { return false }
+                records.removeFirst(expired)
             } catch {
                 metrics.errors.increment()
                 context.result.record(TriggerProcessingResult.functionCallFailed)
