@@ -85,4 +85,45 @@ import Testing
             await db.close()
         }
     }
+
+    @Test func aBatchOrATransactionIsOneThrottledRequestOnlyWhenRefused() async throws {
+        try await withTemporaryDirectory { path in
+            let metrics = TestMetrics()
+            let clock = ManualWallClock(milliseconds: 1_750_000_000_000)
+            let db = try Database(path: path + "/db", configuration: .init(clock: clock, metricsFactory: metrics))
+            try await createCapacityTable(db, "Orders", read: 1, write: 1)
+            for n in 0..<300 {
+                try await db.putItem(PutItemInput(tableName: "Orders", item: ["pk": .s("item-\(n)")]))
+            }
+            func put(_ key: String) -> WriteRequest { WriteRequest(putRequest: PutRequest(item: ["pk": .s(key)])) }
+            func counted(_ metric: String) throws -> Int64 {
+                try metrics.expectCounter("eddy_throttle_events_total", Self.labels("Orders", metric)).totalValue
+            }
+            // Nothing left: the whole batch is refused, two throttle events and one throttled request.
+            await expectEddyError("ProvisionedThroughputExceededException") {
+                _ = try await db.batchWriteItem(BatchWriteItemInput(requestItems: ["Orders": [put("a"), put("b")]]))
+            }
+            #expect(try counted("WriteThrottleEvents") == 2)
+            #expect(try counted("ThrottledRequests") == 1)
+            // One unit back: the first item is written, the other two are throttle events of a request that
+            // was not throttled (CloudWatch: "ThrottledRequests is only incremented if every request in the batch
+            // is throttled").
+            clock.advance(bySeconds: 1)
+            let output = try await db.batchWriteItem(BatchWriteItemInput(requestItems: ["Orders": [put("c"), put("d"), put("e")]]))
+            #expect(output.unprocessedItems["Orders"]?.count == 2)
+            #expect(try counted("WriteThrottleEvents") == 4)
+            #expect(try counted("ThrottledRequests") == 1)
+            // A cancelled transaction of two items is one throttled request too.
+            await expectEddyError("TransactionCanceledException") {
+                try await db.transactWriteItems(
+                    TransactWriteItemsInput(transactItems: [
+                        TransactWriteItem(put: TransactPut(tableName: "Orders", item: ["pk": "f"])),
+                        TransactWriteItem(put: TransactPut(tableName: "Orders", item: ["pk": "g"])),
+                    ]))
+            }
+            #expect(try counted("WriteThrottleEvents") == 6)
+            #expect(try counted("ThrottledRequests") == 2)
+            await db.close()
+        }
+    }
 }

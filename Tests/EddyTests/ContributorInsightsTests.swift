@@ -51,6 +51,27 @@ private func contributors(_ report: ContributorInsightsReport?, _ rule: Contribu
         }
     }
 
+    @Test func transactionsCountTheKeysOfTheirItems() async throws {
+        try await withCapacityDatabase { db, _ in
+            try await createIndexed(db)
+            _ = try await db.updateContributorInsights(UpdateContributorInsightsInput(tableName: "Idx", contributorInsightsAction: .enable))
+            // Two items of a transaction: two write units each (transactional writes cost double).
+            try await db.transactWriteItems(
+                TransactWriteItemsInput(transactItems: [
+                    TransactWriteItem(put: TransactPut(tableName: "Idx", item: ["pk": "a", "sk": "1"])),
+                    TransactWriteItem(put: TransactPut(tableName: "Idx", item: ["pk": "b", "sk": "1"])),
+                ]))
+            // A transactional read of one of them: two read units.
+            _ = try await db.transactGetItems(
+                TransactGetItemsInput(transactItems: [TransactGetItem(get: TransactGet(tableName: "Idx", key: ["pk": "a", "sk": "1"]))]))
+            let report = try db.contributorInsightsReport(tableName: "Idx")
+            let byPartition = contributors(report, .partitionKeyAccessed)
+            #expect(byPartition.map(\.0) == ["a", "b"])
+            #expect(byPartition.map(\.2) == [4, 2])
+            #expect(contributors(report, .sortKeyAccessed).map { $0.1 } == ["1", "1"])
+        }
+    }
+
     @Test func throttledKeysModeKeepsOnlyTheThrottledKeys() async throws {
         try await withCapacityDatabase { db, _ in
             try await createCapacityTable(db, "Orders", read: 1, write: 1)
