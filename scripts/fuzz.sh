@@ -6,9 +6,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-30}"
-swift build --product RequestParserFuzzer --build-path .build-fuzz -c release \
-    -Xswiftc -sanitize=fuzzer -Xswiftc -parse-as-library
-fuzzer="$(swift build --product RequestParserFuzzer --build-path .build-fuzz -c release --show-bin-path)/RequestParserFuzzer"
+flags=(--product RequestParserFuzzer --build-path .build-fuzz -c release -Xswiftc -sanitize=fuzzer -Xswiftc -DREQUEST_PARSER_FUZZER)
+swift build "${flags[@]}"
+fuzzer="$(swift build "${flags[@]}" --show-bin-path)/RequestParserFuzzer"
 corpus="$(mktemp -d)"
 trap 'rm -rf "$corpus"' EXIT
 cp Tests/Fuzz/corpus/request-parser/* "$corpus"/

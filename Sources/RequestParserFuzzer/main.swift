@@ -1,16 +1,32 @@
 import EddyModel
 import Foundation
 
+#if REQUEST_PARSER_FUZZER
+/// libFuzzer's driver (`FuzzerInterface.h`), linked in by `-sanitize=fuzzer`. SwiftPM gives an executable its
+/// own `main`, so libFuzzer's is not used: this one hands the command line to the driver.
+@_silgen_name("LLVMFuzzerRunDriver")
+func runFuzzerDriver(
+    _ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
+    _ callback: @convention(c) (UnsafePointer<UInt8>, Int) -> CInt
+) -> CInt
+
+var argc = CommandLine.argc
+var argv = CommandLine.unsafeArgv
+exit(runFuzzerDriver(&argc, &argv, fuzzOneInput))
+#else
+print("Build and run this fuzzer with scripts/fuzz.sh [seconds].")
+#endif
+
 /// libFuzzer's entry: ``JSONReader`` and the attribute values' ``JSONDecodable`` on arbitrary bytes.
 ///
-/// Built with `-sanitize=fuzzer -parse-as-library` (`scripts/fuzz.sh`), libFuzzer calls it with each input it
-/// makes; an ordinary build makes an executable that does nothing. Besides not crashing, it checks:
+/// Built with `-sanitize=fuzzer -D REQUEST_PARSER_FUZZER` (`scripts/fuzz.sh`), libFuzzer calls it with each
+/// input it makes; an ordinary build makes an executable that says so. Besides not crashing, it checks:
 /// - a parsed value, written again as JSON, parses to the same value;
 /// - a body read as an item, written again with ``JSONWriter``, reads as the same item;
 /// - what it reads as an item, Foundation's `JSONDecoder` (through `AttributeValue`'s `Decodable`
 ///   conformance, which the server used before) reads as the same item.
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+func fuzzOneInput(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
     guard let value = try? JSONReader.parse(bytes) else { return 0 }
     let written = json(value)
