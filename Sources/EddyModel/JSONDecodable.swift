@@ -132,6 +132,59 @@ extension Bool: JSONDecodable {
     }
 }
 
+extension Int: JSONDecodable {
+    /// A number whose value is a whole number, read as Foundation's decoder reads it: an integer's text
+    /// exactly; another number (`10.0`, `1e2`) through its `Double`, which must be whole and fit; from 2^53 on,
+    /// where a `Double` no longer holds every whole number, the text's own whole part (`9007199254740993.0`
+    /// is 9007199254740993).
+    public init(json: JSONValue) throws(JSONDecodingFailure) {
+        switch json {
+        case .number(let text):
+            if let value = Int(text) {
+                self = value
+                return
+            }
+            guard let double = Double(text), let value = Int(exactly: double) else {
+                throw .invalidValue(JSONPath(), "Number \(text) is not representable as an integer")
+            }
+            guard abs(double) >= 9_007_199_254_740_992 else {
+                self = value
+                return
+            }
+            guard let whole = Self(wholePartOf: text) else {
+                throw .invalidValue(JSONPath(), "Number \(text) is not representable as an integer")
+            }
+            self = whole
+        case .null: throw .missing(JSONPath())
+        default: throw .typeMismatch(JSONPath(), expected: "a number")
+        }
+    }
+
+    /// The whole part of a JSON number's text, if it fits.
+    private init?(wholePartOf text: String) {
+        var mantissa = Substring(text)
+        let isNegative = mantissa.first == "-"
+        if isNegative { mantissa = mantissa.dropFirst() }
+        var exponent = 0
+        if let marker = mantissa.firstIndex(where: { $0 == "e" || $0 == "E" }) {
+            guard let value = Int(mantissa[mantissa.index(after: marker)...]) else { return nil }
+            exponent = value
+            mantissa = mantissa[..<marker]
+        }
+        let integerDigits = mantissa.prefix { $0 != "." }
+        let digits = integerDigits + mantissa.dropFirst(integerDigits.count + 1)
+        let (wholeCount, overflow) = integerDigits.count.addingReportingOverflow(exponent)
+        guard !overflow, wholeCount <= 40 else { return nil }
+        guard wholeCount > 0 else {
+            self = 0
+            return
+        }
+        let whole = String(digits.prefix(wholeCount)) + String(repeating: "0", count: Swift.max(0, wholeCount - digits.count))
+        guard let value = Int((isNegative ? "-" : "") + whole) else { return nil }
+        self = value
+    }
+}
+
 extension Array: JSONDecodable where Element: JSONDecodable {
     public init(json: JSONValue) throws(JSONDecodingFailure) {
         switch json {

@@ -32,11 +32,11 @@ struct Operations: Sendable {
             dynamodb + "ListTables": Self.operation { (db, input: ListTablesInput) in try await db.listTables(input) },
             dynamodb + "PutItem": Self.operation(parsing: { (db, input: PutItemInput) in try await db.putItem(input) }),
             dynamodb + "GetItem": Self.operation(parsing: { (db, input: GetItemInput) in try await db.getItem(input) }),
-            dynamodb + "UpdateItem": Self.operation { (db, input: UpdateItemInput) in try await db.updateItem(input) },
-            dynamodb + "DeleteItem": Self.operation { (db, input: DeleteItemInput) in try await db.deleteItem(input) },
-            dynamodb + "BatchGetItem": Self.operation { (db, input: BatchGetItemInput) in try await db.batchGetItem(input) },
-            dynamodb + "BatchWriteItem": Self.operation { (db, input: BatchWriteItemInput) in try await db.batchWriteItem(input) },
-            dynamodb + "Query": Self.operation { (db, input: QueryInput) in try await db.query(input) },
+            dynamodb + "UpdateItem": Self.operation(parsing: { (db, input: UpdateItemInput) in try await db.updateItem(input) }),
+            dynamodb + "DeleteItem": Self.operation(parsing: { (db, input: DeleteItemInput) in try await db.deleteItem(input) }),
+            dynamodb + "BatchGetItem": Self.operation(parsing: { (db, input: BatchGetItemInput) in try await db.batchGetItem(input) }),
+            dynamodb + "BatchWriteItem": Self.operation(parsing: { (db, input: BatchWriteItemInput) in try await db.batchWriteItem(input) }),
+            dynamodb + "Query": Self.operation(parsing: { (db, input: QueryInput) in try await db.query(input) }),
             dynamodb + "Scan": Self.operation { (db, input: ScanInput) in try await db.scan(input) },
             dynamodb + "TagResource": Self.operation { (db, input: TagResourceInput) in try await db.tagResource(input) },
             dynamodb + "UntagResource": Self.operation { (db, input: UntagResourceInput) in try await db.untagResource(input) },
@@ -61,7 +61,7 @@ struct Operations: Sendable {
             streams + "ListStreams": Self.operation { (db, input: ListStreamsInput) in try await db.listStreams(input) },
             streams + "DescribeStream": Self.operation { (db, input: DescribeStreamInput) in try await db.describeStream(input) },
             streams + "GetShardIterator": Self.operation { (db, input: GetShardIteratorInput) in try await db.getShardIterator(input) },
-            streams + "GetRecords": Self.operation { (db, input: GetRecordsInput) in try await db.getRecords(input) },
+            streams + "GetRecords": Self.operation(parsing: { (db, input: GetRecordsInput) in try await db.getRecords(input) }),
         ])
     }
 

@@ -84,6 +84,43 @@ struct RequestParsingTests {
         ("ConditionalOperator", #""OR""#), ("ReturnItemCollectionMetrics", #""SIZE""#), ("ReturnConsumedCapacity", #""INDEXES""#),
     ]
 
+    static let deleteItem: [Member] = [("Key", #"{"id":{"S":"u1"}}"#)] + putItem.filter { $0.name != "Item" }
+
+    static let updateItem: [Member] =
+        deleteItem + [
+            ("UpdateExpression", #""SET a = :v REMOVE b""#),
+            ("AttributeUpdates", #"{"n":{"Action":"ADD","Value":{"N":"2"}},"gone":{"Action":"DELETE"},"p":{"Value":{"S":"x"}}}"#),
+        ]
+
+    static let batchGetItem: [Member] = [
+        ("RequestItems", ##"{"Users":{"Keys":[{"id":{"S":"u1"}},{"id":{"S":"u2"}}],"ConsistentRead":true,"AttributesToGet":["id"],"ProjectionExpression":"id","ExpressionAttributeNames":{"#a":"a"}}}"##),
+        ("ReturnConsumedCapacity", #""TOTAL""#),
+    ]
+
+    static let batchWriteItem: [Member] = [
+        ("RequestItems", #"{"Users":[{"PutRequest":{"Item":{"id":{"S":"u3"}}}},{"DeleteRequest":{"Key":{"id":{"S":"u1"}}}}]}"#),
+        ("ReturnItemCollectionMetrics", #""SIZE""#), ("ReturnConsumedCapacity", #""TOTAL""#),
+    ]
+
+    static let query: [Member] = [
+        ("TableName", #""Events""#), ("IndexName", #""byType""#),
+        ("KeyConditions", #"{"pk":{"ComparisonOperator":"EQ","AttributeValueList":[{"S":"u1"}]}}"#),
+        ("KeyConditionExpression", #""pk = :p""#), ("ScanIndexForward", "false"), ("Limit", "10"),
+        ("ExclusiveStartKey", #"{"pk":{"S":"u1"},"sk":{"N":"3"}}"#), ("Select", #""COUNT""#), ("AttributesToGet", #"["a"]"#),
+        ("FilterExpression", #""a > :v""#), ("QueryFilter", #"{"a":{"ComparisonOperator":"NOT_NULL"}}"#), ("ConditionalOperator", #""AND""#),
+        ("ProjectionExpression", #""a, b""#), ("ExpressionAttributeNames", ##"{"#a":"a"}"##), ("ExpressionAttributeValues", #"{":p":{"S":"u1"}}"#),
+        ("ConsistentRead", "true"), ("ReturnConsumedCapacity", #""NONE""#),
+    ]
+
+    static let getRecords: [Member] = [("ShardIterator", #""arn:aws:dynamodb:us-east-1:000000000000:table/T/stream/x|1|2""#), ("Limit", "100")]
+
+    /// Numbers for an integer member: whole numbers in every form, fractions, and numbers too big.
+    static let integers = [
+        "0", "-0", "10", "-3", "10.0", "10.5", "1e2", "1E+2", "1e-2", "1.5e1", "0.0", "-0.0", "1e-400", "2.50e1", "1.0000000000000001",
+        "9223372036854775807", "9223372036854775808", "-9223372036854775808", "-9223372036854775809", "9007199254740993.0",
+        "9007199254740993", "1e18", "1.5e17", "1e19", "1e20", "1e400", "100000000000000000000", "12345678901234567.0",
+    ]
+
     /// Values of every JSON type, to put where another is expected.
     static let anyJSON = [
         "5", "-0.5", #""x""#, #""""#, "true", "false", "null", "[]", "[1]", #"[null]"#, #"["a"]"#, "{}", #"{"S":"a"}"#, #"{"a":1}"#,
@@ -152,6 +189,63 @@ struct RequestParsingTests {
     @Test("PutItem: every member missing, null, of each JSON type, duplicated or unknown")
     func putItemMembers() {
         for body in Self.variations(of: Self.putItem) { Self.expectAgreement(PutItemInput.self, Array(body.utf8)) }
+    }
+
+    @Test("DeleteItem: every member missing, null, of each JSON type, duplicated or unknown")
+    func deleteItemMembers() {
+        for body in Self.variations(of: Self.deleteItem) { Self.expectAgreement(DeleteItemInput.self, Array(body.utf8)) }
+    }
+
+    @Test("UpdateItem: every member missing, null, of each JSON type, duplicated or unknown")
+    func updateItemMembers() {
+        for body in Self.variations(of: Self.updateItem) { Self.expectAgreement(UpdateItemInput.self, Array(body.utf8)) }
+        let updates = [
+            #"{"Action":"PUT"}"#, #"{"Action":"put"}"#, #"{"Action":5}"#, #"{"Action":null,"Value":{"S":"a"}}"#, #"{"Value":5}"#,
+            #"{"Value":{}}"#, "[]", "null", "{}",
+        ]
+        for update in updates {
+            Self.expectAgreement(UpdateItemInput.self, Array(#"{"TableName":"T","Key":{},"AttributeUpdates":{"a":\#(update)}}"#.utf8))
+        }
+    }
+
+    @Test("BatchGetItem and BatchWriteItem: every member, and every member of their requests, missing, null, of each JSON type")
+    func batchMembers() {
+        for body in Self.variations(of: Self.batchGetItem) { Self.expectAgreement(BatchGetItemInput.self, Array(body.utf8)) }
+        for body in Self.variations(of: Self.batchWriteItem) { Self.expectAgreement(BatchWriteItemInput.self, Array(body.utf8)) }
+        let keysAndAttributes: [Member] = [
+            ("Keys", #"[{"id":{"S":"u1"}}]"#), ("ConsistentRead", "false"), ("AttributesToGet", #"["a"]"#), ("ProjectionExpression", #""a""#),
+            ("ExpressionAttributeNames", ##"{"#a":"a"}"##),
+        ]
+        for entry in Self.variations(of: keysAndAttributes) {
+            Self.expectAgreement(BatchGetItemInput.self, Array(#"{"RequestItems":{"T":\#(entry)}}"#.utf8))
+        }
+        let requests = [
+            #"{"PutRequest":{"Item":{"a":{"S":"b"}}},"DeleteRequest":{"Key":{"a":{"S":"b"}}}}"#, "{}", #"{"PutRequest":null}"#,
+            #"{"PutRequest":{}}"#, #"{"PutRequest":{"Item":null}}"#, #"{"PutRequest":{"Item":[]}}"#, #"{"PutRequest":5}"#,
+            #"{"DeleteRequest":{}}"#, #"{"DeleteRequest":{"Key":{"a":{}}}}"#, #"{"DeleteRequest":"x"}"#, "null", "[]", #"{"Other":{}}"#,
+        ]
+        for request in Self.attributeValues.map({ #"{"PutRequest":{"Item":{"a":\#($0)}}}"# }) + requests {
+            Self.expectAgreement(BatchWriteItemInput.self, Array(#"{"RequestItems":{"T":[\#(request)]}}"#.utf8))
+            Self.expectAgreement(BatchWriteItemInput.self, Array(#"{"RequestItems":{"T":[{"DeleteRequest":{"Key":{"k":{"S":"v"}}}},\#(request)]}}"#.utf8))
+        }
+    }
+
+    @Test("Query and GetRecords: every member missing, null, of each JSON type, duplicated or unknown; every form of Limit")
+    func queryAndGetRecordsMembers() {
+        for body in Self.variations(of: Self.query) { Self.expectAgreement(QueryInput.self, Array(body.utf8)) }
+        for body in Self.variations(of: Self.getRecords) { Self.expectAgreement(GetRecordsInput.self, Array(body.utf8)) }
+        for limit in Self.integers {
+            Self.expectAgreement(QueryInput.self, Array(#"{"TableName":"T","Limit":\#(limit)}"#.utf8))
+            Self.expectAgreement(GetRecordsInput.self, Array(#"{"ShardIterator":"i","Limit":\#(limit)}"#.utf8))
+        }
+        let conditions = [
+            #"{"ComparisonOperator":"EQ"}"#, #"{"AttributeValueList":[]}"#, #"{"ComparisonOperator":null}"#, #"{"ComparisonOperator":"eq"}"#,
+            #"{"ComparisonOperator":"IN","AttributeValueList":[{"S":1}]}"#, "[]", "null", "5",
+        ]
+        for condition in conditions {
+            Self.expectAgreement(QueryInput.self, Array(#"{"TableName":"T","KeyConditions":{"k":\#(condition)}}"#.utf8))
+            Self.expectAgreement(QueryInput.self, Array(#"{"TableName":"T","QueryFilter":{"k":\#(condition)}}"#.utf8))
+        }
     }
 
     @Test("Every attribute value, valid or not, in the item, the key, the expression values and the legacy conditions")
