@@ -1,23 +1,23 @@
 /// Where in a request a value sits: member names, map keys and list positions from the top.
-public struct JSONPath: Sendable, Equatable, CustomStringConvertible {
+package struct JSONPath: Sendable, Equatable, CustomStringConvertible {
     /// One step down.
-    public enum Component: Sendable, Equatable {
+    package enum Component: Sendable, Equatable {
         /// A member of an object, or a key of a map.
         case name(String)
         /// A position in an array, from 0.
         case index(Int)
     }
 
-    public var components: [Component]
+    package var components: [Component]
 
-    public init(_ components: [Component] = []) {
+    package init(_ components: [Component] = []) {
         self.components = components
     }
 
     /// The path as DynamoDB names members in its messages: `tableName`, `keySchema.1.member.keyType`; a map
     /// key that reads as an integer is named as a position (`5` as `6.member`), as Foundation's decoder gives
     /// such keys an integer value.
-    public var description: String {
+    package var description: String {
         components.map { component in
             switch component {
             case .index(let index): return "\(Int128(index) + 1).member"
@@ -32,7 +32,7 @@ public struct JSONPath: Sendable, Equatable, CustomStringConvertible {
 
 /// Why a request's JSON does not decode into the request, in the terms Foundation's `JSONDecoder` reports
 /// for Eddy's `Codable` inputs, so that the server answers both alike.
-public enum JSONDecodingFailure: Error, Sendable, Equatable {
+package enum JSONDecodingFailure: Error, Sendable, Equatable {
     /// A required member is absent, or a value is `null` where one is needed.
     case missing(JSONPath)
     /// A value has another JSON type than `expected` (`a string`, `a boolean`, `Dictionary<String, Any>`…).
@@ -63,7 +63,7 @@ public enum JSONDecodingFailure: Error, Sendable, Equatable {
 }
 
 /// A type read straight from a ``JSONValue``, with the checks and failures of its `Decodable` conformance.
-public protocol JSONDecodable {
+package protocol JSONDecodable {
     /// The value `json` holds.
     ///
     /// - Throws: ``JSONDecodingFailure``, its path relative to `json`.
@@ -81,11 +81,11 @@ func within<T>(_ component: JSONPath.Component, _ body: () throws(JSONDecodingFa
 }
 
 /// An object's members, looked up by name as Foundation's decoder looks them up: the first of duplicates wins.
-public struct JSONObject: Sendable {
-    public let members: [JSONMember]
+package struct JSONObject: Sendable {
+    package let members: [JSONMember]
 
     /// The members of `json`, which must be an object.
-    public init(json: JSONValue) throws(JSONDecodingFailure) {
+    package init(json: JSONValue) throws(JSONDecodingFailure) {
         switch json {
         case .object(let members): self.members = members
         case .null: throw .missing(JSONPath())
@@ -97,25 +97,25 @@ public struct JSONObject: Sendable {
     static let expected = "Dictionary<String, Any>"
 
     /// The value of the first member named `name`.
-    public subscript(name: String) -> JSONValue? {
+    package subscript(name: String) -> JSONValue? {
         members.first { $0.name == name }?.value
     }
 
     /// Member `name`, which must be present and not `null`.
-    public func required<T: JSONDecodable>(_ name: String) throws(JSONDecodingFailure) -> T {
+    package func required<T: JSONDecodable>(_ name: String) throws(JSONDecodingFailure) -> T {
         guard let value = self[name] else { throw .missing(JSONPath([.name(name)])) }
         return try within(.name(name)) { () throws(JSONDecodingFailure) in try T(json: value) }
     }
 
     /// Member `name`; nil when absent or `null`.
-    public func optional<T: JSONDecodable>(_ name: String) throws(JSONDecodingFailure) -> T? {
+    package func optional<T: JSONDecodable>(_ name: String) throws(JSONDecodingFailure) -> T? {
         guard let value = self[name], value != .null else { return nil }
         return try within(.name(name)) { () throws(JSONDecodingFailure) in try T(json: value) }
     }
 }
 
 extension String: JSONDecodable {
-    public init(json: JSONValue) throws(JSONDecodingFailure) {
+    package init(json: JSONValue) throws(JSONDecodingFailure) {
         switch json {
         case .string(let text): self = text
         case .null: throw .missing(JSONPath())
@@ -126,7 +126,7 @@ extension String: JSONDecodable {
 
 extension Bool: JSONDecodable {
     /// `true` or `false`; `null` is a type mismatch, not a missing value, as Foundation's decoder has it.
-    public init(json: JSONValue) throws(JSONDecodingFailure) {
+    package init(json: JSONValue) throws(JSONDecodingFailure) {
         guard case .bool(let value) = json else { throw .typeMismatch(JSONPath(), expected: "a boolean") }
         self = value
     }
@@ -137,7 +137,7 @@ extension Int: JSONDecodable {
     /// exactly; another number (`10.0`, `1e2`) through its `Double`, which must be whole and fit; from 2^53 on,
     /// where a `Double` no longer holds every whole number, the text's own whole part (`9007199254740993.0`
     /// is 9007199254740993).
-    public init(json: JSONValue) throws(JSONDecodingFailure) {
+    package init(json: JSONValue) throws(JSONDecodingFailure) {
         switch json {
         case .number(let text):
             if let value = Int(text) {
@@ -186,7 +186,7 @@ extension Int: JSONDecodable {
 }
 
 extension Array: JSONDecodable where Element: JSONDecodable {
-    public init(json: JSONValue) throws(JSONDecodingFailure) {
+    package init(json: JSONValue) throws(JSONDecodingFailure) {
         switch json {
         case .array(let elements):
             self = []
@@ -204,7 +204,7 @@ extension Dictionary: JSONDecodable where Key == String, Value: JSONDecodable {
     /// A map: its entries in the text's order, the first of duplicate keys winning. (Foundation's decoder
     /// decodes a map's entries in its hash order, which changes from one process to the next: of several
     /// entries that fail, it reports any one.)
-    public init(json: JSONValue) throws(JSONDecodingFailure) {
+    package init(json: JSONValue) throws(JSONDecodingFailure) {
         let object = try JSONObject(json: json)
         self.init(minimumCapacity: object.members.count)
         for member in object.members where self[member.name] == nil {
@@ -215,7 +215,7 @@ extension Dictionary: JSONDecodable where Key == String, Value: JSONDecodable {
 
 extension JSONDecodable where Self: RawRepresentable, RawValue == String {
     /// One of the enum's strings; another string is refused with the standard library's message.
-    public init(json: JSONValue) throws(JSONDecodingFailure) {
+    package init(json: JSONValue) throws(JSONDecodingFailure) {
         let text = try String(json: json)
         guard let value = Self(rawValue: text) else {
             throw .invalidValue(JSONPath(), "Cannot initialize \(Self.self) from invalid String value \(text)")
@@ -227,7 +227,7 @@ extension JSONDecodable where Self: RawRepresentable, RawValue == String {
 extension AttributeValue: JSONDecodable {
     /// `{"S": "Ada"}` and the other nine types, refused as the `Decodable` conformance refuses them: members
     /// other than the ten type names are ignored, and exactly one type name must be present.
-    public init(json: JSONValue) throws(JSONDecodingFailure) {
+    package init(json: JSONValue) throws(JSONDecodingFailure) {
         let object = try JSONObject(json: json)
         var typed: JSONMember?
         for member in object.members where TypeKey(rawValue: member.name) != nil {

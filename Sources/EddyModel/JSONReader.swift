@@ -1,7 +1,7 @@
 /// A JSON value as a request body holds it: numbers keep their text (DynamoDB's numbers are exact decimals,
 /// and the request members that are numbers are integers), objects keep their members in the text's order,
 /// duplicates included.
-public enum JSONValue: Sendable, Equatable {
+package enum JSONValue: Sendable, Equatable {
     case null
     case bool(Bool)
     /// A number, as its text: `-0.5e3` stays `-0.5e3`.
@@ -12,22 +12,22 @@ public enum JSONValue: Sendable, Equatable {
 }
 
 /// One `"name": value` of a JSON object.
-public struct JSONMember: Sendable, Equatable {
-    public var name: String
-    public var value: JSONValue
+package struct JSONMember: Sendable, Equatable {
+    package var name: String
+    package var value: JSONValue
 
-    public init(name: String, value: JSONValue) {
+    package init(name: String, value: JSONValue) {
         self.name = name
         self.value = value
     }
 }
 
 /// A text that is not JSON: why, and the offset of the byte where reading stopped.
-public struct JSONSyntaxError: Error, Sendable, Equatable, CustomStringConvertible {
-    public var reason: String
-    public var offset: Int
+package struct JSONSyntaxError: Error, Sendable, Equatable, CustomStringConvertible {
+    package var reason: String
+    package var offset: Int
 
-    public var description: String { "\(reason) (at byte \(offset))" }
+    package var description: String { "\(reason) (at byte \(offset))" }
 }
 
 /// Reads JSON (RFC 8259) from UTF-8 bytes, strictly: what it accepts, every JSON parser reads alike.
@@ -41,14 +41,14 @@ public struct JSONSyntaxError: Error, Sendable, Equatable, CustomStringConvertib
 /// strings, `\u` escapes that leave a surrogate unpaired, numbers outside JSON's grammar, a comma before a
 /// closing bracket or brace, anything after the value but whitespace, and arrays and objects nesting deeper
 /// than `maximumNesting`. A UTF-8 byte order mark before the value is skipped, as Foundation skips it.
-public enum JSONReader {
+package enum JSONReader {
     /// The value `bytes` hold.
     ///
     /// - Parameters:
     ///   - bytes: the text, UTF-8.
     ///   - maximumNesting: how deep arrays and objects may nest: `[[]]` nests 2 levels.
     /// - Throws: ``JSONSyntaxError`` when `bytes` are not one JSON value.
-    public static func parse(_ bytes: [UInt8], maximumNesting: Int = 256) throws(JSONSyntaxError) -> JSONValue {
+    package static func parse(_ bytes: [UInt8], maximumNesting: Int = 256) throws(JSONSyntaxError) -> JSONValue {
         try bytes.withUnsafeBufferPointer { (buffer) throws(JSONSyntaxError) -> JSONValue in
             var cursor = Cursor(bytes: buffer, maximumNesting: maximumNesting)
             if buffer.starts(with: [0xEF, 0xBB, 0xBF]) { cursor.offset = 3 }
