@@ -105,6 +105,8 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // libFuzzer's target for the request parser (scripts/fuzz.sh builds it with -sanitize=fuzzer).
+        .executableTarget(name: "RequestParserFuzzer", dependencies: ["EddyModel"]),
         .executableTarget(name: "QuickStart", dependencies: ["Eddy"], path: "Examples/QuickStart"),
         .executableTarget(name: "MaterializedView", dependencies: ["Eddy"], path: "Examples/MaterializedView"),
         .executableTarget(

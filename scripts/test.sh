@@ -11,6 +11,8 @@ else
     # tests wait on deadlines.
     swift test --skip-build --skip EddyServerTests
     swift test --skip-build --filter EddyServerTests
+    # The request parser under libFuzzer for 30 seconds, from the committed corpus: a crash fails the run.
+    bash scripts/fuzz.sh 30
 fi
 # The server's protocol tests: boto3 and the AWS CLI against `eddy serve` (Tests/server); a test still running
 # after 5 minutes fails.

@@ -107,7 +107,8 @@ extension AttributeValue: ExpressibleByBooleanLiteral {
 }
 
 extension AttributeValue: Codable {
-    private enum TypeKey: String, CodingKey {
+    /// The ten type names of DynamoDB's JSON shape.
+    enum TypeKey: String, CodingKey {
         case s = "S", n = "N", b = "B", bool = "BOOL", null = "NULL", m = "M", l = "L"
         case ss = "SS", ns = "NS", bs = "BS"
     }
@@ -116,9 +117,7 @@ extension AttributeValue: Codable {
         let container = try decoder.container(keyedBy: TypeKey.self)
         let keys = container.allKeys
         guard keys.count == 1, let key = keys.first else {
-            throw EddyError.validation(
-                "Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes"
-            )
+            throw Self.notOneDatatype
         }
         switch key {
         case .s: self = .s(try container.decode(String.self, forKey: key))
@@ -127,7 +126,7 @@ extension AttributeValue: Codable {
         case .bool: self = .bool(try container.decode(Bool.self, forKey: key))
         case .null:
             guard try container.decode(Bool.self, forKey: key) else {
-                throw EddyError.validation("One or more parameter values were invalid: Null attribute value types must have the value of true")
+                throw Self.nullNotTrue
             }
             self = .null
         case .m: self = .m(try container.decode([String: AttributeValue].self, forKey: key))
@@ -154,9 +153,17 @@ extension AttributeValue: Codable {
         }
     }
 
+    /// A value with none or several of the ten type names.
+    static let notOneDatatype = EddyError.validation(
+        "Supplied AttributeValue has more than one datatypes set, must contain exactly one of the supported datatypes")
+
+    /// A `NULL` value that is not `true`.
+    static let nullNotTrue = EddyError.validation(
+        "One or more parameter values were invalid: Null attribute value types must have the value of true")
+
     /// The bytes of a `B` or `BS` value; text that is not canonical Base64 is a ``SerializationError``, as
     /// DynamoDB cannot deserialize it, with DynamoDB's message.
-    private static func decodeBase64(_ text: String) throws -> [UInt8] {
+    static func decodeBase64(_ text: String) throws(SerializationError) -> [UInt8] {
         func refused(_ reason: String) -> SerializationError {
             SerializationError("'\(text)' can not be converted to a Blob: \(reason)")
         }

@@ -30,13 +30,13 @@ struct Operations: Sendable {
             dynamodb + "UpdateTimeToLive": Self.operation { (db, input: UpdateTimeToLiveInput) in try await db.updateTimeToLive(input) },
             dynamodb + "DescribeTimeToLive": Self.operation { (db, input: DescribeTimeToLiveInput) in try await db.describeTimeToLive(input) },
             dynamodb + "ListTables": Self.operation { (db, input: ListTablesInput) in try await db.listTables(input) },
-            dynamodb + "PutItem": Self.operation { (db, input: PutItemInput) in try await db.putItem(input) },
-            dynamodb + "GetItem": Self.operation { (db, input: GetItemInput) in try await db.getItem(input) },
-            dynamodb + "UpdateItem": Self.operation { (db, input: UpdateItemInput) in try await db.updateItem(input) },
-            dynamodb + "DeleteItem": Self.operation { (db, input: DeleteItemInput) in try await db.deleteItem(input) },
-            dynamodb + "BatchGetItem": Self.operation { (db, input: BatchGetItemInput) in try await db.batchGetItem(input) },
-            dynamodb + "BatchWriteItem": Self.operation { (db, input: BatchWriteItemInput) in try await db.batchWriteItem(input) },
-            dynamodb + "Query": Self.operation { (db, input: QueryInput) in try await db.query(input) },
+            dynamodb + "PutItem": Self.operation(parsing: { (db, input: PutItemInput) in try await db.putItem(input) }),
+            dynamodb + "GetItem": Self.operation(parsing: { (db, input: GetItemInput) in try await db.getItem(input) }),
+            dynamodb + "UpdateItem": Self.operation(parsing: { (db, input: UpdateItemInput) in try await db.updateItem(input) }),
+            dynamodb + "DeleteItem": Self.operation(parsing: { (db, input: DeleteItemInput) in try await db.deleteItem(input) }),
+            dynamodb + "BatchGetItem": Self.operation(parsing: { (db, input: BatchGetItemInput) in try await db.batchGetItem(input) }),
+            dynamodb + "BatchWriteItem": Self.operation(parsing: { (db, input: BatchWriteItemInput) in try await db.batchWriteItem(input) }),
+            dynamodb + "Query": Self.operation(parsing: { (db, input: QueryInput) in try await db.query(input) }),
             dynamodb + "Scan": Self.operation { (db, input: ScanInput) in try await db.scan(input) },
             dynamodb + "TagResource": Self.operation { (db, input: TagResourceInput) in try await db.tagResource(input) },
             dynamodb + "UntagResource": Self.operation { (db, input: UntagResourceInput) in try await db.untagResource(input) },
@@ -61,7 +61,7 @@ struct Operations: Sendable {
             streams + "ListStreams": Self.operation { (db, input: ListStreamsInput) in try await db.listStreams(input) },
             streams + "DescribeStream": Self.operation { (db, input: DescribeStreamInput) in try await db.describeStream(input) },
             streams + "GetShardIterator": Self.operation { (db, input: GetShardIteratorInput) in try await db.getShardIterator(input) },
-            streams + "GetRecords": Self.operation { (db, input: GetRecordsInput) in try await db.getRecords(input) },
+            streams + "GetRecords": Self.operation(parsing: { (db, input: GetRecordsInput) in try await db.getRecords(input) }),
         ])
     }
 
@@ -77,28 +77,46 @@ struct Operations: Sendable {
     static func operation<Input: Decodable & Sendable, Output: Encodable & Sendable>(
         _ body: @escaping @Sendable (Database, Input) async throws -> Output
     ) -> Run {
-        operation(body) { output throws(WireError) in
-            do {
-                return Array(try JSONEncoder().encode(output))
-            } catch {
-                throw WireError(type: "InternalServerError", message: "The response does not encode: \(error)", status: 500)
-            }
-        }
+        operation(body, decode: RequestDecoding.decode, encode: encodedWithFoundation)
     }
 
     /// An operation whose output is written without `JSONEncoder`.
     private static func operation<Input: Decodable & Sendable, Output: JSONWritable & Sendable>(
         _ body: @escaping @Sendable (Database, Input) async throws -> Output
     ) -> Run {
-        operation(body) { output in output.jsonBytes }
+        operation(body, decode: RequestDecoding.decode) { output in output.jsonBytes }
     }
 
-    private static func operation<Input: Decodable & Sendable, Output: Sendable>(
+    /// An operation whose request is read without `JSONDecoder` (``RequestDecoding/parse(_:)``) and whose
+    /// output is written without `JSONEncoder`.
+    private static func operation<Input: JSONDecodable & Sendable, Output: JSONWritable & Sendable>(
+        parsing body: @escaping @Sendable (Database, Input) async throws -> Output
+    ) -> Run {
+        operation(body, decode: RequestDecoding.parse) { output in output.jsonBytes }
+    }
+
+    /// An operation whose request is read without `JSONDecoder` and whose output is encoded with `JSONEncoder`.
+    private static func operation<Input: JSONDecodable & Sendable, Output: Encodable & Sendable>(
+        parsing body: @escaping @Sendable (Database, Input) async throws -> Output
+    ) -> Run {
+        operation(body, decode: RequestDecoding.parse, encode: encodedWithFoundation)
+    }
+
+    private static func encodedWithFoundation<Output: Encodable>(_ output: Output) throws(WireError) -> [UInt8] {
+        do {
+            return Array(try JSONEncoder().encode(output))
+        } catch {
+            throw WireError(type: "InternalServerError", message: "The response does not encode: \(error)", status: 500)
+        }
+    }
+
+    private static func operation<Input: Sendable, Output: Sendable>(
         _ body: @escaping @Sendable (Database, Input) async throws -> Output,
+        decode: @escaping @Sendable ([UInt8]) throws(WireError) -> Input,
         encode: @escaping @Sendable (Output) throws(WireError) -> [UInt8]
     ) -> Run {
         { (db, bytes) async throws(WireError) -> [UInt8] in
-            let input: Input = try RequestDecoding.decode(bytes)
+            let input = try decode(bytes)
             let output: Output
             do {
                 output = try await body(db, input)
@@ -112,14 +130,28 @@ struct Operations: Sendable {
 
 /// Decoding a request body, and how its failures are answered.
 enum RequestDecoding {
+    /// `bytes` read as `Input` by ``JSONReader`` and ``JSONDecodable``, with the answers of
+    /// ``decode(_:)``: the same error types always, the same messages except for bodies that are not JSON.
+    static func parse<Input: JSONDecodable>(_ bytes: [UInt8]) throws(WireError) -> Input {
+        let json: JSONValue
+        do {
+            // An empty body is an empty request, as in `decode(_:)`.
+            json = bytes.isEmpty ? .object([]) : try JSONReader.parse(bytes, maximumNesting: maximumNestingDepth)
+        } catch {
+            throw notJSON(error.reason)
+        }
+        do {
+            return try Input(json: json)
+        } catch {
+            throw wireError(error)
+        }
+    }
+
     /// `bytes` decoded as `Input`: malformed JSON and members of the wrong JSON type are a
     /// `SerializationException` (with a message saying what is wrong, where DynamoDB sends none), a missing required member
     /// a `ValidationException`, and a value Eddy's types refuse while decoding (a malformed number, an empty
     /// `AttributeValue`) the error they throw.
     static func decode<Input: Decodable>(_ bytes: [UInt8]) throws(WireError) -> Input {
-        func notJSON(_ reason: String) -> WireError {
-            .serialization("The request body is not valid JSON: \(reason)")
-        }
         // An empty body is an empty request, as the AWS SDKs send `{}` for operations without members.
         let data = bytes.isEmpty ? Data("{}".utf8) : Data(bytes)
         // What Foundation's JSONDecoder gets wrong is refused first: it traps on some bodies nesting past its
@@ -140,6 +172,10 @@ enum RequestDecoding {
         }
     }
 
+    private static func notJSON(_ reason: String) -> WireError {
+        .serialization("The request body is not valid JSON: \(reason)")
+    }
+
     /// The deepest nesting of arrays and objects a request body may have: far more than any valid request
     /// needs (attribute values nest at most 32 levels), well under what Foundation's decoder survives.
     static let maximumNestingDepth = 256
@@ -154,31 +190,39 @@ enum RequestDecoding {
         }
         switch error {
         case .keyNotFound(let key, let context):
-            return missingMember(context.codingPath + [key])
+            return wireError(.missing(path(context.codingPath + [key])))
         case .valueNotFound(_, let context):
-            return missingMember(context.codingPath)
+            return wireError(.missing(path(context.codingPath)))
         case .typeMismatch(let type, let context):
-            return .serialization("Unexpected value at '\(path(context.codingPath))': expected \(jsonType(type))")
+            return wireError(.typeMismatch(path(context.codingPath), expected: jsonType(type)))
         case .dataCorrupted(let context):
-            return .serialization("Unexpected value at '\(path(context.codingPath))': \(context.debugDescription)")
+            return wireError(.invalidValue(path(context.codingPath), context.debugDescription))
         @unknown default:
             return .serialization("The request body does not decode: \(error)")
         }
     }
 
-    private static func missingMember(_ codingPath: [any CodingKey]) -> WireError {
-        WireError(
-            type: "ValidationException",
-            message: "1 validation error detected: Value null at '\(path(codingPath))' failed to satisfy constraint: Member must not be null")
+    /// `failure`, met while reading a request, as the wire answers it.
+    static func wireError(_ failure: JSONDecodingFailure) -> WireError {
+        switch failure {
+        case .missing(let path):
+            WireError(
+                type: "ValidationException",
+                message: "1 validation error detected: Value null at '\(path)' failed to satisfy constraint: Member must not be null")
+        case .typeMismatch(let path, let expected):
+            .serialization("Unexpected value at '\(path)': expected \(expected)")
+        case .invalidValue(let path, let description):
+            .serialization("Unexpected value at '\(path)': \(description)")
+        case .refused(let error):
+            WireError(error)
+        case .undeserializable(let error):
+            .serialization(error.message)
+        }
     }
 
-    /// A coding path as DynamoDB names members in its messages: `tableName`, `keySchema.1.member.keyType`.
-    private static func path(_ codingPath: [any CodingKey]) -> String {
-        codingPath.map { key in
-            if let index = key.intValue { return "\(index + 1).member" }
-            guard let first = key.stringValue.first else { return key.stringValue }
-            return first.lowercased() + key.stringValue.dropFirst()
-        }.joined(separator: ".")
+    /// A coding path as a ``JSONPath``: keys with an integer value are positions.
+    private static func path(_ codingPath: [any CodingKey]) -> JSONPath {
+        JSONPath(codingPath.map { key in key.intValue.map(JSONPath.Component.index) ?? .name(key.stringValue) })
     }
 
     private static func jsonType(_ type: Any.Type) -> String {
