@@ -7,7 +7,8 @@
 # 0.6x the empty server's throughput. About 5 minutes after the builds.
 #
 #   Benchmarks/server.sh                                # from the repository root (or anywhere)
-#   EDDY_SERVER_PERF=/tmp/eddy.perf Benchmarks/server.sh   # also: perf record -g of Eddy during a PutItem run
+#   EDDY_SERVER_PERF=/tmp/eddy.perf Benchmarks/server.sh   # also: perf record -g of Eddy during a GetItem run
+#                                                          # and a PutItem run, into /tmp/eddy.perf.GetItem, .PutItem
 #
 # Installs what is missing (scripts/install-deps.sh, Debian's wrk, moto[server] 5.2.1 and boto3 from PyPI),
 # builds eddy and EmptyHTTPServer in release mode, starts `eddy serve` (a temporary data directory, --log-level

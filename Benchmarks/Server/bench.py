@@ -20,9 +20,10 @@ Prints every run (with the CPUs the machine had busy meanwhile, and how much of 
     python3 bench.py --eddy URL --eddy-pid PID --moto URL --moto-pid PID --empty URL --empty-pid PID \
         --wrk-script dynamodb.lua [--perf-data FILE]
 
-With --perf-data, one more 8-second PutItem run at Eddy's best PutItem connection count follows the
-measurements, with `perf record -g` attached to Eddy for 5 seconds of it (its figures are not in the table,
-its PutItems are in the item counts)."""
+With --perf-data FILE, one more 8-second GetItem run and one more PutItem run, each at Eddy's best connection
+count for the operation, follow the measurements, with `perf record -g` attached to Eddy for 5 seconds of each,
+into FILE.GetItem and FILE.PutItem (their figures are not in the tables, their PutItems are in the item
+counts)."""
 import argparse
 import json
 import os
@@ -190,12 +191,13 @@ def eddy_put_items_served(endpoint):
     return int(total(r'^eddy_requests_total\{operation="PutItem"\}') - total(r'^eddy_request_errors_total\{operation="PutItem"'))
 
 
-def profile(runner, endpoint, connections, perf_data, pid):
-    """An extra 8-second PutItem run, with `perf record -g` attached to Eddy from its 2nd to its 7th second."""
+def profile(runner, endpoint, operation, connections, perf_data, pid):
+    """An extra 8-second run of `operation`, with `perf record -g` attached to Eddy from its 2nd to its 7th
+    second."""
     perf = subprocess.Popen(
         ["perf", "record", "-g", "-D", "2000", "-o", perf_data, "-p", str(pid), "--", "sleep", "7"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    runner.run("eddy", endpoint, "put", "perf", connections, 8)
+    runner.run("eddy", endpoint, operation, "perf", connections, 8)
     if perf.wait() != 0:
         sys.exit(f"FAILED: perf record exited with {perf.returncode}")
     print(f"  perf data: {perf_data} (perf report -i {perf_data} --no-children --sort dso,sym)")
@@ -260,7 +262,9 @@ def main():
         floors[name] = (empty, runner.run("empty", options.empty, operation, "50%", paced["connections"],
                                           PACED_SECONDS, MEAN_DELAY_MS))
     if options.perf_data:
-        profile(runner, options.eddy, figures["PutItem"][0]["connections"], options.perf_data, options.eddy_pid)
+        for operation, name in OPERATIONS:
+            profile(runner, options.eddy, operation, figures[name][0]["connections"], f"{options.perf_data}.{name}",
+                    options.eddy_pid)
 
     print()
     print(f"Eddy vs moto_server 5.2.1, same machine, same run; wrk -t{THREADS} on the same 2 cores "
