@@ -1,3 +1,4 @@
+import Glibc
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -10,6 +11,7 @@ import NIOPosix
 //   EmptyHTTPServer PORT     # listens on 127.0.0.1:PORT until SIGTERM or SIGINT ends it
 //
 // The signals keep their default action, which ends the process: there is nothing in flight worth finishing.
+// A port it cannot listen on is written to standard error with an exit status of 1.
 
 /// Answers every request, whatever its method, path and body, once its body has been read.
 final class EmptyHandler: ChannelInboundHandler {
@@ -52,20 +54,31 @@ final class EmptyHandler: ChannelInboundHandler {
     }
 }
 
-guard CommandLine.arguments.count == 2, let port = Int(CommandLine.arguments[1]) else {
-    fatalError("usage: EmptyHTTPServer PORT")
+/// Writes `message` to standard error and exits with `status`.
+func fail(_ message: String, status: Int32) -> Never {
+    var line = message + "\n"
+    line.withUTF8 { _ = write(STDERR_FILENO, $0.baseAddress, $0.count) }
+    exit(status)
 }
-let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-    .serverChannelOption(.backlog, value: 256)
-    .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-    .childChannelInitializer { channel in
-        channel.eventLoop.makeCompletedFuture {
-            try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: false)
-            try channel.pipeline.syncOperations.addHandler(EmptyHandler())
+
+guard CommandLine.arguments.count == 2, let port = Int(CommandLine.arguments[1]) else {
+    fail("usage: EmptyHTTPServer PORT", status: 2)
+}
+do {
+    let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        .serverChannelOption(.backlog, value: 256)
+        .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+        .childChannelInitializer { channel in
+            channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: false)
+                try channel.pipeline.syncOperations.addHandler(EmptyHandler())
+            }
         }
-    }
-    .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
-    .childChannelOption(.maxMessagesPerRead, value: 16)
-    .bind(host: "127.0.0.1", port: port)
-    .get()
-try await channel.closeFuture.get()
+        .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+        .childChannelOption(.maxMessagesPerRead, value: 16)
+        .bind(host: "127.0.0.1", port: port)
+        .get()
+    try await channel.closeFuture.get()
+} catch {
+    fail("EmptyHTTPServer: \(error)", status: 1)
+}
