@@ -9,6 +9,7 @@ let package = Package(
     dependencies: [
         .package(name: "Eddy", path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // RocksDB's C API for the raw baseline: the same system library Eddy links, imported under a name of
@@ -71,6 +72,16 @@ let package = Package(
         .executableTarget(
             name: "DrainFunction",
             dependencies: [.product(name: "EddyLambdaRuntime", package: "Eddy")]
+        ),
+        // The empty HTTP/1.1 server Benchmarks/server.sh measures beside `eddy serve`: the same SwiftNIO pipeline
+        // and event loops, a handler that reads the body and answers 200.
+        .executableTarget(
+            name: "EmptyHTTPServer",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
         ),
         .executableTarget(
             name: "Functions",

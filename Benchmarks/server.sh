@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
-# Benchmarks `eddy serve` against moto_server 5.2.1 on the same machine in the same run: PutItem and GetItem
-# throughput (wrk, a second process, with Benchmarks/Server/dynamodb.lua), p50/p99 latency at peak, and Eddy's
-# p50/p99 at 50 % of its peak throughput. Targets: Eddy at least 20x moto's throughput, p99 < 2 ms at 50 % of
-# Eddy's peak. About 3 minutes after the build.
+# Benchmarks `eddy serve` against moto_server 5.2.1 and against an empty SwiftNIO HTTP/1.1 server (the floor of
+# Eddy's own server stack: Benchmarks/Sources/EmptyHTTPServer) on the same machine in the same run: PutItem and
+# GetItem throughput (wrk, a second process, with Benchmarks/Server/dynamodb.lua), p50/p99 latency at peak, and
+# Eddy's p50/p99 at 50 % of its peak throughput, beside the empty server's at the same pacing. Targets: Eddy at
+# least 20x moto's throughput, p99 < 2 ms at 50 % of Eddy's peak, GetItem at least 0.8x and PutItem at least
+# 0.6x the empty server's throughput. About 5 minutes after the builds.
 #
 #   Benchmarks/server.sh                                # from the repository root (or anywhere)
-#   EDDY_SERVER_PERF=/tmp/eddy.perf Benchmarks/server.sh   # also: perf record -g of Eddy during a PutItem run
+#   EDDY_SERVER_PERF=/tmp/eddy.perf Benchmarks/server.sh   # also: perf record -g of Eddy during a GetItem run
+#                                                          # and a PutItem run, into /tmp/eddy.perf.GetItem, .PutItem
 #
 # Installs what is missing (scripts/install-deps.sh, Debian's wrk, moto[server] 5.2.1 and boto3 from PyPI),
-# builds eddy in release mode, starts `eddy serve` (a temporary data directory, --log-level warning) and moto's
-# server (moto_server's entry point) on free loopback ports, runs Benchmarks/Server/bench.py against them (what
-# it measures is in its docstring and in Benchmarks/README.md, "Server"), and stops both servers and removes
-# the temporary directory on exit. Exits non-zero if a request fails or an item count does not match; a
+# builds eddy and EmptyHTTPServer in release mode, starts `eddy serve` (a temporary data directory, --log-level
+# warning), moto's server (moto_server's entry point) and the empty server on free loopback ports, runs
+# Benchmarks/Server/bench.py against them (what it measures is in its docstring and in Benchmarks/README.md,
+# "Server"), and stops the servers and removes the temporary directory on exit. Exits non-zero if a request fails or an item count does not match; a
 # target missed is printed as BELOW.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -35,6 +38,8 @@ fi
 
 swift build -c release --product eddy
 eddy="$(swift build -c release --show-bin-path)/eddy"
+swift build -c release --package-path Benchmarks --product EmptyHTTPServer
+empty="$(swift build -c release --package-path Benchmarks --show-bin-path)/EmptyHTTPServer"
 
 work=$(mktemp -d -t eddy-server-bench.XXXXXX)
 pids=()
@@ -85,6 +90,11 @@ python=$(python3 -c 'import sys; print(sys.executable)')
 moto_pid=$!
 pids+=("$moto_pid")
 
+empty_port=$(free_port)
+"$empty" "$empty_port" >"$work/empty.log" 2>&1 &
+empty_pid=$!
+pids+=("$empty_pid")
+
 wait_for "eddy serve" "$eddy_pid" "$work/eddy.log" curl -fsS "http://127.0.0.1:$eddy_port/health"
 # moto answers DynamoDB when the Authorization header's credential scope names the service.
 wait_for "moto_server" "$moto_pid" "$work/moto.log" curl -fsS -X POST "http://127.0.0.1:$moto_port/" \
@@ -92,9 +102,11 @@ wait_for "moto_server" "$moto_pid" "$work/moto.log" curl -fsS -X POST "http://12
     -H 'X-Amz-Date: 20260101T000000Z' \
     -H 'Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host;x-amz-date, Signature=5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7' \
     -d '{}'
+wait_for "EmptyHTTPServer" "$empty_pid" "$work/empty.log" curl -fsS -X POST "http://127.0.0.1:$empty_port/" -d '{}'
 
 perf_options=()
 [ -z "${EDDY_SERVER_PERF:-}" ] || perf_options=(--perf-data "$EDDY_SERVER_PERF")
 python3 Benchmarks/Server/bench.py --eddy "http://127.0.0.1:$eddy_port" --eddy-pid "$eddy_pid" \
-    --moto "http://127.0.0.1:$moto_port" --moto-pid "$moto_pid" --wrk-script Benchmarks/Server/dynamodb.lua \
+    --moto "http://127.0.0.1:$moto_port" --moto-pid "$moto_pid" \
+    --empty "http://127.0.0.1:$empty_port" --empty-pid "$empty_pid" --wrk-script Benchmarks/Server/dynamodb.lua \
     "${perf_options[@]}"

@@ -1,4 +1,5 @@
-"""The measurements of Benchmarks/server.sh, against an `eddy serve` and a `moto_server` it has started.
+"""The measurements of Benchmarks/server.sh, against an `eddy serve`, a `moto_server` and an empty SwiftNIO
+HTTP/1.1 server (Benchmarks/Sources/EmptyHTTPServer) it has started.
 
 In each server: creates the table Bench (hash key `id`, a string; PAY_PER_REQUEST) with boto3 and preloads
 10,000 items of 100 bytes. Then, with wrk (2 threads, dynamodb.lua) from this process, for GetItem then
@@ -8,16 +9,21 @@ random delay of mean 10 ms before each request; a 3-second pacing run sets the c
 achieved rate must be within ±10 % of the target, re-measuring with a corrected count if it is not), followed by a
 floor run: GET /health with the same connections and pacing, the same HTTP round trips at the same rate with
 no database work, which shows how much of the p99 the machine (2 cores shared by wrk and the server) and wrk
-themselves set. Any
+themselves set. The empty server, which reads each request's body and answers 200 with a fixed body, is
+measured the same way as Eddy (the same peak runs, then the same requests with the connections and pacing of
+Eddy's run at 50 %): the floor of Eddy's own server stack, against which Eddy's peak is a ratio (targets:
+GetItem at least 0.8, PutItem at least 0.6) and beside which its p99 at 50 % is printed. Any
 response other than 200, GetItem answer without an item, timeout or socket error fails the benchmark.
 Afterwards each table's item count (Scan with Select=COUNT) must equal the preload plus the PutItems served.
-Prints every run (with the CPUs the machine had busy meanwhile, and how much of that other processes used), then the table.
+Prints every run (with the CPUs the machine had busy meanwhile, and how much of that other processes used), then the tables.
 
-    python3 bench.py --eddy URL --eddy-pid PID --moto URL --moto-pid PID --wrk-script dynamodb.lua [--perf-data FILE]
+    python3 bench.py --eddy URL --eddy-pid PID --moto URL --moto-pid PID --empty URL --empty-pid PID \
+        --wrk-script dynamodb.lua [--perf-data FILE]
 
-With --perf-data, one more 8-second PutItem run at Eddy's best PutItem connection count follows the
-measurements, with `perf record -g` attached to Eddy for 5 seconds of it (its figures are not in the table,
-its PutItems are in the item counts)."""
+With --perf-data FILE, one more 8-second GetItem run and one more PutItem run, each at Eddy's best connection
+count for the operation, follow the measurements, with `perf record -g` attached to Eddy for 5 seconds of each,
+into FILE.GetItem and FILE.PutItem (their figures are not in the tables, their PutItems are in the item
+counts)."""
 import argparse
 import json
 import os
@@ -44,6 +50,8 @@ MEAN_DELAY_MS = 10
 PACED_ATTEMPTS = 3
 TARGET_RATIO = 20
 TARGET_P99_MS = 2.0
+# Eddy's peak over the empty server's, per operation.
+TARGET_EMPTY_RATIOS = {"GetItem": 0.8, "PutItem": 0.6}
 OPERATIONS = (("get", "GetItem"), ("put", "PutItem"))
 BUSY_CPUS = 0.1
 
@@ -127,7 +135,7 @@ class Runner:
         result.update(server=server, operation=operation, phase=phase, connections=connections,
                       mean_delay_ms=mean_delay_ms, rate=result["requests"] / seconds, others=others, busy=busy)
         self.runs.append(result)
-        print(f"  {server:4} {operation:3} {phase:8} -c{connections:<4}"
+        print(f"  {server:5} {operation:3} {phase:8} -c{connections:<4}"
               f"{f' delay~{mean_delay_ms}ms' if mean_delay_ms else '':13} {result['rate']:9.0f} req/s"
               f"  p50 {result['p50_us'] / 1000:7.3f} ms  p99 {result['p99_us'] / 1000:7.3f} ms"
               f"  machine busy {busy:4.2f} CPU, other processes {others:4.2f}", flush=True)
@@ -183,12 +191,13 @@ def eddy_put_items_served(endpoint):
     return int(total(r'^eddy_requests_total\{operation="PutItem"\}') - total(r'^eddy_request_errors_total\{operation="PutItem"'))
 
 
-def profile(runner, endpoint, connections, perf_data, pid):
-    """An extra 8-second PutItem run, with `perf record -g` attached to Eddy from its 2nd to its 7th second."""
+def profile(runner, endpoint, operation, connections, perf_data, pid):
+    """An extra 8-second run of `operation`, with `perf record -g` attached to Eddy from its 2nd to its 7th
+    second."""
     perf = subprocess.Popen(
         ["perf", "record", "-g", "-D", "2000", "-o", perf_data, "-p", str(pid), "--", "sleep", "7"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    runner.run("eddy", endpoint, "put", "perf", connections, 8)
+    runner.run("eddy", endpoint, operation, "perf", connections, 8)
     if perf.wait() != 0:
         sys.exit(f"FAILED: perf record exited with {perf.returncode}")
     print(f"  perf data: {perf_data} (perf report -i {perf_data} --no-children --sort dso,sym)")
@@ -198,6 +207,26 @@ def ms(us):
     return f"{us / 1000:.3f}"
 
 
+def print_empty_table(figures, floors):
+    """Eddy's peak as a ratio of the empty server's, and Eddy's paced run beside the empty server's."""
+    print()
+    print(f"Eddy vs an empty SwiftNIO HTTP/1.1 server (reads the body, answers 200), same run, same wrk settings and requests "
+          f"(targets: ratio >= {', '.join(f'{TARGET_EMPTY_RATIOS[n]:g} for {n}' for n in figures)}; p99 reported)")
+    print(f"{'':9}{'Eddy req/s':>11}{'empty req/s':>12}{'ratio':>8}{'':11}"
+          f"{'empty peak p50/p99 ms':>22}{'50% req/s':>11}{'Eddy p50/p99 ms':>17}{'empty req/s':>13}{'empty p50/p99 ms':>18}")
+    for name, (eddy, _, paced) in figures.items():
+        empty, empty_paced = floors[name]
+        ratio = eddy["rate"] / empty["rate"]
+        verdict = "ok" if ratio >= TARGET_EMPTY_RATIOS[name] else f"BELOW {TARGET_EMPTY_RATIOS[name]:g}"
+        print(f"{name:9}{eddy['rate']:11.0f}{empty['rate']:12.0f}{ratio:8.2f}  {verdict:9}"
+              f"{ms(empty['p50_us']) + '/' + ms(empty['p99_us']):>22}{paced['rate']:11.0f}"
+              f"{ms(paced['p50_us']) + '/' + ms(paced['p99_us']):>17}{empty_paced['rate']:13.0f}"
+              f"{ms(empty_paced['p50_us']) + '/' + ms(empty_paced['p99_us']):>18}")
+    print("(empty peak: the best of the same -c" + "/".join(map(str, EDDY_CONNECTIONS)) + " runs (chosen: "
+          + ", ".join(f"{n} -c{floors[n][0]['connections']}" for n in figures)
+          + "); 50%: Eddy's paced run and the empty server's with the same requests, connections and pacing)")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--eddy", required=True)
@@ -205,6 +234,8 @@ def main():
     parser.add_argument("--wrk-script", required=True)
     parser.add_argument("--eddy-pid", type=int, required=True)
     parser.add_argument("--moto-pid", type=int, required=True)
+    parser.add_argument("--empty", required=True)
+    parser.add_argument("--empty-pid", type=int, required=True)
     parser.add_argument("--perf-data")
     options = parser.parse_args()
     endpoints = {"eddy": options.eddy, "moto": options.moto}
@@ -215,19 +246,25 @@ def main():
         create_and_preload(dynamodb)
         print(f"{server}: table {TABLE} created, {PRELOADED} items preloaded in {time.monotonic() - started:.1f} s", flush=True)
 
-    runner = Runner(options.wrk_script, (options.eddy_pid, options.moto_pid))
+    runner = Runner(options.wrk_script, (options.eddy_pid, options.moto_pid, options.empty_pid))
     figures = {}
+    floors = {}
     for operation, name in OPERATIONS:
         print(f"{name}:", flush=True)
         eddy = runner.peak("eddy", options.eddy, operation, EDDY_CONNECTIONS)
+        empty = runner.peak("empty", options.empty, operation, EDDY_CONNECTIONS)
         moto = runner.peak("moto", options.moto, operation, MOTO_CONNECTIONS)
         # The latency least inflated by queueing: the smallest p50 of Eddy's peak runs.
         latency = min(r["p50_us"] for r in runner.runs
                       if (r["server"], r["operation"], r["phase"]) == ("eddy", operation, "peak"))
         paced = runner.paced("eddy", options.eddy, operation, eddy["rate"] / 2, latency)
         figures[name] = (eddy, moto, paced)
+        floors[name] = (empty, runner.run("empty", options.empty, operation, "50%", paced["connections"],
+                                          PACED_SECONDS, MEAN_DELAY_MS))
     if options.perf_data:
-        profile(runner, options.eddy, figures["PutItem"][0]["connections"], options.perf_data, options.eddy_pid)
+        for operation, name in OPERATIONS:
+            profile(runner, options.eddy, operation, figures[name][0]["connections"], f"{options.perf_data}.{name}",
+                    options.eddy_pid)
 
     print()
     print(f"Eddy vs moto_server 5.2.1, same machine, same run; wrk -t{THREADS} on the same 2 cores "
@@ -249,7 +286,9 @@ def main():
           + "); 50%: -c" + "/".join(str(f[2]["connections"]) for f in figures.values())
           + f" with a random delay of mean {MEAN_DELAY_MS} ms before each request; floor: GET /health, same"
           + " connections and pacing, run right after)")
-    busiest = max((run for runs in figures.values() for run in (*runs, runs[2]["floor"])), key=lambda r: r["others"])
+    print_empty_table(figures, floors)
+    busiest = max((run for name, runs in figures.items() for run in (*runs, runs[2]["floor"], *floors[name])),
+                  key=lambda r: r["others"])
     print(f"(other processes of the machine used up to {busiest['others']:.2f} of its {os.cpu_count()} CPUs during a run "
           f"of this table: {busiest['server']} {busiest['operation']} {busiest['phase']} -c{busiest['connections']})")
     for name, (_, _, paced) in figures.items():
