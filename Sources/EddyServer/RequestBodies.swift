@@ -4,7 +4,7 @@ import Eddy
 /// `JSONDecoder`: the members in the order their `Decodable` conformances decode them, so that the first
 /// failure reported is the one `JSONDecoder` reports (a differential test holds both paths to it).
 extension GetItemInput: JSONDecodable {
-    public init(json: JSONValue) throws(JSONDecodingFailure) {
+    package init(json: JSONValue) throws(JSONDecodingFailure) {
         let object = try JSONObject(json: json)
         self.init(
             tableName: try object.required("TableName"),
@@ -18,7 +18,7 @@ extension GetItemInput: JSONDecodable {
 }
 
 extension PutItemInput: JSONDecodable {
-    public init(json: JSONValue) throws(JSONDecodingFailure) {
+    package init(json: JSONValue) throws(JSONDecodingFailure) {
         let object = try JSONObject(json: json)
         self.init(
             tableName: try object.required("TableName"),
@@ -36,7 +36,7 @@ extension PutItemInput: JSONDecodable {
 }
 
 extension DeleteItemInput: JSONDecodable {
-    public init(json: JSONValue) throws(JSONDecodingFailure) {
+    package init(json: JSONValue) throws(JSONDecodingFailure) {
         let object = try JSONObject(json: json)
         self.init(
             tableName: try object.required("TableName"),
@@ -54,7 +54,7 @@ extension DeleteItemInput: JSONDecodable {
 }
 
 extension UpdateItemInput: JSONDecodable {
-    public init(json: JSONValue) throws(JSONDecodingFailure) {
+    package init(json: JSONValue) throws(JSONDecodingFailure) {
         let object = try JSONObject(json: json)
         self.init(
             tableName: try object.required("TableName"),
@@ -74,21 +74,21 @@ extension UpdateItemInput: JSONDecodable {
 }
 
 extension AttributeValueUpdate: JSONDecodable {
-    public init(json: JSONValue) throws(JSONDecodingFailure) {
+    package init(json: JSONValue) throws(JSONDecodingFailure) {
         let object = try JSONObject(json: json)
         self.init(value: try object.optional("Value"), action: try object.optional("Action"))
     }
 }
 
 extension BatchGetItemInput: JSONDecodable {
-    public init(json: JSONValue) throws(JSONDecodingFailure) {
+    package init(json: JSONValue) throws(JSONDecodingFailure) {
         let object = try JSONObject(json: json)
         self.init(requestItems: try object.required("RequestItems"), returnConsumedCapacity: try object.optional("ReturnConsumedCapacity"))
     }
 }
 
 extension KeysAndAttributes: JSONDecodable {
-    public init(json: JSONValue) throws(JSONDecodingFailure) {
+    package init(json: JSONValue) throws(JSONDecodingFailure) {
         let object = try JSONObject(json: json)
         self.init(
             keys: try object.required("Keys"),
@@ -100,7 +100,7 @@ extension KeysAndAttributes: JSONDecodable {
 }
 
 extension BatchWriteItemInput: JSONDecodable {
-    public init(json: JSONValue) throws(JSONDecodingFailure) {
+    package init(json: JSONValue) throws(JSONDecodingFailure) {
         let object = try JSONObject(json: json)
         self.init(
             requestItems: try object.required("RequestItems"),
@@ -111,7 +111,7 @@ extension BatchWriteItemInput: JSONDecodable {
 
 extension WriteRequest: JSONDecodable {
     /// Either request, both or neither, as the `Decodable` conformance reads it (the engine refuses all but one).
-    public init(json: JSONValue) throws(JSONDecodingFailure) {
+    package init(json: JSONValue) throws(JSONDecodingFailure) {
         let object = try JSONObject(json: json)
         let put: PutRequest? = try object.optional("PutRequest")
         let delete: DeleteRequest? = try object.optional("DeleteRequest")
@@ -122,19 +122,19 @@ extension WriteRequest: JSONDecodable {
 }
 
 extension PutRequest: JSONDecodable {
-    public init(json: JSONValue) throws(JSONDecodingFailure) {
+    package init(json: JSONValue) throws(JSONDecodingFailure) {
         self.init(item: try JSONObject(json: json).required("Item"))
     }
 }
 
 extension DeleteRequest: JSONDecodable {
-    public init(json: JSONValue) throws(JSONDecodingFailure) {
+    package init(json: JSONValue) throws(JSONDecodingFailure) {
         self.init(key: try JSONObject(json: json).required("Key"))
     }
 }
 
 extension QueryInput: JSONDecodable {
-    public init(json: JSONValue) throws(JSONDecodingFailure) {
+    package init(json: JSONValue) throws(JSONDecodingFailure) {
         let object = try JSONObject(json: json)
         // Read in the order of the members' declarations, which the initializer's parameters do not follow.
         let tableName: String = try object.required("TableName")
@@ -163,7 +163,7 @@ extension QueryInput: JSONDecodable {
 }
 
 extension Condition: JSONDecodable {
-    public init(json: JSONValue) throws(JSONDecodingFailure) {
+    package init(json: JSONValue) throws(JSONDecodingFailure) {
         let object = try JSONObject(json: json)
         self.init(try object.required("ComparisonOperator"), [])
         attributeValueList = try object.optional("AttributeValueList")
@@ -171,14 +171,14 @@ extension Condition: JSONDecodable {
 }
 
 extension GetRecordsInput: JSONDecodable {
-    public init(json: JSONValue) throws(JSONDecodingFailure) {
+    package init(json: JSONValue) throws(JSONDecodingFailure) {
         let object = try JSONObject(json: json)
         self.init(shardIterator: try object.required("ShardIterator"), limit: try object.optional("Limit"))
     }
 }
 
 extension ExpectedAttributeValue: JSONDecodable {
-    public init(json: JSONValue) throws(JSONDecodingFailure) {
+    package init(json: JSONValue) throws(JSONDecodingFailure) {
         let object = try JSONObject(json: json)
         self.init(
             value: try object.optional("Value"),
