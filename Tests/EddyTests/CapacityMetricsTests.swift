@@ -64,7 +64,9 @@ import Testing
         }
     }
 
-    @Test func throttleEventsCountOnTheTableThatRefused() async throws {
+    /// Runs `body` with a database on a manual clock counting into `metrics`, whose 1-WCU table `Orders` has
+    /// just spent its 300 units of burst.
+    private static func withSpentTable(_ body: (Database, TestMetrics, ManualWallClock) async throws -> Void) async throws {
         try await withTemporaryDirectory { path in
             let metrics = TestMetrics()
             let clock = ManualWallClock(milliseconds: 1_750_000_000_000)
@@ -73,6 +75,13 @@ import Testing
             for n in 0..<300 {
                 try await db.putItem(PutItemInput(tableName: "Orders", item: ["pk": .s("item-\(n)")]))
             }
+            try await body(db, metrics, clock)
+            await db.close()
+        }
+    }
+
+    @Test func throttleEventsCountOnTheTableThatRefused() async throws {
+        try await Self.withSpentTable { (db, metrics, _) async throws in
             for _ in 0..<2 {
                 await #expect(throws: EddyError.self) { _ = try await db.putItem(PutItemInput(tableName: "Orders", item: ["pk": "late"])) }
             }
@@ -82,19 +91,11 @@ import Testing
             #expect(try db.describeCapacity(tableName: "Orders").resources[0].currentMinute.writeThrottleEvents == 2)
             // A refused request consumed nothing.
             #expect(try metrics.expectCounter("eddy_capacity_units_total", Self.labels("Orders", "ConsumedWriteCapacityUnits")).totalValue == 300)
-            await db.close()
         }
     }
 
     @Test func aBatchOrATransactionIsOneThrottledRequestOnlyWhenRefused() async throws {
-        try await withTemporaryDirectory { path in
-            let metrics = TestMetrics()
-            let clock = ManualWallClock(milliseconds: 1_750_000_000_000)
-            let db = try Database(path: path + "/db", configuration: .init(clock: clock, metricsFactory: metrics))
-            try await createCapacityTable(db, "Orders", read: 1, write: 1)
-            for n in 0..<300 {
-                try await db.putItem(PutItemInput(tableName: "Orders", item: ["pk": .s("item-\(n)")]))
-            }
+        try await Self.withSpentTable { (db, metrics, clock) async throws in
             func put(_ key: String) -> WriteRequest { WriteRequest(putRequest: PutRequest(item: ["pk": .s(key)])) }
             func counted(_ metric: String) throws -> Int64 {
                 try metrics.expectCounter("eddy_throttle_events_total", Self.labels("Orders", metric)).totalValue
@@ -123,7 +124,6 @@ import Testing
             }
             #expect(try counted("WriteThrottleEvents") == 6)
             #expect(try counted("ThrottledRequests") == 2)
-            await db.close()
         }
     }
 }
