@@ -231,3 +231,43 @@ import Testing
         }
     }
 }
+
+/// The sequence numbers the committer gives stream records, across a failed write and a reopening.
+@Suite(.timeLimit(.minutes(5))) struct SequenceReservationTests {
+    /// The committer persists a bound ahead of the sequence numbers it gives, once per reservation: a
+    /// database that opens starts from it, so no number is given twice, even by a group whose write failed.
+    @Test func sequenceNumbersStayBelowThePersistedBound() async throws {
+        try await withTemporaryDirectory { path in
+            func sequence(of key: String, in db: Database, _ arn: String) async throws -> UInt64 {
+                let record = try #require(try await readStream(db, arn).first { $0.record.dynamodb.keys == ["pk": .s(key)] })
+                return UInt64(record.record.dynamodb.sequenceNumber)!
+            }
+            let arn: String
+            let firstBound: UInt64
+            do {
+                let store = try RocksDBStore(path: path + "/db")
+                let db = try Database(store: store, configuration: .init())
+                arn = try #require(try await createStreamTable(db, "Things").latestStreamArn)
+                try await db.putItem(PutItemInput(tableName: "Things", item: ["pk": "first"]))
+                firstBound = try StreamStorage.load(from: store).nextSequence
+                #expect(firstBound > (try await sequence(of: "first", in: db, arn)))
+                for index in 0..<50 { try await db.putItem(PutItemInput(tableName: "Things", item: ["pk": .s("k\(index)")])) }
+                #expect(try StreamStorage.load(from: store).nextSequence == firstBound, "the bound is written with every group")
+                #expect(try await sequence(of: "k49", in: db, arn) < firstBound)
+                await db.close()
+            }
+            let store = ControlledStore(try RocksDBStore(path: path + "/db"))
+            let db = try Database(store: store, configuration: .init())
+            store.failWrites(true)
+            await #expect(throws: EddyError.self) {
+                try await db.putItem(PutItemInput(tableName: "Things", item: ["pk": "failed"]))
+            }
+            store.failWrites(false)
+            try await db.putItem(PutItemInput(tableName: "Things", item: ["pk": "reopened"]))
+            let reopened = try await sequence(of: "reopened", in: db, arn)
+            #expect(reopened >= firstBound)
+            #expect(try StreamStorage.load(from: store).nextSequence > reopened, "a number was given above the persisted bound")
+            await db.close()
+        }
+    }
+}

@@ -7,7 +7,7 @@ import Synchronization
 /// A store that hands every call to a RocksDB store, where a test can stall writes (hold them back, as
 /// RocksDB does while compaction catches up, and refuse them to a writer that asks not to be stalled), see
 /// each write the database made (its thread's name as the kernel has it, its item puts, its bytes), and make
-/// scans of a key space fail.
+/// scans of a key space, or writes, fail.
 final class ControlledStore: OrderedKeyValueStore {
     /// One write the database handed the store.
     struct Write: Sendable {
@@ -22,6 +22,7 @@ final class ControlledStore: OrderedKeyValueStore {
         var refusedWrites = 0
         var writes: [Write] = []
         var failingScans: KeySpace?
+        var failingWrites = false
     }
 
     let inner: RocksDBStore
@@ -61,7 +62,13 @@ final class ControlledStore: OrderedKeyValueStore {
         state.withLock { $0.failingScans = space }
     }
 
+    /// Writes fail from now on (`true`) or go through again (`false`).
+    func failWrites(_ failing: Bool) {
+        state.withLock { $0.failingWrites = failing }
+    }
+
     func write(_ batch: StorageBatch, durability: Durability) throws(StorageError) {
+        if state.withLock({ $0.failingWrites }) { throw StorageError("injected: the disk is full") }
         let waits = state.withLock { state in
             if state.held { state.heldWriters += 1 }
             return state.held

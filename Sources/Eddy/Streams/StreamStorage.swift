@@ -2,7 +2,8 @@ import EddyStorage
 import Foundation
 
 /// Where stream metadata lives in the `catalog` key space: `stream/<id>` → the ``StreamDefinition`` as
-/// JSON, `next-sequence-number` → the next sequence number and `trimmed-below` → the trim horizon (8 bytes
+/// JSON, `next-sequence-number` → the sequence bound (no sequence number at or above it has been given out;
+/// the committer reserves numbers ahead, see `CommitWork.reserveSequences()`) and `trimmed-below` → the trim horizon (8 bytes
 /// big-endian each). All of them change only in the committer's batches, with the records they describe.
 enum StreamStorage {
     private static let streamPrefix = Array("stream/".utf8)
@@ -12,6 +13,7 @@ enum StreamStorage {
     /// What the committer starts from when a database opens.
     struct Loaded {
         var streams: [UInt64: StreamDefinition] = [:]
+        /// The first sequence number a commit may give: the persisted bound.
         var nextSequence: UInt64 = 1
         var trimmedBelow: UInt64 = 0
         /// The time of the newest commit-time mark, if any.
@@ -59,7 +61,8 @@ enum StreamStorage {
         batch.delete(key(of: id), in: .catalog)
     }
 
-    static func storeNextSequence(_ value: UInt64, into batch: inout StorageBatch) {
+    /// Persists the sequence bound: no sequence number at or above it has been given out.
+    static func storeSequenceBound(_ value: UInt64, into batch: inout StorageBatch) {
         batch.put(nextSequenceKey, bigEndian(value), in: .catalog)
     }
 

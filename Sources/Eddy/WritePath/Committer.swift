@@ -337,7 +337,7 @@ final class Committer: Sendable {
         var group: [Pending]
         var outcomes: [Result<CommitOutcome, EddyError>]
         var batch: StorageBatch
-        var saved: (CommitWork.Catalog, Int64?)
+        var saved: CommitWork.Checkpoint
         var counters: GroupCounters
         var firstSequence: UInt64?
         var streamsChanged: Bool
@@ -423,7 +423,9 @@ final class Committer: Sendable {
             outcomes.append(.success(.committed))
         }
         if let firstSequence {
-            StreamStorage.storeNextSequence(work.nextSequence, into: &merged)
+            if let bound = work.reserveSequences() {
+                StreamStorage.storeSequenceBound(bound, into: &merged)
+            }
             if let mark = work.markToWrite(at: now) {
                 merged.put(StreamRecordEncoding.markKey(milliseconds: mark), bigEndian(firstSequence), in: .streams)
             }
@@ -663,6 +665,11 @@ final class CommitWork: @unchecked Sendable {
     /// committer writes them all, so storage never holds another value.
     var counters: [UInt64: CachedCounter] = [:]
     private(set) var nextSequence: UInt64
+    /// The sequence numbers below this one may have been given out by a commit that storage holds: the
+    /// committer persists it ahead of the numbers it gives (``reserveSequences()``), not with every group, and
+    /// a database that opens starts from it. The numbers of a reservation a crash left unused are skipped,
+    /// as gaps are (a shard's numbers increase, they are not consecutive).
+    private var sequenceBound: UInt64
     /// Per open shard: records since this process opened it, and the last sequence number given.
     private var activity: [ShardRef: (count: Int, last: UInt64)] = [:]
     private var lastCommitMilliseconds: Int64 = 0
@@ -679,6 +686,7 @@ final class CommitWork: @unchecked Sendable {
             tables: tables.mapValues(\.streamId), indexVersions: tables.mapValues(\.indexVersion), streams: loaded.streams,
             openShards: openShards, trimmedBelow: loaded.trimmedBelow)
         nextSequence = loaded.nextSequence
+        sequenceBound = loaded.nextSequence
         lastMarkMilliseconds = loaded.lastMarkMilliseconds
     }
 
@@ -696,14 +704,36 @@ final class CommitWork: @unchecked Sendable {
     }
 
     /// What ``restore(_:)`` returns to if a group's write fails.
-    func checkpoint() -> (Catalog, Int64?) {
-        (catalog, lastMarkMilliseconds)
+    func checkpoint() -> Checkpoint {
+        Checkpoint(catalog: catalog, lastMarkMilliseconds: lastMarkMilliseconds, sequenceBound: sequenceBound)
     }
 
-    /// Forgets what a group whose write failed changed. Sequence numbers it took are not given back: a
-    /// gap in the numbers is harmless, a reuse would not be.
-    func restore(_ checkpoint: (Catalog, Int64?)) {
-        (catalog, lastMarkMilliseconds) = checkpoint
+    /// What a group's failed write rolls back.
+    struct Checkpoint {
+        var catalog: Catalog
+        var lastMarkMilliseconds: Int64?
+        var sequenceBound: UInt64
+    }
+
+    /// Forgets what a group whose write failed changed, its sequence reservation included (storage does not
+    /// hold it). Sequence numbers it took are not given back: a gap in the numbers is harmless, a reuse
+    /// would not be.
+    func restore(_ checkpoint: Checkpoint) {
+        catalog = checkpoint.catalog
+        lastMarkMilliseconds = checkpoint.lastMarkMilliseconds
+        sequenceBound = checkpoint.sequenceBound
+    }
+
+    /// How many sequence numbers one persisted reservation covers: the committer writes the bound once per
+    /// this many records instead of with every group, and a crash skips at most this many numbers.
+    static let sequenceReservation: UInt64 = 1 << 16
+
+    /// A new bound to persist in the group's batch if the sequence numbers given so far have reached the
+    /// persisted one, else nil.
+    func reserveSequences() -> UInt64? {
+        guard nextSequence > sequenceBound else { return nil }
+        sequenceBound = nextSequence + Self.sequenceReservation
+        return sequenceBound
     }
 
     /// The group's commit time: the clock's, never earlier than the previous group's.
