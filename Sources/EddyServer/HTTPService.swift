@@ -13,7 +13,8 @@ import Synchronization
 /// Each request is read, checked and answered on its connection's event loop; only the database operation
 /// runs in a task. When SwiftNIO's event loops are Swift Concurrency's global executor
 /// (`NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()`, as `eddy serve`
-/// installs them), that task starts on the same event loop, and a request never changes threads.
+/// installs them), that task starts on the same event loop, and a request never changes threads. While it
+/// runs, ``ReadInterest`` keeps the socket in epoll's read set.
 public struct HTTPService: Service {
     let server: EddyServer
     let logger: Logger
@@ -202,7 +203,7 @@ private final class RequestHandler: ChannelInboundHandler {
 /// reading on costs nothing. Once bytes do arrive while an answer is pending (a client pipelining its requests),
 /// or the server is shutting down, this handler stops asking and the pipelining handler's back-pressure
 /// applies as before: at most one more batch of reads is taken in.
-private final class ReadInterest: ChannelInboundHandler {
+final class ReadInterest: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
 
     /// Whether the connection's request is being answered from a task: set by the request handler.
