@@ -314,14 +314,15 @@ extension EddyServer {
     /// process and a counter, so no request pays for random bytes.
     private static func requestId() -> String {
         var number = requestCounter.add(1, ordering: .relaxed).newValue
-        var digits = requestIdPrefix
-        var suffix = [UInt8](repeating: UInt8(ascii: "0"), count: 13)
-        for index in suffix.indices.reversed() where number > 0 {
-            suffix[index] = requestIdAlphabet[Int(number % 36)]
-            number /= 36
+        let prefixCount = requestIdPrefix.count
+        return String(unsafeUninitializedCapacity: prefixCount + 13) { digits in
+            _ = digits.initialize(fromContentsOf: requestIdPrefix)
+            for index in (prefixCount..<prefixCount + 13).reversed() {
+                digits[index] = requestIdAlphabet[Int(number % 36)]
+                number /= 36
+            }
+            return prefixCount + 13
         }
-        digits += suffix
-        return String(decoding: digits, as: UTF8.self)
     }
 
     private static let requestIdAlphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ".utf8)

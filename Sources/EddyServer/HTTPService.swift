@@ -13,7 +13,8 @@ import Synchronization
 /// Each request is read, checked and answered on its connection's event loop; only the database operation
 /// runs in a task. When SwiftNIO's event loops are Swift Concurrency's global executor
 /// (`NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()`, as `eddy serve`
-/// installs them), that task starts on the same event loop, and a request never changes threads.
+/// installs them), that task starts on the same event loop, and a request never changes threads. While it
+/// runs, ``ReadInterest`` keeps the socket in epoll's read set.
 public struct HTTPService: Service {
     let server: EddyServer
     let logger: Logger
@@ -49,7 +50,9 @@ public struct HTTPService: Service {
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(
                         withErrorHandling: false, withEncoderConfiguration: .init(),
                         withDecoderLimitConfiguration: HTTPService.decoderLimits)
-                    try channel.pipeline.syncOperations.addHandler(RequestHandler(server: server, logger: logger))
+                    let readInterest = ReadInterest()
+                    try channel.pipeline.syncOperations.addHandler(readInterest, position: .first)
+                    try channel.pipeline.syncOperations.addHandler(RequestHandler(server: server, logger: logger, readInterest: readInterest))
                 }
             }
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
@@ -81,6 +84,7 @@ private final class RequestHandler: ChannelInboundHandler {
 
     private let server: EddyServer
     private let logger: Logger
+    private let readInterest: ReadInterest
     private var head: HTTPRequestHead?
     private var body = ByteBuffer()
     /// The body passed the limit: the rest of it is read and dropped, and the answer is a 413.
@@ -88,9 +92,10 @@ private final class RequestHandler: ChannelInboundHandler {
     /// The largest body the current request may have.
     private var bodyLimit = 0
 
-    init(server: EddyServer, logger: Logger) {
+    init(server: EddyServer, logger: Logger, readInterest: ReadInterest) {
         self.server = server
         self.logger = logger
+        self.readInterest = readInterest
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -126,6 +131,7 @@ private final class RequestHandler: ChannelInboundHandler {
             case .now(let reply):
                 write(reply, keepAlive: keepAlive, context: context)
             case .later(let reply):
+                readInterest.answerPending = true
                 let eventLoop = context.eventLoop
                 let bound = NIOLoopBound((handler: self, context: context), eventLoop: eventLoop)
                 Task {
@@ -143,6 +149,7 @@ private final class RequestHandler: ChannelInboundHandler {
     }
 
     private func write(_ reply: Reply, keepAlive: Bool, context: ChannelHandlerContext) {
+        readInterest.answered()
         let written = writeAndFlush(reply, keepAlive: keepAlive, context: context)
         if !keepAlive {
             let channel = context.channel
@@ -184,5 +191,47 @@ private final class RequestHandler: ChannelInboundHandler {
             channel.close(mode: .output, promise: nil)
         }
         channel.eventLoop.scheduleTask(in: Self.refusedLingerTime) { channel.close(promise: nil) }
+    }
+}
+
+/// Keeps a connection's socket in epoll's read set while its request is answered from a task, the first handler
+/// of the pipeline.
+///
+/// NIO's pipelining handler holds back the read NIO asks for after each batch of reads while an answer is
+/// pending, and NIO then takes the socket out of the read set, to put it back once the answer is written: two
+/// `epoll_ctl` calls per request. A client that waits for each answer (every AWS SDK) sends nothing meanwhile, so
+/// reading on costs nothing. Once bytes do arrive while an answer is pending (a client pipelining its requests),
+/// or the server is shutting down, this handler stops asking and the pipelining handler's back-pressure
+/// applies as before: at most one more batch of reads is taken in.
+final class ReadInterest: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+
+    /// Whether the connection's request is being answered from a task: set by the request handler.
+    var answerPending = false
+    /// Bytes arrived while the answer was pending.
+    private var readWhilePending = false
+    private var quiescing = false
+
+    /// The pending answer is written.
+    func answered() {
+        answerPending = false
+        readWhilePending = false
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if answerPending { readWhilePending = true }
+        context.fireChannelRead(data)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        context.fireChannelReadComplete()
+        if answerPending, !readWhilePending, !quiescing {
+            context.read()
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent { quiescing = true }
+        context.fireUserInboundEventTriggered(event)
     }
 }

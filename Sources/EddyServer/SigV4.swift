@@ -247,7 +247,8 @@ struct AuthorizationHeader {
         else {
             throw SigV4Failure(.missingAuthenticationToken, "Request is missing Authentication Token")
         }
-        var tokens = ParameterTokens(Array(header.utf8))
+        // A substring's UTF-8 view is copied byte by byte; its contiguous storage is copied at once.
+        var tokens = ParameterTokens(header.utf8.withContiguousStorageIfAvailable(Array.init) ?? Array(header.utf8))
         let algorithm = tokens.next() ?? []
         var parameters = Parameters()
         while let token = tokens.next() {
@@ -257,8 +258,14 @@ struct AuthorizationHeader {
         try parameters.requireComplete(date: date, header: header)
         self.algorithm = String(decoding: algorithm, as: UTF8.self)
         credential = parameters.credential ?? ""
-        signedHeaders = (parameters.signedHeaders ?? "").lowercased().utf8.split(separator: UInt8(ascii: ";"))
-            .map { String(Substring($0)) }.sorted()
+        var names = parameters.signedHeaders ?? ""
+        // `lowercased()` makes a new string even when nothing changes: only ASCII capitals and non-ASCII letters change.
+        if !names.utf8.allSatisfy({ $0 < 0x80 && !(UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }) {
+            names = names.lowercased()
+        }
+        var signedHeaders = names.utf8.split(separator: UInt8(ascii: ";")).map { String(Substring($0)) }
+        signedHeaders.sort()
+        self.signedHeaders = signedHeaders
         signature = parameters.signature ?? ""
         self.date = date.map { String(ASCII.trimmingWhitespace($0)) } ?? ""
     }
@@ -330,6 +337,9 @@ private struct Parameters {
     }
 
     func requireComplete(date: String?, header: Substring) throws(SigV4Failure) {
+        guard credential?.isEmpty ?? true || signature?.isEmpty ?? true || signedHeaders?.isEmpty ?? true || date == nil else {
+            return
+        }
         var message = ""
         let required = [("Credential", credential), ("Signature", signature), ("SignedHeaders", signedHeaders)]
         for (name, value) in required where value?.isEmpty ?? true {

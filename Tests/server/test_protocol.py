@@ -1,7 +1,9 @@
 """The wire protocol itself, spoken with raw HTTP requests: headers, error bodies and their namespaces."""
 import datetime
 import json
+import socket
 import urllib.error
+import urllib.parse
 import urllib.request
 import zlib
 from unittest import mock
@@ -172,3 +174,50 @@ def test_deep_nesting_is_refused_and_the_server_stays_up(server, dynamodb, table
                                   "message": "Nesting Levels have exceeded supported limits"}
     status, _, _ = post(server, "DynamoDB_20120810.ListTables", {})
     assert status == 200
+
+
+def signed_request_bytes(server, target, body):
+    """The bytes of a POST of `body` to `target`, signed by botocore, as sent on the wire."""
+    data = json.dumps(body).encode()
+    aws_request = AWSRequest(method="POST", url=server.endpoint + "/", data=data,
+                             headers={"Content-Type": "application/x-amz-json-1.0", "X-Amz-Target": target})
+    SigV4Auth(Credentials(CREDENTIALS["aws_access_key_id"], CREDENTIALS["aws_secret_access_key"]), "dynamodb", REGION).add_auth(aws_request)
+    headers = dict(aws_request.headers.items())
+    headers["Host"] = urllib.parse.urlsplit(server.endpoint).netloc
+    headers["Content-Length"] = str(len(data))
+    head = "POST / HTTP/1.1\r\n" + "".join(f"{name}: {value}\r\n" for name, value in headers.items()) + "\r\n"
+    return head.encode() + data
+
+
+def read_answer(file):
+    """The status and body of the next HTTP/1.1 answer in `file` (a connection's buffered reader)."""
+    status = int(file.readline().split()[1])
+    length = 0
+    while (line := file.readline()) not in (b"\r\n", b""):
+        name, _, value = line.decode().partition(":")
+        if name.strip().lower() == "content-length":
+            length = int(value)
+    return status, file.read(length)
+
+
+def test_pipelined_requests_are_answered_in_order(server, dynamodb, table_name):
+    # Requests an SDK never pipelines, sent in one write: each answered once, in order, each PutItem before the
+    # GetItems after it. The server reads on while an answer is pending until bytes arrive meanwhile.
+    dynamodb.create_table(TableName=table_name, KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                          AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST")
+    count = 40
+    requests = []
+    for number in range(count):
+        requests.append(signed_request_bytes(server, "DynamoDB_20120810.PutItem",
+                                             {"TableName": table_name, "Item": {"id": {"S": f"k{number}"}, "n": {"N": str(number)}}}))
+        requests.append(signed_request_bytes(server, "DynamoDB_20120810.GetItem",
+                                             {"TableName": table_name, "Key": {"id": {"S": f"k{number}"}}}))
+    address = urllib.parse.urlsplit(server.endpoint)
+    with socket.create_connection((address.hostname, address.port), timeout=30) as connection:
+        connection.sendall(b"".join(requests))
+        file = connection.makefile("rb")
+        for number in range(count):
+            status, body = read_answer(file)
+            assert (status, json.loads(body)) == (200, {})
+            status, body = read_answer(file)
+            assert (status, json.loads(body)) == (200, {"Item": {"id": {"S": f"k{number}"}, "n": {"N": str(number)}}})
