@@ -161,6 +161,16 @@ public struct JSONWriter: Sendable {
         literal("}")
     }
 
+    /// Appends `elements` as a JSON array, each written by `element`.
+    package mutating func array<Element>(_ elements: [Element], _ element: (Element, inout JSONWriter) -> Void) {
+        literal("[")
+        for (index, value) in elements.enumerated() {
+            if index > 0 { literal(",") }
+            element(value, &self)
+        }
+        literal("]")
+    }
+
     /// Appends `item` as a JSON object of DynamoDB-typed values.
     public mutating func item(_ item: Item) {
         literal("{")

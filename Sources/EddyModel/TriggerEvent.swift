@@ -46,12 +46,8 @@ public struct TriggerEvent: Codable, Sendable, Equatable {
     /// conformance's JSON does, at a small part of `JSONEncoder`'s cost: a function gets one per batch).
     public var jsonBytes: [UInt8] {
         var json = JSONWriter(capacity: 512 + records.reduce(0) { $0 + 300 + 2 * $1.dynamodb.sizeBytes })
-        json.literal("{\"Records\":[")
-        for (index, record) in records.enumerated() {
-            if index > 0 { json.literal(",") }
-            record.write(to: &json)
-        }
-        json.literal("]")
+        json.literal("{\"Records\":")
+        json.array(records) { record, json in record.write(to: &json) }
         if let window {
             json.literal(",\"window\":{\"start\":")
             json.string(window.start)

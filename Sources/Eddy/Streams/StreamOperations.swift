@@ -259,12 +259,8 @@ extension GetRecordsOutput {
     /// // json.bytes: {"Records":[{"eventID":"…",…}],"NextShardIterator":"…"}
     /// ```
     public func write(to json: inout JSONWriter) {
-        json.literal("{\"Records\":[")
-        for (index, record) in records.enumerated() {
-            if index > 0 { json.literal(",") }
-            record.write(to: &json)
-        }
-        json.literal("]")
+        json.literal("{\"Records\":")
+        json.array(records) { record, json in record.write(to: &json) }
         if let nextShardIterator {
             json.literal(",\"NextShardIterator\":")
             json.string(nextShardIterator)
