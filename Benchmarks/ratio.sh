@@ -63,6 +63,7 @@ awk -F, -v runs="$runs" '
     }
     $9 == "StreamRead.GetRecords" && $7 ~ /^Records/ && $10 + 0 == 50 { records[run] = $11 }
     $9 == "StreamRead.GetRecords" && $7 ~ /^Shard-parallel/ && $10 + 0 == 50 { parallel[run] = $11 }
+    $9 == "StreamRead.GetRecords" && $7 ~ /^JSONbody/ && $10 + 0 == 50 { jsonBody[run] = $11 }
     $9 == "TriggerDrain.Handler" && $7 ~ /^Records/ && $10 + 0 == 50 { drainHandler[run] = $11 }
     $9 == "TriggerDrain.Derivative" && $7 ~ /^Records/ && $10 + 0 == 50 { drainDerivative[run] = $11 }
     $9 == "KafkaDrain.SinkAndRawProducer" && $7 ~ /^Sinkrecords/ && $10 + 0 == 50 { kafkaSink[run] = $11 }
@@ -142,6 +143,7 @@ awk -F, -v runs="$runs" '
         printf "Streams: GetRecords reading a 1,000,000-record stream, records per second (median of %d run(s); target: >= 500000)\n", runs
         readRate("GetRecords, 1 reader", records, 500000)
         readRate("GetRecords, reader per shard", parallel, 500000)
+        readRate("GetRecords + JSON body", jsonBody, 0)
 
         print ""
         printf "Triggers: commit -> handler call, BatchSize 1, no batching window, microseconds (median of %d run(s); target: p50 < 200, p99 < 2000)\n", runs

@@ -61,7 +61,8 @@ public struct KinesisChangeRecord: Codable, Sendable, Equatable {
 extension KinesisChangeRecord {
     /// The JSON of `record` of table `tableName`'s stream as a ``KinesisChangeRecord``, written straight into
     /// bytes (what the sink sends: decoded, it equals `KinesisChangeRecord(record, tableName:)`, at a small
-    /// part of `JSONEncoder`'s cost).
+    /// part of `JSONEncoder`'s cost). A record read from the stream has its keys and images transcoded from
+    /// the stored bytes, never decoded.
     public static func json(_ record: TriggerEventRecord, tableName: String) -> [UInt8] {
         var json = JSONWriter(capacity: 256 + 2 * record.dynamodb.sizeBytes)
         json.literal("{\"awsRegion\":")
@@ -84,14 +85,14 @@ extension KinesisChangeRecord {
         json.literal(",\"dynamodb\":{\"ApproximateCreationDateTime\":")
         json.integer(milliseconds(record.dynamodb))
         json.literal(",\"Keys\":")
-        json.item(record.dynamodb.keys)
-        if let image = record.dynamodb.newImage {
+        record.dynamodb.write(.keys, to: &json)
+        if record.dynamodb.carries(.newImage) {
             json.literal(",\"NewImage\":")
-            json.item(image)
+            record.dynamodb.write(.newImage, to: &json)
         }
-        if let image = record.dynamodb.oldImage {
+        if record.dynamodb.carries(.oldImage) {
             json.literal(",\"OldImage\":")
-            json.item(image)
+            record.dynamodb.write(.oldImage, to: &json)
         }
         json.literal(",\"SizeBytes\":")
         json.integer(Int64(record.dynamodb.sizeBytes))
@@ -147,7 +148,7 @@ extension TriggerRuntime {
             let shardHeader = KafkaMessage.Header(KafkaSinkHeader.shardId, Array((event.sourceShardId ?? "").utf8))
             let messages = event.records.map { record in
                 KafkaMessage(
-                    topic: sink.topic, key: record.dynamodb.keys[partitionKey].map(Self.keyBytes),
+                    topic: sink.topic, key: record.dynamodb.attribute(partitionKey, of: .keys).map(Self.keyBytes),
                     value: KinesisChangeRecord.json(record, tableName: tableName),
                     headers: [
                         tableHeader, shardHeader,

@@ -30,19 +30,56 @@ public struct JSONWriter: Sendable {
 
     /// Appends `value` as a JSON string: quoted, with `"`, `\` and control characters escaped.
     public mutating func string(_ value: String) {
-        bytes.append(UInt8(ascii: "\""))
         var text = value
-        text.withUTF8 { utf8 in
-            // Runs of bytes that need no escaping (nearly all of them) are appended whole.
-            var start = 0
-            for index in utf8.indices where Self.needsEscaping(utf8[index]) {
-                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<index]))
-                escape(utf8[index])
-                start = index + 1
-            }
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start...]))
+        text.withUTF8 { string(utf8: $0) }
+    }
+
+    /// Appends the UTF-8 text `utf8` as a JSON string, as ``string(_:)`` does.
+    package mutating func string(utf8: UnsafeBufferPointer<UInt8>) {
+        bytes.append(UInt8(ascii: "\""))
+        // Runs of bytes that need no escaping (nearly all of them) are appended whole.
+        var start = 0
+        for index in utf8.indices where Self.needsEscaping(utf8[index]) {
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<index]))
+            escape(utf8[index])
+            start = index + 1
+        }
+        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start...]))
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// Appends `binary` in Base64 (RFC 4648, padded, no line breaks) as a JSON string: the text of
+    /// `Data(binary).base64EncodedString()`.
+    package mutating func base64String(_ binary: UnsafeBufferPointer<UInt8>) {
+        bytes.append(UInt8(ascii: "\""))
+        var index = 0
+        while index + 3 <= binary.count {
+            let group = UInt32(binary[index]) << 16 | UInt32(binary[index + 1]) << 8 | UInt32(binary[index + 2])
+            appendBase64(group, digits: 4)
+            index += 3
+        }
+        switch binary.count - index {
+        case 1:
+            appendBase64(UInt32(binary[index]) << 16, digits: 2)
+            literal("==")
+        case 2:
+            appendBase64(UInt32(binary[index]) << 16 | UInt32(binary[index + 1]) << 8, digits: 3)
+            literal("=")
+        default: break
         }
         bytes.append(UInt8(ascii: "\""))
+    }
+
+    /// The first `digits` Base64 digits of the 24 bits of `group`.
+    private mutating func appendBase64(_ group: UInt32, digits: Int) {
+        for digit in 0..<digits {
+            bytes.append(Self.base64Digits[Int(group >> UInt32(18 - 6 * digit)) & 0x3F])
+        }
+    }
+
+    /// Appends `byte` as it is: a byte the caller knows to be valid JSON in place, such as a digit of a number.
+    package mutating func raw(_ byte: UInt8) {
+        bytes.append(byte)
     }
 
     private static func needsEscaping(_ byte: UInt8) -> Bool {
@@ -124,6 +161,16 @@ public struct JSONWriter: Sendable {
         literal("}")
     }
 
+    /// Appends `elements` as a JSON array, each written by `element`.
+    package mutating func array<Element>(_ elements: [Element], _ element: (Element, inout JSONWriter) -> Void) {
+        literal("[")
+        for (index, value) in elements.enumerated() {
+            if index > 0 { literal(",") }
+            element(value, &self)
+        }
+        literal("]")
+    }
+
     /// Appends `item` as a JSON object of DynamoDB-typed values.
     public mutating func item(_ item: Item) {
         literal("{")
@@ -148,4 +195,5 @@ public struct JSONWriter: Sendable {
     }
 
     private static let hexDigits = Array("0123456789abcdef".utf8)
+    private static let base64Digits = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 }

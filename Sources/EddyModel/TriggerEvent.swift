@@ -46,12 +46,8 @@ public struct TriggerEvent: Codable, Sendable, Equatable {
     /// conformance's JSON does, at a small part of `JSONEncoder`'s cost: a function gets one per batch).
     public var jsonBytes: [UInt8] {
         var json = JSONWriter(capacity: 512 + records.reduce(0) { $0 + 300 + 2 * $1.dynamodb.sizeBytes })
-        json.literal("{\"Records\":[")
-        for (index, record) in records.enumerated() {
-            if index > 0 { json.literal(",") }
-            record.write(to: &json)
-        }
-        json.literal("]")
+        json.literal("{\"Records\":")
+        json.array(records) { record, json in record.write(to: &json) }
         if let window {
             json.literal(",\"window\":{\"start\":")
             json.string(window.start)
@@ -93,45 +89,10 @@ public struct TriggerEvent: Codable, Sendable, Equatable {
 extension TriggerEventRecord {
     /// Writes the record as its `Codable` conformance does.
     func write(to json: inout JSONWriter) {
-        json.literal("{\"eventID\":")
-        json.string(eventID)
-        json.literal(",\"eventName\":")
-        json.string(eventName.rawValue)
-        json.literal(",\"eventVersion\":")
-        json.string(eventVersion)
-        json.literal(",\"eventSource\":")
-        json.string(eventSource)
-        json.literal(",\"awsRegion\":")
-        json.string(awsRegion)
-        json.literal(",\"dynamodb\":{\"ApproximateCreationDateTime\":")
-        json.number(dynamodb.approximateCreationDateTime)
-        json.literal(",\"Keys\":")
-        json.item(dynamodb.keys)
-        if let image = dynamodb.newImage {
-            json.literal(",\"NewImage\":")
-            json.item(image)
-        }
-        if let image = dynamodb.oldImage {
-            json.literal(",\"OldImage\":")
-            json.item(image)
-        }
-        json.literal(",\"SequenceNumber\":")
-        json.string(dynamodb.sequenceNumber)
-        json.literal(",\"SizeBytes\":")
-        json.integer(Int64(dynamodb.sizeBytes))
-        json.literal(",\"StreamViewType\":")
-        json.string(dynamodb.streamViewType.rawValue)
-        json.literal("}")
-        if let identity = userIdentity {
-            json.literal(",\"userIdentity\":{\"PrincipalId\":")
-            json.string(identity.principalId)
-            json.literal(",\"Type\":")
-            json.string(identity.type)
-            json.literal("}")
-        }
-        json.literal(",\"eventSourceARN\":")
-        json.string(eventSourceARN)
-        json.literal("}")
+        let record = StreamRecord(
+            eventID: eventID, eventName: eventName, eventVersion: eventVersion, eventSource: eventSource, awsRegion: awsRegion,
+            dynamodb: dynamodb, userIdentity: userIdentity)
+        record.write(to: &json, eventSourceARN: eventSourceARN)
     }
 }
 

@@ -61,6 +61,10 @@ extension WriteItemOutput: JSONWritable {
     }
 }
 
+/// Written by ``GetRecordsOutput/write(to:)``, which transcodes the records' keys and images from their stored
+/// bytes.
+extension GetRecordsOutput: JSONWritable {}
+
 extension JSONWriter {
     /// The member `"ConsumedCapacity":{…}`, with the members of `capacity` that are set.
     fileprivate mutating func consumedCapacity(_ capacity: ConsumedCapacity) {

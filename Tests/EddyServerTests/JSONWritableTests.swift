@@ -92,4 +92,41 @@ struct JSONWritableTests {
             #expect(String(decoding: answer, as: UTF8.self).contains(#""pk":{"S":"a/b"}"#))
         }
     }
+
+    @Test("The server answers GetRecords with records transcoded from their stored bytes, as JSONEncoder writes them decoded")
+    func getRecordsOutput() async throws {
+        try await withServer { server in
+            let database = server.database
+            let table = try await database.createTable(CreateTableInput(
+                tableName: "Things", keySchema: [KeySchemaElement(attributeName: "pk", keyType: .hash)],
+                attributeDefinitions: [AttributeDefinition(attributeName: "pk", attributeType: .s)], billingMode: .payPerRequest,
+                streamSpecification: StreamSpecification(streamEnabled: true, streamViewType: .newAndOldImages)))
+            let item = try Self.item()
+            try await database.putItem(PutItemInput(tableName: "Things", item: item))
+            try await database.putItem(PutItemInput(tableName: "Things", item: item.merging(["flag": .bool(true)]) { _, new in new }))
+            try await database.putItem(PutItemInput(tableName: "Things", item: ["pk": .s("second")]))
+            try await database.deleteItem(DeleteItemInput(tableName: "Things", key: ["pk": item["pk"]!]))
+            let arn = try #require(table.latestStreamArn)
+            var recordCount = 0
+            for shard in try await database.describeStream(DescribeStreamInput(streamArn: arn)).streamDescription.shards {
+                let iterator = try #require(try await database.getShardIterator(
+                    GetShardIteratorInput(streamArn: arn, shardId: shard.shardId, shardIteratorType: .trimHorizon)).shardIterator)
+                let request = try JSONEncoder().encode(GetRecordsInput(shardIterator: iterator))
+                let answer = try #require(await server.handle(target: "DynamoDBStreams_20120810.GetRecords", body: Array(request)).success)
+                // The same records as values: a setter makes each record hold decoded items.
+                let records = try await database.getRecords(GetRecordsInput(shardIterator: iterator)).records.map { record in
+                    var decoded = record
+                    decoded.dynamodb.keys = record.dynamodb.keys
+                    #expect(decoded.dynamodb.encodedImages == nil && record.dynamodb.encodedImages != nil)
+                    return decoded
+                }
+                recordCount += records.count
+                let written = try #require(try JSONSerialization.jsonObject(with: Data(answer)) as? NSDictionary)
+                let encoded = try JSONSerialization.jsonObject(with: JSONEncoder().encode(GetRecordsOutput(records: records))) as? NSDictionary
+                #expect(written["Records"] as? NSArray == encoded?["Records"] as? NSArray, "\(String(decoding: answer, as: UTF8.self))")
+                #expect(written["NextShardIterator"] is String)
+            }
+            #expect(recordCount == 4)
+        }
+    }
 }

@@ -1,3 +1,4 @@
+import ChildProcessSupport
 import Testing
 
 @testable import Eddy
@@ -69,6 +70,39 @@ import Testing
             }
             // Hashes that all fell in one shard (multiples of the slot count) still use every lane.
             #expect(used.count == factor)
+        }
+    }
+
+    /// A record read from a stream hashes its partition key straight from the stored keys: the same hash as
+    /// the decoded key's (which `LostRecords` and every earlier layout used), for strings, numbers and binaries
+    /// (zero bytes included, which the ordered encoding escapes), with and without a sort key.
+    @Test(arguments: [ScalarAttributeType.s, .n, .b])
+    func storedKeysHashAsTheirDecodedValue(_ type: ScalarAttributeType) async throws {
+        let values: [AttributeValue] =
+            switch type {
+            case .s: ["a", "a\u{0}b", "\u{0}", "é 😀", String(repeating: "long", count: 100)].map(AttributeValue.s)
+            case .n: ["0", "-1", "12.5", "1E+125", "-1E-130", "123456789012345678901234567890123456.78"].map { .n(try! DecimalNumber($0)) }
+            case .b: [[0], [0, 0, 255], [1, 2, 3], Array(repeating: 0xFF, count: 40)].map(AttributeValue.b)
+            }
+        try await withStreamDatabase { db, _ in
+            let table = try await db.createTable(
+                CreateTableInput(
+                    tableName: "Keys",
+                    keySchema: [KeySchemaElement(attributeName: "id", keyType: .hash), KeySchemaElement(attributeName: "sk", keyType: .range)],
+                    attributeDefinitions: [AttributeDefinition(attributeName: "id", attributeType: type), AttributeDefinition(attributeName: "sk", attributeType: .s)],
+                    billingMode: .payPerRequest, streamSpecification: StreamSpecification(streamEnabled: true, streamViewType: .keysOnly)))
+            for value in values {
+                try await db.putItem(PutItemInput(tableName: "Keys", item: ["sk": "first", "id": value, "other": "x"]))
+            }
+            let records = try await readStream(db, try #require(table.latestStreamArn)).map(\.record)
+            #expect(records.count == values.count)
+            for record in records {
+                #expect(record.dynamodb.encodedImages != nil)
+                let stored = ShardProgress.partitionHash(of: record, partitionKey: "id")
+                #expect(stored == ShardProgress.partitionHash(ofKey: record.dynamodb.keys["id"]))
+                #expect(values.contains(try #require(record.dynamodb.keys["id"])))
+                #expect(ShardProgress.partitionHash(of: record, partitionKey: "absent") == ShardProgress.partitionHash(ofKey: nil))
+            }
         }
     }
 }

@@ -12,7 +12,9 @@ import Foundation
 // shard has nothing more. Every iteration checks it read all 1,000,000 records. The metric "Records (# / s)"
 // is the records divided by the wall-clock time of that read. Each iteration then reads the stream again
 // with one task per shard, as DynamoDB Streams consumers read (`readAllRecordsShardParallel(of:streamArn:)`):
-// "Shard-parallel records (# / s)".
+// "Shard-parallel records (# / s)". Last, it reads the stream as the first time and also writes each page as
+// the server's GetRecords response body (`GetRecordsOutput.write(to:)` into a `JSONWriter` of the server's
+// starting capacity, what `eddy serve` sends): "JSON body records (# / s)", the read with the cost of its JSON.
 
 /// The records of the stream the benchmark reads.
 let streamRecordCount = 1_000_000
@@ -22,8 +24,9 @@ func registerReadBenchmark() {
     let recordsPerSecond = BenchmarkMetric.custom("Records (# / s)", polarity: .prefersLarger, useScalingFactor: false)
     let parallelRecordsPerSecond = BenchmarkMetric.custom(
         "Shard-parallel records (# / s)", polarity: .prefersLarger, useScalingFactor: false)
+    let jsonRecordsPerSecond = BenchmarkMetric.custom("JSON body records (# / s)", polarity: .prefersLarger, useScalingFactor: false)
     let configuration = Benchmark.Configuration(
-        metrics: [.wallClock, recordsPerSecond, parallelRecordsPerSecond],
+        metrics: [.wallClock, recordsPerSecond, parallelRecordsPerSecond, jsonRecordsPerSecond],
         warmupIterations: 1,
         scalingFactor: .one,
         maxDuration: .seconds(60),
@@ -40,12 +43,23 @@ func registerReadBenchmark() {
         let parallelStart = monotonicNanoseconds()
         let parallelRecords = try await readAllRecordsShardParallel(of: db, streamArn: fixture.streamArn)
         let parallelElapsed = monotonicNanoseconds() - parallelStart
+        let jsonStart = monotonicNanoseconds()
+        var jsonBytes = 0
+        let jsonRecords = try await readAllRecords(of: db, streamArn: fixture.streamArn) { page in
+            var json = JSONWriter(capacity: 256)
+            page.write(to: &json)
+            jsonBytes += json.bytes.count
+        }
+        let jsonElapsed = monotonicNanoseconds() - jsonStart
         benchmark.stopMeasurement()
-        guard records == streamRecordCount, parallelRecords == streamRecordCount else {
-            fatalError("read \(records) and \(parallelRecords) records, not \(streamRecordCount)")
+        guard records == streamRecordCount, parallelRecords == streamRecordCount, jsonRecords == streamRecordCount,
+            jsonBytes > 100 * streamRecordCount
+        else {
+            fatalError("read \(records), \(parallelRecords) and \(jsonRecords) records (\(jsonBytes) bytes of JSON), not \(streamRecordCount)")
         }
         benchmark.measurement(recordsPerSecond, Int(Double(records) * 1e9 / Double(elapsed)))
         benchmark.measurement(parallelRecordsPerSecond, Int(Double(parallelRecords) * 1e9 / Double(parallelElapsed)))
+        benchmark.measurement(jsonRecordsPerSecond, Int(Double(jsonRecords) * 1e9 / Double(jsonElapsed)))
     } setup: {
         box.value = try await ReadFixture()
     } teardown: {

@@ -32,8 +32,8 @@ let benchmarks: @Sendable () -> Void = {
 /// Reads every record of stream `streamArn` as a DynamoDB Streams client does and returns how many there are:
 /// every shard of every DescribeStream page, each from a TRIM_HORIZON shard iterator, then GetRecords of up
 /// to 1,000 records at a time, following `nextShardIterator` until a call returns no records (an open shard
-/// read to its committed end) or no next iterator (a closed shard read to its end).
-func readAllRecords(of db: Database, streamArn: String) async throws -> Int {
+/// read to its committed end) or no next iterator (a closed shard read to its end). Each page goes to `page`.
+func readAllRecords(of db: Database, streamArn: String, page handle: (GetRecordsOutput) -> Void = { _ in }) async throws -> Int {
     var count = 0
     var afterShard: String?
     repeat {
@@ -47,6 +47,7 @@ func readAllRecords(of db: Database, streamArn: String) async throws -> Int {
             while let current = iterator {
                 let page = try await db.getRecords(GetRecordsInput(shardIterator: current, limit: 1_000))
                 if page.records.isEmpty { break }
+                handle(page)
                 count += page.records.count
                 iterator = page.nextShardIterator
             }

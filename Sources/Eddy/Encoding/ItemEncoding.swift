@@ -5,9 +5,9 @@
 /// ``KeyEncoding``'s self-delimiting form, booleans and null in the tag alone, lists, maps and sets as a count
 /// followed by their members. Lengths and counts are LEB128 varints.
 enum ItemEncoding {
-    private static let formatVersion: UInt8 = 1
+    static let formatVersion: UInt8 = 1
 
-    private enum Tag: UInt8 {
+    enum Tag: UInt8 {
         case s = 1, n, b, boolTrue, boolFalse, null, m, l, ss, ns, bs
     }
 
@@ -39,15 +39,92 @@ enum ItemEncoding {
         return item
     }
 
+    /// The item stored at `range` of `bytes` (an item embedded in a larger value, such as a stream record).
+    static func decode(_ bytes: [UInt8], in range: Range<Int>) throws(EncodingError) -> Item {
+        var reader = ByteReader(bytes, offset: range.lowerBound)
+        return try decode(from: &reader, count: range.count)
+    }
+
     /// The DynamoDB size (``ItemSize/of(_:)-(Item)``) of the item stored as `bytes`, read straight from them:
     /// no attribute is decoded, nothing is allocated. The write path sizes every item it replaces this way
     /// for the table's counters, where decoding the old item would cost a dictionary of strings.
     static func size(ofStored bytes: [UInt8]) throws(EncodingError) -> Int {
-        var reader = ByteReader(bytes)
+        try size(of: bytes, in: bytes.indices)
+    }
+
+    /// The DynamoDB size of the item stored at `range` of `bytes`, read as ``size(ofStored:)`` reads it. It
+    /// checks the whole layout on the way (tags, lengths, the digits of every number), so an item it sizes
+    /// also decodes and transcodes (``writeJSON(_:in:to:)``) without error.
+    static func size(of bytes: [UInt8], in range: Range<Int>) throws(EncodingError) -> Int {
+        guard range.lowerBound >= 0, range.upperBound <= bytes.count else { throw EncodingError.truncated }
+        var reader = ByteReader(bytes, offset: range.lowerBound)
         guard try reader.readByte() == formatVersion else { throw EncodingError.corrupt("unknown item format") }
         let size = try entriesSize(count: reader.readVarint(), from: &reader)
-        guard reader.isAtEnd else { throw EncodingError.corrupt("trailing bytes after item") }
+        guard reader.offset == range.upperBound else { throw EncodingError.corrupt("trailing bytes after item") }
         return size
+    }
+
+    /// The top-level attribute `name` of the item stored at `range` of `bytes`, decoding no other attribute.
+    static func attribute(_ name: String, of bytes: [UInt8], in range: Range<Int>) throws(EncodingError) -> AttributeValue? {
+        var reader = try entriesReader(bytes, in: range)
+        for _ in 0..<(try reader.readVarint()) {
+            let length = try reader.readVarint()
+            if try reader.readBytes(length).elementsEqual(name.utf8) { return try read(from: &reader) }
+            _ = try valueSize(from: &reader)
+        }
+        return nil
+    }
+
+    /// The top-level attributes of the item stored at `range` of `bytes` whose names are in `names`, decoding
+    /// no other attribute.
+    static func attributes(_ names: Set<String>, of bytes: [UInt8], in range: Range<Int>) throws(EncodingError) -> Item {
+        var reader = try entriesReader(bytes, in: range)
+        var item: Item = [:]
+        for _ in 0..<(try reader.readVarint()) {
+            let name = try reader.readLengthPrefixedString()
+            if names.contains(name) {
+                item[name] = try read(from: &reader)
+            } else {
+                _ = try valueSize(from: &reader)
+            }
+        }
+        return item
+    }
+
+    /// The top-level attribute `name` of the item stored at `range` of `bytes` in ``KeyEncoding``'s ordered
+    /// form (what ``PartitionHash`` hashes), read straight from the bytes; nil if the item has no such
+    /// attribute, or it is not a string, number or binary.
+    static func keyEncoded(_ name: String, of bytes: [UInt8], in range: Range<Int>) throws(EncodingError) -> [UInt8]? {
+        var reader = try entriesReader(bytes, in: range)
+        for _ in 0..<(try reader.readVarint()) {
+            let length = try reader.readVarint()
+            guard try reader.readBytes(length).elementsEqual(name.utf8) else {
+                _ = try valueSize(from: &reader)
+                continue
+            }
+            var writer = ByteWriter(capacity: 32)
+            switch Tag(rawValue: try reader.readByte()) {
+            case .s, .b:
+                let count = try reader.readVarint()
+                KeyEncoding.appendEscaped(try reader.readBytes(count), to: &writer)
+            case .n:
+                // A number is stored in the ordered form already.
+                let start = reader.offset
+                _ = try numberSize(from: &reader)
+                writer.write(bytes[start..<reader.offset])
+            default:
+                return nil
+            }
+            return writer.bytes
+        }
+        return nil
+    }
+
+    /// A reader at the attribute count of the item stored at `range` of `bytes`.
+    private static func entriesReader(_ bytes: [UInt8], in range: Range<Int>) throws(EncodingError) -> ByteReader {
+        var reader = ByteReader(bytes, offset: range.lowerBound)
+        guard try reader.readByte() == formatVersion else { throw EncodingError.corrupt("unknown item format") }
+        return reader
     }
 
     /// The size of `count` map entries (names and values) from the reader's position.
@@ -59,7 +136,8 @@ enum ItemEncoding {
         return total
     }
 
-    private static func valueSize(from reader: inout ByteReader) throws(EncodingError) -> Int {
+    /// The size of the value at the reader's position, which it skips.
+    static func valueSize(from reader: inout ByteReader) throws(EncodingError) -> Int {
         guard let tag = Tag(rawValue: try reader.readByte()) else { throw EncodingError.corrupt("unknown value tag") }
         switch tag {
         case .s, .b: return try reader.skipLengthPrefixed()
@@ -87,8 +165,9 @@ enum ItemEncoding {
     }
 
     /// The size of a number in ``KeyEncoding``'s form: one byte per two significant digits, plus one
-    /// (`(digits + 1) / 2 + 1`, as ``ItemSize`` counts a decoded number).
-    private static func numberSize(from reader: inout ByteReader) throws(EncodingError) -> Int {
+    /// (`(digits + 1) / 2 + 1`, as ``ItemSize`` counts a decoded number). Checks what ``KeyEncoding`` writes:
+    /// 1 to 38 digits, the first not zero.
+    static func numberSize(from reader: inout ByteReader) throws(EncodingError) -> Int {
         let signClass = try reader.readByte()
         guard signClass != KeyEncoding.zeroClass else { return 1 }
         guard signClass == KeyEncoding.negativeClass || signClass == KeyEncoding.positiveClass else {
@@ -99,12 +178,20 @@ enum ItemEncoding {
         var digits = 0
         while true {
             let byte = try reader.readByte() ^ mask
-            if byte >> 4 == 0 { break }
-            digits += 1
-            if byte & 0x0F == 0 { break }
-            digits += 1
+            guard try countDigit(byte >> 4, &digits), try countDigit(byte & 0x0F, &digits) else { break }
         }
+        guard digits > 0 else { throw EncodingError.corrupt("a key number without digits") }
         return (digits + 1) / 2 + 1
+    }
+
+    /// Counts the digit nibble `nibble` (`digit + 1`) into `digits`; false for the terminating `0` nibble.
+    private static func countDigit(_ nibble: UInt8, _ digits: inout Int) throws(EncodingError) -> Bool {
+        guard nibble != 0 else { return false }
+        guard nibble <= 10, nibble >= (digits == 0 ? 2 : 1), digits < Limits.numberSignificantDigitsMax else {
+            throw EncodingError.corrupt("bad digit in key number")
+        }
+        digits += 1
+        return true
     }
 
     private static func appendMap(_ map: [String: AttributeValue], to writer: inout ByteWriter) {
@@ -163,7 +250,7 @@ enum ItemEncoding {
         return map
     }
 
-    private static func read(from reader: inout ByteReader) throws(EncodingError) -> AttributeValue {
+    static func read(from reader: inout ByteReader) throws(EncodingError) -> AttributeValue {
         guard let tag = Tag(rawValue: try reader.readByte()) else { throw EncodingError.corrupt("unknown value tag") }
         switch tag {
         case .s: return .s(try reader.readLengthPrefixedString())

@@ -16,7 +16,7 @@ enum KeyEncoding {
     static let negativeClass: UInt8 = 0x01
     static let zeroClass: UInt8 = 0x02
     static let positiveClass: UInt8 = 0x03
-    private static let exponentOffset = 130
+    static let exponentOffset = 130
 
     /// Appends the ordered encoding of a key value (S, N or B).
     static func append(_ value: AttributeValue, to writer: inout ByteWriter) {
@@ -49,7 +49,8 @@ enum KeyEncoding {
         return writer.bytes
     }
 
-    private static func appendEscaped(_ bytes: some Sequence<UInt8>, to writer: inout ByteWriter) {
+    /// Appends the ordered encoding of a string's UTF-8 or a binary's bytes.
+    static func appendEscaped(_ bytes: some Sequence<UInt8>, to writer: inout ByteWriter) {
         appendEscapedBody(bytes, to: &writer)
         writer.write(0x00)
         writer.write(terminator)

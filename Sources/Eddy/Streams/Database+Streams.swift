@@ -221,7 +221,8 @@ extension Database {
         return ShardPage(records: records, next: next, exhausted: !shard.isOpen && next > upper)
     }
 
-    /// The record stored as `value`, in `form`: its `SizeBytes` counts the keys and the images it carries.
+    /// The record stored as `value`, in `form`: its `SizeBytes` counts the keys and the images it carries,
+    /// which stay the stored bytes until they are asked for (``StreamRecordData``).
     static func streamRecord(
         _ value: [UInt8], sequence: UInt64, milliseconds: Int64, of stream: StreamDefinition, form: StreamRecordForm,
         region: String
@@ -233,23 +234,21 @@ extension Database {
             case (.streams, .oldImage): (true, false)
             case (.streams, .keysOnly): (false, false)
             }
-        let decoded: StreamRecordEncoding.Decoded
+        let read: StreamRecordEncoding.Read
         do {
-            decoded = try StreamRecordEncoding.decode(value, old: old, new: new)
+            read = try StreamRecordEncoding.read(value, old: old, new: new)
         } catch {
             throw .internalServerError("A stream record does not decode: \(error)")
         }
-        let size = ItemSize.of(decoded.keys) + (decoded.newImage.map(ItemSize.of) ?? 0) + (decoded.oldImage.map(ItemSize.of) ?? 0)
         return StreamRecord(
             eventID: StreamRecordEncoding.eventID(stream: stream.id, sequence: sequence),
-            eventName: decoded.eventName, eventVersion: "1.1", eventSource: "aws:dynamodb",
+            eventName: read.eventName, eventVersion: "1.1", eventSource: "aws:dynamodb",
             awsRegion: region,
             dynamodb: StreamRecordData(
-                approximateCreationDateTime: Double(milliseconds / 1000), keys: decoded.keys,
-                newImage: decoded.newImage, oldImage: decoded.oldImage,
-                sequenceNumber: StreamNames.sequenceNumber(sequence), sizeBytes: size, streamViewType: stream.viewType,
+                approximateCreationDateTime: Double(milliseconds / 1000), images: read.images,
+                sequenceNumber: StreamNames.sequenceNumber(sequence), sizeBytes: read.sizeBytes, streamViewType: stream.viewType,
                 approximateCreationDateTimeMilliseconds: form == .kinesis ? milliseconds : nil),
-            userIdentity: decoded.byService ? StreamIdentity(principalId: "dynamodb.amazonaws.com", type: "Service") : nil)
+            userIdentity: read.byService ? StreamIdentity(principalId: "dynamodb.amazonaws.com", type: "Service") : nil)
     }
 
     /// The stream named by `arn`, or ResourceNotFoundException.

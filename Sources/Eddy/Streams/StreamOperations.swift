@@ -247,3 +247,24 @@ public struct GetRecordsOutput: Codable, Sendable, Equatable {
         case records = "Records", nextShardIterator = "NextShardIterator"
     }
 }
+
+extension GetRecordsOutput {
+    /// Appends the output as the JSON its `Codable` conformance encodes (DynamoDB Streams' GetRecords
+    /// response body), written with ``JSONWriter``: each record's keys and images are transcoded from the
+    /// bytes the stream stored, never decoded into `Item`s.
+    ///
+    /// ```swift
+    /// var json = JSONWriter(capacity: 64 * 1024)
+    /// try await db.getRecords(GetRecordsInput(shardIterator: iterator)).write(to: &json)
+    /// // json.bytes: {"Records":[{"eventID":"…",…}],"NextShardIterator":"…"}
+    /// ```
+    public func write(to json: inout JSONWriter) {
+        json.literal("{\"Records\":")
+        json.array(records) { record, json in record.write(to: &json) }
+        if let nextShardIterator {
+            json.literal(",\"NextShardIterator\":")
+            json.string(nextShardIterator)
+        }
+        json.literal("}")
+    }
+}

@@ -12,7 +12,7 @@
 /// length + 1, 0 meaning absent). The images are the bytes stored in the `items` key space, copied as they
 /// are: recording a change costs no re-encoding. Both images that exist are kept whatever the stream's view
 /// type (Kinesis Data Streams for DynamoDB carries both); readers decode the ones they return and skip the
-/// others (``decode(_:old:new:)``).
+/// others (``read(_:old:new:)``), and keep the bytes of those they return until someone asks for a value.
 enum StreamRecordEncoding {
     private static let formatVersion: UInt8 = 1
 
@@ -80,18 +80,20 @@ enum StreamRecordEncoding {
         return writer.bytes
     }
 
-    /// A record value, decoded.
-    struct Decoded {
+    /// A record value as readers get it: its keys and images stay the stored bytes.
+    struct Read {
         var eventName: StreamEventName
         var byService: Bool
-        var keys: Item
-        var oldImage: Item?
-        var newImage: Item?
+        /// The keys, and the images asked for.
+        var images: EncodedStreamImages
+        /// The DynamoDB size of the keys and of the images asked for.
+        var sizeBytes: Int
     }
 
-    /// Decodes `value`, with its old image only if `old` and its new image only if `new` (the bytes of an
-    /// image not asked for are skipped, not decoded).
-    static func decode(_ value: [UInt8], old: Bool, new: Bool) throws(EncodingError) -> Decoded {
+    /// Reads `value`, with its old image only if `old` and its new image only if `new` (an image not asked
+    /// for is skipped: the record does not carry it). Nothing is decoded: the keys and images asked for are
+    /// sized straight from the bytes, which checks that they decode (``ItemEncoding/size(of:in:)``).
+    static func read(_ value: [UInt8], old: Bool, new: Bool) throws(EncodingError) -> Read {
         var reader = ByteReader(value)
         guard try reader.readByte() == formatVersion else { throw .corrupt("unknown stream record format") }
         let eventName: StreamEventName
@@ -102,22 +104,41 @@ enum StreamRecordEncoding {
         default: throw .corrupt("unknown stream event")
         }
         let byService = try reader.readByte() & 1 == 1
-        let keys = try ItemEncoding.decode(from: &reader, count: try reader.readVarint())
-        let oldImage = try image(from: &reader, decoding: old)
-        let newImage = try image(from: &reader, decoding: new)
+        let keysCount = try reader.readVarint()
+        let keys = try range(ofNext: keysCount, in: &reader)
+        var sizeBytes = try ItemEncoding.size(of: value, in: keys)
+        let oldImage = try image(from: &reader, reading: old)
+        let newImage = try image(from: &reader, reading: new)
         guard reader.isAtEnd else { throw .corrupt("trailing bytes after stream record") }
-        return Decoded(eventName: eventName, byService: byService, keys: keys, oldImage: oldImage, newImage: newImage)
+        if let oldImage { sizeBytes += try ItemEncoding.size(of: value, in: oldImage) }
+        if let newImage { sizeBytes += try ItemEncoding.size(of: value, in: newImage) }
+        return Read(
+            eventName: eventName, byService: byService,
+            images: EncodedStreamImages(bytes: value, keys: keys, newImage: newImage, oldImage: oldImage, codec: StoredItemCodec()),
+            sizeBytes: sizeBytes)
     }
 
-    /// The image at `reader`: decoded if `decoding`, else skipped (nil).
-    private static func image(from reader: inout ByteReader, decoding: Bool) throws(EncodingError) -> Item? {
+    /// Where the image at `reader` lies if `reading` and the record has it; nil otherwise (skipped).
+    private static func image(from reader: inout ByteReader, reading: Bool) throws(EncodingError) -> Range<Int>? {
         let length = try reader.readVarint()
         guard length > 0 else { return nil }
-        guard decoding else {
-            _ = try reader.readBytes(length - 1)
-            return nil
-        }
-        return try ItemEncoding.decode(from: &reader, count: length - 1)
+        let stored = try range(ofNext: length - 1, in: &reader)
+        return reading ? stored : nil
+    }
+
+    /// The range of the reader's next `count` bytes, which it skips.
+    private static func range(ofNext count: Int, in reader: inout ByteReader) throws(EncodingError) -> Range<Int> {
+        let start = reader.offset
+        _ = try reader.readBytes(count)
+        return start..<reader.offset
+    }
+
+    /// The partition hash (``PartitionHash``) of the keys stored at `range` of `bytes`, whose partition key is
+    /// the attribute `partitionKey`: equal to `ShardProgress.partitionHash(ofKey:)` of the decoded key, read
+    /// straight from the bytes.
+    static func partitionHash(ofKeys bytes: [UInt8], in range: Range<Int>, partitionKey: String) throws(EncodingError) -> UInt32 {
+        guard let encoded = try ItemEncoding.keyEncoded(partitionKey, of: bytes, in: range) else { return 0 }
+        return PartitionHash.hash(of: encoded)
     }
 
     private static func code(of eventName: StreamEventName) -> UInt8 {
@@ -149,5 +170,34 @@ enum StreamRecordEncoding {
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
+    }
+}
+
+/// Eddy's item encoding, as stream records keep their keys and images in it (see ``EncodedStreamImages``).
+/// A record's items were sized when it was read (``StreamRecordEncoding/read(_:old:new:)``), which checks
+/// that they decode, so failing here is a bug.
+struct StoredItemCodec: StreamImageCodec {
+    func decode(_ bytes: [UInt8], in range: Range<Int>) -> Item {
+        do {
+            return try ItemEncoding.decode(bytes, in: range)
+        } catch {
+            preconditionFailure("a stream record's item was checked when read, yet does not decode: \(error)")
+        }
+    }
+
+    func writeJSON(_ bytes: [UInt8], in range: Range<Int>, to json: inout JSONWriter) {
+        do {
+            try ItemEncoding.writeJSON(bytes, in: range, to: &json)
+        } catch {
+            preconditionFailure("a stream record's item was checked when read, yet does not transcode: \(error)")
+        }
+    }
+
+    func attribute(_ name: String, of bytes: [UInt8], in range: Range<Int>) -> AttributeValue? {
+        do {
+            return try ItemEncoding.attribute(name, of: bytes, in: range)
+        } catch {
+            preconditionFailure("a stream record's item was checked when read, yet does not decode: \(error)")
+        }
     }
 }

@@ -21,7 +21,7 @@ struct BatchDelivery: Sendable {
         let now = context.nowMilliseconds
         var deliverable: [StreamRecord] = []
         var expired: [StreamRecord] = []
-        for record in records where (try? filter.matches(record)) ?? false {
+        for record in records where filter.matches(record) {
             if context.isTooOld(record, now: now) {
                 expired.append(record)
             } else {

@@ -10,7 +10,7 @@
 ///      "dynamodb": {"NewImage": {"status": {"S": [{"anything-but": ["deleted"]}]},
 ///                                "price": {"N": [{"numeric": [">", 10, "<=", 20]}]}}}}
 ///     """)
-/// filter.matches(try JSONValue(encoding: record))
+/// filter.matches(try JSONValue(parsing: #"{"eventName": "INSERT", "dynamodb": {}}"#))
 /// ```
 ///
 /// - Every member of a pattern must match (AND); `"$or": [pattern, pattern, ...]` matches when any of its
@@ -36,7 +36,8 @@ struct EventFilter: Sendable, Equatable {
 
     /// The pattern's JSON text, as given.
     let pattern: String
-    private let root: PatternObject
+    /// The compiled pattern.
+    let root: PatternObject
 
     /// Compiles `pattern`; throws a `ValidationException` when it is longer than 4096 characters, not JSON,
     /// not an object, or uses a rule Lambda does not know.
@@ -341,7 +342,7 @@ private enum PatternCompiler {
 ///
 /// ```swift
 /// let criteria = try FilterCriteria(patterns: [#"{"eventName": ["INSERT"]}"#])
-/// try criteria.matches(record) // only INSERT records
+/// criteria.matches(record) // only INSERT records
 /// ```
 ///
 /// Decoding compiles every pattern and throws the ``EddyError`` of the first invalid one.
@@ -351,9 +352,14 @@ public struct FilterCriteria: Codable, Sendable, Equatable {
 
     /// The compiled filters, in the order given.
     let filters: [EventFilter]
+    /// What of a record's keys and images the filters look at.
+    let selection: FilterSelection
 
     /// Criteria without filters: every record passes.
-    public init() { filters = [] }
+    public init() {
+        filters = []
+        selection = FilterSelection([])
+    }
 
     /// Compiles `patterns`; throws a `ValidationException` for more than five filters or an invalid pattern.
     public init(patterns: [String]) throws(EddyError) {
@@ -362,6 +368,7 @@ public struct FilterCriteria: Codable, Sendable, Equatable {
                 "Invalid FilterCriteria: \(patterns.count) filters given, the maximum is \(Self.maximumFilterCount)")
         }
         filters = try patterns.map { pattern throws(EddyError) in try EventFilter(pattern: pattern) }
+        selection = FilterSelection(filters.map(\.root))
     }
 
     /// Whether `event` passes: some filter matches it, or there are no filters.
@@ -369,10 +376,11 @@ public struct FilterCriteria: Codable, Sendable, Equatable {
         filters.isEmpty || filters.contains { $0.matches(event) }
     }
 
-    /// Whether a stream record passes, matched as the JSON of its DynamoDB Streams wire form.
-    func matches(_ record: StreamRecord) throws(EddyError) -> Bool {
+    /// Whether a stream record passes, matched as the JSON of its DynamoDB Streams wire form, of which only
+    /// the image attributes the patterns name are decoded (``FilterSelection``).
+    func matches(_ record: StreamRecord) -> Bool {
         if filters.isEmpty { return true }
-        return matches(try JSONValue(encoding: record))
+        return matches(selection.json(of: record))
     }
 
     private struct WireFilter: Codable {

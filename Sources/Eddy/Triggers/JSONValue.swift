@@ -5,7 +5,6 @@ import Foundation
 /// ```swift
 /// let event = try JSONValue(parsing: #"{"eventName": "INSERT", "dynamodb": {"SizeBytes": 26}}"#)
 /// event["eventName"] // .string("INSERT")
-/// let record = try JSONValue(encoding: streamRecord) // a StreamRecord as Lambda sees it
 /// ```
 ///
 /// Numbers are binary doubles: enough for the comparisons of a filter's `numeric` rules. DynamoDB's own
@@ -30,17 +29,6 @@ enum JSONValue: Sendable, Equatable, Codable {
         } catch {
             throw .validation("The value is not valid JSON")
         }
-    }
-
-    /// The JSON that `JSONEncoder` writes for `value`, such as a ``StreamRecord`` with its wire names.
-    init(encoding value: some Encodable) throws(EddyError) {
-        let data: Data
-        do {
-            data = try JSONEncoder().encode(value)
-        } catch {
-            throw .internalServerError("Could not encode \(type(of: value)) as JSON: \(error)")
-        }
-        try self.init(parsing: data)
     }
 
     init(from decoder: any Decoder) throws {

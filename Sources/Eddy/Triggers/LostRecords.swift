@@ -116,7 +116,7 @@ enum LostRecordsLedger {
         let end = Swift.min(horizon, (shard.endingSequence ?? horizon) &+ 1)
         guard let start = starts.min(), start < end else { return }
         let partitionKey = stream.keySchema.first { $0.keyType == .hash }!.attributeName
-        // Without a filter only the keys are decoded (for the lane), not the images.
+        // Without a filter only the partition key is read (for the lane), straight from the bytes; nothing is decoded.
         let filter = mapping.configuration.filterCriteria.flatMap { $0.filters.isEmpty ? nil : $0 }
         let shardId = StreamNames.shardId(shard)
         var lost: [Int: LostRange] = [:]
@@ -126,12 +126,13 @@ enum LostRecordsLedger {
         while let (key, value) = try cursor.next() {
             let sequence = StreamRecordEncoding.sequence(ofRecordKey: key)
             let milliseconds = StreamRecordEncoding.milliseconds(ofRecordKey: key)
-            let hash = ShardProgress.partitionHash(ofKey: try StreamRecordEncoding.decode(value, old: false, new: false).keys[partitionKey])
+            let keys = try StreamRecordEncoding.read(value, old: false, new: false).images.keysRange
+            let hash = try StreamRecordEncoding.partitionHash(ofKeys: value, in: keys, partitionKey: partitionKey)
             let lane = ShardProgress.lane(of: hash, factor: factor)
             guard sequence >= starts[lane], !progress.isHandled(sequence, hash: hash) else { continue }
             if let filter {
                 let record = try Database.streamRecord(value, sequence: sequence, milliseconds: milliseconds, of: stream, form: .streams, region: region)
-                guard (try? filter.matches(record)) ?? false else { continue }
+                guard filter.matches(record) else { continue }
             }
             let one = LostRange(
                 shardId: shardId, firstSequence: sequence, lastSequence: sequence, count: 1, firstMilliseconds: milliseconds,

@@ -60,9 +60,17 @@ struct ShardProgress: Sendable, Equatable {
             || earlier.contains { layoutFactor, lanes in sequence < lanes[Self.lane(of: hash, factor: layoutFactor)] }
     }
 
-    /// The partition hash of `record`'s item (its key attribute `partitionKey`), which picks its lane.
+    /// The partition hash of `record`'s item (its key attribute `partitionKey`), which picks its lane: read
+    /// from the stored keys when the record has them, decoding nothing.
     static func partitionHash(of record: StreamRecord, partitionKey: String) -> UInt32 {
-        partitionHash(ofKey: record.dynamodb.keys[partitionKey])
+        guard let images = record.dynamodb.encodedImages else {
+            return partitionHash(ofKey: record.dynamodb.keys[partitionKey])
+        }
+        do {
+            return try StreamRecordEncoding.partitionHash(ofKeys: images.bytes, in: images.keysRange, partitionKey: partitionKey)
+        } catch {
+            preconditionFailure("a stream record's keys were checked when read, yet do not decode: \(error)")
+        }
     }
 
     /// The partition hash of an item whose partition key is `value`.
