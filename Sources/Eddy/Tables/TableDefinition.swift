@@ -46,8 +46,9 @@ struct TableDefinition: Codable, Sendable, Equatable {
     }
 }
 
-/// A table opened for item operations: its definition with the key schema resolved once.
-struct ResolvedTable: Sendable {
+/// A table opened for item operations: its definition with the key schema resolved once. A class: every
+/// operation takes it from the catalog, and a copy is then one reference, not its fields' retains.
+final class ResolvedTable: Sendable {
     let definition: TableDefinition
     let key: PrimaryKeySchema
     /// The key attribute names with their types, partition key first; resolved once, read on every operation.
