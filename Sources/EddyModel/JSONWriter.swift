@@ -132,7 +132,7 @@ public struct JSONWriter: Sendable {
             string(number.description)
         case .b(let binary):
             literal("{\"B\":")
-            string(Data(binary).base64EncodedString())
+            binary.withUnsafeBufferPointer { base64String($0) }
         case .bool(let flag):
             literal("{\"BOOL\":")
             if flag { literal("true") } else { literal("false") }
@@ -156,7 +156,7 @@ public struct JSONWriter: Sendable {
             strings(numbers.map(\.description))
         case .bs(let binaries):
             literal("{\"BS\":")
-            strings(binaries.map { Data($0).base64EncodedString() })
+            array(binaries) { binary, json in binary.withUnsafeBufferPointer { json.base64String($0) } }
         }
         literal("}")
     }
