@@ -510,3 +510,20 @@ extension DecimalNumber {
         return lhs.isNegative ? order > 0 : order < 0
     }
 }
+
+extension DecimalNumber {
+    /// Whether plain JSON (``JSONWriter/plainItem(_:)``) writes a number of `significantDigits` digits scaled
+    /// by `10^exponent` as a JSON number: when it is an integer of at most 18 digits (exact in a signed 64-bit
+    /// integer, Elasticsearch's `long`) or, not an integer, has at most 15 significant digits (so the nearest
+    /// `Double` prints back as the same decimal). Any other number is written as a string of its text, so that
+    /// no reader rounds it.
+    package static func isExactPlainJSONNumber(significantDigits: Int, exponent: Int) -> Bool {
+        if exponent >= 0 { return significantDigits + exponent <= 18 }
+        return significantDigits <= 15
+    }
+
+    /// Whether plain JSON writes this number as a JSON number (see ``isExactPlainJSONNumber(significantDigits:exponent:)``).
+    package var isExactPlainJSONNumber: Bool {
+        isZero || Self.isExactPlainJSONNumber(significantDigits: significantDigitCount, exponent: exponent)
+    }
+}

@@ -5,6 +5,12 @@ package enum StreamImage: Sendable {
     case keys, newImage, oldImage
 }
 
+/// How an item is written as JSON: in DynamoDB's JSON, every value under its type descriptor
+/// (`{"age":{"N":"36"}}`, ``JSONWriter/item(_:)``), or as plain JSON (`{"age":36}`, ``JSONWriter/plainItem(_:)``).
+package enum ItemJSONStyle: Sendable {
+    case typed, plain
+}
+
 /// Reads items in the encoding a database stores them in: what ``EncodedStreamImages`` needs of it. Eddy
 /// implements it over its item encoding, which this module cannot see.
 ///
@@ -13,9 +19,9 @@ package enum StreamImage: Sendable {
 package protocol StreamImageCodec: Sendable {
     /// The item stored at `range` of `bytes`.
     func decode(_ bytes: [UInt8], in range: Range<Int>) -> Item
-    /// Appends the item stored at `range` of `bytes` in DynamoDB's JSON, as ``JSONWriter/item(_:)`` writes it
-    /// decoded (the attributes may come in another order).
-    func writeJSON(_ bytes: [UInt8], in range: Range<Int>, to json: inout JSONWriter)
+    /// Appends the item stored at `range` of `bytes` as JSON of `style`, as ``JSONWriter/item(_:)`` or
+    /// ``JSONWriter/plainItem(_:)`` writes it decoded (the attributes may come in another order).
+    func writeJSON(_ bytes: [UInt8], in range: Range<Int>, style: ItemJSONStyle, to json: inout JSONWriter)
     /// The attribute `name` of the item stored at `range` of `bytes`, decoding no other attribute.
     func attribute(_ name: String, of bytes: [UInt8], in range: Range<Int>) -> AttributeValue?
 }
@@ -88,13 +94,13 @@ package final class EncodedStreamImages: Sendable {
         }
     }
 
-    /// Appends `image` in DynamoDB's JSON, straight from the bytes; `{}` when the record does not carry it.
-    func write(_ image: StreamImage, to json: inout JSONWriter) {
+    /// Appends `image` as JSON of `style`, straight from the bytes; `{}` when the record does not carry it.
+    func write(_ image: StreamImage, style: ItemJSONStyle, to json: inout JSONWriter) {
         guard let range = range(of: image) else {
             json.literal("{}")
             return
         }
-        codec.writeJSON(bytes, in: range, to: &json)
+        codec.writeJSON(bytes, in: range, style: style, to: &json)
     }
 
     /// The attribute `name` of `image`: from the decoded image if it has been decoded, else from the bytes.

@@ -185,6 +185,48 @@ public struct JSONWriter: Sendable {
         literal("}")
     }
 
+    /// Appends `item` as plain JSON, without DynamoDB's type descriptors: what search indexes and change-event
+    /// consumers read. Strings and booleans as themselves, `NULL` as `null`, maps as objects, lists and sets as
+    /// arrays, binaries as Base64 strings, and numbers as JSON numbers where that is exact
+    /// (``DecimalNumber/isExactPlainJSONNumber``), else as strings of their text.
+    package mutating func plainItem(_ item: Item) {
+        literal("{")
+        var first = true
+        for (name, value) in item {
+            if !first { literal(",") }
+            first = false
+            string(name)
+            literal(":")
+            plainValue(value)
+        }
+        literal("}")
+    }
+
+    /// Appends `value` as plain JSON (see ``plainItem(_:)``).
+    package mutating func plainValue(_ value: AttributeValue) {
+        switch value {
+        case .s(let text): string(text)
+        case .n(let number): plainNumber(number)
+        case .b(let binary): binary.withUnsafeBufferPointer { base64String($0) }
+        case .bool(let flag): boolean(flag)
+        case .null: literal("null")
+        case .m(let map): plainItem(map)
+        case .l(let list): array(list) { element, json in json.plainValue(element) }
+        case .ss(let texts): strings(texts)
+        case .ns(let numbers): array(numbers) { number, json in json.plainNumber(number) }
+        case .bs(let binaries): array(binaries) { binary, json in binary.withUnsafeBufferPointer { json.base64String($0) } }
+        }
+    }
+
+    private mutating func plainNumber(_ number: DecimalNumber) {
+        let text = number.description
+        if number.isExactPlainJSONNumber {
+            bytes.append(contentsOf: text.utf8)
+        } else {
+            string(text)
+        }
+    }
+
     private mutating func strings(_ texts: [String]) {
         literal("[")
         for (index, text) in texts.enumerated() {

@@ -217,17 +217,23 @@ public struct StreamRecordData: Codable, Sendable, Equatable {
         }
     }
 
-    /// Appends `image` in DynamoDB's JSON as ``JSONWriter/item(_:)`` does (the attributes in any order),
-    /// transcoded from the stored bytes when the record has them; `{}` when the record does not carry it.
-    package func write(_ image: StreamImage, to json: inout JSONWriter) {
+    /// Appends `image` as JSON of `style` as ``JSONWriter/item(_:)`` or ``JSONWriter/plainItem(_:)`` does (the
+    /// attributes in any order), transcoded from the stored bytes when the record has them; `{}` when the
+    /// record does not carry it.
+    package func write(_ image: StreamImage, style: ItemJSONStyle = .typed, to json: inout JSONWriter) {
         switch images {
         case .decoded(let keys, let newImage, let oldImage):
+            let item: Item
             switch image {
-            case .keys: json.item(keys)
-            case .newImage: json.item(newImage ?? [:])
-            case .oldImage: json.item(oldImage ?? [:])
+            case .keys: item = keys
+            case .newImage: item = newImage ?? [:]
+            case .oldImage: item = oldImage ?? [:]
             }
-        case .encoded(let encoded): encoded.write(image, to: &json)
+            switch style {
+            case .typed: json.item(item)
+            case .plain: json.plainItem(item)
+            }
+        case .encoded(let encoded): encoded.write(image, style: style, to: &json)
         }
     }
 

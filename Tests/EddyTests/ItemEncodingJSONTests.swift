@@ -3,9 +3,10 @@ import Testing
 
 @testable import Eddy
 
-/// `ItemEncoding.writeJSON`, the transcoder from stored item bytes to DynamoDB JSON, checked against the
-/// decoded path: for every item, the JSON it writes parses to the same value as `JSONWriter.item` of the
-/// decoded item (the attribute order of either is not fixed), and reads back as the same item.
+/// `ItemEncoding.writeJSON`, the transcoder from stored item bytes to DynamoDB JSON and to plain JSON, checked
+/// against the decoded path: for every item, the JSON it writes parses to the same value as `JSONWriter.item`
+/// (or `plainItem`) of the decoded item (the attribute order of either is not fixed), and DynamoDB's JSON reads
+/// back as the same item.
 @Suite(.timeLimit(.minutes(3))) struct ItemEncodingJSONTests {
     /// Text that needs escaping, multi-byte UTF-8 and characters outside the Basic Multilingual Plane.
     private static let texts = [
@@ -76,15 +77,18 @@ import Testing
     }
 
     /// The item stored as `bytes` (possibly inside a larger value, at `range`), transcoded.
-    private static func transcoded(_ bytes: [UInt8], in range: Range<Int>) throws -> [UInt8] {
+    private static func transcoded(_ bytes: [UInt8], in range: Range<Int>, style: ItemJSONStyle = .typed) throws -> [UInt8] {
         var json = JSONWriter()
-        try ItemEncoding.writeJSON(bytes, in: range, to: &json)
+        try ItemEncoding.writeJSON(bytes, in: range, style: style, to: &json)
         return json.bytes
     }
 
-    private static func decodedJSON(_ item: Item) -> [UInt8] {
+    private static func decodedJSON(_ item: Item, style: ItemJSONStyle = .typed) -> [UInt8] {
         var json = JSONWriter()
-        json.item(item)
+        switch style {
+        case .typed: json.item(item)
+        case .plain: json.plainItem(item)
+        }
         return json.bytes
     }
 
@@ -102,6 +106,10 @@ import Testing
         #expect(try JSONDecoder().decode(Item.self, from: Data(alone)) == item, sourceLocation: sourceLocation)
         let embedded = [7, 7, 7] + stored + [9]
         #expect(try parsed(transcoded(embedded, in: 3..<(3 + stored.count))) == expected, sourceLocation: sourceLocation)
+        let plain = try transcoded(embedded, in: 3..<(3 + stored.count), style: .plain)
+        #expect(
+            try parsed(plain) == parsed(decodedJSON(item, style: .plain)), "\(String(decoding: plain, as: UTF8.self))",
+            sourceLocation: sourceLocation)
     }
 
     @Test func everyTypeWithEscapesAndUnicode() throws {
@@ -123,6 +131,39 @@ import Testing
             let json = try Self.transcoded(stored, in: stored.indices)
             #expect(String(decoding: json, as: UTF8.self) == #"{"n":{"N":"\#(number.description)"}}"#)
         }
+    }
+
+    /// Plain JSON writes a number bare where a reader gets it exactly (an integer that fits 64 bits, or at most
+    /// 15 significant digits), else as the string of its text; and zero as `0`.
+    @Test func plainNumbersAreBareWhereExact() throws {
+        let expectations: [(String, String)] = [
+            ("0", "0"), ("-0", "0"), ("12", "12"), ("-1", "-1"), ("1E2", "100"), ("0.5", "0.5"), ("-0.0025", "-0.0025"),
+            ("123456789012345678", "123456789012345678"), ("-999999999999999999", "-999999999999999999"),
+            ("1234567890123456789", "\"1234567890123456789\""), ("1E+20", "\"100000000000000000000\""),
+            ("3.14159", "3.14159"), ("1.23456789012345", "1.23456789012345"), ("1.234567890123456", "\"1.234567890123456\""),
+            ("12.5e-3", "0.0125"),
+        ]
+        for (text, expected) in expectations {
+            let item: Item = ["n": .n(Self.number(text)), "ns": .ns([Self.number(text)])]
+            let stored = ItemEncoding.encode(["n": .n(Self.number(text))])
+            #expect(String(decoding: try Self.transcoded(stored, in: stored.indices, style: .plain), as: UTF8.self) == #"{"n":\#(expected)}"#)
+            var json = JSONWriter()
+            json.plainValue(item["ns"]!)
+            #expect(String(decoding: json.bytes, as: UTF8.self) == "[\(expected)]")
+        }
+    }
+
+    @Test func plainJSONHasNoTypeDescriptors() throws {
+        let item: Item = [
+            "s": .s("x"), "b": .b([0, 1, 2]), "t": .bool(true), "null": .null, "ss": .ss(["a"]), "bs": .bs([[255]]),
+            "l": .l([.n(Self.number("1")), .m(["deep": .bool(false)])]),
+        ]
+        let stored = ItemEncoding.encode(item)
+        let plain = try Self.parsed(Self.transcoded(stored, in: stored.indices, style: .plain))
+        let expected: NSDictionary = [
+            "s": "x", "b": "AAEC", "t": true, "null": NSNull(), "ss": ["a"], "bs": ["/w=="], "l": [1, ["deep": false]],
+        ]
+        #expect(plain == expected)
     }
 
     @Test func binariesOfEveryLengthInBase64() throws {

@@ -30,8 +30,8 @@ import Testing
             return StoredItemCodec().decode(bytes, in: range)
         }
 
-        func writeJSON(_ bytes: [UInt8], in range: Range<Int>, to json: inout JSONWriter) {
-            StoredItemCodec().writeJSON(bytes, in: range, to: &json)
+        func writeJSON(_ bytes: [UInt8], in range: Range<Int>, style: ItemJSONStyle, to json: inout JSONWriter) {
+            StoredItemCodec().writeJSON(bytes, in: range, style: style, to: &json)
         }
 
         func attribute(_ name: String, of bytes: [UInt8], in range: Range<Int>) -> AttributeValue? {

@@ -1,24 +1,34 @@
 extension ItemEncoding {
-    /// Appends the item stored at `range` of `bytes` in DynamoDB's JSON, straight from the bytes: what
-    /// `JSONWriter.item(_:)` writes for the decoded item, with the attributes in their stored order. Strings
-    /// are copied (escaped), numbers written as their canonical text (`DecimalNumber.description`) from their
-    /// stored digits, binaries in Base64; no attribute is decoded into a Swift value. Stream records reach
-    /// GetRecords, trigger events and the Kafka sink this way.
-    static func writeJSON(_ bytes: [UInt8], in range: Range<Int>, to json: inout JSONWriter) throws(EncodingError) {
+    /// Appends the item stored at `range` of `bytes` as JSON, straight from the bytes: in DynamoDB's JSON
+    /// (`style` `.typed`), what `JSONWriter.item(_:)` writes for the decoded item, or in plain JSON (`.plain`),
+    /// what `JSONWriter.plainItem(_:)` writes; with the attributes in their stored order. Strings are copied
+    /// (escaped), numbers written as their canonical text (`DecimalNumber.description`) from their stored
+    /// digits, binaries in Base64; no attribute is decoded into a Swift value. Stream records reach GetRecords,
+    /// trigger events and the sinks this way.
+    static func writeJSON(
+        _ bytes: [UInt8], in range: Range<Int>, style: ItemJSONStyle = .typed, to json: inout JSONWriter
+    ) throws(EncodingError) {
         guard range.lowerBound >= 0, range.upperBound <= bytes.count else { throw EncodingError.truncated }
         var reader = ByteReader(bytes, offset: range.lowerBound)
         guard try reader.readByte() == formatVersion else { throw EncodingError.corrupt("unknown item format") }
-        try writeMap(from: &reader, to: &json)
+        switch style {
+        case .typed: try writeMap(from: &reader, to: &json, value: writeValue)
+        case .plain: try writeMap(from: &reader, to: &json, value: writePlainValue)
+        }
         guard reader.offset == range.upperBound else { throw EncodingError.corrupt("an embedded item's length does not match") }
     }
 
-    private static func writeMap(from reader: inout ByteReader, to json: inout JSONWriter) throws(EncodingError) {
+    /// `{…}` of a count and that many names, each followed by a value written by `value`.
+    private static func writeMap(
+        from reader: inout ByteReader, to json: inout JSONWriter,
+        value: (inout ByteReader, inout JSONWriter) throws(EncodingError) -> Void
+    ) throws(EncodingError) {
         json.literal("{")
         for index in 0..<(try reader.readVarint()) {
             if index > 0 { json.literal(",") }
             try writeString(from: &reader, to: &json)
             json.literal(":")
-            try writeValue(from: &reader, to: &json)
+            try value(&reader, &json)
         }
         json.literal("}")
     }
@@ -31,7 +41,7 @@ extension ItemEncoding {
             try writeString(from: &reader, to: &json)
         case .n:
             json.literal("{\"N\":")
-            try writeNumber(from: &reader, to: &json)
+            try writeNumber(from: &reader, to: &json, plain: false)
         case .b:
             json.literal("{\"B\":")
             try writeBase64(from: &reader, to: &json)
@@ -43,7 +53,7 @@ extension ItemEncoding {
             json.literal("{\"NULL\":true")
         case .m:
             json.literal("{\"M\":")
-            try writeMap(from: &reader, to: &json)
+            try writeMap(from: &reader, to: &json, value: writeValue)
         case .l:
             json.literal("{\"L\":")
             try writeArray(from: &reader, to: &json, element: writeValue)
@@ -52,12 +62,38 @@ extension ItemEncoding {
             try writeArray(from: &reader, to: &json, element: writeString)
         case .ns:
             json.literal("{\"NS\":")
-            try writeArray(from: &reader, to: &json, element: writeNumber)
+            try writeArray(from: &reader, to: &json, element: writeTypedNumber)
         case .bs:
             json.literal("{\"BS\":")
             try writeArray(from: &reader, to: &json, element: writeBase64)
         }
         json.literal("}")
+    }
+
+    /// A value in plain JSON: no type descriptors, sets as arrays, exact numbers unquoted.
+    private static func writePlainValue(from reader: inout ByteReader, to json: inout JSONWriter) throws(EncodingError) {
+        guard let tag = Tag(rawValue: try reader.readByte()) else { throw EncodingError.corrupt("unknown value tag") }
+        switch tag {
+        case .s: try writeString(from: &reader, to: &json)
+        case .n: try writeNumber(from: &reader, to: &json, plain: true)
+        case .b: try writeBase64(from: &reader, to: &json)
+        case .boolTrue: json.literal("true")
+        case .boolFalse: json.literal("false")
+        case .null: json.literal("null")
+        case .m: try writeMap(from: &reader, to: &json, value: writePlainValue)
+        case .l: try writeArray(from: &reader, to: &json, element: writePlainValue)
+        case .ss: try writeArray(from: &reader, to: &json, element: writeString)
+        case .ns: try writeArray(from: &reader, to: &json, element: writePlainNumber)
+        case .bs: try writeArray(from: &reader, to: &json, element: writeBase64)
+        }
+    }
+
+    private static func writeTypedNumber(from reader: inout ByteReader, to json: inout JSONWriter) throws(EncodingError) {
+        try writeNumber(from: &reader, to: &json, plain: false)
+    }
+
+    private static func writePlainNumber(from reader: inout ByteReader, to json: inout JSONWriter) throws(EncodingError) {
+        try writeNumber(from: &reader, to: &json, plain: true)
     }
 
     /// `[…]` of a count and that many elements, each written by `element`.
@@ -88,11 +124,12 @@ extension ItemEncoding {
     }
 
     /// A number in ``KeyEncoding``'s form, as the JSON string of its canonical text: plain notation, no
-    /// exponent, no trailing zeros after a decimal point (`DecimalNumber.description`).
-    private static func writeNumber(from reader: inout ByteReader, to json: inout JSONWriter) throws(EncodingError) {
+    /// exponent, no trailing zeros after a decimal point (`DecimalNumber.description`); with `plain`, that text
+    /// unquoted when it is exact as a JSON number (`DecimalNumber.isExactPlainJSONNumber`).
+    private static func writeNumber(from reader: inout ByteReader, to json: inout JSONWriter, plain: Bool) throws(EncodingError) {
         let signClass = try reader.readByte()
         guard signClass != KeyEncoding.zeroClass else {
-            json.literal("\"0\"")
+            if plain { json.literal("0") } else { json.literal("\"0\"") }
             return
         }
         guard signClass == KeyEncoding.negativeClass || signClass == KeyEncoding.positiveClass else {
@@ -110,13 +147,14 @@ extension ItemEncoding {
         }
         guard digitCount > 0 else {
             reader = counting.reader
-            json.literal("\"0\"")
+            if plain { json.literal("0") } else { json.literal("\"0\"") }
             return
         }
         // The value is digits × 10^exponent; the point falls `point` digits from the left.
         let exponent = scientificExponent - digitCount + 1
         let point = scientificExponent + 1
-        json.literal("\"")
+        let quoted = !plain || !DecimalNumber.isExactPlainJSONNumber(significantDigits: digitCount, exponent: exponent)
+        if quoted { json.literal("\"") }
         if mask != 0 { json.literal("-") }
         if point <= 0 {
             json.literal("0.")
@@ -128,7 +166,7 @@ extension ItemEncoding {
             json.raw(UInt8(ascii: "0") + (try digits.next() ?? 0))
         }
         for _ in 0..<Swift.max(0, exponent) { json.raw(UInt8(ascii: "0")) }
-        json.literal("\"")
+        if quoted { json.literal("\"") }
         reader = counting.reader
     }
 

@@ -54,7 +54,7 @@ enum ItemEncoding {
 
     /// The DynamoDB size of the item stored at `range` of `bytes`, read as ``size(ofStored:)`` reads it. It
     /// checks the whole layout on the way (tags, lengths, the digits of every number), so an item it sizes
-    /// also decodes and transcodes (``writeJSON(_:in:to:)``) without error.
+    /// also decodes and transcodes (``writeJSON(_:in:style:to:)``) without error.
     static func size(of bytes: [UInt8], in range: Range<Int>) throws(EncodingError) -> Int {
         guard range.lowerBound >= 0, range.upperBound <= bytes.count else { throw EncodingError.truncated }
         var reader = ByteReader(bytes, offset: range.lowerBound)

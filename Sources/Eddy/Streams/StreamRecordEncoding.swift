@@ -185,9 +185,9 @@ struct StoredItemCodec: StreamImageCodec {
         }
     }
 
-    func writeJSON(_ bytes: [UInt8], in range: Range<Int>, to json: inout JSONWriter) {
+    func writeJSON(_ bytes: [UInt8], in range: Range<Int>, style: ItemJSONStyle, to json: inout JSONWriter) {
         do {
-            try ItemEncoding.writeJSON(bytes, in: range, to: &json)
+            try ItemEncoding.writeJSON(bytes, in: range, style: style, to: &json)
         } catch {
             preconditionFailure("a stream record's item was checked when read, yet does not transcode: \(error)")
         }
