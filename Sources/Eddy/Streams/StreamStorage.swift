@@ -51,6 +51,14 @@ enum StreamStorage {
         return loaded
     }
 
+    /// Stream `id` as `snapshot` (nil: now) holds it, or nil if it holds none.
+    static func definition(
+        _ id: UInt64, in store: any OrderedKeyValueStore, snapshot: (any StorageSnapshot)?
+    ) throws -> StreamDefinition? {
+        guard let value = try store.get(key(of: id), in: .catalog, snapshot: snapshot) else { return nil }
+        return try JSONDecoder().decode(StreamDefinition.self, from: Data(value))
+    }
+
     static func store(_ definition: StreamDefinition, into batch: inout StorageBatch) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys
