@@ -62,15 +62,9 @@ public enum DebeziumChangeEvent {
         json.string(shardId)
         json.literal(",\"sequence\":")
         json.string(change.sequenceNumber)
-        if let identity = record.userIdentity {
-            json.literal(",\"user_identity\":{\"type\":")
-            json.string(identity.type)
-            json.literal(",\"principalId\":")
-            json.string(identity.principalId)
-            json.literal("}}")
-        } else {
-            json.literal(",\"user_identity\":null}")
-        }
+        json.literal(",\"user_identity\":")
+        KinesisChangeRecord.writeIdentity(record.userIdentity, to: &json)
+        json.literal("}")
         switch (snapshot, record.eventName) {
         case (.reading, _), (.lastReading, _): json.literal(",\"op\":\"r\"")
         case (.streaming, .insert): json.literal(",\"op\":\"c\"")

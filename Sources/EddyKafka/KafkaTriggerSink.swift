@@ -71,15 +71,8 @@ extension KinesisChangeRecord {
         json.string(record.eventID)
         json.literal(",\"eventName\":")
         json.string(record.eventName.rawValue)
-        if let identity = record.userIdentity {
-            json.literal(",\"userIdentity\":{\"type\":")
-            json.string(identity.type)
-            json.literal(",\"principalId\":")
-            json.string(identity.principalId)
-            json.literal("}")
-        } else {
-            json.literal(",\"userIdentity\":null")
-        }
+        json.literal(",\"userIdentity\":")
+        writeIdentity(record.userIdentity, to: &json)
         json.literal(",\"recordFormat\":\"application/json\",\"tableName\":")
         json.string(tableName)
         json.literal(",\"dynamodb\":{\"ApproximateCreationDateTime\":")
@@ -98,6 +91,20 @@ extension KinesisChangeRecord {
         json.integer(Int64(record.dynamodb.sizeBytes))
         json.literal("},\"eventSource\":\"aws:dynamodb\"}")
         return json.bytes
+    }
+
+    /// Appends who made a change as Kinesis Data Streams for DynamoDB writes it: `{"type":…,"principalId":…}`
+    /// for the TTL service, `null` for a request.
+    static func writeIdentity(_ identity: StreamIdentity?, to json: inout JSONWriter) {
+        guard let identity else {
+            json.literal("null")
+            return
+        }
+        json.literal("{\"type\":")
+        json.string(identity.type)
+        json.literal(",\"principalId\":")
+        json.string(identity.principalId)
+        json.literal("}")
     }
 }
 

@@ -54,6 +54,19 @@ def eventually(check, timeout=30):
             time.sleep(0.2)
 
 
+def read_topic(kafka_broker, topic, count):
+    """The messages of `topic` as `kcat -J` prints them, once it holds `count` (the sink sends after the writes
+    are acknowledged: the topic is read to its end until all are there)."""
+    def all_there():
+        result = subprocess.run(["kcat", "-C", "-b", kafka_broker, "-t", topic, "-e", "-J", "-q"],
+                                capture_output=True, text=True, timeout=60)
+        read = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+        assert len(read) == count, result.stderr
+        return read
+
+    return eventually(all_there)
+
+
 def test_declared_derivative_tables_follow_the_source_table():
     config = write_config({
         "Tables": [ORDERS, keyed_table("OrderCopies", "id"), keyed_table("OrderNotes", "id"),
@@ -148,15 +161,7 @@ def test_a_declared_kafka_sink_sends_each_change_as_a_kinesis_record(kafka_broke
             client.put_item(TableName="Orders", Item={"id": {"S": f"o{number}"}, "total": {"N": str(number)}})
         client.delete_item(TableName="Orders", Key={"id": {"S": "o0"}})
 
-        def six_messages():
-            # The sink sends after the writes are acknowledged: read the topic to its end until all are there.
-            result = subprocess.run(["kcat", "-C", "-b", kafka_broker, "-t", "orders", "-e", "-J", "-q"],
-                                    capture_output=True, text=True, timeout=60)
-            read = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
-            assert len(read) == 6, result.stderr
-            return read
-
-        messages = eventually(six_messages)
+        messages = read_topic(kafka_broker, "orders", 6)
         records = [json.loads(message["payload"]) for message in messages]
         assert sorted(record["eventName"] for record in records) == ["INSERT"] * 5 + ["REMOVE"]
         assert all(record["eventSource"] == "aws:dynamodb" and record["tableName"] == "Orders" for record in records)
@@ -196,14 +201,7 @@ def test_a_declared_kafka_sink_sends_debezium_events_keyed_by_primary_key_with_t
                            ExpressionAttributeValues={":v": {"N": "2"}})
         client.delete_item(TableName="Events", Key=first)
 
-        def five_messages():
-            result = subprocess.run(["kcat", "-C", "-b", kafka_broker, "-t", "events", "-e", "-J", "-q"],
-                                    capture_output=True, text=True, timeout=60)
-            read = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
-            assert len(read) == 5, result.stderr
-            return read
-
-        messages = eventually(five_messages)
+        messages = read_topic(kafka_broker, "events", 5)
         by_key = {}
         for message in messages:
             by_key.setdefault(message["key"], []).append(message)
