@@ -30,7 +30,9 @@ public struct KafkaMessageFormat: Sendable, Equatable {
         case primaryKey = "PrimaryKey"
     }
 
+    /// What each message's value holds (`Format`).
     public var value: Value
+    /// What each message's key holds (`Key`).
     public var key: Key
     /// Whether each REMOVE's message is followed by a tombstone: a message with the same key and headers and a
     /// null value, which makes a compacted topic forget the item.
