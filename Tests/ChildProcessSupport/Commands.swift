@@ -51,3 +51,47 @@ public func runCommand(_ command: String, _ arguments: [String]) throws -> (stat
     try handle.close()
     return (process.terminationStatus, try String(contentsOf: output, encoding: .utf8))
 }
+
+/// A service of noida-db (`pip install noida-db==0.2.3`, installed by `scripts/install-deps.sh`) for the tests:
+/// `kafka` or `elasticsearch`, alone on a noida-db server of its own on 127.0.0.1, on a free port, with its data
+/// in a temporary directory.
+public struct NoidaService: Sendable {
+    /// The service's name for noida-db: `kafka`, `elasticsearch`.
+    public let service: String
+    public let port: Int
+    public let dataDirectory: String
+
+    /// Starts `service`, runs `body` with it, and stops it whatever `body` does.
+    public static func with<Result: Sendable>(_ service: String, _ body: (NoidaService) async throws -> Result) async throws -> Result {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("eddy-noida-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let noida = NoidaService(service: service, port: try freeLoopbackPort(), dataDirectory: directory)
+        let outcome: Swift.Result<Result, any Error>
+        do {
+            try await noida.up()
+            outcome = .success(try await body(noida))
+        } catch {
+            outcome = .failure(error)
+        }
+        try? await noida.down()
+        try? FileManager.default.removeItem(atPath: directory)
+        return try outcome.get()
+    }
+
+    /// Starts the server and its service (again, after ``down()``: its data is kept).
+    public func up() async throws {
+        try await run(["up", "--only", service, "--\(service)-port", String(port)])
+    }
+
+    /// Stops the server.
+    public func down() async throws {
+        try await run(["down"])
+    }
+
+    /// Runs `noida-db` with `arguments` on this server's data directory, off the cooperative pool.
+    public func run(_ arguments: [String]) async throws {
+        let all = arguments + ["--data-dir", dataDirectory]
+        let result = try await offThePool { try runCommand("noida-db", all) }
+        guard result.status == 0 else { throw CommandFailed(output: result.output) }
+    }
+}

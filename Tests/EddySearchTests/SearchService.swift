@@ -4,38 +4,26 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 
-/// An Elasticsearch service for the tests: noida-db's (`pip install noida-db==0.2.3`, installed by
-/// `scripts/install-deps.sh`) on 127.0.0.1, on a free port, with its data in a temporary directory.
+@testable import Eddy
+
+/// An Elasticsearch service for the tests: noida-db's (``NoidaService``).
 struct SearchService {
-    let port: Int
-    let dataDirectory: String
-    var endpoint: String { "http://127.0.0.1:\(port)" }
+    let noida: NoidaService
+    var endpoint: String { "http://127.0.0.1:\(noida.port)" }
 
     /// Starts a service, runs `body` with it, and stops it whatever `body` does.
     static func with<Result: Sendable>(_ body: (SearchService) async throws -> Result) async throws -> Result {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("eddy-search-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let service = SearchService(port: try freeLoopbackPort(), dataDirectory: directory)
-        let outcome: Swift.Result<Result, any Error>
-        do {
-            try await service.noida(["up", "--only", "elasticsearch", "--elasticsearch-port", String(service.port)])
-            outcome = .success(try await body(service))
-        } catch {
-            outcome = .failure(error)
-        }
-        try? await service.noida(["down"])
-        try? FileManager.default.removeItem(atPath: directory)
-        return try outcome.get()
+        try await NoidaService.with("elasticsearch") { try await body(SearchService(noida: $0)) }
     }
 
     /// Stops Elasticsearch, keeping its data: requests to it are refused until ``resume()``.
     func pause() async throws {
-        try await noida(["stop", "elasticsearch"])
+        try await noida.run(["stop", "elasticsearch"])
     }
 
     /// Starts Elasticsearch again after ``pause()``, with its data.
     func resume() async throws {
-        try await noida(["start", "elasticsearch"])
+        try await noida.run(["start", "elasticsearch"])
     }
 
     /// Sends `method` `path` with the JSON `body`; the answer's status and body.
@@ -82,40 +70,6 @@ struct SearchService {
             var source: JSONValue
 
             enum CodingKeys: String, CodingKey { case id = "_id", source = "_source" }
-        }
-    }
-
-    /// Runs noida-db `arguments` on this service's data directory, off the cooperative pool.
-    private func noida(_ arguments: [String]) async throws {
-        let all = arguments + ["--data-dir", dataDirectory]
-        let result = try await offThePool { try runCommand("noida-db", all) }
-        guard result.status == 0 else { throw CommandFailed(output: result.output) }
-    }
-}
-
-/// A JSON value, compared exactly: numbers by their decimal value.
-enum JSONValue: Decodable, Equatable {
-    case null
-    case bool(Bool)
-    case number(Decimal)
-    case string(String)
-    case array([JSONValue])
-    case object([String: JSONValue])
-
-    init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() {
-            self = .null
-        } else if let flag = try? container.decode(Bool.self) {
-            self = .bool(flag)
-        } else if let number = try? container.decode(Decimal.self) {
-            self = .number(number)
-        } else if let text = try? container.decode(String.self) {
-            self = .string(text)
-        } else if let elements = try? container.decode([JSONValue].self) {
-            self = .array(elements)
-        } else {
-            self = .object(try container.decode([String: JSONValue].self))
         }
     }
 }

@@ -58,7 +58,7 @@ import Testing
         try #require(try await waitUntil { try runtime.isCaughtUp("to-search") }, "the mapping did not catch up with the stream")
     }
 
-    private func number(_ text: String) -> JSONValue { .number(Decimal(string: text)!) }
+    private func number(_ text: String) -> JSONValue { .number(Double(text)!) }
 
     @Test func insertsUpdatesAndDeletesReachTheIndex() async throws {
         try await SearchService.with { service in
