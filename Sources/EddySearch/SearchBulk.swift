@@ -7,6 +7,11 @@ public struct SearchIndexKeys: Sendable, Equatable {
     public var partitionKey: AttributeDefinition
     public var sortKey: AttributeDefinition?
 
+    /// The key attributes of a table with partition key `partitionKey` and, if it has one, sort key `sortKey`.
+    ///
+    /// ```swift
+    /// SearchIndexKeys(partitionKey: AttributeDefinition(attributeName: "id", attributeType: .s))
+    /// ```
     public init(partitionKey: AttributeDefinition, sortKey: AttributeDefinition? = nil) {
         self.partitionKey = partitionKey
         self.sortKey = sortKey

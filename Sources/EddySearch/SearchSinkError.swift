@@ -6,6 +6,7 @@ public struct SearchSinkError: Error, Sendable, Equatable, CustomStringConvertib
     public let status: Int?
     public let message: String
 
+    /// An error with Elasticsearch's answer `status` (nil for none) and what went wrong.
     public init(status: Int? = nil, message: String) {
         self.status = status
         self.message = message

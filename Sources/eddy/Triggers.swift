@@ -20,7 +20,7 @@ struct Triggers: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "List every trigger mapping: Kafka, Derivative, Function (Lambda's event source mappings) and Handler (Swift) ones.")
+            abstract: "List every trigger mapping: Kafka, Elasticsearch, Derivative, Function (Lambda's event source mappings) and Handler (Swift) ones.")
         @OptionGroup var target: TargetOptions
 
         func run() async throws {

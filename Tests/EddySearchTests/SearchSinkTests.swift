@@ -1,6 +1,7 @@
 import ChildProcessSupport
 import Foundation
 import MetricsTestKit
+import Synchronization
 import Testing
 
 @testable import Eddy
@@ -13,18 +14,22 @@ import Testing
 
 @Suite(.serialized, .timeLimit(.minutes(5))) struct SearchSinkTests {
     /// A database with table Items (partition key pk S, sort key sk N, stream NEW_AND_OLD_IMAGES) whose
-    /// changes a running `to-search` mapping (BatchSize 5) writes to index `items` of `service`. `body` writes
+    /// changes a running `to-search` mapping (BatchSize 5, then `adjust`) writes to index `items` of
+    /// `service`; records the mapping drops go to `failures`. `body` writes
     /// and checks. Requests time out after 5 seconds, so that one caught by the service's stop fails soon.
     private func withMapping(
-        _ service: SearchService, _ body: (Database, TriggerRuntime, TestMetrics) async throws -> Void
+        _ service: SearchService, failures: TriggerFailureDestination? = nil,
+        adjust: (inout TriggerMappingConfiguration) -> Void = { _ in },
+        _ body: (Database, TriggerRuntime, TestMetrics) async throws -> Void
     ) async throws {
         try await withItemsTable { db, arn in
             let sink = try SearchSink(endpoint: service.endpoint, index: "items", requestTimeout: .seconds(5))
             var settings = TriggerMappingConfiguration(eventSourceArn: arn, startingPosition: .trimHorizon)
             settings.batchSize = 5
+            adjust(&settings)
             let metrics = TestMetrics()
             let runtime = TriggerRuntime(database: db, metricsFactory: metrics)
-            try await runtime.registerSearch(name: "to-search", configuration: settings, sink: sink)
+            try await runtime.registerSearch(name: "to-search", configuration: settings, sink: sink, onFailure: failures)
             let running = Task { await runtime.run() }
             var failure: (any Error)?
             do {
@@ -173,6 +178,30 @@ import Testing
                 let documents = try await service.documents("items")
                 #expect(Set(documents.keys) == Set((1...5).filter { $0 != 3 }.map { "before|\($0)" } + (1...7).map { "during|\($0)" }))
                 #expect(documents["during|2"] == .object(["pk": .string("during"), "sk": number("2"), "v": number("2")]))
+            }
+        }
+    }
+
+    /// A document Elasticsearch refuses (a map where the field is text) fails its batch; once the retries are
+    /// used up the record goes to the on-failure destination, and the mapping goes on with the next changes.
+    @Test func aRefusedDocumentGoesToTheOnFailureDestinationAfterItsRetries() async throws {
+        let dropped = Mutex<[TriggerFailureRecord]>([])
+        try await SearchService.with { service in
+            try await withMapping(
+                service, failures: .handler { record in dropped.withLock { $0.append(record) } },
+                adjust: { $0.maximumRetryAttempts = 2 }
+            ) { db, runtime, _ in
+                try await db.putItem(PutItemInput(tableName: "Items", item: ["pk": "text", "sk": 1, "x": "words"]))
+                try await waitUntilSent(runtime)
+                try await db.putItem(PutItemInput(tableName: "Items", item: ["pk": "map", "sk": 1, "x": .m(["a": "b"])]))
+                try await waitUntil("the refused record reaching the on-failure destination") { dropped.withLock { !$0.isEmpty } }
+                try await db.putItem(PutItemInput(tableName: "Items", item: ["pk": "after", "sk": 1, "x": "more words"]))
+                try await waitUntilSent(runtime)
+                let failure = try #require(dropped.withLock { $0.first })
+                #expect(failure.requestContext.condition == .retryAttemptsExhausted)
+                #expect(failure.requestContext.approximateInvokeCount == 3)
+                #expect(failure.batchInfo.batchSize == 1)
+                #expect(Set(try await service.documents("items").keys) == ["text|1", "after|1"])
             }
         }
     }
