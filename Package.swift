@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "EddyLambdaRuntime", targets: ["EddyLambdaRuntime"]),
         .library(name: "EddyStorage", targets: ["EddyStorage"]),
         .library(name: "EddyKafka", targets: ["EddyKafka"]),
+        .library(name: "EddySearch", targets: ["EddySearch"]),
         .library(name: "EddyServer", targets: ["EddyServer"]),
         .library(name: "EddyFunctions", targets: ["EddyFunctions"]),
         .executable(name: "eddy", targets: ["eddy"]),
@@ -26,6 +27,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         .systemLibrary(
@@ -44,6 +46,16 @@ let package = Package(
             dependencies: [
                 "CRdKafka", "Eddy", .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "EddySearch",
+            dependencies: [
+                "Eddy",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .target(name: "EddyModel"),
@@ -76,6 +88,7 @@ let package = Package(
             dependencies: [
                 "Eddy",
                 "EddyKafka",
+                "EddySearch",
                 "EddyFunctions",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
@@ -94,6 +107,7 @@ let package = Package(
             dependencies: [
                 "Eddy",
                 "EddyKafka",
+                "EddySearch",
                 "EddyServer",
                 "EddyFunctions",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -128,6 +142,16 @@ let package = Package(
             name: "EddyKafkaTests",
             dependencies: [
                 "EddyKafka", "Eddy", "ChildProcessSupport", "KafkaSinkWorker", "AnalyticsPipeline",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ]
+        ),
+        .testTarget(
+            name: "EddySearchTests",
+            dependencies: [
+                "EddySearch", "Eddy", "ChildProcessSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]
         ),

@@ -10,6 +10,7 @@ let package = Package(
         .package(name: "Eddy", path: ".."),
         .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // RocksDB's C API for the raw baseline: the same system library Eddy links, imported under a name of
@@ -107,6 +108,20 @@ let package = Package(
                 "CRdKafkaBench",
             ],
             path: "Benchmarks/Kafka",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        .executableTarget(
+            name: "Search",
+            dependencies: [
+                .product(name: "Eddy", package: "Eddy"),
+                .product(name: "EddySearch", package: "Eddy"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Benchmark", package: "benchmark"),
+                "BenchmarkSupport",
+            ],
+            path: "Benchmarks/Search",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
         .executableTarget(

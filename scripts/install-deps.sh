@@ -4,7 +4,8 @@
 # Kafka client of EddyKafka) and pkg-config (SwiftPM finds both through it); kcat, the independent Kafka
 # client the Kafka tests read with. python3 is used by the decimal reference tests and, with aiosmtpd (from
 # PyPI, or Debian's python3-aiosmtpd where pip cannot install), as the local SMTP server of the WelcomeEmail
-# example and its test. From PyPI, noida-db 0.2.3: a broker speaking Kafka's protocol, for the Kafka tests;
+# example and its test. From PyPI, noida-db 0.2.3: a broker speaking Kafka's protocol and an Elasticsearch
+# service, for the Kafka and search-index tests;
 # pytest (with pytest-timeout), boto3 and the AWS CLI, the real clients of the server tests;
 # aws-lambda-powertools 3.37.0 with its parser (pydantic), whose DynamoDBStreamLambdaOnFailureDestinationModel
 # checks the triggers' on-failure records; awslambdaric 4.2.2, the runtime of Python functions.
@@ -37,7 +38,7 @@ if ! python3 -c 'import aiosmtpd' 2>/dev/null; then
 fi
 
 if ! command -v noida-db >/dev/null 2>&1; then
-    echo "Installing noida-db 0.2.3 (the Kafka broker of the tests)" >&2
+    echo "Installing noida-db 0.2.3 (the Kafka broker and Elasticsearch of the tests)" >&2
     PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet noida-db==0.2.3
     # pyenv installs console scripts behind shims, which need a rehash to appear on PATH.
     if command -v pyenv >/dev/null 2>&1; then pyenv rehash; fi

@@ -8,7 +8,7 @@ import NIOHTTP1
 /// | request | answer |
 /// |---|---|
 /// | `GET /eddy/2026-12-01/triggers` | `{"Triggers": [TriggerDescription…]}`, every mapping of the database |
-/// | `POST /eddy/2026-12-01/triggers` | 201 and the new mapping; the body is one ``DeclaredTrigger`` (`Kafka` or `Derivative`) |
+/// | `POST /eddy/2026-12-01/triggers` | 201 and the new mapping; the body is one ``DeclaredTrigger`` (`Kafka`, `Elasticsearch` or `Derivative`) |
 /// | `GET /eddy/2026-12-01/triggers/{name or UUID}` | the mapping |
 /// | `DELETE /eddy/2026-12-01/triggers/{name or UUID}` | the mapping as it was, in state `Deleting` |
 /// | `POST /eddy/2026-12-01/triggers/{name or UUID}/enable`, `…/disable` | the mapping |
@@ -18,10 +18,11 @@ import NIOHTTP1
 ///
 /// Errors are `{"__type": "<type>", "message": "…"}` with DynamoDB's type names: 400 for
 /// `ValidationException` (a malformed declaration, a mapping to a function, a table without a stream, Kafka
-/// brokers that do not answer or lack the topic…), 404 for `ResourceNotFoundException` and
-/// `UnknownOperationException` (a path or method the API does not have), 409 for `ResourceInUseException` (a
-/// name in use, a mapping of the configuration file, a change in progress), 403 for a refused signature
-/// (`InvalidSignatureException`, …), 500 for Eddy's own failures (`InternalServerError`).
+/// brokers that do not answer or lack the topic, an Elasticsearch endpoint that does not answer…), 404 for
+/// `ResourceNotFoundException` and `UnknownOperationException` (a path or method the API does not have), 409
+/// for `ResourceInUseException` (a name in use, a mapping of the configuration file, a change in progress),
+/// 403 for a refused signature (`InvalidSignatureException`, …), 500 for Eddy's own failures
+/// (`InternalServerError`).
 struct AdminAPI: Sendable {
     let database: Database
     /// The declared trigger mappings, if the server runs a trigger runtime.

@@ -1,11 +1,13 @@
 import Eddy
 import EddyFunctions
 import EddyKafka
+import EddySearch
 import Foundation
 import ServiceLifecycle
 import Synchronization
 
-/// The trigger mappings a server runs without Swift code: Kafka sinks and derivative tables (``DeclaredTrigger``),
+/// The trigger mappings a server runs without Swift code: Kafka sinks, search indexes and derivative tables
+/// (``DeclaredTrigger``),
 /// declared in `eddy serve --config`'s file or added while the server runs, through its admin API
 /// (`/eddy/2026-12-01/triggers`, see ``EddyServer``) or `eddy triggers add`.
 ///
@@ -73,12 +75,13 @@ public final class DeclaredTriggers: Service, Sendable {
 
     // MARK: Changing
 
-    /// Adds a Kafka or derivative mapping (the admin API's `POST`), which runs at once if the runtime runs,
-    /// and again after each restart until it is removed.
+    /// Adds a Kafka, search-index or derivative mapping (the admin API's `POST`), which runs at once if the
+    /// runtime runs, and again after each restart until it is removed.
     ///
     /// - Throws: `ValidationException` for a mapping to a function (Lambda's CreateEventSourceMapping makes
-    ///   those), a source table without a stream, a missing target table, settings out of range, or Kafka
-    ///   brokers that do not answer or lack the topic; `ResourceNotFoundException` for a missing source table;
+    ///   those), a source table without a stream, a missing target table, settings out of range, Kafka
+    ///   brokers that do not answer or lack the topic, or an Elasticsearch endpoint that is not a URL, does
+    ///   not answer or refuses the index; `ResourceNotFoundException` for a missing source table;
     ///   `ResourceInUseException` if a mapping of that name exists.
     @discardableResult
     public func add(_ trigger: DeclaredTrigger) async throws(EddyError) -> TriggerDescription {
@@ -104,7 +107,7 @@ public final class DeclaredTriggers: Service, Sendable {
         return try await register(trigger, origin: .added, configuration: nil)
     }
 
-    /// Registers a Kafka or derivative mapping from `origin`, on its table's latest stream: a mapping of that
+    /// Registers a Kafka, search-index or derivative mapping from `origin`, on its table's latest stream: a mapping of that
     /// name takes the new declaration and settings, and keeps its UUID and checkpoints. `eddy serve` registers
     /// its configuration file's mappings so at each start, and `eddy triggers add-kafka` its own.
     ///
@@ -120,7 +123,7 @@ public final class DeclaredTriggers: Service, Sendable {
     ///
     /// - Returns: how many mappings it registered.
     /// - Throws: `ValidationException` naming the first mapping that cannot be registered again (its table
-    ///   was deleted, its Kafka brokers do not answer), and how to remove it.
+    ///   was deleted, its Kafka brokers or Elasticsearch do not answer), and how to remove it.
     @discardableResult
     public func restore(skipping names: Set<String> = []) async throws(EddyError) -> Int {
         var restored = 0
@@ -242,6 +245,15 @@ public final class DeclaredTriggers: Service, Sendable {
                 throw error
             }
             start(sink, for: trigger.name)
+        } else if let elasticsearch = trigger.elasticsearch {
+            let sink: SearchSink
+            do throws(SearchSinkError) {
+                sink = try elasticsearch.sink()
+            } catch {
+                throw .validation("Trigger \(trigger.name): Elasticsearch: \(error.message)")
+            }
+            mapping = try await runtime.registerSearch(name: trigger.name, configuration: settings, sink: sink, target: target)
+            stopSink(of: trigger.name)
         } else if let derivative = trigger.derivative {
             let stream = try await database.describeStream(DescribeStreamInput(streamArn: settings.eventSourceArn, limit: 1))
             let transform = try derivative.transform(viewType: stream.streamDescription.streamViewType)
@@ -282,7 +294,7 @@ public final class DeclaredTriggers: Service, Sendable {
         let stored = StoredDeclaration(of: mapping)
         let kind: TriggerKind
         if let trigger = stored?.trigger {
-            kind = trigger.kafka != nil ? .kafka : .derivative
+            kind = trigger.kafka != nil ? .kafka : trigger.elasticsearch != nil ? .elasticsearch : .derivative
         } else {
             kind = EventSourceMappings.functionName(of: mapping) != nil ? .function : .handler
         }
@@ -303,12 +315,16 @@ public enum TriggerOrigin: String, Codable, Sendable {
     case added = "Added"
     /// `eddy triggers add-kafka`, which runs its sink while the command runs.
     case addKafkaCommand = "AddKafkaCommand"
+    /// `eddy triggers add-search`, which runs its sink while the command runs.
+    case addSearchCommand = "AddSearchCommand"
 }
 
 /// What carries a trigger mapping's records to their destination.
 public enum TriggerKind: String, Codable, Sendable {
     /// A declared Kafka sink.
     case kafka = "Kafka"
+    /// A declared search-index sink.
+    case elasticsearch = "Elasticsearch"
     /// A declared derivative table.
     case derivative = "Derivative"
     /// An event source mapping to a function (Lambda's API).
@@ -331,9 +347,9 @@ public struct TriggerDescription: Codable, Sendable, Equatable {
     public var lastModified: Double
     /// The function the mapping calls, or that its on-failure records name.
     public var functionArn: String
-    /// A Kafka or derivative mapping's origin.
+    /// A Kafka, search-index or derivative mapping's origin.
     public var origin: TriggerOrigin?
-    /// A Kafka or derivative mapping's declaration, as it was added or declared.
+    /// A Kafka, search-index or derivative mapping's declaration, as it was added or declared.
     public var declaration: DeclaredTrigger?
     /// The mapping's settings, with Lambda's names (its stream is `EventSourceArn`).
     public var settings: TriggerMappingConfiguration
@@ -368,7 +384,7 @@ struct StoredDeclaration: Codable {
         self.trigger = trigger
     }
 
-    /// The declaration `mapping` keeps, if it is a declared Kafka or derivative mapping.
+    /// The declaration `mapping` keeps, if it is a declared Kafka, search-index or derivative mapping.
     init?(of mapping: TriggerMapping) {
         guard let text = mapping.target?.declaration,
             let stored = try? JSONDecoder().decode(StoredDeclaration.self, from: Data(text.utf8))

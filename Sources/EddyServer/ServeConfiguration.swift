@@ -1,6 +1,7 @@
 import Eddy
 import EddyFunctions
 import EddyKafka
+import EddySearch
 import Foundation
 import ServiceLifecycle
 import Yams
@@ -26,6 +27,9 @@ import Yams
 ///     TableName: Orders
 ///     Kafka:                         # Debezium change events, one key per item, tombstones after deletes
 ///       { Topic: orders-cdc, BootstrapServers: "127.0.0.1:9092", Format: Debezium, Key: PrimaryKey, Tombstones: true }
+///   - Name: orders-to-search
+///     TableName: Orders
+///     Elasticsearch: { Endpoint: "http://127.0.0.1:9200", Index: orders }
 ///   - Name: customer-totals
 ///     TableName: Orders
 ///     Derivative:
@@ -142,6 +146,8 @@ public struct DeclaredTrigger: Codable, Sendable, Equatable {
     public var functionResponseTypes: [FunctionResponseType]?
     public var tumblingWindowInSeconds: Int?
     public var kafka: KafkaTarget?
+    /// The search index the changes go to (see ``ElasticsearchTarget``).
+    public var elasticsearch: ElasticsearchTarget?
     public var derivative: DerivativeMapping?
     /// The function the changes go to (an event source mapping).
     public var function: String?
@@ -154,6 +160,7 @@ public struct DeclaredTrigger: Codable, Sendable, Equatable {
         case parallelizationFactor = "ParallelizationFactor", maximumRetryAttempts = "MaximumRetryAttempts"
         case maximumRecordAgeInSeconds = "MaximumRecordAgeInSeconds", bisectBatchOnFunctionError = "BisectBatchOnFunctionError"
         case filterCriteria = "FilterCriteria", kafka = "Kafka", derivative = "Derivative", function = "Function"
+        case elasticsearch = "Elasticsearch"
         case functionResponseTypes = "FunctionResponseTypes", tumblingWindowInSeconds = "TumblingWindowInSeconds"
         case destinationConfig = "DestinationConfig"
     }
@@ -163,6 +170,13 @@ public struct DeclaredTrigger: Codable, Sendable, Equatable {
         self.name = name
         self.tableName = tableName
         self.kafka = kafka
+    }
+
+    /// A mapping from table `tableName`'s latest stream to a search index, with Lambda's default settings.
+    public init(name: String, tableName: String, elasticsearch: ElasticsearchTarget) {
+        self.name = name
+        self.tableName = tableName
+        self.elasticsearch = elasticsearch
     }
 
     public init(from decoder: any Decoder) throws {
@@ -182,13 +196,14 @@ public struct DeclaredTrigger: Codable, Sendable, Equatable {
         } catch let error as EddyError {
             throw EddyError.validation("Trigger \(name): \(error.message)")
         }
+        elasticsearch = try container.decodeIfPresent(ElasticsearchTarget.self, forKey: .elasticsearch)
         derivative = try container.decodeIfPresent(DerivativeMapping.self, forKey: .derivative)
         function = try container.decodeIfPresent(String.self, forKey: .function)
         functionResponseTypes = try container.decodeIfPresent([FunctionResponseType].self, forKey: .functionResponseTypes)
         tumblingWindowInSeconds = try container.decodeIfPresent(Int.self, forKey: .tumblingWindowInSeconds)
         destinationConfig = try container.decodeIfPresent(DestinationConfig.self, forKey: .destinationConfig)
-        guard [kafka != nil, derivative != nil, function != nil].filter({ $0 }).count == 1 else {
-            throw EddyError.validation("Trigger \(name) must have exactly one of Kafka, Derivative and Function")
+        guard [kafka != nil, elasticsearch != nil, derivative != nil, function != nil].filter({ $0 }).count == 1 else {
+            throw EddyError.validation("Trigger \(name) must have exactly one of Kafka, Elasticsearch, Derivative and Function")
         }
         guard function != nil || (functionResponseTypes == nil && tumblingWindowInSeconds == nil && destinationConfig == nil) else {
             throw EddyError.validation(
@@ -333,5 +348,24 @@ public struct KafkaTarget: Codable, Sendable, Equatable {
             return try await KafkaSink(configuration: settings, topic: topic, timeout: timeout)
         }
         return try await KafkaSink.creatingTopic(configuration: settings, topic: topic, partitions: partitions, timeout: timeout)
+    }
+}
+
+/// A search-index sink: the Elasticsearch or OpenSearch cluster (`Endpoint`, `http://host:port`) and the index
+/// the table's items go to, one document each (see `TriggerRuntime.registerSearch`).
+public struct ElasticsearchTarget: Codable, Sendable, Equatable {
+    public var endpoint: String
+    public var index: String
+
+    public init(endpoint: String, index: String) {
+        self.endpoint = endpoint
+        self.index = index
+    }
+
+    enum CodingKeys: String, CodingKey { case endpoint = "Endpoint", index = "Index" }
+
+    /// The sink, its endpoint and index checked.
+    func sink() throws(SearchSinkError) -> SearchSink {
+        try SearchSink(endpoint: endpoint, index: index)
     }
 }

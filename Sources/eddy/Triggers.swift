@@ -9,18 +9,18 @@ import ServiceLifecycle
 /// tables), in a data directory or in a running server (its admin API).
 struct Triggers: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "List, add and remove trigger mappings that need no Swift code: Kafka sinks and derivative tables.",
+        abstract: "List, add and remove trigger mappings that need no Swift code: Kafka sinks, search indexes and derivative tables.",
         discussion: """
             With --endpoint-url the requests go to a running eddy serve (its admin API, /eddy/2026-12-01/triggers), \
             which runs what is added at once, and again after each restart until it is removed. With --data-dir \
             they change the data directory, and eddy serve runs what was added when it next opens it.
             """,
-        subcommands: [List.self, Describe.self, Add.self, Remove.self, Enable.self, Disable.self, AddKafka.self]
+        subcommands: [List.self, Describe.self, Add.self, Remove.self, Enable.self, Disable.self, AddKafka.self, AddSearch.self]
     )
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "List every trigger mapping: Kafka, Derivative, Function (Lambda's event source mappings) and Handler (Swift) ones.")
+            abstract: "List every trigger mapping: Kafka, Elasticsearch, Derivative, Function (Lambda's event source mappings) and Handler (Swift) ones.")
         @OptionGroup var target: TargetOptions
 
         func run() async throws {
@@ -50,12 +50,14 @@ struct Triggers: AsyncParsableCommand {
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Add a Kafka sink or a derivative table.",
+            abstract: "Add a Kafka sink, a search index or a derivative table.",
             discussion: """
                 The declaration is one entry of eddy serve's configuration file's Triggers, as JSON, e.g.
                 {"Name":"copies","TableName":"Orders","Derivative":{"TargetTable":"OrderCopies","Copy":{}}}
                 {"Name":"orders-to-kafka","TableName":"Orders","BatchSize":100,
                  "Kafka":{"Topic":"orders","BootstrapServers":"127.0.0.1:9092","CreateTopicPartitions":3}}
+                {"Name":"orders-to-search","TableName":"Orders",
+                 "Elasticsearch":{"Endpoint":"http://127.0.0.1:9200","Index":"orders"}}
                 A mapping to a function is made with Lambda's CreateEventSourceMapping \
                 (aws lambda create-event-source-mapping).
                 """)
@@ -146,14 +148,7 @@ struct Triggers: AsyncParsableCommand {
         var properties: [String] = []
         @Option(help: "Create the topic with this many partitions if the cluster does not have it.")
         var createTopicPartitions: Int?
-        @Option(help: "Where a new mapping starts: trim-horizon or latest.") var startingPosition: StartingPosition = .trimHorizon
-        @Option(help: "Records per batch (1 to 10000).") var batchSize: Int?
-        @Option(help: "Seconds to gather a batch (0 to 300).") var maximumBatchingWindowInSeconds: Int?
-        @Option(help: "Concurrent batches per shard (1 to 10).") var parallelizationFactor: Int?
-        @Option(help: "Retries of a failing batch (-1: until its records expire).") var maximumRetryAttempts: Int?
-        @Option(help: "Records older than this are dropped (-1: no limit, or 60 to 604800).") var maximumRecordAgeInSeconds: Int?
-        @Option(name: .customLong("filter"), help: "A Lambda event filter pattern (repeatable, at most 5).")
-        var filters: [String] = []
+        @OptionGroup var mapping: MappingOptions
         @Option(help: "Seconds to wait for the brokers at start.") var connectTimeout: Int = 10
         @Option(help: "Each message's value: kinesis (Kinesis Data Streams for DynamoDB's record) or debezium (a Debezium change event).")
         var format: Format = .kinesis
@@ -171,11 +166,6 @@ struct Triggers: AsyncParsableCommand {
             case primaryKey = "primary-key"
         }
 
-        enum StartingPosition: String, ExpressibleByArgument {
-            case trimHorizon = "trim-horizon"
-            case latest
-        }
-
         func run() async throws {
             var producerSettings: [String: String] = [:]
             for property in properties {
@@ -184,26 +174,12 @@ struct Triggers: AsyncParsableCommand {
                 }
                 producerSettings[String(property[..<equals])] = String(property[property.index(after: equals)...])
             }
-            let connection = try target.connect()
-            var runningHere: (runtime: TriggerRuntime, declared: DeclaredTriggers, mapping: TriggerDescription)?
-            try await runOperation("AddTrigger") {
-                let trigger = try declaration(producerSettings)
-                guard case .database(let db) = connection else {
-                    try printJSON(try await Triggers.add(trigger, with: connection))
-                    return
-                }
-                let runtime = TriggerRuntime(database: db)
-                let declared = DeclaredTriggers(runtime: runtime, connectTimeout: .seconds(connectTimeout))
-                runningHere = (runtime, declared, try await declared.register(trigger, origin: .addKafkaCommand))
+            try await Triggers.addOrRun(
+                origin: .addKafkaCommand, connection: try target.connect(), connectTimeout: connectTimeout,
+                declaration: { () throws(EddyError) in try declaration(producerSettings) }
+            ) { mapping in
+                "Sending the changes of table \(tableName) to Kafka topic \(topic) at \(bootstrapServers) (mapping \(mapping.name), \(mapping.uuid)); SIGINT or SIGTERM stops."
             }
-            guard let (runtime, declared, mapping) = runningHere else { return }
-            FileHandle.standardOutput.write(Data(
-                "Sending the changes of table \(tableName) to Kafka topic \(topic) at \(bootstrapServers) (mapping \(mapping.name), \(mapping.uuid)); SIGINT or SIGTERM stops.\n".utf8))
-            let group = ServiceGroup(
-                services: [declared, runtime], gracefulShutdownSignals: [.sigterm, .sigint],
-                logger: Logger(label: "eddy.triggers.add-kafka"))
-            try await group.run()
-            print("Stopped: every acknowledged batch is checkpointed.")
         }
 
         /// The mapping the options declare.
@@ -214,6 +190,67 @@ struct Triggers: AsyncParsableCommand {
                     topic: topic, bootstrapServers: bootstrapServers, properties: producerSettings.isEmpty ? nil : producerSettings,
                     createTopicPartitions: createTopicPartitions, format: format == .debezium ? .debezium : nil,
                     key: key == .primaryKey ? .primaryKey : nil, tombstones: tombstones ? true : nil))
+            try mapping.apply(to: &trigger)
+            return trigger
+        }
+    }
+
+    struct AddSearch: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "add-search",
+            abstract: "Stream a table into an Elasticsearch or OpenSearch index: here until SIGINT or SIGTERM, or in a running server.",
+            discussion: """
+                Registers (or takes up again, with its checkpoints) the trigger mapping NAME from the table's \
+                stream to INDEX of the cluster at ENDPOINT (created with a mapping if missing), then runs it: \
+                each item is one document, its _id made from the primary key and its source the item as plain \
+                JSON; a REMOVE deletes it. Every write carries the change's sequence number as an external \
+                version, so a change sent again or out of order never brings back an older image. The \
+                checkpoint advances once Elasticsearch has answered for a batch. A data directory is open in \
+                one process at a time: run the sink while nothing else has it open, or add it to the server \
+                that has it open with --endpoint-url, which runs it from then on (also after a restart, until \
+                eddy triggers remove) and prints the new mapping.
+                """)
+        @OptionGroup var target: TargetOptions
+        @Argument(help: "The table whose stream is read (its latest stream).") var tableName: String
+        @Option(help: "The cluster's URL, http://host:port.") var elasticsearchEndpoint: String
+        @Option(help: "The index the documents go to.") var index: String
+        @Option(help: "The mapping's name (default: <table>-to-<index>).") var name: String?
+        @OptionGroup var mapping: MappingOptions
+
+        func run() async throws {
+            try await Triggers.addOrRun(
+                origin: .addSearchCommand, connection: try target.connect(), connectTimeout: 10,
+                declaration: { () throws(EddyError) in
+                    var trigger = DeclaredTrigger(
+                        name: name ?? "\(tableName)-to-\(index)", tableName: tableName,
+                        elasticsearch: ElasticsearchTarget(endpoint: elasticsearchEndpoint, index: index))
+                    try mapping.apply(to: &trigger)
+                    return trigger
+                }
+            ) { mapping in
+                "Indexing the items of table \(tableName) into index \(index) at \(elasticsearchEndpoint) (mapping \(mapping.name), \(mapping.uuid)); SIGINT or SIGTERM stops."
+            }
+        }
+    }
+
+    /// The settings of a mapping that `add-kafka` and `add-search` take.
+    struct MappingOptions: ParsableArguments {
+        @Option(help: "Where a new mapping starts: trim-horizon or latest.") var startingPosition: StartingPosition = .trimHorizon
+        @Option(help: "Records per batch (1 to 10000).") var batchSize: Int?
+        @Option(help: "Seconds to gather a batch (0 to 300).") var maximumBatchingWindowInSeconds: Int?
+        @Option(help: "Concurrent batches per shard (1 to 10).") var parallelizationFactor: Int?
+        @Option(help: "Retries of a failing batch (-1: until its records expire).") var maximumRetryAttempts: Int?
+        @Option(help: "Records older than this are dropped (-1: no limit, or 60 to 604800).") var maximumRecordAgeInSeconds: Int?
+        @Option(name: .customLong("filter"), help: "A Lambda event filter pattern (repeatable, at most 5).")
+        var filters: [String] = []
+
+        enum StartingPosition: String, ExpressibleByArgument {
+            case trimHorizon = "trim-horizon"
+            case latest
+        }
+
+        /// Sets these settings on `trigger`.
+        func apply(to trigger: inout DeclaredTrigger) throws(EddyError) {
             trigger.startingPosition = startingPosition == .latest ? .latest : .trimHorizon
             trigger.batchSize = batchSize
             trigger.maximumBatchingWindowInSeconds = maximumBatchingWindowInSeconds
@@ -221,8 +258,34 @@ struct Triggers: AsyncParsableCommand {
             trigger.maximumRetryAttempts = maximumRetryAttempts
             trigger.maximumRecordAgeInSeconds = maximumRecordAgeInSeconds
             if !filters.isEmpty { trigger.filterCriteria = try FilterCriteria(patterns: filters) }
-            return trigger
         }
+    }
+
+    /// Adds the mapping `declaration` makes to the server of `connection` and prints it; or, on a data
+    /// directory, registers it from `origin` and runs it here (its sinks waiting at most `connectTimeout`
+    /// seconds at start), after printing `announcement`, until SIGINT or SIGTERM.
+    static func addOrRun(
+        origin: TriggerOrigin, connection: Connection, connectTimeout: Int, declaration: () throws(EddyError) -> DeclaredTrigger,
+        announcement: (TriggerDescription) -> String
+    ) async throws {
+        var runningHere: (runtime: TriggerRuntime, declared: DeclaredTriggers, mapping: TriggerDescription)?
+        try await runOperation("AddTrigger") {
+            let trigger = try declaration()
+            guard case .database(let db) = connection else {
+                try printJSON(try await Triggers.add(trigger, with: connection))
+                return
+            }
+            let runtime = TriggerRuntime(database: db)
+            let declared = DeclaredTriggers(runtime: runtime, connectTimeout: .seconds(connectTimeout))
+            runningHere = (runtime, declared, try await declared.register(trigger, origin: origin))
+        }
+        guard let (runtime, declared, mapping) = runningHere else { return }
+        FileHandle.standardOutput.write(Data((announcement(mapping) + "\n").utf8))
+        let group = ServiceGroup(
+            services: [declared, runtime], gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: Logger(label: "eddy.triggers"))
+        try await group.run()
+        print("Stopped: every acknowledged batch is checkpointed.")
     }
 
     /// Adds `trigger` through `connection`: to the server, or to the data directory.

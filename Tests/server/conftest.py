@@ -1,7 +1,8 @@
 """Starts `eddy serve` on a free loopback port with a temporary data directory, and stops it after; starts a
-noida-db Kafka broker for the tests that need one.
+noida-db Kafka broker or Elasticsearch service for the tests that need one.
 
 The binary is $EDDY_BIN (scripts/test.sh sets it to the debug build's `eddy`)."""
+import contextlib
 import json
 import os
 import shutil
@@ -135,12 +136,12 @@ def table_name():
     return f"Test{_table_number[0]}_{os.getpid()}"
 
 
-@pytest.fixture
-def kafka_broker():
-    """A noida-db Kafka broker on a free loopback port, stopped after the test."""
+@contextlib.contextmanager
+def noida_service(service):
+    """noida-db's `service` on a free loopback port (yielded) once it accepts connections, stopped after."""
     data = tempfile.mkdtemp(prefix="eddy-noida-")
     port = free_port()
-    subprocess.run(["noida-db", "up", "--only", "kafka", "--kafka-port", str(port), "--data-dir", data],
+    subprocess.run(["noida-db", "up", "--only", service, f"--{service}-port", str(port), "--data-dir", data],
                    check=True, capture_output=True, timeout=60)
     try:
         deadline = time.time() + 30
@@ -152,7 +153,21 @@ def kafka_broker():
                 if time.time() > deadline:
                     raise
                 time.sleep(0.1)
-        yield f"127.0.0.1:{port}"
+        yield port
     finally:
         subprocess.run(["noida-db", "down", "--data-dir", data], capture_output=True, timeout=120)
         shutil.rmtree(data, ignore_errors=True)
+
+
+@pytest.fixture
+def kafka_broker():
+    """A noida-db Kafka broker on a free loopback port, stopped after the test."""
+    with noida_service("kafka") as port:
+        yield f"127.0.0.1:{port}"
+
+
+@pytest.fixture
+def elasticsearch():
+    """noida-db's Elasticsearch on a free loopback port (its URL), stopped after the test."""
+    with noida_service("elasticsearch") as port:
+        yield f"http://127.0.0.1:{port}"

@@ -126,9 +126,13 @@ def test_bad_requests_get_clear_errors_and_create_nothing():
         before = server.admin("GET", "triggers")[1]
         derivative = {"TargetTable": "Copies", "Copy": {}}
         cases = [
-            ({"Name": "x", "TableName": "Orders"}, 400, "ValidationException", "exactly one of Kafka, Derivative and Function"),
+            ({"Name": "x", "TableName": "Orders"}, 400, "ValidationException", "exactly one of Kafka, Elasticsearch, Derivative and Function"),
+            ({"Name": "x", "TableName": "Orders", "Webhook": {"Url": "http://127.0.0.1:1"}}, 400, "ValidationException",
+             "exactly one of Kafka, Elasticsearch, Derivative and Function"),
             ({"Name": "x", "TableName": "Orders", "Elasticsearch": {"Index": "orders"}}, 400, "ValidationException",
-             "exactly one of Kafka, Derivative and Function"),
+             "Value null at 'elasticsearch.endpoint'"),
+            ({"Name": "x", "TableName": "Orders", "Elasticsearch": {"Endpoint": "127.0.0.1:9200", "Index": "orders"}}, 400,
+             "ValidationException", "Endpoint 127.0.0.1:9200 is not an http:// or https:// URL"),
             ({"TableName": "Orders", "Derivative": derivative}, 400, "ValidationException", "Value null at 'name'"),
             ({"Name": "x", "TableName": "Nope", "Derivative": derivative}, 404, "ResourceNotFoundException", "Nope"),
             ({"Name": "x", "TableName": "Copies", "Derivative": derivative}, 400, "ValidationException", "table Copies has no stream"),

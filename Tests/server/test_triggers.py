@@ -125,7 +125,7 @@ def test_a_bad_configuration_stops_the_server_with_a_clear_error():
     binary = os.environ.get("EDDY_BIN", ".build/debug/eddy")
     cases = [
         ({"Triggers": [{"Name": "x", "TableName": "Nope", "Derivative": {"TargetTable": "T", "Copy": {}}}]}, "Nope"),
-        ({"Tables": [ORDERS], "Triggers": [{"Name": "x", "TableName": "Orders"}]}, "exactly one of Kafka, Derivative and Function"),
+        ({"Tables": [ORDERS], "Triggers": [{"Name": "x", "TableName": "Orders"}]}, "exactly one of Kafka, Elasticsearch, Derivative and Function"),
         ({"Tables": [ORDERS, keyed_table("T", "id")],
           "Triggers": [{"Name": "x", "TableName": "Orders", "Derivative": {"TargetTable": "T", "Copy": {}, "Project": ["id"]}}]},
          "exactly one of Copy, Project, Count and Sum"),

@@ -1,3 +1,4 @@
+import BenchmarkSupport
 import Foundation
 
 // The Kafka broker of the benchmarks: noida-db (installed by scripts/install-deps.sh), started in the
@@ -34,8 +35,8 @@ final class LocalBroker: @unchecked Sendable {
         dataDirectory = FileManager.default.temporaryDirectory
             .appendingPathComponent("eddy-bench-kafka-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
-        port = try Self.freePort()
-        let started = try Self.run(
+        port = try freeLoopbackPort()
+        let started = try runCommand(
             "noida-db", ["up", "--only", "kafka", "--kafka-port", String(port), "--data-dir", dataDirectory])
         guard started.status == 0 else {
             try? FileManager.default.removeItem(atPath: dataDirectory)
@@ -59,8 +60,8 @@ final class LocalBroker: @unchecked Sendable {
     private func stopBlocking() {
         guard !stopped else { return }
         stopped = true
-        _ = try? Self.run("noida-db", ["reset", "kafka", "--yes", "--data-dir", dataDirectory])
-        _ = try? Self.run("noida-db", ["down", "--data-dir", dataDirectory])
+        _ = try? runCommand("noida-db", ["reset", "kafka", "--yes", "--data-dir", dataDirectory])
+        _ = try? runCommand("noida-db", ["down", "--data-dir", dataDirectory])
         if let brokerPid {
             let deadline = Date().addingTimeInterval(120)
             while kill(brokerPid, 0) == 0, Date() < deadline { usleep(20_000) }
@@ -128,49 +129,6 @@ final class LocalBroker: @unchecked Sendable {
                 connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
             }
         }
-    }
-
-    /// A loopback TCP port nothing listens on now.
-    private static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
-            }
-        }
-        guard bound else { throw Failure(description: "no free port: errno \(errno)") }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    /// Runs `command` (found on PATH) to its end, with a 120-second limit; its exit status and output
-    /// (noida-db's GLIBC warning on standard error is dropped).
-    private static func run(_ command: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = [command] + arguments
-        // A file, not a pipe: `noida-db up` leaves a server process behind that inherits the output.
-        let output = FileManager.default.temporaryDirectory.appendingPathComponent("eddy-bench-kafka-out-\(UUID().uuidString)")
-        guard FileManager.default.createFile(atPath: output.path, contents: nil) else {
-            throw Failure(description: "cannot create \(output.path)")
-        }
-        defer { try? FileManager.default.removeItem(at: output) }
-        let handle = try FileHandle(forWritingTo: output)
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = handle
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let deadline = Date().addingTimeInterval(120)
-        while process.isRunning, Date() < deadline { usleep(10_000) }
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
-        try handle.close()
-        return (process.terminationStatus, (try? String(contentsOf: output, encoding: .utf8)) ?? "")
     }
 }
 
