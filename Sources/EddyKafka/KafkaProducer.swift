@@ -7,7 +7,8 @@ import Synchronization
 public struct KafkaMessage: Sendable, Equatable {
     public var topic: String
     public var key: [UInt8]?
-    public var value: [UInt8]
+    /// The value; nil for a null value (a tombstone: in a compacted topic, it deletes its key's messages).
+    public var value: [UInt8]?
     public var headers: [Header]
 
     /// A header: a name and a value.
@@ -21,7 +22,7 @@ public struct KafkaMessage: Sendable, Equatable {
         }
     }
 
-    public init(topic: String, key: [UInt8]?, value: [UInt8], headers: [Header] = []) {
+    public init(topic: String, key: [UInt8]?, value: [UInt8]?, headers: [Header] = []) {
         self.topic = topic
         self.key = key
         self.value = value
@@ -188,7 +189,7 @@ public final class KafkaProducer: Sendable {
         let count = 5 + headers.count
         return withUnsafeTemporaryAllocation(of: rd_kafka_vu_t.self, capacity: count) { fields in
             message.topic.withCString { topicName in
-                message.value.withUnsafeBytes { valueBytes in
+                (message.value ?? []).withUnsafeBytes { valueBytes in
                     (message.key ?? []).withUnsafeBytes { keyBytes in
                         var used = 0
                         func add(_ build: (inout rd_kafka_vu_t) -> Void) {
@@ -201,10 +202,13 @@ public final class KafkaProducer: Sendable {
                             $0.vtype = RD_KAFKA_VTYPE_TOPIC
                             $0.u.cstr = topicName
                         }
-                        add {
-                            $0.vtype = RD_KAFKA_VTYPE_VALUE
-                            $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: valueBytes.baseAddress)
-                            $0.u.mem.size = valueBytes.count
+                        // Without a value field, librdkafka sends a null value.
+                        if message.value != nil {
+                            add {
+                                $0.vtype = RD_KAFKA_VTYPE_VALUE
+                                $0.u.mem.ptr = UnsafeMutableRawPointer(mutating: valueBytes.baseAddress)
+                                $0.u.mem.size = valueBytes.count
+                            }
                         }
                         if message.key != nil {
                             add {

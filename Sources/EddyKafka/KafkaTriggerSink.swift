@@ -71,15 +71,8 @@ extension KinesisChangeRecord {
         json.string(record.eventID)
         json.literal(",\"eventName\":")
         json.string(record.eventName.rawValue)
-        if let identity = record.userIdentity {
-            json.literal(",\"userIdentity\":{\"type\":")
-            json.string(identity.type)
-            json.literal(",\"principalId\":")
-            json.string(identity.principalId)
-            json.literal("}")
-        } else {
-            json.literal(",\"userIdentity\":null")
-        }
+        json.literal(",\"userIdentity\":")
+        writeIdentity(record.userIdentity, to: &json)
         json.literal(",\"recordFormat\":\"application/json\",\"tableName\":")
         json.string(tableName)
         json.literal(",\"dynamodb\":{\"ApproximateCreationDateTime\":")
@@ -99,6 +92,20 @@ extension KinesisChangeRecord {
         json.literal("},\"eventSource\":\"aws:dynamodb\"}")
         return json.bytes
     }
+
+    /// Appends who made a change as Kinesis Data Streams for DynamoDB writes it: `{"type":…,"principalId":…}`
+    /// for the TTL service, `null` for a request.
+    static func writeIdentity(_ identity: StreamIdentity?, to json: inout JSONWriter) {
+        guard let identity else {
+            json.literal("null")
+            return
+        }
+        json.literal("{\"type\":")
+        json.string(identity.type)
+        json.literal(",\"principalId\":")
+        json.string(identity.principalId)
+        json.literal("}")
+    }
 }
 
 /// The headers the Kafka trigger sink puts on each message: with them a consumer can drop a message it has
@@ -113,9 +120,11 @@ public enum KafkaSinkHeader {
 }
 
 extension TriggerRuntime {
-    /// Registers a mapping whose sink is `sink`'s Kafka topic: each record becomes one message whose value is
-    /// a ``KinesisChangeRecord`` (JSON), whose key is the item's partition key (so each item's changes stay in
-    /// order in one partition), with ``KafkaSinkHeader`` headers. As in Kinesis Data Streams for DynamoDB,
+    /// Registers a mapping whose sink is `sink`'s Kafka topic: each record becomes one message, in `format`
+    /// (by default a ``KinesisChangeRecord`` (JSON) keyed by the item's partition key; or a
+    /// ``DebeziumChangeEvent``, keyed by the whole primary key, with a tombstone after each delete: see
+    /// ``KafkaMessageFormat``), with ``KafkaSinkHeader`` headers. Every change of an item has the same key, so
+    /// its messages stay in order in one partition. As in Kinesis Data Streams for DynamoDB,
     /// every message carries both images that exist, whatever the stream's view type, and the commit time
     /// in milliseconds. A batch's messages are sent in order and
     /// the mapping's checkpoint advances only once the broker has acknowledged all of them. While the brokers
@@ -128,10 +137,12 @@ extension TriggerRuntime {
     /// application can make the sink again and register it after a restart.
     ///
     /// - Throws: as ``TriggerRuntime/register(name:configuration:onFailure:handler:)``; `ValidationException`
-    ///   for a tumbling window (windows are for handlers).
+    ///   for a tumbling window (windows are for handlers), or for tombstones keyed by partition key on a
+    ///   table with a sort key (in a compacted topic, a tombstone would delete the messages of the other items
+    ///   sharing the partition key).
     @discardableResult
     public func registerKafka(
-        name: String, configuration: TriggerMappingConfiguration, sink: KafkaSink,
+        name: String, configuration: TriggerMappingConfiguration, sink: KafkaSink, format: KafkaMessageFormat = KafkaMessageFormat(),
         onFailure: TriggerFailureDestination? = nil, target: TriggerMappingTarget? = nil
     ) async throws(EddyError) -> TriggerMapping {
         if (configuration.tumblingWindowInSeconds ?? 0) > 0 {
@@ -139,21 +150,44 @@ extension TriggerRuntime {
         }
         let stream = try await database.describeStream(DescribeStreamInput(streamArn: configuration.eventSourceArn, limit: 1))
         let tableName = stream.streamDescription.tableName
-        let partitionKey = stream.streamDescription.keySchema.first { $0.keyType == .hash }!.attributeName
+        let keySchema = stream.streamDescription.keySchema
+        let partitionKey = keySchema.first { $0.keyType == .hash }!.attributeName
+        let sortKey = keySchema.first { $0.keyType == .range }?.attributeName
+        if format.tombstones, format.key == .partitionKey, let sortKey {
+            throw .validation(
+                "Tombstones need Key PrimaryKey on table \(tableName), whose items share partition keys (sort key \(sortKey)): in a compacted topic, a tombstone keyed by the partition key would delete the other items' messages")
+        }
+        let keyAttributes = format.key == .primaryKey ? [partitionKey] + (sortKey.map { [$0] } ?? []) : [partitionKey]
         let clock = database.configuration.clock
         let tableHeader = KafkaMessage.Header(KafkaSinkHeader.table, Array(tableName.utf8))
         return try await registerReportingFailures(
             name: name, configuration: configuration, onFailure: onFailure, recordForm: .kinesis, target: target
         ) { [weak self] event in
-            let shardHeader = KafkaMessage.Header(KafkaSinkHeader.shardId, Array((event.sourceShardId ?? "").utf8))
-            let messages = event.records.map { record in
-                KafkaMessage(
-                    topic: sink.topic, key: record.dynamodb.attribute(partitionKey, of: .keys).map(Self.keyBytes),
-                    value: KinesisChangeRecord.json(record, tableName: tableName),
-                    headers: [
-                        tableHeader, shardHeader,
-                        .init(KafkaSinkHeader.sequenceNumber, Array(record.dynamodb.sequenceNumber.utf8)),
-                    ])
+            let shardId = event.sourceShardId ?? ""
+            let shardHeader = KafkaMessage.Header(KafkaSinkHeader.shardId, Array(shardId.utf8))
+            // When the Debezium events of the batch are written (their top-level ts_ms).
+            let written = clock.nowMilliseconds()
+            var messages: [KafkaMessage] = []
+            messages.reserveCapacity(event.records.count)
+            for record in event.records {
+                let key =
+                    format.jsonKeys
+                    ? Self.jsonKey(of: record, attributes: keyAttributes)
+                    : record.dynamodb.attribute(partitionKey, of: .keys).map(Self.keyBytes)
+                let value =
+                    switch format.value {
+                    case .kinesis: KinesisChangeRecord.json(record, tableName: tableName)
+                    case .debezium:
+                        DebeziumChangeEvent.json(
+                            record, tableName: tableName, mappingName: name, shardId: shardId, writtenMilliseconds: written)
+                    }
+                let headers = [
+                    tableHeader, shardHeader, .init(KafkaSinkHeader.sequenceNumber, Array(record.dynamodb.sequenceNumber.utf8)),
+                ]
+                messages.append(KafkaMessage(topic: sink.topic, key: key, value: value, headers: headers))
+                if format.tombstones, record.eventName == .remove {
+                    messages.append(KafkaMessage(topic: sink.topic, key: key, value: nil, headers: headers))
+                }
             }
             // The mapping's current limit (it may have been updated since registration).
             let maximumAge = (try? self?.mapping(name).configuration.maximumRecordAgeInSeconds) ?? configuration.maximumRecordAgeInSeconds
@@ -174,5 +208,20 @@ extension TriggerRuntime {
         case .b(let bytes): bytes
         default: Array(String(describing: value).utf8)
         }
+    }
+
+    /// The key attributes `attributes` of `record`, in that order, as a JSON object in plain JSON: the same
+    /// bytes for every change of an item (numbers and strings have one text each).
+    private static func jsonKey(of record: TriggerEventRecord, attributes: [String]) -> [UInt8] {
+        var json = JSONWriter(capacity: 64)
+        json.literal("{")
+        for (index, name) in attributes.enumerated() {
+            if index > 0 { json.literal(",") }
+            json.string(name)
+            json.literal(":")
+            json.plainValue(record.dynamodb.attribute(name, of: .keys) ?? .null)
+        }
+        json.literal("}")
+        return json.bytes
     }
 }

@@ -235,7 +235,8 @@ public final class DeclaredTriggers: Service, Sendable {
                 throw .validation("Trigger \(trigger.name): Kafka: \(error.message)")
             }
             do {
-                mapping = try await runtime.registerKafka(name: trigger.name, configuration: settings, sink: sink, target: target)
+                mapping = try await runtime.registerKafka(
+                    name: trigger.name, configuration: settings, sink: sink, format: kafka.messageFormat, target: target)
             } catch {
                 start(sink, for: nil)
                 throw error

@@ -22,6 +22,10 @@ import Yams
 ///     StartingPosition: TRIM_HORIZON # or LATEST (the default is TRIM_HORIZON)
 ///     BatchSize: 100
 ///     Kafka: { Topic: orders, BootstrapServers: "127.0.0.1:9092", Properties: { linger.ms: "1" } }
+///   - Name: orders-to-analytics
+///     TableName: Orders
+///     Kafka:                         # Debezium change events, one key per item, tombstones after deletes
+///       { Topic: orders-cdc, BootstrapServers: "127.0.0.1:9092", Format: Debezium, Key: PrimaryKey, Tombstones: true }
 ///   - Name: customer-totals
 ///     TableName: Orders
 ///     Derivative:
@@ -173,7 +177,11 @@ public struct DeclaredTrigger: Codable, Sendable, Equatable {
         maximumRecordAgeInSeconds = try container.decodeIfPresent(Int.self, forKey: .maximumRecordAgeInSeconds)
         bisectBatchOnFunctionError = try container.decodeIfPresent(Bool.self, forKey: .bisectBatchOnFunctionError)
         filterCriteria = try container.decodeIfPresent(FilterCriteria.self, forKey: .filterCriteria)
-        kafka = try container.decodeIfPresent(KafkaTarget.self, forKey: .kafka)
+        do {
+            kafka = try container.decodeIfPresent(KafkaTarget.self, forKey: .kafka)
+        } catch let error as EddyError {
+            throw EddyError.validation("Trigger \(name): \(error.message)")
+        }
         derivative = try container.decodeIfPresent(DerivativeMapping.self, forKey: .derivative)
         function = try container.decodeIfPresent(String.self, forKey: .function)
         functionResponseTypes = try container.decodeIfPresent([FunctionResponseType].self, forKey: .functionResponseTypes)
@@ -254,24 +262,69 @@ public struct DeclaredFunction: Decodable, Sendable {
     }
 }
 
-/// A Kafka sink: the topic, the brokers, librdkafka producer properties, and whether to create the topic.
+/// A Kafka sink: the topic, the brokers, librdkafka producer properties, whether to create the topic, and the
+/// messages' format (``KafkaMessageFormat``: `Format: Kinesis | Debezium`, `Key: PartitionKey | PrimaryKey`,
+/// `Tombstones: true | false`; Kinesis, PartitionKey and false when absent).
 public struct KafkaTarget: Codable, Sendable, Equatable {
     public var topic: String
     public var bootstrapServers: String
     public var properties: [String: String]?
     /// Creates the topic with this many partitions if the cluster does not have it.
     public var createTopicPartitions: Int?
+    /// What each message's value holds.
+    public var format: KafkaMessageFormat.Value?
+    /// What each message's key holds.
+    public var key: KafkaMessageFormat.Key?
+    /// Whether each delete's message is followed by a tombstone.
+    public var tombstones: Bool?
 
-    public init(topic: String, bootstrapServers: String, properties: [String: String]? = nil, createTopicPartitions: Int? = nil) {
+    public init(
+        topic: String, bootstrapServers: String, properties: [String: String]? = nil, createTopicPartitions: Int? = nil,
+        format: KafkaMessageFormat.Value? = nil, key: KafkaMessageFormat.Key? = nil, tombstones: Bool? = nil
+    ) {
         self.topic = topic
         self.bootstrapServers = bootstrapServers
         self.properties = properties
         self.createTopicPartitions = createTopicPartitions
+        self.format = format
+        self.key = key
+        self.tombstones = tombstones
     }
 
     enum CodingKeys: String, CodingKey {
         case topic = "Topic", bootstrapServers = "BootstrapServers", properties = "Properties"
-        case createTopicPartitions = "CreateTopicPartitions"
+        case createTopicPartitions = "CreateTopicPartitions", format = "Format", key = "Key", tombstones = "Tombstones"
+    }
+
+    /// Decodes the declaration; a `Format` or `Key` that is not one of the allowed values is a
+    /// `ValidationException` naming the member and the allowed values.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        topic = try container.decode(String.self, forKey: .topic)
+        bootstrapServers = try container.decode(String.self, forKey: .bootstrapServers)
+        properties = try container.decodeIfPresent([String: String].self, forKey: .properties)
+        createTopicPartitions = try container.decodeIfPresent(Int.self, forKey: .createTopicPartitions)
+        format = try Self.decodeChoice(KafkaMessageFormat.Value.self, in: container, forKey: .format)
+        key = try Self.decodeChoice(KafkaMessageFormat.Key.self, in: container, forKey: .key)
+        tombstones = try container.decodeIfPresent(Bool.self, forKey: .tombstones)
+    }
+
+    /// The member `key` as one of `Choice`'s values, if present.
+    private static func decodeChoice<Choice: RawRepresentable & CaseIterable>(
+        _ type: Choice.Type, in container: KeyedDecodingContainer<CodingKeys>, forKey key: CodingKeys
+    ) throws -> Choice? where Choice.RawValue == String {
+        guard let text = try container.decodeIfPresent(String.self, forKey: key) else { return nil }
+        guard let choice = Choice(rawValue: text) else {
+            let allowed = Choice.allCases.map(\.rawValue).joined(separator: ", ")
+            throw EddyError.validation(
+                "1 validation error detected: Value '\(text)' at 'Kafka.\(key.rawValue)' failed to satisfy constraint: Member must satisfy enum value set: [\(allowed)]")
+        }
+        return choice
+    }
+
+    /// The messages' format the declaration asks for.
+    var messageFormat: KafkaMessageFormat {
+        KafkaMessageFormat(value: format ?? .kinesis, key: key ?? .partitionKey, tombstones: tombstones ?? false)
     }
 
     func sink(timeout: Duration) async throws(KafkaError) -> KafkaSink {

@@ -127,8 +127,10 @@ struct Triggers: AsyncParsableCommand {
             discussion: """
                 Registers (or takes up again, with its checkpoints) the trigger mapping NAME from the table's \
                 stream to TOPIC, then runs it: each change becomes one message whose value is the JSON Kinesis \
-                Data Streams for DynamoDB delivers, keyed by the item's partition key, with headers eddy-table, \
-                eddy-shard-id and eddy-sequence-number. The checkpoint advances once the broker has \
+                Data Streams for DynamoDB delivers (or, with --format debezium, a Debezium change event), keyed \
+                by the item's partition key (or, with --key primary-key, its whole primary key), with headers \
+                eddy-table, eddy-shard-id and eddy-sequence-number; with --tombstones a delete's message is \
+                followed by a tombstone. The checkpoint advances once the broker has \
                 acknowledged a batch, so a restart resends at most the batches in flight (at least once). A \
                 data directory is open in one process at a time: run the sink while nothing else has it open, \
                 or add it to the server that has it open with --endpoint-url, which runs it from then on (also \
@@ -153,6 +155,21 @@ struct Triggers: AsyncParsableCommand {
         @Option(name: .customLong("filter"), help: "A Lambda event filter pattern (repeatable, at most 5).")
         var filters: [String] = []
         @Option(help: "Seconds to wait for the brokers at start.") var connectTimeout: Int = 10
+        @Option(help: "Each message's value: kinesis (Kinesis Data Streams for DynamoDB's record) or debezium (a Debezium change event).")
+        var format: Format = .kinesis
+        @Option(help: "Each message's key: partition-key, or primary-key (partition and sort key as JSON: one key per item).")
+        var key: Key = .partitionKey
+        @Flag(help: "Follow each delete's message with a tombstone (same key, null value), for compacted topics.")
+        var tombstones = false
+
+        enum Format: String, ExpressibleByArgument, CaseIterable {
+            case kinesis, debezium
+        }
+
+        enum Key: String, ExpressibleByArgument, CaseIterable {
+            case partitionKey = "partition-key"
+            case primaryKey = "primary-key"
+        }
 
         enum StartingPosition: String, ExpressibleByArgument {
             case trimHorizon = "trim-horizon"
@@ -195,7 +212,8 @@ struct Triggers: AsyncParsableCommand {
                 name: name ?? "\(tableName)-to-\(topic)", tableName: tableName,
                 kafka: KafkaTarget(
                     topic: topic, bootstrapServers: bootstrapServers, properties: producerSettings.isEmpty ? nil : producerSettings,
-                    createTopicPartitions: createTopicPartitions))
+                    createTopicPartitions: createTopicPartitions, format: format == .debezium ? .debezium : nil,
+                    key: key == .primaryKey ? .primaryKey : nil, tombstones: tombstones ? true : nil))
             trigger.startingPosition = startingPosition == .latest ? .latest : .trimHorizon
             trigger.batchSize = batchSize
             trigger.maximumBatchingWindowInSeconds = maximumBatchingWindowInSeconds

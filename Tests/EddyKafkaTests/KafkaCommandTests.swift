@@ -63,6 +63,43 @@ import Testing
         }
     }
 
+    /// `--format debezium --key primary-key --tombstones` send Debezium events keyed by the primary key as JSON,
+    /// with a tombstone after the delete; a format the command does not know is refused, naming the choices.
+    @Test func theFormatOptionsSendDebeziumEventsAndTombstones() async throws {
+        try await KafkaBroker.with { broker in
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("eddy-cli-\(UUID().uuidString)").path
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            try await writeUsers(directory, 0..<2)
+            let db = try Database(path: directory)
+            try await db.deleteItem(DeleteItemInput(tableName: "Users", key: ["pk": "u0"]))
+            await db.close()
+            let refused = try Command(["triggers", "add-kafka", "Users", "--topic", "users", "--bootstrap-servers", broker.bootstrapServers,
+                                       "--format", "protobuf", "--data-dir", directory])
+            let ended = try await refused.wait(atMost: .seconds(30))
+            #expect(ended.status != 0)
+            #expect(["'protobuf'", "--format", "'kinesis'", "'debezium'"].allSatisfy(ended.errors.contains), "\(ended.errors)")
+
+            let command = try Command([
+                "triggers", "add-kafka", "Users", "--topic", "users", "--bootstrap-servers", broker.bootstrapServers,
+                "--create-topic-partitions", "2", "--format", "debezium", "--key", "primary-key", "--tombstones", "--data-dir", directory,
+            ])
+            var messages: [KcatMessage] = []
+            #expect(try await waitUntil {
+                let output = (try? await offThePool { try broker.kcat(["-C", "-t", "users", "-e", "-q", "-J"]) }) ?? ""
+                messages = try output.split(separator: "\n").map { try JSONDecoder().decode(KcatMessage.self, from: Data($0.utf8)) }
+                return messages.count >= 4
+            })
+            #expect(try await command.terminate().status == 0)
+            let u0 = messages.filter { $0.key == #"{"pk":"u0"}"# }
+            try #require(u0.count == 3)
+            #expect(try u0.dropLast().map { try $0.event()["op"] as? String } == ["c", "d"])
+            #expect(u0[2].payload == nil)
+            let u1 = messages.filter { $0.key == #"{"pk":"u1"}"# }
+            try #require(u1.count == 1)
+            #expect(try DebeziumChangeEventTests.sameJSON(try #require(try u1[0].event()["after"]), ["pk": "u1", "n": 1]))
+        }
+    }
+
     /// Writes users `u<n>` for `numbers` into table Users (created with a stream if missing) of the database
     /// in `directory`, and closes it.
     private func writeUsers(_ directory: String, _ numbers: Range<Int>) async throws {

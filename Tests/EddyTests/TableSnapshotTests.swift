@@ -1,4 +1,6 @@
+import ChildProcessSupport
 import Foundation
+import Synchronization
 import Testing
 
 @testable import Eddy
@@ -22,6 +24,14 @@ import Testing
         return records
     }
 
+    /// How far the writers are, shared with them.
+    private final class WritersProgress: Sendable {
+        /// Writers that have made half their changes.
+        let halfDone = Atomic(0)
+        /// The snapshot has been taken: the writers go on.
+        let taken = Atomic(false)
+    }
+
     /// One of the writers' changes to item `key`: a put with a new version, an update, or a delete.
     private static func change(_ database: Database, key: Int, version: Int, random: inout SplitMix64) async throws {
         let keyValue: AttributeValue = .s("item-\(key)")
@@ -40,8 +50,9 @@ import Testing
 
     /// Items from the snapshot, then every record at or after its sequence number, give the table's final
     /// items; each such record's old image is exactly what the items (so far) hold for its key, so the
-    /// snapshot reflects every record below its number and none at or above it. Written while four writers
-    /// change 100 items, the snapshot read in pages of 7.
+    /// snapshot reflects every record below its number and none at or above it. Taken while four writers
+    /// change 100 items (two of them have made half their changes, the others may still be writing), the
+    /// snapshot read in pages of 7.
     @Test func snapshotThenStreamRebuildsTheTableExactly() async throws {
         try await withStreamDatabase(shardCount: 3, recordLimit: 150) { db, _ in
             let arn = try #require(try await createStreamTable(db, "Orders").latestStreamArn)
@@ -49,17 +60,24 @@ import Testing
             for key in 0..<100 {
                 try await Self.change(db, key: key, version: 0, random: &seeds)
             }
+            // The writers make half their changes, then the rest once the snapshot is being taken.
+            let progress = WritersProgress()
             let snapshot = try await withThrowingTaskGroup(of: Void.self) { group in
                 for writer in 0..<4 {
                     group.addTask {
                         var random = SplitMix64(seed: UInt64(writer + 1))
                         for version in 1...150 {
+                            if version == 76 {
+                                progress.halfDone.add(1, ordering: .relaxed)
+                                try await waitUntil("the snapshot") { progress.taken.load(ordering: .relaxed) }
+                            }
                             try await Self.change(db, key: Int(random.next() % 100), version: version, random: &random)
                         }
                     }
                 }
-                try await Task.sleep(for: .milliseconds(5))
+                try await waitUntil("the writers' first half") { progress.halfDone.load(ordering: .relaxed) >= 2 }
                 let snapshot = try db.tableSnapshot(streamArn: arn)
+                progress.taken.store(true, ordering: .relaxed)
                 try await group.waitForAll()
                 return snapshot
             }

@@ -136,6 +136,8 @@ def test_bad_requests_get_clear_errors_and_create_nothing():
              "The derivative table Nope does not exist"),
             ({"Name": "x", "TableName": "Orders", "BatchSize": 0, "Derivative": derivative}, 400, "ValidationException", "batchSize"),
             (COPIES, 409, "ResourceInUseException", "A trigger mapping named copies exists already"),
+            ({"Name": "x", "TableName": "Orders", "Kafka": {"Topic": "t", "BootstrapServers": "127.0.0.1:1", "Format": "Protobuf"}},
+             400, "ValidationException", "Value 'Protobuf' at 'Kafka.Format' failed to satisfy constraint: Member must satisfy enum value set: [Kinesis, Debezium]"),
             ({"Name": "f", "TableName": "Orders", "Function": "mailer"}, 400, "ValidationException", "CreateEventSourceMapping"),
             (b'{"Name": "x",', 400, "SerializationException", "not valid JSON"),
         ]

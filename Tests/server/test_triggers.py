@@ -54,6 +54,19 @@ def eventually(check, timeout=30):
             time.sleep(0.2)
 
 
+def read_topic(kafka_broker, topic, count):
+    """The messages of `topic` as `kcat -J` prints them, once it holds `count` (the sink sends after the writes
+    are acknowledged: the topic is read to its end until all are there)."""
+    def all_there():
+        result = subprocess.run(["kcat", "-C", "-b", kafka_broker, "-t", topic, "-e", "-J", "-q"],
+                                capture_output=True, text=True, timeout=60)
+        read = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+        assert len(read) == count, result.stderr
+        return read
+
+    return eventually(all_there)
+
+
 def test_declared_derivative_tables_follow_the_source_table():
     config = write_config({
         "Tables": [ORDERS, keyed_table("OrderCopies", "id"), keyed_table("OrderNotes", "id"),
@@ -116,6 +129,13 @@ def test_a_bad_configuration_stops_the_server_with_a_clear_error():
         ({"Tables": [ORDERS, keyed_table("T", "id")],
           "Triggers": [{"Name": "x", "TableName": "Orders", "Derivative": {"TargetTable": "T", "Copy": {}, "Project": ["id"]}}]},
          "exactly one of Copy, Project, Count and Sum"),
+        ({"Tables": [ORDERS], "Triggers": [{"Name": "x", "TableName": "Orders",
+                                             "Kafka": {"Topic": "t", "BootstrapServers": "127.0.0.1:1", "Format": "Protobuf"}}]},
+         "Trigger x: 1 validation error detected: Value 'Protobuf' at 'Kafka.Format' failed to satisfy constraint: "
+         "Member must satisfy enum value set: [Kinesis, Debezium]"),
+        ({"Tables": [ORDERS], "Triggers": [{"Name": "x", "TableName": "Orders",
+                                             "Kafka": {"Topic": "t", "BootstrapServers": "127.0.0.1:1", "Key": "Foo"}}]},
+         "Value 'Foo' at 'Kafka.Key' failed to satisfy constraint: Member must satisfy enum value set: [PartitionKey, PrimaryKey]"),
     ]
     for configuration, complaint in cases:
         data = tempfile.mkdtemp(prefix="eddy-bad-config-")
@@ -141,21 +161,72 @@ def test_a_declared_kafka_sink_sends_each_change_as_a_kinesis_record(kafka_broke
             client.put_item(TableName="Orders", Item={"id": {"S": f"o{number}"}, "total": {"N": str(number)}})
         client.delete_item(TableName="Orders", Key={"id": {"S": "o0"}})
 
-        def six_messages():
-            # The sink sends after the writes are acknowledged: read the topic to its end until all are there.
-            result = subprocess.run(["kcat", "-C", "-b", kafka_broker, "-t", "orders", "-e", "-J", "-q"],
-                                    capture_output=True, text=True, timeout=60)
-            read = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
-            assert len(read) == 6, result.stderr
-            return read
-
-        messages = eventually(six_messages)
+        messages = read_topic(kafka_broker, "orders", 6)
         records = [json.loads(message["payload"]) for message in messages]
         assert sorted(record["eventName"] for record in records) == ["INSERT"] * 5 + ["REMOVE"]
         assert all(record["eventSource"] == "aws:dynamodb" and record["tableName"] == "Orders" for record in records)
         assert {message["key"] for message in messages} == {f"o{number}" for number in range(5)}
         o0 = [record["eventName"] for message, record in zip(messages, records) if message["key"] == "o0"]
         assert o0 == ["INSERT", "REMOVE"]
+    finally:
+        server.stop()
+
+
+def test_a_declared_kafka_sink_sends_debezium_events_keyed_by_primary_key_with_tombstones(kafka_broker):
+    """Format Debezium, Key PrimaryKey, Tombstones true, read back with kcat: Debezium's envelope, one key per item
+    (two items share a partition key), a tombstone right after the delete."""
+    events = {
+        "TableName": "Events",
+        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+        "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"}, {"AttributeName": "sk", "AttributeType": "N"}],
+        "BillingMode": "PAY_PER_REQUEST",
+        "StreamSpecification": {"StreamEnabled": True, "StreamViewType": "KEYS_ONLY"},
+    }
+    config = write_config({
+        "Tables": [events],
+        "Triggers": [{"Name": "events-cdc", "TableName": "Events",
+                      "Kafka": {"Topic": "events", "BootstrapServers": kafka_broker, "CreateTopicPartitions": 2,
+                                "Format": "Debezium", "Key": "PrimaryKey", "Tombstones": True}}],
+    })
+    server = Server("--config", config)
+    try:
+        client = server.client()
+        first = {"pk": {"S": "u1"}, "sk": {"N": "1"}}
+        client.put_item(TableName="Events", Item={
+            **first, "n": {"N": "36"}, "big": {"N": "12345678901234567890"}, "tags": {"SS": ["a", "b"]},
+            "blob": {"B": b"\x00\x01\xfe"}, "ok": {"BOOL": True}, "none": {"NULL": True},
+            "m": {"M": {"x": {"L": [{"S": "y"}, {"N": "2.5"}]}}}})
+        client.put_item(TableName="Events", Item={"pk": {"S": "u1"}, "sk": {"N": "2"}, "v": {"N": "1"}})
+        client.update_item(TableName="Events", Key=first, UpdateExpression="SET v = :v",
+                           ExpressionAttributeValues={":v": {"N": "2"}})
+        client.delete_item(TableName="Events", Key=first)
+
+        messages = read_topic(kafka_broker, "events", 5)
+        by_key = {}
+        for message in messages:
+            by_key.setdefault(message["key"], []).append(message)
+        assert set(by_key) == {'{"pk":"u1","sk":1}', '{"pk":"u1","sk":2}'}
+        first_messages = by_key['{"pk":"u1","sk":1}']
+        assert len({message["partition"] for message in first_messages}) == 1
+        assert first_messages[3]["payload"] is None
+        created, updated, deleted = [json.loads(message["payload"]) for message in first_messages[:3]]
+        assert [created["op"], updated["op"], deleted["op"]] == ["c", "u", "d"]
+        image = {"pk": "u1", "sk": 1, "n": 36, "big": "12345678901234567890", "tags": ["a", "b"], "blob": "AAH+",
+                 "ok": True, "none": None, "m": {"x": ["y", 2.5]}}
+        assert created["before"] is None and {**created["after"], "tags": sorted(created["after"]["tags"])} == image
+        assert updated["before"] == created["after"] and updated["after"] == {**created["after"], "v": 2}
+        assert deleted["before"] == updated["after"] and deleted["after"] is None
+        for message, event in zip(first_messages, [created, updated, deleted]):
+            assert set(event) == {"before", "after", "source", "op", "ts_ms"}
+            headers = dict(zip(message["headers"][::2], message["headers"][1::2]))
+            source = event["source"]
+            assert source == {"connector": "eddy", "name": "events-cdc", "ts_ms": source["ts_ms"], "snapshot": "false",
+                              "db": "us-east-1", "table": "Events", "shard": headers["eddy-shard-id"],
+                              "sequence": headers["eddy-sequence-number"], "user_identity": None}
+            assert 1_700_000_000_000 < source["ts_ms"] <= event["ts_ms"]
+        # The tombstone carries its delete's headers.
+        assert first_messages[3]["headers"] == first_messages[2]["headers"]
+        assert [json.loads(message["payload"])["op"] for message in by_key['{"pk":"u1","sk":2}']] == ["c"]
     finally:
         server.stop()
 

@@ -4,7 +4,8 @@
 //
 //     KafkaDrain.SinkAndRawProducer   a 1,000,000-record stream written beforehand, drained by a new mapping
 //                                     (BatchSize 1000) to a local broker, then the same messages sent by a raw
-//                                     librdkafka producer; records per second of each
+//                                     librdkafka producer, then the stream drained again as Debezium change
+//                                     events; records per second of each
 //     KafkaDelivery.PutItem           putItem return → KafkaConsumer receipt, 5,000 writes at 1,000 a second
 //
 // KafkaDrain.swift and KafkaDelivery.swift hold the two; LocalBroker.swift starts and stops the noida-db

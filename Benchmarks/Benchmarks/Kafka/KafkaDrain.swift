@@ -14,7 +14,7 @@ import Synchronization
 // message the sink would send (`KinesisChangeRecord.json` value, the item's partition key, the headers
 // eddy-table, eddy-shard-id, eddy-sequence-number) and keeps them, packed, for the raw baseline.
 //
-// Each iteration measures two things, each against a new, empty noida-db broker (see LocalBroker.swift) with a
+// Each iteration measures three things, each against a new, empty noida-db broker (see LocalBroker.swift) with a
 // new topic of 3 partitions:
 //
 //     Sink records (# / s)          a new TRIM_HORIZON mapping (`TriggerRuntime.registerKafka`, BatchSize
@@ -30,8 +30,12 @@ import Synchronization
 //                                   report. Each partition must get as many messages as the sink's topic got
 //                                   (same keys, same partitioner).
 //
-// The first iteration also reads the first 1,000 messages of each partition of the sink's topic back and checks
-// that each is the raw baseline's message of the same item: same key, same headers, same value.
+//     Debezium sink records (# / s) as Sink records, with the mapping's messages Debezium change events
+//                                   (`KafkaMessageFormat(value: .debezium)`: the value written by
+//                                   `DebeziumChangeEvent.json`, the key the partition key as a JSON object).
+//
+// The first iteration also reads the first 1,000 messages of each partition of the (Kinesis) sink's topic back
+// and checks that each is the raw baseline's message of the same item: same key, same headers, same value.
 //
 // The sink's producer, the raw producer, the broker, Eddy's runtime and this process share the machine's two
 // cores; the raw producer and the broker alone fill both (ERRATA, Kafka), so the ratio is reported, not judged.
@@ -86,8 +90,9 @@ func environmentInt(_ name: String) -> Int? {
 func registerKafkaDrainBenchmark() {
     let sinkRate = BenchmarkMetric.custom("Sink records (# / s)", polarity: .prefersLarger, useScalingFactor: false)
     let rawRate = BenchmarkMetric.custom("Raw producer records (# / s)", polarity: .prefersLarger, useScalingFactor: false)
+    let debeziumRate = BenchmarkMetric.custom("Debezium sink records (# / s)", polarity: .prefersLarger, useScalingFactor: false)
     let configuration = Benchmark.Configuration(
-        metrics: [sinkRate, rawRate],
+        metrics: [sinkRate, rawRate, debeziumRate],
         warmupIterations: 0,
         scalingFactor: .one,
         maxDuration: .seconds(300),
@@ -99,15 +104,18 @@ func registerKafkaDrainBenchmark() {
         let fixture = box.value!
         let sink = try await fixture.drainThroughSink()
         let raw = try await fixture.sendRaw()
+        let debezium = try await fixture.drainThroughSink(format: KafkaMessageFormat(value: .debezium))
         guard raw.perPartition == sink.perPartition else {
             benchmarkFailure("the raw producer's partitions got \(raw.perPartition) messages, the sink's \(sink.perPartition)")
         }
         benchmark.measurement(sinkRate, Int(Double(drainRecordCount) * 1e9 / Double(sink.nanoseconds)))
         benchmark.measurement(rawRate, Int(Double(drainRecordCount) * 1e9 / Double(raw.nanoseconds)))
+        benchmark.measurement(debeziumRate, Int(Double(drainRecordCount) * 1e9 / Double(debezium.nanoseconds)))
         trace(String(
-            format: "KafkaDrain: sink %.0f records/s (%.2f s), raw producer %.0f records/s (%.2f s), BatchSize %d, ParallelizationFactor %d",
+            format: "KafkaDrain: sink %.0f records/s (%.2f s), raw producer %.0f records/s (%.2f s), Debezium sink %.0f records/s (%.2f s), BatchSize %d, ParallelizationFactor %d",
             Double(drainRecordCount) * 1e9 / Double(sink.nanoseconds), Double(sink.nanoseconds) / 1e9,
             Double(drainRecordCount) * 1e9 / Double(raw.nanoseconds), Double(raw.nanoseconds) / 1e9,
+            Double(drainRecordCount) * 1e9 / Double(debezium.nanoseconds), Double(debezium.nanoseconds) / 1e9,
             drainBatchSize, drainParallelization))
     } setup: {
         box.value = try await KafkaDrainFixture()
@@ -220,8 +228,9 @@ final class KafkaDrainFixture: @unchecked Sendable {
         var perPartition: [Int32: Int]
     }
 
-    /// Drains the stream through a new Kafka trigger mapping to a new broker (see the top of the file).
-    func drainThroughSink() async throws -> Outcome {
+    /// Drains the stream through a new Kafka trigger mapping whose messages have `format` to a new broker (see
+    /// the top of the file). The first drain in the Kinesis format checks its messages against the raw baseline's.
+    func drainThroughSink(format: KafkaMessageFormat = KafkaMessageFormat()) async throws -> Outcome {
         try await withBroker { broker in
             let topic = "eddy-drain-sink"
             trace("sink: broker \(broker.bootstrapServers) started")
@@ -236,7 +245,7 @@ final class KafkaDrainFixture: @unchecked Sendable {
             let (settings, name) = (settings(), nextMappingName())
             let runtime = TriggerRuntime(database: db)
             let start = monotonicNanoseconds()
-            try await runtime.registerKafka(name: name, configuration: settings, sink: sink)
+            try await runtime.registerKafka(name: name, configuration: settings, sink: sink, format: format)
             let running = Task(executorPreference: CoreExecutor.shared) { await runtime.run() }
             let reached = try await onOwnThreadThrowing {
                 try reader.waitForTotal(topic, partitions: topicPartitions, total: drainRecordCount)
@@ -250,7 +259,7 @@ final class KafkaDrainFixture: @unchecked Sendable {
             guard highs.reduce(0, +) == drainRecordCount else {
                 benchmarkFailure("the sink's topic holds \(highs.reduce(0, +)) messages, not \(drainRecordCount): \(highs)")
             }
-            if !verified {
+            if !verified, format.value == .kinesis {
                 try await verifySinkMessages(topic, on: broker)
                 verified = true
             }
