@@ -40,7 +40,7 @@ public struct TriggerMapping: Sendable, Equatable {
 
 /// How far a mapping's initial snapshot has come: the table's items delivered, of the items to deliver, and
 /// whether the mapping has gone on to the stream.
-public struct TriggerSnapshotProgress: Sendable, Equatable {
+public struct TriggerSnapshotProgress: Codable, Sendable, Equatable {
     /// Items delivered (a restart may deliver the last batch again: delivery is at least once).
     public var itemsDone = 0
     /// Items to deliver: those delivered plus those the table held after them when the snapshot (or its
@@ -53,6 +53,10 @@ public struct TriggerSnapshotProgress: Sendable, Equatable {
         self.itemsDone = itemsDone
         self.itemsTotal = itemsTotal
         self.complete = complete
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case itemsDone = "ItemsDone", itemsTotal = "ItemsTotal", complete = "Complete"
     }
 
     init(_ progress: SnapshotProgress) {
