@@ -503,9 +503,12 @@ public final class TriggerRuntime: Service, Sendable {
         let partitionKey = stream.keySchema.first { $0.keyType == .hash }!.attributeName
         let factor = mapping.configuration.resolved.parallelizationFactor
         var snapshotSequence: UInt64?
+        var segments: SnapshotSegments?
         if mapping.configuration.snapshot == true {
             guard let progress = try database.snapshotProgress(mapping.uuid), progress.complete else { return false }
             snapshotSequence = progress.segments.map(\.sequence).min()
+            // Records a later segment of the snapshot delivered are skipped by the lanes without a checkpoint.
+            segments = SnapshotSegments(progress, table: try database.resolveTable(stream.tableName))
         }
         let stored = try database.triggerProgress(mapping.uuid, stream: stream.id)
         for shard in stream.shards {
@@ -518,7 +521,9 @@ public final class TriggerRuntime: Service, Sendable {
                 let page = try database.readShard(
                     stream, shard, from: position, in: snapshot, limit: Limits.getRecordsLimitMax, maxBytes: Limits.getRecordsBytesMax)
                 for (sequence, record) in page.records
-                where !progress.isHandled(sequence, hash: ShardProgress.partitionHash(of: record, partitionKey: partitionKey)) {
+                where !progress.isHandled(sequence, hash: ShardProgress.partitionHash(of: record, partitionKey: partitionKey))
+                    && !(segments?.delivered(sequence, keys: record.dynamodb.keys) ?? false)
+                {
                     return false
                 }
                 guard !page.records.isEmpty, page.next > position else { break }
