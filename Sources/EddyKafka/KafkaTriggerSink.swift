@@ -169,7 +169,13 @@ extension TriggerRuntime {
             let written = clock.nowMilliseconds()
             var messages: [KafkaMessage] = []
             messages.reserveCapacity(event.records.count)
-            for record in event.records {
+            for (index, record) in event.records.enumerated() {
+                // The items of an initial snapshot are Debezium's reads: `r`, the very last one marked "last".
+                let snapshot: DebeziumChangeEvent.Snapshot =
+                    switch event.snapshot {
+                    case nil: .streaming
+                    case .some(let batch): batch.isLast && index == event.records.count - 1 ? .lastReading : .reading
+                    }
                 let key =
                     format.jsonKeys
                     ? Self.jsonKey(of: record, attributes: keyAttributes)
@@ -179,7 +185,8 @@ extension TriggerRuntime {
                     case .kinesis: KinesisChangeRecord.json(record, tableName: tableName)
                     case .debezium:
                         DebeziumChangeEvent.json(
-                            record, tableName: tableName, mappingName: name, shardId: shardId, writtenMilliseconds: written)
+                            record, tableName: tableName, mappingName: name, shardId: shardId, snapshot: snapshot,
+                            writtenMilliseconds: written)
                     }
                 let headers = [
                     tableHeader, shardHeader, .init(KafkaSinkHeader.sequenceNumber, Array(record.dynamodb.sequenceNumber.utf8)),

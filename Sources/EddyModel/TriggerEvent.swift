@@ -22,6 +22,10 @@ public struct TriggerEvent: Codable, Sendable, Equatable {
     /// The stream shard the records were read from, whether or not the event has a window (not part of the
     /// JSON: Lambda's event has the shard only with a window).
     public var sourceShardId: String?
+    /// Set when the records are items of the mapping's initial snapshot (`Snapshot` in its configuration),
+    /// INSERT records of the table's items as they were when the mapping began, rather than changes read from
+    /// the stream (not part of the JSON: Lambda has no snapshots).
+    public var snapshot: TriggerSnapshotBatch?
     /// The id of this call (a lowercase UUID), as Lambda gives each invocation a request id; an on-failure
     /// record names the last call that had its records (not part of the JSON, as in Lambda, where it is the
     /// context's).
@@ -83,6 +87,17 @@ public struct TriggerEvent: Codable, Sendable, Equatable {
         }
         json.literal("}")
         return json.bytes
+    }
+}
+
+/// A batch of a trigger mapping's initial snapshot (see ``TriggerEvent/snapshot``).
+public struct TriggerSnapshotBatch: Sendable, Equatable {
+    /// The batch ends the snapshot: its last record is the table's last item, and the records that follow are
+    /// the stream's.
+    public var isLast: Bool
+
+    public init(isLast: Bool) {
+        self.isLast = isLast
     }
 }
 

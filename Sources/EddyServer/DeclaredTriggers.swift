@@ -301,7 +301,8 @@ public final class DeclaredTriggers: Service, Sendable {
         return TriggerDescription(
             name: mapping.name, uuid: mapping.uuid, kind: kind, tableName: mapping.tableName, state: mapping.state,
             lastProcessingResult: mapping.lastProcessingResult, lastModified: Double(mapping.lastModifiedMilliseconds) / 1000,
-            functionArn: mapping.functionArn, origin: stored?.origin, declaration: stored?.trigger, settings: mapping.configuration)
+            functionArn: mapping.functionArn, origin: stored?.origin, declaration: stored?.trigger, settings: mapping.configuration,
+            snapshotProgress: mapping.snapshotProgress)
     }
 }
 
@@ -353,11 +354,13 @@ public struct TriggerDescription: Codable, Sendable, Equatable {
     public var declaration: DeclaredTrigger?
     /// The mapping's settings, with Lambda's names (its stream is `EventSourceArn`).
     public var settings: TriggerMappingConfiguration
+    /// How far the mapping's initial snapshot has come, for a mapping with `Snapshot`.
+    public var snapshotProgress: TriggerSnapshotProgress?
 
     enum CodingKeys: String, CodingKey {
         case name = "Name", uuid = "UUID", kind = "Kind", tableName = "TableName", state = "State"
         case lastProcessingResult = "LastProcessingResult", lastModified = "LastModified", functionArn = "FunctionArn"
-        case origin = "Origin", declaration = "Declaration", settings = "Settings"
+        case origin = "Origin", declaration = "Declaration", settings = "Settings", snapshotProgress = "SnapshotProgress"
     }
 }
 

@@ -25,6 +25,7 @@ import Yams
 ///     Kafka: { Topic: orders, BootstrapServers: "127.0.0.1:9092", Properties: { linger.ms: "1" } }
 ///   - Name: orders-to-analytics
 ///     TableName: Orders
+///     Snapshot: true                 # first every item of the table (Debezium reads), then its changes
 ///     Kafka:                         # Debezium change events, one key per item, tombstones after deletes
 ///       { Topic: orders-cdc, BootstrapServers: "127.0.0.1:9092", Format: Debezium, Key: PrimaryKey, Tombstones: true }
 ///   - Name: orders-to-search
@@ -145,6 +146,8 @@ public struct DeclaredTrigger: Codable, Sendable, Equatable {
     public var filterCriteria: FilterCriteria?
     public var functionResponseTypes: [FunctionResponseType]?
     public var tumblingWindowInSeconds: Int?
+    /// Whether the mapping begins with a snapshot of the table (``TriggerMappingConfiguration/snapshot``).
+    public var snapshot: Bool?
     public var kafka: KafkaTarget?
     /// The search index the changes go to (see ``ElasticsearchTarget``).
     public var elasticsearch: ElasticsearchTarget?
@@ -162,7 +165,7 @@ public struct DeclaredTrigger: Codable, Sendable, Equatable {
         case filterCriteria = "FilterCriteria", kafka = "Kafka", derivative = "Derivative", function = "Function"
         case elasticsearch = "Elasticsearch"
         case functionResponseTypes = "FunctionResponseTypes", tumblingWindowInSeconds = "TumblingWindowInSeconds"
-        case destinationConfig = "DestinationConfig"
+        case destinationConfig = "DestinationConfig", snapshot = "Snapshot"
     }
 
     /// A mapping from table `tableName`'s latest stream to a Kafka topic, with Lambda's default settings.
@@ -201,6 +204,7 @@ public struct DeclaredTrigger: Codable, Sendable, Equatable {
         function = try container.decodeIfPresent(String.self, forKey: .function)
         functionResponseTypes = try container.decodeIfPresent([FunctionResponseType].self, forKey: .functionResponseTypes)
         tumblingWindowInSeconds = try container.decodeIfPresent(Int.self, forKey: .tumblingWindowInSeconds)
+        snapshot = try container.decodeIfPresent(Bool.self, forKey: .snapshot)
         destinationConfig = try container.decodeIfPresent(DestinationConfig.self, forKey: .destinationConfig)
         guard [kafka != nil, elasticsearch != nil, derivative != nil, function != nil].filter({ $0 }).count == 1 else {
             throw EddyError.validation("Trigger \(name) must have exactly one of Kafka, Elasticsearch, Derivative and Function")
@@ -226,6 +230,7 @@ public struct DeclaredTrigger: Codable, Sendable, Equatable {
         configuration.filterCriteria = filterCriteria
         configuration.functionResponseTypes = functionResponseTypes
         configuration.tumblingWindowInSeconds = tumblingWindowInSeconds
+        configuration.snapshot = snapshot
         return configuration
     }
 }

@@ -15,7 +15,9 @@ struct Triggers: AsyncParsableCommand {
             which runs what is added at once, and again after each restart until it is removed. With --data-dir \
             they change the data directory, and eddy serve runs what was added when it next opens it.
             """,
-        subcommands: [List.self, Describe.self, Add.self, Remove.self, Enable.self, Disable.self, AddKafka.self, AddSearch.self]
+        subcommands: [
+            List.self, Describe.self, Progress.self, Add.self, Remove.self, Enable.self, Disable.self, AddKafka.self, AddSearch.self,
+        ]
     )
 
     struct List: AsyncParsableCommand {
@@ -45,6 +47,46 @@ struct Triggers: AsyncParsableCommand {
                     try await withDeclaredTriggers(db) { try $0.describe(name) }
                 })
             }
+        }
+    }
+
+    struct Progress: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Follow a mapping's initial snapshot (Snapshot: true) with a progress bar until it is complete.")
+        @OptionGroup var target: TargetOptions
+        @Argument(help: "The mapping's name or UUID.") var name: String
+        @Option(help: "Milliseconds between two looks.") var intervalMs: Int = 500
+
+        func run() async throws {
+            let connection = try target.connect()
+            try await runOperation("GetTrigger") {
+                while true {
+                    let mapping: TriggerDescription = try await connection.admin("GET", ["triggers", name]) { db in
+                        try await withDeclaredTriggers(db) { try $0.describe(name) }
+                    }
+                    guard let progress = mapping.snapshotProgress else {
+                        throw EddyError.validation("Trigger mapping \(name) has no snapshot (its Snapshot setting is off)")
+                    }
+                    FileHandle.standardError.write(Data(("\r" + Self.bar(progress)).utf8))
+                    if progress.complete {
+                        FileHandle.standardError.write(Data("\n".utf8))
+                        return
+                    }
+                    try await Task.sleep(for: .milliseconds(max(10, intervalMs)))
+                }
+            }
+        }
+
+        /// `[##########----------]  50% 500/1000 items`, or `... complete`.
+        static func bar(_ progress: TriggerSnapshotProgress) -> String {
+            let width = 30
+            let fraction = progress.complete ? 1 : progress.itemsTotal == 0 ? 0 : min(1, Double(progress.itemsDone) / Double(progress.itemsTotal))
+            let filled = Int((fraction * Double(width)).rounded(.down))
+            let digits = String(Int((fraction * 100).rounded(.down)))
+            let percent = String(repeating: " ", count: max(0, 3 - digits.count)) + digits
+            let state = progress.complete ? ", complete: following the stream" : ""
+            return "[" + String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled) + "] "
+                + "\(percent)% \(progress.itemsDone)/\(progress.itemsTotal) items\(state)"
         }
     }
 
@@ -243,6 +285,8 @@ struct Triggers: AsyncParsableCommand {
         @Option(help: "Records older than this are dropped (-1: no limit, or 60 to 604800).") var maximumRecordAgeInSeconds: Int?
         @Option(name: .customLong("filter"), help: "A Lambda event filter pattern (repeatable, at most 5).")
         var filters: [String] = []
+        @Flag(help: "Begin with a snapshot of the table: every item (an INSERT; a Debezium read, op r), then the changes from where it was read.")
+        var snapshot = false
 
         enum StartingPosition: String, ExpressibleByArgument {
             case trimHorizon = "trim-horizon"
@@ -253,6 +297,7 @@ struct Triggers: AsyncParsableCommand {
         func apply(to trigger: inout DeclaredTrigger) throws(EddyError) {
             trigger.startingPosition = startingPosition == .latest ? .latest : .trimHorizon
             trigger.batchSize = batchSize
+            trigger.snapshot = snapshot ? true : nil
             trigger.maximumBatchingWindowInSeconds = maximumBatchingWindowInSeconds
             trigger.parallelizationFactor = parallelizationFactor
             trigger.maximumRetryAttempts = maximumRetryAttempts

@@ -105,6 +105,41 @@ import Testing
         }
     }
 
+    /// A derivative mapping with `Snapshot`, added to a table that already holds orders, while writers go on:
+    /// the snapshot's items and the later changes each count once (the snapshot's progress commits with its
+    /// writes), across a restart that may fall in the middle of the snapshot.
+    @Test func totalsFromASnapshotThenTheStreamEqualTheirRecomputation() async throws {
+        try await withTemporaryDirectory { path in
+            var settings: TriggerMappingConfiguration
+            do {
+                let db = try Database(path: path + "/db")
+                let arn = try #require(try await createStreamTable(db, "Orders").latestStreamArn)
+                try await createStreamTable(db, "Totals")
+                for writer in 0..<3 { try await randomOrders(db, seed: UInt64(10 + writer), count: 60) }
+                settings = TriggerMappingConfiguration(eventSourceArn: arn, startingPosition: .latest)
+                settings.batchSize = 3
+                settings.snapshot = true
+                let runtime = TriggerRuntime(database: db)
+                try await runtime.registerDerivative(name: "totals", configuration: settings, targetTables: ["Totals"], transform: Self.totals)
+                let running = Task { await runtime.run() }
+                try await randomOrders(db, seed: 20, count: 40)
+                running.cancel()
+                await running.value
+            }
+            let db = try Database(path: path + "/db")
+            let runtime = TriggerRuntime(database: db)
+            try await runtime.registerDerivative(name: "totals", configuration: settings, targetTables: ["Totals"], transform: Self.totals)
+            let running = Task { await runtime.run() }
+            try await randomOrders(db, seed: 30, count: 60)
+            try await runtime.waitUntilCaughtUp("totals")
+            running.cancel()
+            await running.value
+            #expect(try runtime.mapping("totals").snapshotProgress?.complete == true)
+            let (totals, expected) = (try await stored(db), try await recomputed(db))
+            #expect(equal(totals, expected), "Totals \(totals) differs from the recomputation \(expected)")
+        }
+    }
+
     @Test func targetTablesRecordTheirOwnChanges() async throws {
         try await withStreamDatabase { db, _ in
             let arn = try #require(try await createStreamTable(db, "Orders").latestStreamArn)

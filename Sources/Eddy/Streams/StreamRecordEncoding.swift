@@ -151,6 +151,12 @@ enum StreamRecordEncoding {
 
     /// A record's eventID: 32 hex digits derived from the stream and the sequence number, so that reading
     /// the same record twice gives the same id.
+    /// The event id of the `ordinal`-th item of a trigger mapping's initial snapshot of stream `stream`, read
+    /// as of sequence number `sequence`: 32 hex digits like a record's, from a different mix.
+    static func snapshotEventID(stream: UInt64, sequence: UInt64, ordinal: Int) -> String {
+        eventID(stream: mix(stream ^ 0x736E_6170_7368_6F74), sequence: mix(sequence &+ UInt64(ordinal) &* 0x9E37_79B9_7F4A_7C15))
+    }
+
     static func eventID(stream: UInt64, sequence: UInt64) -> String {
         let high = mix(stream &* 0x9E37_79B9_7F4A_7C15 ^ sequence)
         let low = mix(sequence &+ stream << 32 ^ 0x5851_F42D)

@@ -58,6 +58,21 @@ final class TableSnapshot: Sendable {
         return entries
     }
 
+    /// How many items come after the item whose key is `key` (nil: all of them): the item count less the items
+    /// up to `key`, which it counts.
+    func itemCount(after key: [UInt8]?) throws(EddyError) -> Int {
+        guard let key else { return itemCount }
+        var before = 0
+        do {
+            let cursor = try store.scan(
+                in: .items, from: ItemKey.tableStart(stream.tableId), to: key + [0], direction: .forward, snapshot: snapshot)
+            while try cursor.next() != nil { before += 1 }
+        } catch {
+            throw .internalServerError("Cannot read a table snapshot: \(error)")
+        }
+        return Swift.max(0, itemCount - before)
+    }
+
     /// The item stored as `entry`.
     func item(of entry: Entry) throws(EddyError) -> Item {
         try ItemEncoding.decodeStored(entry.bytes)

@@ -43,7 +43,9 @@ struct BatchDelivery: Sendable {
     /// A partial batch response retries from the first failed record (with the state the response carried).
     /// With `bisectBatchOnFunctionError`, a failing batch of several records is split in two and each half
     /// handled in turn; bisecting does not count as a retry.
-    func deliver(_ records: ArraySlice<StreamRecord>, to handler: TriggerHandler, window: WindowState?) async -> WindowState?? {
+    func deliver(
+        _ records: ArraySlice<StreamRecord>, to handler: TriggerHandler, window: WindowState?, snapshot: TriggerSnapshotBatch? = nil
+    ) async -> WindowState?? {
         let windows = TumblingWindows(context: context)
         var pending = records
         var window = window
@@ -58,7 +60,8 @@ struct BatchDelivery: Sendable {
             }
             if attempt > 0 { metrics.retries.increment() }
             do {
-                let event = windows.event(pending, window: window, shardId: shardId)
+                var event = windows.event(pending, window: window, shardId: shardId)
+                event.snapshot = snapshot
                 lastRequest = event.requestId
                 let response = try await handler(event)
                 if window != nil {

@@ -49,6 +49,9 @@ struct LaneWorker: Sendable {
     let context: MappingContext
     let id: LaneID
     let board: LaneBoard
+    /// The segments of the mapping's initial snapshot, if it was read in several: records they delivered are
+    /// skipped.
+    var snapshotSegments: SnapshotSegments? = nil
 
     /// How a lane's run ended.
     enum End: Sendable {
@@ -175,6 +178,9 @@ struct LaneWorker: Sendable {
         for (sequence, record) in page.records {
             let hash = hashing ? ShardProgress.partitionHash(of: record, partitionKey: context.mapping.partitionKeyName) : 0
             guard ShardProgress.lane(of: hash, factor: context.factor) == lane, !progress.isHandled(sequence, hash: hash) else {
+                continue
+            }
+            if let segments = snapshotSegments, sequence < segments.bound, segments.delivered(sequence, keys: record.dynamodb.keys) {
                 continue
             }
             let windowStart = windows.enabled ? windows.start(of: record) : nil

@@ -39,6 +39,21 @@ struct MappingWorker: Sendable {
     func run() async {
         let database = context.database
         let factor = context.factor
+        // A mapping that begins with a snapshot delivers it (what is left of it) before its lanes run.
+        var snapshotSequence: UInt64?
+        var segments: SnapshotSegments?
+        if context.mapping.stored.configuration.snapshot == true {
+            guard let progress = await InitialSnapshot(context: context).run() else { return }
+            snapshotSequence = progress.segments.map(\.sequence).min()
+            if progress.segments.count > 1 {
+                do {
+                    segments = SnapshotSegments(progress, table: try database.resolveTable(context.mapping.sourceTable))
+                } catch {
+                    stopped(because: "its table cannot be resolved: \(error)")
+                    return
+                }
+            }
+        }
         let stored: [UInt32: [Int: [Int: UInt64]]]
         let storedWindows: [UInt32: [Int: [Int: StoredWindow]]]
         do {
@@ -88,7 +103,9 @@ struct MappingWorker: Sendable {
                             let layouts = stored[shard.index] ?? [:]
                             let progress = ShardProgress(
                                 stored: layouts, factor: factor,
-                                initial: ShardProgress.initial(shard, from: context.mapping.stored.configuration.startingPosition, in: snapshot))
+                                initial: ShardProgress.initial(
+                                    shard, from: context.mapping.stored.configuration.startingPosition, in: snapshot,
+                                    snapshotSequence: snapshotSequence))
                             guard await storeLayout(progress, replacing: layouts, shard: shard.index) else {
                                 group.cancelAll()
                                 return
@@ -100,7 +117,8 @@ struct MappingWorker: Sendable {
                             guard shards[shard.index]!.lanes[lane] == nil else { continue }
                             if let parent = shard.parent, present.contains(parent), shards[parent]?.lanes[lane] != true { continue }
                             shards[shard.index]!.lanes[lane] = false
-                            let worker = LaneWorker(context: context, id: LaneID(shard: shard.index, lane: lane), board: board)
+                            let worker = LaneWorker(
+                                context: context, id: LaneID(shard: shard.index, lane: lane), board: board, snapshotSegments: segments)
                             let progress = shards[shard.index]!.progress
                             let window = storedWindows[shard.index]?[factor]?[lane]
                             group.addTask { .lane(worker.id, await worker.run(progress: progress, window: window)) }

@@ -84,7 +84,13 @@ struct ShardProgress: Sendable, Equatable {
     /// Where a mapping reading from `startingPosition` starts in `shard` when it has no progress stored there.
     /// (A LATEST mapping stores its position in each shard of the stream when it is registered: a shard with
     /// none was created later, and is read from its start.)
-    static func initial(_ shard: ShardDefinition, from startingPosition: TriggerStartingPosition, in snapshot: StreamsSnapshot) -> UInt64 {
-        startingPosition == .trimHorizon ? Swift.max(shard.startingSequence, snapshot.trimmedBelow) : shard.startingSequence
+    /// A mapping that began with a table snapshot read as of `snapshotSequence` starts there (or at the shard's
+    /// start if later).
+    static func initial(
+        _ shard: ShardDefinition, from startingPosition: TriggerStartingPosition, in snapshot: StreamsSnapshot,
+        snapshotSequence: UInt64? = nil
+    ) -> UInt64 {
+        if let snapshotSequence { return Swift.max(shard.startingSequence, snapshotSequence) }
+        return startingPosition == .trimHorizon ? Swift.max(shard.startingSequence, snapshot.trimmedBelow) : shard.startingSequence
     }
 }

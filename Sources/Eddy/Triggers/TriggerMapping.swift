@@ -29,10 +29,38 @@ public struct TriggerMapping: Sendable, Equatable {
     /// The ARN of the function the mapping calls, as its on-failure records name it: the target's, or
     /// `arn:aws:lambda:<region>:<account>:function:<mapping name>` for a mapping without a target.
     public let functionArn: String
+    /// How far the mapping's initial snapshot has come, for a mapping with `Snapshot`; nil otherwise.
+    public var snapshotProgress: TriggerSnapshotProgress? = nil
 
     /// The table whose stream the mapping reads, as its stream ARN names it.
     public var tableName: String {
         StreamNames.parseArn(configuration.eventSourceArn)?.table ?? ""
+    }
+}
+
+/// How far a mapping's initial snapshot has come: the table's items delivered, of the items to deliver, and
+/// whether the mapping has gone on to the stream.
+public struct TriggerSnapshotProgress: Codable, Sendable, Equatable {
+    /// Items delivered (a restart may deliver the last batch again: delivery is at least once).
+    public var itemsDone = 0
+    /// Items to deliver: those delivered plus those the table held after them when the snapshot (or its
+    /// resumption after a restart) began.
+    public var itemsTotal = 0
+    /// Every item has been delivered.
+    public var complete = false
+
+    public init(itemsDone: Int = 0, itemsTotal: Int = 0, complete: Bool = false) {
+        self.itemsDone = itemsDone
+        self.itemsTotal = itemsTotal
+        self.complete = complete
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case itemsDone = "ItemsDone", itemsTotal = "ItemsTotal", complete = "Complete"
+    }
+
+    init(_ progress: SnapshotProgress) {
+        self.init(itemsDone: progress.done, itemsTotal: progress.total, complete: progress.complete)
     }
 }
 

@@ -48,6 +48,13 @@ public struct TriggerMappingConfiguration: Codable, Sendable, Equatable {
     public var filterCriteria: FilterCriteria?
     /// Whether the mapping reads as soon as it is created; true when absent.
     public var enabled: Bool?
+    /// Whether the mapping begins with a snapshot of its table (an Eddy setting; Lambda has none): every item
+    /// the table holds, as INSERT records in key order (``TriggerEvent/snapshot`` set), then the stream from
+    /// exactly where the snapshot was read, so the sink gets each change once. `StartingPosition` is then
+    /// unused. The snapshot is read while the table takes writes, resumes after a restart where it stopped,
+    /// and reports its progress (``TriggerMapping/snapshotProgress``, `eddy_trigger_snapshot_items`). False when
+    /// absent; cannot be combined with a tumbling window.
+    public var snapshot: Bool?
 
     public init(eventSourceArn: String, startingPosition: TriggerStartingPosition) {
         self.eventSourceArn = eventSourceArn
@@ -61,7 +68,7 @@ public struct TriggerMappingConfiguration: Codable, Sendable, Equatable {
         case maximumRecordAgeInSeconds = "MaximumRecordAgeInSeconds"
         case bisectBatchOnFunctionError = "BisectBatchOnFunctionError"
         case functionResponseTypes = "FunctionResponseTypes", tumblingWindowInSeconds = "TumblingWindowInSeconds"
-        case filterCriteria = "FilterCriteria", enabled = "Enabled"
+        case filterCriteria = "FilterCriteria", enabled = "Enabled", snapshot = "Snapshot"
     }
 
     /// Throws Lambda's `ValidationException` for a value outside its range and
@@ -75,6 +82,9 @@ public struct TriggerMappingConfiguration: Codable, Sendable, Equatable {
         try Self.check(tumblingWindowInSeconds, "tumblingWindowInSeconds", 0...900)
         if let age = maximumRecordAgeInSeconds, (0..<60).contains(age) {
             throw .invalidParameterValue("MaximumRecordAgeInSeconds must be -1 or between 60 and 604800 seconds")
+        }
+        if snapshot == true, (tumblingWindowInSeconds ?? 0) > 0 {
+            throw .validation("Snapshot cannot be combined with TumblingWindowInSeconds: a snapshot's items belong to no window")
         }
     }
 

@@ -16,7 +16,9 @@ import CoreMetrics
 /// - `eddy_trigger_lag` (gauge): after each batch or read of a lane, how far the mapping's slowest lane with
 ///   records still to handle is behind the stream's last commit, in sequence numbers (which the database
 ///   numbers across every stream, so an upper bound on the records still to read); 0 when every lane has
-///   handled all its shard has.
+///   handled all its shard has;
+/// - `eddy_trigger_snapshot_items` and `eddy_trigger_snapshot_items_total` (gauges): items of the mapping's
+///   initial snapshot delivered, of the items to deliver.
 struct TriggerMetrics: Sendable {
     let invocations: Counter
     let errors: Counter
@@ -27,6 +29,8 @@ struct TriggerMetrics: Sendable {
     let batchSize: Recorder
     let iteratorAge: Gauge
     let lag: Gauge
+    let snapshotItems: Gauge
+    let snapshotItemsTotal: Gauge
 
     init(mapping: String, factory: MetricsFactory) {
         let dimensions = [("mapping", mapping)]
@@ -39,5 +43,13 @@ struct TriggerMetrics: Sendable {
         batchSize = Recorder(label: "eddy_trigger_batch_size", dimensions: dimensions, factory: factory)
         iteratorAge = Gauge(label: "eddy_trigger_iterator_age_milliseconds", dimensions: dimensions, factory: factory)
         lag = Gauge(label: "eddy_trigger_lag", dimensions: dimensions, factory: factory)
+        snapshotItems = Gauge(label: "eddy_trigger_snapshot_items", dimensions: dimensions, factory: factory)
+        snapshotItemsTotal = Gauge(label: "eddy_trigger_snapshot_items_total", dimensions: dimensions, factory: factory)
+    }
+
+    /// Records how far the initial snapshot has come.
+    func snapshotProgress(done: Int, total: Int) {
+        snapshotItems.record(done)
+        snapshotItemsTotal.record(total)
     }
 }

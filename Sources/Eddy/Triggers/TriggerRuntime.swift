@@ -202,6 +202,9 @@ public final class TriggerRuntime: Service, Sendable {
                 guard existing.configuration.eventSourceArn == configuration.eventSourceArn else {
                     throw .resourceInUse("The trigger mapping \(name) reads another stream: \(existing.configuration.eventSourceArn)")
                 }
+                guard (existing.configuration.snapshot ?? false) == (configuration.snapshot ?? false) else {
+                    throw .validation("Snapshot is set when a trigger mapping is created: it cannot be changed on mapping \(name)")
+                }
                 existing.configuration = configuration
                 existing.lastModifiedMilliseconds = now
                 existing.target = target
@@ -212,8 +215,9 @@ public final class TriggerRuntime: Service, Sendable {
                     uuid: nameIsUUID ? name : UUID().uuidString.lowercased(), name: name, configuration: configuration, createdMilliseconds: now,
                     lastModifiedMilliseconds: now, target: target)
                 // LATEST means after what has committed now: fix that position in every current shard, as a
-                // one-lane layout that the mapping's own lanes start from.
-                if configuration.startingPosition == .latest {
+                // one-lane layout that the mapping's own lanes start from. A mapping with a snapshot starts
+                // where its snapshot is read.
+                if configuration.startingPosition == .latest, configuration.snapshot != true {
                     for shard in stream.shards {
                         let position = Swift.max(shard.startingSequence, (shard.endingSequence ?? snapshot.committedThrough) + 1)
                         batch.put(
@@ -374,7 +378,7 @@ public final class TriggerRuntime: Service, Sendable {
             functionArn: functionArn(of: deleted))
     }
 
-    /// Deletes the positions and tumbling windows of the deleted mapping `uuid`. A storage failure leaves them
+    /// Deletes the positions, tumbling windows and snapshot progress of the deleted mapping `uuid`. A storage failure leaves them
     /// behind, under a UUID no mapping has any more: nothing reads them.
     private func forgetProgress(of uuid: String) async {
         var batch = StorageBatch()
@@ -382,6 +386,7 @@ public final class TriggerRuntime: Service, Sendable {
             // The prefixes end in "/", so they have a successor.
             batch.deleteRange(from: prefix, to: prefix.prefixSuccessor!, in: .triggers)
         }
+        batch.delete(SnapshotProgress.key(uuid), in: .triggers)
         try? await database.committer.commitCatalogChange(PreparedWrite(batch: batch))
     }
 
@@ -469,7 +474,10 @@ public final class TriggerRuntime: Service, Sendable {
             state: current.flatMap { $0.isTransitional ? $0 : nil } ?? (stored.configuration.resolved.enabled ? .enabled : .disabled),
             lastProcessingResult: result ?? TriggerProcessingResult.noRecordsProcessed,
             lastModifiedMilliseconds: stored.lastModifiedMilliseconds ?? stored.createdMilliseconds, target: stored.target,
-            functionArn: functionArn(of: stored))
+            functionArn: functionArn(of: stored),
+            snapshotProgress: stored.configuration.snapshot == true
+                ? ((try? database.snapshotProgress(stored.uuid)).flatMap { $0 }.map(TriggerSnapshotProgress.init) ?? TriggerSnapshotProgress())
+                : nil)
     }
 
     private func functionArn(of stored: StoredTriggerMapping) -> String {
@@ -479,7 +487,8 @@ public final class TriggerRuntime: Service, Sendable {
     // MARK: Progress
 
     /// Whether the mapping with this name or UUID has handled every record its stream has committed so far:
-    /// its stored positions are past each record (delivered, filtered out or dropped, and checkpointed).
+    /// its initial snapshot (if it has one) is complete, and its stored positions are past each record
+    /// (delivered, filtered out or dropped, and checkpointed).
     /// Until more is committed, it has nothing more to deliver, except the final call of a tumbling window,
     /// which comes when the window's time is up.
     ///
@@ -493,17 +502,28 @@ public final class TriggerRuntime: Service, Sendable {
         let stream = try database.resolveStream(mapping.configuration.eventSourceArn, in: snapshot)
         let partitionKey = stream.keySchema.first { $0.keyType == .hash }!.attributeName
         let factor = mapping.configuration.resolved.parallelizationFactor
+        var snapshotSequence: UInt64?
+        var segments: SnapshotSegments?
+        if mapping.configuration.snapshot == true {
+            guard let progress = try database.snapshotProgress(mapping.uuid), progress.complete else { return false }
+            snapshotSequence = progress.segments.map(\.sequence).min()
+            // Records a later segment of the snapshot delivered are skipped by the lanes without a checkpoint.
+            segments = SnapshotSegments(progress, table: try database.resolveTable(stream.tableName))
+        }
         let stored = try database.triggerProgress(mapping.uuid, stream: stream.id)
         for shard in stream.shards {
             let progress = ShardProgress(
                 stored: stored[shard.index] ?? [:], factor: factor,
-                initial: ShardProgress.initial(shard, from: mapping.configuration.startingPosition, in: snapshot))
+                initial: ShardProgress.initial(
+                    shard, from: mapping.configuration.startingPosition, in: snapshot, snapshotSequence: snapshotSequence))
             var position = Swift.max(progress.floor, snapshot.trimmedBelow)
             while true {
                 let page = try database.readShard(
                     stream, shard, from: position, in: snapshot, limit: Limits.getRecordsLimitMax, maxBytes: Limits.getRecordsBytesMax)
                 for (sequence, record) in page.records
-                where !progress.isHandled(sequence, hash: ShardProgress.partitionHash(of: record, partitionKey: partitionKey)) {
+                where !progress.isHandled(sequence, hash: ShardProgress.partitionHash(of: record, partitionKey: partitionKey))
+                    && !(segments?.delivered(sequence, keys: record.dynamodb.keys) ?? false)
+                {
                     return false
                 }
                 guard !page.records.isEmpty, page.next > position else { break }

@@ -1,0 +1,171 @@
+import ChildProcessSupport
+import Foundation
+import Synchronization
+import Testing
+
+@testable import Eddy
+
+/// A trigger mapping that begins with a snapshot of its table (`Snapshot`, issue 25): every item as an INSERT
+/// record, then the stream from where the snapshot was read, while writers change the table, and across a
+/// restart in the middle of the snapshot.
+@Suite(.timeLimit(.minutes(3))) struct InitialSnapshotTests {
+    /// What the handler made of its events: the items as the sink sees them, and what did not add up.
+    final class Sink: Sendable {
+        private struct State {
+            var items: [String: Item] = [:]
+            var snapshotItems = 0
+            var lastMarks = 0
+            var problems: [String] = []
+            var streamRecords = 0
+        }
+
+        private let state = Mutex(State())
+
+        /// Applies `event`: a snapshot item must be new to the sink; a stream record's old image must be what
+        /// the sink holds for its item (so no change is missed or applied twice).
+        func apply(_ event: TriggerEvent) {
+            state.withLock { state in
+                if let snapshot = event.snapshot, snapshot.isLast { state.lastMarks += 1 }
+                for record in event.records {
+                    guard case .s(let key) = record.dynamodb.keys["pk"] else {
+                        state.problems.append("a record without its key")
+                        continue
+                    }
+                    if event.snapshot != nil {
+                        if record.eventName != .insert { state.problems.append("snapshot record \(key) is \(record.eventName)") }
+                        state.snapshotItems += 1
+                        state.items[key] = record.dynamodb.newImage
+                        continue
+                    }
+                    state.streamRecords += 1
+                    if record.dynamodb.oldImage != state.items[key] {
+                        state.problems.append("record \(record.dynamodb.sequenceNumber) of \(key): old image \(String(describing: record.dynamodb.oldImage)), sink has \(String(describing: state.items[key]))")
+                    }
+                    state.items[key] = record.eventName == .remove ? nil : record.dynamodb.newImage
+                }
+            }
+        }
+
+        var items: [String: Item] { state.withLock { $0.items } }
+        var snapshotItems: Int { state.withLock { $0.snapshotItems } }
+        var lastMarks: Int { state.withLock { $0.lastMarks } }
+        var streamRecords: Int { state.withLock { $0.streamRecords } }
+        var problems: [String] { state.withLock { $0.problems } }
+    }
+
+    private static func write(_ db: Database, key: Int, version: Int) async throws {
+        let keyValue: AttributeValue = .s("item-\(key)")
+        switch (key + version) % 5 {
+        case 0: try await db.deleteItem(DeleteItemInput(tableName: "Orders", key: ["pk": keyValue]))
+        default: try await db.putItem(PutItemInput(tableName: "Orders", item: ["pk": keyValue, "version": num("\(version)")]))
+        }
+    }
+
+    private static func tableItems(_ db: Database) async throws -> [String: Item] {
+        var items: [String: Item] = [:]
+        var start: Item?
+        repeat {
+            let page = try await db.scan(ScanInput(tableName: "Orders", exclusiveStartKey: start))
+            for item in page.items ?? [] {
+                if case .s(let key) = item["pk"] { items[key] = item }
+            }
+            start = page.lastEvaluatedKey
+        } while start != nil
+        return items
+    }
+
+    private static func settings(_ arn: String) -> TriggerMappingConfiguration {
+        var settings = TriggerMappingConfiguration(eventSourceArn: arn, startingPosition: .latest)
+        settings.batchSize = 7
+        settings.snapshot = true
+        return settings
+    }
+
+    @Test func theSinkEndsEqualToTheTableWrittenDuringTheSnapshot() async throws {
+        try await withStreamDatabase(shardCount: 3, recordLimit: 200) { db, _ in
+            let arn = try #require(try await createStreamTable(db, "Orders").latestStreamArn)
+            for key in 0..<300 {
+                try await Self.write(db, key: key, version: 1)
+            }
+            let sink = Sink()
+            let calls = Atomic(0)
+            let runtime = TriggerRuntime(database: db)
+            try await runtime.register(name: "load", configuration: Self.settings(arn)) { event in
+                sink.apply(event)
+                calls.add(1, ordering: .relaxed)
+                // A slow sink: the writers below change the table while the snapshot is delivered.
+                try await Task.sleep(for: .milliseconds(2))
+            }
+            let running = Task { await runtime.run() }
+            try await waitUntil("the snapshot's first batch") { calls.load(ordering: .relaxed) > 0 }
+            for version in 2...4 {
+                for key in stride(from: version, to: 330, by: 3) {
+                    try await Self.write(db, key: key, version: version)
+                }
+            }
+            try await runtime.waitUntilCaughtUp("load")
+            running.cancel()
+            await running.value
+            #expect(sink.problems == [])
+            #expect(sink.items == (try await Self.tableItems(db)))
+            #expect(sink.lastMarks == 1)
+            let progress = try #require(try runtime.mapping("load").snapshotProgress)
+            #expect(progress.complete && progress.itemsDone == progress.itemsTotal && progress.itemsDone == sink.snapshotItems)
+            #expect(sink.snapshotItems > 0 && sink.streamRecords > 0, "the snapshot is followed by the stream")
+        }
+    }
+
+    @Test func aSnapshotStoppedMidwayGoesOnAfterTheLastItemDeliveredWithoutGapOrRepeat() async throws {
+        try await withStreamDatabase(shardCount: 2) { db, _ in
+            let arn = try #require(try await createStreamTable(db, "Orders").latestStreamArn)
+            for key in 0..<200 {
+                try await Self.write(db, key: key, version: 1)
+            }
+            let sink = Sink()
+            let batches = Atomic(0)
+            let first = TriggerRuntime(database: db)
+            try await first.register(name: "load", configuration: Self.settings(arn)) { event in
+                // The sixth batch never returns: the runtime is stopped while it waits.
+                if batches.add(1, ordering: .relaxed).newValue == 6 { try await Task.sleep(for: .seconds(3600)) }
+                sink.apply(event)
+            }
+            let running = Task { await first.run() }
+            try await waitUntil("five batches") { batches.load(ordering: .relaxed) >= 6 }
+            running.cancel()
+            await running.value
+            let stopped = try #require(try first.mapping("load").snapshotProgress)
+            #expect(!stopped.complete && stopped.itemsDone == 35)
+            // Changes on both sides of the last item delivered, new items, deletes.
+            for key in stride(from: 0, to: 220, by: 2) {
+                try await Self.write(db, key: key, version: 2)
+            }
+            let second = TriggerRuntime(database: db)
+            try await second.register(name: "load", configuration: Self.settings(arn)) { event in sink.apply(event) }
+            let resumed = Task { await second.run() }
+            for key in stride(from: 1, to: 220, by: 3) {
+                try await Self.write(db, key: key, version: 3)
+            }
+            try await second.waitUntilCaughtUp("load")
+            resumed.cancel()
+            await resumed.value
+            #expect(sink.problems == [])
+            #expect(sink.items == (try await Self.tableItems(db)))
+            #expect(sink.lastMarks == 1)
+            let progress = try #require(try second.mapping("load").snapshotProgress)
+            #expect(progress.complete && progress.itemsDone == sink.snapshotItems)
+        }
+    }
+
+    @Test func aSnapshotCannotHaveATumblingWindow() async throws {
+        try await withStreamDatabase { db, _ in
+            let arn = try #require(try await createStreamTable(db, "Orders").latestStreamArn)
+            var settings = Self.settings(arn)
+            settings.tumblingWindowInSeconds = 60
+            await expectValidation("Snapshot cannot be combined with TumblingWindowInSeconds: a snapshot's items belong to no window") {
+                try await TriggerRuntime(database: db).registerReportingFailures(name: "windowed", configuration: settings) { _ in
+                    .success
+                }
+            }
+        }
+    }
+}
