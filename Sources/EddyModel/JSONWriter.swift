@@ -173,14 +173,19 @@ public struct JSONWriter: Sendable {
 
     /// Appends `item` as a JSON object of DynamoDB-typed values.
     public mutating func item(_ item: Item) {
+        object(item) { value, json in json.attributeValue(value) }
+    }
+
+    /// Appends `item` as a JSON object, each attribute's value written by `value`.
+    private mutating func object(_ item: Item, _ value: (AttributeValue, inout JSONWriter) -> Void) {
         literal("{")
         var first = true
-        for (name, value) in item {
+        for (name, attribute) in item {
             if !first { literal(",") }
             first = false
             string(name)
             literal(":")
-            attributeValue(value)
+            value(attribute, &self)
         }
         literal("}")
     }
@@ -190,16 +195,7 @@ public struct JSONWriter: Sendable {
     /// arrays, binaries as Base64 strings, and numbers as JSON numbers where that is exact
     /// (``DecimalNumber/isExactPlainJSONNumber``), else as strings of their text.
     package mutating func plainItem(_ item: Item) {
-        literal("{")
-        var first = true
-        for (name, value) in item {
-            if !first { literal(",") }
-            first = false
-            string(name)
-            literal(":")
-            plainValue(value)
-        }
-        literal("}")
+        object(item) { value, json in json.plainValue(value) }
     }
 
     /// Appends `value` as plain JSON (see ``plainItem(_:)``).
