@@ -89,9 +89,8 @@ struct InitialSnapshot: Sendable {
         } catch {
             return stopped(because: "its table cannot be read: \(error)")
         }
-        guard await store(progress, with: StorageBatch()) else { return nil }
+        guard await store(progress) else { return nil }
         let delivery = BatchDelivery(context: context, shardId: "")
-        let started = context.nowMilliseconds
         var ordinal = progress.done
         while !Task.isCancelled {
             let page: [TableSnapshot.Entry]
@@ -103,13 +102,15 @@ struct InitialSnapshot: Sendable {
             guard let last = page.last else {
                 progress.complete = true
                 progress.total = progress.done
-                return await store(progress, with: StorageBatch()) ? progress : nil
+                return await store(progress) ? progress : nil
             }
+            // A snapshot record is as old as its batch: it shows the item as it is now.
+            let now = context.nowMilliseconds
             var records: [StreamRecord] = []
             records.reserveCapacity(page.count)
             for entry in page {
                 do {
-                    records.append(try record(of: entry, in: snapshot, ordinal: ordinal, milliseconds: started))
+                    records.append(try record(of: entry, in: snapshot, ordinal: ordinal, milliseconds: now))
                 } catch {
                     return stopped(because: "an item of its table does not decode: \(error)")
                 }
@@ -123,7 +124,12 @@ struct InitialSnapshot: Sendable {
             }
             progress.lastKey = last.key
             progress.done += page.count
-            let (deliverable, _) = delivery.deliverable(records)
+            // Filters apply as to the stream's records. Age does not drop any (a snapshot record is as old as its
+            // batch), and if it did, the record would be reported as the stream's are, not dropped silently.
+            let (deliverable, expired) = delivery.deliverable(records)
+            if !expired.isEmpty {
+                guard await delivery.reportExpired(expired) else { return nil }
+            }
             var writes = StorageBatch()
             writes.put(SnapshotProgress.key(context.uuid), TriggerStore.encode(progress), in: .triggers)
             switch context.mapping.sink {
@@ -168,8 +174,8 @@ struct InitialSnapshot: Sendable {
             userIdentity: nil)
     }
 
-    private func store(_ progress: SnapshotProgress, with batch: StorageBatch) async -> Bool {
-        var batch = batch
+    private func store(_ progress: SnapshotProgress) async -> Bool {
+        var batch = StorageBatch()
         batch.put(SnapshotProgress.key(context.uuid), TriggerStore.encode(progress), in: .triggers)
         guard await context.commit(batch) else {
             _ = stopped(because: "its snapshot's progress cannot be stored")
