@@ -50,10 +50,8 @@ final class TableSnapshot: Sendable {
             while entries.count < limit, let (key, value) = try cursor.next() {
                 entries.append(Entry(key: key, bytes: value))
             }
-        } catch let error as StorageError {
-            throw .internalServerError("Cannot read a table snapshot: \(error.message)")
         } catch {
-            throw .internalServerError("Cannot read a table snapshot: \(error)")
+            throw .internalServerError("Cannot read a table snapshot: \(error.message)")
         }
         return entries
     }
