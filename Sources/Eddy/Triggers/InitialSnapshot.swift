@@ -26,6 +26,9 @@ struct SnapshotProgress: Codable, Sendable, Equatable {
     /// Every item has been delivered: the mapping follows the stream.
     var complete = false
 
+    /// Where the mapping's lanes start: the first segment's number (the lowest), nil before any segment.
+    var streamStart: UInt64? { segments.map(\.sequence).min() }
+
     static func key(_ uuid: String) -> [UInt8] {
         Array("snapshot/\(uuid)".utf8)
     }
@@ -93,12 +96,15 @@ struct InitialSnapshot: Sendable {
         let delivery = BatchDelivery(context: context, shardId: "")
         var ordinal = progress.done
         while !Task.isCancelled {
-            let page: [TableSnapshot.Entry]
+            // One item more than a batch tells whether the batch is the last.
+            var page: [TableSnapshot.Entry]
             do {
-                page = try snapshot.items(after: progress.lastKey, limit: context.settings.batchSize)
+                page = try snapshot.items(after: progress.lastKey, limit: context.settings.batchSize + 1)
             } catch {
                 return stopped(because: "its table cannot be read: \(error)")
             }
+            let isLast = page.count <= context.settings.batchSize
+            if !isLast { page.removeLast() }
             guard let last = page.last else {
                 progress.complete = true
                 progress.total = progress.done
@@ -115,12 +121,6 @@ struct InitialSnapshot: Sendable {
                     return stopped(because: "an item of its table does not decode: \(error)")
                 }
                 ordinal += 1
-            }
-            let isLast: Bool
-            do {
-                isLast = try snapshot.items(after: last.key, limit: 1).isEmpty
-            } catch {
-                return stopped(because: "its table cannot be read: \(error)")
             }
             progress.lastKey = last.key
             progress.done += page.count

@@ -44,7 +44,7 @@ struct MappingWorker: Sendable {
         var segments: SnapshotSegments?
         if context.mapping.stored.configuration.snapshot == true {
             guard let progress = await InitialSnapshot(context: context).run() else { return }
-            snapshotSequence = progress.segments.map(\.sequence).min()
+            snapshotSequence = progress.streamStart
             if progress.segments.count > 1 {
                 do {
                     segments = SnapshotSegments(progress, table: try database.resolveTable(context.mapping.sourceTable))

@@ -506,7 +506,7 @@ public final class TriggerRuntime: Service, Sendable {
         var segments: SnapshotSegments?
         if mapping.configuration.snapshot == true {
             guard let progress = try database.snapshotProgress(mapping.uuid), progress.complete else { return false }
-            snapshotSequence = progress.segments.map(\.sequence).min()
+            snapshotSequence = progress.streamStart
             // Records a later segment of the snapshot delivered are skipped by the lanes without a checkpoint.
             segments = SnapshotSegments(progress, table: try database.resolveTable(stream.tableName))
         }
