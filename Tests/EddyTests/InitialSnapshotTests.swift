@@ -156,6 +156,62 @@ import Testing
         }
     }
 
+    @Test func snapshotRecordsThatExhaustTheirRetriesAreReportedWithTheirKeysAndTheStreamGoesOn() async throws {
+        try await withStreamDatabase(shardCount: 1) { db, _ in
+            let arn = try #require(try await createStreamTable(db, "Orders").latestStreamArn)
+            _ = try await db.createTable(CreateTableInput(
+                tableName: "Dropped", keySchema: [KeySchemaElement(attributeName: "id", keyType: .hash)],
+                attributeDefinitions: [AttributeDefinition(attributeName: "id", attributeType: .s)], billingMode: .payPerRequest))
+            for key in 0..<20 {
+                try await db.putItem(PutItemInput(tableName: "Orders", item: ["pk": .s("item-\(key)")]))
+            }
+            var settings = Self.settings(arn)
+            settings.maximumRetryAttempts = 0
+            struct Refused: Error {}
+            let snapshotBatches = Mutex<[[Item]]>([])
+            let streamKeys = Mutex<[Item]>([])
+            let runtime = TriggerRuntime(database: db)
+            let mapping = try await runtime.register(name: "load", configuration: settings, onFailure: .table("Dropped")) { event in
+                guard event.snapshot != nil else {
+                    streamKeys.withLock { $0 += event.records.map(\.dynamodb.keys) }
+                    return
+                }
+                snapshotBatches.withLock { $0.append(event.records.map(\.dynamodb.keys)) }
+                throw Refused()
+            }
+            let running = Task { await runtime.run() }
+            try await waitUntil("the snapshot's three batches") { snapshotBatches.withLock { $0.count } == 3 }
+            try await db.putItem(PutItemInput(tableName: "Orders", item: ["pk": "after"]))
+            try await runtime.waitUntilCaughtUp("load")
+            running.cancel()
+            await running.value
+
+            // Each batch dropped is one record in the table, told apart from the others, naming its items' keys.
+            let batches = snapshotBatches.withLock { $0 }
+            #expect(batches.map(\.count) == [7, 7, 6])
+            let dropped = try await scanEveryItem(db, "Dropped")
+            #expect(dropped.count == 3)
+            for item in dropped {
+                guard case .s(let json)? = item["record"] else {
+                    Issue.record("no record JSON")
+                    continue
+                }
+                let record = try JSONDecoder().decode(TriggerFailureRecord.self, from: Data(json.utf8))
+                #expect(record.requestContext.condition == .retryAttemptsExhausted)
+                #expect(record.batchInfo.shardId == TriggerFailureRecord.snapshotShardId)
+                let range = try #require(record.snapshotBatchInfo)
+                let batch = batches.first { $0.first == range.firstKey }
+                #expect(batch?.last == range.lastKey && batch?.count == record.batchInfo.batchSize)
+                #expect(item["snapshotFirstKey"] == .m(range.firstKey) && item["snapshotLastKey"] == .m(range.lastKey))
+                #expect(item["id"] == .s("\(mapping.uuid)/snapshot/\(record.batchInfo.startSequenceNumber)/\(record.requestContext.requestId)"))
+            }
+            // The mapping moved past them to the stream.
+            #expect(streamKeys.withLock { $0 } == [["pk": "after"]])
+            let progress = try #require(try runtime.mapping("load").snapshotProgress)
+            #expect(progress.complete && progress.itemsDone == 20)
+        }
+    }
+
     @Test func aSnapshotCannotHaveATumblingWindow() async throws {
         try await withStreamDatabase { db, _ in
             let arn = try #require(try await createStreamTable(db, "Orders").latestStreamArn)

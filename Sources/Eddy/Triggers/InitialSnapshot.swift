@@ -93,7 +93,7 @@ struct InitialSnapshot: Sendable {
             return stopped(because: "its table cannot be read: \(error)")
         }
         guard await store(progress) else { return nil }
-        let delivery = BatchDelivery(context: context, shardId: "")
+        let delivery = BatchDelivery(context: context, shardId: TriggerFailureRecord.snapshotShardId)
         var ordinal = progress.done
         while !Task.isCancelled {
             // One item more than a batch tells whether the batch is the last.

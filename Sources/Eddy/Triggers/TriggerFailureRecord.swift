@@ -12,7 +12,8 @@ public enum TriggerFailureDestination: Sendable {
     /// (`requestId`, `functionArn`, `condition`, `approximateInvokeCount`, `statusCode`, `executedVersion`,
     /// `functionError`, `version`, `timestamp`, `shardId`, `startSequenceNumber`, `endSequenceNumber`,
     /// `approximateArrivalOfFirstRecord`, `approximateArrivalOfLastRecord`, `batchSize`, `streamArn`) and
-    /// the whole record as JSON in `record`.
+    /// the whole record as JSON in `record`. A record of initial-snapshot items (shard `snapshot`) also has
+    /// `snapshotFirstKey` and `snapshotLastKey` (maps), and its request id appended to the partition key.
     case table(String)
 }
 
@@ -113,10 +114,28 @@ public struct TriggerFailureRecord: Codable, Sendable, Equatable {
     /// When the records were dropped, ISO 8601 (UTC, milliseconds).
     public var timestamp: String
     public var batchInfo: BatchInfo
+    /// For records of a mapping's initial snapshot (shard ``snapshotShardId``), which no stream holds: the
+    /// first and last of their items' keys. A snapshot delivers items in key order, so the dropped items are
+    /// those of the table between the two keys (both included) when it was read; nil for a stream's records.
+    public var snapshotBatchInfo: SnapshotBatchInfo?
+
+    /// The key range of dropped snapshot records (``snapshotBatchInfo``).
+    public struct SnapshotBatchInfo: Codable, Sendable, Equatable {
+        /// The first dropped item's primary key.
+        public var firstKey: Item
+        /// The last dropped item's primary key.
+        public var lastKey: Item
+    }
+
+    /// The shard id a failure record gives records of a mapping's initial snapshot (`Snapshot`): they come
+    /// from the table, not from a shard, and all carry the sequence number one below where the snapshot was
+    /// read, so ``snapshotBatchInfo`` says which items they were.
+    public static let snapshotShardId = "snapshot"
 
     enum CodingKeys: String, CodingKey {
         case requestContext, responseContext, version, timestamp
         case batchInfo = "DDBStreamBatchInfo"
+        case snapshotBatchInfo = "SnapshotBatchInfo"
     }
 
     /// The record of dropping the `count` records of shard `shardId` of `streamArn` from sequence number
@@ -168,6 +187,9 @@ public struct TriggerFailureRecord: Codable, Sendable, Equatable {
             endSequenceNumber: records.last!.dynamodb.sequenceNumber,
             firstArrivalMilliseconds: milliseconds(records.first!), lastArrivalMilliseconds: milliseconds(records.last!),
             count: records.count, streamArn: streamArn, nowMilliseconds: nowMilliseconds)
+        if shardId == Self.snapshotShardId {
+            snapshotBatchInfo = SnapshotBatchInfo(firstKey: records.first!.dynamodb.keys, lastKey: records.last!.dynamodb.keys)
+        }
     }
 
     /// A request id as Lambda writes them: a lowercase UUID.
@@ -220,7 +242,14 @@ extension Database {
             "streamArn": .s(info.streamArn),
             "record": .s(String(decoding: TriggerStore.encode(failure), as: UTF8.self)),
         ]
-        item[table.key.partitionKeyName] = .s("\(mappingUUID)/\(info.shardId)/\(info.startSequenceNumber)")
+        var partitionKey = "\(mappingUUID)/\(info.shardId)/\(info.startSequenceNumber)"
+        if let snapshot = failure.snapshotBatchInfo {
+            // Every batch of a snapshot has the same sequence number: the request id tells them apart.
+            partitionKey += "/\(request.requestId)"
+            item["snapshotFirstKey"] = .m(snapshot.firstKey)
+            item["snapshotLastKey"] = .m(snapshot.lastKey)
+        }
+        item[table.key.partitionKeyName] = .s(partitionKey)
         if let sortKeyName = table.key.sortKeyName { item[sortKeyName] = .s(failure.timestamp) }
         _ = try await putItem(PutItemInput(tableName: name, item: item))
     }
