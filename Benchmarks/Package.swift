@@ -75,13 +75,15 @@ let package = Package(
             dependencies: [.product(name: "EddyLambdaRuntime", package: "Eddy")]
         ),
         // The empty HTTP/1.1 server Benchmarks/server.sh measures beside `eddy serve`: the same SwiftNIO pipeline
-        // and event loops, a handler that reads the body and answers 200.
+        // and event loops, a handler that reads the body and answers 200; given a directory, also one raw RocksDB
+        // get or put per request (the storage floor).
         .executableTarget(
             name: "EmptyHTTPServer",
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                "CRocksDBBench",
             ]
         ),
         .executableTarget(

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Benchmarks `eddy serve` against moto_server 5.2.1 and against an empty SwiftNIO HTTP/1.1 server (the floor of
-# Eddy's own server stack: Benchmarks/Sources/EmptyHTTPServer) on the same machine in the same run: PutItem and
+# Eddy's own server stack: Benchmarks/Sources/EmptyHTTPServer; also, as the storage floor, that server doing one raw
+# RocksDB get or put per request) on the same machine in the same run: PutItem and
 # GetItem throughput (wrk, a second process, with Benchmarks/Server/dynamodb.lua), p50/p99 latency at peak, and
 # Eddy's p50/p99 at 50 % of its peak throughput, beside the empty server's at the same pacing. Targets: Eddy at
 # least 20x moto's throughput, p99 < 2 ms at 50 % of Eddy's peak, GetItem at least 0.8x and PutItem at least
-# 0.6x the empty server's throughput. About 5 minutes after the builds.
+# 0.6x the empty server's throughput. About 6 minutes after the builds.
 #
 #   Benchmarks/server.sh                                # from the repository root (or anywhere)
 #   EDDY_SERVER_PERF=/tmp/eddy.perf Benchmarks/server.sh   # also: perf record -g of Eddy during a GetItem run
@@ -94,6 +95,11 @@ empty_port=$(free_port)
 "$empty" "$empty_port" >"$work/empty.log" 2>&1 &
 empty_pid=$!
 pids+=("$empty_pid")
+# The storage floor: the empty server with a RocksDB database of its own.
+storage_port=$(free_port)
+"$empty" "$storage_port" "$work/storage-data" >"$work/storage.log" 2>&1 &
+storage_pid=$!
+pids+=("$storage_pid")
 
 wait_for "eddy serve" "$eddy_pid" "$work/eddy.log" curl -fsS "http://127.0.0.1:$eddy_port/health"
 # moto answers DynamoDB when the Authorization header's credential scope names the service.
@@ -103,10 +109,12 @@ wait_for "moto_server" "$moto_pid" "$work/moto.log" curl -fsS -X POST "http://12
     -H 'Authorization: AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20260101/us-east-1/dynamodb/aws4_request, SignedHeaders=host;x-amz-date, Signature=5d672d79c15b13162d9279b0855cfba6789a8edb4c82c400e06b5924a6f2b5d7' \
     -d '{}'
 wait_for "EmptyHTTPServer" "$empty_pid" "$work/empty.log" curl -fsS -X POST "http://127.0.0.1:$empty_port/" -d '{}'
+wait_for "EmptyHTTPServer (storage floor)" "$storage_pid" "$work/storage.log" curl -fsS -X POST "http://127.0.0.1:$storage_port/" -d '{}'
 
 perf_options=()
 [ -z "${EDDY_SERVER_PERF:-}" ] || perf_options=(--perf-data "$EDDY_SERVER_PERF")
 python3 Benchmarks/Server/bench.py --eddy "http://127.0.0.1:$eddy_port" --eddy-pid "$eddy_pid" \
     --moto "http://127.0.0.1:$moto_port" --moto-pid "$moto_pid" \
-    --empty "http://127.0.0.1:$empty_port" --empty-pid "$empty_pid" --wrk-script Benchmarks/Server/dynamodb.lua \
+    --empty "http://127.0.0.1:$empty_port" --empty-pid "$empty_pid" \
+    --storage "http://127.0.0.1:$storage_port" --storage-pid "$storage_pid" --wrk-script Benchmarks/Server/dynamodb.lua \
     "${perf_options[@]}"

@@ -12,13 +12,16 @@ no database work, which shows how much of the p99 the machine (2 cores shared by
 themselves set. The empty server, which reads each request's body and answers 200 with a fixed body, is
 measured the same way as Eddy (the same peak runs, then the same requests with the connections and pacing of
 Eddy's run at 50 %): the floor of Eddy's own server stack, against which Eddy's peak is a ratio (targets:
-GetItem at least 0.8, PutItem at least 0.6) and beside which its p99 at 50 % is printed. Any
+GetItem at least 0.8, PutItem at least 0.6) and beside which its p99 at 50 % is printed. The storage floor (the
+empty server with a RocksDB directory: the same, plus one raw RocksDB get or put per request, answering a GetItem
+with the stored item's JSON) has the same peak runs, and its peak is printed as a ratio of the empty server's
+too: what a server doing nothing but the storage call reaches, the bound of Eddy's ratios on this machine. Any
 response other than 200, GetItem answer without an item, timeout or socket error fails the benchmark.
 Afterwards each table's item count (Scan with Select=COUNT) must equal the preload plus the PutItems served.
 Prints every run (with the CPUs the machine had busy meanwhile, and how much of that other processes used), then the tables.
 
     python3 bench.py --eddy URL --eddy-pid PID --moto URL --moto-pid PID --empty URL --empty-pid PID \
-        --wrk-script dynamodb.lua [--perf-data FILE]
+        --storage URL --storage-pid PID --wrk-script dynamodb.lua [--perf-data FILE]
 
 With --perf-data FILE, one more 8-second GetItem run and one more PutItem run, each at Eddy's best connection
 count for the operation, follow the measurements, with `perf record -g` attached to Eddy for 5 seconds of each,
@@ -208,14 +211,15 @@ def ms(us):
 
 
 def print_empty_table(figures, floors):
-    """Eddy's peak as a ratio of the empty server's, and Eddy's paced run beside the empty server's."""
+    """Eddy's peak as a ratio of the empty server's, and Eddy's paced run beside the empty server's; then the
+    storage floor's peak as a ratio of the empty server's."""
     print()
     print(f"Eddy vs an empty SwiftNIO HTTP/1.1 server (reads the body, answers 200), same run, same wrk settings and requests "
           f"(targets: ratio >= {', '.join(f'{TARGET_EMPTY_RATIOS[n]:g} for {n}' for n in figures)}; p99 reported)")
     print(f"{'':9}{'Eddy req/s':>11}{'empty req/s':>12}{'ratio':>8}{'':11}"
           f"{'empty peak p50/p99 ms':>22}{'50% req/s':>11}{'Eddy p50/p99 ms':>17}{'empty req/s':>13}{'empty p50/p99 ms':>18}")
     for name, (eddy, _, paced) in figures.items():
-        empty, empty_paced = floors[name]
+        empty, empty_paced, _ = floors[name]
         ratio = eddy["rate"] / empty["rate"]
         verdict = "ok" if ratio >= TARGET_EMPTY_RATIOS[name] else f"BELOW {TARGET_EMPTY_RATIOS[name]:g}"
         print(f"{name:9}{eddy['rate']:11.0f}{empty['rate']:12.0f}{ratio:8.2f}  {verdict:9}"
@@ -225,6 +229,16 @@ def print_empty_table(figures, floors):
     print("(empty peak: the best of the same -c" + "/".join(map(str, EDDY_CONNECTIONS)) + " runs (chosen: "
           + ", ".join(f"{n} -c{floors[n][0]['connections']}" for n in figures)
           + "); 50%: Eddy's paced run and the empty server's with the same requests, connections and pacing)")
+    print()
+    print("The storage floor (\"raw\": the empty server plus one raw RocksDB get or put per request), same run: "
+          "the most Eddy's ratio can be on this machine")
+    print(f"{'':9}{'raw req/s':>11}{'empty req/s':>12}{'ratio':>8}{'Eddy ratio':>12}{'Eddy / raw':>12}")
+    for name, (eddy, _, _) in figures.items():
+        empty, _, storage = floors[name]
+        print(f"{name:9}{storage['rate']:11.0f}{empty['rate']:12.0f}{storage['rate'] / empty['rate']:8.2f}"
+              f"{eddy['rate'] / empty['rate']:12.2f}{eddy['rate'] / storage['rate']:12.2f}")
+    print("(raw peak: the best of the same -c" + "/".join(map(str, EDDY_CONNECTIONS)) + " runs (chosen: "
+          + ", ".join(f"{n} -c{floors[n][2]['connections']}" for n in figures) + "))")
 
 
 def main():
@@ -236,6 +250,8 @@ def main():
     parser.add_argument("--moto-pid", type=int, required=True)
     parser.add_argument("--empty", required=True)
     parser.add_argument("--empty-pid", type=int, required=True)
+    parser.add_argument("--storage", required=True)
+    parser.add_argument("--storage-pid", type=int, required=True)
     parser.add_argument("--perf-data")
     options = parser.parse_args()
     endpoints = {"eddy": options.eddy, "moto": options.moto}
@@ -246,13 +262,14 @@ def main():
         create_and_preload(dynamodb)
         print(f"{server}: table {TABLE} created, {PRELOADED} items preloaded in {time.monotonic() - started:.1f} s", flush=True)
 
-    runner = Runner(options.wrk_script, (options.eddy_pid, options.moto_pid, options.empty_pid))
+    runner = Runner(options.wrk_script, (options.eddy_pid, options.moto_pid, options.empty_pid, options.storage_pid))
     figures = {}
     floors = {}
     for operation, name in OPERATIONS:
         print(f"{name}:", flush=True)
         eddy = runner.peak("eddy", options.eddy, operation, EDDY_CONNECTIONS)
         empty = runner.peak("empty", options.empty, operation, EDDY_CONNECTIONS)
+        storage = runner.peak("raw", options.storage, operation, EDDY_CONNECTIONS)
         moto = runner.peak("moto", options.moto, operation, MOTO_CONNECTIONS)
         # The latency least inflated by queueing: the smallest p50 of Eddy's peak runs.
         latency = min(r["p50_us"] for r in runner.runs
@@ -260,7 +277,7 @@ def main():
         paced = runner.paced("eddy", options.eddy, operation, eddy["rate"] / 2, latency)
         figures[name] = (eddy, moto, paced)
         floors[name] = (empty, runner.run("empty", options.empty, operation, "50%", paced["connections"],
-                                          PACED_SECONDS, MEAN_DELAY_MS))
+                                          PACED_SECONDS, MEAN_DELAY_MS), storage)
     if options.perf_data:
         for operation, name in OPERATIONS:
             profile(runner, options.eddy, operation, figures[name][0]["connections"], f"{options.perf_data}.{name}",
