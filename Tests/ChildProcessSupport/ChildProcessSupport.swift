@@ -3,8 +3,8 @@ import Foundation
 
 // Helpers of the test targets (EddyTests, EddyKafkaTests, EddyLambdaRuntimeTests), above all of the kill -9
 // tests that run executables built with the tests as child processes (CrashTests, TransactionCrashTests,
-// IndexCrashTests, TriggerCrashTests, MaterializedViewTests, KafkaCrashTests, WelcomeEmailTests; and
-// LambdaEchoFunctionTests, which runs a Lambda function): find such an executable; run
+// IndexCrashTests, TriggerCrashTests, MaterializedViewTests, KafkaCrashTests, SnapshotCrashTests,
+// WelcomeEmailTests; and LambdaEchoFunctionTests, which runs a Lambda function): find such an executable; run
 // it with its output collected, to its end or until it is killed at a chosen moment; tell a round the test's
 // SIGKILL ended from one the child ended by itself; read whole tables and the shards of whole streams; wait
 // without holding a thread of the cooperative pool.
