@@ -42,6 +42,19 @@ public func openOrExit(
     }
 }
 
+/// The command-line arguments of a kill -9 test's child whose `usage` is its name and its arguments' names, one
+/// of them `ROUND`: the arguments (the name first, as `CommandLine.arguments`) and the round's number. If they
+/// do not fit, prints the usage and ends the child with status 2.
+public func childArguments(usage: String) -> (arguments: [String], round: Int) {
+    let names = usage.split(separator: " ")
+    let arguments = CommandLine.arguments
+    guard arguments.count == names.count, let index = names.firstIndex(of: "ROUND"), let round = Int(arguments[index]) else {
+        FileHandle.standardError.write(Data("usage: \(usage)\n".utf8))
+        exit(2)
+    }
+    return (arguments, round)
+}
+
 /// Writes `line` and a newline to stdout with one write(2), so that a kill never interleaves two lines and a
 /// complete line on stdout means that what it reports had happened.
 public func writeLine(_ line: String) {
