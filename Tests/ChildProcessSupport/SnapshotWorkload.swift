@@ -13,7 +13,7 @@ public enum SnapshotWorkload {
     /// The child's writing tasks: task w writes the items whose number is w modulo this.
     public static let writers = 3
 
-    /// The mapping's settings: a snapshot, delivered 25 items a batch (so that it lasts across several
+    /// The mapping's settings: a snapshot, delivered 100 items a batch (so that it lasts across several
     /// rounds), then the stream in two lanes.
     public static func settings(_ streamArn: String) -> TriggerMappingConfiguration {
         var settings = TriggerMappingConfiguration(eventSourceArn: streamArn, startingPosition: .trimHorizon)

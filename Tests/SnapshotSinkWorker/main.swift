@@ -5,7 +5,7 @@
 //   SnapshotSinkWorker DATA_DIR ROUND BOOTSTRAP_SERVERS TOPIC
 //
 // Table Catalog (partition key `pk`, sort key `sk`), loaded by the test beforehand, holds the items numbered
-// below SnapshotWorkload.loadedItems. Mapping `catalog-cdc` (Snapshot, BatchSize 25, ParallelizationFactor 2)
+// below SnapshotWorkload.loadedItems. Mapping `catalog-cdc` (SnapshotWorkload.settings: Snapshot, BatchSize 100)
 // sends Debezium events keyed by the primary key, with tombstones, to TOPIC. Three tasks write items all
 // over the table's key range (each its own items, so that an item's versions grow in commit order): puts,
 // updates and deletes of loaded items and of new ones. Stdout gets, each with one write(2): `OPENING` and
