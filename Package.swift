@@ -135,13 +135,15 @@ let package = Package(
         .executableTarget(name: "IndexCrashWriter", dependencies: ["Eddy", "ChildProcessSupport"], path: "Tests/IndexCrashWriter"),
         .executableTarget(name: "TriggerCrashWorker", dependencies: ["Eddy", "ChildProcessSupport"], path: "Tests/TriggerCrashWorker"),
         .executableTarget(name: "KafkaSinkWorker", dependencies: ["Eddy", "EddyKafka", "ChildProcessSupport"], path: "Tests/KafkaSinkWorker"),
+        .executableTarget(
+            name: "SnapshotSinkWorker", dependencies: ["Eddy", "EddyKafka", "ChildProcessSupport"], path: "Tests/SnapshotSinkWorker"),
         .executableTarget(name: "LambdaEchoFunction", dependencies: ["EddyLambdaRuntime"], path: "Tests/LambdaEchoFunction"),
         .executableTarget(name: "LambdaResultsFunction", dependencies: ["EddyLambdaRuntime"], path: "Tests/LambdaResultsFunction"),
         .target(name: "ChildProcessSupport", dependencies: ["Eddy"], path: "Tests/ChildProcessSupport"),
         .testTarget(
             name: "EddyKafkaTests",
             dependencies: [
-                "EddyKafka", "Eddy", "ChildProcessSupport", "KafkaSinkWorker", "AnalyticsPipeline",
+                "EddyKafka", "Eddy", "ChildProcessSupport", "KafkaSinkWorker", "SnapshotSinkWorker", "AnalyticsPipeline",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
             ]
         ),

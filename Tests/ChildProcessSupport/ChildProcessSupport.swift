@@ -3,8 +3,8 @@ import Foundation
 
 // Helpers of the test targets (EddyTests, EddyKafkaTests, EddyLambdaRuntimeTests), above all of the kill -9
 // tests that run executables built with the tests as child processes (CrashTests, TransactionCrashTests,
-// IndexCrashTests, TriggerCrashTests, MaterializedViewTests, KafkaCrashTests, WelcomeEmailTests; and
-// LambdaEchoFunctionTests, which runs a Lambda function): find such an executable; run
+// IndexCrashTests, TriggerCrashTests, MaterializedViewTests, KafkaCrashTests, SnapshotCrashTests,
+// WelcomeEmailTests; and LambdaEchoFunctionTests, which runs a Lambda function): find such an executable; run
 // it with its output collected, to its end or until it is killed at a chosen moment; tell a round the test's
 // SIGKILL ended from one the child ended by itself; read whole tables and the shards of whole streams; wait
 // without holding a thread of the cooperative pool.
@@ -40,6 +40,19 @@ public func openOrExit(
         writeLine("ERROR \(error)")
         exit(1)
     }
+}
+
+/// The command-line arguments of a kill -9 test's child whose `usage` is its name and its arguments' names, one
+/// of them `ROUND`: the arguments (the name first, as `CommandLine.arguments`) and the round's number. If they
+/// do not fit, prints the usage and ends the child with status 2.
+public func childArguments(usage: String) -> (arguments: [String], round: Int) {
+    let names = usage.split(separator: " ")
+    let arguments = CommandLine.arguments
+    guard arguments.count == names.count, let index = names.firstIndex(of: "ROUND"), let round = Int(arguments[index]) else {
+        FileHandle.standardError.write(Data("usage: \(usage)\n".utf8))
+        exit(2)
+    }
+    return (arguments, round)
 }
 
 /// Writes `line` and a newline to stdout with one write(2), so that a kill never interleaves two lines and a

@@ -14,11 +14,7 @@ import Eddy
 import EddyKafka
 import Foundation
 
-let arguments = CommandLine.arguments
-guard arguments.count == 5, let round = Int(arguments[2]) else {
-    FileHandle.standardError.write(Data("usage: KafkaSinkWorker DATA_DIR ROUND BOOTSTRAP_SERVERS TOPIC\n".utf8))
-    exit(2)
-}
+let (arguments, round) = childArguments(usage: "KafkaSinkWorker DATA_DIR ROUND BOOTSTRAP_SERVERS TOPIC")
 
 do {
     let db = try openAnnounced(path: arguments[1])

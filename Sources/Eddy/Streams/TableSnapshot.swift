@@ -71,6 +71,15 @@ final class TableSnapshot: Sendable {
         return Swift.max(0, itemCount - before)
     }
 
+    /// Whether the snapshot holds the item whose storage key is `key`.
+    func holds(_ key: [UInt8]) throws(EddyError) -> Bool {
+        do {
+            return try store.get(key, in: .items, snapshot: snapshot) != nil
+        } catch {
+            throw .internalServerError("Cannot read a table snapshot: \(error.message)")
+        }
+    }
+
     /// The item stored as `entry`.
     func item(of entry: Entry) throws(EddyError) -> Item {
         try ItemEncoding.decodeStored(entry.bytes)
