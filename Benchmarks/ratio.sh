@@ -3,12 +3,13 @@
 # RocksDB throughput ratios, then the streams figures: the write overhead of a stream, commit-to-reader latency
 # and GetRecords throughput, then the trigger figures: commit-to-handler latency and how fast a mapping drains a
 # stream into a handler and into a derivative table, then the Kafka figures: how fast the Kafka trigger sink
-# drains a stream to a local broker (and a raw librdkafka producer the same messages) and commit-to-consumer
-# latency, then what a TransactWriteItems of 4 Puts costs against the same items as 4 single PutItems, then what
-# global secondary indexes add to PutItem and how fast a new index backfills 1,000,000 items, then the function
-# figures: commit-to-call latency of a Python function and how fast a mapping drains a stream into no-op Python
-# and Swift functions, each next to an in-process handler of the same run, then PutItem on an in-memory database
-# against PutItem on one in a directory.
+# drains a stream to a local broker (and a raw librdkafka producer the same messages), how fast an initial
+# snapshot sends the table beside that drain, PutItem latency while a snapshot runs against none, and
+# commit-to-consumer latency, then what a TransactWriteItems of 4 Puts costs against the same items as 4 single
+# PutItems, then what global secondary indexes add to PutItem and how fast a new index backfills 1,000,000
+# items, then the function figures: commit-to-call latency of a Python function and how fast a mapping drains
+# a stream into no-op Python and Swift functions, each next to an in-process handler of the same run, then
+# PutItem on an in-memory database against PutItem on one in a directory.
 #
 #   Benchmarks/ratio.sh                  # RUNS (default 3) runs of all the benchmarks, then the table of the
 #                                        # last run, the 4 ratios, the streams, trigger and Kafka figures (medians over the runs)
@@ -50,15 +51,15 @@ swift package benchmark baseline read "$baseline-$runs" --target ItemThroughput 
 # the figures printed are the medians over the runs of those percentiles. GetRecords' records per second are
 # per iteration (one iteration reads the whole stream), and a run's figure is its median. The trigger figures
 # are read the same way: TriggerDelivery.PutItem as StreamDelivery.PutItem, and the drain rates (records per
-# second, one iteration drains the whole stream) as GetRecords'. The Kafka figures too: KafkaDelivery.PutItem as
-# StreamDelivery.PutItem, and the drain's sink and raw producer rates (one iteration each per run) with their
-# ratio in each run. The function figures too: FunctionDelivery.Python and .Handler as StreamDelivery.PutItem
+# second, one iteration drains the whole stream) as GetRecords'. The Kafka figures too: KafkaDelivery.PutItem and
+# KafkaSnapshot.PutItem as StreamDelivery.PutItem, and the drain's sink, raw producer and snapshot rates (one
+# iteration each per run) with the sink / raw and snapshot / sink ratios in each run. The function figures too: FunctionDelivery.Python and .Handler as StreamDelivery.PutItem
 # (printed in milliseconds), with the medians over the runs of each run's Python / handler ratio, and the drain
 # rates as GetRecords', with the medians of each run's function / handler ratio.
 awk -F, -v runs="$runs" '
     FNR == 1 { run++ }
     $7 ~ /^Throughput/ && $10 + 0 == 50 { ops[run, $9] = $11 * 1000 }
-    ($9 == "StreamDelivery.PutItem" || $9 == "TriggerDelivery.PutItem" || $9 == "KafkaDelivery.PutItem" || $9 ~ /^FunctionDelivery[.]/) && ($10 + 0 == 50 || $10 + 0 == 99) {
+    ($9 == "StreamDelivery.PutItem" || $9 == "TriggerDelivery.PutItem" || $9 ~ /^Kafka(Delivery|Snapshot)[.]PutItem$/ || $9 ~ /^FunctionDelivery[.]/) && ($10 + 0 == 50 || $10 + 0 == 99) {
         latency[run, $9, $7, $10 + 0] = $11 / 1000
     }
     $9 == "StreamRead.GetRecords" && $7 ~ /^Records/ && $10 + 0 == 50 { records[run] = $11 }
@@ -68,6 +69,7 @@ awk -F, -v runs="$runs" '
     $9 == "TriggerDrain.Derivative" && $7 ~ /^Records/ && $10 + 0 == 50 { drainDerivative[run] = $11 }
     $9 == "KafkaDrain.SinkAndRawProducer" && $7 ~ /^Sinkrecords/ && $10 + 0 == 50 { kafkaSink[run] = $11 }
     $9 == "KafkaDrain.SinkAndRawProducer" && $7 ~ /^Rawproducerrecords/ && $10 + 0 == 50 { kafkaRaw[run] = $11 }
+    $9 == "KafkaDrain.SinkAndRawProducer" && $7 ~ /^Snapshotsinkrecords/ && $10 + 0 == 50 { kafkaSnapshot[run] = $11 }
     $9 == "IndexBackfill.1M" && $7 ~ /^Items/ && $10 + 0 == 50 { backfill[run] = $11 }
     $9 == "FunctionDrain.Handler" && $7 ~ /^Records/ && $10 + 0 == 50 { functionDrain[run, "handler"] = $11 }
     $9 == "FunctionDrain.Python" && $7 ~ /^Records/ && $10 + 0 == 50 { functionDrain[run, "python"] = $11 }
@@ -192,10 +194,21 @@ awk -F, -v runs="$runs" '
         print ""
         printf "Kafka: a new TRIM_HORIZON mapping, BatchSize 1000, draining a 1,000,000-record stream to a local broker, records per second (median of %d run(s); target: sink >= 100000; the ratio to the raw producer is reported, not judged)\n", runs
         printf "%-28s %8s %8s %7s\n", "", "sink", "raw", "ratio"
-        kafkaDrain("sink / raw librdkafka")
+        kafkaDrain("sink / raw librdkafka", kafkaSink, kafkaRaw, 100000, "sink/raw=ratio")
         print "(sink: from the registration until the topic'"'"'s high watermarks add up to the stream'"'"'s records; raw: the same"
         print " messages through librdkafka'"'"'s C API with the sink'"'"'s settings, first produce to last delivery report; each"
         print " to a new, empty noida-db broker on this machine)"
+        print ""
+        printf "Kafka: the table'"'"'s 1,000,000 items through a new mapping'"'"'s initial snapshot (BatchSize 1000, LATEST), records per second, beside the stream drain'"'"'s sink above (median of %d run(s); reported, no target)\n", runs
+        printf "%-28s %8s %8s %7s\n", "", "snapshot", "stream", "ratio"
+        kafkaDrain("snapshot / stream drain", kafkaSnapshot, kafkaSink, 0, "snapshot/stream=ratio")
+        print "(snapshot: from the registration until the topic holds a message per item, then read back: exactly one each)"
+        print ""
+        printf "Kafka: PutItem latency, one writer at 1,000/s, alone and while a 1,000,000-item snapshot runs into a local broker, microseconds (median of %d run(s); reported, no target)\n", runs
+        printf "%-28s %8s %8s\n", "", "p50", "p99"
+        delivery("alone", "KafkaSnapshot.PutItem", "PutItemalone(ns)", 0, 0)
+        delivery("during the snapshot", "KafkaSnapshot.PutItem", "PutItemduringsnapshot(ns)", 0, 0)
+        latencyRatio("during / alone", "KafkaSnapshot.PutItem", "KafkaSnapshot.PutItem", "PutItemduringsnapshot(ns)", "PutItemalone(ns)")
         print ""
         printf "Kafka: commit -> KafkaConsumer receipt, BatchSize 100, no batching window, 5,000 writes at 1,000/s, microseconds (median of %d run(s); reported, no target)\n", runs
         printf "%-28s %8s %8s\n", "", "p50", "p99"
@@ -254,33 +267,35 @@ awk -F, -v runs="$runs" '
         printf "%-28s %8.3f %8.3f  %-12s  runs (p50/p99):%s\n", label, a, b, verdict, list
     }
     # The medians over the runs of each run'"'"'s ratio of the p50s and of the p99s of one latency metric of `bench`
-    # and of `baseline`.
-    function latencyRatio(label, bench, baseline, metric,   r, n, p50, p99, list) {
+    # and of `baseline` (or of `baselineMetric` of `baseline`, if given).
+    function latencyRatio(label, bench, baseline, metric, baselineMetric,   r, n, p50, p99, list) {
+        if (baselineMetric == "") baselineMetric = metric
         n = 0; list = ""
         for (r = 1; r <= runs; r++) {
-            if (!((r, bench, metric, 50) in latency) || !((r, baseline, metric, 50) in latency)) continue
-            if (!latency[r, baseline, metric, 50] || !latency[r, baseline, metric, 99]) continue
+            if (!((r, bench, metric, 50) in latency) || !((r, baseline, baselineMetric, 50) in latency)) continue
+            if (!latency[r, baseline, baselineMetric, 50] || !latency[r, baseline, baselineMetric, 99]) continue
             n++
-            p50[n] = latency[r, bench, metric, 50] / latency[r, baseline, metric, 50]
-            p99[n] = latency[r, bench, metric, 99] / latency[r, baseline, metric, 99]
+            p50[n] = latency[r, bench, metric, 50] / latency[r, baseline, baselineMetric, 50]
+            p99[n] = latency[r, bench, metric, 99] / latency[r, baseline, baselineMetric, 99]
             list = list sprintf(" %.1f/%.1f", p50[n], p99[n])
         }
         if (n == 0) { printf "%-28s (not run)\n", label; return }
         printf "%-28s %7.1fx %7.1fx                runs (p50/p99):%s\n", label, median(p50, n), median(p99, n), list
     }
-    # The Kafka drain: the medians over the runs of the sink'"'"'s and the raw producer'"'"'s records per second and of
-    # their ratio in each run; the sink is judged against 100,000 records per second.
-    function kafkaDrain(label,   r, n, s, w, q, list, sink) {
+    # Kafka rates: the medians over the runs of `rates` (records per second), of `baseline` and of their ratio
+    # in each run (listed as `legend`); `rates` is judged against `target` records per second unless it is 0.
+    function kafkaDrain(label, rates, baseline, target, legend,   r, n, s, w, q, list, rate, verdict) {
         n = 0; list = ""
         for (r = 1; r <= runs; r++) {
-            if (!(r in kafkaSink) || !(r in kafkaRaw)) continue
+            if (!(r in rates) || !(r in baseline)) continue
             n++
-            s[n] = kafkaSink[r]; w[n] = kafkaRaw[r]; q[n] = kafkaSink[r] / kafkaRaw[r]
-            list = list sprintf(" %d/%d=%.3f", kafkaSink[r], kafkaRaw[r], q[n])
+            s[n] = rates[r]; w[n] = baseline[r]; q[n] = rates[r] / baseline[r]
+            list = list sprintf(" %d/%d=%.3f", rates[r], baseline[r], q[n])
         }
         if (n == 0) { printf "%-28s (not run)\n", label; return }
-        sink = median(s, n)
-        printf "%-28s %8d %8d %7.3f  %-12s  runs (sink/raw=ratio):%s\n", label, sink, median(w, n), median(q, n), (sink >= 100000 ? "ok" : "BELOW 100000"), list
+        rate = median(s, n)
+        verdict = !target ? "" : rate >= target ? "ok" : "BELOW " target
+        printf "%-28s %8d %8d %7.3f  %-12s  runs (%s):%s\n", label, rate, median(w, n), median(q, n), verdict, legend, list
     }
     # The median over the runs of one records-per-second rate, judged against `target` records per second.
     function readRate(label, rates, target,   r, n, read, list, value) {

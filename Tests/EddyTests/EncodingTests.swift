@@ -157,6 +157,34 @@ import Testing
         }
     }
 
+    /// A projection of random items on some of their attribute names (and a name none has) decodes to those
+    /// attributes of the decoded item, and nothing else.
+    @Test func aProjectionHoldsTheNamedAttributesAlone() async {
+        let value = Gen<AttributeValue>.oneOf(
+            Gen.letterOrNumber.string(of: 0...20).map { AttributeValue.s($0) },
+            Gen.int(in: Int.min...Int.max).map { AttributeValue.n(DecimalNumber($0)) },
+            Gen.uint8().array(of: 0...20).map { AttributeValue.b($0) },
+            Gen.letterOrNumber.string(of: 0...6).array(of: 0...4).map { AttributeValue.l($0.map(AttributeValue.s)) }
+        )
+        let item = zip(Gen.letterOrNumber.string(of: 1...3), value).array(of: 0...8).map { pairs in
+            Item(pairs, uniquingKeysWith: { first, _ in first })
+        }
+        let names = Gen.letterOrNumber.string(of: 1...3).array(of: 0...3)
+        await propertyCheck(count: 500, input: item, names) { item, names in
+            let named = names + Array(item.keys.prefix(2))
+            let projected = try? ItemEncoding.projection(named, of: ItemEncoding.encode(item))
+            #expect(projected.flatMap { try? ItemEncoding.decode($0) } == item.filter { named.contains($0.key) })
+        }
+    }
+
+    @Test func aProjectionOfCorruptBytesThrows() throws {
+        let bytes = ItemEncoding.encode(["id": .s("abc"), "n": .n(DecimalNumber(42))])
+        for length in 0..<bytes.count {
+            #expect(throws: EncodingError.self) { try ItemEncoding.projection(["id"], of: Array(bytes.prefix(length))) }
+        }
+        #expect(throws: EncodingError.self) { try ItemEncoding.projection(["id"], of: bytes + [0]) }
+    }
+
     @Test func corruptBytesThrowInsteadOfCrashing() throws {
         let bytes = ItemEncoding.encode(["id": .s("abc"), "n": .n(DecimalNumber(42))])
         for length in 0..<bytes.count {

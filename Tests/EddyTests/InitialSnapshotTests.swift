@@ -263,6 +263,48 @@ import Testing
         }
     }
 
+    /// A snapshot record carries what the stream's own record of the same INSERT carries for a reader in the
+    /// same form: the key attributes alone as Keys, the item as NewImage where the view type (or the Kinesis
+    /// form, which carries both images) has one, no OldImage, and the DynamoDB size of what it carries.
+    @Test(arguments: [
+        (StreamViewType.keysOnly, StreamRecordForm.streams), (.newImage, .streams), (.oldImage, .streams),
+        (.newAndOldImages, .streams), (.keysOnly, .kinesis),
+    ])
+    func aSnapshotRecordCarriesWhatTheStreamsRecordOfTheInsertCarries(viewType: StreamViewType, form: StreamRecordForm) async throws {
+        try await withStreamDatabase { db, _ in
+            let arn = try #require(try await createStreamTable(db, "Orders", viewType: viewType).latestStreamArn)
+            let item: Item = [
+                "total": num("12.50"), "pk": .s("order-1"), "lines": .l([.s("a"), .m(["qty": num("2"), "note": .null])]),
+                "paid": .bool(true), "tags": .ss(["x", "y"]), "blob": .b([0, 255, 7]),
+            ]
+            try await db.putItem(PutItemInput(tableName: "Orders", item: item))
+            let received = Mutex<[String: TriggerEventRecord]>([:])
+            let runtime = TriggerRuntime(database: db)
+            var fromStream = TriggerMappingConfiguration(eventSourceArn: arn, startingPosition: .trimHorizon)
+            fromStream.batchSize = 1
+            for (name, configuration) in [("stream", fromStream), ("load", Self.settings(arn))] {
+                try await runtime.registerReportingFailures(name: name, configuration: configuration, onFailure: nil, recordForm: form) { event in
+                    received.withLock { $0[name] = event.records.first }
+                    return .success
+                }
+            }
+            let running = Task { await runtime.run() }
+            try await waitUntil("both records") { received.withLock { $0.count } == 2 }
+            running.cancel()
+            await running.value
+            let (inserted, loaded) = try received.withLock { (try #require($0["stream"]), try #require($0["load"])) }
+            #expect(loaded.eventName == .insert)
+            #expect(loaded.dynamodb.keys == ["pk": .s("order-1")])
+            #expect(loaded.dynamodb.keys == inserted.dynamodb.keys)
+            #expect(loaded.dynamodb.newImage == inserted.dynamodb.newImage)
+            #expect(loaded.dynamodb.newImage == (viewType == .newImage || viewType == .newAndOldImages || form == .kinesis ? item : nil))
+            #expect(loaded.dynamodb.oldImage == nil)
+            #expect(loaded.dynamodb.sizeBytes == inserted.dynamodb.sizeBytes)
+            #expect(loaded.dynamodb.streamViewType == viewType)
+            #expect((loaded.dynamodb.approximateCreationDateTimeMilliseconds != nil) == (form == .kinesis))
+        }
+    }
+
     @Test func aSnapshotCannotHaveATumblingWindow() async throws {
         try await withStreamDatabase { db, _ in
             let arn = try #require(try await createStreamTable(db, "Orders").latestStreamArn)

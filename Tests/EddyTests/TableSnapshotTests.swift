@@ -87,7 +87,7 @@ import Testing
             repeat {
                 page = try snapshot.items(after: after, limit: 7)
                 for entry in page {
-                    let item = try snapshot.item(of: entry)
+                    let item = try ItemEncoding.decodeStored(entry.bytes)
                     guard case .s(let key) = item["pk"] else { Issue.record("an item without its key"); return }
                     items[key] = item
                 }

@@ -116,6 +116,31 @@ struct DeliverySample {
     var received: UInt64
 }
 
+/// Writes the new items `items` (`EddyLayout.item(n)`) with `putItem`, one at a time on ``CoreExecutor``, at a
+/// steady `perSecond`: the i-th write starts at the start + i / rate, or as soon as the previous one returned if
+/// that is later. Before each write it asks `continuing` (given the writes done so far) whether to go on.
+/// Returns each write's monotonic start and return times.
+func writeSteadily(
+    into db: Database, items: Range<Int>, perSecond: Int, continuing: @escaping @Sendable (Int) throws -> Bool = { _ in true }
+) async throws -> [(start: UInt64, committed: UInt64)] {
+    try await withTaskExecutorPreference(CoreExecutor.shared) { () async throws -> [(start: UInt64, committed: UInt64)] in
+        var written: [(start: UInt64, committed: UInt64)] = []
+        written.reserveCapacity(items.count)
+        let clock = ContinuousClock()
+        let begin = clock.now
+        for (index, item) in items.enumerated() {
+            guard try continuing(index) else { break }
+            let due = begin + .nanoseconds(Int64(index) * 1_000_000_000 / Int64(perSecond))
+            if clock.now < due { try await Task.sleep(until: due, tolerance: .zero, clock: clock) }
+            let input = PutItemInput(tableName: EddyLayout.tableName, item: EddyLayout.item(item))
+            let start = monotonicNanoseconds()
+            try await db.putItem(input)
+            written.append((start, monotonicNanoseconds()))
+        }
+        return written
+    }
+}
+
 /// The broker, database, runtime, sink and consumer of `KafkaDelivery.PutItem`.
 final class KafkaDeliveryFixture: @unchecked Sendable {
     static let topic = "eddy-delivery"
@@ -143,9 +168,7 @@ final class KafkaDeliveryFixture: @unchecked Sendable {
 
     private func start(_ broker: LocalBroker) async throws {
         let servers = broker.bootstrapServers
-        let admin = try KafkaAdmin(configuration: ["bootstrap.servers": servers])
-        defer { admin.close() }
-        try await admin.createTopic(Self.topic, partitions: topicPartitions)
+        try await broker.createTopic(Self.topic)
 
         let db = try await EddyFixture.openDatabase(at: directory.path, streamViewType: .newAndOldImages)
         self.db = db
@@ -204,26 +227,11 @@ final class KafkaDeliveryFixture: @unchecked Sendable {
     func writeAndReceive(count: Int, perSecond: Int) async throws -> [DeliverySample] {
         let first = nextItem
         nextItem += count
-        let db: Database = db
-        let written = try await withTaskExecutorPreference(CoreExecutor.shared) { () async throws -> [(UInt64, UInt64)] in
-            var written: [(UInt64, UInt64)] = []
-            written.reserveCapacity(count)
-            let clock = ContinuousClock()
-            let begin = clock.now
-            for index in 0..<count {
-                let due = begin + .nanoseconds(Int64(index) * 1_000_000_000 / Int64(perSecond))
-                if clock.now < due { try await Task.sleep(until: due, tolerance: .zero, clock: clock) }
-                let input = PutItemInput(tableName: EddyLayout.tableName, item: EddyLayout.item(first + index))
-                let start = monotonicNanoseconds()
-                try await db.putItem(input)
-                written.append((start, monotonicNanoseconds()))
-            }
-            return written
-        }
+        let written = try await writeSteadily(into: db, items: first..<first + count, perSecond: perSecond)
         let deadline = ContinuousClock.now + .seconds(60)
         while true {
             if let arrivals = receipts.arrivals(first..<first + count) {
-                return zip(written, arrivals).map { DeliverySample(start: $0.0.0, committed: $0.0.1, received: $0.1) }
+                return zip(written, arrivals).map { DeliverySample(start: $0.0.start, committed: $0.0.committed, received: $0.1) }
             }
             guard ContinuousClock.now < deadline else {
                 benchmarkFailure("the consumer has received \(receipts.counts.received) messages; items \(first)..<\(first + count) are not all there after 60 s")

@@ -14,7 +14,7 @@ import Synchronization
 // message the sink would send (`KinesisChangeRecord.json` value, the item's partition key, the headers
 // eddy-table, eddy-shard-id, eddy-sequence-number) and keeps them, packed, for the raw baseline.
 //
-// Each iteration measures three things, each against a new, empty noida-db broker (see LocalBroker.swift) with a
+// Each iteration measures four things, each against a new, empty noida-db broker (see LocalBroker.swift) with a
 // new topic of 3 partitions:
 //
 //     Sink records (# / s)          a new TRIM_HORIZON mapping (`TriggerRuntime.registerKafka`, BatchSize
@@ -33,6 +33,12 @@ import Synchronization
 //     Debezium sink records (# / s) as Sink records, with the mapping's messages Debezium change events
 //                                   (`KafkaMessageFormat(value: .debezium)`: the value written by
 //                                   `DebeziumChangeEvent.json`, the key the partition key as a JSON object).
+//     Snapshot sink records (# / s) the table's 1,000,000 items (the setup's writes) through a new mapping with
+//                                   an initial snapshot (`snapshot = true`, starting position LATEST, the same
+//                                   BatchSize and ParallelizationFactor) to a `KafkaSink` in the Kinesis format:
+//                                   timed as Sink records, from just before the registration until the topic's
+//                                   high watermarks add up to the items. The runtime is then stopped and the
+//                                   whole topic read back: exactly one message per item (keyed by its id).
 //
 // The first iteration also reads the first 1,000 messages of each partition of the (Kinesis) sink's topic back
 // and checks that each is the raw baseline's message of the same item: same key, same headers, same value.
@@ -91,8 +97,9 @@ func registerKafkaDrainBenchmark() {
     let sinkRate = BenchmarkMetric.custom("Sink records (# / s)", polarity: .prefersLarger, useScalingFactor: false)
     let rawRate = BenchmarkMetric.custom("Raw producer records (# / s)", polarity: .prefersLarger, useScalingFactor: false)
     let debeziumRate = BenchmarkMetric.custom("Debezium sink records (# / s)", polarity: .prefersLarger, useScalingFactor: false)
+    let snapshotRate = BenchmarkMetric.custom("Snapshot sink records (# / s)", polarity: .prefersLarger, useScalingFactor: false)
     let configuration = Benchmark.Configuration(
-        metrics: [sinkRate, rawRate, debeziumRate],
+        metrics: [sinkRate, rawRate, debeziumRate, snapshotRate],
         warmupIterations: 0,
         scalingFactor: .one,
         maxDuration: .seconds(300),
@@ -105,17 +112,20 @@ func registerKafkaDrainBenchmark() {
         let sink = try await fixture.drainThroughSink()
         let raw = try await fixture.sendRaw()
         let debezium = try await fixture.drainThroughSink(format: KafkaMessageFormat(value: .debezium))
+        let snapshot = try await fixture.snapshotThroughSink()
         guard raw.perPartition == sink.perPartition else {
             benchmarkFailure("the raw producer's partitions got \(raw.perPartition) messages, the sink's \(sink.perPartition)")
         }
         benchmark.measurement(sinkRate, Int(Double(drainRecordCount) * 1e9 / Double(sink.nanoseconds)))
         benchmark.measurement(rawRate, Int(Double(drainRecordCount) * 1e9 / Double(raw.nanoseconds)))
         benchmark.measurement(debeziumRate, Int(Double(drainRecordCount) * 1e9 / Double(debezium.nanoseconds)))
+        benchmark.measurement(snapshotRate, Int(Double(drainRecordCount) * 1e9 / Double(snapshot.nanoseconds)))
         trace(String(
-            format: "KafkaDrain: sink %.0f records/s (%.2f s), raw producer %.0f records/s (%.2f s), Debezium sink %.0f records/s (%.2f s), BatchSize %d, ParallelizationFactor %d",
+            format: "KafkaDrain: sink %.0f records/s (%.2f s), raw producer %.0f records/s (%.2f s), Debezium sink %.0f records/s (%.2f s), snapshot sink %.0f records/s (%.2f s), BatchSize %d, ParallelizationFactor %d",
             Double(drainRecordCount) * 1e9 / Double(sink.nanoseconds), Double(sink.nanoseconds) / 1e9,
             Double(drainRecordCount) * 1e9 / Double(raw.nanoseconds), Double(raw.nanoseconds) / 1e9,
             Double(drainRecordCount) * 1e9 / Double(debezium.nanoseconds), Double(debezium.nanoseconds) / 1e9,
+            Double(drainRecordCount) * 1e9 / Double(snapshot.nanoseconds), Double(snapshot.nanoseconds) / 1e9,
             drainBatchSize, drainParallelization))
     } setup: {
         box.value = try await KafkaDrainFixture()
@@ -231,18 +241,49 @@ final class KafkaDrainFixture: @unchecked Sendable {
     /// Drains the stream through a new Kafka trigger mapping whose messages have `format` to a new broker (see
     /// the top of the file). The first drain in the Kinesis format checks its messages against the raw baseline's.
     func drainThroughSink(format: KafkaMessageFormat = KafkaMessageFormat()) async throws -> Outcome {
-        try await withBroker { broker in
-            let topic = "eddy-drain-sink"
-            trace("sink: broker \(broker.bootstrapServers) started")
-            try await Self.createTopic(topic, on: broker)
-            trace("sink: topic created")
+        try await sendThroughSink(topic: "eddy-drain-sink", settings: settings(), format: format)
+    }
+
+    /// Sends the table's items through a new Kafka mapping with an initial snapshot (LATEST, the drain's
+    /// BatchSize and ParallelizationFactor) to a new broker, and checks that the topic holds exactly one message
+    /// per item (see the top of the file).
+    func snapshotThroughSink() async throws -> Outcome {
+        var settings = settings()
+        settings.startingPosition = .latest
+        settings.snapshot = true
+        let topic = "eddy-snapshot-sink"
+        return try await sendThroughSink(topic: topic, settings: settings, format: KafkaMessageFormat()) { broker, highs in
+            let servers = broker.bootstrapServers
+            let perItem = try await onOwnThreadThrowing {
+                try countMessagesPerItem(bootstrapServers: servers, topic: topic, highWatermarks: highs, items: drainRecordCount)
+            }
+            guard perItem.allSatisfy({ $0 == 1 }) else {
+                let missing = perItem.count { $0 == 0 }
+                let repeated = perItem.count { $0 > 1 }
+                benchmarkFailure("the snapshot's topic misses \(missing) items and repeats \(repeated)")
+            }
+            trace("snapshot: every item's message read back, exactly one each")
+        }
+    }
+
+    /// Sends through a new Kafka mapping with `settings` whose messages have `format` to `topic` on a new broker
+    /// until the topic holds ``drainRecordCount`` messages, then checks that it holds no more, and, once `check`
+    /// has run on the broker and the final high watermarks, reports how long it took.
+    private func sendThroughSink(
+        topic: String, settings: TriggerMappingConfiguration, format: KafkaMessageFormat,
+        check: ((LocalBroker, [Int64]) async throws -> Void)? = nil
+    ) async throws -> Outcome {
+        try await LocalBroker.with { broker in
+            trace("\(topic): broker \(broker.bootstrapServers) started")
+            try await broker.createTopic(topic)
+            trace("\(topic): created")
             let sink = try await KafkaSink(configuration: sinkSettings(broker), topic: topic)
             let reader = try WatermarkReader(bootstrapServers: broker.bootstrapServers)
             let before = try await onOwnThreadThrowing { try reader.highWatermarks(topic, partitions: topicPartitions) }
             guard before.allSatisfy({ $0 == 0 }) else { benchmarkFailure("the new topic holds messages: \(before)") }
-            trace("sink: sink and reader ready")
+            trace("\(topic): sink and reader ready")
             let db: Database = db
-            let (settings, name) = (settings(), nextMappingName())
+            let name = nextMappingName()
             let runtime = TriggerRuntime(database: db)
             let start = monotonicNanoseconds()
             try await runtime.registerKafka(name: name, configuration: settings, sink: sink, format: format)
@@ -250,16 +291,18 @@ final class KafkaDrainFixture: @unchecked Sendable {
             let reached = try await onOwnThreadThrowing {
                 try reader.waitForTotal(topic, partitions: topicPartitions, total: drainRecordCount)
             }
-            trace("sink: drained")
+            trace("\(topic): holds every message")
             running.cancel()
             await running.value
             await onOwnThread { sink.close() }
-            trace("sink: runtime stopped, sink closed")
+            trace("\(topic): runtime stopped, sink closed")
             let highs = try await onOwnThreadThrowing { try reader.highWatermarks(topic, partitions: topicPartitions) }
             guard highs.reduce(0, +) == drainRecordCount else {
                 benchmarkFailure("the sink's topic holds \(highs.reduce(0, +)) messages, not \(drainRecordCount): \(highs)")
             }
-            if !verified, format.value == .kinesis {
+            if let check {
+                try await check(broker, highs)
+            } else if !verified, format.value == .kinesis {
                 try await verifySinkMessages(topic, on: broker)
                 verified = true
             }
@@ -271,10 +314,10 @@ final class KafkaDrainFixture: @unchecked Sendable {
 
     /// Sends the same messages with the raw producer to a new broker.
     func sendRaw() async throws -> Outcome {
-        try await withBroker { broker in
+        try await LocalBroker.with { broker in
             let topic = "eddy-drain-raw"
             trace("raw: broker \(broker.bootstrapServers) started")
-            try await Self.createTopic(topic, on: broker)
+            try await broker.createTopic(topic)
             trace("raw: topic created")
             let configuration = KafkaSink.defaults.merging(sinkSettings(broker)) { _, given in given }
             let messages = messages
@@ -287,25 +330,6 @@ final class KafkaDrainFixture: @unchecked Sendable {
             }
             return Outcome(nanoseconds: result.nanoseconds, perPartition: result.perPartition)
         }
-    }
-
-    /// Runs `body` with a new broker, stopped afterwards whatever happens.
-    private func withBroker<Value>(_ body: (LocalBroker) async throws -> Value) async throws -> Value {
-        let broker = try await LocalBroker.start()
-        do {
-            let value = try await body(broker)
-            await broker.stop()
-            return value
-        } catch {
-            await broker.stop()
-            throw error
-        }
-    }
-
-    private static func createTopic(_ topic: String, on broker: LocalBroker) async throws {
-        let admin = try KafkaAdmin(configuration: ["bootstrap.servers": broker.bootstrapServers])
-        defer { admin.close() }
-        try await admin.createTopic(topic, partitions: topicPartitions)
     }
 
     /// Reads the first 1,000 messages of each partition of the sink's topic back and checks each against the raw

@@ -1,4 +1,5 @@
 import BenchmarkSupport
+import EddyKafka
 import Foundation
 
 // The Kafka broker of the benchmarks: noida-db (installed by scripts/install-deps.sh), started in the
@@ -50,6 +51,26 @@ final class LocalBroker: @unchecked Sendable {
             stopBlocking()
             throw error
         }
+    }
+
+    /// Runs `body` with a new broker, stopped afterwards whatever happens.
+    static func with<Value>(_ body: (LocalBroker) async throws -> Value) async throws -> Value {
+        let broker = try await start()
+        do {
+            let value = try await body(broker)
+            await broker.stop()
+            return value
+        } catch {
+            await broker.stop()
+            throw error
+        }
+    }
+
+    /// Creates `topic` with ``topicPartitions`` partitions.
+    func createTopic(_ topic: String) async throws {
+        let admin = try KafkaAdmin(configuration: ["bootstrap.servers": bootstrapServers])
+        defer { admin.close() }
+        try await admin.createTopic(topic, partitions: topicPartitions)
     }
 
     /// Stops the broker (emptied first, so that it does not save its messages) and deletes its data.

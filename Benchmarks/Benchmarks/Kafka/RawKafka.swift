@@ -284,14 +284,67 @@ struct ReadMessage: Sendable {
     var headers: [(name: String, value: [UInt8])]
 }
 
-/// Reads the first `perPartition` messages of each partition `0..<partitions` of `topic` (blocks) with
-/// librdkafka's C API: a consumer assigned the partitions from their beginning, outside any group's
-/// rebalancing. Throws if they have not all come within `timeoutSeconds`. (noida-db answers a fetch with
-/// everything from the offset on, whatever `fetch.max.bytes` says: about 140 MB for a partition of the drain,
-/// above librdkafka's default `receive.message.max.bytes` of 100 MB, hence its maximum here.)
+/// Reads the first `perPartition` messages of each partition `0..<partitions` of `topic` (blocks); see
+/// ``consumeFromBeginning(bootstrapServers:topic:counts:timeoutSeconds:body:)``.
 func readFirstMessages(
     bootstrapServers: String, topic: String, partitions: Int, perPartition: Int, timeoutSeconds: Double = 60
 ) throws -> [ReadMessage] {
+    var read: [ReadMessage] = []
+    try consumeFromBeginning(
+        bootstrapServers: bootstrapServers, topic: topic, counts: [Int](repeating: perPartition, count: partitions),
+        timeoutSeconds: timeoutSeconds
+    ) { message in
+        var headers: [(name: String, value: [UInt8])] = []
+        var list: OpaquePointer?
+        if rd_kafka_message_headers(message, &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list {
+            var name: UnsafePointer<CChar>?
+            var bytes: UnsafeRawPointer?
+            var size = 0
+            while rd_kafka_header_get_all(list, headers.count, &name, &bytes, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
+                headers.append((name.map { String(cString: $0) } ?? "", bytes.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) } ?? []))
+            }
+        }
+        let fields = message.pointee
+        read.append(ReadMessage(
+            key: fields.key.map { Array(UnsafeRawBufferPointer(start: $0, count: fields.key_len)) } ?? [],
+            value: fields.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: fields.len)) } ?? [],
+            headers: headers))
+    }
+    return read
+}
+
+/// How many messages of `topic` (up to each partition's high watermark `highWatermarks`) have each item's key
+/// (`item-0000000n`), for items `0..<items` (blocks). Throws on a key of no such item.
+func countMessagesPerItem(bootstrapServers: String, topic: String, highWatermarks: [Int64], items: Int) throws -> [Int] {
+    var perItem = [Int](repeating: 0, count: items)
+    var unexpected: [UInt8]?
+    try consumeFromBeginning(
+        bootstrapServers: bootstrapServers, topic: topic, counts: highWatermarks.map { Int($0) }, timeoutSeconds: 120
+    ) { message in
+        let fields = message.pointee
+        let key = fields.key.map { Array(UnsafeRawBufferPointer(start: $0, count: fields.key_len)) } ?? []
+        guard let item = KafkaDrainFixture.itemNumber(key), item < items else {
+            unexpected = key
+            return
+        }
+        perItem[item] += 1
+    }
+    if let unexpected {
+        throw RawKafkaFailure(description: "\(topic) holds a message with an unexpected key \(String(decoding: unexpected, as: UTF8.self))")
+    }
+    return perItem
+}
+
+/// Hands `body` the first `counts[p]` messages of each partition p of `topic` (blocks) with librdkafka's C API:
+/// a consumer assigned the partitions from their beginning, outside any group's rebalancing. Throws if they have
+/// not all come within `timeoutSeconds`. (noida-db answers a fetch with everything from the offset on, whatever
+/// `fetch.max.bytes` says: about 140 MB for a partition of the drain, above librdkafka's default
+/// `receive.message.max.bytes` of 100 MB, hence its maximum here.)
+private func consumeFromBeginning(
+    bootstrapServers: String, topic: String, counts wanted: [Int], timeoutSeconds: Double,
+    body: (UnsafeMutablePointer<rd_kafka_message_t>) -> Void
+) throws {
+    let partitions = wanted.count
     let conf = try makeConf([
         "bootstrap.servers": bootstrapServers, "group.id": "eddy-bench-verify", "enable.auto.commit": "false",
         "enable.auto.offset.store": "false", "receive.message.max.bytes": "2147483647",
@@ -315,10 +368,9 @@ func readFirstMessages(
     guard assigned == RD_KAFKA_RESP_ERR_NO_ERROR else {
         throw RawKafkaFailure(description: "rd_kafka_assign failed: \(String(cString: rd_kafka_err2str(assigned)))")
     }
-    var read: [ReadMessage] = []
     var counts = [Int](repeating: 0, count: partitions)
     let deadline = monotonicNanoseconds() + UInt64(timeoutSeconds * 1e9)
-    while counts.contains(where: { $0 < perPartition }) {
+    while zip(counts, wanted).contains(where: { $0 < $1 }) {
         guard monotonicNanoseconds() < deadline else {
             throw RawKafkaFailure(description: "read only \(counts) messages of \(topic)'s partitions in \(timeoutSeconds) s")
         }
@@ -330,22 +382,8 @@ func readFirstMessages(
             throw RawKafkaFailure(description: "consumer error: \(String(cString: rd_kafka_err2str(fields.err)))")
         }
         let partition = Int(fields.partition)
-        guard partition < partitions, counts[partition] < perPartition else { continue }
+        guard partition < partitions, counts[partition] < wanted[partition] else { continue }
         counts[partition] += 1
-        var headers: [(name: String, value: [UInt8])] = []
-        var list: OpaquePointer?
-        if rd_kafka_message_headers(message, &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list {
-            var name: UnsafePointer<CChar>?
-            var bytes: UnsafeRawPointer?
-            var size = 0
-            while rd_kafka_header_get_all(list, headers.count, &name, &bytes, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
-                headers.append((name.map { String(cString: $0) } ?? "", bytes.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) } ?? []))
-            }
-        }
-        read.append(ReadMessage(
-            key: fields.key.map { Array(UnsafeRawBufferPointer(start: $0, count: fields.key_len)) } ?? [],
-            value: fields.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: fields.len)) } ?? [],
-            headers: headers))
+        body(message)
     }
-    return read
 }

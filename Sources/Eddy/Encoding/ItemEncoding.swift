@@ -91,6 +91,26 @@ enum ItemEncoding {
         return item
     }
 
+    /// The item made of the top-level attributes named `names` of the item stored as `bytes` (its keys, for
+    /// instance), in this encoding: their stored bytes copied as they are, none decoded.
+    static func projection(_ names: [String], of bytes: [UInt8]) throws(EncodingError) -> [UInt8] {
+        var reader = try entriesReader(bytes, in: bytes.indices)
+        var kept: [Range<Int>] = []
+        for _ in 0..<(try reader.readVarint()) {
+            let start = reader.offset
+            let length = try reader.readVarint()
+            let name = try reader.readBytes(length)
+            _ = try valueSize(from: &reader)
+            if names.contains(where: { $0.utf8.elementsEqual(name) }) { kept.append(start..<reader.offset) }
+        }
+        guard reader.isAtEnd else { throw EncodingError.corrupt("trailing bytes after item") }
+        var writer = ByteWriter(capacity: kept.reduce(6) { $0 + $1.count })
+        writer.write(formatVersion)
+        writer.writeVarint(kept.count)
+        for range in kept { writer.write(bytes[range]) }
+        return writer.bytes
+    }
+
     /// The top-level attribute `name` of the item stored at `range` of `bytes` in ``KeyEncoding``'s ordered
     /// form (what ``PartitionHash`` hashes), read straight from the bytes; nil if the item has no such
     /// attribute, or it is not a string, number or binary.

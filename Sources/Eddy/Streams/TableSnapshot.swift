@@ -79,11 +79,6 @@ final class TableSnapshot: Sendable {
             throw .internalServerError("Cannot read a table snapshot: \(error.message)")
         }
     }
-
-    /// The item stored as `entry`.
-    func item(of entry: Entry) throws(EddyError) -> Item {
-        try ItemEncoding.decodeStored(entry.bytes)
-    }
 }
 
 extension Database {

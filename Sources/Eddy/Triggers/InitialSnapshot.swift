@@ -262,27 +262,25 @@ struct InitialSnapshot: Sendable {
 
     /// The INSERT record of the item `entry`, the `ordinal`-th of the snapshot: its keys and (as the stream's
     /// view type or the Kinesis form has it) its new image, numbered one below the sequence number the
-    /// snapshot was read at, so that it sorts before every later change of the item.
+    /// snapshot was read at, so that it sorts before every later change of the item. Like a record read from
+    /// the stream, it keeps the item's stored bytes, which sinks transcode without decoding them
+    /// (``StreamRecordData``).
     private func record(
         of entry: TableSnapshot.Entry, in snapshot: TableSnapshot, ordinal: Int, milliseconds: Int64
     ) throws(EddyError) -> StreamRecord {
-        let item = try snapshot.item(of: entry)
         let stream = snapshot.stream
-        var keys: Item = [:]
-        for element in stream.keySchema {
-            keys[element.attributeName] = item[element.attributeName]
+        let keys: [UInt8]
+        do {
+            keys = try ItemEncoding.projection(stream.keySchema.map(\.attributeName), of: entry.bytes)
+        } catch {
+            throw .internalServerError("A stored item does not decode: \(error)")
         }
-        let carriesImage = context.mapping.recordForm == .kinesis || stream.viewType == .newImage || stream.viewType == .newAndOldImages
-        let kinesis = context.mapping.recordForm == .kinesis
-        return StreamRecord(
-            eventID: StreamRecordEncoding.snapshotEventID(stream: stream.id, sequence: snapshot.streamSequence, ordinal: ordinal),
-            eventName: .insert, eventVersion: "1.1", eventSource: "aws:dynamodb", awsRegion: context.database.configuration.region,
-            dynamodb: StreamRecordData(
-                approximateCreationDateTime: Double(milliseconds / 1000), keys: keys, newImage: carriesImage ? item : nil,
-                sequenceNumber: StreamNames.sequenceNumber(snapshot.streamSequence == 0 ? 0 : snapshot.streamSequence - 1),
-                sizeBytes: ItemSize.of(keys) + (carriesImage ? ItemSize.of(item) : 0), streamViewType: stream.viewType,
-                approximateCreationDateTimeMilliseconds: kinesis ? milliseconds : nil),
-            userIdentity: nil)
+        let value = StreamRecordEncoding.encode(eventName: .insert, byService: false, keys: keys, old: nil, new: entry.bytes)
+        var record = try Database.streamRecord(
+            value, sequence: snapshot.streamSequence == 0 ? 0 : snapshot.streamSequence - 1, milliseconds: milliseconds,
+            of: stream, form: context.mapping.recordForm, region: context.database.configuration.region)
+        record.eventID = StreamRecordEncoding.snapshotEventID(stream: stream.id, sequence: snapshot.streamSequence, ordinal: ordinal)
+        return record
     }
 
     private func store(_ progress: SnapshotProgress) async -> Bool {
