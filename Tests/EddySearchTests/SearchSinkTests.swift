@@ -87,6 +87,69 @@ import Testing
         }
     }
 
+    /// A search mapping that begins with a snapshot (issue 25): the table's items, written to while the snapshot
+    /// is read and across a restart in the middle of it, end as the index's documents, one for each item, as
+    /// `_search` finds them.
+    @Test func aSnapshotThenTheStreamLeaveTheIndexEqualToTheTable() async throws {
+        try await SearchService.with { service in
+            try await withItemsTable { db, arn in
+                let loaded = 2_000
+                for start in stride(from: 0, to: loaded, by: 25) {
+                    let requests = (start..<start + 25).map { number in
+                        WriteRequest(putRequest: PutRequest(item: ["pk": .s("p\(number % 40)"), "sk": .n(DecimalNumber(number)), "v": 1]))
+                    }
+                    _ = try await db.batchWriteItem(BatchWriteItemInput(requestItems: ["Items": requests]))
+                }
+                var settings = TriggerMappingConfiguration(eventSourceArn: arn, startingPosition: .latest)
+                settings.batchSize = 50
+                settings.snapshot = true
+                // Writes over the whole key range: updates, deletes and new items.
+                func write(round: Int) async throws {
+                    for number in stride(from: round, to: loaded + 100, by: 7) {
+                        let key: Item = ["pk": .s("p\(number % 40)"), "sk": .n(DecimalNumber(number))]
+                        if (number + round) % 3 == 0 {
+                            try await db.deleteItem(DeleteItemInput(tableName: "Items", key: key))
+                        } else {
+                            try await db.putItem(PutItemInput(tableName: "Items", item: key.merging(["v": .n(DecimalNumber(round + 1))]) { $1 }))
+                        }
+                    }
+                }
+                let sink = try SearchSink(endpoint: service.endpoint, index: "items", requestTimeout: .seconds(5))
+                let first = TriggerRuntime(database: db)
+                try await first.registerSearch(name: "to-search", configuration: settings, sink: sink)
+                var running = Task { await first.run() }
+                try await waitUntil("a tenth of the snapshot") { (try first.mapping("to-search").snapshotProgress?.itemsDone ?? 0) >= loaded / 10 }
+                try await write(round: 1)
+                running.cancel()
+                await running.value
+                let stopped = try #require(try first.mapping("to-search").snapshotProgress)
+                #expect(!stopped.complete, "the snapshot ended before the restart: nothing was stopped midway")
+
+                try await write(round: 2)
+                let second = TriggerRuntime(database: db)
+                try await second.registerSearch(name: "to-search", configuration: settings, sink: sink)
+                running = Task { await second.run() }
+                try await write(round: 3)
+                try #require(try await waitUntil { try second.isCaughtUp("to-search") }, "the mapping did not catch up with the stream")
+                running.cancel()
+                await running.value
+                #expect(try #require(try second.mapping("to-search").snapshotProgress).complete)
+
+                var expected: [String: JSONValue] = [:]
+                for item in try await scanEveryItem(db, "Items") {
+                    guard case .s(let pk)? = item["pk"], case .n(let sk)? = item["sk"], case .n(let v)? = item["v"] else {
+                        Issue.record("an unexpected item: \(item)")
+                        continue
+                    }
+                    expected["\(pk)|\(sk)"] = .object(["pk": .string(pk), "sk": number("\(sk)"), "v": number("\(v)")])
+                }
+                let documents = try await service.documents("items")
+                #expect(documents.count == expected.count)
+                #expect(documents == expected)
+            }
+        }
+    }
+
     /// Each DynamoDB type as plain JSON: numbers as JSON numbers where exact, else as their text.
     @Test func everyAttributeTypeIsPlainJSON() async throws {
         try await SearchService.with { service in
