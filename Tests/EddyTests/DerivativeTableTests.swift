@@ -90,19 +90,26 @@ import Testing
                 running.cancel()
                 await running.value
             }
-            let db = try Database(path: path + "/db")
-            let runtime = TriggerRuntime(database: db)
-            try await runtime.registerDerivative(name: "totals", configuration: settings, targetTables: ["Totals"], transform: Self.totals)
-            let running = Task { await runtime.run() }
-            try await randomOrders(db, seed: 99, count: 60)
-            // Once every order change is checkpointed, Totals must equal its recomputation: each change applied
-            // once, none left out.
-            try await runtime.waitUntilCaughtUp("totals")
-            running.cancel()
-            await running.value
-            let (totals, expected) = (try await stored(db), try await recomputed(db))
-            #expect(equal(totals, expected), "Totals \(totals) differs from the recomputation \(expected)")
+            try await resumeAndCompare(path: path, settings: settings, seed: 99)
         }
+    }
+
+    /// Opens the database in `path` again, takes mapping `totals` up with `settings` while orders are written
+    /// (`seed`), and, once every order change is checkpointed, expects Totals to equal its recomputation: each
+    /// change applied once, none left out. Returns the runtime, stopped.
+    @discardableResult
+    private func resumeAndCompare(path: String, settings: TriggerMappingConfiguration, seed: UInt64) async throws -> TriggerRuntime {
+        let db = try Database(path: path + "/db")
+        let runtime = TriggerRuntime(database: db)
+        try await runtime.registerDerivative(name: "totals", configuration: settings, targetTables: ["Totals"], transform: Self.totals)
+        let running = Task { await runtime.run() }
+        try await randomOrders(db, seed: seed, count: 60)
+        try await runtime.waitUntilCaughtUp("totals")
+        running.cancel()
+        await running.value
+        let (totals, expected) = (try await stored(db), try await recomputed(db))
+        #expect(equal(totals, expected), "Totals \(totals) differs from the recomputation \(expected)")
+        return runtime
     }
 
     /// A derivative mapping with `Snapshot`, added to a table that already holds orders, while writers go on:
@@ -126,17 +133,8 @@ import Testing
                 running.cancel()
                 await running.value
             }
-            let db = try Database(path: path + "/db")
-            let runtime = TriggerRuntime(database: db)
-            try await runtime.registerDerivative(name: "totals", configuration: settings, targetTables: ["Totals"], transform: Self.totals)
-            let running = Task { await runtime.run() }
-            try await randomOrders(db, seed: 30, count: 60)
-            try await runtime.waitUntilCaughtUp("totals")
-            running.cancel()
-            await running.value
+            let runtime = try await resumeAndCompare(path: path, settings: settings, seed: 30)
             #expect(try runtime.mapping("totals").snapshotProgress?.complete == true)
-            let (totals, expected) = (try await stored(db), try await recomputed(db))
-            #expect(equal(totals, expected), "Totals \(totals) differs from the recomputation \(expected)")
         }
     }
 
