@@ -32,7 +32,7 @@ struct FailureReporter: Sendable {
         context.metrics.lostRecords.increment(by: Int64(range.count))
         let problem = TriggerProcessingResult.lost(range.count, shardId: range.shardId, from: range.firstSequence, to: range.lastSequence)
         context.result.record(problem)
-        MappingContext.logger.warning(
+        context.logger.warning(
             "Trigger mapping \(context.mapping.stored.name): \(problem)",
             metadata: ["mapping": "\(context.uuid)", "stream": "\(context.streamArn)"])
         guard context.mapping.onFailure != nil else { return true }

@@ -219,7 +219,7 @@ struct InitialSnapshot: Sendable {
         guard let stream = streams.streams[context.streamId] else { return true }
         if pending.sequence < streams.trimmedBelow {
             // Retention removed records the batch's deletes would come from: say so, as for lost records.
-            MappingContext.logger.warning(
+            context.logger.warning(
                 "Trigger mapping \(context.mapping.stored.name): the stream's retention removed records from \(pending.sequence) up to \(streams.trimmedBelow), which the snapshot's resumption reads for deletes of its last unacknowledged batch; an item of that batch deleted then may remain in the sink",
                 metadata: ["mapping": "\(context.uuid)", "stream": "\(context.streamArn)"])
         }
@@ -301,7 +301,7 @@ struct InitialSnapshot: Sendable {
     }
 
     private func stopped(because reason: String) -> SnapshotProgress? {
-        MappingContext.logger.error(
+        context.logger.error(
             "Trigger mapping \(context.mapping.stored.name) stopped: \(reason)", metadata: ["mapping": "\(context.uuid)"])
         return nil
     }

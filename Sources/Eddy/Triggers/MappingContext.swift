@@ -46,11 +46,12 @@ final class MappingContext: Sendable {
     let metrics: TriggerMetrics
     let result: ProcessingResult
 
-    /// Where the trigger runtime logs what it drops, loses or gives up on.
-    static let logger = Logger(label: "eddy.triggers")
+    /// Where the mapping logs what it drops, loses or gives up on.
+    let logger: Logger
 
-    init(database: Database, mapping: RegisteredMapping, metrics: TriggerMetrics, result: ProcessingResult) {
+    init(database: Database, mapping: RegisteredMapping, metrics: TriggerMetrics, result: ProcessingResult, logger: Logger) {
         self.database = database
+        self.logger = logger
         self.mapping = mapping
         self.settings = mapping.stored.configuration.resolved
         self.metrics = metrics

@@ -1,4 +1,5 @@
 import EddyStorage
+import Logging
 
 /// Runs one mapping: a ``LaneWorker`` for every lane of every shard, each started as soon as it may run and
 /// none waiting for another, so that a failing batch holds back only the records behind it in its own lane
@@ -12,8 +13,8 @@ struct MappingWorker: Sendable {
     let context: MappingContext
     private let board: LaneBoard
 
-    init(database: Database, mapping: RegisteredMapping, metrics: TriggerMetrics, result: ProcessingResult) {
-        context = MappingContext(database: database, mapping: mapping, metrics: metrics, result: result)
+    init(database: Database, mapping: RegisteredMapping, metrics: TriggerMetrics, result: ProcessingResult, logger: Logger) {
+        context = MappingContext(database: database, mapping: mapping, metrics: metrics, result: result, logger: logger)
         board = LaneBoard(lag: metrics.lag)
     }
 
@@ -180,7 +181,7 @@ struct MappingWorker: Sendable {
     /// Says that the mapping stops running (until it is restarted) for `reason`: nothing is skipped, its
     /// lanes stay at their positions.
     private func stopped(because reason: String) {
-        MappingContext.logger.error(
+        context.logger.error(
             "Trigger mapping \(context.mapping.stored.name) stopped: \(reason)", metadata: ["mapping": "\(context.uuid)"])
     }
 

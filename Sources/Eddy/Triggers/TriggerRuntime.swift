@@ -1,6 +1,7 @@
 import CoreMetrics
 import EddyStorage
 import Foundation
+import Logging
 import ServiceLifecycle
 import Synchronization
 
@@ -41,7 +42,7 @@ public typealias TriggerHandler = @Sendable (TriggerEvent) async throws -> Trigg
 /// the mapping goes on from the trim horizon. A handler may update, disable or delete its own mapping: the
 /// change returns at once (in its transitional state) and ends when the handler has returned.
 ///
-/// Metrics go to swift-metrics (the factory given to ``init(database:metricsFactory:)``), per mapping: see
+/// Metrics go to swift-metrics (the factory given to ``init(database:metricsFactory:logger:changesReturnAtOnce:)``), per mapping: see
 /// `TriggerMetrics` (`eddy_trigger_invocations`, `_errors`, `_retries`, `_dropped_records`, `_lost_records`,
 /// `_batch_size`, `_iterator_age_milliseconds`, `_lag`).
 public final class TriggerRuntime: Service, Sendable {
@@ -66,19 +67,25 @@ public final class TriggerRuntime: Service, Sendable {
     /// Whether a change of a running mapping returns before its batch in flight has ended.
     public let changesReturnAtOnce: Bool
     private let metricsFactory: MetricsFactory
+    private let logger: Logger
     private let state = Mutex(State())
     /// Serializes changes to one mapping (keys are mapping names).
     private let changes = ItemLocks()
 
     /// A runtime for the mappings of `database`, reporting metrics to `metricsFactory` (the one
-    /// `MetricsSystem` was bootstrapped with, unless given). By default, a change of a running mapping
+    /// `MetricsSystem` was bootstrapped with, unless given) and logging what its mappings drop, lose or give
+    /// up on to `logger`. By default, a change of a running mapping
     /// (update, enable, disable, delete) returns once its batch in flight has ended; with
     /// `changesReturnAtOnce`, it returns at once in its transitional state (Updating, Disabling, Deleting) and
     /// ends in the background, as Lambda's API answers (a server cannot hold a request for as long as a
     /// function may run).
-    public init(database: Database, metricsFactory: MetricsFactory = MetricsSystem.factory, changesReturnAtOnce: Bool = false) {
+    public init(
+        database: Database, metricsFactory: MetricsFactory = MetricsSystem.factory, logger: Logger = Logger(label: "eddy.triggers"),
+        changesReturnAtOnce: Bool = false
+    ) {
         self.database = database
         self.metricsFactory = metricsFactory
+        self.logger = logger
         self.changesReturnAtOnce = changesReturnAtOnce
     }
 
@@ -579,7 +586,7 @@ public final class TriggerRuntime: Service, Sendable {
         else { return }
         let worker = MappingWorker(
             database: database, mapping: entry.mapping, metrics: TriggerMetrics(mapping: name, factory: metricsFactory),
-            result: entry.result)
+            result: entry.result, logger: logger)
         let control = WorkerControl()
         state.entries[name]!.lifecycle.started(control)
         state.entries[name]!.worker = worker
