@@ -237,8 +237,10 @@ import Testing
 
     /// Loads 100 items into "Orders" and runs mapping "load" until its third batch reached `sink`, whose call
     /// never returns: the runtime is stopped meanwhile, so that batch is in the sink without its progress.
-    /// Returns that batch's keys.
-    private static func stopWithABatchUnacknowledged(_ db: Database, _ arn: String, _ sink: Sink) async throws -> [String] {
+    /// Then deletes the first `count` items of that batch and returns their keys.
+    private static func stopWithABatchUnacknowledged(
+        _ db: Database, _ arn: String, _ sink: Sink, deletingItsFirst count: Int
+    ) async throws -> [String] {
         for key in 0..<100 {
             try await db.putItem(PutItemInput(tableName: "Orders", item: ["pk": .s("item-\(key)"), "version": 1]))
         }
@@ -257,7 +259,12 @@ import Testing
         running.cancel()
         await running.value
         #expect(try #require(try first.mapping("load").snapshotProgress).itemsDone == 14)
-        return unacknowledged.withLock { $0 }
+        let deleted = unacknowledged.withLock { Array($0.prefix(count)) }
+        try #require(deleted.count == count)
+        for key in deleted {
+            try await db.deleteItem(DeleteItemInput(tableName: "Orders", key: ["pk": .s(key)]))
+        }
+        return deleted
     }
 
     /// Resumes mapping "load" into `sink`, logging to `logger`, until it has caught up with the stream.
@@ -278,11 +285,7 @@ import Testing
         try await withStreamDatabase(shardCount: 2) { db, _ in
             let arn = try #require(try await createStreamTable(db, "Orders").latestStreamArn)
             let sink = Sink()
-            let deleted = Array(try await Self.stopWithABatchUnacknowledged(db, arn, sink).prefix(4))
-            try #require(deleted.count == 4)
-            for key in deleted {
-                try await db.deleteItem(DeleteItemInput(tableName: "Orders", key: ["pk": .s(key)]))
-            }
+            let deleted = try await Self.stopWithABatchUnacknowledged(db, arn, sink, deletingItsFirst: 4)
             // One of them comes back: the sink ends with it.
             try await db.putItem(PutItemInput(tableName: "Orders", item: ["pk": .s(deleted[0]), "version": 2]))
             try await Self.resume(db, arn, sink)
@@ -298,11 +301,7 @@ import Testing
         try await withStreamDatabase(shardCount: 2) { db, clock in
             let arn = try #require(try await createStreamTable(db, "Orders").latestStreamArn)
             let sink = Sink()
-            let deleted = Array(try await Self.stopWithABatchUnacknowledged(db, arn, sink).prefix(2))
-            try #require(deleted.count == 2)
-            for key in deleted {
-                try await db.deleteItem(DeleteItemInput(tableName: "Orders", key: ["pk": .s(key)]))
-            }
+            let deleted = try await Self.stopWithABatchUnacknowledged(db, arn, sink, deletingItsFirst: 2)
             clock.advance(bySeconds: 25 * 3600)
             try await db.trimExpiredStreamRecords()
             let log = InMemoryLogHandler()
